@@ -1,0 +1,143 @@
+//! The `asyncbench` command line: parsing only; every command calls the
+//! library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::harness::Failure;
+use crate::harness::cli_run::{self, RunOpts};
+use crate::runtime::Flavor;
+use crate::scenario;
+use crate::server::{ServerConfig, serve_until_ctrl_c};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "asyncbench",
+    version,
+    about = "Runs the same async scenarios on tokio, async-std and smol (plus blocking baselines) against a local hyper test server.",
+    long_about = "Runs the same async scenarios on tokio, async-std and smol (plus blocking \
+baselines) against a local hyper test server, and records HdrHistogram latencies into a run \
+directory under results/.\n\nThe main job is `cargo bench` (criterion statistics + HDR tails); \
+`asyncbench run` runs the same cases for a fixed number of batches without criterion."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lists each scenario: its guide section, variants, runtimes and parameters.
+    List {
+        /// Directory of scenario files.
+        #[arg(long, default_value_os_t = scenario::default_dir())]
+        scenarios: PathBuf,
+    },
+    /// Runs the test server standalone until Ctrl-C (prints its address).
+    Serve {
+        /// Address to listen on. Only loopback addresses are accepted.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Server worker threads.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
+    },
+    /// Runs scenarios closed-loop for a fixed number of batches and writes a run directory.
+    Run {
+        /// Only these scenarios (repeatable). Default: all.
+        #[arg(long = "scenario", value_name = "NAME")]
+        scenarios_only: Vec<String>,
+        /// Only these runtimes (repeatable): tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, threads, rayon.
+        #[arg(long = "runtime", value_name = "RUNTIME")]
+        runtimes: Vec<Flavor>,
+        /// Only variants starting with this text (repeatable), e.g. join_all.
+        #[arg(long = "variant", value_name = "VARIANT")]
+        variants: Vec<String>,
+        /// Recorded batches per case.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        batches: u64,
+        /// Unrecorded warm-up batches per case.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+        warmup: u64,
+        /// Worker threads for tokio-mt and smol-mt (default: one per core).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        workers: Option<u64>,
+        /// Directory of scenario files.
+        #[arg(long, default_value_os_t = scenario::default_dir())]
+        scenarios: PathBuf,
+        /// Where the run directory is created.
+        #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
+        results: PathBuf,
+    },
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::List { scenarios } => {
+            let all = scenario::load_dir(&scenarios).map_err(Failure::usage)?;
+            for s in &all {
+                let h = s.header();
+                println!("{}", h.name);
+                println!("  guide:    {}", h.guide_section);
+                println!("  variants: {}", h.variants.join(", "));
+                println!(
+                    "  runtimes: {}",
+                    h.runtimes
+                        .iter()
+                        .map(|r| if r.legacy() {
+                            format!("{r} (legacy)")
+                        } else {
+                            r.to_string()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                println!("  params:   {}", s.describe());
+                println!("  cases:    {}", s.cases().len());
+            }
+            Ok(())
+        }
+        Command::Serve { addr, threads } => {
+            if !addr.ip().is_loopback() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--addr {addr}: the test server only binds loopback (127.0.0.0/8 or ::1)"
+                )));
+            }
+            let cfg = ServerConfig {
+                addr,
+                threads: threads as usize,
+                ..ServerConfig::default()
+            };
+            serve_until_ctrl_c(cfg)?;
+            Ok(())
+        }
+        Command::Run {
+            scenarios_only,
+            runtimes,
+            variants,
+            batches,
+            warmup,
+            workers,
+            scenarios,
+            results,
+        } => {
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let path = cli_run::run(RunOpts {
+                scenarios_dir: scenarios,
+                results_root: results,
+                only_scenarios: scenarios_only,
+                only_runtimes: runtimes,
+                only_variants: variants,
+                batches,
+                warmup,
+                workers: workers.map(|w| w as usize),
+                command,
+            })?;
+            println!("{}", path.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The criterion suite: one criterion group per scenario × variant, the
+//! runtimes as the functions compared, timed through `iter_custom`. The same
+//! batches feed the HDR recorders, so one `cargo bench` yields criterion's
+//! statistics and the HDR tails from identical samples.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{Criterion, SamplingMode};
+
+use super::Session;
+use crate::results::CriterionEstimate;
+use crate::scenario::{Bench, CaseRecord, CaseSpec, ScenarioDef};
+
+/// How the bench binary was invoked (criterion reads the same flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteMode {
+    /// `cargo bench`: full measurement.
+    Bench,
+    /// `cargo bench -- --quick`.
+    Quick,
+    /// `cargo test` (no `--bench` flag) or `--test`: each case runs once.
+    Test,
+    /// `--list` or `--profile-time`: nothing is recorded.
+    Other,
+}
+
+impl SuiteMode {
+    /// Mirrors criterion's own rule: `--bench` without `--test` measures.
+    pub fn from_args(args: &[String]) -> SuiteMode {
+        let has = |f: &str| args.iter().any(|a| a == f);
+        if has("--list") || args.iter().any(|a| a.starts_with("--profile-time")) {
+            SuiteMode::Other
+        } else if !has("--bench") || has("--test") {
+            SuiteMode::Test
+        } else if has("--quick") {
+            SuiteMode::Quick
+        } else {
+            SuiteMode::Bench
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteMode::Bench => "criterion",
+            SuiteMode::Quick => "criterion-quick",
+            SuiteMode::Test => "test",
+            SuiteMode::Other => "other",
+        }
+    }
+}
+
+/// One case inside criterion's closure.
+struct Slot<'a> {
+    bench: Box<dyn Bench>,
+    progress: &'a super::progress::Progress,
+    label: String,
+    rec: CaseRecord,
+    first_call: Option<Instant>,
+    warm_up: Duration,
+    error: Option<String>,
+}
+
+impl Slot<'_> {
+    /// criterion warms up by calling the routine until `warm_up_time` has
+    /// passed, then measures; a call that starts after that instant belongs
+    /// to the measurement, so only those calls feed the HDR recorders.
+    fn run(&mut self, iters: u64) -> Duration {
+        let now = Instant::now();
+        let first = *self.first_call.get_or_insert_with(|| {
+            // Announced on the first call: a case filtered out never gets one.
+            self.progress.start(&self.label);
+            now
+        });
+        if self.error.is_some() {
+            return Duration::from_nanos(iters);
+        }
+        let record = now.duration_since(first) >= self.warm_up;
+        match self.bench.run(iters, record.then_some(&mut self.rec)) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error = Some(e);
+                now.elapsed()
+            }
+        }
+    }
+}
+
+/// criterion's output directory, as criterion itself resolves it.
+fn criterion_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(h);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("criterion")
+}
+
+/// criterion's estimate for one benchmark, if it wrote one during this case
+/// (an older file from a previous run is never reported as this run's).
+fn read_estimate(group: &str, function: &str, since: SystemTime) -> Option<CriterionEstimate> {
+    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
+    let path = criterion_home()
+        .join(safe(group))
+        .join(safe(function))
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if modified < since {
+        return None;
+    }
+    CriterionEstimate::read(&path).ok()
+}
+
+/// Runs every case of `scenarios` under criterion and records them in `session`.
+pub fn run(
+    c: &mut Criterion,
+    scenarios: &[Box<dyn ScenarioDef>],
+    session: &mut Session,
+    mode: SuiteMode,
+) -> anyhow::Result<()> {
+    for s in scenarios {
+        let h = s.header();
+        let cases = s.cases();
+        let mut variants: Vec<&str> = Vec::new();
+        for case in &cases {
+            if !variants.contains(&case.variant.as_str()) {
+                variants.push(&case.variant);
+            }
+        }
+        for variant in variants {
+            let group_name = format!("{}/{}", h.name, variant);
+            let mut g = c.benchmark_group(&group_name);
+            // Batches take milliseconds to seconds: flat sampling keeps the
+            // iteration count (and the run time) predictable.
+            g.sampling_mode(SamplingMode::Flat)
+                .sample_size(h.criterion.sample_size)
+                .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs))
+                .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
+            for case in cases.iter().filter(|c| c.variant == variant) {
+                run_case(&mut g, s.as_ref(), case, session, mode, &group_name);
+            }
+            g.finish();
+        }
+        session.end_scenario()?;
+    }
+    Ok(())
+}
+
+fn run_case(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    s: &dyn ScenarioDef,
+    case: &CaseSpec,
+    session: &mut Session,
+    mode: SuiteMode,
+    group_name: &str,
+) {
+    let label = format!("{group_name}/{}", case.flavor);
+    let bench = match s.prepare(case, &session.env) {
+        Ok(b) => b,
+        Err(e) => {
+            session.fail(s, case, e);
+            return;
+        }
+    };
+    let warm_up = match mode {
+        SuiteMode::Test => Duration::ZERO,
+        _ => Duration::from_secs_f64(s.header().criterion.warm_up_secs),
+    };
+    let since = SystemTime::now();
+    let mut slot = Slot {
+        bench,
+        progress: &session.progress,
+        label,
+        rec: CaseRecord::default(),
+        first_call: None,
+        warm_up,
+        error: None,
+    };
+    g.bench_function(case.flavor.name(), |b| b.iter_custom(|iters| slot.run(iters)));
+    let Slot {
+        bench,
+        rec,
+        first_call,
+        error,
+        ..
+    } = slot;
+    session.progress.finish_case();
+    if first_call.is_none() || mode == SuiteMode::Other {
+        // Filtered out by the user's criterion filter, or a listing.
+        return;
+    }
+    if let Some(e) = error {
+        session.fail(s, case, e);
+        return;
+    }
+    let estimate = match mode {
+        SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, case.flavor.name(), since),
+        _ => None,
+    };
+    // Shut the case's runtime down before the next one starts.
+    drop(bench);
+    session.record_case(s, case, rec, estimate);
+}

@@ -1,0 +1,110 @@
+//! The run loop shared by both entry points: a [`Session`] owns the test
+//! server, the run directory and the progress display; the criterion suite
+//! and the CLI feed it one case at a time.
+
+pub mod cli_run;
+pub mod criterion_suite;
+pub mod progress;
+pub mod session;
+
+pub use session::{Session, SessionOpts};
+
+use std::fmt;
+use std::path::PathBuf;
+
+use criterion::Criterion;
+
+use crate::scenario;
+use criterion_suite::SuiteMode;
+
+/// An error that ends a command, with the exit code it deserves: 2 for bad
+/// input (a scenario file, an argument), 1 for a failure while running.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            code: 2,
+            error: error.into(),
+        }
+    }
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            write!(f, "{:#}", self.error)
+        } else {
+            write!(f, "{}", self.error)
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+/// Where runs go unless told otherwise: `results/` in the crate. Test-mode
+/// runs (`cargo test`) go under `target/` so they never mix with real runs.
+pub fn results_root(mode: SuiteMode) -> PathBuf {
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if let Some(r) = std::env::var_os("ASYNCBENCH_RESULTS") {
+        return PathBuf::from(r);
+    }
+    match mode {
+        SuiteMode::Bench | SuiteMode::Quick => crate_dir.join("results"),
+        _ => crate_dir.join("target").join("asyncbench-test-results"),
+    }
+}
+
+/// The body of `benches/suite.rs`.
+pub fn bench_main() -> Result<(), Failure> {
+    crate::report::fonts::register();
+    let args: Vec<String> = std::env::args().collect();
+    let mode = SuiteMode::from_args(&args);
+    let dir = std::env::var_os("ASYNCBENCH_SCENARIOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(scenario::default_dir);
+    let scenarios = scenario::load_dir(&dir).map_err(Failure::usage)?;
+    let mut c = Criterion::default().configure_from_args();
+    let total = scenarios.iter().map(|s| s.cases().len() as u64).sum();
+    let mut session = Session::start(SessionOpts {
+        results_root: results_root(mode),
+        command: format!(
+            "cargo bench --bench suite -- {}",
+            args.iter()
+                .skip(1)
+                .filter(|a| *a != "--bench")
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+        .trim_end()
+        .to_string(),
+        mode: mode.name().to_string(),
+        workers: None,
+        profile: if cfg!(debug_assertions) {
+            "debug".into()
+        } else {
+            "release".into()
+        },
+        total_cases: total,
+    })?;
+    criterion_suite::run(&mut c, &scenarios, &mut session, mode)?;
+    c.final_summary();
+    let path = session.finish()?;
+    eprintln!("asyncbench: results in {}", path.display());
+    Ok(())
+}

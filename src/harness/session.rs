@@ -1,0 +1,192 @@
+//! One run: the in-process test server, the run directory (rewritten after
+//! every scenario so an interrupted run keeps what finished), and the
+//! conversion of recorded samples into summary entries.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::Context;
+
+use crate::measure::{HarnessFloor, measure_floor};
+use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, WallStats};
+use crate::scenario::{CaseRecord, CaseSpec, Env, ScenarioDef};
+use crate::server::{ServerConfig, TestServer};
+
+use super::progress::Progress;
+
+pub struct SessionOpts {
+    /// Where run directories go (`results/` by default).
+    pub results_root: PathBuf,
+    /// The command line that started the run, recorded for reproduction.
+    pub command: String,
+    /// "criterion", "criterion-quick", "test" or "cli".
+    pub mode: String,
+    /// Worker threads for the multi-thread flavours (None: one per core).
+    pub workers: Option<usize>,
+    /// Build profile the harness was compiled with.
+    pub profile: String,
+    /// Number of cases, for the progress display.
+    pub total_cases: u64,
+}
+
+pub struct Session {
+    pub env: Env,
+    pub floor: HarnessFloor,
+    server: TestServer,
+    run: RunDir,
+    started: SystemTime,
+    results: Vec<CaseResult>,
+    failures: Vec<CaseFailure>,
+    pub progress: Progress,
+}
+
+impl Session {
+    pub fn start(opts: SessionOpts) -> anyhow::Result<Session> {
+        let server = TestServer::start(ServerConfig::default()).context("cannot start the test server")?;
+        let floor = measure_floor();
+        let env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
+        let run = RunDir::create(&opts.results_root, env_info, opts.command, &opts.mode)
+            .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
+        let progress = Progress::new(opts.total_cases);
+        progress.line(&format!(
+            "asyncbench: run {} → {} (server {}, harness floor: timer {:.0} ns, record {:.0} ns)",
+            run.id(),
+            run.path().display(),
+            server.addr(),
+            floor.timer_ns,
+            floor.record_ns
+        ));
+        Ok(Session {
+            env: Env {
+                server: server.addr(),
+                workers: opts.workers,
+            },
+            floor,
+            server,
+            run,
+            started: SystemTime::now(),
+            results: Vec::new(),
+            failures: Vec::new(),
+            progress,
+        })
+    }
+
+    pub fn run_path(&self) -> &Path {
+        self.run.path()
+    }
+
+    pub fn server(&self) -> &TestServer {
+        &self.server
+    }
+
+    /// Turns one case's samples into a summary entry and writes its `.hgrm`
+    /// and `.hlog`. A case that recorded nothing becomes a failure.
+    pub fn record_case(
+        &mut self,
+        s: &dyn ScenarioDef,
+        case: &CaseSpec,
+        rec: CaseRecord,
+        criterion: Option<CriterionEstimate>,
+    ) {
+        let name = &s.header().name;
+        if rec.batches() == 0 {
+            self.fail(s, case, "no samples were recorded".into());
+            return;
+        }
+        let samples = rec.latency.len();
+        let wall = WallStats::from_samples(&rec.wall_samples);
+        let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(rec.latency.histogram()));
+        let (hist, intervals) = rec.latency.finish();
+        let intervals: Vec<Interval> = intervals
+            .into_iter()
+            .map(|i| Interval {
+                start_offset: i.start_offset,
+                length: i.length,
+                hist: i.hist,
+            })
+            .collect();
+        let files = if samples > 0 {
+            match self.run.write_histograms(
+                name,
+                &case.variant,
+                case.flavor.name(),
+                "latency",
+                &hist,
+                &intervals,
+                self.started,
+            ) {
+                Ok(paths) => Some(paths),
+                Err(e) => {
+                    self.progress.line(&format!("asyncbench: warning: {e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let measured_over_ideal = match (&case.ideal, &wall) {
+            (Some(i), Some(w)) if i.ns > 0 => Some(w.mean / i.ns as f64),
+            _ => None,
+        };
+        let throughput_per_s = (rec.busy.as_secs_f64() > 0.0).then(|| rec.ops as f64 / rec.busy.as_secs_f64());
+        let mut notes = case.notes.clone();
+        if case.flavor.legacy() {
+            notes.push("async-std is discontinued upstream (2025): legacy baseline".into());
+        }
+        let (hgrm, hlog) = match files {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        self.results.push(CaseResult {
+            scenario: name.clone(),
+            variant: case.variant.clone(),
+            runtime: case.flavor.name().to_string(),
+            metric: "latency".into(),
+            legacy: case.flavor.legacy(),
+            samples,
+            errors: rec.errors,
+            latency_ns,
+            wall_ns: wall,
+            criterion,
+            ideal_ns: case.ideal.as_ref().map(|i| i.ns),
+            ideal_formula: case.ideal.as_ref().map(|i| i.formula.clone()),
+            measured_over_ideal,
+            throughput_per_s,
+            hgrm,
+            hlog,
+            notes,
+        });
+    }
+
+    pub fn fail(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, error: String) {
+        self.progress.line(&format!(
+            "asyncbench: {}/{}/{} failed: {error}",
+            s.header().name,
+            case.variant,
+            case.flavor
+        ));
+        self.failures.push(CaseFailure {
+            scenario: s.header().name.clone(),
+            variant: case.variant.clone(),
+            runtime: case.flavor.name().to_string(),
+            error,
+        });
+    }
+
+    /// Rewrites the run's summary with everything recorded so far.
+    pub fn end_scenario(&mut self) -> anyhow::Result<()> {
+        let results = std::mem::take(&mut self.results);
+        let failures = std::mem::take(&mut self.failures);
+        self.run.push(results, failures)?;
+        Ok(())
+    }
+
+    /// Marks the run complete and moves `results/latest` to it.
+    pub fn finish(mut self) -> anyhow::Result<PathBuf> {
+        self.end_scenario()?;
+        self.progress.done();
+        let path = self.run.finish()?;
+        self.server.shutdown();
+        Ok(path)
+    }
+}

@@ -1,0 +1,13 @@
+//! asyncbench: the same async scenarios on tokio, async-std and smol (plus
+//! blocking baselines) against a local hyper test server, measured with
+//! HdrHistogram and criterion.
+
+pub mod cli;
+pub mod client;
+pub mod harness;
+pub mod measure;
+pub mod report;
+pub mod results;
+pub mod runtime;
+pub mod scenario;
+pub mod server;

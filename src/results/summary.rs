@@ -1,0 +1,319 @@
+//! The `summary.json` schema (one run: its metadata, environment, per-case results and
+//! failures) and the statistics that fill it: HdrHistogram percentiles, per-batch wall-time
+//! statistics with a Student-t confidence interval, and criterion's own estimate.
+
+use std::fs;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::ResultsError;
+use super::env::EnvInfo;
+
+/// Bumped whenever a field changes meaning or a required field is added; readers refuse
+/// versions they do not know rather than silently misreading them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub env: EnvInfo,
+    #[serde(default)]
+    pub results: Vec<CaseResult>,
+    #[serde(default)]
+    pub failures: Vec<CaseFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_utc: String,
+    /// RFC 3339, UTC; `None` while the run is in progress or if it was interrupted.
+    pub finished_utc: Option<String>,
+    pub command: String,
+    /// "criterion", "criterion-quick", "test" or "cli".
+    pub mode: String,
+    /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub scenario: String,
+    pub variant: String,
+    pub runtime: String,
+    /// "latency" for per-operation latency; other scenarios add e.g. "loop_lag".
+    pub metric: String,
+    /// True for async-std, which is discontinued upstream.
+    pub legacy: bool,
+    pub samples: u64,
+    pub errors: u64,
+    pub latency_ns: Option<Percentiles>,
+    /// Per-batch wall time statistics.
+    pub wall_ns: Option<WallStats>,
+    /// Criterion's own estimate of time per iteration (per batch).
+    pub criterion: Option<CriterionEstimate>,
+    pub ideal_ns: Option<u64>,
+    pub ideal_formula: Option<String>,
+    pub measured_over_ideal: Option<f64>,
+    pub throughput_per_s: Option<f64>,
+    /// Path relative to the run directory.
+    pub hgrm: Option<String>,
+    /// Path relative to the run directory.
+    pub hlog: Option<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFailure {
+    pub scenario: String,
+    pub variant: String,
+    pub runtime: String,
+    pub error: String,
+}
+
+/// Latency percentiles in the histogram's unit (nanoseconds throughout asyncbench).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub min: u64,
+    pub mean: f64,
+    pub stddev: f64,
+}
+
+impl Percentiles {
+    /// Reads the percentiles with HdrHistogram's own `value_at_quantile` (highest value
+    /// equivalent to the bucket holding the quantile), so they agree with the `.hgrm` file.
+    /// An empty histogram gives all zeros.
+    pub fn from_histogram(h: &Histogram<u64>) -> Percentiles {
+        Percentiles {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            min: h.min(),
+            mean: h.mean(),
+            stddev: h.stdev(),
+        }
+    }
+}
+
+/// Statistics of per-batch wall times (ns).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallStats {
+    pub batches: u64,
+    pub mean: f64,
+    /// Sample standard deviation (n - 1 denominator); 0 for a single batch.
+    pub stddev: f64,
+    pub min: u64,
+    /// Nearest-rank median: the ceil(n/2)-th smallest batch.
+    pub p50: u64,
+    pub max: u64,
+    /// Two-sided 95% confidence interval of the mean.
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+}
+
+impl WallStats {
+    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (Student's t interval
+    /// for a mean, NIST/SEMATECH e-Handbook of Statistical Methods §7.2.2.1); for n == 1 the
+    /// spread is unknown and the CI collapses to [mean, mean].
+    pub fn from_samples(ns: &[u64]) -> Option<WallStats> {
+        let n = ns.len();
+        if n == 0 {
+            return None;
+        }
+        let mut sorted = ns.to_vec();
+        sorted.sort_unstable();
+        // u128 so that summing many multi-second batches cannot overflow before dividing.
+        let sum: u128 = sorted.iter().map(|&v| u128::from(v)).sum();
+        let mean = sum as f64 / n as f64;
+        let stddev = if n > 1 {
+            let ss: f64 = sorted.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+            (ss / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let half_width = if n > 1 {
+            t_975(n - 1) * stddev / (n as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(WallStats {
+            batches: n as u64,
+            mean,
+            stddev,
+            min: sorted[0],
+            // Nearest-rank definition (the one HdrHistogram's value_at_quantile uses too).
+            p50: sorted[n.div_ceil(2) - 1],
+            max: sorted[n - 1],
+            ci95_low: mean - half_width,
+            ci95_high: mean + half_width,
+        })
+    }
+}
+
+/// Upper 0.975 critical values of Student's t for df = 1..=30, from NIST/SEMATECH e-Handbook of
+/// Statistical Methods, table 1.3.6.7.2 ("Critical values of the Student's t distribution").
+const T_975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, //
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, //
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/// t(0.975, df). Beyond the df = 1..30 rows, the same NIST table lists df = 40, 60, 100 and ∞;
+/// between rows we use the next *smaller* tabulated df (a larger t, so the interval is never
+/// narrower than the exact one), and the normal value 1.960 from df = 1000 on, where the exact
+/// t (1.962) differs by 0.1%.
+pub(crate) fn t_975(df: usize) -> f64 {
+    match df {
+        0 => f64::NAN,
+        1..=30 => T_975[df - 1],
+        31..=39 => T_975[29],
+        40..=59 => 2.021,
+        60..=99 => 2.000,
+        100..=999 => 1.984,
+        _ => 1.960,
+    }
+}
+
+/// Criterion's estimate of the time per iteration, read from its `estimates.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionEstimate {
+    pub mean_ns: f64,
+    pub mean_ci_low: f64,
+    pub mean_ci_high: f64,
+    pub median_ns: f64,
+    pub confidence_level: f64,
+    /// Path of the estimates.json this was read from.
+    pub source: String,
+}
+
+// Only the parts of criterion 0.8's `Estimates` we use; serde ignores the rest
+// (median_abs_dev, slope, std_dev, standard_error), so newer criterion fields do not break us.
+#[derive(Deserialize)]
+struct RawEstimates {
+    mean: RawEstimate,
+    median: RawEstimate,
+}
+
+#[derive(Deserialize)]
+struct RawEstimate {
+    confidence_interval: RawInterval,
+    point_estimate: f64,
+}
+
+#[derive(Deserialize)]
+struct RawInterval {
+    confidence_level: f64,
+    lower_bound: f64,
+    upper_bound: f64,
+}
+
+impl CriterionEstimate {
+    /// Reads `target/criterion/<group>/<function>/new/estimates.json`.
+    pub fn read(estimates_json: &Path) -> Result<CriterionEstimate, ResultsError> {
+        let text = fs::read_to_string(estimates_json).map_err(|source| ResultsError::Read {
+            path: estimates_json.to_path_buf(),
+            source,
+        })?;
+        let raw: RawEstimates = serde_json::from_str(&text).map_err(|source| ResultsError::Json {
+            path: estimates_json.to_path_buf(),
+            source,
+        })?;
+        Ok(CriterionEstimate {
+            mean_ns: raw.mean.point_estimate,
+            mean_ci_low: raw.mean.confidence_interval.lower_bound,
+            mean_ci_high: raw.mean.confidence_interval.upper_bound,
+            median_ns: raw.median.point_estimate,
+            confidence_level: raw.mean.confidence_interval.confidence_level,
+            source: estimates_json.display().to_string(),
+        })
+    }
+}
+
+impl Summary {
+    /// Reads and validates a `summary.json`. Fails, naming the file, when it is missing, is not
+    /// valid JSON (serde_json reports line and column), lacks `schema_version`, or has a
+    /// `schema_version` this build does not know.
+    pub fn read(path: &Path) -> Result<Summary, ResultsError> {
+        let text = fs::read_to_string(path).map_err(|source| ResultsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let json_err = |source| ResultsError::Json {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Check the version before the full shape, so a future schema is reported as such
+        // instead of as a confusing "missing field".
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
+        let version = value.get("schema_version").ok_or_else(|| ResultsError::Corrupt {
+            path: path.to_path_buf(),
+            line: None,
+            msg: "no schema_version field; not an asyncbench summary".to_string(),
+        })?;
+        match version.as_u64() {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(found) => {
+                return Err(ResultsError::Schema {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            None => {
+                return Err(ResultsError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: None,
+                    msg: format!("schema_version is not an unsigned integer: {version}"),
+                });
+            }
+        }
+        // Parse from the text again (not from `value`) so shape errors keep line/column.
+        serde_json::from_str(&text).map_err(json_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_table_is_monotone_and_conservative() {
+        let mut prev = f64::INFINITY;
+        for df in 1..2000 {
+            let t = t_975(df);
+            assert!(t <= prev, "t({df}) = {t} > t({}) = {prev}", df - 1);
+            assert!(t >= 1.96);
+            prev = t;
+        }
+        assert_eq!(t_975(4), 2.776);
+        assert_eq!(t_975(35), 2.042);
+    }
+
+    #[test]
+    fn wall_stats_median_and_single_sample() {
+        let w = WallStats::from_samples(&[7]).map(|w| (w.ci95_low, w.ci95_high, w.stddev));
+        assert_eq!(w, Some((7.0, 7.0, 0.0)));
+        let w = WallStats::from_samples(&[40, 10, 30, 20]).map(|w| (w.min, w.p50, w.max));
+        assert_eq!(w, Some((10, 20, 40)));
+        assert!(WallStats::from_samples(&[]).is_none());
+    }
+
+    #[test]
+    fn percentiles_of_empty_histogram_are_zero() -> Result<(), Box<dyn std::error::Error>> {
+        let h = Histogram::<u64>::new(3)?;
+        assert_eq!(Percentiles::from_histogram(&h), Percentiles::default());
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! smol flavours: `smol-ct` (one `async_executor::Executor` driven by the
+//! calling thread) and `smol-mt` (the same executor run by N threads).
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use async_executor::Executor;
+use futures_lite::FutureExt;
+use smol_hyper::rt::FuturesIo;
+
+use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
+
+/// Tasks hold this handle, so it points at the executor weakly: a task left
+/// running cannot keep its own executor alive.
+#[derive(Clone)]
+pub struct SmolRt {
+    ex: Weak<Executor<'static>>,
+    flavor: AsyncFlavor,
+    workers: usize,
+}
+
+struct Guard {
+    ex: Option<Arc<Executor<'static>>>,
+    stop: Option<async_channel::Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // Closing the channel wakes every worker's `recv`, ending its `run`.
+        drop(self.stop.take());
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        // Dropping the executor cancels the tasks still in it.
+        drop(self.ex.take());
+    }
+}
+
+pub(super) fn build(multi: bool, workers: usize) -> io::Result<Owned<SmolRt>> {
+    let ex = Arc::new(Executor::new());
+    let (stop, stopped) = async_channel::bounded::<()>(1);
+    let mut threads = Vec::new();
+    if multi {
+        for i in 0..workers {
+            let ex = ex.clone();
+            let stopped = stopped.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("asyncbench-smol-{i}"))
+                    .spawn(move || {
+                        let _ = async_io::block_on(ex.run(stopped.recv()));
+                    })?,
+            );
+        }
+    }
+    let rt = SmolRt {
+        ex: Arc::downgrade(&ex),
+        flavor: if multi {
+            AsyncFlavor::SmolMt
+        } else {
+            AsyncFlavor::SmolCt
+        },
+        workers: if multi { workers } else { 1 },
+    };
+    let guard = Guard {
+        ex: Some(ex),
+        stop: Some(stop),
+        threads,
+    };
+    Ok(Owned::new(rt, Box::new(guard)))
+}
+
+impl SmolRt {
+    fn executor(&self) -> Arc<Executor<'static>> {
+        // Only reachable if a handle outlives its Owned: a harness bug.
+        self.ex.upgrade().expect("smol executor used after it was shut down")
+    }
+}
+
+/// Dropping an `async_task::Task` cancels it; this wrapper detaches instead,
+/// so every flavour's handle means the same thing.
+pub struct SmolHandle<T>(Option<async_executor::Task<T>>);
+
+impl<T> Drop for SmolHandle<T> {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.detach();
+        }
+    }
+}
+
+impl<T> Future for SmolHandle<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.0.as_mut() {
+            Some(t) => Pin::new(t).poll(cx).map(Ok),
+            None => Poll::Ready(Err(JoinError::Cancelled)),
+        }
+    }
+}
+
+impl<T: Send + 'static> TaskHandle<T> for SmolHandle<T> {
+    async fn abort(mut self) {
+        if let Some(t) = self.0.take() {
+            t.cancel().await;
+        }
+    }
+}
+
+pub struct SmolListener(async_net::TcpListener);
+
+impl Listener for SmolListener {
+    type Stream = async_net::TcpStream;
+    async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
+        let (s, a) = self.0.accept().await?;
+        s.set_nodelay(true)?;
+        Ok((s, a))
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+pub struct SmolUdp(async_net::UdpSocket);
+
+impl UdpSock for SmolUdp {
+    async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.0.send_to(buf, to).await
+    }
+    async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.0.recv_from(buf).await
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+async fn tcp(addr: SocketAddr) -> io::Result<async_net::TcpStream> {
+    let s = async_net::TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+impl Runtime for SmolRt {
+    type Handle<T: Send + 'static> = SmolHandle<T>;
+    type Tcp = async_net::TcpStream;
+    type HttpIo = FuturesIo<async_net::TcpStream>;
+    type Listener = SmolListener;
+    type Udp = SmolUdp;
+
+    fn flavor(&self) -> AsyncFlavor {
+        self.flavor
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        if self.flavor == AsyncFlavor::SmolCt {
+            // The calling thread is the executor's only thread.
+            async_io::block_on(self.executor().run(f))
+        } else {
+            // Like tokio-mt: the root future runs on the calling thread,
+            // spawned tasks on the worker threads.
+            async_io::block_on(f)
+        }
+    }
+    fn spawn<F>(&self, f: F) -> SmolHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        SmolHandle(Some(self.executor().spawn(f)))
+    }
+    fn spawn_blocking<F, T>(&self, f: F) -> SmolHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        SmolHandle(Some(blocking::unblock(f)))
+    }
+    // Not `async fn`: the sleep must not borrow the handle ('static).
+    #[allow(clippy::manual_async_fn)]
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send + 'static {
+        async move {
+            async_io::Timer::after(d).await;
+        }
+    }
+    async fn timeout<F>(&self, d: Duration, f: F) -> Result<F::Output, Elapsed>
+    where
+        F: Future + Send,
+    {
+        // smol has no timeout combinator: race the future against a timer,
+        // polling the future first so a ready result wins a tie.
+        let deadline = async {
+            async_io::Timer::after(d).await;
+            Err(Elapsed)
+        };
+        async { Ok(f.await) }.or(deadline).await
+    }
+    fn yield_now(&self) -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+    async fn connect(&self, addr: SocketAddr) -> io::Result<Self::Tcp> {
+        tcp(addr).await
+    }
+    async fn connect_http(&self, addr: SocketAddr) -> io::Result<Self::HttpIo> {
+        Ok(FuturesIo::new(tcp(addr).await?))
+    }
+    async fn listen(&self, addr: SocketAddr) -> io::Result<Self::Listener> {
+        Ok(SmolListener(async_net::TcpListener::try_from(super::std_listener(
+            addr,
+        )?)?))
+    }
+    async fn udp_bind(&self, addr: SocketAddr) -> io::Result<Self::Udp> {
+        Ok(SmolUdp(async_net::UdpSocket::bind(addr).await?))
+    }
+    async fn read_file(&self, path: PathBuf) -> io::Result<Vec<u8>> {
+        async_fs::read(path).await
+    }
+}

@@ -1,0 +1,189 @@
+//! tokio flavours: `tokio-ct` (current_thread) and `tokio-mt` (multi_thread).
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
+
+/// A handle to a tokio runtime. `block_on` goes through the owning
+/// `tokio::runtime::Runtime` because on current_thread only that drives the
+/// I/O and timer drivers; spawning goes through the cheap `Handle`.
+#[derive(Clone)]
+pub struct TokioRt {
+    owner: Weak<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    flavor: AsyncFlavor,
+    workers: usize,
+}
+
+/// Shuts the runtime down with a bounded wait so a stuck blocking task cannot
+/// hang the harness.
+struct Guard(Option<Arc<tokio::runtime::Runtime>>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            match Arc::try_unwrap(rt) {
+                Ok(rt) => rt.shutdown_timeout(Duration::from_secs(1)),
+                Err(rt) => drop(rt),
+            }
+        }
+    }
+}
+
+pub(super) fn build(multi: bool, workers: usize) -> io::Result<Owned<TokioRt>> {
+    let mut b = if multi {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(workers);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let rt = Arc::new(b.enable_all().thread_name("asyncbench-tokio").build()?);
+    let handle = TokioRt {
+        owner: Arc::downgrade(&rt),
+        handle: rt.handle().clone(),
+        flavor: if multi {
+            AsyncFlavor::TokioMt
+        } else {
+            AsyncFlavor::TokioCt
+        },
+        workers: if multi { workers } else { 1 },
+    };
+    Ok(Owned::new(handle, Box::new(Guard(Some(rt)))))
+}
+
+pub struct TokioHandle<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for TokioHandle<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|r| {
+            r.map_err(|e| {
+                if e.is_cancelled() {
+                    JoinError::Cancelled
+                } else {
+                    JoinError::Panicked(e.to_string())
+                }
+            })
+        })
+    }
+}
+
+impl<T: Send + 'static> TaskHandle<T> for TokioHandle<T> {
+    async fn abort(self) {
+        self.0.abort();
+        let _ = self.0.await;
+    }
+}
+
+pub struct TokioListener(tokio::net::TcpListener);
+
+impl Listener for TokioListener {
+    type Stream = Compat<tokio::net::TcpStream>;
+    async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
+        let (s, a) = self.0.accept().await?;
+        s.set_nodelay(true)?;
+        Ok((s.compat(), a))
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+pub struct TokioUdp(tokio::net::UdpSocket);
+
+impl UdpSock for TokioUdp {
+    async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.0.send_to(buf, to).await
+    }
+    async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.0.recv_from(buf).await
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+async fn tcp(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+    let s = tokio::net::TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+impl Runtime for TokioRt {
+    type Handle<T: Send + 'static> = TokioHandle<T>;
+    type Tcp = Compat<tokio::net::TcpStream>;
+    type HttpIo = TokioIo<tokio::net::TcpStream>;
+    type Listener = TokioListener;
+    type Udp = TokioUdp;
+
+    fn flavor(&self) -> AsyncFlavor {
+        self.flavor
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        match self.owner.upgrade() {
+            Some(rt) => rt.block_on(f),
+            // Only reachable if a handle outlives its Owned: a harness bug.
+            None => panic!("tokio runtime used after it was shut down"),
+        }
+    }
+    fn spawn<F>(&self, f: F) -> TokioHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TokioHandle(self.handle.spawn(f))
+    }
+    fn spawn_blocking<F, T>(&self, f: F) -> TokioHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        TokioHandle(self.handle.spawn_blocking(f))
+    }
+    // Not `async fn`: the sleep must not borrow the handle ('static).
+    #[allow(clippy::manual_async_fn)]
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send + 'static {
+        // The Sleep is created at first poll, inside the runtime's context.
+        async move { tokio::time::sleep(d).await }
+    }
+    async fn timeout<F>(&self, d: Duration, f: F) -> Result<F::Output, Elapsed>
+    where
+        F: Future + Send,
+    {
+        tokio::time::timeout(d, f).await.map_err(|_| Elapsed)
+    }
+    fn yield_now(&self) -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+    async fn connect(&self, addr: SocketAddr) -> io::Result<Self::Tcp> {
+        Ok(tcp(addr).await?.compat())
+    }
+    async fn connect_http(&self, addr: SocketAddr) -> io::Result<Self::HttpIo> {
+        Ok(TokioIo::new(tcp(addr).await?))
+    }
+    async fn listen(&self, addr: SocketAddr) -> io::Result<Self::Listener> {
+        Ok(TokioListener(tokio::net::TcpListener::from_std(super::std_listener(
+            addr,
+        )?)?))
+    }
+    async fn udp_bind(&self, addr: SocketAddr) -> io::Result<Self::Udp> {
+        Ok(TokioUdp(tokio::net::UdpSocket::bind(addr).await?))
+    }
+    async fn read_file(&self, path: PathBuf) -> io::Result<Vec<u8>> {
+        tokio::fs::read(path).await
+    }
+}

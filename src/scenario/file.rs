@@ -1,0 +1,243 @@
+//! Scenario files, step one: the serde mirror of `scenarios/<name>.toml`
+//! (`deny_unknown_fields`, spans kept), and the errors that point at the
+//! file, line, column and key of a bad value. Step two, the checked types,
+//! lives beside each scenario.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+
+use crate::runtime::Flavor;
+
+/// A scenario file that cannot be used. Displayed as
+/// `path:line:col: key: message`; the CLI exits with code 2 on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub col: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let (Some(l), Some(c)) = (self.line, self.col) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A parsed file: its text (for turning spans into lines) and path.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn error(&self, span: Option<Range<usize>>, key: Option<&str>, message: impl Into<String>) -> ScenarioError {
+        let (line, col) = match span {
+            Some(s) => {
+                let (l, c) = line_col(self.text, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        ScenarioError {
+            path: self.path.to_path_buf(),
+            line,
+            col,
+            key: key.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// Parses the whole file into the mirror `T`, mapping TOML and serde
+    /// errors (syntax, wrong type, unknown key) to a located error.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ScenarioError> {
+        toml::from_str(self.text).map_err(|e| self.error(e.span(), None, e.message().trim().to_string()))
+    }
+
+    /// Checks `lo <= v <= hi`, naming the key and the allowed range.
+    pub fn range<T>(&self, v: &Spanned<T>, key: &str, lo: T, hi: T) -> Result<T, ScenarioError>
+    where
+        T: PartialOrd + Copy + fmt::Display,
+    {
+        let x = *v.get_ref();
+        // `!(a <= b)` rather than `a > b` so NaN is rejected too.
+        if !(lo <= x && x <= hi) {
+            return Err(self.error(
+                Some(v.span()),
+                Some(key),
+                format!("{x} is out of range: allowed {lo}..={hi}"),
+            ));
+        }
+        Ok(x)
+    }
+}
+
+/// 1-based line and column of byte offset `at`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+    (line, col)
+}
+
+/// criterion settings a file may override.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionMirror {
+    pub sample_size: Option<Spanned<u64>>,
+    pub measurement_secs: Option<Spanned<f64>>,
+    pub warm_up_secs: Option<Spanned<f64>>,
+}
+
+/// The keys every scenario file has; `P` is the scenario's own `[params]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMirror<P> {
+    pub scenario: Spanned<String>,
+    pub guide_section: String,
+    pub runtimes: Spanned<Vec<Spanned<String>>>,
+    pub variants: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub criterion: CriterionMirror,
+    pub params: P,
+}
+
+/// Only the `scenario` key, read first to pick the right mirror.
+#[derive(Debug, Deserialize)]
+pub struct NameOnly {
+    pub scenario: Spanned<String>,
+}
+
+/// criterion settings after validation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriterionSettings {
+    pub sample_size: usize,
+    pub measurement_secs: f64,
+    pub warm_up_secs: f64,
+}
+
+/// The checked common part of a scenario file.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub name: String,
+    pub guide_section: String,
+    pub path: PathBuf,
+    pub runtimes: Vec<Flavor>,
+    pub variants: Vec<String>,
+    pub criterion: CriterionSettings,
+}
+
+impl<P> FileMirror<P> {
+    /// Validates the common keys. `allowed_variants` and `allowed_runtimes`
+    /// come from the scenario.
+    pub fn header(
+        &self,
+        src: &Source<'_>,
+        allowed_variants: &[&str],
+        allowed_runtimes: &[Flavor],
+    ) -> Result<Header, ScenarioError> {
+        let mut runtimes = Vec::new();
+        if self.runtimes.get_ref().is_empty() {
+            return Err(src.error(
+                Some(self.runtimes.span()),
+                Some("runtimes"),
+                "must list at least one runtime",
+            ));
+        }
+        for r in self.runtimes.get_ref() {
+            let allowed = allowed_runtimes.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
+            let f: Flavor = r.get_ref().parse().map_err(|_| {
+                src.error(
+                    Some(r.span()),
+                    Some("runtimes"),
+                    format!("unknown runtime `{}`: allowed {allowed}", r.get_ref()),
+                )
+            })?;
+            if !allowed_runtimes.contains(&f) {
+                return Err(src.error(
+                    Some(r.span()),
+                    Some("runtimes"),
+                    format!("runtime `{f}` does not apply to this scenario: allowed {allowed}"),
+                ));
+            }
+            if !runtimes.contains(&f) {
+                runtimes.push(f);
+            }
+        }
+        let mut variants = Vec::new();
+        if self.variants.get_ref().is_empty() {
+            return Err(src.error(
+                Some(self.variants.span()),
+                Some("variants"),
+                "must list at least one variant",
+            ));
+        }
+        for v in self.variants.get_ref() {
+            if !allowed_variants.contains(&v.get_ref().as_str()) {
+                return Err(src.error(
+                    Some(v.span()),
+                    Some("variants"),
+                    format!(
+                        "unknown variant `{}`: allowed {}",
+                        v.get_ref(),
+                        allowed_variants.join(", ")
+                    ),
+                ));
+            }
+            if !variants.contains(v.get_ref()) {
+                variants.push(v.get_ref().clone());
+            }
+        }
+        let c = &self.criterion;
+        let criterion = CriterionSettings {
+            // criterion itself refuses fewer than 10 samples.
+            sample_size: match &c.sample_size {
+                Some(v) => src.range(v, "criterion.sample_size", 10, 10_000)? as usize,
+                None => 10,
+            },
+            measurement_secs: match &c.measurement_secs {
+                Some(v) => src.range(v, "criterion.measurement_secs", 0.1, 600.0)?,
+                None => 2.0,
+            },
+            warm_up_secs: match &c.warm_up_secs {
+                Some(v) => src.range(v, "criterion.warm_up_secs", 0.0, 60.0)?,
+                None => 0.5,
+            },
+        };
+        Ok(Header {
+            name: self.scenario.get_ref().clone(),
+            guide_section: self.guide_section.clone(),
+            path: src.path.to_path_buf(),
+            runtimes,
+            variants,
+            criterion,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_col;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let t = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 6), (2, 1));
+        assert_eq!(line_col(t, 11), (2, 6));
+    }
+}

@@ -1,0 +1,347 @@
+//! The local HTTP/1.1 test server every scenario talks to: hyper 1 on its own tokio runtime and threads, so it never competes with the runtime under test for an executor.
+
+mod routes;
+mod stats;
+
+use std::convert::Infallible;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use routes::{Route, RouteError, STATUS_RANGE, flaky_fails, parse_route};
+pub use stats::ServerStats;
+
+use stats::{ConnectionGuard, Counters, FlakyKeys};
+
+/// Longest `/delay/{ms}` accepted.
+pub const MAX_DELAY_MS: u64 = 60_000;
+/// Largest `/bytes/{n}` body served.
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// Default listen backlog.
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// How long shutdown lets connections finish before the runtime cancels them.
+const GRACE: Duration = Duration::from_millis(250);
+/// Upper bound on waiting for the runtime's threads once tasks are cancelled.
+const RUNTIME_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+/// Pause after a failed accept: errors like EMFILE persist, and retrying at once would spin a core.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Worker threads of the server's own runtime; 0 is treated as 1.
+    pub threads: usize,
+    pub backlog: i32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            threads: 1,
+            backlog: LISTEN_BACKLOG,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot start the server runtime: {0}")]
+    Runtime(io::Error),
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(io::Error),
+    #[error("cannot print the listening address: {0}")]
+    Output(io::Error),
+}
+
+/// State every connection task shares.
+#[derive(Debug, Default)]
+struct Shared {
+    counters: Arc<Counters>,
+    flaky: FlakyKeys,
+}
+
+/// A running server; stops on [`TestServer::shutdown`] or drop.
+pub struct TestServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    accept_task: Option<JoinHandle<()>>,
+    runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServer {
+    /// Starts the server on a fresh multi-thread tokio runtime with `cfg.threads` worker
+    /// threads (named "asyncbench-server"); returns once it is listening.
+    pub fn start(cfg: ServerConfig) -> Result<TestServer, ServerError> {
+        let bind_err = |source| ServerError::Bind { addr: cfg.addr, source };
+        // Bind before building the runtime so the common failure (port taken) never has to
+        // drop a runtime, which panics if the caller is itself inside one.
+        let std_listener = bind(cfg.addr, cfg.backlog).map_err(bind_err)?;
+        let addr = std_listener.local_addr().map_err(bind_err)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cfg.threads.max(1))
+            .thread_name("asyncbench-server")
+            .enable_all()
+            .build()
+            .map_err(ServerError::Runtime)?;
+        let registered = {
+            let _ctx = runtime.enter();
+            TcpListener::from_std(std_listener)
+        };
+        let listener = match registered {
+            Ok(listener) => listener,
+            Err(source) => {
+                runtime.shutdown_background();
+                return Err(bind_err(source));
+            }
+        };
+        let shared = Arc::new(Shared::default());
+        let (stop, stop_rx) = watch::channel(false);
+        let accept_task = runtime.spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
+        Ok(TestServer {
+            addr,
+            shared,
+            stop,
+            accept_task: Some(accept_task),
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stats(&self) -> ServerStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Stops accepting, closes connections and shuts the runtime down, waiting at most
+    /// about 1.25 s. Dropping the server does the same.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        self.stop.send_replace(true);
+        // Blocking inside an async context panics in tokio; there we can only cut loose.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            runtime.shutdown_background();
+            return;
+        }
+        let accept_task = self.accept_task.take();
+        let counters = Arc::clone(&self.shared.counters);
+        runtime.block_on(async move {
+            let drained = async {
+                if let Some(task) = accept_task {
+                    let _ = task.await;
+                }
+                counters.all_closed().await;
+            };
+            let _ = tokio::time::timeout(GRACE, drained).await;
+        });
+        runtime.shutdown_timeout(RUNTIME_SHUTDOWN_TIMEOUT);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// Runs a standalone server until Ctrl-C, printing `listening on http://ADDR` to stdout
+/// once bound so scripts can read the port. Blocks the calling thread, so call it from
+/// plain `main`, not from inside an async runtime.
+pub fn serve_until_ctrl_c(cfg: ServerConfig) -> Result<(), ServerError> {
+    let server = TestServer::start(cfg)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {}", server.base_url())
+        .and_then(|()| out.flush())
+        .map_err(ServerError::Output)?;
+    drop(out);
+    let waited = match &server.runtime {
+        Some(rt) => rt.block_on(tokio::signal::ctrl_c()),
+        None => Ok(()),
+    };
+    server.shutdown();
+    waited.map_err(ServerError::Signal)
+}
+
+fn bind(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    // The usual 128 overflows on bursts of connects and shows up as 1 s SYN-retransmit outliers.
+    socket.listen(backlog)?;
+    Ok(socket.into())
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
+                let guard = shared.counters.connection_opened();
+                tokio::spawn(serve_connection(stream, guard, Arc::clone(&shared), stop.clone()));
+            }
+            // The peer gave up between SYN and accept; nothing to report.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(e) => {
+                eprintln!("asyncbench server: accept failed: {e}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    _guard: ConnectionGuard,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Latency benchmarks must not wait on Nagle; failure only costs latency, so it is ignored.
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| handle(req, Arc::clone(&shared)));
+    // No timer is configured, so there is no header-read timeout: benchmark pools may
+    // park idle keep-alive connections for as long as they like.
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        // A client closing mid-request must end the connection at once (and drop the
+        // guard) rather than leave a half-closed socket waiting on a slow handler.
+        .half_close(false)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let stopping = tokio::select! {
+        // Connection errors are the client's business (resets, malformed requests).
+        _ = conn.as_mut() => false,
+        // Only a flag leaves the select: the watch guard it yields is not Send across an await.
+        _ = stop.wait_for(|stopped| *stopped) => true,
+    };
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(GRACE, conn).await;
+    }
+}
+
+type Body = Full<Bytes>;
+
+async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Body>, Infallible> {
+    let uri = req.uri();
+    let response = match parse_route(req.method(), uri.path(), uri.query()) {
+        Err(e) => {
+            let mut resp = text(e.status, e.message);
+            if e.status == StatusCode::METHOD_NOT_ALLOWED {
+                resp.headers_mut()
+                    .insert(hyper::header::ALLOW, HeaderValue::from_static("GET"));
+            }
+            resp
+        }
+        Ok(Route::Health) => text(StatusCode::OK, "ok"),
+        Ok(Route::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            text(StatusCode::OK, format!("slept {} ms", d.as_millis()))
+        }
+        Ok(Route::Bytes(n)) => bytes_response(n),
+        Ok(Route::Status(code)) => match StatusCode::from_u16(code) {
+            Ok(status) => text(status, format!("status {code}")),
+            Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("status {code} unusable")),
+        },
+        Ok(Route::Flaky { p, seed, n }) => {
+            let n = n.unwrap_or_else(|| shared.flaky.next(seed));
+            let mut resp = if flaky_fails(p, seed, n) {
+                text(StatusCode::SERVICE_UNAVAILABLE, "flaky failure")
+            } else {
+                text(StatusCode::OK, "ok")
+            };
+            // Tells clients of unkeyed requests which key the server used.
+            resp.headers_mut().insert("x-flaky-n", HeaderValue::from(n));
+            resp
+        }
+        // Taken before this request is counted, so it reports the requests before it.
+        Ok(Route::Stats) => match serde_json::to_vec(&shared.counters.snapshot()) {
+            Ok(json) => with_type(StatusCode::OK, Bytes::from(json), "application/json"),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode stats: {e}")),
+        },
+    };
+    shared.counters.request_served();
+    Ok(response)
+}
+
+fn bytes_response(n: u64) -> Response<Body> {
+    // One zeroed buffer shared by every response: slicing `Bytes` is a refcount bump,
+    // and calloc'd pages cost nothing until first read.
+    static ZEROS: OnceLock<Bytes> = OnceLock::new();
+    let Ok(len) = usize::try_from(n) else {
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bytes {n} too large for this platform"),
+        );
+    };
+    let zeros = ZEROS.get_or_init(|| Bytes::from(vec![0u8; usize::try_from(MAX_BYTES).unwrap_or(0)]));
+    match zeros.get(..len) {
+        Some(_) => with_type(StatusCode::OK, zeros.slice(..len), "application/octet-stream"),
+        None => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bytes {n} exceeds the buffer"),
+        ),
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    with_type(status, body.into(), "text/plain; charset=utf-8")
+}
+
+fn with_type(status: StatusCode, body: Bytes, content_type: &'static str) -> Response<Body> {
+    // 204 and 304 must not carry content; hyper would drop it anyway, but say so plainly.
+    let body = if matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED) {
+        Bytes::new()
+    } else {
+        body
+    };
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}

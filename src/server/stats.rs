@@ -1,0 +1,136 @@
+//! Counters the test server keeps: connections and requests (lock-free), and the per-seed key counters behind unkeyed `/flaky` requests.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Notify;
+
+/// A snapshot of the server's counters, as served by `/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServerStats {
+    pub connections_open: u64,
+    pub connections_accepted: u64,
+    pub requests_served: u64,
+}
+
+/// Live counters shared by the accept loop, every connection and the owning handle.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    open: AtomicU64,
+    accepted: AtomicU64,
+    served: AtomicU64,
+    /// Woken whenever a connection closes, so shutdown can wait for the count to hit zero.
+    closed: Notify,
+}
+
+impl Counters {
+    /// Counts a freshly accepted connection; the count drops again when the guard does,
+    /// which covers every way a connection ends (clean close, client reset, task cancelled).
+    pub(crate) fn connection_opened(self: &Arc<Self>) -> ConnectionGuard {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard(Arc::clone(self))
+    }
+
+    pub(crate) fn request_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> ServerStats {
+        ServerStats {
+            connections_open: self.open.load(Ordering::Relaxed),
+            connections_accepted: self.accepted.load(Ordering::Relaxed),
+            requests_served: self.served.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Resolves once no connection is open.
+    pub(crate) async fn all_closed(&self) {
+        loop {
+            // Register before checking so a close between the check and the await is not missed.
+            let notified = self.closed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.open.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Held by a connection task for the connection's whole life.
+#[derive(Debug)]
+pub(crate) struct ConnectionGuard(Arc<Counters>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+        self.0.closed.notify_waiters();
+    }
+}
+
+/// Next key per seed for `/flaky` requests that do not name one, so a client that
+/// only sends a seed still walks a reproducible sequence 0, 1, 2, …
+#[derive(Debug, Default)]
+pub(crate) struct FlakyKeys {
+    next: Mutex<HashMap<u64, u64>>,
+}
+
+impl FlakyKeys {
+    /// Bounds memory against clients that send a fresh seed per request; clearing
+    /// (rather than evicting) restarts every sequence, which only matters to clients
+    /// juggling more seeds than this at once.
+    pub(crate) const MAX_SEEDS: usize = 10_000;
+
+    pub(crate) fn next(&self, seed: u64) -> u64 {
+        // A panic while holding this lock cannot leave the map inconsistent, so poisoning is ignored.
+        let mut map = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= Self::MAX_SEEDS && !map.contains_key(&seed) {
+            map.clear();
+        }
+        let slot = map.entry(seed).or_insert(0);
+        let key = *slot;
+        *slot = slot.wrapping_add(1);
+        key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_tracks_open_connections() {
+        let c = Arc::new(Counters::default());
+        let a = c.connection_opened();
+        let b = c.connection_opened();
+        c.request_served();
+        assert_eq!(
+            c.snapshot(),
+            ServerStats {
+                connections_open: 2,
+                connections_accepted: 2,
+                requests_served: 1
+            }
+        );
+        drop(a);
+        drop(b);
+        assert_eq!(c.snapshot().connections_open, 0);
+        assert_eq!(c.snapshot().connections_accepted, 2);
+    }
+
+    #[test]
+    fn flaky_keys_count_per_seed_and_stay_bounded() {
+        let keys = FlakyKeys::default();
+        assert_eq!((keys.next(1), keys.next(1), keys.next(2), keys.next(1)), (0, 1, 0, 2));
+        for seed in 100..100 + FlakyKeys::MAX_SEEDS as u64 {
+            keys.next(seed);
+        }
+        let len = keys.next.lock().map(|m| m.len()).unwrap_or(usize::MAX);
+        assert!(len <= FlakyKeys::MAX_SEEDS, "{len}");
+        // Seed 1 was dropped by the clear, so its sequence restarts.
+        assert_eq!(keys.next(1), 0);
+    }
+}

@@ -1,0 +1,155 @@
+//! Every runtime flavour honours the `Runtime` contract the scenarios rely on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use asyncbench::runtime::{
+    AsyncFlavor, CriterionExecutor, Listener, Owned, Runtime, RuntimeVisitor, TaskHandle, UdpSock, visit,
+};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use rstest::rstest;
+
+/// Runs `$body` with `$rt: &impl Runtime` on `$flavor`. The body is a generic
+/// function, so it cannot capture locals: pass data through constants.
+macro_rules! on_runtime {
+    ($flavor:expr, |$rt:ident| $body:block) => {{
+        struct V;
+        impl RuntimeVisitor for V {
+            type Output = ();
+            fn visit<R: Runtime>(self, owned: Owned<R>) {
+                let $rt = owned.rt();
+                $body
+            }
+        }
+        visit($flavor, Some(2), V).expect("runtime starts")
+    }};
+}
+
+const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
+
+#[rstest]
+fn spawn_join_and_abort(#[values(0, 1, 2, 3, 4)] i: usize) {
+    on_runtime!(FLAVORS[i], |rt| {
+        rt.block_on(async {
+            let h = rt.spawn(async { 6 * 7 });
+            assert_eq!(h.await, Ok(42));
+
+            // A cancelled task drops its future: its guard runs.
+            struct Guard(Arc<AtomicUsize>);
+            impl Drop for Guard {
+                fn drop(&mut self) {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            let dropped = Arc::new(AtomicUsize::new(0));
+            let g = Guard(dropped.clone());
+            let sleeper = rt.clone();
+            let h = rt.spawn(async move {
+                let _g = g;
+                sleeper.sleep(Duration::from_secs(30)).await;
+            });
+            rt.sleep(Duration::from_millis(5)).await;
+            let t0 = Instant::now();
+            h.abort().await;
+            assert_eq!(dropped.load(Ordering::SeqCst), 1, "abort must drop the task");
+            assert!(t0.elapsed() < Duration::from_secs(5));
+        });
+    });
+}
+
+#[rstest]
+fn blocking_sleep_timeout_yield(#[values(0, 1, 2, 3, 4)] i: usize) {
+    on_runtime!(FLAVORS[i], |rt| {
+        rt.block_on(async {
+            let h = rt.spawn_blocking(|| std::thread::current().id());
+            let id = h.await.expect("blocking task joins");
+            assert_ne!(id, std::thread::current().id(), "blocking work runs on another thread");
+
+            let t0 = Instant::now();
+            rt.sleep(Duration::from_millis(20)).await;
+            assert!(t0.elapsed() >= Duration::from_millis(20));
+
+            assert_eq!(rt.timeout(Duration::from_secs(5), async { 1 }).await, Ok(1));
+            let t0 = Instant::now();
+            let r = rt
+                .timeout(Duration::from_millis(20), rt.sleep(Duration::from_secs(10)))
+                .await;
+            assert!(r.is_err());
+            assert!(t0.elapsed() >= Duration::from_millis(20), "a timeout never fires early");
+            assert!(t0.elapsed() < Duration::from_secs(5));
+
+            rt.yield_now().await;
+        });
+    });
+}
+
+#[rstest]
+fn tcp_udp_and_files(#[values(0, 1, 2, 3, 4)] i: usize) {
+    on_runtime!(FLAVORS[i], |rt| {
+        rt.block_on(async {
+            let l = rt.listen("127.0.0.1:0".parse().unwrap()).await.expect("listen");
+            let addr = l.local_addr().unwrap();
+            let server = rt.spawn(async move {
+                let (mut s, _) = l.accept().await.expect("accept");
+                let mut buf = [0u8; 5];
+                s.read_exact(&mut buf).await.expect("read");
+                s.write_all(&buf).await.expect("write");
+            });
+            let mut c = rt.connect(addr).await.expect("connect");
+            c.write_all(b"hello").await.unwrap();
+            let mut buf = [0u8; 5];
+            c.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"hello");
+            server.await.unwrap();
+
+            let a = rt.udp_bind("127.0.0.1:0".parse().unwrap()).await.expect("udp");
+            let b = rt.udp_bind("127.0.0.1:0".parse().unwrap()).await.expect("udp");
+            a.send_to(b"ping", b.local_addr().unwrap()).await.unwrap();
+            let mut buf = [0u8; 16];
+            let (n, from) = b.recv_from(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"ping");
+            assert_eq!(from, a.local_addr().unwrap());
+
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f");
+            std::fs::write(&p, b"contents").unwrap();
+            assert_eq!(rt.read_file(p).await.unwrap(), b"contents");
+        });
+    });
+}
+
+#[rstest]
+fn criterion_executor_blocks_on_each_runtime(#[values(0, 1, 2, 3, 4)] i: usize) {
+    on_runtime!(FLAVORS[i], |rt| {
+        use criterion::async_executor::AsyncExecutor;
+        let ex = CriterionExecutor(rt);
+        let r = rt.clone();
+        assert_eq!(
+            ex.block_on(async move {
+                r.sleep(Duration::from_millis(1)).await;
+                7
+            }),
+            7
+        );
+    });
+}
+
+#[test]
+fn multi_thread_flavours_run_tasks_in_parallel() {
+    for f in [AsyncFlavor::TokioMt, AsyncFlavor::SmolMt] {
+        on_runtime!(f, |rt| {
+            assert_eq!(rt.workers(), 2);
+            rt.block_on(async {
+                // Two tasks that block their thread for 200 ms each finish in
+                // well under 400 ms only if they run on two threads.
+                let t0 = Instant::now();
+                let a = rt.spawn(async { std::thread::sleep(Duration::from_millis(200)) });
+                let b = rt.spawn(async { std::thread::sleep(Duration::from_millis(200)) });
+                a.await.unwrap();
+                b.await.unwrap();
+                assert!(t0.elapsed() < Duration::from_millis(390), "{:?}", t0.elapsed());
+            });
+        });
+    }
+}
