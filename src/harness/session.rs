@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
-use crate::measure::{HarnessFloor, measure_floor};
+use crate::measure::{HarnessFloor, Recorder, measure_floor};
 use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, WallStats};
 use crate::scenario::{CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
@@ -45,8 +45,9 @@ impl Session {
         let server = TestServer::start(ServerConfig::default()).context("cannot start the test server")?;
         let floor = measure_floor();
         let env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
-        let run = RunDir::create(&opts.results_root, env_info, opts.command, &opts.mode)
+        let mut run = RunDir::create(&opts.results_root, env_info, opts.command, &opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
+        run.set_harness(floor);
         let progress = Progress::new(opts.total_cases);
         progress.line(&format!(
             "asyncbench: run {} → {} (server {}, harness floor: timer {:.0} ns, record {:.0} ns)",
@@ -93,58 +94,42 @@ impl Session {
             self.fail(s, case, "no samples were recorded".into());
             return;
         }
-        let samples = rec.latency.len();
-        let wall = WallStats::from_samples(&rec.wall_samples);
-        let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(rec.latency.histogram()));
-        let (hist, intervals) = rec.latency.finish();
-        let intervals: Vec<Interval> = intervals
+        let CaseRecord {
+            latency,
+            extra,
+            values,
+            wall_samples,
+            errors,
+            ops,
+            busy,
+            ..
+        } = rec;
+        let values: std::collections::BTreeMap<String, f64> = values
             .into_iter()
-            .map(|i| Interval {
-                start_offset: i.start_offset,
-                length: i.length,
-                hist: i.hist,
-            })
+            .map(|(k, (sum, n))| (k.to_string(), sum / n.max(1) as f64))
             .collect();
-        let files = if samples > 0 {
-            match self.run.write_histograms(
-                name,
-                &case.variant,
-                case.flavor.name(),
-                "latency",
-                &hist,
-                &intervals,
-                self.started,
-            ) {
-                Ok(paths) => Some(paths),
-                Err(e) => {
-                    self.progress.line(&format!("asyncbench: warning: {e}"));
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let samples = latency.len();
+        let wall = WallStats::from_samples(&wall_samples);
+        let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(latency.histogram()));
+        let files = self.write_files(name, case, "latency", latency);
         let measured_over_ideal = match (&case.ideal, &wall) {
             (Some(i), Some(w)) if i.ns > 0 => Some(w.mean / i.ns as f64),
             _ => None,
         };
-        let throughput_per_s = (rec.busy.as_secs_f64() > 0.0).then(|| rec.ops as f64 / rec.busy.as_secs_f64());
+        let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| ops as f64 / busy.as_secs_f64());
         let mut notes = case.notes.clone();
         if case.flavor.legacy() {
             notes.push("async-std is discontinued upstream (2025): legacy baseline".into());
         }
-        let (hgrm, hlog) = match files {
-            Some((a, b)) => (Some(a), Some(b)),
-            None => (None, None),
-        };
-        self.results.push(CaseResult {
+        let (hgrm, hlog) = files.unzip();
+        let primary = CaseResult {
             scenario: name.clone(),
             variant: case.variant.clone(),
             runtime: case.flavor.name().to_string(),
             metric: "latency".into(),
             legacy: case.flavor.legacy(),
             samples,
-            errors: rec.errors,
+            errors,
             latency_ns,
             wall_ns: wall,
             criterion,
@@ -155,7 +140,65 @@ impl Session {
             hgrm,
             hlog,
             notes,
-        });
+            values,
+        };
+        // Each extra metric gets its own row: same case and batches, its own
+        // histogram; no ideal (the scenario states one in `values` if any).
+        let mut rows = vec![];
+        for (metric, r) in extra {
+            let samples = r.len();
+            let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(r.histogram()));
+            let (hgrm, hlog) = self.write_files(name, case, metric, r).unzip();
+            rows.push(CaseResult {
+                metric: metric.to_string(),
+                samples,
+                errors: 0,
+                latency_ns,
+                criterion: None,
+                ideal_ns: None,
+                ideal_formula: None,
+                measured_over_ideal: None,
+                throughput_per_s: None,
+                hgrm,
+                hlog,
+                values: Default::default(),
+                ..primary.clone()
+            });
+        }
+        self.results.push(primary);
+        self.results.extend(rows);
+    }
+
+    /// Writes one metric's `.hgrm`/`.hlog`; a write failure becomes a warning
+    /// (the figures still reach the summary).
+    fn write_files(&mut self, scenario: &str, case: &CaseSpec, metric: &str, r: Recorder) -> Option<(String, String)> {
+        if r.is_empty() {
+            return None;
+        }
+        let (hist, intervals) = r.finish();
+        let intervals: Vec<Interval> = intervals
+            .into_iter()
+            .map(|i| Interval {
+                start_offset: i.start_offset,
+                length: i.length,
+                hist: i.hist,
+            })
+            .collect();
+        match self.run.write_histograms(
+            scenario,
+            &case.variant,
+            case.flavor.name(),
+            metric,
+            &hist,
+            &intervals,
+            self.started,
+        ) {
+            Ok(paths) => Some(paths),
+            Err(e) => {
+                self.progress.line(&format!("asyncbench: warning: {e}"));
+                None
+            }
+        }
     }
 
     pub fn fail(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, error: String) {

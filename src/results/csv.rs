@@ -116,6 +116,7 @@ mod tests {
             env: Default::default(),
             results,
             failures: vec![],
+            harness: None,
         }
     }
 

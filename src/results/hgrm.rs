@@ -20,7 +20,8 @@ const TICKS_PER_HALF_DISTANCE: u32 = 5;
 /// the percentile column is the level iterated to, the value is the highest value equivalent to
 /// the bucket where that level was reached, and the final step jumps to exactly 100%, printed
 /// without the `1/(1-Percentile)` column as Java does. Numbers are formatted like Java's
-/// `Formatter` (see [`java_fixed`]). An empty histogram yields the header and footer only.
+/// `Formatter` (HALF_UP on the shortest round-trip digits). An empty histogram yields the
+/// header and footer only.
 pub fn write_hgrm(h: &Histogram<u64>, value_unit_scaling: f64) -> String {
     let scaling = if value_unit_scaling.is_finite() && value_unit_scaling > 0.0 {
         value_unit_scaling
@@ -262,5 +263,22 @@ mod tests {
         assert_eq!(value_at_percentile(&rows, -1.0), Some(1.0));
         assert_eq!(value_at_percentile(&[], 0.5), None);
         assert_eq!(value_at_percentile(&rows, f64::NAN), None);
+    }
+
+    #[test]
+    fn hgrm_of_empty_histogram_is_header_and_footer() -> Result<(), Box<dyn std::error::Error>> {
+        let text = write_hgrm(&Histogram::new_with_bounds(1, 3_600_000_000_000, 3)?, 1000.0);
+        let expected = "       Value     Percentile TotalCount 1/(1-Percentile)
+
+#[Mean    =        0.000, StdDeviation   =        0.000]
+#[Max     =        0.000, Total count    =            0]
+#[Buckets =           32, SubBuckets     =         2048]
+";
+        assert_eq!(text, expected);
+        assert_eq!(parse_hgrm(&text)?.len(), 0);
+        // An auto-resizing histogram (the crate's smallest layout) must not panic either.
+        let small = Histogram::<u64>::new(3)?;
+        assert!(write_hgrm(&small, 1000.0).contains("Total count    =            0]"));
+        Ok(())
     }
 }

@@ -62,6 +62,7 @@ impl RunDir {
             env,
             results: Vec::new(),
             failures: Vec::new(),
+            harness: None,
         };
         let run = RunDir {
             root: root.to_path_buf(),
@@ -81,6 +82,11 @@ impl RunDir {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Records the harness floor in the summary (written with the next push).
+    pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
+        self.summary.harness = Some(floor);
     }
 
     pub fn summary(&self) -> &Summary {
@@ -288,6 +294,12 @@ pub(crate) fn sanitize_name(name: &str) -> String {
 mod tests {
     use super::*;
 
+    fn assert_error_names(r: Result<PathBuf, ResultsError>, path: &Path) -> String {
+        let msg = r.map_err(|e| e.to_string()).err().unwrap_or_default();
+        assert!(msg.contains(&path.display().to_string()), "{path:?} not in {msg:?}");
+        msg
+    }
+
     #[test]
     fn sanitizes_ids_and_names() {
         assert_eq!(sanitize_host("my_host.example.com"), "my-host-example-com");
@@ -306,6 +318,23 @@ mod tests {
         let (b, _) = claim_dir(root.path(), "X")?;
         let (c, _) = claim_dir(root.path(), "X")?;
         assert_eq!((a.as_str(), b.as_str(), c.as_str()), ("X", "X-2", "X-3"));
+        Ok(())
+    }
+
+    #[test]
+    fn resolve_run_errors_name_the_path() -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let root = tmp.path();
+        let msg = assert_error_names(resolve_run(root, None), &root.join("latest"));
+        assert!(msg.contains("no completed run"), "{msg}");
+        assert_error_names(
+            resolve_run(root, Some(Path::new("20990101T000000Z-x"))),
+            Path::new("20990101T000000Z-x"),
+        );
+        let empty = root.join("empty-run");
+        fs::create_dir(&empty)?;
+        let msg = assert_error_names(resolve_run(root, Some(&empty)), &empty);
+        assert!(msg.contains("summary.json"), "{msg}");
         Ok(())
     }
 }

@@ -24,6 +24,9 @@ pub struct Summary {
     pub results: Vec<CaseResult>,
     #[serde(default)]
     pub failures: Vec<CaseFailure>,
+    /// What timing and recording cost on this machine (the harness's floor).
+    #[serde(default)]
+    pub harness: Option<crate::measure::HarnessFloor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +69,10 @@ pub struct CaseResult {
     pub hlog: Option<String>,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Scenario-specific figures (mean per batch), e.g. `cpu_jobs_per_s`,
+    /// `tasks_leaked`, `success_rate`, and their expectations.
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +321,65 @@ mod tests {
     fn percentiles_of_empty_histogram_are_zero() -> Result<(), Box<dyn std::error::Error>> {
         let h = Histogram::<u64>::new(3)?;
         assert_eq!(Percentiles::from_histogram(&h), Percentiles::default());
+        Ok(())
+    }
+
+    #[test]
+    fn wall_stats_ci_matches_hand_computation() {
+        // mean 14, s = sqrt(40 / 4) = 3.1623, t(0.975, 4) = 2.776,
+        // half width = 2.776 * 3.1623 / sqrt(5) = 3.9259.
+        let w = WallStats::from_samples(&[18, 10, 14, 12, 16]);
+        let Some(w) = w else {
+            panic!("five samples must give statistics")
+        };
+        assert_eq!((w.batches, w.min, w.p50, w.max), (5, 10, 14, 18));
+        assert!((w.mean - 14.0).abs() < 1e-12);
+        assert!((w.stddev - 10f64.sqrt()).abs() < 1e-12);
+        assert!((w.ci95_low - (14.0 - 3.9259)).abs() < 1e-3, "{}", w.ci95_low);
+        assert!((w.ci95_high - (14.0 + 3.9259)).abs() < 1e-3, "{}", w.ci95_high);
+    }
+
+    #[test]
+    fn percentiles_agree_with_histogram() -> Result<(), Box<dyn std::error::Error>> {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)?;
+        for v in 1..=1000u64 {
+            h.record(v * 1000)?;
+        }
+        let p = Percentiles::from_histogram(&h);
+        assert_eq!(p.p50, h.value_at_quantile(0.5));
+        assert_eq!(p.p999, h.value_at_quantile(0.999));
+        assert_eq!((p.min, p.max), (1000, h.max()));
+        assert!((p.mean - h.mean()).abs() < 1e-9);
+        Ok(())
+    }
+
+    #[test]
+    fn criterion_estimate_reads_criterion_08_layout() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("estimates.json");
+        fs::write(
+            &path,
+            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1180.5,"upper_bound":1260.25},"point_estimate":1220.0,"standard_error":20.4},
+           "median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1100.0,"upper_bound":1300.0},"point_estimate":1210.5,"standard_error":30.0},
+           "median_abs_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},
+           "slope":null,
+           "std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},
+           "future_field":[1,2,3]}"#,
+        )?;
+        let e = CriterionEstimate::read(&path)?;
+        assert_eq!(
+            (e.mean_ns, e.mean_ci_low, e.mean_ci_high, e.median_ns),
+            (1220.0, 1180.5, 1260.25, 1210.5)
+        );
+        assert_eq!(e.confidence_level, 0.95);
+        assert_eq!(e.source, path.display().to_string());
+
+        let missing = dir.path().join("nope").join("estimates.json");
+        let err = CriterionEstimate::read(&missing).map(|_| ()).map_err(|e| e.to_string());
+        assert!(err.is_err_and(|m| m.contains(&missing.display().to_string())));
+        fs::write(&path, "{\"mean\": 3}")?;
+        let err = CriterionEstimate::read(&path).map(|_| ()).map_err(|e| e.to_string());
+        assert!(err.is_err_and(|m| m.contains(&path.display().to_string())));
         Ok(())
     }
 }

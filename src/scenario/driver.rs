@@ -2,6 +2,7 @@
 //! Both entry points (the criterion suite and the CLI) drive scenarios
 //! through [`Bench`], so they time exactly the same code.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
@@ -19,6 +20,12 @@ pub struct Batch {
     pub latencies: Vec<Duration>,
     /// Operations that failed (transport error, timeout, unexpected status).
     pub errors: u64,
+    /// Further timed metrics of this batch, each its own HDR histogram and
+    /// summary row, e.g. `("loop_lag", lateness of each probe wake)`.
+    pub extra: Vec<(&'static str, Vec<Duration>)>,
+    /// Scenario-specific figures for this batch (averaged over batches in
+    /// the summary), e.g. `("cpu_jobs_per_s", 812.0)`.
+    pub values: Vec<(&'static str, f64)>,
 }
 
 impl Batch {
@@ -41,6 +48,10 @@ impl Batch {
 /// Everything recorded for one scenario × variant × runtime.
 pub struct CaseRecord {
     pub latency: Recorder,
+    /// One recorder per extra metric, by name.
+    pub extra: BTreeMap<&'static str, Recorder>,
+    /// Sum and count of each value, for the per-batch mean.
+    pub values: BTreeMap<&'static str, (f64, u64)>,
     pub wall: Recorder,
     /// Per-batch wall times, kept for the confidence interval (capped so
     /// memory stays bounded on very long runs).
@@ -57,6 +68,8 @@ impl Default for CaseRecord {
     fn default() -> Self {
         CaseRecord {
             latency: Recorder::new(),
+            extra: BTreeMap::new(),
+            values: BTreeMap::new(),
             wall: Recorder::new(),
             wall_samples: Vec::new(),
             errors: 0,
@@ -75,6 +88,18 @@ impl CaseRecord {
         }
         for l in &b.latencies {
             self.latency.record(*l);
+        }
+        for (name, ds) in &b.extra {
+            let r = self.extra.entry(name).or_default();
+            for d in ds {
+                r.record(*d);
+            }
+            r.tick();
+        }
+        for (name, v) in &b.values {
+            let e = self.values.entry(name).or_insert((0.0, 0));
+            e.0 += v;
+            e.1 += 1;
         }
         self.errors += b.errors;
         self.ops += b.latencies.len() as u64 + b.errors;
