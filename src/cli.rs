@@ -37,9 +37,13 @@ pub enum Command {
     },
     /// Runs the test server standalone until Ctrl-C (prints its address).
     Serve {
-        /// Address to listen on. Only loopback addresses are accepted.
+        /// Address to listen on. Loopback only, unless --allow-non-loopback is given.
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
+        /// Allow a non-loopback --addr (prints a warning; fault controls such as
+        /// /stall and /flaky still answer only loopback clients).
+        #[arg(long)]
+        allow_non_loopback: bool,
         /// Server worker threads.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
         threads: u16,
@@ -100,15 +104,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Serve { addr, threads } => {
+        Command::Serve {
+            addr,
+            threads,
+            allow_non_loopback,
+        } => {
             if !addr.ip().is_loopback() {
-                return Err(Failure::usage(anyhow::anyhow!(
-                    "--addr {addr}: the test server only binds loopback (127.0.0.0/8 or ::1)"
-                )));
+                if !allow_non_loopback {
+                    return Err(Failure::usage(anyhow::anyhow!(
+                        "--addr {addr}: not a loopback address (127.0.0.0/8 or ::1); add --allow-non-loopback to bind it anyway"
+                    )));
+                }
+                eprintln!(
+                    "asyncbench: warning: serving on {addr}, reachable from other machines; /stall and /flaky answer loopback clients only"
+                );
             }
             let cfg = ServerConfig {
                 addr,
                 threads: threads as usize,
+                allow_non_loopback,
                 ..ServerConfig::default()
             };
             serve_until_ctrl_c(cfg)?;

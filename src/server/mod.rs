@@ -6,7 +6,7 @@ mod stats;
 use std::convert::Infallible;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -35,6 +35,14 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Default listen backlog.
 pub const LISTEN_BACKLOG: i32 = 4096;
 
+/// Default cap on concurrently served connections (the load test holds 10 000).
+pub const MAX_CONNECTIONS: usize = 16_384;
+/// Default time a client gets to send a request head (and an idle keep-alive
+/// connection to stay open).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest request head accepted (hyper's read buffer); larger heads get 431.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
 /// How long shutdown lets connections finish before the runtime cancels them.
 const GRACE: Duration = Duration::from_millis(250);
 /// Upper bound on waiting for the runtime's threads once tasks are cancelled.
@@ -49,6 +57,16 @@ pub struct ServerConfig {
     /// Worker threads of the server's own runtime; 0 is treated as 1.
     pub threads: usize,
     pub backlog: i32,
+    /// Connections served at once; more are accepted and closed at once
+    /// (counted in `connections_rejected`) so a flood cannot exhaust the
+    /// process's file descriptors.
+    pub max_connections: usize,
+    /// A client must send a complete request head within this time, and an
+    /// idle keep-alive connection is closed after it: slow or silent clients
+    /// cannot pin connections.
+    pub header_read_timeout: Duration,
+    /// Binding a non-loopback address must be asked for explicitly.
+    pub allow_non_loopback: bool,
 }
 
 impl Default for ServerConfig {
@@ -57,12 +75,19 @@ impl Default for ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             threads: 1,
             backlog: LISTEN_BACKLOG,
+            max_connections: MAX_CONNECTIONS,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            allow_non_loopback: false,
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error(
+        "refusing to listen on {0}: not a loopback address (127.0.0.0/8 or ::1); pass the explicit non-loopback flag to allow it"
+    )]
+    NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("cannot start the server runtime: {0}")]
@@ -78,6 +103,9 @@ pub enum ServerError {
 struct Shared {
     counters: Arc<Counters>,
     flaky: FlakyKeys,
+    /// Responses are held until this instant (set by `/stall/{ms}`).
+    stall_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    max_connections: usize,
 }
 
 /// A running server; stops on [`TestServer::shutdown`] or drop.
@@ -101,6 +129,9 @@ impl TestServer {
     /// Starts the server on a fresh multi-thread tokio runtime with `cfg.threads` worker
     /// threads (named "asyncbench-server"); returns once it is listening.
     pub fn start(cfg: ServerConfig) -> Result<TestServer, ServerError> {
+        if !cfg.addr.ip().is_loopback() && !cfg.allow_non_loopback {
+            return Err(ServerError::NotLoopback(cfg.addr));
+        }
         let bind_err = |source| ServerError::Bind { addr: cfg.addr, source };
         // Bind before building the runtime so the common failure (port taken) never has to
         // drop a runtime, which panics if the caller is itself inside one.
@@ -123,9 +154,15 @@ impl TestServer {
                 return Err(bind_err(source));
             }
         };
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            max_connections: cfg.max_connections.max(1),
+            ..Shared::default()
+        });
         let (stop, stop_rx) = watch::channel(false);
-        let accept_task = runtime.spawn(accept_loop(listener, Arc::clone(&shared), stop_rx));
+        let limits = Limits {
+            header_read_timeout: cfg.header_read_timeout,
+        };
+        let accept_task = runtime.spawn(accept_loop(listener, Arc::clone(&shared), stop_rx, limits));
         Ok(TestServer {
             addr,
             shared,
@@ -213,16 +250,34 @@ fn bind(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Per-connection limits from the config.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_read_timeout: Duration,
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>, limits: Limits) {
     loop {
         let accepted = tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _peer)) => {
+            Ok((stream, peer)) => {
+                if shared.counters.open() >= shared.max_connections as u64 {
+                    shared.counters.connection_rejected();
+                    drop(stream);
+                    continue;
+                }
                 let guard = shared.counters.connection_opened();
-                tokio::spawn(serve_connection(stream, guard, Arc::clone(&shared), stop.clone()));
+                tokio::spawn(serve_connection(
+                    stream,
+                    peer,
+                    guard,
+                    Arc::clone(&shared),
+                    stop.clone(),
+                    limits,
+                ));
             }
             // The peer gave up between SYN and accept; nothing to report.
             Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
@@ -236,17 +291,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     _guard: ConnectionGuard,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    limits: Limits,
 ) {
     // Latency benchmarks must not wait on Nagle; failure only costs latency, so it is ignored.
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| handle(req, Arc::clone(&shared)));
-    // No timer is configured, so there is no header-read timeout: benchmark pools may
-    // park idle keep-alive connections for as long as they like.
+    let service = service_fn(move |req| handle(req, peer, Arc::clone(&shared)));
     let conn = http1::Builder::new()
         .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
         // A client closing mid-request must end the connection at once (and drop the
         // guard) rather than leave a half-closed socket waiting on a slow handler.
         .half_close(false)
@@ -266,9 +324,29 @@ async fn serve_connection(
 
 type Body = Full<Bytes>;
 
-async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Body>, Infallible> {
+async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: Arc<Shared>) -> Result<Response<Body>, Infallible> {
     let uri = req.uri();
-    let response = match parse_route(req.method(), uri.path(), uri.query()) {
+    let route = parse_route(req.method(), uri.path(), uri.query());
+    // Fault controls only ever obey the machine itself, even when the server
+    // was explicitly bound to another address.
+    if let Ok(Route::Stall(_) | Route::Flaky { .. }) = route
+        && !peer.ip().is_loopback()
+    {
+        shared.counters.request_served();
+        return Ok(text(
+            StatusCode::FORBIDDEN,
+            "fault controls are only served to loopback clients",
+        ));
+    }
+    // An injected stall holds every response except /stats and /health, so
+    // a client sees the freeze while tests can still observe the server.
+    if !matches!(route, Ok(Route::Stats | Route::Health | Route::Stall(_))) {
+        let until = *shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+    let response = match route {
         Err(e) => {
             let mut resp = text(e.status, e.message);
             if e.status == StatusCode::METHOD_NOT_ALLOWED {
@@ -278,6 +356,15 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
             resp
         }
         Ok(Route::Health) => text(StatusCode::OK, "ok"),
+        Ok(Route::Stall(d)) => {
+            let until = tokio::time::Instant::now() + d;
+            let mut slot = shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
+            // Overlapping stalls extend, never shorten, the freeze.
+            if slot.is_none_or(|u| u < until) {
+                *slot = Some(until);
+            }
+            text(StatusCode::OK, format!("stalling responses for {} ms", d.as_millis()))
+        }
         Ok(Route::Delay(d)) => {
             tokio::time::sleep(d).await;
             text(StatusCode::OK, format!("slept {} ms", d.as_millis()))

@@ -30,6 +30,9 @@ pub enum Route {
         n: Option<u64>,
     },
     Stats,
+    /// Hold every response (but /stats and /health) for this long from now:
+    /// the stall injected to show coordinated omission.
+    Stall(Duration),
 }
 
 /// Why a request cannot be routed: the status to answer with and a one-line body.
@@ -62,7 +65,7 @@ pub fn parse_route(method: &Method, path: &str, query: Option<&str>) -> Result<R
         Some((head, param)) => (head, Some(param)),
         None => (rest, None),
     };
-    let takes_param = matches!(head, "delay" | "bytes" | "status");
+    let takes_param = matches!(head, "delay" | "bytes" | "status" | "stall");
     let known = match param {
         Some(p) => takes_param && !p.contains('/'),
         None => matches!(head, "health" | "stats" | "flaky") || takes_param,
@@ -92,6 +95,10 @@ pub fn parse_route(method: &Method, path: &str, query: Option<&str>) -> Result<R
             Ok(Route::Delay(Duration::from_millis(ms)))
         }
         "bytes" => parse_u64("bytes", param, "", 0, MAX_BYTES).map(Route::Bytes),
+        "stall" => {
+            let ms = parse_u64("stall", param, " ms", 0, MAX_DELAY_MS)?;
+            Ok(Route::Stall(Duration::from_millis(ms)))
+        }
         "status" => {
             let (lo, hi) = (*STATUS_RANGE.start(), *STATUS_RANGE.end());
             let code = parse_u64("status", param, "", u64::from(lo), u64::from(hi))?;

@@ -12,6 +12,9 @@ pub struct ServerStats {
     pub connections_open: u64,
     pub connections_accepted: u64,
     pub requests_served: u64,
+    /// Connections closed at once because `max_connections` were open.
+    #[serde(default)]
+    pub connections_rejected: u64,
 }
 
 /// Live counters shared by the accept loop, every connection and the owning handle.
@@ -20,6 +23,7 @@ pub(crate) struct Counters {
     open: AtomicU64,
     accepted: AtomicU64,
     served: AtomicU64,
+    rejected: AtomicU64,
     /// Woken whenever a connection closes, so shutdown can wait for the count to hit zero.
     closed: Notify,
 }
@@ -33,6 +37,14 @@ impl Counters {
         ConnectionGuard(Arc::clone(self))
     }
 
+    pub(crate) fn open(&self) -> u64 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn connection_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn request_served(&self) {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
@@ -42,6 +54,7 @@ impl Counters {
             connections_open: self.open.load(Ordering::Relaxed),
             connections_accepted: self.accepted.load(Ordering::Relaxed),
             requests_served: self.served.load(Ordering::Relaxed),
+            connections_rejected: self.rejected.load(Ordering::Relaxed),
         }
     }
 
