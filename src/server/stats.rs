@@ -125,7 +125,8 @@ mod tests {
             ServerStats {
                 connections_open: 2,
                 connections_accepted: 2,
-                requests_served: 1
+                requests_served: 1,
+                connections_rejected: 0,
             }
         );
         drop(a);
