@@ -71,6 +71,10 @@ pub enum Command {
         /// Directory of scenario files.
         #[arg(long, default_value_os_t = scenario::default_dir())]
         scenarios: PathBuf,
+        /// Use an already running test server at this loopback address (e.g. one started
+        /// with `asyncbench serve`) instead of starting one in-process.
+        #[arg(long, value_name = "ADDR")]
+        server: Option<SocketAddr>,
         /// Where the run directory is created.
         #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
         results: PathBuf,
@@ -137,7 +141,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             workers,
             scenarios,
             results,
+            server,
         } => {
+            if let Some(a) = server
+                && !a.ip().is_loopback()
+            {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--server {a}: load is only ever sent to loopback (127.0.0.0/8 or ::1)"
+                )));
+            }
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let path = cli_run::run(RunOpts {
                 scenarios_dir: scenarios,
@@ -149,6 +161,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 warmup,
                 workers: workers.map(|w| w as usize),
                 command,
+                server,
             })?;
             println!("{}", path.display());
             Ok(())

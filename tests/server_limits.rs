@@ -21,7 +21,10 @@ fn raw_get(addr: SocketAddr, path: &str) -> (u16, Duration) {
 
 #[test]
 fn non_loopback_bind_needs_the_explicit_flag() {
-    let cfg = ServerConfig { addr: "0.0.0.0:0".parse().unwrap(), ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
     match TestServer::start(cfg) {
         Err(e @ ServerError::NotLoopback(_)) => assert!(e.to_string().contains("0.0.0.0:0"), "{e}"),
         other => panic!("expected NotLoopback, got {other:?}"),
@@ -34,10 +37,16 @@ fn stall_freezes_responses_but_not_stats() {
     assert_eq!(raw_get(server.addr(), "/stall/400").0, 200);
     let (code, took) = raw_get(server.addr(), "/delay/0");
     assert_eq!(code, 200);
-    assert!(took >= Duration::from_millis(300), "a stalled response came back after {took:?}");
+    assert!(
+        took >= Duration::from_millis(300),
+        "a stalled response came back after {took:?}"
+    );
     let (code, took) = raw_get(server.addr(), "/stats");
     assert_eq!(code, 200);
-    assert!(took < Duration::from_millis(300), "/stats must stay observable: {took:?}");
+    assert!(
+        took < Duration::from_millis(300),
+        "/stats must stay observable: {took:?}"
+    );
     // The stall ends by itself.
     std::thread::sleep(Duration::from_millis(400));
     let (_, took) = raw_get(server.addr(), "/delay/0");
@@ -48,7 +57,10 @@ fn stall_freezes_responses_but_not_stats() {
 
 #[test]
 fn connections_beyond_the_cap_are_rejected_and_counted() {
-    let cfg = ServerConfig { max_connections: 2, ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        max_connections: 2,
+        ..ServerConfig::default()
+    };
     let server = TestServer::start(cfg).unwrap();
     let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(server.addr()).unwrap()).collect();
     let t0 = Instant::now();
@@ -68,7 +80,10 @@ fn connections_beyond_the_cap_are_rejected_and_counted() {
 
 #[test]
 fn silent_clients_are_cut_after_the_header_timeout() {
-    let cfg = ServerConfig { header_read_timeout: Duration::from_millis(200), ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        header_read_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
     let server = TestServer::start(cfg).unwrap();
     let mut s = TcpStream::connect(server.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -77,7 +92,11 @@ fn silent_clients_are_cut_after_the_header_timeout() {
     let t0 = Instant::now();
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
-    assert!(t0.elapsed() < Duration::from_secs(3), "connection still pinned after {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "connection still pinned after {:?}",
+        t0.elapsed()
+    );
     let t0 = Instant::now();
     while server.stats().connections_open > 0 && t0.elapsed() < Duration::from_secs(3) {
         std::thread::sleep(Duration::from_millis(5));
@@ -94,6 +113,10 @@ fn oversized_request_heads_are_refused() {
     let _ = write!(s, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
     let mut buf = String::new();
     let _ = s.read_to_string(&mut buf);
-    assert!(buf.is_empty() || buf.starts_with("HTTP/1.1 431"), "{}", &buf[..buf.len().min(80)]);
+    assert!(
+        buf.is_empty() || buf.starts_with("HTTP/1.1 431"),
+        "{}",
+        &buf[..buf.len().min(80)]
+    );
     assert_eq!(raw_get(server.addr(), "/health").0, 200, "the server keeps serving");
 }

@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
-use super::{Failure, Session, SessionOpts};
+use std::time::Duration;
+
+use super::watchdog::{self, Guarded};
+use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
 use crate::runtime::Flavor;
-use crate::scenario::{self, CaseRecord, ScenarioDef};
+use crate::scenario::{self, ScenarioDef};
 
 /// What to run, already validated by the CLI parser.
 pub struct RunOpts {
@@ -18,6 +21,8 @@ pub struct RunOpts {
     pub warmup: u64,
     pub workers: Option<usize>,
     pub command: String,
+    /// An already running test server (e.g. `asyncbench serve`) to use instead of the in-process one.
+    pub server: Option<std::net::SocketAddr>,
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -50,6 +55,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     if total == 0 {
         return Err(Failure::usage(anyhow::anyhow!("the filters select no case")));
     }
+    interrupt::install();
     let mut session = Session::start(SessionOpts {
         results_root: opts.results_root.clone(),
         command: opts.command.clone(),
@@ -61,32 +67,52 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             "release".into()
         },
         total_cases: total,
+        external_server: opts.server,
     })?;
     for s in chosen {
         for case in selected(s.as_ref()) {
             session
                 .progress
                 .start(&format!("{}/{}/{}", s.header().name, case.variant, case.flavor));
-            let mut bench = match s.prepare(&case, &session.env) {
-                Ok(b) => b,
+            let guarded = s
+                .prepare(&case, &session.env)
+                .and_then(|b| Guarded::new(b, watchdog::limit(&case, 1, Duration::ZERO)).map_err(|e| e.to_string()));
+            let mut guarded = match guarded {
+                Ok(g) => g,
                 Err(e) => {
                     session.fail(s.as_ref(), &case, e);
                     session.progress.finish_case();
                     continue;
                 }
             };
-            let mut rec = CaseRecord::default();
-            let outcome = bench
-                .run(opts.warmup, None)
-                .and_then(|_| bench.run(opts.batches, Some(&mut rec)));
-            drop(bench);
-            match outcome {
-                Ok(_) => session.record_case(s.as_ref(), &case, rec, None),
-                Err(e) => session.fail(s.as_ref(), &case, e),
+            // One batch per call, so the watchdog bounds each batch and
+            // Ctrl-C is noticed between batches.
+            for i in 0..opts.warmup + opts.batches {
+                if interrupt::interrupted() {
+                    guarded.failed.get_or_insert_with(|| "interrupted by Ctrl-C".into());
+                    break;
+                }
+                if guarded
+                    .run(1, i >= opts.warmup, watchdog::limit(&case, 1, Duration::ZERO))
+                    .is_none()
+                {
+                    break;
+                }
+            }
+            match (guarded.failed.clone(), guarded.finish()) {
+                (None, Some(rec)) => session.record_case(s.as_ref(), &case, rec, None),
+                (Some(e), _) => session.fail(s.as_ref(), &case, e),
+                (None, None) => session.fail(s.as_ref(), &case, "the case did not shut down in time".into()),
             }
             session.progress.finish_case();
+            if interrupt::interrupted() {
+                break;
+            }
         }
         session.end_scenario()?;
+        if interrupt::interrupted() {
+            return Err(Failure::from_run(Interrupted(session.run_path().to_path_buf()).into()));
+        }
     }
     Ok(session.finish()?)
 }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{Criterion, SamplingMode};
 
 use super::Session;
+use super::interrupt;
+use super::watchdog::{self, Guarded};
 use crate::results::CriterionEstimate;
-use crate::scenario::{Bench, CaseRecord, CaseSpec, ScenarioDef};
+use crate::scenario::{CaseSpec, ScenarioDef};
 
 /// How the bench binary was invoked (criterion reads the same flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,13 +54,14 @@ impl SuiteMode {
 
 /// One case inside criterion's closure.
 struct Slot<'a> {
-    bench: Box<dyn Bench>,
+    guarded: Guarded,
+    case: &'a CaseSpec,
     progress: &'a super::progress::Progress,
     label: String,
-    rec: CaseRecord,
     first_call: Option<Instant>,
     warm_up: Duration,
-    error: Option<String>,
+    /// Added to the watchdog's limit: criterion's own time budget per call.
+    budget: Duration,
 }
 
 impl Slot<'_> {
@@ -72,17 +75,16 @@ impl Slot<'_> {
             self.progress.start(&self.label);
             now
         });
-        if self.error.is_some() {
-            return Duration::from_nanos(iters);
+        if interrupt::interrupted() && self.guarded.failed.is_none() {
+            self.guarded.failed = Some("interrupted by Ctrl-C".into());
         }
         let record = now.duration_since(first) >= self.warm_up;
-        match self.bench.run(iters, record.then_some(&mut self.rec)) {
-            Ok(d) => d,
-            Err(e) => {
-                self.error = Some(e);
-                now.elapsed()
-            }
-        }
+        let limit = watchdog::limit(self.case, iters, self.budget);
+        // A failed case hands criterion a token duration so it moves on
+        // quickly; the case is reported as failed, never with these times.
+        self.guarded
+            .run(iters, record, limit)
+            .unwrap_or(Duration::from_nanos(iters.max(1)))
     }
 }
 
@@ -139,11 +141,17 @@ pub fn run(
                 .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs))
                 .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
             for case in cases.iter().filter(|c| c.variant == variant) {
+                if interrupt::interrupted() {
+                    break;
+                }
                 run_case(&mut g, s.as_ref(), case, session, mode, &group_name);
             }
             g.finish();
         }
         session.end_scenario()?;
+        if interrupt::interrupted() {
+            return Err(super::Interrupted(session.run_path().to_path_buf()).into());
+        }
     }
     Ok(())
 }
@@ -157,10 +165,19 @@ fn run_case(
     group_name: &str,
 ) {
     let label = format!("{group_name}/{}", case.flavor);
-    let bench = match s.prepare(case, &session.env) {
-        Ok(b) => b,
+    let crit = s.header().criterion;
+    let budget = Duration::from_secs_f64(crit.measurement_secs + crit.warm_up_secs);
+    let guarded = match s.prepare(case, &session.env) {
+        Ok(b) => Guarded::new(b, watchdog::limit(case, 1, budget)),
         Err(e) => {
             session.fail(s, case, e);
+            return;
+        }
+    };
+    let guarded = match guarded {
+        Ok(g) => g,
+        Err(e) => {
+            session.fail(s, case, format!("cannot start the case's thread: {e}"));
             return;
         }
     };
@@ -170,28 +187,24 @@ fn run_case(
     };
     let since = SystemTime::now();
     let mut slot = Slot {
-        bench,
+        guarded,
+        case,
         progress: &session.progress,
         label,
-        rec: CaseRecord::default(),
         first_call: None,
         warm_up,
-        error: None,
+        budget,
     };
     g.bench_function(case.flavor.name(), |b| b.iter_custom(|iters| slot.run(iters)));
     let Slot {
-        bench,
-        rec,
-        first_call,
-        error,
-        ..
+        guarded, first_call, ..
     } = slot;
     session.progress.finish_case();
     if first_call.is_none() || mode == SuiteMode::Other {
         // Filtered out by the user's criterion filter, or a listing.
         return;
     }
-    if let Some(e) = error {
+    if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
         return;
     }
@@ -199,7 +212,9 @@ fn run_case(
         SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, case.flavor.name(), since),
         _ => None,
     };
-    // Shut the case's runtime down before the next one starts.
-    drop(bench);
-    session.record_case(s, case, rec, estimate);
+    // Shuts the case's runtime down before the next case starts.
+    match guarded.finish() {
+        Some(rec) => session.record_case(s, case, rec, estimate),
+        None => session.fail(s, case, "the case did not shut down in time".into()),
+    }
 }

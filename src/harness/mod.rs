@@ -4,8 +4,10 @@
 
 pub mod cli_run;
 pub mod criterion_suite;
+pub mod interrupt;
 pub mod progress;
 pub mod session;
+pub mod watchdog;
 
 pub use session::{Session, SessionOpts};
 
@@ -56,6 +58,23 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
+/// A run stopped by Ctrl-C after saving what completed.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: {} keeps the cases that finished and stays marked partial", .0.display())]
+pub struct Interrupted(pub PathBuf);
+
+impl Failure {
+    /// Maps a run error to its exit code: 130 for Ctrl-C, 1 otherwise.
+    pub fn from_run(e: anyhow::Error) -> Failure {
+        let code = if e.is::<Interrupted>() {
+            interrupt::EXIT_INTERRUPTED
+        } else {
+            1
+        };
+        Failure { code, error: e }
+    }
+}
+
 /// Where runs go unless told otherwise: `results/` in the crate. Test-mode
 /// runs (`cargo test`) go under `target/` so they never mix with real runs.
 pub fn results_root(mode: SuiteMode) -> PathBuf {
@@ -72,6 +91,7 @@ pub fn results_root(mode: SuiteMode) -> PathBuf {
 /// The body of `benches/suite.rs`.
 pub fn bench_main() -> Result<(), Failure> {
     crate::report::fonts::register();
+    interrupt::install();
     let args: Vec<String> = std::env::args().collect();
     let mode = SuiteMode::from_args(&args);
     let dir = std::env::var_os("ASYNCBENCH_SCENARIOS")
@@ -101,8 +121,9 @@ pub fn bench_main() -> Result<(), Failure> {
             "release".into()
         },
         total_cases: total,
+        external_server: None,
     })?;
-    criterion_suite::run(&mut c, &scenarios, &mut session, mode)?;
+    criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
     c.final_summary();
     let path = session.finish()?;
     eprintln!("asyncbench: results in {}", path.display());

@@ -27,12 +27,15 @@ pub struct SessionOpts {
     pub profile: String,
     /// Number of cases, for the progress display.
     pub total_cases: u64,
+    /// Use this already running server (loopback) instead of starting one.
+    pub external_server: Option<std::net::SocketAddr>,
 }
 
 pub struct Session {
     pub env: Env,
     pub floor: HarnessFloor,
-    server: TestServer,
+    /// The in-process server; `None` when the run targets an external one.
+    server: Option<TestServer>,
     run: RunDir,
     started: SystemTime,
     results: Vec<CaseResult>,
@@ -42,7 +45,15 @@ pub struct Session {
 
 impl Session {
     pub fn start(opts: SessionOpts) -> anyhow::Result<Session> {
-        let server = TestServer::start(ServerConfig::default()).context("cannot start the test server")?;
+        let server = match opts.external_server {
+            Some(_) => None,
+            None => Some(TestServer::start(ServerConfig::default()).context("cannot start the test server")?),
+        };
+        let server_addr = match (&server, opts.external_server) {
+            (Some(s), _) => s.addr(),
+            (None, Some(a)) => a,
+            (None, None) => unreachable!("one of the two is set above"),
+        };
         let floor = measure_floor();
         let env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let mut run = RunDir::create(&opts.results_root, env_info, opts.command, &opts.mode)
@@ -53,13 +64,13 @@ impl Session {
             "asyncbench: run {} → {} (server {}, harness floor: timer {:.0} ns, record {:.0} ns)",
             run.id(),
             run.path().display(),
-            server.addr(),
+            server_addr,
             floor.timer_ns,
             floor.record_ns
         ));
         Ok(Session {
             env: Env {
-                server: server.addr(),
+                server: server_addr,
                 workers: opts.workers,
             },
             floor,
@@ -76,8 +87,9 @@ impl Session {
         self.run.path()
     }
 
-    pub fn server(&self) -> &TestServer {
-        &self.server
+    /// The in-process server, if this run started one.
+    pub fn server(&self) -> Option<&TestServer> {
+        self.server.as_ref()
     }
 
     /// Turns one case's samples into a summary entry and writes its `.hgrm`
@@ -229,7 +241,9 @@ impl Session {
         self.end_scenario()?;
         self.progress.done();
         let path = self.run.finish()?;
-        self.server.shutdown();
+        if let Some(s) = self.server.take() {
+            s.shutdown();
+        }
         Ok(path)
     }
 }

@@ -114,7 +114,7 @@ impl CaseRecord {
 }
 
 /// A scenario ready to run on one runtime.
-pub trait Bench {
+pub trait Bench: Send {
     /// Runs `iters` batches, records each into `rec`, and returns the sum of
     /// their wall times (what criterion's `iter_custom` wants).
     fn run(&mut self, iters: u64, rec: Option<&mut CaseRecord>) -> Result<Duration, String>;
@@ -184,9 +184,9 @@ pub fn async_bench<S: AsyncScenario>(
 }
 
 /// A blocking baseline: a closure that runs one batch.
-pub struct BlockingBench<F: FnMut() -> Batch>(pub F);
+pub struct BlockingBench<F: FnMut() -> Batch + Send>(pub F);
 
-impl<F: FnMut() -> Batch> Bench for BlockingBench<F> {
+impl<F: FnMut() -> Batch + Send> Bench for BlockingBench<F> {
     fn run(&mut self, iters: u64, mut rec: Option<&mut CaseRecord>) -> Result<Duration, String> {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
