@@ -71,6 +71,23 @@ pub enum Command {
         /// Directory of scenario files.
         #[arg(long, default_value_os_t = scenario::default_dir())]
         scenarios: PathBuf,
+        /// Open loop: send this many requests per second in total (wrk2's method; latency is
+        /// recorded from each request's intended send time and, uncorrected, from its actual
+        /// send). Replaces the scenario files with a load run against --path.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "max_throughput")]
+        rate: Option<u64>,
+        /// Closed loop as fast as replies allow, on --connections keep-alive connections.
+        #[arg(long)]
+        max_throughput: bool,
+        /// Seconds of load per runtime (with --rate or --max-throughput); batches are 1 s each.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        duration: u64,
+        /// Keep-alive connections for load runs.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        connections: u64,
+        /// Route requested by load runs.
+        #[arg(long, default_value = "/delay/1")]
+        path: String,
         /// Use an already running test server at this loopback address (e.g. one started
         /// with `asyncbench serve`) instead of starting one in-process.
         #[arg(long, value_name = "ADDR")]
@@ -142,7 +159,41 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             scenarios,
             results,
             server,
+            rate,
+            max_throughput,
+            duration,
+            connections,
+            path,
         } => {
+            use crate::scenario::http_load::{self, HttpLoad, LoadMode};
+            let mode = match (rate, max_throughput) {
+                (Some(r), _) => Some(LoadMode::Rate(r)),
+                (None, true) => Some(LoadMode::MaxThroughput),
+                (None, false) => None,
+            };
+            if !path.starts_with('/') {
+                return Err(Failure::usage(anyhow::anyhow!("--path {path}: must start with /")));
+            }
+            if mode.is_some()
+                && let Some(r) = runtimes.iter().find(|r| r.as_async().is_none())
+            {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--runtime {r}: load runs need an async runtime (tokio-ct, tokio-mt, async-std, smol-ct, smol-mt)"
+                )));
+            }
+            let load = mode.map(|m| {
+                let rts = if runtimes.is_empty() {
+                    http_load::all_async()
+                } else {
+                    runtimes.clone()
+                };
+                HttpLoad::new(m, connections, &path, rts, std::time::Duration::from_secs(10))
+            });
+            let (batches, warmup) = if load.is_some() {
+                (duration, warmup)
+            } else {
+                (batches, warmup)
+            };
             if let Some(a) = server
                 && !a.ip().is_loopback()
             {
@@ -162,6 +213,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 workers: workers.map(|w| w as usize),
                 command,
                 server,
+                load,
             })?;
             println!("{}", path.display());
             Ok(())

@@ -23,11 +23,16 @@ pub struct RunOpts {
     pub command: String,
     /// An already running test server (e.g. `asyncbench serve`) to use instead of the in-process one.
     pub server: Option<std::net::SocketAddr>,
+    /// Open-loop or max-throughput load instead of the scenario files.
+    pub load: Option<crate::scenario::http_load::HttpLoad>,
 }
 
 /// Runs the selected cases; returns the run directory.
 pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
-    let all = scenario::load_dir(&opts.scenarios_dir).map_err(Failure::usage)?;
+    let all: Vec<Box<dyn ScenarioDef>> = match &opts.load {
+        Some(load) => vec![Box::new(load.clone())],
+        None => scenario::load_dir(&opts.scenarios_dir).map_err(Failure::usage)?,
+    };
     for name in &opts.only_scenarios {
         if !all.iter().any(|s| &s.header().name == name) {
             let known: Vec<_> = all.iter().map(|s| s.header().name.clone()).collect();
@@ -100,7 +105,10 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
                 }
             }
             match (guarded.failed.clone(), guarded.finish()) {
-                (None, Some(rec)) => session.record_case(s.as_ref(), &case, rec, None),
+                (None, Some(rec)) => {
+                    warn_if_behind(&session, &case, &rec);
+                    session.record_case(s.as_ref(), &case, rec, None)
+                }
                 (Some(e), _) => session.fail(s.as_ref(), &case, e),
                 (None, None) => session.fail(s.as_ref(), &case, "the case did not shut down in time".into()),
             }
@@ -115,4 +123,18 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         }
     }
     Ok(session.finish()?)
+}
+
+/// An open-loop client that cannot send at the asked rate says so: its
+/// corrected latencies are still honest, but the load was lower than asked.
+fn warn_if_behind(session: &Session, case: &crate::scenario::CaseSpec, rec: &crate::scenario::CaseRecord) {
+    let mean = |k: &str| rec.values.get(k).map(|(sum, n)| sum / (*n).max(1) as f64);
+    if let (Some(asked), Some(achieved)) = (mean("asked_rps"), mean("achieved_rps"))
+        && achieved < 0.95 * asked
+    {
+        session.progress.line(&format!(
+            "asyncbench: warning: {} could not keep up: asked {asked:.0} requests/s, achieved {achieved:.0}",
+            case.flavor
+        ));
+    }
 }

@@ -5,6 +5,7 @@
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;
+pub mod http_load;
 pub mod sync_vs_async;
 
 use std::net::SocketAddr;
