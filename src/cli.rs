@@ -49,53 +49,57 @@ pub enum Command {
         threads: u16,
     },
     /// Runs scenarios closed-loop for a fixed number of batches and writes a run directory.
-    Run {
-        /// Only these scenarios (repeatable). Default: all.
-        #[arg(long = "scenario", value_name = "NAME")]
-        scenarios_only: Vec<String>,
-        /// Only these runtimes (repeatable): tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, threads, rayon.
-        #[arg(long = "runtime", value_name = "RUNTIME")]
-        runtimes: Vec<Flavor>,
-        /// Only variants starting with this text (repeatable), e.g. join_all.
-        #[arg(long = "variant", value_name = "VARIANT")]
-        variants: Vec<String>,
-        /// Recorded batches per case.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        batches: u64,
-        /// Unrecorded warm-up batches per case.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=10_000))]
-        warmup: u64,
-        /// Worker threads for tokio-mt and smol-mt (default: one per core).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-        workers: Option<u64>,
-        /// Directory of scenario files.
-        #[arg(long, default_value_os_t = scenario::default_dir())]
-        scenarios: PathBuf,
-        /// Open loop: send this many requests per second in total (wrk2's method; latency is
-        /// recorded from each request's intended send time and, uncorrected, from its actual
-        /// send). Replaces the scenario files with a load run against --path.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "max_throughput")]
-        rate: Option<u64>,
-        /// Closed loop as fast as replies allow, on --connections keep-alive connections.
-        #[arg(long)]
-        max_throughput: bool,
-        /// Seconds of load per runtime (with --rate or --max-throughput); batches are 1 s each.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-        duration: u64,
-        /// Keep-alive connections for load runs.
-        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-        connections: u64,
-        /// Route requested by load runs.
-        #[arg(long, default_value = "/delay/1")]
-        path: String,
-        /// Use an already running test server at this loopback address (e.g. one started
-        /// with `asyncbench serve`) instead of starting one in-process.
-        #[arg(long, value_name = "ADDR")]
-        server: Option<SocketAddr>,
-        /// Where the run directory is created.
-        #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
-        results: PathBuf,
-    },
+    Run(Box<RunArgs>),
+}
+
+/// Options of `asyncbench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Only these scenarios (repeatable). Default: all.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios_only: Vec<String>,
+    /// Only these runtimes (repeatable): tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, threads, rayon.
+    #[arg(long = "runtime", value_name = "RUNTIME")]
+    pub runtimes: Vec<Flavor>,
+    /// Only variants starting with this text (repeatable), e.g. join_all.
+    #[arg(long = "variant", value_name = "VARIANT")]
+    pub variants: Vec<String>,
+    /// Recorded batches per case.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batches: u64,
+    /// Unrecorded warm-up batches per case.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub warmup: u64,
+    /// Worker threads for tokio-mt and smol-mt (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub workers: Option<u64>,
+    /// Directory of scenario files.
+    #[arg(long, default_value_os_t = scenario::default_dir())]
+    pub scenarios: PathBuf,
+    /// Open loop: send this many requests per second in total (wrk2's method; latency is
+    /// recorded from each request's intended send time and, uncorrected, from its actual
+    /// send). Replaces the scenario files with a load run against --path.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000), conflicts_with = "max_throughput")]
+    pub rate: Option<u64>,
+    /// Closed loop as fast as replies allow, on --connections keep-alive connections.
+    #[arg(long)]
+    pub max_throughput: bool,
+    /// Seconds of load per runtime (with --rate or --max-throughput); batches are 1 s each.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Keep-alive connections for load runs.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub connections: u64,
+    /// Route requested by load runs.
+    #[arg(long, default_value = "/delay/1")]
+    pub path: String,
+    /// Use an already running test server at this loopback address (e.g. one started
+    /// with `asyncbench serve`) instead of starting one in-process.
+    #[arg(long, value_name = "ADDR")]
+    pub server: Option<SocketAddr>,
+    /// Where the run directory is created.
+    #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
+    pub results: PathBuf,
 }
 
 /// Runs the parsed command.
@@ -149,22 +153,23 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             serve_until_ctrl_c(cfg)?;
             Ok(())
         }
-        Command::Run {
-            scenarios_only,
-            runtimes,
-            variants,
-            batches,
-            warmup,
-            workers,
-            scenarios,
-            results,
-            server,
-            rate,
-            max_throughput,
-            duration,
-            connections,
-            path,
-        } => {
+        Command::Run(args) => {
+            let RunArgs {
+                scenarios_only,
+                runtimes,
+                variants,
+                batches,
+                warmup,
+                workers,
+                scenarios,
+                results,
+                server,
+                rate,
+                max_throughput,
+                duration,
+                connections,
+                path,
+            } = *args;
             use crate::scenario::http_load::{self, HttpLoad, LoadMode};
             let mode = match (rate, max_throughput) {
                 (Some(r), _) => Some(LoadMode::Rate(r)),
