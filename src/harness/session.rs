@@ -45,6 +45,8 @@ pub struct Session {
 
 impl Session {
     pub fn start(opts: SessionOpts) -> anyhow::Result<Session> {
+        // Load scenarios open many sockets; best effort, the run works without.
+        let _ = crate::server::raise_fd_limit();
         let server = match opts.external_server {
             Some(_) => None,
             None => Some(TestServer::start(ServerConfig::default()).context("cannot start the test server")?),

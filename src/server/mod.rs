@@ -222,10 +222,38 @@ impl Drop for TestServer {
     }
 }
 
+/// Raises this process's open-file limit to the hard limit the system
+/// allows (each connection is a file descriptor; 10 000 connections need more
+/// than the usual soft limit of 1024). Returns the limit now in force.
+pub fn raise_fd_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        return Ok(lim.rlim_max);
+    }
+    Ok(lim.rlim_cur)
+}
+
 /// Runs a standalone server until Ctrl-C, printing `listening on http://ADDR` to stdout
 /// once bound so scripts can read the port. Blocks the calling thread, so call it from
 /// plain `main`, not from inside an async runtime.
 pub fn serve_until_ctrl_c(cfg: ServerConfig) -> Result<(), ServerError> {
+    // Best effort: without it the server still runs, with fewer connections.
+    let _ = raise_fd_limit();
     let server = TestServer::start(cfg)?;
     let mut out = io::stdout().lock();
     writeln!(out, "listening on {}", server.base_url())
