@@ -60,6 +60,9 @@ struct Slot<'a> {
     label: String,
     first_call: Option<Instant>,
     warm_up: Duration,
+    /// Quick mode: the first call (one cold batch: connections not yet
+    /// pooled, caches cold) is criterion's only warm-up, so it is not recorded.
+    skip_first_call: bool,
     /// Added to the watchdog's limit: criterion's own time budget per call.
     budget: Duration,
 }
@@ -78,7 +81,8 @@ impl Slot<'_> {
         if interrupt::interrupted() && self.guarded.failed.is_none() {
             self.guarded.failed = Some("interrupted by Ctrl-C".into());
         }
-        let record = now.duration_since(first) >= self.warm_up;
+        let first_of_all = now == first;
+        let record = now.duration_since(first) >= self.warm_up && !(self.skip_first_call && first_of_all);
         let limit = watchdog::limit(self.case, iters, self.budget);
         // A failed case hands criterion a token duration so it moves on
         // quickly; the case is reported as failed, never with these times.
@@ -182,9 +186,12 @@ fn run_case(
         }
     };
     let warm_up = match mode {
-        SuiteMode::Test => Duration::ZERO,
-        _ => Duration::from_secs_f64(s.header().criterion.warm_up_secs),
+        SuiteMode::Bench => Duration::from_secs_f64(s.header().criterion.warm_up_secs),
+        // Test mode runs once; quick mode has no warm-up phase (it doubles
+        // the iteration count from 1 until the estimate settles).
+        _ => Duration::ZERO,
     };
+    let skip_first_call = mode == SuiteMode::Quick;
     let since = SystemTime::now();
     let mut slot = Slot {
         guarded,
@@ -193,6 +200,7 @@ fn run_case(
         label,
         first_call: None,
         warm_up,
+        skip_first_call,
         budget,
     };
     g.bench_function(case.flavor.name(), |b| b.iter_custom(|iters| slot.run(iters)));

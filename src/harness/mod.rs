@@ -98,7 +98,10 @@ pub fn bench_main() -> Result<(), Failure> {
         .map(PathBuf::from)
         .unwrap_or_else(scenario::default_dir);
     let scenarios = scenario::load_dir(&dir).map_err(Failure::usage)?;
-    let mut c = Criterion::default().configure_from_args();
+    // criterion's own HTML charts cost seconds per case (they would break the
+    // suite's time budget); asyncbench draws its own. `--plotting-backend
+    // plotters` turns criterion's back on.
+    let mut c = Criterion::default().without_plots().configure_from_args();
     let total = scenarios.iter().map(|s| s.cases().len() as u64).sum();
     let mut session = Session::start(SessionOpts {
         results_root: results_root(mode),
