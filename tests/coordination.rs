@@ -364,3 +364,25 @@ fn bad_parameters_get_located_errors() {
     let e = load_err(&retry(0.5, 3, 10, r#"["linear"]"#, "RUNTIMES"));
     assert!(e.message.contains("allowed fixed, exponential, full_jitter"), "{e}");
 }
+
+#[test]
+fn an_unreachable_server_is_counted_as_errors_not_a_panic() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let env = Env {
+        server: dead.local_addr().unwrap(),
+        workers: Some(2),
+    };
+    drop(dead);
+    let dir = tempfile::tempdir().unwrap();
+    let all = r#"["join_all", "as_completed", "select_cancel", "first_keep_running"]"#;
+    for (name, text) in [
+        ("gather_vs_select", gather("[5, 10]", all)),
+        ("retry_backoff", retry(0.5, 2, 3, r#"["fixed"]"#, "RUNTIMES")),
+    ] {
+        let s = load(dir.path(), name, &text);
+        for (label, _, rec) in run_cases(s.as_ref(), &env, 0, 1) {
+            assert!(rec.errors > 0, "{label}");
+            assert_eq!(rec.latency.len(), 0, "{label}");
+        }
+    }
+}
