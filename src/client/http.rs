@@ -65,14 +65,26 @@ impl<R: Runtime> HttpClient<R> {
     /// GETs `path` and reads the whole body. Every request is bounded by the
     /// client's timeout; no outcome panics.
     pub async fn get(&self, path: &str) -> Result<Reply, ClientError> {
+        self.request(path, None).await
+    }
+
+    /// Like [`get`](Self::get), but also returns the body (at most
+    /// [`MAX_KEPT_BODY`] bytes are kept), e.g. to parse `/stats`.
+    pub async fn get_body(&self, path: &str) -> Result<(Reply, Vec<u8>), ClientError> {
+        let mut body = Vec::new();
+        let reply = self.request(path, Some(&mut body)).await?;
+        Ok((reply, body))
+    }
+
+    async fn request(&self, path: &str, keep: Option<&mut Vec<u8>>) -> Result<Reply, ClientError> {
         let req = hyper::Request::get(path)
             .header(hyper::header::HOST, &*self.host)
             .body(Empty::<Bytes>::new())
             .map_err(|e| ClientError::Request(e.to_string()))?;
         let work = async {
             match self.mode {
-                ConnMode::Fresh => self.fresh(req).await,
-                ConnMode::KeepAlive => self.pooled(req).await,
+                ConnMode::Fresh => self.fresh(req, keep).await,
+                ConnMode::KeepAlive => self.pooled(req, keep).await,
             }
         };
         match self.rt.timeout(self.timeout, work).await {
@@ -98,9 +110,9 @@ impl<R: Runtime> HttpClient<R> {
     /// The connection is driven inside this future rather than spawned, so
     /// dropping the request (a cancelled select loser) closes the socket at
     /// once and the server sees it go.
-    async fn fresh(&self, req: hyper::Request<Empty<Bytes>>) -> Result<Reply, ClientError> {
+    async fn fresh(&self, req: hyper::Request<Empty<Bytes>>, keep: Option<&mut Vec<u8>>) -> Result<Reply, ClientError> {
         let (mut sender, conn) = self.handshake().await?;
-        let exchange = async move { exchange(&mut sender, req).await };
+        let exchange = async move { exchange(&mut sender, req, keep).await };
         let drive = async move {
             conn.await?;
             Err(ClientError::Closed)
@@ -108,7 +120,11 @@ impl<R: Runtime> HttpClient<R> {
         exchange.or(drive).await
     }
 
-    async fn pooled(&self, req: hyper::Request<Empty<Bytes>>) -> Result<Reply, ClientError> {
+    async fn pooled(
+        &self,
+        req: hyper::Request<Empty<Bytes>>,
+        keep: Option<&mut Vec<u8>>,
+    ) -> Result<Reply, ClientError> {
         let mut sender = match self.take_idle() {
             Some(s) => s,
             None => {
@@ -119,7 +135,7 @@ impl<R: Runtime> HttpClient<R> {
                 sender
             }
         };
-        let reply = exchange(&mut sender, req).await?;
+        let reply = exchange(&mut sender, req, keep).await?;
         if !sender.is_closed()
             && let Ok(mut idle) = self.idle.lock()
         {
@@ -148,7 +164,15 @@ impl<R: Runtime> HttpClient<R> {
     }
 }
 
-async fn exchange(sender: &mut Sender, req: hyper::Request<Empty<Bytes>>) -> Result<Reply, ClientError> {
+/// Bodies kept by [`HttpClient::get_body`] are cut at this size: it is for
+/// small JSON answers, and `/bytes` can be 64 MiB.
+pub const MAX_KEPT_BODY: usize = 1 << 20;
+
+async fn exchange(
+    sender: &mut Sender,
+    req: hyper::Request<Empty<Bytes>>,
+    mut keep: Option<&mut Vec<u8>>,
+) -> Result<Reply, ClientError> {
     sender.ready().await?;
     let resp = sender.send_request(req).await?;
     let status = resp.status().as_u16();
@@ -159,6 +183,10 @@ async fn exchange(sender: &mut Sender, req: hyper::Request<Empty<Bytes>>) -> Res
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             body_len += data.len() as u64;
+            if let Some(buf) = keep.as_deref_mut() {
+                let room = MAX_KEPT_BODY.saturating_sub(buf.len());
+                buf.extend_from_slice(&data[..data.len().min(room)]);
+            }
         }
     }
     Ok(Reply { status, body_len })

@@ -2,11 +2,18 @@
 //! with its parameters in `scenarios/<name>.toml`. Loading is two steps: a
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
+pub mod backoff;
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;
+pub mod gather_vs_select;
+pub mod group;
 pub mod http_load;
+pub mod retry_backoff;
+pub mod server_probe;
+pub mod structured;
 pub mod sync_vs_async;
+pub mod timeout;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -62,6 +69,10 @@ type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
 const REGISTRY: &[(&str, Loader)] = &[
     ("fetch_parallel", fetch_parallel::load),
     ("sync_vs_async", sync_vs_async::load),
+    ("gather_vs_select", gather_vs_select::load),
+    ("structured", structured::load),
+    ("timeout", timeout::load),
+    ("retry_backoff", retry_backoff::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
