@@ -2,10 +2,14 @@
 //! with its parameters in `scenarios/<name>.toml`. Loading is two steps: a
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
+pub mod blocking_sleep;
+pub mod cpu_job;
+pub mod cpu_offload;
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;
 pub mod sync_vs_async;
+pub mod victims;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,6 +65,8 @@ type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
 const REGISTRY: &[(&str, Loader)] = &[
     ("fetch_parallel", fetch_parallel::load),
     ("sync_vs_async", sync_vs_async::load),
+    ("blocking_sleep", blocking_sleep::load),
+    ("cpu_offload", cpu_offload::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
