@@ -6,7 +6,7 @@
 //! `cargo bench`.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use asyncbench::measure::LagProbe;
 use asyncbench::runtime::{AsyncFlavor, Owned, Runtime, RuntimeVisitor, visit};
@@ -61,21 +61,34 @@ fn lag_probe_catches_a_known_stall(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert!(quiet.max() < STALL / 2, "{:?}: max {:?}", rt.flavor(), quiet.max());
 
             // Stalled: every worker thread blocked for STALL inside a task,
-            // so there is no thread left for the probe.
+            // so there is no thread left for the probe. The stall the probe
+            // must see is the time all workers were held at once (on
+            // multi-thread flavours the blockers start a little apart).
             let probe = LagProbe::start(rt, PERIOD);
             rt.sleep(Duration::from_millis(10)).await;
             let blockers: Vec<_> = (0..rt.workers())
-                .map(|_| rt.spawn(async { std::thread::sleep(STALL) }))
+                .map(|_| {
+                    rt.spawn(async {
+                        let t0 = Instant::now();
+                        std::thread::sleep(STALL);
+                        (t0, Instant::now())
+                    })
+                })
                 .collect();
+            let mut held: Vec<(Instant, Instant)> = Vec::new();
             for b in blockers {
-                b.await.expect("blocker joins");
+                held.push(b.await.expect("blocker joins"));
             }
             rt.sleep(Duration::from_millis(10)).await;
             let stalled = probe.stop().await;
+            let all_start = held.iter().map(|h| h.0).max().unwrap();
+            let all_end = held.iter().map(|h| h.1).min().unwrap();
+            let stall = all_end.saturating_duration_since(all_start);
+            assert!(stall >= STALL / 2, "{:?}: the blockers did not overlap", rt.flavor());
             // The next wake was due at most one period after the stall began.
             assert!(
-                stalled.max() >= STALL - PERIOD,
-                "{:?}: max lateness {:?} < stall {STALL:?}",
+                stalled.max() + PERIOD >= stall,
+                "{:?}: max lateness {:?} < stall {stall:?}",
                 rt.flavor(),
                 stalled.max()
             );
@@ -270,7 +283,11 @@ fn bad_hazard_files_name_the_key_and_range() {
         }
     };
     // A thread-sleep batch on one thread would last K·S = 200 × 100 ms.
-    let e = load(&SLEEP.replace("tasks = 4", "tasks = 200").replace("sleep_ms = 25", "sleep_ms = 100"));
+    let e = load(
+        &SLEEP
+            .replace("tasks = 4", "tasks = 200")
+            .replace("sleep_ms = 25", "sleep_ms = 100"),
+    );
     assert_eq!(e.key.as_deref(), Some("params.tasks"), "{e}");
     assert_eq!(e.line, Some(6), "{e}");
     assert!(e.to_string().contains("10000 ms"), "{e}");
@@ -286,9 +303,17 @@ fn bad_hazard_files_name_the_key_and_range() {
     let e = load(&OFFLOAD.replace("PASSES", "0"));
     assert_eq!(e.key.as_deref(), Some("params.job_passes"), "{e}");
 
-    let e = load(&OFFLOAD.replace("PASSES", "1").replace("victim_requests = 6", "victim_requests = 0"));
+    let e = load(
+        &OFFLOAD
+            .replace("PASSES", "1")
+            .replace("victim_requests = 6", "victim_requests = 0"),
+    );
     assert_eq!(e.key.as_deref(), Some("params.victim_requests"), "{e}");
 
-    let e = load(&OFFLOAD.replace("PASSES", "1").replace("victims = 2", "victims = 2\nspeed = 3"));
+    let e = load(
+        &OFFLOAD
+            .replace("PASSES", "1")
+            .replace("victims = 2", "victims = 2\nspeed = 3"),
+    );
     assert!(e.to_string().contains("speed"), "{e}");
 }

@@ -127,7 +127,10 @@ impl LagSamples {
 }
 
 /// What the probe costs: CPU time of the whole process per probe wake, over
-/// an otherwise idle window, minus the same window without the probe.
+/// an otherwise idle window, minus the same window without the probe. On an
+/// idle runtime each wake also pays for waking a parked thread (and, on a
+/// virtual machine, the timer exits), so this is the expensive case: on a
+/// busy runtime the thread is awake anyway.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProbeOverhead {
     /// CPU nanoseconds per wake (timer registration, the thread's wake-up,
