@@ -106,7 +106,8 @@ fn variant_note(v: &str, j: u64) -> String {
         }
         "rayon" => {
             format!(
-                "{j} job tasks hand the job to a rayon pool (rayon's default size, one thread per core) and await a futures oneshot"
+                "{j} job tasks hand the job to a rayon pool (rayon's default size, one thread per core) and await \
+                 a futures oneshot"
             )
         }
         _ => format!("{j} job tasks send the job to one dedicated std thread (one job at a time) and await a oneshot"),
