@@ -3,6 +3,9 @@
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
 pub mod backoff;
+pub mod blocking_sleep;
+pub mod cpu_job;
+pub mod cpu_offload;
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;
@@ -14,6 +17,7 @@ pub mod server_probe;
 pub mod structured;
 pub mod sync_vs_async;
 pub mod timeout;
+pub mod victims;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,6 +77,8 @@ const REGISTRY: &[(&str, Loader)] = &[
     ("structured", structured::load),
     ("timeout", timeout::load),
     ("retry_backoff", retry_backoff::load),
+    ("blocking_sleep", blocking_sleep::load),
+    ("cpu_offload", cpu_offload::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
