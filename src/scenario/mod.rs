@@ -2,10 +2,17 @@
 //! with its parameters in `scenarios/<name>.toml`. Loading is two steps: a
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
+pub mod chat;
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;
+pub mod file_read;
+pub mod pipeline;
+pub mod primitives;
+pub mod queues;
+pub mod servers;
 pub mod sync_vs_async;
+pub mod udp_echo;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,6 +68,11 @@ type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
 const REGISTRY: &[(&str, Loader)] = &[
     ("fetch_parallel", fetch_parallel::load),
     ("sync_vs_async", sync_vs_async::load),
+    ("chat_broadcast", chat::load),
+    ("udp_echo", udp_echo::load),
+    ("pipeline", pipeline::load),
+    ("file_read", file_read::load),
+    ("primitives", primitives::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
