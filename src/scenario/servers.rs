@@ -121,7 +121,9 @@ async fn accept_loop<R: Runtime>(rt: R, listener: R::Listener, hub: Arc<Hub>, st
         match stopped.unless(listener.accept()).await {
             None => return,
             Some(Ok((stream, _))) => {
-                drop(rt.spawn(serve_client(rt.clone(), stream, hub.clone(), stopped.clone())));
+                // Numbered here, in accept order, not when the task first runs.
+                let id = hub.next_id.fetch_add(1, Ordering::Relaxed);
+                drop(rt.spawn(serve_client(rt.clone(), id, stream, hub.clone(), stopped.clone())));
             }
             Some(Err(_)) => {
                 // e.g. out of file descriptors: count it and back off briefly
@@ -133,8 +135,7 @@ async fn accept_loop<R: Runtime>(rt: R, listener: R::Listener, hub: Arc<Hub>, st
     }
 }
 
-async fn serve_client<R: Runtime>(rt: R, stream: R::Tcp, hub: Arc<Hub>, stopped: Stopped) {
-    let id = hub.next_id.fetch_add(1, Ordering::Relaxed);
+async fn serve_client<R: Runtime>(rt: R, id: u64, stream: R::Tcp, hub: Arc<Hub>, stopped: Stopped) {
     let (r, w) = stream.split();
     let (tx, rx) = async_channel::bounded(PEER_QUEUE);
     hub.peers().push((id, tx));
