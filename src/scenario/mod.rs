@@ -3,6 +3,7 @@
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
 pub mod chat;
+mod chat_client;
 pub mod driver;
 pub mod fetch_parallel;
 pub mod file;

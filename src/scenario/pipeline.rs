@@ -144,6 +144,7 @@ impl ScenarioDef for Pipeline {
                                 "{} producers × {} items, {} consumers, no artificial sleeps; latency = enqueue → dequeue",
                                 self.producers, self.items, self.consumers
                             ),
+                            "each item carries its enqueue Instant: two clock reads per item are part of the cost (timer floor in summary.json)".into(),
                         ],
                     });
                 }

@@ -223,7 +223,7 @@ impl AsyncScenario for PrimitiveCase {
         Batch {
             wall,
             latencies: if errors < n {
-                vec![Duration::from_nanos(per_op as u64)]
+                vec![Duration::from_nanos(per_op.round() as u64)]
             } else {
                 Vec::new()
             },
