@@ -18,6 +18,18 @@ pub mod structured;
 pub mod sync_vs_async;
 pub mod timeout;
 pub mod victims;
+pub mod chat;
+mod chat_client;
+pub mod driver;
+pub mod fetch_parallel;
+pub mod file;
+pub mod file_read;
+pub mod pipeline;
+pub mod primitives;
+pub mod queues;
+pub mod servers;
+pub mod sync_vs_async;
+pub mod udp_echo;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -79,6 +91,11 @@ const REGISTRY: &[(&str, Loader)] = &[
     ("retry_backoff", retry_backoff::load),
     ("blocking_sleep", blocking_sleep::load),
     ("cpu_offload", cpu_offload::load),
+    ("chat_broadcast", chat::load),
+    ("udp_echo", udp_echo::load),
+    ("pipeline", pipeline::load),
+    ("file_read", file_read::load),
+    ("primitives", primitives::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
