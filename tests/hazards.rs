@@ -9,27 +9,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use asyncbench::measure::LagProbe;
-use asyncbench::runtime::{AsyncFlavor, Owned, Runtime, RuntimeVisitor, visit};
+use asyncbench::runtime::AsyncFlavor;
 use asyncbench::scenario::cpu_job::Job;
 use asyncbench::scenario::{self, CaseRecord, Env, ScenarioDef};
 use asyncbench::server::{ServerConfig, TestServer};
 use rstest::rstest;
 
-/// Runs `$body` with `$rt: &impl Runtime` on `$flavor` (a generic function:
-/// pass data through constants).
-macro_rules! on_runtime {
-    ($flavor:expr, |$rt:ident| $body:block) => {{
-        struct V;
-        impl RuntimeVisitor for V {
-            type Output = ();
-            fn visit<R: Runtime>(self, owned: Owned<R>) {
-                let $rt = owned.rt();
-                $body
-            }
-        }
-        visit($flavor, Some(2), V).expect("runtime starts")
-    }};
-}
+use asyncbench::on_runtime;
 
 const STALL: Duration = Duration::from_millis(100);
 const PERIOD: Duration = Duration::from_millis(1);

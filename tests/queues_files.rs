@@ -5,25 +5,13 @@
 
 use std::time::Duration;
 
-use asyncbench::runtime::{AsyncFlavor, Owned, Runtime, RuntimeVisitor, visit};
+use asyncbench::runtime::AsyncFlavor;
 use asyncbench::scenario::file_read::{self, FileSet, How};
 use asyncbench::scenario::pipeline::{Check, ConsumerLog, check};
 use asyncbench::scenario::{self, CaseRecord, Env};
 use rstest::rstest;
 
-macro_rules! on_runtime {
-    ($flavor:expr, |$rt:ident| $body:block) => {{
-        struct V;
-        impl RuntimeVisitor for V {
-            type Output = ();
-            fn visit<R: Runtime>(self, owned: Owned<R>) {
-                let $rt = owned.rt();
-                $body
-            }
-        }
-        visit($flavor, Some(2), V).expect("runtime starts")
-    }};
-}
+use asyncbench::on_runtime;
 
 const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 

@@ -4,27 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{
-    AsyncFlavor, CriterionExecutor, Listener, Owned, Runtime, RuntimeVisitor, TaskHandle, UdpSock, visit,
-};
+use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, Listener, TaskHandle, UdpSock};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rstest::rstest;
 
-/// Runs `$body` with `$rt: &impl Runtime` on `$flavor`. The body is a generic
-/// function, so it cannot capture locals: pass data through constants.
-macro_rules! on_runtime {
-    ($flavor:expr, |$rt:ident| $body:block) => {{
-        struct V;
-        impl RuntimeVisitor for V {
-            type Output = ();
-            fn visit<R: Runtime>(self, owned: Owned<R>) {
-                let $rt = owned.rt();
-                $body
-            }
-        }
-        visit($flavor, Some(2), V).expect("runtime starts")
-    }};
-}
+use asyncbench::on_runtime;
 
 const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 

@@ -7,27 +7,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{AsyncFlavor, Owned, Runtime, RuntimeVisitor, UdpSock, visit};
+use asyncbench::runtime::{AsyncFlavor, Runtime, UdpSock};
 use asyncbench::scenario::servers::{ChatServer, UdpEchoServer};
 use asyncbench::scenario::{self, CaseRecord, Env};
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use rstest::rstest;
 
-/// Runs `$body` with `$rt: &impl Runtime` on `$flavor` (a generic function:
-/// it cannot capture locals).
-macro_rules! on_runtime {
-    ($flavor:expr, |$rt:ident| $body:block) => {{
-        struct V;
-        impl RuntimeVisitor for V {
-            type Output = ();
-            fn visit<R: Runtime>(self, owned: Owned<R>) {
-                let $rt = owned.rt();
-                $body
-            }
-        }
-        visit($flavor, Some(2), V).expect("runtime starts")
-    }};
-}
+use asyncbench::on_runtime;
 
 const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 const ANY: &str = "127.0.0.1:0";

@@ -5,24 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{AsyncFlavor, Owned, Runtime, RuntimeVisitor, visit};
+use asyncbench::runtime::{AsyncFlavor, Runtime};
 use asyncbench::scenario::group::{Census, ChildFailure, TaskGroup};
 use rstest::rstest;
 
-/// Runs `$body` with `$rt: &impl Runtime` on `$flavor`.
-macro_rules! on_runtime {
-    ($flavor:expr, |$rt:ident| $body:block) => {{
-        struct V;
-        impl RuntimeVisitor for V {
-            type Output = ();
-            fn visit<R: Runtime>(self, owned: Owned<R>) {
-                let $rt = owned.rt();
-                $body
-            }
-        }
-        visit($flavor, Some(2), V).expect("runtime starts")
-    }};
-}
+use asyncbench::on_runtime;
 
 const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 const LONG: Duration = Duration::from_secs(30);

@@ -155,3 +155,23 @@ pub(crate) fn std_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener
     socket.set_nonblocking(true)?;
     Ok(socket.into())
 }
+
+/// Runs `$body` with `$rt: &impl Runtime` on the flavour `$flavor` (an
+/// [`AsyncFlavor`]) with 2 workers for the multi-thread flavours, panicking
+/// if the runtime cannot start. The body is compiled once per runtime, so it
+/// cannot capture locals: pass data through constants. Meant for tests and
+/// small tools.
+#[macro_export]
+macro_rules! on_runtime {
+    ($flavor:expr, |$rt:ident| $body:block) => {{
+        struct V;
+        impl $crate::runtime::RuntimeVisitor for V {
+            type Output = ();
+            fn visit<R: $crate::runtime::Runtime>(self, owned: $crate::runtime::Owned<R>) {
+                let $rt = owned.rt();
+                $body
+            }
+        }
+        $crate::runtime::visit($flavor, Some(2), V).expect("runtime starts")
+    }};
+}

@@ -149,10 +149,6 @@ impl ScenarioDef for BlockingSleep {
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let wait = Wait::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = SleepCase {
             wait,
             tasks: self.tasks,
@@ -160,7 +156,7 @@ impl ScenarioDef for BlockingSleep {
             victims: self.victims.clone(),
             server: env.server,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -121,10 +121,6 @@ impl ScenarioDef for ChatBroadcast {
             "all_talk" => Mode::AllTalk,
             v => return Err(format!("unknown variant {v}")),
         };
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = ChatCase {
             mode,
             clients: self.clients,
@@ -132,7 +128,7 @@ impl ScenarioDef for ChatBroadcast {
             line_bytes: self.line_bytes,
             timeout: self.timeout,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

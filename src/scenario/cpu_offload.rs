@@ -158,10 +158,6 @@ impl ScenarioDef for CpuOffload {
         if !VARIANTS.contains(&case.variant.as_str()) {
             return Err(format!("unknown variant {}", case.variant));
         }
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = OffloadCase {
             variant: case.variant.clone(),
             job_kib: self.job_kib,
@@ -171,7 +167,7 @@ impl ScenarioDef for CpuOffload {
             victims: self.victims.clone(),
             server: env.server,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -174,6 +174,20 @@ impl<S: AsyncScenario> RuntimeVisitor for Make<S> {
     }
 }
 
+/// Builds `scenario` on the case's runtime: the step every async scenario's
+/// `prepare` ends with.
+pub fn prepare_async<S: AsyncScenario>(
+    case: &super::CaseSpec,
+    env: &super::Env,
+    scenario: S,
+) -> Result<Box<dyn Bench>, String> {
+    let flavor = case
+        .flavor
+        .as_async()
+        .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
+    async_bench(flavor, env.workers, scenario).map_err(|e| format!("cannot start {flavor}: {e}"))
+}
+
 /// Builds `scenario` on the runtime `flavor`.
 pub fn async_bench<S: AsyncScenario>(
     flavor: AsyncFlavor,

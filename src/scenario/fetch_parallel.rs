@@ -233,10 +233,6 @@ impl ScenarioDef for FetchParallel {
         let (pattern, mode) = self
             .pattern(&case.variant)
             .ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = FetchCase {
             pattern,
             mode,
@@ -245,7 +241,7 @@ impl ScenarioDef for FetchParallel {
             server: env.server,
             timeout: self.timeout,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

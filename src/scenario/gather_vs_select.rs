@@ -166,10 +166,6 @@ impl ScenarioDef for GatherVsSelect {
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let variant = Variant::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = RaceCase {
             variant,
             paths: self
@@ -182,7 +178,7 @@ impl ScenarioDef for GatherVsSelect {
             timeout: self.timeout,
             cleanup_wait: self.cleanup_wait,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -106,10 +106,6 @@ impl ScenarioDef for HttpLoad {
     }
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = LoadCase {
             mode: self.mode,
             connections: self.connections,
@@ -117,7 +113,7 @@ impl ScenarioDef for HttpLoad {
             server: env.server,
             timeout: self.timeout,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -132,10 +132,6 @@ impl ScenarioDef for RetryBackoff {
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let policy = Policy::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = RetryCase {
             schedule: self.schedule(policy),
             p: self.p,
@@ -146,7 +142,7 @@ impl ScenarioDef for RetryBackoff {
             timeout: self.timeout,
             mode: self.mode,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -123,17 +123,13 @@ impl ScenarioDef for Structured {
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let variant = Variant::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = StructuredCase {
             variant,
             children: self.children,
             fail_after: self.fail_after,
             sibling_work: self.sibling_work,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -132,10 +132,6 @@ impl ScenarioDef for TimeoutScenario {
 
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let variant = Variant::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = TimeoutCase {
             variant,
             ops: self.ops,
@@ -144,7 +140,7 @@ impl ScenarioDef for TimeoutScenario {
             fires: self.fires,
             deadline: self.deadline,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {

@@ -97,17 +97,13 @@ impl ScenarioDef for UdpEcho {
             "burst" => self.window,
             v => return Err(format!("unknown variant {v}")),
         };
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
         let s = UdpCase {
             datagrams: self.datagrams,
             payload: self.payload,
             window,
             timeout: self.timeout,
         };
-        driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {
