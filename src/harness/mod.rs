@@ -106,5 +106,9 @@ pub fn bench_main() -> Result<(), Failure> {
     c.final_summary();
     let path = session.finish()?;
     eprintln!("asyncbench: results in {}", path.display());
+    if mode != SuiteMode::Other {
+        // Charts and REPORT.md from the files just written, as `asyncbench report` would.
+        crate::report::publish(&path);
+    }
     Ok(())
 }
