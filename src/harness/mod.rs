@@ -102,6 +102,8 @@ pub fn bench_main() -> Result<(), Failure> {
         },
         total_cases: total,
     })?;
+    // criterion prints between our updates; a redrawn bar would overwrite its lines.
+    session.progress.use_plain_lines();
     criterion_suite::run(&mut c, &scenarios, &mut session, mode)?;
     c.final_summary();
     let path = session.finish()?;

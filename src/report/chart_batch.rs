@@ -162,7 +162,7 @@ impl Chart for BatchChart {
                 .filter(|b| b.ci_low_ns.is_finite() && b.ci_high_ns.is_finite() && b.ci_high_ns > b.ci_low_ns);
             for b in whiskers {
                 let xc = left(b) + width / 2.0;
-                let cap = width * 0.25;
+                let cap = (width * 0.25).min(0.04);
                 let (lo, hi) = (scale(b.ci_low_ns.max(0.0)), scale(b.ci_high_ns));
                 let ink = REFERENCE.stroke_width(1);
                 chart.draw_series([

@@ -149,10 +149,13 @@ impl Chart for SpectrumChart {
             .light_line_style(WHITE)
             .draw()?;
         for (style, points) in lines {
-            chart.draw_series(LineSeries::new(
-                points.into_iter().map(|(x, y)| (x, y / unit.ns)),
-                style.colour.stroke_width(2),
-            ))?;
+            let points: Vec<(f64, f64)> = points.into_iter().map(|(x, y)| (x, y / unit.ns)).collect();
+            if points.len() < 3 {
+                // Too few points for a line to show: mark them.
+                let marks = points.iter().map(|&p| Circle::new(p, 4, style.colour.filled()));
+                chart.draw_series(marks)?;
+            }
+            chart.draw_series(LineSeries::new(points, style.colour.stroke_width(2)))?;
         }
         Ok(())
     }

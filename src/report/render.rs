@@ -190,9 +190,8 @@ pub fn header<DB: DrawingBackend>(
 /// A centred message on an otherwise empty chart ("no samples recorded"), so a chart file
 /// always exists and says why it is empty.
 pub fn draw_empty<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, message: &str) -> DrawResult<DB> {
-    let (w, h) = root.dim_in_pixel();
-    let title_style = (FONT, TITLE_SIZE).into_font().color(&BLACK);
-    root.draw(&Text::new(title.to_string(), (20, 15), title_style))?;
+    let area = header(root, title, &[])?;
+    let (w, h) = area.dim_in_pixel();
     let style = (FONT, LABEL_SIZE + 2)
         .into_font()
         .color(&RGBColor(0x66, 0x66, 0x66))
@@ -200,7 +199,7 @@ pub fn draw_empty<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str
             plotters::style::text_anchor::HPos::Center,
             plotters::style::text_anchor::VPos::Center,
         ));
-    root.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style))
+    area.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style))
 }
 
 /// `lo..hi` made safe for an axis: finite, ordered and not empty.

@@ -90,9 +90,14 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             pct(|p| p.p99),
             pct(|p| p.p999),
             pct(|p| p.max),
-            r.wall_ns
-                .as_ref()
-                .map_or(NONE.to_string(), |w| format::mean_pm(w.mean, w.ci95_low, w.ci95_high)),
+            r.wall_ns.as_ref().map_or(NONE.to_string(), |w| {
+                if w.batches < 2 {
+                    // One batch has no spread: an interval of ±0 would claim a precision it lacks.
+                    format!("{} (1 batch)", format::duration(w.mean))
+                } else {
+                    format::mean_pm(w.mean, w.ci95_low, w.ci95_high)
+                }
+            }),
             format::rate(r.throughput_per_s),
             format::ratio(r.measured_over_ideal),
             r.errors.to_string(),
