@@ -14,29 +14,7 @@ use asyncbench::report::chart_overview::OverviewChart;
 use asyncbench::report::chart_spectrum::{Line, SpectrumChart};
 use asyncbench::report::{self, ChartKey, markdown, palette, render, tables};
 use asyncbench::results::{CaseResult, Percentiles, WallStats};
-use common::{Case, TestResult, catalogue, cli, make_run};
-
-/// Checks a PNG decodes, has the expected size and is not blank (text and lines drew).
-fn assert_png(path: &Path, size: (u32, u32)) -> TestResult {
-    let decoder = png::Decoder::new(fs::File::open(path)?);
-    let mut reader = decoder.read_info()?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf)?;
-    assert_eq!((info.width, info.height), size, "{}", path.display());
-    let pixels = &buf[..info.buffer_size()];
-    let dark = pixels.chunks(3).filter(|p| p.iter().all(|&c| c < 100)).count();
-    assert!(dark > 200, "{} looks blank ({dark} dark pixels)", path.display());
-    Ok(())
-}
-
-fn assert_svg(path: &Path, must_contain: &str) -> TestResult {
-    let text = fs::read_to_string(path)?;
-    assert!(text.trim_start().starts_with("<svg"), "{}", path.display());
-    assert!(text.trim_end().ends_with("</svg>"), "{}", path.display());
-    assert!(text.contains("<text"), "no text in {}", path.display());
-    assert!(text.contains(must_contain), "{} lacks {must_contain:?}", path.display());
-    Ok(())
-}
+use common::{Case, TestResult, assert_png, assert_svg, catalogue, cli, make_run};
 
 fn row(runtime: &str, legacy: bool, lat_ms: [u64; 5], batches_ms: &[u64], errors: u64) -> CaseResult {
     let ms = 1_000_000;

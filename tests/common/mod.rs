@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -178,4 +179,26 @@ pub fn cli(args: &[&std::ffi::OsStr]) -> Result<(i32, String, String), Box<dyn s
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// Checks a PNG decodes, has the expected size and is not blank (text and lines drew).
+pub fn assert_png(path: &Path, size: (u32, u32)) -> TestResult {
+    let decoder = png::Decoder::new(fs::File::open(path)?);
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf)?;
+    assert_eq!((info.width, info.height), size, "{}", path.display());
+    let pixels = &buf[..info.buffer_size()];
+    let dark = pixels.chunks(3).filter(|p| p.iter().all(|&c| c < 100)).count();
+    assert!(dark > 200, "{} looks blank ({dark} dark pixels)", path.display());
+    Ok(())
+}
+
+pub fn assert_svg(path: &Path, must_contain: &str) -> TestResult {
+    let text = fs::read_to_string(path)?;
+    assert!(text.trim_start().starts_with("<svg"), "{}", path.display());
+    assert!(text.trim_end().ends_with("</svg>"), "{}", path.display());
+    assert!(text.contains("<text"), "no text in {}", path.display());
+    assert!(text.contains(must_contain), "{} lacks {must_contain:?}", path.display());
+    Ok(())
 }
