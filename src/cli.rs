@@ -23,7 +23,9 @@ use crate::server::{ServerConfig, serve_until_ctrl_c};
     long_about = "Runs the same async scenarios on tokio, async-std and smol (plus blocking \
 baselines) against a local hyper test server, and records HdrHistogram latencies into a run \
 directory under results/.\n\nThe main job is `cargo bench` (criterion statistics + HDR tails); \
-`asyncbench run` runs the same cases for a fixed number of batches without criterion."
+`asyncbench run` runs the same cases for a fixed number of batches without criterion. Both leave \
+charts, REPORT.md and index.html in the run directory; `plot`, `report` and `compare` work on saved \
+runs without re-running anything."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -116,9 +116,9 @@ pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
 pub fn publish(run_dir: &Path) {
     match report(run_dir) {
         Ok(files) => eprintln!(
-            "asyncbench: report in {} ({} charts; also {})",
+            "asyncbench: report in {} ({} charts as SVG and PNG; also {})",
             files.markdown.display(),
-            files.charts.len() * 2,
+            files.charts.len(),
             files.html.display()
         ),
         Err(e) => eprintln!("asyncbench: warning: no report for {}: {e}", run_dir.display()),

@@ -165,9 +165,11 @@ pub fn notes(rows: &[&CaseResult]) -> Vec<String> {
     out
 }
 
+/// Significance level for the "at a glance" judgements.
+const SIGNIFICANCE: f64 = 0.05;
+
 /// One line per variant naming its fastest and slowest runtime by mean batch time, and whether
-/// their confidence intervals overlap (then the ranking is within noise); then the fastest and
-/// slowest variant overall.
+/// the difference between them is significant; then the fastest and slowest variant overall.
 pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut best_per_variant: Vec<(&str, &CaseResult, f64)> = Vec::new();
@@ -193,21 +195,28 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
             format::duration(fm)
         );
         if timed.len() > 1 {
-            let overlap = match (&fast.wall_ns, &slow.wall_ns) {
-                (Some(a), Some(b)) => a.ci95_high >= b.ci95_low,
-                _ => false,
-            };
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
+            // Welch's t-test on the two extremes' batch times (see stats.rs) says whether the
+            // ranking is more than noise.
+            let test = match (&fast.wall_ns, &slow.wall_ns) {
+                (Some(a), Some(b)) => super::stats::welch((a.mean, a.stddev, a.batches), (b.mean, b.stddev, b.batches)),
+                _ => None,
+            };
+            let verdict = match test {
+                Some(t) if t.p < SIGNIFICANCE => {
+                    format!(" — a significant difference (Welch, {})", format::p_value(t.p))
+                }
+                Some(t) => format!(
+                    " — not a significant difference (Welch, {}): within noise",
+                    format::p_value(t.p)
+                ),
+                None => " — too few batches to test the difference".to_string(),
+            };
             line.push_str(&format!(
-                "; slowest {} at {} ({}){}",
+                "; slowest {} at {} ({}){verdict}",
                 runtime_cell(slow),
                 format::duration(sm),
                 format::change_pct(pct),
-                if overlap {
-                    " — confidence intervals overlap: the runtimes are not distinguishable here"
-                } else {
-                    ""
-                }
             ));
         }
         lines.push(line + ".");
