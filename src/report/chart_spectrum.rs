@@ -119,7 +119,22 @@ impl Chart for SpectrumChart {
         // Round up to a whole decade so the last label sits at the axis end.
         let x_max = 10f64.powf(x_data.log10().ceil()).clamp(MIN_X_MAX, MAX_X_MAX);
         let unit = TimeUnit::for_value(y_top);
-        let (_, y_max) = render::safe_range(0.0, y_top * 1.08 / unit.ns, (0.0, 1.0));
+        let y_min = lines
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|&(_, y)| y))
+            .fold(f64::INFINITY, f64::min);
+        // Start at zero unless every value sits high above it: then a zero-based axis squashes
+        // the runtimes into one flat band, and the tick labels carry the offset instead.
+        let y_floor = if y_min > 0.5 * y_top {
+            y_min - (y_top - y_min).max(y_top * 0.02) * 0.5
+        } else {
+            0.0
+        };
+        let (y_lo, y_max) = render::safe_range(
+            y_floor / unit.ns,
+            (y_top + (y_top - y_floor) * 0.08) / unit.ns,
+            (0.0, 1.0),
+        );
 
         let mut ticks = vec![1.0, 2.0];
         let mut d = 10.0;
@@ -137,7 +152,7 @@ impl Chart for SpectrumChart {
             .margin_right(30)
             .x_label_area_size(45)
             .y_label_area_size(75)
-            .build_cartesian_2d((1.0..x_max).log_scale().with_key_points(ticks), 0.0..y_max)?;
+            .build_cartesian_2d((1.0..x_max).log_scale().with_key_points(ticks), y_lo..y_max)?;
         chart
             .configure_mesh()
             .x_label_formatter(&|x| percentile_label(*x))

@@ -171,9 +171,14 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
 fn method(run: &RunData) -> Vec<Vec<Span>> {
     let s = &run.summary;
     let mode = match s.run.mode.as_str() {
-        "criterion" | "criterion-quick" => {
+        "criterion" => {
             "criterion drove every case (closed loop): each criterion iteration is one batch of the scenario, \
              timed with `iter_custom`; the same batches fed the HDR histograms."
+        }
+        "criterion-quick" => {
+            "criterion's `--quick` mode drove every case (closed loop): it stops as soon as its estimate is \
+             stable, so cases have few batches; the same batches fed the HDR histograms. Good for a look, \
+             not for citing."
         }
         "test" => "criterion test mode: every case ran once. A smoke test, not a measurement: do not cite it.",
         "cli" => "`asyncbench run` drove every case (closed loop) for a fixed number of batches after warm-up.",
