@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::harness::Failure;
 use crate::harness::cli_run::{self, RunOpts};
+use crate::report::compare::{self, CompareOpts, Verdict};
+use crate::report::{self, ReportError, compare_output};
+use crate::results::resolve_run;
 use crate::runtime::Flavor;
 use crate::scenario;
 use crate::server::{ServerConfig, serve_until_ctrl_c};
@@ -20,7 +23,9 @@ use crate::server::{ServerConfig, serve_until_ctrl_c};
     long_about = "Runs the same async scenarios on tokio, async-std and smol (plus blocking \
 baselines) against a local hyper test server, and records HdrHistogram latencies into a run \
 directory under results/.\n\nThe main job is `cargo bench` (criterion statistics + HDR tails); \
-`asyncbench run` runs the same cases for a fixed number of batches without criterion."
+`asyncbench run` runs the same cases for a fixed number of batches without criterion. Both leave \
+charts, REPORT.md and index.html in the run directory; `plot`, `report` and `compare` work on saved \
+runs without re-running anything."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -50,6 +55,58 @@ pub enum Command {
     },
     /// Runs scenarios closed-loop for a fixed number of batches and writes a run directory.
     Run(Box<RunArgs>),
+    /// Redraws every chart of a saved run from its files (nothing is re-run).
+    ///
+    /// Writes <RUN>/charts/overview, <scenario>__batch and <scenario>__<variant>__<metric>
+    /// (each .svg and .png). Exits 2 if the run's summary.json or a histogram it names is
+    /// missing or corrupt; nothing is overwritten then.
+    Plot {
+        /// Run directory, its summary.json, or a run id under --results. Default: the latest
+        /// complete run.
+        run: Option<PathBuf>,
+        /// Where run directories live.
+        #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
+        results: PathBuf,
+    },
+    /// Writes REPORT.md and a self-contained index.html in a saved run, with every chart.
+    ///
+    /// The report opens with the environment fingerprint and the method, then per scenario the
+    /// guide question, a table per variant, its charts and its warnings, and ends with the
+    /// command that reproduces the run. Exits 2 if a file of the run is missing or corrupt;
+    /// nothing is overwritten then.
+    Report {
+        /// Run directory, its summary.json, or a run id under --results. Default: the latest
+        /// complete run.
+        run: Option<PathBuf>,
+        /// Where run directories live.
+        #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
+        results: PathBuf,
+    },
+    /// Compares two saved runs: what changed per case, and whether it is significant.
+    ///
+    /// Rows with batch times are judged by Welch's t-test on the per-batch wall times; other
+    /// metrics by a Mann-Whitney U test on the recorded samples. A regression is a slowdown
+    /// beyond --threshold that is significant at --alpha, or new errors. Cases only one run has
+    /// are listed, not compared. Exits 1 on a regression with --fail-on-regression (for CI), 2
+    /// if a file of either run is missing or corrupt.
+    Compare {
+        /// The baseline run (directory, summary.json or run id under --results).
+        a: PathBuf,
+        /// The run to judge against the baseline.
+        b: PathBuf,
+        /// Slowdowns below this many percent never count as regressions.
+        #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
+        threshold: f64,
+        /// Significance level of each test.
+        #[arg(long, default_value_t = 0.05, value_parser = parse_alpha)]
+        alpha: f64,
+        /// Exit with code 1 if any regression is found.
+        #[arg(long)]
+        fail_on_regression: bool,
+        /// Where run directories live.
+        #[arg(long, default_value_os_t = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"))]
+        results: PathBuf,
+    },
 }
 
 /// Options of `asyncbench run`.
@@ -220,8 +277,75 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 server,
                 load,
             })?;
+            report::publish(&path);
             println!("{}", path.display());
             Ok(())
         }
+        Command::Plot { run, results } => {
+            let dir = resolve_run(&results, run.as_deref()).map_err(Failure::usage)?;
+            let charts = report::plot(&dir).map_err(report_failure)?;
+            for c in charts.values() {
+                println!("{}", c.svg.display());
+                println!("{}", c.png.display());
+            }
+            Ok(())
+        }
+        Command::Report { run, results } => {
+            let dir = resolve_run(&results, run.as_deref()).map_err(Failure::usage)?;
+            let files = report::report(&dir).map_err(report_failure)?;
+            println!("{}", files.markdown.display());
+            println!("{}", files.html.display());
+            Ok(())
+        }
+        Command::Compare {
+            a,
+            b,
+            threshold,
+            alpha,
+            fail_on_regression,
+            results,
+        } => {
+            let a = resolve_run(&results, Some(&a)).map_err(Failure::usage)?;
+            let b = resolve_run(&results, Some(&b)).map_err(Failure::usage)?;
+            let opts = CompareOpts {
+                threshold_pct: threshold,
+                alpha,
+            };
+            let c = compare::compare(&a, &b, opts).map_err(Failure::usage)?;
+            print!("{}", compare_output::render(&c));
+            let regressions = c.count(Verdict::Regression);
+            if fail_on_regression && regressions > 0 {
+                return Err(Failure::from(anyhow::anyhow!(
+                    "{regressions} regression(s) beyond {threshold}% (--fail-on-regression)"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A report error keeps its own exit code: 2 for a missing or corrupt input file.
+fn report_failure(e: ReportError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        error: e.into(),
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a percentage in 0..=1000"))
+    }
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a significance level in (0, 1)"))
     }
 }

@@ -169,6 +169,12 @@ fn udp_echo_returns_the_bytes_sent(#[values(0, 1, 2, 3, 4)] i: usize) {
                 assert_eq!(from, server.addr());
                 assert_eq!(&buf[..n], &sent[..], "{len} bytes back as sent");
             }
+            // The server counts an echo after sending it, so the client can
+            // see the reply first: wait (bounded) for the count to catch up.
+            let t0 = std::time::Instant::now();
+            while server.echoed() < 5 && t0.elapsed() < Duration::from_secs(2) {
+                rt.sleep(Duration::from_millis(1)).await;
+            }
             assert_eq!(server.echoed(), 5);
             assert_eq!(server.errors(), 0);
             assert_ne!(me, server.addr());

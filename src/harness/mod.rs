@@ -126,9 +126,15 @@ pub fn bench_main() -> Result<(), Failure> {
         total_cases: total,
         external_server: None,
     })?;
+    // criterion prints between our updates; a redrawn bar would overwrite its lines.
+    session.progress.use_plain_lines();
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
     c.final_summary();
     let path = session.finish()?;
     eprintln!("asyncbench: results in {}", path.display());
+    if mode != SuiteMode::Other {
+        // Charts and REPORT.md from the files just written, as `asyncbench report` would.
+        crate::report::publish(&path);
+    }
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::time::SystemTime;
 use anyhow::Context;
 
 use crate::measure::{HarnessFloor, Recorder, measure_floor};
-use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, WallStats};
+use crate::results::{
+    self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, ScenarioInfo, WallStats,
+};
 use crate::scenario::{CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
 
@@ -103,6 +105,7 @@ impl Session {
         rec: CaseRecord,
         criterion: Option<CriterionEstimate>,
     ) {
+        self.describe(s);
         let name = &s.header().name;
         if rec.batches() == 0 {
             self.fail(s, case, "no samples were recorded".into());
@@ -216,6 +219,7 @@ impl Session {
     }
 
     pub fn fail(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, error: String) {
+        self.describe(s);
         self.progress.line(&format!(
             "asyncbench: {}/{}/{} failed: {error}",
             s.header().name,
@@ -228,6 +232,18 @@ impl Session {
             runtime: case.flavor.name().to_string(),
             error,
         });
+    }
+
+    /// Keeps the scenario's guide section and parameters in the summary, for the report.
+    fn describe(&mut self, s: &dyn ScenarioDef) {
+        let h = s.header();
+        self.run.describe_scenario(
+            &h.name,
+            ScenarioInfo {
+                guide_section: h.guide_section.clone(),
+                description: s.describe(),
+            },
+        );
     }
 
     /// Rewrites the run's summary with everything recorded so far.

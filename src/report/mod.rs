@@ -1,4 +1,171 @@
-//! Charts and reports. For now: font registration, which every plotters user
-//! in the process (ours and criterion's own charts) depends on.
+//! Charts, the citable report and run-to-run comparison, all drawn from a saved run directory
+//! and nothing else, so `asyncbench plot`/`report` reproduce them without re-running anything.
+//!
+//! ```text
+//! <run>/charts/overview.svg|png                         measured/ideal, every case
+//! <run>/charts/<scenario>__batch.svg|png                batch time per variant × runtime
+//! <run>/charts/<scenario>__<variant>__<metric>.svg|png  percentile spectrum per runtime
+//! <run>/REPORT.md, <run>/index.html                     the report (HTML embeds the SVGs)
+//! ```
+//!
+//! Every entry point loads and checks the whole run first ([`data::RunData::load`]); a missing
+//! or corrupt file fails before anything is written.
 
+pub mod chart_batch;
+pub mod chart_overview;
+pub mod chart_spectrum;
+pub mod compare;
+pub mod compare_output;
+pub mod data;
+pub mod document;
 pub mod fonts;
+pub mod format;
+pub mod html;
+pub mod markdown;
+pub mod palette;
+pub mod render;
+pub mod stats;
+pub mod tables;
+pub mod warnings;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::results::{ResultsError, write_atomic};
+use chart_batch::BatchChart;
+use chart_overview::OverviewChart;
+use chart_spectrum::SpectrumChart;
+pub use data::RunData;
+pub use render::Rendered;
+
+pub const CHARTS_DIR: &str = "charts";
+pub const REPORT_MD: &str = "REPORT.md";
+pub const INDEX_HTML: &str = "index.html";
+
+/// Why a chart or report could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The run's files are missing or corrupt: a problem with the input (exit code 2).
+    #[error("{0}")]
+    Input(ResultsError),
+    /// plotters could not draw a chart.
+    #[error("{0}")]
+    Render(String),
+    /// Writing an output file failed.
+    #[error("{0}")]
+    Output(ResultsError),
+}
+
+impl ReportError {
+    /// 2 for bad input (as for any usage error), 1 for a failure while producing output.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ReportError::Input(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Which chart a rendered file is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChartKey {
+    Overview,
+    Batch {
+        scenario: String,
+    },
+    Spectrum {
+        scenario: String,
+        variant: String,
+        metric: String,
+    },
+}
+
+/// Every chart of a run, by key.
+pub type ChartSet = BTreeMap<ChartKey, Rendered>;
+
+/// What `report` wrote.
+#[derive(Debug, Clone)]
+pub struct ReportFiles {
+    pub markdown: PathBuf,
+    pub html: PathBuf,
+    pub charts: ChartSet,
+}
+
+/// `asyncbench plot`: loads `run_dir` and (re)draws every chart into `run_dir/charts/`.
+pub fn plot(run_dir: &Path) -> Result<ChartSet, ReportError> {
+    let run = RunData::load(run_dir).map_err(ReportError::Input)?;
+    plot_loaded(&run)
+}
+
+/// `asyncbench report`: every chart, then `REPORT.md` and a self-contained `index.html`.
+pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
+    let run = RunData::load(run_dir).map_err(ReportError::Input)?;
+    let charts = plot_loaded(&run)?;
+    let doc = document::build(&run, &charts);
+    let markdown = run.dir.join(REPORT_MD);
+    write_atomic(&markdown, markdown::render(&doc).as_bytes()).map_err(ReportError::Output)?;
+    let html = run.dir.join(INDEX_HTML);
+    let page = html::render(&doc, &run.dir).map_err(ReportError::Output)?;
+    write_atomic(&html, page.as_bytes()).map_err(ReportError::Output)?;
+    Ok(ReportFiles { markdown, html, charts })
+}
+
+/// The hook after `cargo bench` and `asyncbench run`: writes the report and says where, or
+/// warns. A report failure never fails the run whose results are already safely on disk.
+pub fn publish(run_dir: &Path) {
+    match report(run_dir) {
+        Ok(files) => eprintln!(
+            "asyncbench: report in {} ({} charts as SVG and PNG; also {})",
+            files.markdown.display(),
+            files.charts.len(),
+            files.html.display()
+        ),
+        Err(e) => eprintln!("asyncbench: warning: no report for {}: {e}", run_dir.display()),
+    }
+}
+
+fn plot_loaded(run: &RunData) -> Result<ChartSet, ReportError> {
+    let dir = run.dir.join(CHARTS_DIR);
+    fs::create_dir_all(&dir).map_err(|source| {
+        ReportError::Output(ResultsError::CreateDir {
+            path: dir.clone(),
+            source,
+        })
+    })?;
+    let mut out = ChartSet::new();
+    let draw = |e: String| ReportError::Render(e);
+    out.insert(
+        ChartKey::Overview,
+        render::render(&OverviewChart::from_run(run), &dir).map_err(draw)?,
+    );
+    for scenario in run.scenarios() {
+        if run.variants(scenario).is_empty() {
+            // A scenario whose every case failed has nothing to draw.
+            continue;
+        }
+        let batch = render::render(&BatchChart::from_run(run, scenario), &dir).map_err(draw)?;
+        out.insert(
+            ChartKey::Batch {
+                scenario: scenario.to_string(),
+            },
+            batch,
+        );
+        for variant in run.variants(scenario) {
+            for metric in run.metrics(scenario) {
+                let rows = run.case_rows(scenario, variant, metric);
+                if rows.is_empty() {
+                    continue;
+                }
+                let chart = SpectrumChart::from_run(run, scenario, variant, metric);
+                let key = ChartKey::Spectrum {
+                    scenario: scenario.to_string(),
+                    variant: variant.to_string(),
+                    metric: metric.to_string(),
+                };
+                out.insert(key, render::render(&chart, &dir).map_err(draw)?);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -117,6 +117,7 @@ mod tests {
             results,
             failures: vec![],
             harness: None,
+            scenarios: Default::default(),
         }
     }
 

@@ -32,7 +32,7 @@ pub use hgrm::{parse_hgrm, value_at_percentile, write_hgrm};
 pub use hlog::{Interval, read_hlog, write_hlog};
 pub use run_dir::{RunDir, resolve_run};
 pub use summary::{
-    CaseFailure, CaseResult, CriterionEstimate, Percentiles, RunInfo, SCHEMA_VERSION, Summary, WallStats,
+    CaseFailure, CaseResult, CriterionEstimate, Percentiles, RunInfo, SCHEMA_VERSION, ScenarioInfo, Summary, WallStats,
 };
 
 /// Everything that can go wrong while reading or writing results. Every variant names the file

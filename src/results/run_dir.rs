@@ -16,7 +16,7 @@ use super::csv::summary_csv;
 use super::env::EnvInfo;
 use super::hgrm::write_hgrm;
 use super::hlog::{Interval, write_hlog};
-use super::summary::{CaseFailure, CaseResult, RunInfo, SCHEMA_VERSION, Summary};
+use super::summary::{CaseFailure, CaseResult, RunInfo, SCHEMA_VERSION, ScenarioInfo, Summary};
 
 const LATEST: &str = "latest";
 const SUMMARY_JSON: &str = "summary.json";
@@ -63,6 +63,7 @@ impl RunDir {
             results: Vec::new(),
             failures: Vec::new(),
             harness: None,
+            scenarios: Default::default(),
         };
         let run = RunDir {
             root: root.to_path_buf(),
@@ -87,6 +88,12 @@ impl RunDir {
     /// Records the harness floor in the summary (written with the next push).
     pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
         self.summary.harness = Some(floor);
+    }
+
+    /// Records what a scenario is (guide section, parameters) for the report; written with the
+    /// next push.
+    pub fn describe_scenario(&mut self, name: &str, info: ScenarioInfo) {
+        self.summary.scenarios.insert(name.to_string(), info);
     }
 
     pub fn summary(&self) -> &Summary {

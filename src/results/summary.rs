@@ -27,6 +27,19 @@ pub struct Summary {
     /// What timing and recording cost on this machine (the harness's floor).
     #[serde(default)]
     pub harness: Option<crate::measure::HarnessFloor>,
+    /// What each scenario of the run is, by name, so reports need not re-read scenario files
+    /// (which may have changed since). Absent in summaries written before it existed.
+    #[serde(default)]
+    pub scenarios: std::collections::BTreeMap<String, ScenarioInfo>,
+}
+
+/// A scenario as the run saw it: the guide section it answers and its parameters.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub guide_section: String,
+    /// The parameters, one line (`ScenarioDef::describe`).
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,190 @@
+//! Suspect numbers become warnings with something to do about them (as hyperfine's
+//! `output/warnings.rs` does): a case with errors, too few batches, a wide confidence interval,
+//! a failed case, and run-wide conditions (a loaded machine, server and runtimes sharing few
+//! cores, a debug build, an interrupted run, uncommitted changes).
+
+use std::fmt;
+
+use crate::results::{CaseFailure, CaseResult, Summary};
+
+/// Fewer batches than this and the confidence interval and tails mean little.
+pub const MIN_BATCHES: u64 = 5;
+/// A 95% CI half-width above this share of the mean (in %) is "wide".
+pub const WIDE_CI_PCT: f64 = 10.0;
+/// A 1-minute load average above this share of the cores means the run competed for CPU.
+pub const LOAD_PER_CORE: f64 = 0.5;
+/// With fewer cores, the in-process test server and a multi-thread runtime compete for them.
+pub const SHARED_CORES_BELOW: usize = 4;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// The run was interrupted: some scenarios are missing.
+    PartialRun,
+    /// Built without optimisations.
+    DebugBuild { profile: String },
+    /// Uncommitted changes: the git commit does not describe the code measured.
+    DirtyTree,
+    /// The machine was busy when the run started.
+    MachineLoad { load: f64, cores: usize },
+    /// The test server and the runtimes under test share few cores.
+    SharedCores { cores: usize },
+    /// A case could not run at all.
+    CaseFailed { case: String, error: String },
+    /// Some operations of a case failed.
+    Errors { case: String, errors: u64, samples: u64 },
+    /// Too few batches for a meaningful CI.
+    FewBatches { case: String, batches: u64 },
+    /// The confidence interval is wide relative to the mean.
+    WideCi { case: String, half_width_pct: f64 },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::PartialRun => write!(
+                f,
+                "The run did not finish (partial): scenarios after the interruption are missing. Re-run to \
+                 complete it before citing it."
+            ),
+            Warning::DebugBuild { profile } => write!(
+                f,
+                "Built with the `{profile}` profile: unoptimised code distorts every figure. Use `cargo bench` \
+                 or `cargo run --release -- run` for numbers to cite."
+            ),
+            Warning::DirtyTree => write!(
+                f,
+                "The work tree had uncommitted changes: the git commit alone does not reproduce this run. Commit \
+                 first, then re-run."
+            ),
+            Warning::MachineLoad { load, cores } => write!(
+                f,
+                "The machine was busy when the run started (1-minute load {load:.2} on {cores} cores): other \
+                 processes competed for CPU and inflate tails. Re-run on a quiet machine."
+            ),
+            Warning::SharedCores { cores } => write!(
+                f,
+                "Only {cores} cores: the test server, the harness and multi-thread runtimes share them, so \
+                 multi-thread figures include contention with the server. Compare runtimes on the same machine \
+                 only; prefer 4 or more cores."
+            ),
+            Warning::CaseFailed { case, error } => {
+                write!(
+                    f,
+                    "{case} failed and has no figures: {error}. Fix the cause and re-run it."
+                )
+            }
+            Warning::Errors { case, errors, samples } => write!(
+                f,
+                "{case}: {errors} operations failed ({samples} recorded). Its figures are not comparable with an \
+                 error-free case: find the cause (timeouts, refused connections, server limits) before citing it."
+            ),
+            Warning::FewBatches { case, batches } => write!(
+                f,
+                "{case}: only {batches} batches; its confidence interval and tails are unreliable. Raise \
+                 `sample_size` (cargo bench) or `--batches` (asyncbench run) to at least {MIN_BATCHES}."
+            ),
+            Warning::WideCi { case, half_width_pct } => write!(
+                f,
+                "{case}: the 95% confidence interval spans ±{half_width_pct:.0}% of the mean: batches varied a lot \
+                 (noise, outliers, warm-up). Re-run on a quiet machine or raise `measurement_secs`."
+            ),
+        }
+    }
+}
+
+/// Conditions that concern the whole run.
+pub fn run_warnings(s: &Summary) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if s.run.partial {
+        out.push(Warning::PartialRun);
+    }
+    if s.env.profile == "debug" || s.env.profile == "dev" {
+        out.push(Warning::DebugBuild {
+            profile: s.env.profile.clone(),
+        });
+    }
+    if s.env.git_dirty == Some(true) {
+        out.push(Warning::DirtyTree);
+    }
+    let cores = s.env.logical_cores;
+    if let Some(load) = s.env.load_avg_1m
+        && cores > 0
+        && load > LOAD_PER_CORE * cores as f64
+    {
+        out.push(Warning::MachineLoad { load, cores });
+    }
+    if cores > 0 && cores < SHARED_CORES_BELOW {
+        out.push(Warning::SharedCores { cores });
+    }
+    out
+}
+
+/// "scenario / variant / runtime", as warnings name a case.
+pub fn case_name(scenario: &str, variant: &str, runtime: &str) -> String {
+    format!("{scenario} / {variant} / {runtime}")
+}
+
+/// Warnings about one case, from its primary row.
+pub fn case_warnings(r: &CaseResult) -> Vec<Warning> {
+    let case = case_name(&r.scenario, &r.variant, &r.runtime);
+    let mut out = Vec::new();
+    if r.errors > 0 {
+        out.push(Warning::Errors {
+            case: case.clone(),
+            errors: r.errors,
+            samples: r.samples,
+        });
+    }
+    if let Some(w) = &r.wall_ns {
+        if w.batches < MIN_BATCHES {
+            out.push(Warning::FewBatches {
+                case: case.clone(),
+                batches: w.batches,
+            });
+        } else if w.mean > 0.0 {
+            let half_width_pct = 100.0 * (w.ci95_high - w.ci95_low) / 2.0 / w.mean;
+            if half_width_pct.is_finite() && half_width_pct > WIDE_CI_PCT {
+                out.push(Warning::WideCi { case, half_width_pct });
+            }
+        }
+    }
+    out
+}
+
+/// A failed case as a warning.
+pub fn failure_warning(f: &CaseFailure) -> Warning {
+    Warning::CaseFailed {
+        case: case_name(&f.scenario, &f.variant, &f.runtime),
+        error: f.error.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::WallStats;
+
+    fn row(errors: u64, batches: &[u64]) -> CaseResult {
+        CaseResult {
+            scenario: "s".into(),
+            variant: "v".into(),
+            runtime: "r".into(),
+            metric: "latency".into(),
+            samples: 100,
+            errors,
+            wall_ns: WallStats::from_samples(batches),
+            ..CaseResult::default()
+        }
+    }
+
+    #[test]
+    fn case_warnings_fire_on_suspect_numbers_only() {
+        assert!(case_warnings(&row(0, &[100, 101, 99, 100, 100, 101])).is_empty());
+        let w = case_warnings(&row(3, &[100, 100]));
+        assert!(matches!(w[0], Warning::Errors { errors: 3, .. }));
+        assert!(matches!(w[1], Warning::FewBatches { batches: 2, .. }));
+        let w = case_warnings(&row(0, &[10, 200, 10, 200, 10, 200]));
+        assert!(matches!(w.as_slice(), [Warning::WideCi { .. }]), "{w:?}");
+        assert!(w[0].to_string().contains("s / v / r"));
+    }
+}
