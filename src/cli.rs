@@ -227,7 +227,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 connections,
                 path,
             } = *args;
-            use crate::scenario::http_load::{self, HttpLoad, LoadMode};
+            use crate::scenario::http_load::{HttpLoad, LoadMode};
             let mode = match (rate, max_throughput) {
                 (Some(r), _) => Some(LoadMode::Rate(r)),
                 (None, true) => Some(LoadMode::MaxThroughput),
@@ -245,7 +245,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             let load = mode.map(|m| {
                 let rts = if runtimes.is_empty() {
-                    http_load::all_async()
+                    Flavor::all_async()
                 } else {
                     runtimes.clone()
                 };

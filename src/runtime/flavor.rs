@@ -83,6 +83,11 @@ impl Flavor {
         }
     }
 
+    /// The five async runtimes as `Flavor`s: what most scenarios run on.
+    pub fn all_async() -> Vec<Flavor> {
+        AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect()
+    }
+
     /// The allowed names, for error messages.
     pub fn names() -> String {
         Flavor::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")

@@ -24,7 +24,7 @@ use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::victims::{LastFinish, VictimCfg, Watched, join_victims};
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
 use crate::measure::LagProbe;
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 /// How each of the K tasks waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub struct BlockingSleep {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Wait::NAMES, &runtimes)?;
     let p = &f.params;
     let tasks = src.range(&p.tasks, "params.tasks", 1, MAX_TASKS)?;

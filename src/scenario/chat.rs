@@ -17,7 +17,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::servers::ChatServer;
 use super::{CaseSpec, Env, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime, TaskHandle};
+use crate::runtime::{Flavor, Runtime, TaskHandle};
 
 const VARIANTS: [&str; 2] = ["fanout", "all_talk"];
 /// Deliveries one batch may ask for (M·K·(M−1) in `all_talk`).
@@ -43,7 +43,7 @@ pub struct ChatBroadcast {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let clients = src.range(&p.clients, "params.clients", 2, 256)?;

@@ -26,7 +26,7 @@ use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::victims::{LastFinish, VictimCfg, Watched, join_victims};
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
 use crate::measure::LagProbe;
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 pub const VARIANTS: [&str; 5] = ["no_load", "inline", "blocking_pool", "rayon", "dedicated_thread"];
 
@@ -64,7 +64,7 @@ pub struct CpuOffload {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let job_kib = src.range(&p.job_kib, "params.job_kib", 1, MAX_JOB_KIB)?;

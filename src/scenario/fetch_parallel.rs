@@ -14,7 +14,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
 use crate::client::{ConnMode, HttpClient};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 /// How the N requests are issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +176,7 @@ pub(crate) fn parse_modes(
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Pattern::NAMES, &runtimes)?;
     let p = &f.params;
     let requests = src.range(&p.requests, "params.requests", 1, MAX_REQUESTS)?;

@@ -18,7 +18,7 @@ use toml::Spanned;
 use super::driver::{self, AsyncScenario, Batch, Bench, BlockingBench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 const VARIANTS: [&str; 4] = ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"];
 /// F·S may not exceed this (the files live in the temp directory).
@@ -40,7 +40,7 @@ pub struct FileRead {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let mut runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let mut runtimes: Vec<Flavor> = Flavor::all_async();
     runtimes.extend([Flavor::Threads, Flavor::Rayon]);
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;

@@ -20,7 +20,7 @@ use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::server_probe::ServerProbe;
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
 use crate::client::{ConnMode, HttpClient};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime, TaskHandle};
+use crate::runtime::{Flavor, Runtime, TaskHandle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -70,7 +70,7 @@ pub struct GatherVsSelect {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Variant::NAMES, &runtimes)?;
     let p = &f.params;
     let list = p.delays_ms.get_ref();

@@ -23,7 +23,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{CriterionSettings, Header};
 use super::{CaseSpec, Env, ScenarioDef};
 use crate::client::{ConnMode, HttpClient};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 /// The window one batch covers.
 pub const WINDOW: Duration = Duration::from_secs(1);
@@ -257,9 +257,4 @@ async fn connection<R: Runtime>(
         }
     }
     o
-}
-
-/// Every async flavour, the default for load runs.
-pub fn all_async() -> Vec<Flavor> {
-    AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect()
 }

@@ -14,7 +14,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::queues::{AsyncChannel, Flume, Item, Queue, TokioMpsc};
 use super::{CaseSpec, Env, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime, TaskHandle};
+use crate::runtime::{Flavor, Runtime, TaskHandle};
 
 const VARIANTS: [&str; 3] = [TokioMpsc::NAME, AsyncChannel::NAME, Flume::NAME];
 const KINDS: [&str; 2] = ["bounded", "unbounded"];
@@ -45,7 +45,7 @@ pub struct Pipeline {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let producers = src.range(&p.producers, "params.producers", 1, 64)?;

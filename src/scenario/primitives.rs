@@ -19,7 +19,7 @@ use toml::Spanned;
 use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 const VARIANTS: [&str; 4] = ["spawn_join", "yield_pingpong", "channel_pingpong", "stream_iter"];
 
@@ -37,7 +37,7 @@ pub struct Primitives {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &VARIANTS, &runtimes)?;
     // At least 2: the ping-pongs split the work between two tasks.
     let ops = src.range(&f.params.ops, "params.ops", 2, 10_000_000)?;

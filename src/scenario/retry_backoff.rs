@@ -21,7 +21,7 @@ use super::fetch_parallel::{self, MAX_TIMEOUT_MS};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, ScenarioDef};
 use crate::client::{ConnMode, HttpClient};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +56,7 @@ pub struct RetryBackoff {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Policy::NAMES, &runtimes)?;
     let q = &f.params;
     let p = src.range(&q.p, "params.p", 0.0, 1.0)?;

@@ -14,7 +14,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::group::{Census, ChildFailure, TaskGroup};
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -58,7 +58,7 @@ pub struct Structured {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Variant::NAMES, &runtimes)?;
     let p = &f.params;
     // At least one sibling, or there is nothing to cancel.

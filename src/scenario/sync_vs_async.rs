@@ -14,7 +14,7 @@ use super::fetch_parallel::{self, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, ScenarioDef};
 use crate::client::{BlockingClient, ConnMode};
-use crate::runtime::{AsyncFlavor, Flavor};
+use crate::runtime::Flavor;
 
 const VARIANTS: [&str; 2] = ["sequential", "concurrent"];
 
@@ -38,7 +38,7 @@ pub struct SyncVsAsync {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let mut runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let mut runtimes: Vec<Flavor> = Flavor::all_async();
     runtimes.push(Flavor::Threads);
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;

@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseSpec, Env, Ideal, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime};
+use crate::runtime::{Flavor, Runtime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -60,7 +60,7 @@ pub struct TimeoutScenario {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &Variant::NAMES, &runtimes)?;
     let p = &f.params;
     let chunk = src.range(&p.chunk, "params.chunk", 1, 10_000)?;

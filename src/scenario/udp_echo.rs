@@ -14,7 +14,7 @@ use super::driver::{self, AsyncScenario, Batch, Bench};
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::servers::UdpEchoServer;
 use super::{CaseSpec, Env, ScenarioDef};
-use crate::runtime::{AsyncFlavor, Flavor, Runtime, UdpSock};
+use crate::runtime::{Flavor, Runtime, UdpSock};
 
 const VARIANTS: [&str; 2] = ["pingpong", "burst"];
 /// Round (8 bytes) and sequence number (8 bytes) lead every datagram.
@@ -40,7 +40,7 @@ pub struct UdpEcho {
 
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect();
+    let runtimes: Vec<Flavor> = Flavor::all_async();
     let header = f.header(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let datagrams = src.range(&p.datagrams, "params.datagrams", 1, 100_000)?;
