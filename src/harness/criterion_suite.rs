@@ -207,11 +207,13 @@ fn run_case(
     let Slot {
         guarded, first_call, ..
     } = slot;
-    session.progress.finish_case();
     if first_call.is_none() || mode == SuiteMode::Other {
-        // Filtered out by the user's criterion filter, or a listing.
+        // Filtered out by the user's criterion filter, or a listing: it
+        // leaves the count instead of counting as done.
+        session.progress.skip_case();
         return;
     }
+    session.progress.finish_case();
     if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
         return;

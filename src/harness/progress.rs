@@ -52,6 +52,14 @@ impl Progress {
         }
     }
 
+    /// A case that will not run (filtered out): the total shrinks.
+    pub fn skip_case(&mut self) {
+        self.total = self.total.saturating_sub(1);
+        if let Some(b) = &self.bar {
+            b.set_length(self.total);
+        }
+    }
+
     pub fn finish_case(&mut self) {
         self.done += 1;
         if let Some(b) = &self.bar {
