@@ -169,3 +169,34 @@ fn errors_are_counted_not_panicked() {
         }
     }
 }
+
+#[test]
+fn responses_slower_than_the_timeout_are_counted_and_bounded() {
+    let server = TestServer::start(ServerConfig::default()).unwrap();
+    let env = Env {
+        server: server.addr(),
+        workers: Some(2),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Every request waits 2 s at the server but may take only 50 ms.
+    let text = FETCH
+        .replace("delay_ms = 40", "delay_ms = 2000")
+        .replace("timeout_ms = 5000", "timeout_ms = 50");
+    let s = tiny(dir.path(), "fetch_parallel", &text);
+    for case in s.cases().into_iter().filter(|c| c.variant.starts_with("join_all")) {
+        let mut bench = s.prepare(&case, &env).unwrap();
+        let mut rec = CaseRecord::default();
+        let t0 = std::time::Instant::now();
+        bench.run(1, Some(&mut rec)).unwrap();
+        assert_eq!(
+            rec.errors, 6,
+            "{} {}: every request timed out",
+            case.variant, case.flavor
+        );
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "the timeout bounds the batch: {:?}",
+            t0.elapsed()
+        );
+    }
+}
