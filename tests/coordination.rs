@@ -102,8 +102,7 @@ fn run_cases(s: &dyn ScenarioDef, env: &Env, warm: u64, batches: u64) -> Vec<(St
 
 /// The per-batch mean of a value the scenario reported.
 fn value(rec: &CaseRecord, key: &str, label: &str) -> f64 {
-    let (sum, n) = rec.values.get(key).unwrap_or_else(|| panic!("{label}: no value {key}"));
-    sum / *n as f64
+    rec.value(key).unwrap_or_else(|| panic!("{label}: no value {key}"))
 }
 
 /// (count, min ns, max ns) of an extra metric.

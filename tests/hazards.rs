@@ -128,7 +128,7 @@ struct Outcome {
 
 impl Outcome {
     fn value(&self, k: &str) -> Option<f64> {
-        self.rec.values.get(k).map(|(sum, n)| sum / *n as f64)
+        self.rec.value(k)
     }
     fn victim_p50(&self) -> u64 {
         self.rec.latency.histogram().value_at_quantile(0.5)

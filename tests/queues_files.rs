@@ -38,12 +38,7 @@ fn run_cases(text: &str, runtimes: &str, batches: u64) -> Vec<(String, String, C
 }
 
 fn value(rec: &CaseRecord, name: &str) -> f64 {
-    let (sum, n) = rec
-        .values
-        .get(name)
-        .copied()
-        .unwrap_or_else(|| panic!("no value {name}"));
-    sum / n as f64
+    rec.value(name).unwrap_or_else(|| panic!("no value {name}"))
 }
 
 const PIPELINE: &str = r#"scenario = "pipeline"

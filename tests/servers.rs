@@ -43,12 +43,7 @@ fn run_cases(text: &str, flavor: AsyncFlavor, batches: u64) -> Vec<(String, Case
 }
 
 fn value(rec: &CaseRecord, name: &str) -> f64 {
-    let (sum, n) = rec
-        .values
-        .get(name)
-        .copied()
-        .unwrap_or_else(|| panic!("no value {name}"));
-    sum / n as f64
+    rec.value(name).unwrap_or_else(|| panic!("no value {name}"))
 }
 
 const CHAT: &str = r#"scenario = "chat_broadcast"

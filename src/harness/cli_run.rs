@@ -128,8 +128,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
 /// An open-loop client that cannot send at the asked rate says so: its
 /// corrected latencies are still honest, but the load was lower than asked.
 fn warn_if_behind(session: &Session, case: &crate::scenario::CaseSpec, rec: &crate::scenario::CaseRecord) {
-    let mean = |k: &str| rec.values.get(k).map(|(sum, n)| sum / (*n).max(1) as f64);
-    if let (Some(asked), Some(achieved)) = (mean("asked_rps"), mean("achieved_rps"))
+    if let (Some(asked), Some(achieved)) = (rec.value("asked_rps"), rec.value("achieved_rps"))
         && achieved < 0.95 * asked
     {
         session.progress.line(&format!(

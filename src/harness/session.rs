@@ -111,20 +111,16 @@ impl Session {
             self.fail(s, case, "no samples were recorded".into());
             return;
         }
+        let values = rec.value_means();
         let CaseRecord {
             latency,
             extra,
-            values,
             wall_samples,
             errors,
             ops,
             busy,
             ..
         } = rec;
-        let values: std::collections::BTreeMap<String, f64> = values
-            .into_iter()
-            .map(|(k, (sum, n))| (k.to_string(), sum / n.max(1) as f64))
-            .collect();
         let samples = latency.len();
         let wall = WallStats::from_samples(&wall_samples);
         let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(latency.histogram()));

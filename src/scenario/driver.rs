@@ -108,6 +108,19 @@ impl CaseRecord {
         self.wall.tick();
     }
 
+    /// The per-batch mean of a scenario value, if any batch reported it.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.values.get(name).map(|(sum, n)| sum / (*n).max(1) as f64)
+    }
+
+    /// Every value's per-batch mean, for the summary.
+    pub fn value_means(&self) -> BTreeMap<String, f64> {
+        self.values
+            .keys()
+            .filter_map(|k| Some((k.to_string(), self.value(k)?)))
+            .collect()
+    }
+
     pub fn batches(&self) -> u64 {
         self.wall.len()
     }
