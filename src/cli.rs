@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::compare::output as compare_output;
+use crate::compare::{self, CompareOpts, Verdict};
 use crate::harness::Failure;
 use crate::harness::cli_run::{self, RunOpts};
-use crate::report::compare::{self, CompareOpts, Verdict};
-use crate::report::{self, ReportError, compare_output};
+use crate::report::{self, ReportError};
 use crate::results::resolve_run;
 use crate::runtime::Flavor;
 use crate::scenario;
@@ -227,7 +228,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 connections,
                 path,
             } = *args;
-            use crate::scenario::http_load::{HttpLoad, LoadMode};
+            use crate::scenario::catalog::http_load::{HttpLoad, LoadMode};
             let mode = match (rate, max_throughput) {
                 (Some(r), _) => Some(LoadMode::Rate(r)),
                 (None, true) => Some(LoadMode::MaxThroughput),

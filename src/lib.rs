@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod compare;
 pub mod harness;
 pub mod measure;
 pub mod report;
@@ -11,3 +12,4 @@ pub mod results;
 pub mod runtime;
 pub mod scenario;
 pub mod server;
+pub mod stats;

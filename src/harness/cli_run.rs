@@ -24,7 +24,7 @@ pub struct RunOpts {
     /// An already running test server (e.g. `asyncbench serve`) to use instead of the in-process one.
     pub server: Option<std::net::SocketAddr>,
     /// Open-loop or max-throughput load instead of the scenario files.
-    pub load: Option<crate::scenario::http_load::HttpLoad>,
+    pub load: Option<crate::scenario::catalog::http_load::HttpLoad>,
 }
 
 /// Runs the selected cases; returns the run directory.

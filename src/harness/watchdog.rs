@@ -134,7 +134,8 @@ pub fn limit(case: &crate::scenario::CaseSpec, iters: u64, extra: Duration) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::driver::{Batch, BlockingBench};
+    use crate::measure::Batch;
+    use crate::scenario::driver::BlockingBench;
 
     #[test]
     fn a_stuck_case_is_abandoned_and_reported() {

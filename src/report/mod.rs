@@ -11,21 +11,12 @@
 //! Every entry point loads and checks the whole run first ([`data::RunData::load`]); a missing
 //! or corrupt file fails before anything is written.
 
-pub mod chart_batch;
-pub mod chart_overview;
-pub mod chart_spectrum;
-pub mod compare;
-pub mod compare_output;
+pub mod chart;
 pub mod data;
-pub mod document;
+pub mod doc;
 pub mod fonts;
 pub mod format;
-pub mod html;
-pub mod markdown;
 pub mod palette;
-pub mod render;
-pub mod stats;
-pub mod tables;
 pub mod warnings;
 
 use std::collections::BTreeMap;
@@ -33,11 +24,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::results::{ResultsError, write_atomic};
-use chart_batch::BatchChart;
-use chart_overview::OverviewChart;
-use chart_spectrum::SpectrumChart;
+pub use chart::Rendered;
+use chart::{BatchChart, OverviewChart, SpectrumChart, render};
 pub use data::RunData;
-pub use render::Rendered;
+use doc::{html, markdown};
 
 pub const CHARTS_DIR: &str = "charts";
 pub const REPORT_MD: &str = "REPORT.md";
@@ -102,7 +92,7 @@ pub fn plot(run_dir: &Path) -> Result<ChartSet, ReportError> {
 pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
     let run = RunData::load(run_dir).map_err(ReportError::Input)?;
     let charts = plot_loaded(&run)?;
-    let doc = document::build(&run, &charts);
+    let doc = doc::build(&run, &charts);
     let markdown = run.dir.join(REPORT_MD);
     write_atomic(&markdown, markdown::render(&doc).as_bytes()).map_err(ReportError::Output)?;
     let html = run.dir.join(INDEX_HTML);

@@ -67,6 +67,9 @@ pub struct CaseResult {
     pub legacy: bool,
     pub samples: u64,
     pub errors: u64,
+    /// `errors` by kind (`timeout`, `status`, `connect`, …); kinds with none left out.
+    #[serde(default)]
+    pub errors_by_kind: crate::measure::ErrorCounts,
     pub latency_ns: Option<Percentiles>,
     /// Per-batch wall time statistics.
     pub wall_ns: Option<WallStats>,

@@ -2,35 +2,16 @@
 //! with its parameters in `scenarios/<name>.toml`. Loading is two steps: a
 //! serde mirror ([`file`]), then validation into the scenario's checked type.
 
-pub mod backoff;
-pub mod blocking_sleep;
-pub mod chat;
-mod chat_client;
-pub mod cpu_job;
-pub mod cpu_offload;
+pub mod catalog;
 pub mod driver;
-pub mod fetch_parallel;
 pub mod file;
-pub mod file_read;
-pub mod gather_vs_select;
-pub mod group;
-pub mod http_load;
-pub mod pipeline;
-pub mod primitives;
-pub mod queues;
-pub mod retry_backoff;
-pub mod server_probe;
-pub mod servers;
-pub mod structured;
-pub mod sync_vs_async;
-pub mod timeout;
-pub mod udp_echo;
-pub mod victims;
+pub mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-pub use driver::{Batch, Bench, CaseRecord};
+pub use crate::measure::{Batch, CaseRecord};
+pub use driver::Bench;
 pub use file::{CriterionSettings, Header, ScenarioError, Source};
 
 use crate::runtime::Flavor;
@@ -79,19 +60,19 @@ type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
 
 /// Every scenario the harness knows, by the name used in files.
 const REGISTRY: &[(&str, Loader)] = &[
-    ("fetch_parallel", fetch_parallel::load),
-    ("sync_vs_async", sync_vs_async::load),
-    ("gather_vs_select", gather_vs_select::load),
-    ("structured", structured::load),
-    ("timeout", timeout::load),
-    ("retry_backoff", retry_backoff::load),
-    ("blocking_sleep", blocking_sleep::load),
-    ("cpu_offload", cpu_offload::load),
-    ("chat_broadcast", chat::load),
-    ("udp_echo", udp_echo::load),
-    ("pipeline", pipeline::load),
-    ("file_read", file_read::load),
-    ("primitives", primitives::load),
+    ("fetch_parallel", catalog::fetch_parallel::load),
+    ("sync_vs_async", catalog::sync_vs_async::load),
+    ("gather_vs_select", catalog::gather_vs_select::load),
+    ("structured", catalog::structured::load),
+    ("timeout", catalog::timeout::load),
+    ("retry_backoff", catalog::retry_backoff::load),
+    ("blocking_sleep", catalog::blocking_sleep::load),
+    ("cpu_offload", catalog::cpu_offload::load),
+    ("chat_broadcast", catalog::chat_broadcast::load),
+    ("udp_echo", catalog::udp_echo::load),
+    ("pipeline", catalog::pipeline::load),
+    ("file_read", catalog::file_read::load),
+    ("primitives", catalog::primitives::load),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {

@@ -1,0 +1,134 @@
+//! What the measurement of one case accumulates: each batch's figures
+//! ([`Batch`]) folded into the case's recorders ([`CaseRecord`]).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::Recorder;
+use super::outcome::{ErrorCounts, OpError};
+
+/// What one batch (one criterion iteration) measured.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The batch's wall time, measured by the scenario around the part that
+    /// the scenario's ideal describes (setup excluded).
+    pub wall: Duration,
+    /// Per-operation latencies of the operations that succeeded.
+    pub latencies: Vec<Duration>,
+    /// Operations that failed, by kind (transport error, timeout, unexpected status…).
+    pub errors: ErrorCounts,
+    /// Further timed metrics of this batch, each its own HDR histogram and
+    /// summary row, e.g. `("loop_lag", lateness of each probe wake)`.
+    pub extra: Vec<(&'static str, Vec<Duration>)>,
+    /// Scenario-specific figures for this batch (averaged over batches in
+    /// the summary), e.g. `("cpu_jobs_per_s", 812.0)`.
+    pub values: Vec<(&'static str, f64)>,
+}
+
+impl Batch {
+    /// Builds a batch from per-operation outcomes.
+    pub fn from_outcomes<E: Into<OpError>>(
+        wall: Duration,
+        outcomes: impl IntoIterator<Item = Result<Duration, E>>,
+    ) -> Batch {
+        let mut b = Batch {
+            wall,
+            ..Batch::default()
+        };
+        for o in outcomes {
+            match o {
+                Ok(d) => b.latencies.push(d),
+                Err(e) => b.errors.record(&e.into()),
+            }
+        }
+        b
+    }
+
+    /// A batch in which `n` operations failed with `e` and nothing was timed.
+    pub fn failed(n: u64, e: OpError) -> Batch {
+        let mut b = Batch::default();
+        b.errors.add(e.kind(), n);
+        b
+    }
+}
+
+/// Everything recorded for one scenario × variant × runtime.
+pub struct CaseRecord {
+    pub latency: Recorder,
+    /// One recorder per extra metric, by name.
+    pub extra: BTreeMap<&'static str, Recorder>,
+    /// Sum and count of each value, for the per-batch mean.
+    pub values: BTreeMap<&'static str, (f64, u64)>,
+    pub wall: Recorder,
+    /// Per-batch wall times, kept for the confidence interval (capped so
+    /// memory stays bounded on very long runs).
+    pub wall_samples: Vec<u64>,
+    pub errors: ErrorCounts,
+    pub ops: u64,
+    /// Sum of batch wall times, for throughput.
+    pub busy: Duration,
+}
+
+const MAX_WALL_SAMPLES: usize = 1_000_000;
+
+impl Default for CaseRecord {
+    fn default() -> Self {
+        CaseRecord {
+            latency: Recorder::new(),
+            extra: BTreeMap::new(),
+            values: BTreeMap::new(),
+            wall: Recorder::new(),
+            wall_samples: Vec::new(),
+            errors: ErrorCounts::default(),
+            ops: 0,
+            busy: Duration::ZERO,
+        }
+    }
+}
+
+impl CaseRecord {
+    pub fn add(&mut self, b: &Batch) {
+        self.wall.record(b.wall);
+        if self.wall_samples.len() < MAX_WALL_SAMPLES {
+            self.wall_samples
+                .push(u64::try_from(b.wall.as_nanos()).unwrap_or(u64::MAX));
+        }
+        for l in &b.latencies {
+            self.latency.record(*l);
+        }
+        for (name, ds) in &b.extra {
+            let r = self.extra.entry(name).or_default();
+            for d in ds {
+                r.record(*d);
+            }
+            r.tick();
+        }
+        for (name, v) in &b.values {
+            let e = self.values.entry(name).or_insert((0.0, 0));
+            e.0 += v;
+            e.1 += 1;
+        }
+        self.errors.merge(&b.errors);
+        self.ops += b.latencies.len() as u64 + b.errors.total();
+        self.busy += b.wall;
+        self.latency.tick();
+        self.wall.tick();
+    }
+
+    /// The per-batch mean of a scenario value, if any batch reported it.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.values.get(name).map(|(sum, n)| sum / (*n).max(1) as f64)
+    }
+
+    /// Every value's per-batch mean, for the summary.
+    pub fn value_means(&self) -> BTreeMap<String, f64> {
+        self.values
+            .keys()
+            .filter_map(|k| Some((k.to_string(), self.value(k)?)))
+            .collect()
+    }
+
+    pub fn batches(&self) -> u64 {
+        self.wall.len()
+    }
+}

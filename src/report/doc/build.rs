@@ -1,0 +1,287 @@
+//! What the report says, independent of its format: a list of blocks (headings, paragraphs,
+//! tables, charts) built once from a loaded run, then written as Markdown (`markdown.rs`) and as
+//! HTML (`html.rs`), so both always carry the same content. Order: environment and method
+//! first, then the overview, one section per scenario, and the command that reproduces the run.
+
+use super::model::{Block, Document, Span, anchor};
+use super::tables;
+use crate::report::data::RunData;
+use crate::report::format;
+use crate::report::palette;
+use crate::report::warnings::{self, Warning};
+use crate::report::{ChartKey, ChartSet};
+
+fn text(s: impl Into<String>) -> Span {
+    Span::Text(s.into())
+}
+fn code(s: impl Into<String>) -> Span {
+    Span::Code(s.into())
+}
+fn strong(s: impl Into<String>) -> Span {
+    Span::Strong(s.into())
+}
+
+struct Builder<'a> {
+    run: &'a RunData,
+    charts: &'a ChartSet,
+    blocks: Vec<Block>,
+}
+
+impl Builder<'_> {
+    fn heading(&mut self, level: u8, t: impl Into<String>) {
+        let text = t.into();
+        let id = anchor(&text);
+        self.blocks.push(Block::Heading { level, text, id });
+    }
+    fn para(&mut self, spans: Vec<Span>) {
+        self.blocks.push(Block::Para(spans));
+    }
+    fn chart(&mut self, key: &ChartKey, alt: String) {
+        let rel = |p: &std::path::Path| {
+            p.strip_prefix(&self.run.dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        if let Some(c) = self.charts.get(key) {
+            let (svg, png) = (rel(&c.svg), rel(&c.png));
+            self.blocks.push(Block::Chart { svg, png, alt });
+        }
+    }
+    fn warnings(&mut self, w: &[Warning]) {
+        let items = w.iter().map(|w| vec![text(format!("⚠ {w}"))]).collect();
+        self.blocks.push(Block::List(items));
+    }
+}
+
+/// Builds the whole report.
+pub fn build(run: &RunData, charts: &ChartSet) -> Document {
+    let s = &run.summary;
+    let title = format!("asyncbench report: run {}", s.run.id);
+    let mut b = Builder {
+        run,
+        charts,
+        blocks: Vec::new(),
+    };
+    b.heading(1, &title);
+    let finished = s.run.finished_utc.as_deref().unwrap_or("not finished (partial run)");
+    b.para(vec![
+        text(format!("Started {}, finished {finished}; mode ", s.run.started_utc)),
+        code(&s.run.mode),
+        text(format!(
+            "; scenarios ({}): {}.",
+            run.scenarios().len(),
+            run.scenarios().join(", ")
+        )),
+    ]);
+    b.heading(2, "Environment");
+    b.blocks.push(Block::Table(tables::environment(s)));
+    b.heading(2, "Method");
+    b.blocks.push(Block::List(method(run)));
+    let run_w = warnings::run_warnings(s);
+    if !run_w.is_empty() {
+        b.heading(2, "Warnings for the whole run");
+        b.warnings(&run_w);
+    }
+    b.heading(2, "Overview");
+    b.para(vec![text(
+        "Each dot is one case: its mean batch time divided by the ideal the scenario states (the lower bound if \
+         nothing but the modelled waits cost time). 1× is the ideal; further right is further from it.",
+    )]);
+    b.chart(
+        &ChartKey::Overview,
+        "measured/ideal for every scenario, variant and runtime".into(),
+    );
+    for scenario in run.scenarios() {
+        scenario_section(&mut b, scenario);
+    }
+    b.heading(2, "Reproduce");
+    let mut how = vec![text("Run again with:")];
+    if let Some(c) = &s.env.git_commit {
+        how = vec![text("At git commit "), code(c), text(", run:")];
+    }
+    b.para(how);
+    b.blocks.push(Block::Code(s.run.command.clone()));
+    b.para(vec![
+        text("Regenerate this report and its charts from the saved files, without re-running: "),
+        code(format!("asyncbench report {}", run.dir.display())),
+        text("; compare with another run: "),
+        code(format!("asyncbench compare {} <other run>", run.dir.display())),
+        text("."),
+    ]);
+    Document {
+        title,
+        blocks: b.blocks,
+    }
+}
+
+fn method(run: &RunData) -> Vec<Vec<Span>> {
+    let s = &run.summary;
+    let mode = match s.run.mode.as_str() {
+        "criterion" => {
+            "criterion drove every case (closed loop): each criterion iteration is one batch of the scenario, \
+             timed with `iter_custom`; the same batches fed the HDR histograms."
+        }
+        "criterion-quick" => {
+            "criterion's `--quick` mode drove every case (closed loop): it stops as soon as its estimate is \
+             stable, so cases have few batches; the same batches fed the HDR histograms. Good for a look, \
+             not for citing."
+        }
+        "test" => "criterion test mode: every case ran once. A smoke test, not a measurement: do not cite it.",
+        "cli" => "`asyncbench run` drove every case (closed loop) for a fixed number of batches after warm-up.",
+        _ => "mode as recorded in summary.json.",
+    };
+    let primary: Vec<_> = s
+        .results
+        .iter()
+        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC)
+        .collect();
+    let range = |v: Vec<u64>| match (v.iter().min(), v.iter().max()) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        _ => format::NONE.to_string(),
+    };
+    let batches = range(
+        primary
+            .iter()
+            .filter_map(|r| r.wall_ns.as_ref().map(|w| w.batches))
+            .collect(),
+    );
+    let samples = range(primary.iter().map(|r| r.samples).collect());
+    let mut items = vec![
+        vec![strong("Mode: "), text(mode)],
+        vec![
+            strong("Samples: "),
+            text(format!(
+                "{batches} batches per case; {samples} timed operations per case; {} cases, {} failed.",
+                primary.len(),
+                s.failures.len()
+            )),
+        ],
+        vec![
+            strong("Closed loop: "),
+            text(
+                "the next operation starts only when the previous one finishes, so a slower runtime also sends \
+                 less; latency is from issue to completion. Open loop (constant rate, latency from the intended \
+                 send time, wrk2-style coordinated-omission correction) measures queueing that closed loop hides.",
+            ),
+        ],
+        vec![
+            strong("Statistics: "),
+            text(
+                "percentiles from HdrHistogram (3 significant digits) over every recorded operation; mean ± 95% \
+                 CI is the Student-t interval of the per-batch wall times (NIST/SEMATECH e-Handbook §7.2.2.1); \
+                 measured/ideal is the mean batch time over the scenario's stated lower bound; throughput is \
+                 operations per second of batch time.",
+            ),
+        ],
+    ];
+    if let Some(h) = &s.harness {
+        items.push(vec![
+            strong("Harness floor: "),
+            text(format!(
+                "a timing (two clock reads) costs {}, recording one sample {}, clock resolution {}. Differences \
+                 of a few times this are below what the harness can resolve.",
+                format::duration(h.timer_ns),
+                format::duration(h.record_ns),
+                format::duration(h.timer_resolution_ns as f64)
+            )),
+        ]);
+    }
+    let legacy: Vec<String> = run
+        .runtimes()
+        .into_iter()
+        .filter(|r| s.results.iter().any(|x| &x.runtime == r && x.legacy))
+        .map(|r| palette::label(r, true))
+        .collect();
+    if !legacy.is_empty() {
+        items.push(vec![
+            strong("Legacy: "),
+            text(format!(
+                "{} is discontinued upstream (2025); it is measured as a baseline.",
+                legacy.join(", ")
+            )),
+        ]);
+    }
+    items
+}
+
+fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
+    let run = b.run;
+    b.heading(2, format!("Scenario {scenario}"));
+    if let Some(info) = run.summary.scenarios.get(scenario) {
+        b.para(vec![strong("Guide section this answers: "), text(&info.guide_section)]);
+        if !info.description.is_empty() {
+            b.para(vec![strong("Parameters: "), code(&info.description)]);
+        }
+    }
+    let glance = tables::at_a_glance(run, scenario);
+    if !glance.is_empty() {
+        b.para(vec![strong("Answer from this run:")]);
+        b.blocks
+            .push(Block::List(glance.into_iter().map(|l| vec![text(l)]).collect()));
+    }
+    let all_rows: Vec<_> = run.summary.results.iter().filter(|r| r.scenario == scenario).collect();
+    let notes = tables::notes(&all_rows);
+    if !notes.is_empty() {
+        b.para(vec![strong("Notes:")]);
+        b.blocks
+            .push(Block::List(notes.into_iter().map(|n| vec![text(n)]).collect()));
+    }
+    b.chart(
+        &ChartKey::Batch {
+            scenario: scenario.to_string(),
+        },
+        format!("{scenario}: batch time per variant and runtime"),
+    );
+    let mut warns = Vec::new();
+    for variant in run.variants(scenario) {
+        b.heading(3, format!("{scenario} / {variant}"));
+        let primary: Vec<_> = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
+        if let Some(r) = primary.iter().find(|r| r.ideal_ns.is_some()) {
+            let formula = r.ideal_formula.clone().unwrap_or_default();
+            let ns = r.ideal_ns.map(|n| n as f64);
+            b.para(vec![
+                strong("Ideal: "),
+                text(format!("{formula} = {}", format::duration_opt(ns))),
+            ]);
+        }
+        for metric in run.metrics(scenario) {
+            let rows = run.case_rows(scenario, variant, metric);
+            if rows.is_empty() {
+                continue;
+            }
+            let table = if metric == crate::report::data::PRIMARY_METRIC {
+                tables::case_table(&rows)
+            } else {
+                b.heading(4, metric.to_string());
+                tables::metric_table(&rows)
+            };
+            b.blocks.push(Block::Table(table));
+            let key = ChartKey::Spectrum {
+                scenario: scenario.to_string(),
+                variant: variant.to_string(),
+                metric: metric.to_string(),
+            };
+            b.chart(
+                &key,
+                format!("{scenario} / {variant}: {metric} percentile spectrum per runtime"),
+            );
+        }
+        if let Some(t) = tables::values_table(&primary) {
+            b.heading(4, "Scenario figures");
+            b.blocks.push(Block::Table(t));
+        }
+        warns.extend(primary.iter().flat_map(|r| warnings::case_warnings(r)));
+    }
+    let failures = run.summary.failures.iter().filter(|f| f.scenario == scenario);
+    warns.extend(failures.map(warnings::failure_warning));
+    b.heading(3, format!("{scenario}: warnings"));
+    if warns.is_empty() {
+        b.para(vec![text(
+            "None: no errors, enough batches, narrow confidence intervals.",
+        )]);
+    } else {
+        b.warnings(&warns);
+    }
+}

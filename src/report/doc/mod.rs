@@ -1,0 +1,11 @@
+//! The report as a document: a small model ([`model`]) built from a run
+//! ([`build`], [`tables`]) and written as Markdown or HTML.
+
+pub mod build;
+pub mod html;
+pub mod markdown;
+pub mod model;
+pub mod tables;
+
+pub use build::build;
+pub use model::{Block, Document, Span, Table, anchor};

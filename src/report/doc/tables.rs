@@ -1,0 +1,239 @@
+//! The report's tables and the one-line answers built from them: the environment fingerprint,
+//! one table per scenario × variant (runtime rows), tables for further metrics and scenario
+//! figures, and "at a glance" lines naming the fastest and slowest runtime of each variant.
+
+use std::collections::BTreeSet;
+
+use super::model::Table;
+use crate::report::data::RunData;
+use crate::report::format::{self, NONE};
+use crate::report::palette;
+use crate::results::{CaseResult, Summary};
+
+fn table(header: &[&str], right: &[bool]) -> Table {
+    Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        right: right.to_vec(),
+        rows: Vec::new(),
+    }
+}
+
+fn runtime_cell(r: &CaseResult) -> String {
+    palette::style(&r.runtime, r.legacy).label
+}
+
+/// Machine, toolchain and versions: what a cited number depends on.
+pub fn environment(s: &Summary) -> Table {
+    let e = &s.env;
+    let mut t = table(&["what", "value"], &[false, false]);
+    let gib = e.memory_bytes as f64 / f64::from(1u32 << 30);
+    let commit = match (&e.git_commit, e.git_dirty) {
+        (Some(c), Some(true)) => format!("{c} (uncommitted changes)"),
+        (Some(c), _) => c.clone(),
+        (None, _) => NONE.to_string(),
+    };
+    let crates: Vec<String> = e.crates.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let rows = [
+        (
+            "machine",
+            format!(
+                "{} ({}), {} logical cores, {gib:.1} GiB",
+                e.cpu_model, e.host, e.logical_cores
+            ),
+        ),
+        ("system", format!("{} {} {}", e.os, e.arch, e.kernel)),
+        (
+            "load at start",
+            e.load_avg_1m
+                .map_or(NONE.to_string(), |l| format!("{l:.2} (1-minute average)")),
+        ),
+        ("toolchain", format!("{}, profile {}", e.rustc, e.profile)),
+        ("asyncbench", format!("{} at {commit}", e.asyncbench_version)),
+        (
+            "crates",
+            if crates.is_empty() {
+                NONE.to_string()
+            } else {
+                crates.join(", ")
+            },
+        ),
+    ];
+    t.rows = rows.into_iter().map(|(k, v)| vec![k.to_string(), v]).collect();
+    t
+}
+
+/// The main table of one scenario × variant: one row per runtime.
+pub fn case_table(rows: &[&CaseResult]) -> Table {
+    let mut t = table(
+        &[
+            "runtime",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+            "batch mean ± 95% CI",
+            "throughput",
+            "measured/ideal",
+            "errors",
+            "samples",
+        ],
+        &[false, true, true, true, true, true, true, true, true, true, true],
+    );
+    for r in rows {
+        let p = r.latency_ns.as_ref();
+        let pct = |f: fn(&crate::results::Percentiles) -> u64| format::duration_opt(p.map(|p| f(p) as f64));
+        t.rows.push(vec![
+            runtime_cell(r),
+            pct(|p| p.p50),
+            pct(|p| p.p90),
+            pct(|p| p.p99),
+            pct(|p| p.p999),
+            pct(|p| p.max),
+            r.wall_ns.as_ref().map_or(NONE.to_string(), |w| {
+                if w.batches < 2 {
+                    // One batch has no spread: an interval of ±0 would claim a precision it lacks.
+                    format!("{} (1 batch)", format::duration(w.mean))
+                } else {
+                    format::mean_pm(w.mean, w.ci95_low, w.ci95_high)
+                }
+            }),
+            format::rate(r.throughput_per_s),
+            format::ratio(r.measured_over_ideal),
+            r.errors.to_string(),
+            r.samples.to_string(),
+        ]);
+    }
+    t
+}
+
+/// A further timed metric (loop lag, time to first, …): its distribution per runtime.
+pub fn metric_table(rows: &[&CaseResult]) -> Table {
+    let mut t = table(
+        &["runtime", "samples", "p50", "p90", "p99", "p99.9", "max", "mean"],
+        &[false, true, true, true, true, true, true, true],
+    );
+    for r in rows {
+        let p = r.latency_ns.as_ref();
+        let d = |v: Option<f64>| format::duration_opt(v);
+        t.rows.push(vec![
+            runtime_cell(r),
+            r.samples.to_string(),
+            d(p.map(|p| p.p50 as f64)),
+            d(p.map(|p| p.p90 as f64)),
+            d(p.map(|p| p.p99 as f64)),
+            d(p.map(|p| p.p999 as f64)),
+            d(p.map(|p| p.max as f64)),
+            d(p.map(|p| p.mean)),
+        ]);
+    }
+    t
+}
+
+/// Scenario-specific figures (`values`: mean per batch), one column per name; `None` when no
+/// runtime has any.
+pub fn values_table(rows: &[&CaseResult]) -> Option<Table> {
+    let names: BTreeSet<&str> = rows.iter().flat_map(|r| r.values.keys().map(String::as_str)).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut header = vec!["runtime"];
+    header.extend(names.iter().copied());
+    let mut right = vec![true; header.len()];
+    right[0] = false;
+    let mut t = table(&header, &right);
+    for r in rows {
+        let mut row = vec![runtime_cell(r)];
+        row.extend(
+            names
+                .iter()
+                .map(|n| r.values.get(*n).map_or(NONE.to_string(), |v| format::number(*v))),
+        );
+        t.rows.push(row);
+    }
+    Some(t)
+}
+
+/// The distinct notes of a variant's cases, in order.
+pub fn notes(rows: &[&CaseResult]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in rows.iter().flat_map(|r| r.notes.iter()) {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// Significance level for the "at a glance" judgements.
+const SIGNIFICANCE: f64 = 0.05;
+
+/// One line per variant naming its fastest and slowest runtime by mean batch time, and whether
+/// the difference between them is significant; then the fastest and slowest variant overall.
+pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut best_per_variant: Vec<(&str, &CaseResult, f64)> = Vec::new();
+    for variant in run.variants(scenario) {
+        let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
+        let mut timed: Vec<(&CaseResult, f64)> = rows
+            .iter()
+            .filter_map(|r| r.wall_ns.as_ref().map(|w| (*r, w.mean)))
+            .filter(|(_, m)| m.is_finite())
+            .collect();
+        timed.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (Some(&(fast, fm)), Some(&(slow, sm))) = (timed.first(), timed.last()) else {
+            continue;
+        };
+        best_per_variant.push((variant, fast, fm));
+        let ideal = fast
+            .measured_over_ideal
+            .map(|x| format!(", {} ideal", format::ratio(Some(x))))
+            .unwrap_or_default();
+        let mut line = format!(
+            "{variant}: fastest {} at {}{ideal}",
+            runtime_cell(fast),
+            format::duration(fm)
+        );
+        if timed.len() > 1 {
+            let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
+            // Welch's t-test on the two extremes' batch times (see stats.rs) says whether the
+            // ranking is more than noise.
+            let test = match (&fast.wall_ns, &slow.wall_ns) {
+                (Some(a), Some(b)) => crate::stats::welch((a.mean, a.stddev, a.batches), (b.mean, b.stddev, b.batches)),
+                _ => None,
+            };
+            let verdict = match test {
+                Some(t) if t.p < SIGNIFICANCE => {
+                    format!(" — a significant difference (Welch, {})", format::p_value(t.p))
+                }
+                Some(t) => format!(
+                    " — not a significant difference (Welch, {}): within noise",
+                    format::p_value(t.p)
+                ),
+                None => " — too few batches to test the difference".to_string(),
+            };
+            line.push_str(&format!(
+                "; slowest {} at {} ({}){verdict}",
+                runtime_cell(slow),
+                format::duration(sm),
+                format::change_pct(pct),
+            ));
+        }
+        lines.push(line + ".");
+    }
+    if best_per_variant.len() > 1 {
+        best_per_variant.sort_by(|a, b| a.2.total_cmp(&b.2));
+        if let (Some(f), Some(s)) = (best_per_variant.first(), best_per_variant.last()) {
+            lines.push(format!(
+                "Across variants: best {} ({} on {}); slowest, even on its fastest runtime, {} ({} on {}).",
+                f.0,
+                format::duration(f.2),
+                runtime_cell(f.1),
+                s.0,
+                format::duration(s.2),
+                runtime_cell(s.1)
+            ));
+        }
+    }
+    lines
+}

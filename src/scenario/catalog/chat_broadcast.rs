@@ -1,0 +1,293 @@
+//! `chat_broadcast` — the guide's "Building a Basic Asyncio Chat Server": the
+//! generic line chat server ([`ChatServer`]) and M clients, all on the
+//! runtime under test. `fanout`: one client at a time sends a timestamped
+//! line and waits until the other M−1 have it. `all_talk`: every client sends
+//! K lines at once. Latency = send → arrival, per receiver; every delivery is
+//! checked exactly-once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures::io::{AsyncReadExt, AsyncWriteExt, WriteHalf};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::measure::Batch;
+use crate::runtime::{Flavor, Runtime, TaskHandle};
+use crate::scenario::driver::{self, AsyncScenario, Bench};
+use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
+use crate::scenario::support::chat_client::{Delivery, Tally, client_reader, line};
+use crate::scenario::support::servers::ChatServer;
+use crate::scenario::{CaseSpec, Env, ScenarioDef};
+
+const VARIANTS: [&str; 2] = ["fanout", "all_talk"];
+/// Deliveries one batch may ask for (M·K·(M−1) in `all_talk`).
+const MAX_DELIVERIES: u64 = 1_000_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsMirror {
+    clients: Spanned<u64>,
+    messages: Spanned<u64>,
+    line_bytes: Spanned<u64>,
+    timeout_ms: Spanned<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatBroadcast {
+    header: Header,
+    pub clients: u32,
+    pub messages: u32,
+    pub line_bytes: usize,
+    pub timeout: Duration,
+}
+
+pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
+    let f: FileMirror<ParamsMirror> = src.parse()?;
+    let runtimes: Vec<Flavor> = Flavor::all_async();
+    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let p = &f.params;
+    let clients = src.range(&p.clients, "params.clients", 2, 256)?;
+    let messages = src.range(&p.messages, "params.messages", 1, 10_000)?;
+    if clients * messages * (clients - 1) > MAX_DELIVERIES {
+        return Err(src.error(
+            Some(p.messages.span()),
+            Some("params.messages"),
+            format!(
+                "clients·messages·(clients−1) = {} deliveries per batch: allowed at most {MAX_DELIVERIES}",
+                clients * messages * (clients - 1)
+            ),
+        ));
+    }
+    let line_bytes = src.range(&p.line_bytes, "params.line_bytes", 48, 4096)?;
+    let timeout_ms = src.range(&p.timeout_ms, "params.timeout_ms", 1, 600_000)?;
+    Ok(Box::new(ChatBroadcast {
+        header,
+        clients: clients as u32,
+        messages: messages as u32,
+        line_bytes: line_bytes as usize,
+        timeout: Duration::from_millis(timeout_ms),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Fanout,
+    AllTalk,
+}
+
+impl ScenarioDef for ChatBroadcast {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn cases(&self) -> Vec<CaseSpec> {
+        let (m, k) = (u64::from(self.clients), u64::from(self.messages));
+        let mut out = Vec::new();
+        for v in &self.header.variants {
+            let (deliveries, how) = if v == "fanout" {
+                (
+                    k * (m - 1),
+                    format!(
+                        "{k} lines, one sender at a time (rotating), each awaited at all {} receivers",
+                        m - 1
+                    ),
+                )
+            } else {
+                (
+                    m * k * (m - 1),
+                    format!("all {m} clients send {k} lines at once; latency includes queueing behind the others"),
+                )
+            };
+            for &flavor in &self.header.runtimes {
+                out.push(CaseSpec {
+                    variant: v.clone(),
+                    flavor,
+                    ideal: None,
+                    ops_per_batch: deliveries,
+                    notes: vec![
+                        how.clone(),
+                        format!("server and {m} clients on the same runtime; latency = send → arrival per receiver"),
+                        "messages_per_s counts lines broadcast; throughput_per_s counts deliveries".into(),
+                    ],
+                });
+            }
+        }
+        out
+    }
+
+    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        let mode = match case.variant.as_str() {
+            "fanout" => Mode::Fanout,
+            "all_talk" => Mode::AllTalk,
+            v => return Err(format!("unknown variant {v}")),
+        };
+        let s = ChatCase {
+            mode,
+            clients: self.clients,
+            messages: self.messages,
+            line_bytes: self.line_bytes,
+            timeout: self.timeout,
+        };
+        driver::prepare_async(case, env, s)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "M={} clients, K={} lines, {} B per line",
+            self.clients, self.messages, self.line_bytes
+        )
+    }
+}
+
+/// One chat_broadcast case: the same code on every runtime.
+pub struct ChatCase {
+    pub mode: Mode,
+    pub clients: u32,
+    pub messages: u32,
+    pub line_bytes: usize,
+    pub timeout: Duration,
+}
+
+pub struct ChatState<R: Runtime> {
+    /// Each client's sending half; `None` once it failed.
+    writers: Vec<Option<WriteHalf<R::Tcp>>>,
+    deliveries: async_channel::Receiver<Delivery>,
+    base: Instant,
+    round: u64,
+    // Last: dropping it stops the server, whose closed sockets end the readers.
+    _server: ChatServer,
+}
+
+impl ChatCase {
+    async fn send<R: Runtime>(&self, st: &mut ChatState<R>, from: u32, seq: u32) {
+        let Some(w) = st.writers[from as usize].as_mut() else {
+            return;
+        };
+        let l = line(st.round, from, seq, st.base.elapsed(), self.line_bytes);
+        if w.write_all(&l).await.is_err() {
+            st.writers[from as usize] = None;
+        }
+    }
+
+    async fn all_talk<R: Runtime>(&self, rt: &R, st: &mut ChatState<R>, tally: &mut Tally) {
+        let (m, k, round, base, len) = (self.clients, self.messages, st.round, st.base, self.line_bytes);
+        let deadline = Instant::now() + self.timeout;
+        let mut tasks = Vec::new();
+        for (from, w) in st.writers.iter_mut().enumerate() {
+            let Some(mut w) = w.take() else { continue };
+            tasks.push((
+                from,
+                rt.spawn(async move {
+                    for seq in 0..k {
+                        let l = line(round, from as u32, seq, base.elapsed(), len);
+                        if w.write_all(&l).await.is_err() {
+                            return None;
+                        }
+                    }
+                    Some(w)
+                }),
+            ));
+        }
+        let want = (m * k * (m - 1)) as usize;
+        tally.collect(rt, &st.deliveries, want, deadline, round, m).await;
+        for (from, mut h) in tasks {
+            let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
+            match rt.timeout(left, &mut h).await {
+                Ok(Ok(w)) => st.writers[from] = w,
+                // A writer stuck past the deadline is cancelled; that client
+                // sends nothing more (its lines count as lost).
+                Ok(Err(_)) => {}
+                Err(_) => h.abort().await,
+            }
+        }
+    }
+}
+
+impl AsyncScenario for ChatCase {
+    type State<R: Runtime> = ChatState<R>;
+
+    async fn setup<R: Runtime>(&self, rt: &R) -> Result<ChatState<R>, String> {
+        let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+        let server = ChatServer::start(rt, any)
+            .await
+            .map_err(|e| format!("chat server: {e}"))?;
+        let base = Instant::now();
+        let (tx, rx) = async_channel::unbounded();
+        let mut writers = Vec::new();
+        for me in 0..self.clients {
+            let s = rt
+                .connect(server.addr())
+                .await
+                .map_err(|e| format!("client {me}: {e}"))?;
+            let (r, w) = s.split();
+            // Detached: it ends at EOF when the server goes.
+            drop(rt.spawn(client_reader(r, me, base, tx.clone())));
+            writers.push(Some(w));
+        }
+        // A line sent before everyone joined would miss the late joiners.
+        let deadline = Instant::now() + self.timeout.max(Duration::from_secs(1));
+        while server.clients() < self.clients as usize {
+            if Instant::now() > deadline {
+                return Err(format!("only {} of {} clients joined", server.clients(), self.clients));
+            }
+            rt.sleep(Duration::from_millis(1)).await;
+        }
+        Ok(ChatState {
+            writers,
+            deliveries: rx,
+            base,
+            round: 0,
+            _server: server,
+        })
+    }
+
+    async fn batch<R: Runtime>(&self, rt: &R, st: &mut ChatState<R>) -> Batch {
+        st.round += 1;
+        let (m, k) = (self.clients, self.messages);
+        let mut tally = Tally::default();
+        let t0 = Instant::now();
+        let sent = match self.mode {
+            Mode::Fanout => {
+                for seq in 0..k {
+                    let from = seq % m;
+                    let deadline = Instant::now() + self.timeout;
+                    self.send(st, from, seq).await;
+                    let want = ((seq + 1) * (m - 1)) as usize;
+                    tally.collect(rt, &st.deliveries, want, deadline, st.round, m).await;
+                }
+                k
+            }
+            Mode::AllTalk => {
+                self.all_talk(rt, st, &mut tally).await;
+                m * k
+            }
+        };
+        let wall = t0.elapsed();
+        // Extra copies already queued are caught here; later ones show up as
+        // `late_messages` in the next round.
+        while let Ok(d) = st.deliveries.try_recv() {
+            tally.add(d, st.round, m);
+        }
+        let expected = u64::from(sent) * u64::from(m - 1);
+        let lost = expected.saturating_sub(tally.latencies.len() as u64);
+        Batch {
+            wall,
+            errors: [
+                (crate::measure::ErrorKind::Lost, lost),
+                (crate::measure::ErrorKind::Invalid, tally.duplicates + tally.misrouted),
+            ]
+            .into_iter()
+            .collect(),
+            values: vec![
+                ("messages_per_s", f64::from(sent) / wall.as_secs_f64().max(1e-9)),
+                ("lost_messages", lost as f64),
+                ("duplicate_messages", tally.duplicates as f64),
+                ("misrouted_messages", tally.misrouted as f64),
+                ("late_messages", tally.late as f64),
+            ],
+            latencies: tally.latencies,
+            extra: Vec::new(),
+        }
+    }
+}

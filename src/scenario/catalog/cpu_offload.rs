@@ -1,0 +1,308 @@
+//! `cpu_offload` — the guide's "Running blocking code safely" (to_thread /
+//! run_in_executor) and "when asyncio is not the best choice": J tasks keep
+//! a fixed CPU job (see [`cpu_job`](super::cpu_job)) running while victim
+//! tasks issue R keep-alive requests each, one after another; the job runs
+//! inline on the executor, on the runtime's blocking pool, on rayon, or on
+//! one dedicated thread. `no_load` runs the same victims with no job at all:
+//! its victim latency and loop lag are the reference the other variants are
+//! compared with (same run, same runtime, measured the same way).
+//!
+//! The load is sustained, not a fixed count: job tasks start a new job as
+//! soon as the last one returns, until the victims are done, so every victim
+//! request meets the load and the job count per batch is itself measured
+//! (`cpu_jobs`, `cpu_jobs_per_s`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::measure::Batch;
+use crate::measure::LagProbe;
+use crate::runtime::{Flavor, Runtime};
+use crate::scenario::catalog::blocking_sleep::lag_note;
+use crate::scenario::driver::{self, AsyncScenario, Bench};
+use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
+use crate::scenario::support::cpu_job::{Job, Place};
+use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
+use crate::scenario::{CaseSpec, Env, Ideal, ScenarioDef};
+
+pub const VARIANTS: [&str; 5] = ["no_load", "inline", "blocking_pool", "rayon", "dedicated_thread"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsMirror {
+    job_kib: Spanned<u64>,
+    job_passes: Spanned<u64>,
+    jobs_in_flight: Spanned<u64>,
+    victims: Spanned<u64>,
+    victim_requests: Spanned<u64>,
+    victim_delay_ms: Spanned<u64>,
+    probe_period_ms: Spanned<u64>,
+    timeout_ms: Spanned<u64>,
+}
+
+pub const MAX_JOB_KIB: u64 = 16 * 1024;
+pub const MAX_JOB_PASSES: u64 = 10_000;
+pub const MAX_JOBS_IN_FLIGHT: u64 = 256;
+pub const MAX_VICTIM_REQUESTS: u64 = 10_000;
+/// R·D bound: the victims' unloaded time per batch.
+pub const MAX_VICTIM_TIME_MS: u64 = 10_000;
+/// A job task never runs more jobs than this in one batch (memory bound).
+const MAX_JOBS_PER_TASK: usize = 1_000_000;
+
+#[derive(Debug, Clone)]
+pub struct CpuOffload {
+    header: Header,
+    pub job_kib: u64,
+    pub job_passes: u32,
+    pub jobs_in_flight: u64,
+    pub victim_requests: u64,
+    pub victims: VictimCfg,
+}
+
+pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
+    let f: FileMirror<ParamsMirror> = src.parse()?;
+    let runtimes: Vec<Flavor> = Flavor::all_async();
+    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let p = &f.params;
+    let job_kib = src.range(&p.job_kib, "params.job_kib", 1, MAX_JOB_KIB)?;
+    let job_passes = src.range(&p.job_passes, "params.job_passes", 1, MAX_JOB_PASSES)?;
+    let jobs_in_flight = src.range(&p.jobs_in_flight, "params.jobs_in_flight", 1, MAX_JOBS_IN_FLIGHT)?;
+    let victim_requests = src.range(&p.victim_requests, "params.victim_requests", 1, MAX_VICTIM_REQUESTS)?;
+    let victims = VictimCfg::check(src, &p.victims, &p.victim_delay_ms, &p.probe_period_ms, &p.timeout_ms)?;
+    let unloaded_ms = victim_requests * victims.delay.as_millis() as u64;
+    if unloaded_ms > MAX_VICTIM_TIME_MS {
+        return Err(src.error(
+            Some(p.victim_requests.span()),
+            Some("params.victim_requests"),
+            format!(
+                "victim_requests × victim_delay_ms = {unloaded_ms} ms is too long for one batch; allowed at most \
+                 {MAX_VICTIM_TIME_MS} ms"
+            ),
+        ));
+    }
+    Ok(Box::new(CpuOffload {
+        header,
+        job_kib,
+        job_passes: job_passes as u32,
+        jobs_in_flight,
+        victim_requests,
+        victims,
+    }))
+}
+
+fn variant_note(v: &str, j: u64) -> String {
+    match v {
+        "no_load" => "no CPU job: this variant's victim latency and loop lag are the reference for the others \
+                      (same run, same runtime)"
+            .into(),
+        "inline" => {
+            format!("{j} job tasks run the job on the executor thread itself, then yield: CPU work on the loop")
+        }
+        "blocking_pool" => {
+            format!("{j} job tasks hand the job to the runtime's blocking pool (Runtime::spawn_blocking) and await it")
+        }
+        "rayon" => {
+            format!(
+                "{j} job tasks hand the job to a rayon pool (rayon's default size, one thread per core) and await \
+                 a futures oneshot"
+            )
+        }
+        _ => format!("{j} job tasks send the job to one dedicated std thread (one job at a time) and await a oneshot"),
+    }
+}
+
+impl ScenarioDef for CpuOffload {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn cases(&self) -> Vec<CaseSpec> {
+        let (r, d) = (self.victim_requests, self.victims.delay);
+        let ideal = Ideal {
+            ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(r),
+            formula: format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
+        };
+        let mut out = Vec::new();
+        for v in &self.header.variants {
+            for &flavor in &self.header.runtimes {
+                out.push(CaseSpec {
+                    variant: v.clone(),
+                    flavor,
+                    ideal: Some(ideal.clone()),
+                    ops_per_batch: r * self.victims.tasks as u64,
+                    notes: vec![
+                        variant_note(v, self.jobs_in_flight),
+                        format!(
+                            "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
+                             wall = until the victims finish",
+                            self.victims.tasks,
+                            d.as_millis()
+                        ),
+                        "job tasks start a new job as soon as the last returns, until the victims finish, and yield \
+                         after each (the await a handler has between CPU chunks; without it inline jobs would \
+                         never let a one-thread loop serve the victims); cpu_job row = submit→result per job; \
+                         cpu_job_ns = one job alone on one thread (median of 5, measured in setup)"
+                            .into(),
+                        lag_note(&self.victims),
+                    ],
+                });
+            }
+        }
+        out
+    }
+
+    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        if !VARIANTS.contains(&case.variant.as_str()) {
+            return Err(format!("unknown variant {}", case.variant));
+        }
+        let s = OffloadCase {
+            variant: case.variant.clone(),
+            job_kib: self.job_kib,
+            job_passes: self.job_passes,
+            jobs_in_flight: self.jobs_in_flight,
+            victim_requests: self.victim_requests,
+            victims: self.victims.clone(),
+            server: env.server,
+        };
+        driver::prepare_async(case, env, s)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "job {} KiB × {} passes, J={} in flight, R={} requests per victim; {}",
+            self.job_kib,
+            self.job_passes,
+            self.jobs_in_flight,
+            self.victim_requests,
+            self.victims.describe()
+        )
+    }
+}
+
+/// One cpu_offload case: the same code on every runtime.
+pub struct OffloadCase {
+    pub variant: String,
+    pub job_kib: u64,
+    pub job_passes: u32,
+    pub jobs_in_flight: u64,
+    pub victim_requests: u64,
+    pub victims: VictimCfg,
+    pub server: std::net::SocketAddr,
+}
+
+pub struct OffloadState<R: Runtime> {
+    watched: Watched<R>,
+    job: Job,
+    /// The job's result, which every run must reproduce.
+    expected: u64,
+    cpu_job_ns: f64,
+    /// `None` for `no_load`.
+    place: Option<Place>,
+}
+
+/// What one job task did in a batch.
+struct JobTally {
+    latencies: Vec<Duration>,
+    errors: u64,
+    /// When the task's last job returned.
+    finished: Instant,
+}
+
+impl AsyncScenario for OffloadCase {
+    type State<R: Runtime> = OffloadState<R>;
+
+    async fn setup<R: Runtime>(&self, rt: &R) -> Result<OffloadState<R>, String> {
+        let place = Place::start(&self.variant)?;
+        let watched = Watched::setup(rt, self.server, &self.victims).await?;
+        let job = Job::new(self.job_kib, self.job_passes);
+        // Measured here, with nothing else running, on the calling thread.
+        let (cpu_job_ns, expected) = job.calibrate(5);
+        Ok(OffloadState {
+            watched,
+            job,
+            expected,
+            cpu_job_ns,
+            place,
+        })
+    }
+
+    async fn batch<R: Runtime>(&self, rt: &R, st: &mut OffloadState<R>) -> Batch {
+        let probe = LagProbe::start(rt, self.victims.probe_period);
+        let stop = Arc::new(AtomicBool::new(false));
+        let t0 = Instant::now();
+        // The load first: the victims arrive at a runtime already busy.
+        let job_tasks: Vec<_> = st
+            .place
+            .iter()
+            .flat_map(|place| (0..self.jobs_in_flight).map(move |_| place.clone()))
+            .map(|place| {
+                let (r, job, expected, stop) = (rt.clone(), st.job.clone(), st.expected, stop.clone());
+                rt.spawn(async move {
+                    let mut t = JobTally {
+                        latencies: Vec::new(),
+                        errors: 0,
+                        finished: Instant::now(),
+                    };
+                    while !stop.load(Ordering::Acquire) && t.latencies.len() < MAX_JOBS_PER_TASK {
+                        let j0 = Instant::now();
+                        match place.run(&r, &job).await {
+                            Ok(h) if h == expected => t.latencies.push(j0.elapsed()),
+                            _ => t.errors += 1,
+                        }
+                        t.finished = Instant::now();
+                        r.yield_now().await;
+                    }
+                    t
+                })
+            })
+            .collect();
+        // Each victim issues exactly R requests (never stopped early); the
+        // last one to finish stops the load.
+        let never = Arc::new(AtomicBool::new(false));
+        let victims = st
+            .watched
+            .spawn_victims(rt, &self.victims, self.victim_requests, &never, &stop);
+        let (outcomes, victims_done) = join_victims(victims).await;
+        // From the victims' own finish instants: the batch future itself is
+        // polled late on a one-thread executor busy with the load.
+        let wall = victims_done.since(t0, t0.elapsed());
+
+        stop.store(true, Ordering::Release);
+        let loaded = !job_tasks.is_empty();
+        let mut jobs = Vec::new();
+        let mut job_errors = 0u64;
+        let mut jobs_done = LastFinish::default();
+        for h in job_tasks {
+            match h.await {
+                Ok(t) => {
+                    jobs.extend(t.latencies);
+                    job_errors += t.errors;
+                    jobs_done.add(t.finished);
+                }
+                Err(_) => job_errors += 1,
+            }
+        }
+        let load_time = jobs_done.since(t0, t0.elapsed());
+        let lag = probe.stop().await;
+
+        let mut b = Batch::from_outcomes(wall, outcomes);
+        b.errors += job_errors;
+        b.extra.push(("loop_lag", lag.corrected()));
+        b.values.push(("workers", rt.workers() as f64));
+        if loaded {
+            b.values.push(("cpu_jobs", jobs.len() as f64));
+            b.values
+                .push(("cpu_jobs_per_s", jobs.len() as f64 / load_time.as_secs_f64().max(1e-9)));
+            b.values.push(("cpu_job_ns", st.cpu_job_ns));
+            b.extra.push(("cpu_job", jobs));
+        }
+        if let Some(ns) = st.watched.probe_ns_per_wake {
+            b.values.push(("probe_overhead_ns_per_wake", ns));
+        }
+        b
+    }
+}

@@ -1,0 +1,318 @@
+//! `file_read` — the guide's "Concurrent File Reading with aiofiles": F files
+//! of S bytes in a temporary directory, read one after another with std::fs
+//! (`threads`), all at once through each runtime's file API, all at once with
+//! spawn_blocking(std::fs), and with rayon (`rayon`). The page cache is warm:
+//! every file is read once before measuring. Every read is checked (length
+//! and checksum) against what was written.
+
+use std::hash::Hasher;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::measure::Batch;
+use crate::runtime::{Flavor, Runtime};
+use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
+use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
+use crate::scenario::{CaseSpec, Env, ScenarioDef};
+
+const VARIANTS: [&str; 4] = ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"];
+/// F·S may not exceed this (the files live in the temp directory).
+const MAX_TOTAL: u64 = 256 << 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsMirror {
+    files: Spanned<u64>,
+    file_bytes: Spanned<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileRead {
+    header: Header,
+    pub files: usize,
+    pub file_bytes: usize,
+}
+
+pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
+    let f: FileMirror<ParamsMirror> = src.parse()?;
+    let mut runtimes: Vec<Flavor> = Flavor::all_async();
+    runtimes.extend([Flavor::Threads, Flavor::Rayon]);
+    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let p = &f.params;
+    let files = src.range(&p.files, "params.files", 1, 4096)?;
+    let file_bytes = src.range(&p.file_bytes, "params.file_bytes", 1, 16 << 20)?;
+    if files * file_bytes > MAX_TOTAL {
+        return Err(src.error(
+            Some(p.file_bytes.span()),
+            Some("params.file_bytes"),
+            format!(
+                "files·file_bytes = {} B: allowed at most {MAX_TOTAL} B",
+                files * file_bytes
+            ),
+        ));
+    }
+    Ok(Box::new(FileRead {
+        header,
+        files: files as usize,
+        file_bytes: file_bytes as usize,
+    }))
+}
+
+/// How a variant reads the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// `std::fs::read` one file after another on the calling thread.
+    StdSequential,
+    /// `Runtime::read_file` for every file, joined on one task.
+    RuntimeFs,
+    /// `spawn_blocking(std::fs::read)` for every file, joined on one task.
+    SpawnBlocking,
+    /// `par_iter` over the files on a rayon pool.
+    Rayon,
+}
+
+impl How {
+    fn parse(v: &str) -> Option<How> {
+        Some(match v {
+            "std_sequential" => How::StdSequential,
+            "runtime_fs" => How::RuntimeFs,
+            "spawn_blocking" => How::SpawnBlocking,
+            "rayon" => How::Rayon,
+            _ => return None,
+        })
+    }
+
+    /// Each variant runs where it means something: std and rayon need no
+    /// async runtime (running the same blocking loop inside five runtimes
+    /// would time the same code five times), the other two need one.
+    fn applies(self, f: Flavor) -> bool {
+        match self {
+            How::StdSequential => f == Flavor::Threads,
+            How::Rayon => f == Flavor::Rayon,
+            How::RuntimeFs | How::SpawnBlocking => f.as_async().is_some(),
+        }
+    }
+
+    fn note(self) -> &'static str {
+        match self {
+            How::StdSequential => "std::fs::read, one file after another on one thread",
+            How::RuntimeFs => "the runtime's own file API (Runtime::read_file), all reads joined on one task",
+            How::SpawnBlocking => "std::fs::read on the runtime's blocking pool, all reads joined on one task",
+            How::Rayon => "std::fs::read in a rayon par_iter (pool of `workers` threads)",
+        }
+    }
+}
+
+impl ScenarioDef for FileRead {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn cases(&self) -> Vec<CaseSpec> {
+        let mut out = Vec::new();
+        for v in &self.header.variants {
+            let Some(how) = How::parse(v) else { continue };
+            for &flavor in self.header.runtimes.iter().filter(|f| how.applies(**f)) {
+                out.push(CaseSpec {
+                    variant: v.clone(),
+                    flavor,
+                    ideal: None,
+                    ops_per_batch: self.files as u64,
+                    notes: vec![
+                        how.note().into(),
+                        format!(
+                            "{} files × {} B; page cache warm (each file read once before measuring): this times syscalls, copies and scheduling, not the disk",
+                            self.files, self.file_bytes
+                        ),
+                        "per-file latency = issue → bytes in hand (concurrent variants issue every read at once)".into(),
+                    ],
+                });
+            }
+        }
+        out
+    }
+
+    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        let how = How::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+        if !how.applies(case.flavor) {
+            return Err(format!("{} does not run on {}", case.variant, case.flavor));
+        }
+        let set =
+            Arc::new(FileSet::create(self.files, self.file_bytes).map_err(|e| format!("cannot create files: {e}"))?);
+        match (how, case.flavor) {
+            (How::StdSequential, _) => Ok(Box::new(BlockingBench(move || read_sequential(&set)))),
+            (How::Rayon, _) => {
+                let n = env.workers.unwrap_or_else(crate::runtime::default_workers).max(1);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("asyncbench-rayon-{i}"))
+                    .build()
+                    .map_err(|e| format!("cannot start rayon: {e}"))?;
+                Ok(Box::new(BlockingBench(move || read_rayon(&pool, &set))))
+            }
+            (_, Flavor::Async(flavor)) => driver::async_bench(flavor, env.workers, FileCase { how, set })
+                .map_err(|e| format!("cannot start {flavor}: {e}")),
+            (_, f) => Err(format!("{} does not run on {f}", case.variant)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("F={} files × S={} B, warm page cache", self.files, self.file_bytes)
+    }
+}
+
+/// One file's expected length and checksum.
+pub struct Expected {
+    pub path: PathBuf,
+    pub len: usize,
+    pub sum: u64,
+}
+
+/// The files, in a temporary directory removed on drop.
+pub struct FileSet {
+    dir: tempfile::TempDir,
+    pub files: Vec<Expected>,
+}
+
+/// A checksum for comparing reads within one process (SipHash with fixed keys).
+pub fn checksum(b: &[u8]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(b);
+    h.finish()
+}
+
+impl FileSet {
+    /// Writes `count` files of `bytes` pseudo-random bytes (a different seed
+    /// per file, so mixed-up reads cannot match) and reads each once so the
+    /// page cache is warm.
+    pub fn create(count: usize, bytes: usize) -> io::Result<FileSet> {
+        let dir = tempfile::Builder::new().prefix("asyncbench-files-").tempdir()?;
+        let mut files = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut rng = fastrand::Rng::with_seed(i as u64);
+            let data: Vec<u8> = std::iter::repeat_with(|| rng.u8(..)).take(bytes).collect();
+            let path = dir.path().join(format!("file-{i:04}.bin"));
+            std::fs::write(&path, &data)?;
+            files.push(Expected {
+                path,
+                len: data.len(),
+                sum: checksum(&data),
+            });
+        }
+        for f in &files {
+            std::fs::read(&f.path)?;
+        }
+        Ok(FileSet { dir, files })
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Checks each read against its file and builds the batch: a failed or
+    /// mismatched read is an error, never a latency.
+    pub fn finish(&self, wall: Duration, reads: Vec<(io::Result<Vec<u8>>, Duration)>) -> Batch {
+        let (mut latencies, mut errors, mut mismatched, mut bytes) = (Vec::new(), 0u64, 0u64, 0usize);
+        for (f, (r, latency)) in self.files.iter().zip(reads) {
+            match r {
+                Ok(b) if b.len() == f.len && checksum(&b) == f.sum => {
+                    bytes += b.len();
+                    latencies.push(latency);
+                }
+                Ok(_) => {
+                    mismatched += 1;
+                    errors += 1;
+                }
+                Err(_) => errors += 1,
+            }
+        }
+        let secs = wall.as_secs_f64().max(1e-9);
+        Batch {
+            wall,
+            latencies,
+            errors: [
+                (crate::measure::ErrorKind::Io, errors - mismatched),
+                (crate::measure::ErrorKind::Invalid, mismatched),
+            ]
+            .into_iter()
+            .collect(),
+            extra: Vec::new(),
+            values: vec![
+                ("files_per_s", (self.files.len() as u64 - errors) as f64 / secs),
+                ("mib_per_s", bytes as f64 / (1024.0 * 1024.0) / secs),
+                ("mismatched_files", mismatched as f64),
+            ],
+        }
+    }
+}
+
+/// `std_sequential`: latency of each read from its own start.
+pub fn read_sequential(set: &FileSet) -> Batch {
+    let t0 = Instant::now();
+    let reads = set
+        .files
+        .iter()
+        .map(|f| {
+            let t = Instant::now();
+            let r = std::fs::read(&f.path);
+            (r, t.elapsed())
+        })
+        .collect();
+    set.finish(t0.elapsed(), reads)
+}
+
+/// `rayon`: every read issued at the batch start.
+pub fn read_rayon(pool: &rayon::ThreadPool, set: &FileSet) -> Batch {
+    let t0 = Instant::now();
+    let reads = pool.install(|| {
+        set.files
+            .par_iter()
+            .map(|f| (std::fs::read(&f.path), t0.elapsed()))
+            .collect()
+    });
+    set.finish(t0.elapsed(), reads)
+}
+
+/// `runtime_fs` / `spawn_blocking`: every read issued at the batch start and
+/// joined on the calling task; latency ends when the task sees the bytes.
+pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: How) -> Batch {
+    let t0 = Instant::now();
+    let reads = set.files.iter().map(|f| {
+        let path = f.path.clone();
+        async move {
+            let r = if how == How::SpawnBlocking {
+                let h = rt.spawn_blocking(move || std::fs::read(path));
+                h.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+            } else {
+                rt.read_file(path).await
+            };
+            (r, t0.elapsed())
+        }
+    });
+    let reads = futures::future::join_all(reads).await;
+    set.finish(t0.elapsed(), reads)
+}
+
+/// One async file_read case: the same code on every runtime.
+pub struct FileCase {
+    pub how: How,
+    pub set: Arc<FileSet>,
+}
+
+impl AsyncScenario for FileCase {
+    type State<R: Runtime> = ();
+
+    async fn setup<R: Runtime>(&self, _rt: &R) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn batch<R: Runtime>(&self, rt: &R, _: &mut ()) -> Batch {
+        read_concurrent(rt, &self.set, self.how).await
+    }
+}

@@ -1,0 +1,287 @@
+//! `retry_backoff` — the guide's "Robust retries with exponential backoff":
+//! calls to the server's seeded `/flaky` route (failure probability p),
+//! retried up to R attempts with a fixed, exponential or full-jitter wait.
+//! Reports success rate, attempts per call, time spent waiting and the
+//! end-to-end latency, each beside its analytic expectation ([`backoff`]).
+//!
+//! Every attempt names its `/flaky` key (call number · R + attempt), and the
+//! jitter generator is seeded per call, so a run is reproducible and every
+//! runtime and policy faces the same sequence of failures.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::client::{ConnMode, HttpClient};
+use crate::measure::Batch;
+use crate::runtime::{Flavor, Runtime};
+use crate::scenario::catalog::fetch_parallel::{self, MAX_TIMEOUT_MS};
+use crate::scenario::driver::{self, AsyncScenario, Bench};
+use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
+use crate::scenario::support::backoff::{Policy, Schedule};
+use crate::scenario::{CaseSpec, Env, ScenarioDef};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsMirror {
+    p: Spanned<f64>,
+    max_attempts: Spanned<u32>,
+    base_delay_ms: Spanned<u64>,
+    max_delay_ms: Spanned<u64>,
+    calls: Spanned<u64>,
+    concurrency: Spanned<u64>,
+    seed: Spanned<u64>,
+    timeout_ms: Spanned<u64>,
+    connection: Spanned<String>,
+}
+
+pub const MAX_ATTEMPTS: u32 = 20;
+pub const MAX_CALLS: u64 = 100_000;
+
+#[derive(Debug, Clone)]
+pub struct RetryBackoff {
+    header: Header,
+    pub p: f64,
+    pub attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+    pub calls: u64,
+    pub concurrency: usize,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub mode: ConnMode,
+}
+
+pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
+    let f: FileMirror<ParamsMirror> = src.parse()?;
+    let runtimes: Vec<Flavor> = Flavor::all_async();
+    let header = f.header(src, &Policy::NAMES, &runtimes)?;
+    let q = &f.params;
+    let p = src.range(&q.p, "params.p", 0.0, 1.0)?;
+    let attempts = src.range(&q.max_attempts, "params.max_attempts", 1, MAX_ATTEMPTS)?;
+    let base = src.range(&q.base_delay_ms, "params.base_delay_ms", 1, 10_000)?;
+    let cap = src.range(&q.max_delay_ms, "params.max_delay_ms", base, 60_000)?;
+    let calls = src.range(&q.calls, "params.calls", 1, MAX_CALLS)?;
+    let concurrency = src.range(&q.concurrency, "params.concurrency", 1, calls)?;
+    let seed = *q.seed.get_ref();
+    let timeout = src.range(&q.timeout_ms, "params.timeout_ms", 1, MAX_TIMEOUT_MS)?;
+    let one = Spanned::new(q.connection.span(), vec![q.connection.clone()]);
+    let mode = fetch_parallel::parse_modes(src, &one, "params.connection")?[0];
+    Ok(Box::new(RetryBackoff {
+        header,
+        p,
+        attempts,
+        base: Duration::from_millis(base),
+        cap: Duration::from_millis(cap),
+        calls,
+        concurrency: concurrency as usize,
+        seed,
+        timeout: Duration::from_millis(timeout),
+        mode,
+    }))
+}
+
+impl RetryBackoff {
+    fn schedule(&self, policy: Policy) -> Schedule {
+        Schedule {
+            policy,
+            base: self.base,
+            cap: self.cap,
+            attempts: self.attempts,
+        }
+    }
+}
+
+impl ScenarioDef for RetryBackoff {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn cases(&self) -> Vec<CaseSpec> {
+        let mut out = Vec::new();
+        for v in &self.header.variants {
+            let Some(policy) = Policy::parse(v) else { continue };
+            let e = self.schedule(policy).expect(self.p);
+            let notes = vec![
+                format!(
+                    "expected: success 1-p^R = {:.4}, attempts {:.3}, wait {:.3} ms per call (p = {}, R = {})",
+                    e.success_rate,
+                    e.attempts,
+                    e.wait.as_secs_f64() * 1e3,
+                    self.p,
+                    self.attempts
+                ),
+                "latency = end-to-end time of the calls that succeeded; exhausted = calls that ran out of attempts"
+                    .to_string(),
+                "errors = transport errors and unexpected statuses only (a 503 is a failed attempt)".to_string(),
+            ];
+            for &flavor in &self.header.runtimes {
+                out.push(CaseSpec {
+                    variant: v.clone(),
+                    flavor,
+                    ideal: None,
+                    ops_per_batch: self.calls,
+                    notes: notes.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        let policy = Policy::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+        let s = RetryCase {
+            schedule: self.schedule(policy),
+            p: self.p,
+            calls: self.calls,
+            concurrency: self.concurrency,
+            seed: self.seed,
+            server: env.server,
+            timeout: self.timeout,
+            mode: self.mode,
+        };
+        driver::prepare_async(case, env, s)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "p={}, R={}, base {} ms, cap {} ms, {} calls ({} in flight), seed {}",
+            self.p,
+            self.attempts,
+            self.base.as_millis(),
+            self.cap.as_millis(),
+            self.calls,
+            self.concurrency,
+            self.seed
+        )
+    }
+}
+
+/// One retry_backoff case: the same code on every runtime.
+pub struct RetryCase {
+    pub schedule: Schedule,
+    pub p: f64,
+    pub calls: u64,
+    pub concurrency: usize,
+    pub seed: u64,
+    pub server: SocketAddr,
+    pub timeout: Duration,
+    pub mode: ConnMode,
+}
+
+pub struct RetryState<R: Runtime> {
+    client: HttpClient<R>,
+    /// Calls made so far: the next call's number, so keys never repeat.
+    next_call: u64,
+}
+
+/// What one call with retries did.
+struct Call {
+    succeeded: bool,
+    attempts: u32,
+    latency: Duration,
+    /// Backoff the schedule asked for, and the time the sleeps really took.
+    scheduled: Duration,
+    slept: Duration,
+    errors: u64,
+}
+
+impl AsyncScenario for RetryCase {
+    type State<R: Runtime> = RetryState<R>;
+
+    async fn setup<R: Runtime>(&self, rt: &R) -> Result<RetryState<R>, String> {
+        Ok(RetryState {
+            client: HttpClient::new(rt, self.server, self.mode, self.timeout),
+            next_call: 0,
+        })
+    }
+
+    async fn batch<R: Runtime>(&self, rt: &R, st: &mut RetryState<R>) -> Batch {
+        let first = st.next_call;
+        st.next_call += self.calls;
+        let client = &st.client;
+        let t0 = Instant::now();
+        let calls: Vec<Call> = futures::stream::iter(first..first + self.calls)
+            .map(|id| self.call(rt, client, id))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut b = Batch {
+            wall: t0.elapsed(),
+            ..Batch::default()
+        };
+        let (mut ok, mut attempts) = (0u64, 0u64);
+        let (mut scheduled, mut slept) = (Duration::ZERO, Duration::ZERO);
+        let mut exhausted = Vec::new();
+        for c in &calls {
+            attempts += u64::from(c.attempts);
+            scheduled += c.scheduled;
+            slept += c.slept;
+            b.errors += c.errors;
+            if c.succeeded {
+                ok += 1;
+                b.latencies.push(c.latency);
+            } else {
+                exhausted.push(c.latency);
+            }
+        }
+        b.extra.push(("exhausted", exhausted));
+        let n = self.calls as f64;
+        let e = self.schedule.expect(self.p);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        b.values = vec![
+            ("success_rate", ok as f64 / n),
+            ("expected_success_rate", e.success_rate),
+            ("attempts_per_call", attempts as f64 / n),
+            ("expected_attempts", e.attempts),
+            ("wait_ms", ms(slept) / n),
+            ("scheduled_wait_ms", ms(scheduled) / n),
+            ("expected_wait_ms", ms(e.wait)),
+        ];
+        b
+    }
+}
+
+impl RetryCase {
+    async fn call<R: Runtime>(&self, rt: &R, client: &HttpClient<R>, id: u64) -> Call {
+        let r = self.schedule.attempts;
+        // One generator per call, seeded from the call's number: reproducible
+        // whatever order concurrent calls run in.
+        let mut rng = fastrand::Rng::with_seed(self.seed ^ id.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut c = Call {
+            succeeded: false,
+            attempts: 0,
+            latency: Duration::ZERO,
+            scheduled: Duration::ZERO,
+            slept: Duration::ZERO,
+            errors: 0,
+        };
+        let t0 = Instant::now();
+        for attempt in 1..=r {
+            c.attempts = attempt;
+            let key = id.wrapping_mul(u64::from(r)).wrapping_add(u64::from(attempt - 1));
+            let path = format!("/flaky?p={}&seed={}&n={key}", self.p, self.seed);
+            match client.get(&path).await {
+                Ok(reply) if reply.is_success() => {
+                    c.succeeded = true;
+                    break;
+                }
+                Ok(reply) if reply.status == 503 => {}
+                // Still a failed attempt, but not one the schedule is about.
+                Ok(_) | Err(_) => c.errors += 1,
+            }
+            if attempt < r {
+                let w = self.schedule.wait(attempt, &mut rng);
+                let s0 = Instant::now();
+                rt.sleep(w).await;
+                c.slept += s0.elapsed();
+                c.scheduled += w;
+            }
+        }
+        c.latency = t0.elapsed();
+        c
+    }
+}

@@ -1,0 +1,197 @@
+//! What the hazard scenarios (`blocking_sleep`, `cpu_offload`) share: the
+//! "victims" — unrelated keep-alive requests to the test server that run
+//! beside the hazard and whose latency shows what it did to everyone else —
+//! and the per-case setup that warms their connections and measures the lag
+//! probe's own cost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use toml::Spanned;
+
+use crate::client::{ConnMode, HttpClient};
+use crate::measure::probe_overhead;
+use crate::runtime::Runtime;
+use crate::scenario::catalog::fetch_parallel::MAX_TIMEOUT_MS;
+use crate::scenario::file::{ScenarioError, Source};
+
+/// Upper bounds for the victim parameters.
+pub const MAX_VICTIMS: u64 = 64;
+pub const MAX_VICTIM_DELAY_MS: u64 = 1_000;
+pub const MAX_PROBE_PERIOD_MS: u64 = 1_000;
+/// How long each half of the probe-overhead measurement idles.
+const OVERHEAD_WINDOW: Duration = Duration::from_millis(50);
+
+/// Validated victim and probe settings, common to both hazard scenarios.
+#[derive(Debug, Clone)]
+pub struct VictimCfg {
+    /// Concurrent victim tasks, each issuing requests one after another.
+    pub tasks: usize,
+    /// Server-side delay of each victim request (`/delay/{ms}`).
+    pub delay: Duration,
+    pub probe_period: Duration,
+    pub timeout: Duration,
+}
+
+impl VictimCfg {
+    pub fn check(
+        src: &Source<'_>,
+        victims: &Spanned<u64>,
+        victim_delay_ms: &Spanned<u64>,
+        probe_period_ms: &Spanned<u64>,
+        timeout_ms: &Spanned<u64>,
+    ) -> Result<VictimCfg, ScenarioError> {
+        let tasks = src.range(victims, "params.victims", 1, MAX_VICTIMS)?;
+        let delay = src.range(victim_delay_ms, "params.victim_delay_ms", 0, MAX_VICTIM_DELAY_MS)?;
+        let period = src.range(probe_period_ms, "params.probe_period_ms", 1, MAX_PROBE_PERIOD_MS)?;
+        let timeout = src.range(timeout_ms, "params.timeout_ms", 1, MAX_TIMEOUT_MS)?;
+        Ok(VictimCfg {
+            tasks: tasks as usize,
+            delay: Duration::from_millis(delay),
+            probe_period: Duration::from_millis(period),
+            timeout: Duration::from_millis(timeout),
+        })
+    }
+
+    pub fn path(&self) -> Arc<str> {
+        format!("/delay/{}", self.delay.as_millis()).into()
+    }
+
+    /// One line for `describe`.
+    pub fn describe(&self) -> String {
+        format!(
+            "victims {}× /delay/{} keep-alive, lag probe every {} ms",
+            self.tasks,
+            self.delay.as_millis(),
+            self.probe_period.as_millis()
+        )
+    }
+}
+
+/// Per-case state of a hazard scenario: the victims' client (connections
+/// already open) and the probe's measured cost on this runtime.
+pub struct Watched<R: Runtime> {
+    pub client: HttpClient<R>,
+    pub path: Arc<str>,
+    /// CPU ns per probe wake, measured in setup (`None`: no process CPU
+    /// clock on this platform).
+    pub probe_ns_per_wake: Option<f64>,
+}
+
+impl<R: Runtime> Watched<R> {
+    /// Opens `cfg.tasks` keep-alive connections (so no batch pays a
+    /// handshake) and measures the probe's overhead while all is idle.
+    pub async fn setup(rt: &R, server: std::net::SocketAddr, cfg: &VictimCfg) -> Result<Watched<R>, String> {
+        let client = HttpClient::new(rt, server, ConnMode::KeepAlive, cfg.timeout);
+        let path = cfg.path();
+        let warm = futures::future::join_all((0..cfg.tasks).map(|_| timed_get(&client, &path, Instant::now()))).await;
+        if let Some(Err(e)) = warm.into_iter().find(Result::is_err) {
+            return Err(format!("victim warm-up request failed: {e}"));
+        }
+        let overhead = probe_overhead(rt, cfg.probe_period, OVERHEAD_WINDOW).await;
+        Ok(Watched {
+            client,
+            path,
+            probe_ns_per_wake: overhead.map(|o| o.ns_per_wake),
+        })
+    }
+
+    /// Spawns the victims: `cfg.tasks` tasks, each issuing requests one after
+    /// another, at least one and at most `max_each`, stopping early once
+    /// `stop` is set. The last victim to finish sets `done` (so a load can
+    /// stop the moment the victims do, without waiting for the batch's own
+    /// future to be polled).
+    ///
+    /// A victim's first request is timed from the spawn, not from the task's
+    /// first poll: a runtime that leaves a new task queued behind busy ones
+    /// delays that request just as much as a stalled response would
+    /// (closed-loop intended start; later requests start the moment the
+    /// previous one completes, in the same poll).
+    pub fn spawn_victims(
+        &self,
+        rt: &R,
+        cfg: &VictimCfg,
+        max_each: u64,
+        stop: &Arc<AtomicBool>,
+        done: &Arc<AtomicBool>,
+    ) -> Vec<R::Handle<VictimRun>> {
+        let left = Arc::new(AtomicUsize::new(cfg.tasks));
+        (0..cfg.tasks)
+            .map(|_| {
+                let (client, path) = (self.client.clone(), self.path.clone());
+                let (stop, done, left) = (stop.clone(), done.clone(), left.clone());
+                let spawned = Instant::now();
+                rt.spawn(async move {
+                    let mut outcomes = Vec::new();
+                    for i in 0..max_each {
+                        if i > 0 && stop.load(Ordering::Acquire) {
+                            break;
+                        }
+                        let start = if i == 0 { spawned } else { Instant::now() };
+                        outcomes.push(timed_get(&client, &path, start).await);
+                    }
+                    if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        done.store(true, Ordering::Release);
+                    }
+                    VictimRun {
+                        outcomes,
+                        finished: Instant::now(),
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// What one victim task did.
+pub struct VictimRun {
+    pub outcomes: Vec<Result<Duration, String>>,
+    pub finished: Instant,
+}
+
+/// Finish instants of a group of tasks, read from the tasks themselves: the
+/// batch's own future may be polled late (a one-thread executor busy with
+/// other tasks polls it last), and that delay is not the tasks' time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LastFinish(Option<Instant>);
+
+impl LastFinish {
+    pub fn add(&mut self, t: Instant) {
+        self.0 = Some(self.0.map_or(t, |l| l.max(t)));
+    }
+    /// Time from `t0` to the last finish (`fallback` if none finished).
+    pub fn since(self, t0: Instant, fallback: Duration) -> Duration {
+        self.0.map_or(fallback, |l| l.saturating_duration_since(t0))
+    }
+}
+
+/// Waits for every victim task and flattens their outcomes; a victim task
+/// that failed to join counts as one error.
+pub async fn join_victims<H>(handles: Vec<H>) -> (Vec<Result<Duration, String>>, LastFinish)
+where
+    H: std::future::Future<Output = Result<VictimRun, crate::runtime::JoinError>>,
+{
+    let mut out = Vec::new();
+    let mut last = LastFinish::default();
+    for h in handles {
+        match h.await {
+            Ok(v) => {
+                out.extend(v.outcomes);
+                last.add(v.finished);
+            }
+            Err(e) => out.push(Err(e.to_string())),
+        }
+    }
+    (out, last)
+}
+
+/// One GET, timed from `t0` (its intended start); a non-2xx status is a
+/// failure.
+pub async fn timed_get<R: Runtime>(client: &HttpClient<R>, path: &str, t0: Instant) -> Result<Duration, String> {
+    match client.get(path).await {
+        Ok(r) if r.is_success() => Ok(t0.elapsed()),
+        Ok(r) => Err(format!("status {}", r.status)),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,185 @@
+//! `asyncbench compare` on synthetic runs with known differences: identical runs pass, a 50%
+//! slowdown is flagged (and fails CI with --fail-on-regression), new errors and a slower lag
+//! metric are regressions, noise within the threshold is not, runs with different scenario
+//! sets compare on what they share, and a missing interval log fails with exit 2.
+
+use std::ffi::OsStr;
+use std::fs;
+
+use crate::common::{Case, TestResult, catalogue, cli, make_run};
+use asyncbench::compare::output as compare_output;
+use asyncbench::compare::{CompareOpts, Verdict, compare};
+
+fn args<'a>(list: &'a [&'a OsStr]) -> Vec<&'a OsStr> {
+    list.to_vec()
+}
+
+#[test]
+fn identical_runs_pass() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let b = make_run(root.path(), &catalogue())?;
+    let c = compare(&a, &b, CompareOpts::default())?;
+    assert_eq!(c.rows.len(), catalogue().len());
+    // `beta` has errors in both runs: not new, so not a regression.
+    assert!(c.rows.iter().all(|r| r.verdict == Verdict::Unchanged), "{:#?}", c.rows);
+    assert!(c.only_a.is_empty() && c.only_b.is_empty() && c.env_diffs.is_empty());
+    let (code, out, err) = cli(&args(&[
+        OsStr::new("compare"),
+        a.as_os_str(),
+        b.as_os_str(),
+        OsStr::new("--fail-on-regression"),
+    ]))?;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 regression(s)"), "{out}");
+    assert!(out.contains("Welch") && out.contains("Mann-Whitney"), "{out}");
+    Ok(())
+}
+
+#[test]
+fn a_synthetic_slowdown_is_flagged_and_fails_ci() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let slower: Vec<Case> = catalogue()
+        .into_iter()
+        .map(|c| {
+            if c.variant == "join_all" && c.runtime == "tokio-ct" && c.metric == "latency" {
+                c.scaled(1.5)
+            } else {
+                c
+            }
+        })
+        .collect();
+    let b = make_run(root.path(), &slower)?;
+    let c = compare(&a, &b, CompareOpts::default())?;
+    let flagged: Vec<_> = c.rows.iter().filter(|r| r.verdict == Verdict::Regression).collect();
+    assert_eq!(flagged.len(), 1, "{:#?}", c.rows);
+    let r = flagged[0];
+    assert_eq!(
+        (r.scenario.as_str(), r.variant.as_str(), r.runtime.as_str()),
+        ("alpha", "join_all", "tokio-ct")
+    );
+    assert!(r.wall_test.is_some_and(|t| t.p < 0.001), "{r:?}");
+    assert!(r.reason.contains("+50.0%"), "{}", r.reason);
+    // The same change the other way round is an improvement.
+    let back = compare(&b, &a, CompareOpts::default())?;
+    assert_eq!(back.count(Verdict::Improvement), 1);
+    assert_eq!(back.count(Verdict::Regression), 0);
+    // A threshold above the change lets it through.
+    let lax = compare(
+        &a,
+        &b,
+        CompareOpts {
+            threshold_pct: 60.0,
+            alpha: 0.05,
+        },
+    )?;
+    assert_eq!(lax.count(Verdict::Regression), 0);
+
+    let text = compare_output::render(&c);
+    assert!(
+        text.contains("REGRESSION") && text.contains("alpha / join_all / tokio-ct"),
+        "{text}"
+    );
+    let base = [OsStr::new("compare"), a.as_os_str(), b.as_os_str()];
+    let (code, out, _) = cli(&args(&base))?;
+    assert_eq!(
+        code, 0,
+        "without --fail-on-regression a regression is reported, not fatal: {out}"
+    );
+    let mut gate = base.to_vec();
+    gate.push(OsStr::new("--fail-on-regression"));
+    let (code, out, err) = cli(&gate)?;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("1 regression(s)"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn new_errors_and_a_slower_lag_metric_are_regressions() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let changed: Vec<Case> = catalogue()
+        .into_iter()
+        .map(|mut c| {
+            if c.variant == "sequential" && c.runtime == "smol-mt" && c.metric == "latency" {
+                c.errors = 2;
+            }
+            if c.variant == "join_all" && c.runtime == "async-std" && c.metric == "loop_lag" {
+                c.latencies_ns = c.latencies_ns.iter().map(|v| v * 3).collect();
+            }
+            c
+        })
+        .collect();
+    let b = make_run(root.path(), &changed)?;
+    let c = compare(&a, &b, CompareOpts::default())?;
+    let mut flagged: Vec<String> = c
+        .rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Regression)
+        .map(|r| format!("{}/{}/{}", r.variant, r.runtime, r.metric))
+        .collect();
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        ["join_all/async-std/loop_lag", "sequential/smol-mt/latency"],
+        "{:#?}",
+        c.rows
+    );
+    let lag = c
+        .rows
+        .iter()
+        .find(|r| r.metric == "loop_lag" && r.runtime == "async-std" && r.variant == "join_all");
+    // Decided by the sample distribution, since lag rows carry no batch statistics of their own.
+    assert!(lag.is_some_and(|r| r.wall_test.is_none() && r.dist_test.is_some_and(|t| t.p < 0.001)));
+    Ok(())
+}
+
+#[test]
+fn small_noise_is_not_a_regression() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let noisy: Vec<Case> = catalogue().into_iter().map(|c| c.scaled(1.02)).collect();
+    let b = make_run(root.path(), &noisy)?;
+    let c = compare(&a, &b, CompareOpts::default())?;
+    assert_eq!(c.count(Verdict::Regression), 0, "{:#?}", c.rows);
+    Ok(())
+}
+
+#[test]
+fn different_scenario_sets_compare_on_what_they_share() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let mut fewer: Vec<Case> = catalogue()
+        .into_iter()
+        .filter(|c| c.scenario == "alpha" && c.runtime != "smol-mt")
+        .collect();
+    fewer.push(Case::new("delta", "v", "tokio-ct"));
+    let b = make_run(root.path(), &fewer)?;
+    let c = compare(&a, &b, CompareOpts::default())?;
+    assert_eq!(c.rows.len(), 8);
+    assert_eq!(c.only_a, ["alpha on smol-mt (every variant)", "scenario beta"]);
+    assert_eq!(c.only_b, ["scenario delta"]);
+    let text = compare_output::render(&c);
+    assert!(text.contains("Only in A") && text.contains("scenario delta"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn a_missing_interval_log_fails_with_exit_2_naming_it() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let b = make_run(root.path(), &catalogue())?;
+    let hlog = b.join("hist/alpha__sequential__tokio-ct__latency.hlog");
+    fs::remove_file(&hlog)?;
+    let (code, out, err) = cli(&args(&[OsStr::new("compare"), a.as_os_str(), b.as_os_str()]))?;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains(&hlog.display().to_string()), "{err}");
+    let (code, _, err) = cli(&args(&[
+        OsStr::new("compare"),
+        a.as_os_str(),
+        root.path().join("nope").as_os_str(),
+    ]))?;
+    assert_eq!(code, 2, "{err}");
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The integration tests, one binary (one link of the crate instead of
+//! eighteen): each module is one area, `common` holds the shared fixtures.
+
+mod chat_load;
+mod common;
+mod compare;
+mod coordination;
+mod faults;
+mod fuzz;
+mod hazards;
+mod load;
+mod open_loop;
+mod queues_files;
+mod report;
+mod results;
+mod runtimes;
+mod scenario_files;
+mod scenarios;
+mod server;
+mod server_limits;
+mod servers;
+mod task_group;
