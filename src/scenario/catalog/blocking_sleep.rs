@@ -77,7 +77,7 @@ pub struct BlockingSleep {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Wait::NAMES, &runtimes)?;
+    let header = f.header_legacy(src, &Wait::NAMES, &runtimes)?;
     let p = &f.params;
     let tasks = src.range(&p.tasks, "params.tasks", 1, MAX_TASKS)?;
     let sleep_ms = src.range(&p.sleep_ms, "params.sleep_ms", 1, MAX_SLEEP_MS)?;
@@ -125,6 +125,7 @@ impl ScenarioDef for BlockingSleep {
             };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: Some(Ideal {

@@ -45,7 +45,7 @@ pub struct ChatBroadcast {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let clients = src.range(&p.clients, "params.clients", 2, 256)?;
     let messages = src.range(&p.messages, "params.messages", 1, 10_000)?;
@@ -101,6 +101,7 @@ impl ScenarioDef for ChatBroadcast {
             };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: None,

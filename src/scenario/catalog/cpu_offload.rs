@@ -66,7 +66,7 @@ pub struct CpuOffload {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let job_kib = src.range(&p.job_kib, "params.job_kib", 1, MAX_JOB_KIB)?;
     let job_passes = src.range(&p.job_passes, "params.job_passes", 1, MAX_JOB_PASSES)?;
@@ -130,6 +130,7 @@ impl ScenarioDef for CpuOffload {
         for v in &self.header.variants {
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: Some(ideal.clone()),

@@ -178,7 +178,7 @@ pub(crate) fn parse_modes(
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Pattern::NAMES, &runtimes)?;
+    let header = f.header_legacy(src, &Pattern::NAMES, &runtimes)?;
     let p = &f.params;
     let requests = src.range(&p.requests, "params.requests", 1, MAX_REQUESTS)?;
     let delay_ms = src.range(&p.delay_ms, "params.delay_ms", 0, crate::server::MAX_DELAY_MS)?;
@@ -218,6 +218,7 @@ impl ScenarioDef for FetchParallel {
                 };
                 for &flavor in &self.header.runtimes {
                     out.push(CaseSpec {
+                        key: Default::default(),
                         variant: variant.clone(),
                         flavor,
                         ideal: Some(pattern.ideal(self.requests, self.delay)),

@@ -43,7 +43,7 @@ pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let mut runtimes: Vec<Flavor> = Flavor::all_async();
     runtimes.extend([Flavor::Threads, Flavor::Rayon]);
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let files = src.range(&p.files, "params.files", 1, 4096)?;
     let file_bytes = src.range(&p.file_bytes, "params.file_bytes", 1, 16 << 20)?;
@@ -120,6 +120,7 @@ impl ScenarioDef for FileRead {
             let Some(how) = How::parse(v) else { continue };
             for &flavor in self.header.runtimes.iter().filter(|f| how.applies(**f)) {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: None,

@@ -72,7 +72,7 @@ pub struct GatherVsSelect {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Variant::NAMES, &runtimes)?;
+    let header = f.header_legacy(src, &Variant::NAMES, &runtimes)?;
     let p = &f.params;
     let list = p.delays_ms.get_ref();
     if !(2..=MAX_REQUESTS).contains(&list.len()) {
@@ -154,6 +154,7 @@ impl ScenarioDef for GatherVsSelect {
             };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: Some(ideal.clone()),

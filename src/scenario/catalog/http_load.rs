@@ -94,6 +94,7 @@ impl ScenarioDef for HttpLoad {
             .runtimes
             .iter()
             .map(|&flavor| CaseSpec {
+                key: Default::default(),
                 variant: self.header.variants[0].clone(),
                 flavor,
                 ideal: None,

@@ -47,7 +47,7 @@ pub struct Pipeline {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let producers = src.range(&p.producers, "params.producers", 1, 64)?;
     let consumers = src.range(&p.consumers, "params.consumers", 1, 64)?;
@@ -134,6 +134,7 @@ impl ScenarioDef for Pipeline {
                 };
                 for &flavor in &self.header.runtimes {
                     out.push(CaseSpec {
+                        key: Default::default(),
                         variant: format!("{v}-{kind}"),
                         flavor,
                         ideal: None,

@@ -39,7 +39,7 @@ pub struct Primitives {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     // At least 2: the ping-pongs split the work between two tasks.
     let ops = src.range(&f.params.ops, "params.ops", 2, 10_000_000)?;
     Ok(Box::new(Primitives { header, ops }))
@@ -95,6 +95,7 @@ impl ScenarioDef for Primitives {
             let Some(op) = Op::parse(v) else { continue };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: None,

@@ -58,7 +58,7 @@ pub struct RetryBackoff {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Policy::NAMES, &runtimes)?;
+    let header = f.header_legacy(src, &Policy::NAMES, &runtimes)?;
     let q = &f.params;
     let p = src.range(&q.p, "params.p", 0.0, 1.0)?;
     let attempts = src.range(&q.max_attempts, "params.max_attempts", 1, MAX_ATTEMPTS)?;
@@ -120,6 +120,7 @@ impl ScenarioDef for RetryBackoff {
             ];
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: None,

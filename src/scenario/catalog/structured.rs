@@ -60,7 +60,7 @@ pub struct Structured {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Variant::NAMES, &runtimes)?;
+    let header = f.header_legacy(src, &Variant::NAMES, &runtimes)?;
     let p = &f.params;
     // At least one sibling, or there is nothing to cancel.
     let children = src.range(&p.children, "params.children", 2, MAX_CHILDREN)?;
@@ -111,6 +111,7 @@ impl ScenarioDef for Structured {
             };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: ideal.clone(),

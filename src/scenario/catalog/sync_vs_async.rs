@@ -41,7 +41,7 @@ pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let mut runtimes: Vec<Flavor> = Flavor::all_async();
     runtimes.push(Flavor::Threads);
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let requests = src.range(&p.requests, "params.requests", 1, MAX_REQUESTS)?;
     let delay_ms = src.range(&p.delay_ms, "params.delay_ms", 0, crate::server::MAX_DELAY_MS)?;
@@ -82,6 +82,7 @@ impl ScenarioDef for SyncVsAsync {
                     (_, _) => "join_all on one task".to_string(),
                 };
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: Some(p.ideal(self.requests, self.delay)),

@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorKind};
+use crate::param;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
-use crate::scenario::{CaseSpec, Env, Ideal, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Variant {
     /// `timeout(T, yield_now())` with T never reached, beside bare `yield_now()`.
     InTime,
@@ -23,21 +25,9 @@ pub enum Variant {
     Fires,
 }
 
-impl Variant {
-    pub const NAMES: [&'static str; 2] = ["in_time", "fires"];
-
-    fn parse(s: &str) -> Option<Variant> {
-        match s {
-            "in_time" => Some(Variant::InTime),
-            "fires" => Some(Variant::Fires),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     ops: Spanned<u64>,
     chunk: Spanned<u64>,
     in_time_deadline_ms: Spanned<u64>,
@@ -45,9 +35,9 @@ struct ParamsMirror {
     deadline_ms: Spanned<u64>,
 }
 
-#[derive(Debug, Clone)]
-pub struct TimeoutScenario {
-    header: Header,
+/// The checked parameters; also one case's configuration (with its variant).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeout {
     /// Operations per batch, wrapped and unwrapped each.
     pub ops: u64,
     /// Operations timed together; one latency sample is a chunk's mean, so
@@ -59,89 +49,47 @@ pub struct TimeoutScenario {
     pub deadline: Duration,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &Variant::NAMES, &runtimes)?;
-    let p = &f.params;
-    let chunk = src.range(&p.chunk, "params.chunk", 1, 10_000)?;
-    let ops = src.range(&p.ops, "params.ops", chunk, 10_000_000)?;
-    let in_time = src.range(&p.in_time_deadline_ms, "params.in_time_deadline_ms", 1, 600_000)?;
-    let fires = src.range(&p.fires, "params.fires", 1, 10_000)?;
-    let deadline = src.range(&p.deadline_ms, "params.deadline_ms", 1, 10_000)?;
-    Ok(Box::new(TimeoutScenario {
-        header,
-        ops,
-        chunk,
-        in_time_deadline: Duration::from_millis(in_time),
-        fires,
-        deadline: Duration::from_millis(deadline),
-    }))
-}
+impl Scenario for Timeout {
+    const NAME: &'static str = "timeout";
+    type Params = Params;
+    type Variant = Variant;
 
-impl ScenarioDef for TimeoutScenario {
-    fn header(&self) -> &Header {
-        &self.header
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let chunk = param!(src, p.chunk, 1, 10_000)?;
+        Ok(Timeout {
+            ops: param!(src, p.ops, chunk, 10_000_000)?,
+            chunk,
+            in_time_deadline: Duration::from_millis(param!(src, p.in_time_deadline_ms, 1, 600_000)?),
+            fires: param!(src, p.fires, 1, 10_000)?,
+            deadline: Duration::from_millis(param!(src, p.deadline_ms, 1, 10_000)?),
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(variant) = Variant::parse(v) else { continue };
-            let (ideal, ops, notes) = match variant {
-                Variant::InTime => (
-                    None,
-                    self.ops,
-                    vec![
-                        format!(
-                            "latency = per-op time of timeout(yield_now) (mean of {}-op chunks); unwrapped = the bare op; ideal overhead_ns_per_op = 0",
-                            self.chunk
-                        ),
-                        "wall = the wrapped ops only".to_string(),
-                    ],
-                ),
-                Variant::Fires => {
-                    let total = self
-                        .deadline
-                        .saturating_mul(u32::try_from(self.fires).unwrap_or(u32::MAX));
-                    (
-                        Some(Ideal {
-                            ns: u64::try_from(total.as_nanos()).unwrap_or(u64::MAX),
-                            formula: format!("n·d = {} × {} ms", self.fires, self.deadline.as_millis()),
-                        }),
-                        self.fires,
-                        vec![
-                            "latency = lateness: resumed-at minus deadline (ideal 0; floor: timer resolution)"
-                                .to_string(),
-                            "fired_early must be 0".to_string(),
-                        ],
-                    )
-                }
-            };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    variant: v.clone(),
-                    flavor,
-                    ideal: ideal.clone(),
-                    ops_per_batch: ops,
-                    notes: notes.clone(),
-                });
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
+        vec![match v {
+            Variant::InTime => Case::new(self.ops)
+                .note(format!(
+                    "latency = per-op time of timeout(yield_now) (mean of {}-op chunks); unwrapped = the bare op; ideal overhead_ns_per_op = 0",
+                    self.chunk
+                ))
+                .note("wall = the wrapped ops only"),
+            Variant::Fires => {
+                let total = self
+                    .deadline
+                    .saturating_mul(u32::try_from(self.fires).unwrap_or(u32::MAX));
+                Case::new(self.fires)
+                    .ideal(Ideal {
+                        ns: u64::try_from(total.as_nanos()).unwrap_or(u64::MAX),
+                        formula: format!("n·d = {} × {} ms", self.fires, self.deadline.as_millis()),
+                    })
+                    .note("latency = lateness: resumed-at minus deadline (ideal 0; floor: timer resolution)")
+                    .note("fired_early must be 0")
             }
-        }
-        out
+        }]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let variant = Variant::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let s = TimeoutCase {
-            variant,
-            ops: self.ops,
-            chunk: self.chunk,
-            in_time_deadline: self.in_time_deadline,
-            fires: self.fires,
-            deadline: self.deadline,
-        };
-        driver::prepare_async(case, env, s)
+    fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        driver::prepare_async(case, env, TimeoutCase { variant, p: *self })
     }
 
     fn describe(&self) -> String {
@@ -159,11 +107,7 @@ impl ScenarioDef for TimeoutScenario {
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutCase {
     pub variant: Variant,
-    pub ops: u64,
-    pub chunk: u64,
-    pub in_time_deadline: Duration,
-    pub fires: u64,
-    pub deadline: Duration,
+    pub p: Timeout,
 }
 
 impl AsyncScenario for TimeoutCase {
@@ -182,15 +126,15 @@ impl AsyncScenario for TimeoutCase {
         // the -mt flavours the root future of `block_on` is not on a worker.
         let task = rt.spawn(async move {
             match case.variant {
-                Variant::InTime => case.in_time(&r, wf).await,
-                Variant::Fires => case.fires(&r).await,
+                Variant::InTime => case.p.in_time(&r, wf).await,
+                Variant::Fires => case.p.fires(&r).await,
             }
         });
         task.await.unwrap_or_else(|e| Batch::failed(1, e.into()))
     }
 }
 
-impl TimeoutCase {
+impl Timeout {
     async fn in_time<R: Runtime>(&self, rt: &R, wrapped_first: bool) -> Batch {
         let chunks = self.ops / self.chunk;
         let per = u32::try_from(self.chunk).unwrap_or(u32::MAX);
@@ -227,7 +171,7 @@ impl TimeoutCase {
         b.extra.push(("unwrapped", plain));
         // A deadline that fired here was missed by an op that should have
         // finished long before: a failure, not a measurement.
-        b.errors.add(crate::measure::ErrorKind::Timeout, fired);
+        b.errors.add(ErrorKind::Timeout, fired);
         b.values = vec![
             ("wrapped_ns_per_op", wrapped_ns),
             ("unwrapped_ns_per_op", plain_ns),
@@ -255,7 +199,7 @@ impl TimeoutCase {
             }
         }
         b.wall = t0.elapsed();
-        b.errors.add(crate::measure::ErrorKind::Invalid, early + completed);
+        b.errors.add(ErrorKind::Invalid, early + completed);
         b.values = vec![
             ("fired_early", early as f64),
             ("deadline_ms", self.deadline.as_secs_f64() * 1e3),

@@ -42,7 +42,7 @@ pub struct UdpEcho {
 pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let f: FileMirror<ParamsMirror> = src.parse()?;
     let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header(src, &VARIANTS, &runtimes)?;
+    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
     let p = &f.params;
     let datagrams = src.range(&p.datagrams, "params.datagrams", 1, 100_000)?;
     // 65 000 stays under the IPv4 UDP payload limit (65 507).
@@ -73,6 +73,7 @@ impl ScenarioDef for UdpEcho {
             };
             for &flavor in &self.header.runtimes {
                 out.push(CaseSpec {
+                    key: Default::default(),
                     variant: v.clone(),
                     flavor,
                     ideal: None,

@@ -1,0 +1,101 @@
+//! Every scenario the harness knows, by the name its file gives, and the
+//! loading of scenario files and directories.
+
+use std::path::{Path, PathBuf};
+
+use super::ScenarioDef;
+use super::catalog;
+use super::file::{self, ScenarioError, Source};
+
+type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
+
+/// The registry entry of scenario `S`.
+const fn entry<S: super::Scenario>() -> (&'static str, Loader) {
+    (S::NAME, super::def::load::<S>)
+}
+
+/// One line per scenario.
+const REGISTRY: &[(&str, Loader)] = &[
+    ("fetch_parallel", catalog::fetch_parallel::load),
+    ("sync_vs_async", catalog::sync_vs_async::load),
+    ("gather_vs_select", catalog::gather_vs_select::load),
+    ("structured", catalog::structured::load),
+    entry::<catalog::timeout::Timeout>(),
+    ("retry_backoff", catalog::retry_backoff::load),
+    ("blocking_sleep", catalog::blocking_sleep::load),
+    ("cpu_offload", catalog::cpu_offload::load),
+    ("chat_broadcast", catalog::chat_broadcast::load),
+    ("udp_echo", catalog::udp_echo::load),
+    ("pipeline", catalog::pipeline::load),
+    ("file_read", catalog::file_read::load),
+    ("primitives", catalog::primitives::load),
+];
+
+pub fn known_scenarios() -> Vec<&'static str> {
+    REGISTRY.iter().map(|(n, _)| *n).collect()
+}
+
+fn unreadable(path: &Path, what: &str, e: std::io::Error) -> ScenarioError {
+    ScenarioError {
+        path: path.to_path_buf(),
+        line: None,
+        col: None,
+        key: None,
+        message: format!("{what}: {e}"),
+    }
+}
+
+/// Loads and validates one scenario file.
+pub fn load_file(path: &Path) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, "cannot read", e))?;
+    let src = Source { path, text: &text };
+    let name: file::NameOnly =
+        toml::from_str(&text).map_err(|e| src.error(e.span(), Some("scenario"), e.message().trim().to_string()))?;
+    match REGISTRY.iter().find(|(n, _)| *n == name.scenario.get_ref()) {
+        Some((_, load)) => load(&src),
+        None => Err(src.error(
+            Some(name.scenario.span()),
+            Some("scenario"),
+            format!(
+                "unknown scenario `{}`: known {}",
+                name.scenario.get_ref(),
+                known_scenarios().join(", ")
+            ),
+        )),
+    }
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name. The first bad file
+/// stops the load: nothing runs on a half-valid catalogue.
+pub fn load_dir(dir: &Path) -> Result<Vec<Box<dyn ScenarioDef>>, ScenarioError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| unreadable(dir, "cannot read scenario directory", e))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out: Vec<Box<dyn ScenarioDef>> = Vec::new();
+    for p in paths {
+        let s = load_file(&p)?;
+        if let Some(prev) = out.iter().find(|o| o.header().name == s.header().name) {
+            return Err(ScenarioError {
+                path: p,
+                line: None,
+                col: None,
+                key: Some("scenario".into()),
+                message: format!(
+                    "scenario `{}` is already defined in {}",
+                    s.header().name,
+                    prev.header().path.display()
+                ),
+            });
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// The default scenario directory: `scenarios/` in the crate.
+pub fn default_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
