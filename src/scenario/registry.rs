@@ -26,7 +26,7 @@ const REGISTRY: &[(&str, Loader)] = &[
     ("cpu_offload", catalog::cpu_offload::load),
     entry::<catalog::chat_broadcast::ChatBroadcast>(),
     entry::<catalog::udp_echo::UdpEcho>(),
-    ("pipeline", catalog::pipeline::load),
+    entry::<catalog::pipeline::Pipeline>(),
     ("file_read", catalog::file_read::load),
     ("primitives", catalog::primitives::load),
 ];
