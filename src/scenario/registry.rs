@@ -27,8 +27,8 @@ const REGISTRY: &[(&str, Loader)] = &[
     entry::<catalog::chat_broadcast::ChatBroadcast>(),
     entry::<catalog::udp_echo::UdpEcho>(),
     entry::<catalog::pipeline::Pipeline>(),
-    ("file_read", catalog::file_read::load),
-    ("primitives", catalog::primitives::load),
+    entry::<catalog::file_read::FileRead>(),
+    entry::<catalog::primitives::Primitives>(),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
