@@ -192,7 +192,11 @@ impl AsyncScenario for ChatCase {
         let deadline = Instant::now() + self.p.timeout.max(Duration::from_secs(1));
         while server.clients() < self.p.clients as usize {
             if Instant::now() > deadline {
-                return Err(format!("only {} of {} clients joined", server.clients(), self.p.clients));
+                return Err(format!(
+                    "only {} of {} clients joined",
+                    server.clients(),
+                    self.p.clients
+                ));
             }
             rt.sleep(Duration::from_millis(1)).await;
         }

@@ -213,7 +213,10 @@ impl FileSet {
         b.errors.add(ErrorKind::Invalid, mismatched);
         let secs = wall.as_secs_f64().max(1e-9);
         b.values = vec![
-            ("files_per_s", (self.files.len() as u64 - b.errors.total()) as f64 / secs),
+            (
+                "files_per_s",
+                (self.files.len() as u64 - b.errors.total()) as f64 / secs,
+            ),
             ("mib_per_s", bytes as f64 / (1024.0 * 1024.0) / secs),
             ("mismatched_files", mismatched as f64),
         ];

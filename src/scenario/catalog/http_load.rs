@@ -72,10 +72,7 @@ impl ScenarioDef for HttpLoad {
 
     fn cases(&self) -> Vec<CaseSpec> {
         let l = &self.load;
-        let mut notes = vec![format!(
-            "GET {} over {} keep-alive connections",
-            l.path, l.connections
-        )];
+        let mut notes = vec![format!("GET {} over {} keep-alive connections", l.path, l.connections)];
         if let LoadMode::Rate(r) = l.mode {
             notes.push(format!(
                 "open loop at {r} requests/s: `latency` counts from the intended send time (corrected), `latency_uncorrected` from the actual send"

@@ -66,7 +66,11 @@ pub struct Pipeline {
 
 fn kinds(src: &Source<'_>, p: &Params) -> Result<Vec<Kind>, ScenarioError> {
     if p.queues.get_ref().is_empty() {
-        return Err(param_error!(src, p.queues, "must list at least one of: bounded, unbounded"));
+        return Err(param_error!(
+            src,
+            p.queues,
+            "must list at least one of: bounded, unbounded"
+        ));
     }
     let mut kinds = Vec::new();
     for q in p.queues.get_ref() {
