@@ -4,6 +4,7 @@
 mod case;
 mod floor;
 pub mod lag;
+pub mod open_loop;
 mod outcome;
 mod recorder;
 

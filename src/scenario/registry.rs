@@ -24,11 +24,11 @@ const REGISTRY: &[(&str, Loader)] = &[
     ("retry_backoff", catalog::retry_backoff::load),
     ("blocking_sleep", catalog::blocking_sleep::load),
     ("cpu_offload", catalog::cpu_offload::load),
-    ("chat_broadcast", catalog::chat_broadcast::load),
-    ("udp_echo", catalog::udp_echo::load),
-    ("pipeline", catalog::pipeline::load),
-    ("file_read", catalog::file_read::load),
-    ("primitives", catalog::primitives::load),
+    entry::<catalog::chat_broadcast::ChatBroadcast>(),
+    entry::<catalog::udp_echo::UdpEcho>(),
+    entry::<catalog::pipeline::Pipeline>(),
+    entry::<catalog::file_read::FileRead>(),
+    entry::<catalog::primitives::Primitives>(),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {

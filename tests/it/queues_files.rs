@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use asyncbench::runtime::AsyncFlavor;
-use asyncbench::scenario::catalog::file_read::{self, FileSet, How};
+use asyncbench::scenario::catalog::file_read::{self, FileSet, Variant};
 use asyncbench::scenario::catalog::pipeline::{Check, ConsumerLog, check};
 use asyncbench::scenario::{self, CaseRecord, Env};
 use rstest::rstest;
@@ -155,7 +155,7 @@ fn a_changed_file_is_caught_by_the_async_readers(#[values(0, 1, 2, 3, 4)] i: usi
         let set = FileSet::create(4, 500).unwrap();
         tamper(&set);
         std::fs::remove_file(&set.files[3].path).unwrap();
-        for how in [How::RuntimeFs, How::SpawnBlocking] {
+        for how in [Variant::RuntimeFs, Variant::SpawnBlocking] {
             let b = rt.block_on(file_read::read_concurrent(rt, &set, how));
             assert_eq!(b.errors.total(), 3, "{how:?}: changed, short and missing files");
             assert_eq!(b.latencies.len(), 1, "{how:?}");

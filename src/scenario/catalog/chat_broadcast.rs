@@ -12,125 +12,90 @@ use futures::io::{AsyncReadExt, AsyncWriteExt, WriteHalf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorKind};
 use crate::runtime::{Flavor, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::chat_client::{Delivery, Tally, client_reader, line};
 use crate::scenario::support::servers::ChatServer;
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
+use crate::{param, param_error};
 
-const VARIANTS: [&str; 2] = ["fanout", "all_talk"];
 /// Deliveries one batch may ask for (M·K·(M−1) in `all_talk`).
 const MAX_DELIVERIES: u64 = 1_000_000;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
+    /// One sender at a time, each line awaited at all M−1 receivers.
+    Fanout,
+    /// Every client sends K lines at once.
+    AllTalk,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     clients: Spanned<u64>,
     messages: Spanned<u64>,
     line_bytes: Spanned<u64>,
     timeout_ms: Spanned<u64>,
 }
 
-#[derive(Debug, Clone)]
+/// The checked parameters; also one case's configuration (with its variant).
+#[derive(Debug, Clone, Copy)]
 pub struct ChatBroadcast {
-    header: Header,
     pub clients: u32,
     pub messages: u32,
     pub line_bytes: usize,
     pub timeout: Duration,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let clients = src.range(&p.clients, "params.clients", 2, 256)?;
-    let messages = src.range(&p.messages, "params.messages", 1, 10_000)?;
-    if clients * messages * (clients - 1) > MAX_DELIVERIES {
-        return Err(src.error(
-            Some(p.messages.span()),
-            Some("params.messages"),
-            format!(
-                "clients·messages·(clients−1) = {} deliveries per batch: allowed at most {MAX_DELIVERIES}",
-                clients * messages * (clients - 1)
-            ),
-        ));
-    }
-    let line_bytes = src.range(&p.line_bytes, "params.line_bytes", 48, 4096)?;
-    let timeout_ms = src.range(&p.timeout_ms, "params.timeout_ms", 1, 600_000)?;
-    Ok(Box::new(ChatBroadcast {
-        header,
-        clients: clients as u32,
-        messages: messages as u32,
-        line_bytes: line_bytes as usize,
-        timeout: Duration::from_millis(timeout_ms),
-    }))
-}
+impl Scenario for ChatBroadcast {
+    const NAME: &'static str = "chat_broadcast";
+    type Params = Params;
+    type Variant = Variant;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Fanout,
-    AllTalk,
-}
-
-impl ScenarioDef for ChatBroadcast {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    fn cases(&self) -> Vec<CaseSpec> {
-        let (m, k) = (u64::from(self.clients), u64::from(self.messages));
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let (deliveries, how) = if v == "fanout" {
-                (
-                    k * (m - 1),
-                    format!(
-                        "{k} lines, one sender at a time (rotating), each awaited at all {} receivers",
-                        m - 1
-                    ),
-                )
-            } else {
-                (
-                    m * k * (m - 1),
-                    format!("all {m} clients send {k} lines at once; latency includes queueing behind the others"),
-                )
-            };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: None,
-                    ops_per_batch: deliveries,
-                    notes: vec![
-                        how.clone(),
-                        format!("server and {m} clients on the same runtime; latency = send → arrival per receiver"),
-                        "messages_per_s counts lines broadcast; throughput_per_s counts deliveries".into(),
-                    ],
-                });
-            }
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let clients = param!(src, p.clients, 2, 256)?;
+        let messages = param!(src, p.messages, 1, 10_000)?;
+        let deliveries = clients * messages * (clients - 1);
+        if deliveries > MAX_DELIVERIES {
+            return Err(param_error!(
+                src,
+                p.messages,
+                "clients·messages·(clients−1) = {deliveries} deliveries per batch: allowed at most {MAX_DELIVERIES}"
+            ));
         }
-        out
+        Ok(ChatBroadcast {
+            clients: clients as u32,
+            messages: messages as u32,
+            line_bytes: param!(src, p.line_bytes, 48, 4096)? as usize,
+            timeout: Duration::from_millis(param!(src, p.timeout_ms, 1, 600_000)?),
+        })
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let mode = match case.variant.as_str() {
-            "fanout" => Mode::Fanout,
-            "all_talk" => Mode::AllTalk,
-            v => return Err(format!("unknown variant {v}")),
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
+        let (m, k) = (u64::from(self.clients), u64::from(self.messages));
+        let case = match v {
+            Variant::Fanout => Case::new(k * (m - 1)).note(format!(
+                "{k} lines, one sender at a time (rotating), each awaited at all {} receivers",
+                m - 1
+            )),
+            Variant::AllTalk => Case::new(m * k * (m - 1)).note(format!(
+                "all {m} clients send {k} lines at once; latency includes queueing behind the others"
+            )),
         };
-        let s = ChatCase {
-            mode,
-            clients: self.clients,
-            messages: self.messages,
-            line_bytes: self.line_bytes,
-            timeout: self.timeout,
-        };
-        driver::prepare_async(case, env, s)
+        vec![
+            case.note(format!(
+                "server and {m} clients on the same runtime; latency = send → arrival per receiver"
+            ))
+            .note("messages_per_s counts lines broadcast; throughput_per_s counts deliveries"),
+        ]
+    }
+
+    fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        driver::prepare_async(case, env, ChatCase { variant, p: *self })
     }
 
     fn describe(&self) -> String {
@@ -143,11 +108,8 @@ impl ScenarioDef for ChatBroadcast {
 
 /// One chat_broadcast case: the same code on every runtime.
 pub struct ChatCase {
-    pub mode: Mode,
-    pub clients: u32,
-    pub messages: u32,
-    pub line_bytes: usize,
-    pub timeout: Duration,
+    pub variant: Variant,
+    pub p: ChatBroadcast,
 }
 
 pub struct ChatState<R: Runtime> {
@@ -165,15 +127,15 @@ impl ChatCase {
         let Some(w) = st.writers[from as usize].as_mut() else {
             return;
         };
-        let l = line(st.round, from, seq, st.base.elapsed(), self.line_bytes);
+        let l = line(st.round, from, seq, st.base.elapsed(), self.p.line_bytes);
         if w.write_all(&l).await.is_err() {
             st.writers[from as usize] = None;
         }
     }
 
     async fn all_talk<R: Runtime>(&self, rt: &R, st: &mut ChatState<R>, tally: &mut Tally) {
-        let (m, k, round, base, len) = (self.clients, self.messages, st.round, st.base, self.line_bytes);
-        let deadline = Instant::now() + self.timeout;
+        let (m, k, round, base, len) = (self.p.clients, self.p.messages, st.round, st.base, self.p.line_bytes);
+        let deadline = Instant::now() + self.p.timeout;
         let mut tasks = Vec::new();
         for (from, w) in st.writers.iter_mut().enumerate() {
             let Some(mut w) = w.take() else { continue };
@@ -216,7 +178,7 @@ impl AsyncScenario for ChatCase {
         let base = Instant::now();
         let (tx, rx) = async_channel::unbounded();
         let mut writers = Vec::new();
-        for me in 0..self.clients {
+        for me in 0..self.p.clients {
             let s = rt
                 .connect(server.addr())
                 .await
@@ -227,10 +189,14 @@ impl AsyncScenario for ChatCase {
             writers.push(Some(w));
         }
         // A line sent before everyone joined would miss the late joiners.
-        let deadline = Instant::now() + self.timeout.max(Duration::from_secs(1));
-        while server.clients() < self.clients as usize {
+        let deadline = Instant::now() + self.p.timeout.max(Duration::from_secs(1));
+        while server.clients() < self.p.clients as usize {
             if Instant::now() > deadline {
-                return Err(format!("only {} of {} clients joined", server.clients(), self.clients));
+                return Err(format!(
+                    "only {} of {} clients joined",
+                    server.clients(),
+                    self.p.clients
+                ));
             }
             rt.sleep(Duration::from_millis(1)).await;
         }
@@ -245,21 +211,21 @@ impl AsyncScenario for ChatCase {
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut ChatState<R>) -> Batch {
         st.round += 1;
-        let (m, k) = (self.clients, self.messages);
+        let (m, k) = (self.p.clients, self.p.messages);
         let mut tally = Tally::default();
         let t0 = Instant::now();
-        let sent = match self.mode {
-            Mode::Fanout => {
+        let sent = match self.variant {
+            Variant::Fanout => {
                 for seq in 0..k {
                     let from = seq % m;
-                    let deadline = Instant::now() + self.timeout;
+                    let deadline = Instant::now() + self.p.timeout;
                     self.send(st, from, seq).await;
                     let want = ((seq + 1) * (m - 1)) as usize;
                     tally.collect(rt, &st.deliveries, want, deadline, st.round, m).await;
                 }
                 k
             }
-            Mode::AllTalk => {
+            Variant::AllTalk => {
                 self.all_talk(rt, st, &mut tally).await;
                 m * k
             }
@@ -275,8 +241,8 @@ impl AsyncScenario for ChatCase {
         Batch {
             wall,
             errors: [
-                (crate::measure::ErrorKind::Lost, lost),
-                (crate::measure::ErrorKind::Invalid, tally.duplicates + tally.misrouted),
+                (ErrorKind::Lost, lost),
+                (ErrorKind::Invalid, tally.duplicates + tally.misrouted),
             ]
             .into_iter()
             .collect(),

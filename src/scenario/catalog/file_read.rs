@@ -15,58 +15,20 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorKind, OpError};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
+use crate::{param, param_error};
 
-const VARIANTS: [&str; 4] = ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"];
 /// F·S may not exceed this (the files live in the temp directory).
 const MAX_TOTAL: u64 = 256 << 20;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ParamsMirror {
-    files: Spanned<u64>,
-    file_bytes: Spanned<u64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct FileRead {
-    header: Header,
-    pub files: usize,
-    pub file_bytes: usize,
-}
-
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let mut runtimes: Vec<Flavor> = Flavor::all_async();
-    runtimes.extend([Flavor::Threads, Flavor::Rayon]);
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let files = src.range(&p.files, "params.files", 1, 4096)?;
-    let file_bytes = src.range(&p.file_bytes, "params.file_bytes", 1, 16 << 20)?;
-    if files * file_bytes > MAX_TOTAL {
-        return Err(src.error(
-            Some(p.file_bytes.span()),
-            Some("params.file_bytes"),
-            format!(
-                "files·file_bytes = {} B: allowed at most {MAX_TOTAL} B",
-                files * file_bytes
-            ),
-        ));
-    }
-    Ok(Box::new(FileRead {
-        header,
-        files: files as usize,
-        file_bytes: file_bytes as usize,
-    }))
-}
-
 /// How a variant reads the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum How {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
     /// `std::fs::read` one file after another on the calling thread.
     StdSequential,
     /// `Runtime::read_file` for every file, joined on one task.
@@ -77,78 +39,94 @@ pub enum How {
     Rayon,
 }
 
-impl How {
-    fn parse(v: &str) -> Option<How> {
-        Some(match v {
-            "std_sequential" => How::StdSequential,
-            "runtime_fs" => How::RuntimeFs,
-            "spawn_blocking" => How::SpawnBlocking,
-            "rayon" => How::Rayon,
-            _ => return None,
-        })
-    }
-
+impl Variant {
     /// Each variant runs where it means something: std and rayon need no
     /// async runtime (running the same blocking loop inside five runtimes
     /// would time the same code five times), the other two need one.
     fn applies(self, f: Flavor) -> bool {
         match self {
-            How::StdSequential => f == Flavor::Threads,
-            How::Rayon => f == Flavor::Rayon,
-            How::RuntimeFs | How::SpawnBlocking => f.as_async().is_some(),
+            Variant::StdSequential => f == Flavor::Threads,
+            Variant::Rayon => f == Flavor::Rayon,
+            Variant::RuntimeFs | Variant::SpawnBlocking => f.as_async().is_some(),
         }
     }
 
     fn note(self) -> &'static str {
         match self {
-            How::StdSequential => "std::fs::read, one file after another on one thread",
-            How::RuntimeFs => "the runtime's own file API (Runtime::read_file), all reads joined on one task",
-            How::SpawnBlocking => "std::fs::read on the runtime's blocking pool, all reads joined on one task",
-            How::Rayon => "std::fs::read in a rayon par_iter (pool of `workers` threads)",
+            Variant::StdSequential => "std::fs::read, one file after another on one thread",
+            Variant::RuntimeFs => "the runtime's own file API (Runtime::read_file), all reads joined on one task",
+            Variant::SpawnBlocking => "std::fs::read on the runtime's blocking pool, all reads joined on one task",
+            Variant::Rayon => "std::fs::read in a rayon par_iter (pool of `workers` threads)",
         }
     }
 }
 
-impl ScenarioDef for FileRead {
-    fn header(&self) -> &Header {
-        &self.header
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    files: Spanned<u64>,
+    file_bytes: Spanned<u64>,
+}
+
+/// The checked parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRead {
+    pub files: usize,
+    pub file_bytes: usize,
+}
+
+impl Scenario for FileRead {
+    const NAME: &'static str = "file_read";
+    type Params = Params;
+    type Variant = Variant;
+
+    fn runtimes() -> Vec<Flavor> {
+        let mut runtimes = Flavor::all_async();
+        runtimes.extend([Flavor::Threads, Flavor::Rayon]);
+        runtimes
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(how) = How::parse(v) else { continue };
-            for &flavor in self.header.runtimes.iter().filter(|f| how.applies(**f)) {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: None,
-                    ops_per_batch: self.files as u64,
-                    notes: vec![
-                        how.note().into(),
-                        format!(
-                            "{} files × {} B; page cache warm (each file read once before measuring): this times syscalls, copies and scheduling, not the disk",
-                            self.files, self.file_bytes
-                        ),
-                        "per-file latency = issue → bytes in hand (concurrent variants issue every read at once)".into(),
-                    ],
-                });
-            }
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let files = param!(src, p.files, 1, 4096)?;
+        let file_bytes = param!(src, p.file_bytes, 1, 16 << 20)?;
+        if files * file_bytes > MAX_TOTAL {
+            return Err(param_error!(
+                src,
+                p.file_bytes,
+                "files·file_bytes = {} B: allowed at most {MAX_TOTAL} B",
+                files * file_bytes
+            ));
         }
-        out
+        Ok(FileRead {
+            files: files as usize,
+            file_bytes: file_bytes as usize,
+        })
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let how = How::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        if !how.applies(case.flavor) {
+    fn cases(&self, v: Variant, flavor: Flavor) -> Vec<Case> {
+        if !v.applies(flavor) {
+            return Vec::new();
+        }
+        vec![
+            Case::new(self.files as u64)
+                .note(v.note())
+                .note(format!(
+                    "{} files × {} B; page cache warm (each file read once before measuring): this times syscalls, copies and scheduling, not the disk",
+                    self.files, self.file_bytes
+                ))
+                .note("per-file latency = issue → bytes in hand (concurrent variants issue every read at once)"),
+        ]
+    }
+
+    fn prepare(&self, v: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        if !v.applies(case.flavor) {
             return Err(format!("{} does not run on {}", case.variant, case.flavor));
         }
         let set =
             Arc::new(FileSet::create(self.files, self.file_bytes).map_err(|e| format!("cannot create files: {e}"))?);
-        match (how, case.flavor) {
-            (How::StdSequential, _) => Ok(Box::new(BlockingBench(move || read_sequential(&set)))),
-            (How::Rayon, _) => {
+        match v {
+            Variant::StdSequential => Ok(Box::new(BlockingBench(move || read_sequential(&set)))),
+            Variant::Rayon => {
                 let n = env.workers.unwrap_or_else(crate::runtime::default_workers).max(1);
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(n)
@@ -157,9 +135,7 @@ impl ScenarioDef for FileRead {
                     .map_err(|e| format!("cannot start rayon: {e}"))?;
                 Ok(Box::new(BlockingBench(move || read_rayon(&pool, &set))))
             }
-            (_, Flavor::Async(flavor)) => driver::async_bench(flavor, env.workers, FileCase { how, set })
-                .map_err(|e| format!("cannot start {flavor}: {e}")),
-            (_, f) => Err(format!("{} does not run on {f}", case.variant)),
+            Variant::RuntimeFs | Variant::SpawnBlocking => driver::prepare_async(case, env, FileCase { how: v, set }),
         }
     }
 
@@ -218,38 +194,33 @@ impl FileSet {
 
     /// Checks each read against its file and builds the batch: a failed or
     /// mismatched read is an error, never a latency.
-    pub fn finish(&self, wall: Duration, reads: Vec<(io::Result<Vec<u8>>, Duration)>) -> Batch {
-        let (mut latencies, mut errors, mut mismatched, mut bytes) = (Vec::new(), 0u64, 0u64, 0usize);
+    pub fn finish<E: Into<OpError>>(&self, wall: Duration, reads: Vec<(Result<Vec<u8>, E>, Duration)>) -> Batch {
+        let mut b = Batch {
+            wall,
+            ..Batch::default()
+        };
+        let (mut mismatched, mut bytes) = (0u64, 0usize);
         for (f, (r, latency)) in self.files.iter().zip(reads) {
             match r {
-                Ok(b) if b.len() == f.len && checksum(&b) == f.sum => {
-                    bytes += b.len();
-                    latencies.push(latency);
+                Ok(d) if d.len() == f.len && checksum(&d) == f.sum => {
+                    bytes += d.len();
+                    b.latencies.push(latency);
                 }
-                Ok(_) => {
-                    mismatched += 1;
-                    errors += 1;
-                }
-                Err(_) => errors += 1,
+                Ok(_) => mismatched += 1,
+                Err(e) => b.errors.record(&e.into()),
             }
         }
+        b.errors.add(ErrorKind::Invalid, mismatched);
         let secs = wall.as_secs_f64().max(1e-9);
-        Batch {
-            wall,
-            latencies,
-            errors: [
-                (crate::measure::ErrorKind::Io, errors - mismatched),
-                (crate::measure::ErrorKind::Invalid, mismatched),
-            ]
-            .into_iter()
-            .collect(),
-            extra: Vec::new(),
-            values: vec![
-                ("files_per_s", (self.files.len() as u64 - errors) as f64 / secs),
-                ("mib_per_s", bytes as f64 / (1024.0 * 1024.0) / secs),
-                ("mismatched_files", mismatched as f64),
-            ],
-        }
+        b.values = vec![
+            (
+                "files_per_s",
+                (self.files.len() as u64 - b.errors.total()) as f64 / secs,
+            ),
+            ("mib_per_s", bytes as f64 / (1024.0 * 1024.0) / secs),
+            ("mismatched_files", mismatched as f64),
+        ];
+        b
     }
 }
 
@@ -282,16 +253,16 @@ pub fn read_rayon(pool: &rayon::ThreadPool, set: &FileSet) -> Batch {
 
 /// `runtime_fs` / `spawn_blocking`: every read issued at the batch start and
 /// joined on the calling task; latency ends when the task sees the bytes.
-pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: How) -> Batch {
+pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: Variant) -> Batch {
     let t0 = Instant::now();
     let reads = set.files.iter().map(|f| {
         let path = f.path.clone();
         async move {
-            let r = if how == How::SpawnBlocking {
+            let r: Result<Vec<u8>, OpError> = if how == Variant::SpawnBlocking {
                 let h = rt.spawn_blocking(move || std::fs::read(path));
-                h.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+                h.await.map_err(OpError::from).and_then(|r| r.map_err(OpError::from))
             } else {
-                rt.read_file(path).await
+                rt.read_file(path).await.map_err(OpError::from)
             };
             (r, t0.elapsed())
         }
@@ -302,7 +273,7 @@ pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: How) -> Bat
 
 /// One async file_read case: the same code on every runtime.
 pub struct FileCase {
-    pub how: How,
+    pub how: Variant,
     pub set: Arc<FileSet>,
 }
 

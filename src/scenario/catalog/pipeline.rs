@@ -10,70 +10,74 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorKind};
 use crate::runtime::{Flavor, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::queues::{AsyncChannel, Flume, Item, Queue, TokioMpsc};
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source, VariantName};
+use crate::{param, param_error};
 
-const VARIANTS: [&str; 3] = [TokioMpsc::NAME, AsyncChannel::NAME, Flume::NAME];
-const KINDS: [&str; 2] = ["bounded", "unbounded"];
 /// Items one batch may ask for (P·N): bounds the per-consumer bitmaps.
 const MAX_ITEMS: u64 = 2_000_000;
 
+/// The queue under test; each runs on every runtime (all three are
+/// executor-agnostic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
+    TokioMpsc,
+    AsyncChannel,
+    Flume,
+}
+
+/// `params.queues`: each variant runs once per kind listed, as `<variant>-<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::VariantArray, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Kind {
+    Bounded,
+    Unbounded,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     producers: Spanned<u64>,
     consumers: Spanned<u64>,
     items: Spanned<u64>,
     capacity: Spanned<u64>,
+    // Strings, not `Kind`: an unknown kind is reported at its key with the
+    // allowed ones, like every other bad value.
     queues: Spanned<Vec<Spanned<String>>>,
     timeout_ms: Spanned<u64>,
 }
 
+/// The checked parameters.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    header: Header,
     pub producers: u32,
     pub consumers: u32,
     pub items: u32,
     pub capacity: usize,
-    pub kinds: Vec<&'static str>,
+    /// In the file's order, duplicates dropped; a case's `sub` indexes it.
+    pub kinds: Vec<Kind>,
     pub timeout: Duration,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let producers = src.range(&p.producers, "params.producers", 1, 64)?;
-    let consumers = src.range(&p.consumers, "params.consumers", 1, 64)?;
-    let items = src.range(&p.items, "params.items", 1, MAX_ITEMS)?;
-    if producers * items > MAX_ITEMS {
-        return Err(src.error(
-            Some(p.items.span()),
-            Some("params.items"),
-            format!(
-                "producers·items = {} per batch: allowed at most {MAX_ITEMS}",
-                producers * items
-            ),
-        ));
-    }
-    let capacity = src.range(&p.capacity, "params.capacity", 1, 1 << 20)?;
-    let timeout_ms = src.range(&p.timeout_ms, "params.timeout_ms", 1, 600_000)?;
-    let mut kinds = Vec::new();
+fn kinds(src: &Source<'_>, p: &Params) -> Result<Vec<Kind>, ScenarioError> {
     if p.queues.get_ref().is_empty() {
-        return Err(src.error(
-            Some(p.queues.span()),
-            Some("params.queues"),
-            "must list at least one of: bounded, unbounded",
+        return Err(param_error!(
+            src,
+            p.queues,
+            "must list at least one of: bounded, unbounded"
         ));
     }
+    let mut kinds = Vec::new();
     for q in p.queues.get_ref() {
-        let Some(k) = KINDS.iter().find(|k| **k == q.get_ref()) else {
+        let Some(k) = <Kind as strum::VariantArray>::VARIANTS
+            .iter()
+            .find(|k| <&str>::from(**k) == q.get_ref())
+        else {
             return Err(src.error(
                 Some(q.span()),
                 Some("params.queues"),
@@ -84,106 +88,104 @@ pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
             kinds.push(*k);
         }
     }
-    Ok(Box::new(Pipeline {
-        header,
-        producers: producers as u32,
-        consumers: consumers as u32,
-        items: items as u32,
-        capacity: capacity as usize,
-        kinds,
-        timeout: Duration::from_millis(timeout_ms),
-    }))
+    Ok(kinds)
 }
 
-impl Pipeline {
-    fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
-        PipelineCase {
-            producers: self.producers,
-            consumers: self.consumers,
-            items: self.items,
-            capacity: bounded.then_some(self.capacity),
-            timeout: self.timeout,
-            _queue: PhantomData,
+impl Scenario for Pipeline {
+    const NAME: &'static str = "pipeline";
+    type Params = Params;
+    type Variant = Variant;
+
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let producers = param!(src, p.producers, 1, 64)?;
+        let consumers = param!(src, p.consumers, 1, 64)?;
+        let items = param!(src, p.items, 1, MAX_ITEMS)?;
+        if producers * items > MAX_ITEMS {
+            return Err(param_error!(
+                src,
+                p.items,
+                "producers·items = {} per batch: allowed at most {MAX_ITEMS}",
+                producers * items
+            ));
         }
+        let capacity = param!(src, p.capacity, 1, 1 << 20)?;
+        let timeout_ms = param!(src, p.timeout_ms, 1, 600_000)?;
+        Ok(Pipeline {
+            producers: producers as u32,
+            consumers: consumers as u32,
+            items: items as u32,
+            capacity: capacity as usize,
+            kinds: kinds(src, p)?,
+            timeout: Duration::from_millis(timeout_ms),
+        })
     }
 
-    fn sharing(&self, queue: &str) -> String {
-        let q = self.consumers as usize;
-        match queue {
-            TokioMpsc::NAME => TokioMpsc::sharing(q),
-            AsyncChannel::NAME => AsyncChannel::sharing(q),
-            _ => Flume::sharing(q),
-        }
-    }
-}
-
-impl ScenarioDef for Pipeline {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
+    fn cases(&self, v: Variant, flavor: Flavor) -> Vec<Case> {
         let total = u64::from(self.producers) * u64::from(self.items);
-        for v in &self.header.variants {
-            for kind in &self.kinds {
-                let size = if *kind == "bounded" {
-                    format!("bounded, capacity {}", self.capacity)
-                } else {
-                    "unbounded".to_string()
+        let q = self.consumers as usize;
+        let sharing = match v {
+            Variant::TokioMpsc => TokioMpsc::sharing(q),
+            Variant::AsyncChannel => AsyncChannel::sharing(q),
+            Variant::Flume => Flume::sharing(q),
+        };
+        self.kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let size = match kind {
+                    Kind::Bounded => format!("bounded, capacity {}", self.capacity),
+                    Kind::Unbounded => "unbounded".to_string(),
                 };
-                for &flavor in &self.header.runtimes {
-                    out.push(CaseSpec {
-                        key: Default::default(),
-                        variant: format!("{v}-{kind}"),
-                        flavor,
-                        ideal: None,
-                        ops_per_batch: total,
-                        notes: vec![
-                            format!("queue: {v} ({size}) on {flavor}; the queue is executor-agnostic"),
-                            self.sharing(v),
-                            format!(
-                                "{} producers × {} items, {} consumers, no artificial sleeps; latency = enqueue → dequeue",
-                                self.producers, self.items, self.consumers
-                            ),
-                            "each item carries its enqueue Instant: two clock reads per item are part of the cost (timer floor in summary.json)".into(),
-                        ],
-                    });
-                }
-            }
-        }
-        out
+                Case::new(total)
+                    .sub(i, <&str>::from(*kind))
+                    .note(format!(
+                        "queue: {} ({size}) on {flavor}; the queue is executor-agnostic",
+                        v.name()
+                    ))
+                    .note(sharing.clone())
+                    .note(format!(
+                        "{} producers × {} items, {} consumers, no artificial sleeps; latency = enqueue → dequeue",
+                        self.producers, self.items, self.consumers
+                    ))
+                    .note("each item carries its enqueue Instant: two clock reads per item are part of the cost (timer floor in summary.json)")
+            })
+            .collect()
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let (queue, kind) = case
-            .variant
-            .rsplit_once('-')
-            .ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let bounded = kind == "bounded";
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
-        let w = env.workers;
-        let r = match queue {
-            TokioMpsc::NAME => driver::async_bench(flavor, w, self.case::<TokioMpsc>(bounded)),
-            AsyncChannel::NAME => driver::async_bench(flavor, w, self.case::<AsyncChannel>(bounded)),
-            Flume::NAME => driver::async_bench(flavor, w, self.case::<Flume>(bounded)),
-            q => return Err(format!("unknown queue {q}")),
-        };
-        r.map_err(|e| format!("cannot start {flavor}: {e}"))
+    fn prepare(&self, v: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        let kind = self
+            .kinds
+            .get(case.key.sub)
+            .ok_or_else(|| format!("case {} was not made by pipeline", case.variant))?;
+        let bounded = *kind == Kind::Bounded;
+        // One monomorphised case per queue type.
+        match v {
+            Variant::TokioMpsc => driver::prepare_async(case, env, self.case::<TokioMpsc>(bounded)),
+            Variant::AsyncChannel => driver::prepare_async(case, env, self.case::<AsyncChannel>(bounded)),
+            Variant::Flume => driver::prepare_async(case, env, self.case::<Flume>(bounded)),
+        }
     }
 
     fn describe(&self) -> String {
+        let kinds: Vec<&str> = self.kinds.iter().map(|k| <&str>::from(*k)).collect();
         format!(
             "P={} producers × N={} items, Q={} consumers, capacity {}, queues: {}",
             self.producers,
             self.items,
             self.consumers,
             self.capacity,
-            self.kinds.join(", ")
+            kinds.join(", ")
         )
+    }
+}
+
+impl Pipeline {
+    fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
+        PipelineCase {
+            p: self.clone(),
+            capacity: bounded.then_some(self.capacity),
+            _queue: PhantomData,
+        }
     }
 }
 
@@ -267,11 +269,9 @@ pub fn check(logs: &[ConsumerLog], producers: u32, items: u32) -> Check {
 
 /// One pipeline case: the same code on every runtime, per queue type.
 pub struct PipelineCase<Q> {
-    pub producers: u32,
-    pub consumers: u32,
-    pub items: u32,
+    pub p: Pipeline,
+    /// `None`: unbounded.
     pub capacity: Option<usize>,
-    pub timeout: Duration,
     _queue: PhantomData<fn() -> Q>,
 }
 
@@ -307,11 +307,11 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, _: &mut ()) -> Batch {
-        let (p, n) = (self.producers, self.items);
-        let (tx, rxs) = Q::channel(self.capacity, self.consumers as usize);
-        let share = (p as usize * n as usize).div_ceil(self.consumers as usize);
+        let (p, n) = (self.p.producers, self.p.items);
+        let (tx, rxs) = Q::channel(self.capacity, self.p.consumers as usize);
+        let share = (p as usize * n as usize).div_ceil(self.p.consumers as usize);
         let t0 = Instant::now();
-        let deadline = t0 + self.timeout;
+        let deadline = t0 + self.p.timeout;
         let consumers: Vec<_> = rxs
             .into_iter()
             .map(|rx| rt.spawn(consume::<Q>(rx, p, n, share)))
@@ -345,11 +345,8 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
             wall,
             latencies,
             errors: [
-                (crate::measure::ErrorKind::Lost, c.lost),
-                (
-                    crate::measure::ErrorKind::Invalid,
-                    c.duplicates + c.out_of_order + c.foreign,
-                ),
+                (ErrorKind::Lost, c.lost),
+                (ErrorKind::Invalid, c.duplicates + c.out_of_order + c.foreign),
             ]
             .into_iter()
             .collect(),

@@ -16,113 +16,84 @@ use futures::StreamExt;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
+use crate::param;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 
-const VARIANTS: [&str; 4] = ["spawn_join", "yield_pingpong", "channel_pingpong", "stream_iter"];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ParamsMirror {
-    ops: Spanned<u64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Primitives {
-    header: Header,
-    pub ops: u64,
-}
-
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    // At least 2: the ping-pongs split the work between two tasks.
-    let ops = src.range(&f.params.ops, "params.ops", 2, 10_000_000)?;
-    Ok(Box::new(Primitives { header, ops }))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+/// The operation a variant times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
     /// `spawn(async { i }).await`, one after another.
     SpawnJoin,
     /// Two tasks each calling `yield_now` n/2 times.
-    YieldPingPong,
+    YieldPingpong,
     /// Two tasks bouncing a value over a pair of capacity-1 channels.
-    ChannelPingPong,
+    ChannelPingpong,
     /// `while let Some(x) = stream.next().await` over an `unfold` stream.
     StreamIter,
 }
 
-impl Op {
-    fn parse(v: &str) -> Option<Op> {
-        Some(match v {
-            "spawn_join" => Op::SpawnJoin,
-            "yield_pingpong" => Op::YieldPingPong,
-            "channel_pingpong" => Op::ChannelPingPong,
-            "stream_iter" => Op::StreamIter,
-            _ => return None,
-        })
-    }
-
+impl Variant {
     fn note(self) -> &'static str {
         match self {
-            Op::SpawnJoin => "one op = spawn a task returning a number and await its handle, one after another",
-            Op::YieldPingPong => {
+            Variant::SpawnJoin => "one op = spawn a task returning a number and await its handle, one after another",
+            Variant::YieldPingpong => {
                 "one op = one yield_now; two tasks yield n/2 times each (on one thread every yield switches to the other task; on several they may run side by side)"
             }
-            Op::ChannelPingPong => {
+            Variant::ChannelPingpong => {
                 "one op = one round trip: task A sends over an async-channel of capacity 1, task B answers on another"
             }
-            Op::StreamIter => {
+            Variant::StreamIter => {
                 "one op = one item of a futures::stream::unfold stream (the guide's AsyncCounter without its sleep); no runtime call is involved, only polling"
             }
         }
     }
 }
 
-impl ScenarioDef for Primitives {
-    fn header(&self) -> &Header {
-        &self.header
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    ops: Spanned<u64>,
+}
+
+/// The checked parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Primitives {
+    /// Operations per batch.
+    pub ops: u64,
+}
+
+impl Scenario for Primitives {
+    const NAME: &'static str = "primitives";
+    type Params = Params;
+    type Variant = Variant;
+
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        // At least 2: the ping-pongs split the work between two tasks.
+        Ok(Primitives {
+            ops: param!(src, p.ops, 2, 10_000_000)?,
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(op) = Op::parse(v) else { continue };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: None,
-                    ops_per_batch: self.ops,
-                    notes: vec![
-                        op.note().into(),
-                        format!(
-                            "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",
-                            self.ops
-                        ),
-                        "throughput_per_s of this row counts batches; see ops_per_s".into(),
-                        "the floor under the other scenarios: compare with the harness's timer floor in summary.json".into(),
-                    ],
-                });
-            }
-        }
-        out
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
+        vec![
+            Case::new(self.ops)
+                .note(v.note())
+                .note(format!(
+                    "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",
+                    self.ops
+                ))
+                .note("throughput_per_s of this row counts batches; see ops_per_s")
+                .note("the floor under the other scenarios: compare with the harness's timer floor in summary.json"),
+        ]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let op = Op::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
-        let flavor = case
-            .flavor
-            .as_async()
-            .ok_or_else(|| format!("{} is not an async runtime", case.flavor))?;
-        driver::async_bench(flavor, env.workers, PrimitiveCase { op, ops: self.ops })
-            .map_err(|e| format!("cannot start {flavor}: {e}"))
+    fn prepare(&self, op: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        driver::prepare_async(case, env, PrimitiveCase { op, ops: self.ops })
     }
 
     fn describe(&self) -> String {
@@ -131,18 +102,19 @@ impl ScenarioDef for Primitives {
 }
 
 /// Runs `n` operations of `op`; returns the time they took and the failures.
-pub async fn run_op<R: Runtime>(rt: &R, op: Op, n: u64) -> (Duration, u64) {
-    let mut errors = 0;
+pub async fn run_op<R: Runtime>(rt: &R, op: Variant, n: u64) -> (Duration, ErrorCounts) {
+    // Plain counters while timing; sorted into kinds after.
+    let (mut failed_tasks, mut wrong) = (0u64, 0u64);
     let t0 = Instant::now();
     match op {
-        Op::SpawnJoin => {
+        Variant::SpawnJoin => {
             for i in 0..n {
                 if rt.spawn(async move { black_box(i) }).await.is_err() {
-                    errors += 1;
+                    failed_tasks += 1;
                 }
             }
         }
-        Op::YieldPingPong => {
+        Variant::YieldPingpong => {
             let r = rt.clone();
             let other = rt.spawn(async move {
                 for _ in 0..n / 2 {
@@ -153,10 +125,10 @@ pub async fn run_op<R: Runtime>(rt: &R, op: Op, n: u64) -> (Duration, u64) {
                 rt.yield_now().await;
             }
             if other.await.is_err() {
-                errors += 1;
+                failed_tasks += 1;
             }
         }
-        Op::ChannelPingPong => {
+        Variant::ChannelPingpong => {
             let (ping, ping_rx) = async_channel::bounded::<u64>(1);
             let (pong, pong_rx) = async_channel::bounded::<u64>(1);
             let echo = rt.spawn(async move {
@@ -170,20 +142,20 @@ pub async fn run_op<R: Runtime>(rt: &R, op: Op, n: u64) -> (Duration, u64) {
                 let back = match ping.send(i).await {
                     Ok(()) => pong_rx.recv().await,
                     Err(_) => {
-                        errors += 1;
+                        wrong += 1;
                         break;
                     }
                 };
                 if back != Ok(i) {
-                    errors += 1;
+                    wrong += 1;
                 }
             }
             drop(ping);
             if echo.await.is_err() {
-                errors += 1;
+                failed_tasks += 1;
             }
         }
-        Op::StreamIter => {
+        Variant::StreamIter => {
             let s = futures::stream::unfold(0u64, move |i| async move { (i < n).then_some((i, i + 1)) });
             let mut s = std::pin::pin!(s);
             let (mut count, mut sum) = (0u64, 0u64);
@@ -192,15 +164,21 @@ pub async fn run_op<R: Runtime>(rt: &R, op: Op, n: u64) -> (Duration, u64) {
                 sum = sum.wrapping_add(black_box(x));
             }
             black_box(sum);
-            errors += n.abs_diff(count);
+            wrong += n.abs_diff(count);
         }
     }
-    (t0.elapsed(), errors)
+    let wall = t0.elapsed();
+    // A count that came out wrong (lost or extra items) is invalid; a task
+    // that panicked or was cancelled is a join failure.
+    let errors = [(ErrorKind::Join, failed_tasks), (ErrorKind::Invalid, wrong)]
+        .into_iter()
+        .collect();
+    (wall, errors)
 }
 
 /// One primitives case: the same code on every runtime.
 pub struct PrimitiveCase {
-    pub op: Op,
+    pub op: Variant,
     pub ops: u64,
 }
 
@@ -216,18 +194,17 @@ impl AsyncScenario for PrimitiveCase {
         // Inside a task, as server code runs: on the multi-thread flavours
         // `block_on`'s own thread is not a worker.
         let Ok((wall, errors)) = rt.spawn(async move { run_op(&r, op, n).await }).await else {
-            return Batch::failed(n, crate::measure::OpError::Join("the op task failed".into()));
+            return Batch::failed(n, OpError::Join("the op task failed".into()));
         };
         let per_op = wall.as_secs_f64() * 1e9 / n as f64;
         Batch {
             wall,
-            latencies: if errors < n {
+            latencies: if errors.total() < n {
                 vec![Duration::from_nanos(per_op.round() as u64)]
             } else {
                 Vec::new()
             },
-            // A count that came out wrong (lost or extra items, a task that failed).
-            errors: [(crate::measure::ErrorKind::Invalid, errors)].into_iter().collect(),
+            errors,
             extra: Vec::new(),
             values: vec![
                 ("ns_per_op", per_op),

@@ -10,102 +10,81 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorKind};
+use crate::param;
 use crate::runtime::{Flavor, Runtime, UdpSock};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::servers::UdpEchoServer;
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 
-const VARIANTS: [&str; 2] = ["pingpong", "burst"];
 /// Round (8 bytes) and sequence number (8 bytes) lead every datagram.
 const HEADER: usize = 16;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
+    /// One datagram in flight at a time.
+    Pingpong,
+    /// Windows of `window` datagrams sent back to back, then collected.
+    Burst,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     datagrams: Spanned<u64>,
     payload_bytes: Spanned<u64>,
     window: Spanned<u64>,
     timeout_ms: Spanned<u64>,
 }
 
-#[derive(Debug, Clone)]
+/// The checked parameters; also one case's configuration (with its variant).
+#[derive(Debug, Clone, Copy)]
 pub struct UdpEcho {
-    header: Header,
     pub datagrams: u64,
     pub payload: usize,
+    /// Datagrams in flight for `burst`.
     pub window: u64,
     pub timeout: Duration,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let datagrams = src.range(&p.datagrams, "params.datagrams", 1, 100_000)?;
-    // 65 000 stays under the IPv4 UDP payload limit (65 507).
-    let payload = src.range(&p.payload_bytes, "params.payload_bytes", HEADER as u64, 65_000)?;
-    let window = src.range(&p.window, "params.window", 1, datagrams.min(4096))?;
-    let timeout_ms = src.range(&p.timeout_ms, "params.timeout_ms", 1, 60_000)?;
-    Ok(Box::new(UdpEcho {
-        header,
-        datagrams,
-        payload: payload as usize,
-        window,
-        timeout: Duration::from_millis(timeout_ms),
-    }))
-}
+impl Scenario for UdpEcho {
+    const NAME: &'static str = "udp_echo";
+    type Params = Params;
+    type Variant = Variant;
 
-impl ScenarioDef for UdpEcho {
-    fn header(&self) -> &Header {
-        &self.header
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let datagrams = param!(src, p.datagrams, 1, 100_000)?;
+        // 65 000 stays under the IPv4 UDP payload limit (65 507).
+        let payload = param!(src, p.payload_bytes, HEADER as u64, 65_000)?;
+        Ok(UdpEcho {
+            datagrams,
+            payload: payload as usize,
+            window: param!(src, p.window, 1, datagrams.min(4096))?,
+            timeout: Duration::from_millis(param!(src, p.timeout_ms, 1, 60_000)?),
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let how = if v == "pingpong" {
-                "one datagram in flight: each waits for its echo".to_string()
-            } else {
-                format!("windows of {} datagrams sent back to back, then collected", self.window)
-            };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: None,
-                    ops_per_batch: self.datagrams,
-                    notes: vec![
-                        how.clone(),
-                        format!(
-                            "echo server and client on the same runtime, loopback; {} B per datagram; a datagram not back within {} ms counts as lost",
-                            self.payload,
-                            self.timeout.as_millis()
-                        ),
-                        "datagrams_per_s counts echoed datagrams (round trips) per second".into(),
-                    ],
-                });
-            }
-        }
-        out
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
+        let how = match v {
+            Variant::Pingpong => "one datagram in flight: each waits for its echo".to_string(),
+            Variant::Burst => format!("windows of {} datagrams sent back to back, then collected", self.window),
+        };
+        vec![
+            Case::new(self.datagrams)
+                .note(how)
+                .note(format!(
+                    "echo server and client on the same runtime, loopback; {} B per datagram; a datagram not back within {} ms counts as lost",
+                    self.payload,
+                    self.timeout.as_millis()
+                ))
+                .note("datagrams_per_s counts echoed datagrams (round trips) per second"),
+        ]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let window = match case.variant.as_str() {
-            "pingpong" => 1,
-            "burst" => self.window,
-            v => return Err(format!("unknown variant {v}")),
-        };
-        let s = UdpCase {
-            datagrams: self.datagrams,
-            payload: self.payload,
-            window,
-            timeout: self.timeout,
-        };
-        driver::prepare_async(case, env, s)
+    fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        driver::prepare_async(case, env, UdpCase { variant, p: *self })
     }
 
     fn describe(&self) -> String {
@@ -135,12 +114,10 @@ fn header_of(d: &[u8]) -> Option<(u64, u64)> {
     Some((r, s))
 }
 
-/// One udp_echo case: the same code on every runtime (`window` 1 = pingpong).
+/// One udp_echo case: the same code on every runtime.
 pub struct UdpCase {
-    pub datagrams: u64,
-    pub payload: usize,
-    pub window: u64,
-    pub timeout: Duration,
+    pub variant: Variant,
+    pub p: UdpEcho,
 }
 
 pub struct UdpState<R: Runtime> {
@@ -163,14 +140,22 @@ struct Tally {
 }
 
 impl UdpCase {
+    /// Datagrams sent before the first echo is awaited.
+    fn in_flight(&self) -> u64 {
+        match self.variant {
+            Variant::Pingpong => 1,
+            Variant::Burst => self.p.window,
+        }
+    }
+
     /// Sends datagrams `first..first+count` back to back, then waits for their
     /// echoes until each one's deadline.
     async fn window<R: Runtime>(&self, rt: &R, st: &UdpState<R>, first: u64, count: u64, t: &mut Tally) {
         let to = st.server.addr();
-        let mut out = Vec::with_capacity(self.payload);
+        let mut out = Vec::with_capacity(self.p.payload);
         let mut sent_at: Vec<Option<Instant>> = vec![None; count as usize];
         for i in 0..count {
-            datagram(st.round, first + i, self.payload, &mut out);
+            datagram(st.round, first + i, self.p.payload, &mut out);
             let t0 = Instant::now();
             match st.sock.send_to(&out, to).await {
                 Ok(_) => sent_at[i as usize] = Some(t0),
@@ -178,8 +163,8 @@ impl UdpCase {
             }
         }
         let mut outstanding = sent_at.iter().filter(|s| s.is_some()).count();
-        let deadline = Instant::now() + self.timeout;
-        let mut buf = vec![0u8; self.payload + 1];
+        let deadline = Instant::now() + self.p.timeout;
+        let mut buf = vec![0u8; self.p.payload + 1];
         while outstanding > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -210,7 +195,7 @@ impl UdpCase {
                 continue;
             };
             outstanding -= 1;
-            datagram(st.round, first + slot as u64, self.payload, &mut out);
+            datagram(st.round, first + slot as u64, self.p.payload, &mut out);
             if buf[..n] == out[..] {
                 t.latencies.push(at - t0);
             } else {
@@ -236,10 +221,11 @@ impl AsyncScenario for UdpCase {
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut UdpState<R>) -> Batch {
         st.round += 1;
         let mut t = Tally::default();
+        let in_flight = self.in_flight();
         let t0 = Instant::now();
         let mut first = 0;
-        while first < self.datagrams {
-            let count = self.window.min(self.datagrams - first);
+        while first < self.p.datagrams {
+            let count = in_flight.min(self.p.datagrams - first);
             self.window(rt, st, first, count, &mut t).await;
             first += count;
         }
@@ -248,9 +234,9 @@ impl AsyncScenario for UdpCase {
         Batch {
             wall,
             errors: [
-                (crate::measure::ErrorKind::Lost, t.lost),
-                (crate::measure::ErrorKind::Invalid, t.bad),
-                (crate::measure::ErrorKind::Io, t.io_errors),
+                (ErrorKind::Lost, t.lost),
+                (ErrorKind::Invalid, t.bad),
+                (ErrorKind::Io, t.io_errors),
             ]
             .into_iter()
             .collect(),

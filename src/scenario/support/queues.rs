@@ -1,7 +1,8 @@
 //! The queues the pipeline compares — tokio's mpsc, async-channel and flume —
 //! behind one trait, so the producer and consumer code is written once and
-//! monomorphised per queue. All three are executor-agnostic channels (their
-//! wakers work under any runtime), so every one runs on every runtime.
+//! monomorphised per queue (the pipeline's variants name them). All three
+//! are executor-agnostic channels (their wakers work under any runtime), so
+//! every one runs on every runtime.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,8 +18,6 @@ pub struct Item {
 
 /// A multi-producer queue with `consumers` receiving ends.
 pub trait Queue: 'static {
-    /// The name used in variants, e.g. `flume`.
-    const NAME: &'static str;
     type Tx: Clone + Send + Sync + 'static;
     type Rx: Send + 'static;
     /// `capacity`: `None` for unbounded. Returns one receiving end per consumer.
@@ -34,7 +33,6 @@ pub trait Queue: 'static {
 pub struct AsyncChannel;
 
 impl Queue for AsyncChannel {
-    const NAME: &'static str = "async_channel";
     type Tx = async_channel::Sender<Item>;
     type Rx = async_channel::Receiver<Item>;
     fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
@@ -58,7 +56,6 @@ impl Queue for AsyncChannel {
 pub struct Flume;
 
 impl Queue for Flume {
-    const NAME: &'static str = "flume";
     type Tx = flume::Sender<Item>;
     type Rx = flume::Receiver<Item>;
     fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
@@ -109,7 +106,6 @@ pub enum TokioRx {
 }
 
 impl Queue for TokioMpsc {
-    const NAME: &'static str = "tokio_mpsc";
     type Tx = TokioTx;
     type Rx = TokioRx;
     fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
