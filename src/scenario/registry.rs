@@ -16,12 +16,12 @@ const fn entry<S: super::Scenario>() -> (&'static str, Loader) {
 
 /// One line per scenario.
 const REGISTRY: &[(&str, Loader)] = &[
-    ("fetch_parallel", catalog::fetch_parallel::load),
-    ("sync_vs_async", catalog::sync_vs_async::load),
-    ("gather_vs_select", catalog::gather_vs_select::load),
+    entry::<catalog::fetch_parallel::FetchParallel>(),
+    entry::<catalog::sync_vs_async::SyncVsAsync>(),
+    entry::<catalog::gather_vs_select::GatherVsSelect>(),
     ("structured", catalog::structured::load),
     entry::<catalog::timeout::Timeout>(),
-    ("retry_backoff", catalog::retry_backoff::load),
+    entry::<catalog::retry_backoff::RetryBackoff>(),
     ("blocking_sleep", catalog::blocking_sleep::load),
     ("cpu_offload", catalog::cpu_offload::load),
     ("chat_broadcast", catalog::chat_broadcast::load),
