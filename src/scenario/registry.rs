@@ -19,7 +19,7 @@ const REGISTRY: &[(&str, Loader)] = &[
     entry::<catalog::fetch_parallel::FetchParallel>(),
     entry::<catalog::sync_vs_async::SyncVsAsync>(),
     entry::<catalog::gather_vs_select::GatherVsSelect>(),
-    ("structured", catalog::structured::load),
+    entry::<catalog::structured::Structured>(),
     entry::<catalog::timeout::Timeout>(),
     entry::<catalog::retry_backoff::RetryBackoff>(),
     ("blocking_sleep", catalog::blocking_sleep::load),
