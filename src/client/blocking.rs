@@ -1,6 +1,6 @@
 //! The blocking baseline: `ureq` (no TLS: plain HTTP to loopback).
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use super::{ClientError, ConnMode, Reply};
 #[derive(Clone)]
 pub struct BlockingClient {
     agent: ureq::Agent,
+    addr: SocketAddr,
     base: String,
     timeout: Duration,
 }
@@ -30,6 +31,7 @@ impl BlockingClient {
             .into();
         BlockingClient {
             agent,
+            addr,
             base: format!("http://{addr}"),
             timeout,
         }
@@ -37,10 +39,7 @@ impl BlockingClient {
 
     pub fn get(&self, path: &str) -> Result<Reply, ClientError> {
         let url = format!("{}{}", self.base, path);
-        let mut resp = self.agent.get(&url).call().map_err(|e| match e {
-            ureq::Error::Timeout(_) => ClientError::Timeout(self.timeout),
-            other => ClientError::Blocking(other.to_string()),
-        })?;
+        let mut resp = self.agent.get(&url).call().map_err(|e| self.error(e))?;
         let status = resp.status().as_u16();
         let mut reader = resp.body_mut().as_reader();
         let mut buf = [0u8; 16 * 1024];
@@ -49,9 +48,33 @@ impl BlockingClient {
             match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => body_len += n as u64,
-                Err(e) => return Err(ClientError::Blocking(e.to_string())),
+                // ureq hands its own errors (a timeout) back wrapped in io::Error.
+                Err(e) => return Err(self.error(ureq::Error::from(e))),
             }
         }
         Ok(Reply { status, body_len })
+    }
+
+    /// The same kinds the async client reports, so a refused or reset
+    /// connection counts alike on `threads` and on every runtime.
+    fn error(&self, e: ureq::Error) -> ClientError {
+        use io::ErrorKind as K;
+        match e {
+            ureq::Error::Timeout(_) => ClientError::Timeout(self.timeout),
+            ureq::Error::Io(source) => match source.kind() {
+                K::ConnectionRefused => ClientError::Connect {
+                    addr: self.addr,
+                    source,
+                },
+                K::TimedOut => ClientError::Timeout(self.timeout),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => ClientError::Closed,
+                _ => ClientError::Blocking(source.to_string()),
+            },
+            ureq::Error::ConnectionFailed => ClientError::Connect {
+                addr: self.addr,
+                source: io::Error::other(e.to_string()),
+            },
+            other => ClientError::Blocking(other.to_string()),
+        }
     }
 }

@@ -16,14 +16,14 @@ const fn entry<S: super::Scenario>() -> (&'static str, Loader) {
 
 /// One line per scenario.
 const REGISTRY: &[(&str, Loader)] = &[
-    ("fetch_parallel", catalog::fetch_parallel::load),
-    ("sync_vs_async", catalog::sync_vs_async::load),
-    ("gather_vs_select", catalog::gather_vs_select::load),
-    ("structured", catalog::structured::load),
+    entry::<catalog::fetch_parallel::FetchParallel>(),
+    entry::<catalog::sync_vs_async::SyncVsAsync>(),
+    entry::<catalog::gather_vs_select::GatherVsSelect>(),
+    entry::<catalog::structured::Structured>(),
     entry::<catalog::timeout::Timeout>(),
-    ("retry_backoff", catalog::retry_backoff::load),
-    ("blocking_sleep", catalog::blocking_sleep::load),
-    ("cpu_offload", catalog::cpu_offload::load),
+    entry::<catalog::retry_backoff::RetryBackoff>(),
+    entry::<catalog::blocking_sleep::BlockingSleep>(),
+    entry::<catalog::cpu_offload::CpuOffload>(),
     entry::<catalog::chat_broadcast::ChatBroadcast>(),
     entry::<catalog::udp_echo::UdpEcho>(),
     entry::<catalog::pipeline::Pipeline>(),

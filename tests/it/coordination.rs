@@ -361,7 +361,11 @@ fn bad_parameters_get_located_errors() {
     assert_eq!(e.key.as_deref(), Some("params.max_delay_ms"), "{e}");
 
     let e = load_err(&retry(0.5, 3, 10, r#"["linear"]"#, "RUNTIMES"));
-    assert!(e.message.contains("allowed fixed, exponential, full_jitter"), "{e}");
+    assert!(
+        e.message
+            .contains("expected one of `fixed`, `exponential`, `full_jitter`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -118,9 +118,10 @@ fn out_of_range_values_name_the_range() {
 #[test]
 fn unknown_variant_and_scenario() {
     let e = err(&GOOD.replace("\"join_all\"]", "\"gather\"]"));
+    assert_eq!((e.line, e.col), (Some(4), Some(27)), "{e}");
     assert!(
         e.message
-            .contains("unknown variant `gather`: allowed sequential, join_all, spawned, bounded"),
+            .contains("unknown variant `gather`, expected one of `sequential`, `join_all`, `spawned`, `bounded`"),
         "{e}"
     );
     let e = err(&GOOD.replace("scenario = \"fetch_parallel\"", "scenario = \"nope\""));

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use asyncbench::measure::ErrorKind;
 use asyncbench::scenario::{self, CaseRecord, Env, ScenarioDef};
 use asyncbench::server::{ServerConfig, TestServer};
 
@@ -165,6 +166,15 @@ fn errors_are_counted_not_panicked() {
             let mut rec = CaseRecord::default();
             bench.run(1, Some(&mut rec)).unwrap();
             assert_eq!(rec.errors.total(), 6, "{name}/{}/{}", case.variant, case.flavor);
+            // The blocking client reports a refused connection as the async one does.
+            assert_eq!(
+                rec.errors.get(ErrorKind::Connect),
+                6,
+                "{name}/{}/{}: {}",
+                case.variant,
+                case.flavor,
+                rec.errors
+            );
             assert_eq!(rec.latency.len(), 0);
         }
     }
@@ -189,7 +199,7 @@ fn responses_slower_than_the_timeout_are_counted_and_bounded() {
         let t0 = std::time::Instant::now();
         bench.run(1, Some(&mut rec)).unwrap();
         assert_eq!(
-            rec.errors.total(),
+            rec.errors.get(ErrorKind::Timeout),
             6,
             "{} {}: every request timed out",
             case.variant,

@@ -12,6 +12,7 @@
 //! multi-thread flavour the probe may sit on a worker the stall does not
 //! hold, and then truthfully reports a responsive runtime.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,16 +20,17 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
-use crate::measure::LagProbe;
+use crate::measure::{Batch, ErrorKind, LagProbe};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
-use crate::scenario::{CaseSpec, Env, Ideal, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
+use crate::{param, param_error};
 
 /// How each of the K tasks waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Wait {
     /// The runtime's timer: the task is parked, the thread is free.
     RuntimeSleep,
@@ -36,21 +38,9 @@ pub enum Wait {
     ThreadSleep,
 }
 
-impl Wait {
-    pub const NAMES: [&'static str; 2] = ["runtime_sleep", "thread_sleep"];
-
-    fn parse(s: &str) -> Option<Wait> {
-        match s {
-            "runtime_sleep" => Some(Wait::RuntimeSleep),
-            "thread_sleep" => Some(Wait::ThreadSleep),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     tasks: Spanned<u64>,
     sleep_ms: Spanned<u64>,
     victims: Spanned<u64>,
@@ -66,96 +56,74 @@ pub const MAX_TOTAL_SLEEP_MS: u64 = 10_000;
 /// A victim never issues more requests than this in one batch.
 const MAX_VICTIM_REQUESTS: u64 = 10_000;
 
+/// The checked parameters.
 #[derive(Debug, Clone)]
 pub struct BlockingSleep {
-    header: Header,
     pub tasks: u64,
     pub sleep: Duration,
     pub victims: VictimCfg,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &Wait::NAMES, &runtimes)?;
-    let p = &f.params;
-    let tasks = src.range(&p.tasks, "params.tasks", 1, MAX_TASKS)?;
-    let sleep_ms = src.range(&p.sleep_ms, "params.sleep_ms", 1, MAX_SLEEP_MS)?;
-    if tasks * sleep_ms > MAX_TOTAL_SLEEP_MS {
-        return Err(src.error(
-            Some(p.tasks.span()),
-            Some("params.tasks"),
-            format!(
+impl Scenario for BlockingSleep {
+    const NAME: &'static str = "blocking_sleep";
+    type Params = Params;
+    type Variant = Wait;
+
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let tasks = param!(src, p.tasks, 1, MAX_TASKS)?;
+        let sleep_ms = param!(src, p.sleep_ms, 1, MAX_SLEEP_MS)?;
+        if tasks * sleep_ms > MAX_TOTAL_SLEEP_MS {
+            return Err(param_error!(
+                src,
+                p.tasks,
                 "tasks × sleep_ms = {} ms is too long: a thread-sleep batch on a one-thread runtime lasts that \
                  long; allowed at most {MAX_TOTAL_SLEEP_MS} ms",
                 tasks * sleep_ms
-            ),
-        ));
-    }
-    let victims = VictimCfg::check(src, &p.victims, &p.victim_delay_ms, &p.probe_period_ms, &p.timeout_ms)?;
-    Ok(Box::new(BlockingSleep {
-        header,
-        tasks,
-        sleep: Duration::from_millis(sleep_ms),
-        victims,
-    }))
-}
-
-impl ScenarioDef for BlockingSleep {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    fn cases(&self) -> Vec<CaseSpec> {
-        let (k, s) = (self.tasks, self.sleep.as_millis());
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(wait) = Wait::parse(v) else { continue };
-            let how = match wait {
-                Wait::RuntimeSleep => format!(
-                    "{k} tasks each await the runtime's sleep({s} ms): the waits overlap and the thread stays \
-                     free, so ≈ S on every flavour"
-                ),
-                Wait::ThreadSleep => format!(
-                    "{k} tasks each call std::thread::sleep({s} ms), holding their thread: expect ≈ K·S = {} ms \
-                     on a one-thread flavour and ≈ ⌈K/workers⌉·S on a multi-thread one (`workers` in values); \
-                     this is the expectation, the wall time is the measurement",
-                    k * s as u64
-                ),
-            };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: Some(Ideal {
-                        ns: u64::try_from(self.sleep.as_nanos()).unwrap_or(u64::MAX),
-                        formula: format!("S = {s} ms"),
-                    }),
-                    ops_per_batch: k,
-                    notes: vec![
-                        how.clone(),
-                        format!(
-                            "latency = the victims: {} tasks issuing GET /delay/{} one after another over \
-                             keep-alive for the whole batch",
-                            self.victims.tasks,
-                            self.victims.delay.as_millis()
-                        ),
-                        lag_note(&self.victims),
-                    ],
-                });
-            }
+            ));
         }
-        out
+        let victims = VictimCfg::check(src, &p.victims, &p.victim_delay_ms, &p.probe_period_ms, &p.timeout_ms)?;
+        Ok(BlockingSleep {
+            tasks,
+            sleep: Duration::from_millis(sleep_ms),
+            victims,
+        })
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let wait = Wait::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+    fn cases(&self, wait: Wait, _: Flavor) -> Vec<Case> {
+        let (k, s) = (self.tasks, self.sleep.as_millis());
+        let how = match wait {
+            Wait::RuntimeSleep => format!(
+                "{k} tasks each await the runtime's sleep({s} ms): the waits overlap and the thread stays \
+                 free, so ≈ S on every flavour"
+            ),
+            Wait::ThreadSleep => format!(
+                "{k} tasks each call std::thread::sleep({s} ms), holding their thread: expect ≈ K·S = {} ms \
+                 on a one-thread flavour and ≈ ⌈K/workers⌉·S on a multi-thread one (`workers` in values); \
+                 this is the expectation, the wall time is the measurement",
+                k * s as u64
+            ),
+        };
+        vec![
+            Case::new(k)
+                .ideal(Ideal {
+                    ns: u64::try_from(self.sleep.as_nanos()).unwrap_or(u64::MAX),
+                    formula: format!("S = {s} ms"),
+                })
+                .note(how)
+                .note(format!(
+                    "latency = the victims: {} tasks issuing GET /delay/{} one after another over \
+                     keep-alive for the whole batch",
+                    self.victims.tasks,
+                    self.victims.delay.as_millis()
+                ))
+                .note(self.victims.lag_note()),
+        ]
+    }
+
+    fn prepare(&self, wait: Wait, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = SleepCase {
             wait,
-            tasks: self.tasks,
-            sleep: self.sleep,
-            victims: self.victims.clone(),
+            p: self.clone(),
             server: env.server,
         };
         driver::prepare_async(case, env, s)
@@ -171,44 +139,32 @@ impl ScenarioDef for BlockingSleep {
     }
 }
 
-/// The note every hazard case carries about its `loop_lag` row.
-pub(crate) fn lag_note(v: &VictimCfg) -> String {
-    format!(
-        "loop_lag: a task asking to wake every {} ms records how late each wake was, corrected for coordinated \
-         omission (jHiccup); on multi-thread flavours it may run on a worker the stall does not hold; its own \
-         cost is `probe_overhead_ns_per_wake` (process CPU per wake, measured in setup)",
-        v.probe_period.as_millis()
-    )
-}
-
 /// One blocking_sleep case: the same code on every runtime.
 pub struct SleepCase {
     pub wait: Wait,
-    pub tasks: u64,
-    pub sleep: Duration,
-    pub victims: VictimCfg,
-    pub server: std::net::SocketAddr,
+    pub p: BlockingSleep,
+    pub server: SocketAddr,
 }
 
 impl AsyncScenario for SleepCase {
     type State<R: Runtime> = Watched<R>;
 
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<Watched<R>, String> {
-        Watched::setup(rt, self.server, &self.victims).await
+        Watched::setup(rt, self.server, &self.p.victims).await
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut Watched<R>) -> Batch {
         // Probe and victims first, so they are already waiting when the
         // sleepers arrive (a one-thread flavour runs tasks in spawn order).
-        let probe = LagProbe::start(rt, self.victims.probe_period);
+        let probe = LagProbe::start(rt, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicBool::new(false));
-        let victims = st.spawn_victims(rt, &self.victims, MAX_VICTIM_REQUESTS, &stop, &done);
+        let victims = st.spawn_victims(rt, &self.p.victims, MAX_VICTIM_REQUESTS, &stop, &done);
 
         let t0 = Instant::now();
-        let sleepers: Vec<_> = (0..self.tasks)
+        let sleepers: Vec<_> = (0..self.p.tasks)
             .map(|_| {
-                let (r, wait, s) = (rt.clone(), self.wait, self.sleep);
+                let (r, wait, s) = (rt.clone(), self.wait, self.p.sleep);
                 rt.spawn(async move {
                     match wait {
                         Wait::RuntimeSleep => r.sleep(s).await,
@@ -235,7 +191,7 @@ impl AsyncScenario for SleepCase {
         let lag = probe.stop().await;
         let requests = outcomes.len() as f64;
         let mut b = Batch::from_outcomes(wall, outcomes);
-        b.errors += failed;
+        b.errors.add(ErrorKind::Join, failed);
         b.extra.push(("loop_lag", lag.corrected()));
         b.values.push(("workers", rt.workers() as f64));
         b.values.push(("victim_requests", requests));

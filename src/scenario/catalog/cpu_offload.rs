@@ -12,6 +12,7 @@
 //! request meets the load and the job count per batch is itself measured
 //! (`cpu_jobs`, `cpu_jobs_per_s`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,21 +20,64 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::Batch;
-use crate::measure::LagProbe;
+use crate::measure::{Batch, ErrorCounts, ErrorKind, LagProbe, OpError};
 use crate::runtime::{Flavor, Runtime};
-use crate::scenario::catalog::blocking_sleep::lag_note;
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::cpu_job::{Job, Place};
 use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
-use crate::scenario::{CaseSpec, Env, Ideal, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
+use crate::{param, param_error};
 
-pub const VARIANTS: [&str; 5] = ["no_load", "inline", "blocking_pool", "rayon", "dedicated_thread"];
+/// Where the job tasks send the CPU job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
+    /// No job at all: the reference.
+    NoLoad,
+    Inline,
+    BlockingPool,
+    Rayon,
+    DedicatedThread,
+}
+
+impl Variant {
+    fn note(self, j: u64) -> String {
+        match self {
+            Variant::NoLoad => "no CPU job: this variant's victim latency and loop lag are the reference for the \
+                                others (same run, same runtime)"
+                .into(),
+            Variant::Inline => {
+                format!("{j} job tasks run the job on the executor thread itself, then yield: CPU work on the loop")
+            }
+            Variant::BlockingPool => format!(
+                "{j} job tasks hand the job to the runtime's blocking pool (Runtime::spawn_blocking) and await it"
+            ),
+            Variant::Rayon => format!(
+                "{j} job tasks hand the job to a rayon pool (rayon's default size, one thread per core) and await \
+                 a futures oneshot"
+            ),
+            Variant::DedicatedThread => format!(
+                "{j} job tasks send the job to one dedicated std thread (one job at a time) and await a oneshot"
+            ),
+        }
+    }
+
+    /// Starts what the variant's place needs; `None` for `no_load`.
+    fn place(self) -> Result<Option<Place>, String> {
+        Ok(match self {
+            Variant::NoLoad => None,
+            Variant::Inline => Some(Place::Inline),
+            Variant::BlockingPool => Some(Place::BlockingPool),
+            Variant::Rayon => Some(Place::rayon()?),
+            Variant::DedicatedThread => Some(Place::dedicated()?),
+        })
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     job_kib: Spanned<u64>,
     job_passes: Spanned<u64>,
     jobs_in_flight: Spanned<u64>,
@@ -53,9 +97,9 @@ pub const MAX_VICTIM_TIME_MS: u64 = 10_000;
 /// A job task never runs more jobs than this in one batch (memory bound).
 const MAX_JOBS_PER_TASK: usize = 1_000_000;
 
+/// The checked parameters.
 #[derive(Debug, Clone)]
 pub struct CpuOffload {
-    header: Header,
     pub job_kib: u64,
     pub job_passes: u32,
     pub jobs_in_flight: u64,
@@ -63,110 +107,64 @@ pub struct CpuOffload {
     pub victims: VictimCfg,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let job_kib = src.range(&p.job_kib, "params.job_kib", 1, MAX_JOB_KIB)?;
-    let job_passes = src.range(&p.job_passes, "params.job_passes", 1, MAX_JOB_PASSES)?;
-    let jobs_in_flight = src.range(&p.jobs_in_flight, "params.jobs_in_flight", 1, MAX_JOBS_IN_FLIGHT)?;
-    let victim_requests = src.range(&p.victim_requests, "params.victim_requests", 1, MAX_VICTIM_REQUESTS)?;
-    let victims = VictimCfg::check(src, &p.victims, &p.victim_delay_ms, &p.probe_period_ms, &p.timeout_ms)?;
-    let unloaded_ms = victim_requests * victims.delay.as_millis() as u64;
-    if unloaded_ms > MAX_VICTIM_TIME_MS {
-        return Err(src.error(
-            Some(p.victim_requests.span()),
-            Some("params.victim_requests"),
-            format!(
+impl Scenario for CpuOffload {
+    const NAME: &'static str = "cpu_offload";
+    type Params = Params;
+    type Variant = Variant;
+
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let job_kib = param!(src, p.job_kib, 1, MAX_JOB_KIB)?;
+        let job_passes = param!(src, p.job_passes, 1, MAX_JOB_PASSES)?;
+        let jobs_in_flight = param!(src, p.jobs_in_flight, 1, MAX_JOBS_IN_FLIGHT)?;
+        let victim_requests = param!(src, p.victim_requests, 1, MAX_VICTIM_REQUESTS)?;
+        let victims = VictimCfg::check(src, &p.victims, &p.victim_delay_ms, &p.probe_period_ms, &p.timeout_ms)?;
+        let unloaded_ms = victim_requests * victims.delay.as_millis() as u64;
+        if unloaded_ms > MAX_VICTIM_TIME_MS {
+            return Err(param_error!(
+                src,
+                p.victim_requests,
                 "victim_requests × victim_delay_ms = {unloaded_ms} ms is too long for one batch; allowed at most \
                  {MAX_VICTIM_TIME_MS} ms"
-            ),
-        ));
-    }
-    Ok(Box::new(CpuOffload {
-        header,
-        job_kib,
-        job_passes: job_passes as u32,
-        jobs_in_flight,
-        victim_requests,
-        victims,
-    }))
-}
-
-fn variant_note(v: &str, j: u64) -> String {
-    match v {
-        "no_load" => "no CPU job: this variant's victim latency and loop lag are the reference for the others \
-                      (same run, same runtime)"
-            .into(),
-        "inline" => {
-            format!("{j} job tasks run the job on the executor thread itself, then yield: CPU work on the loop")
+            ));
         }
-        "blocking_pool" => {
-            format!("{j} job tasks hand the job to the runtime's blocking pool (Runtime::spawn_blocking) and await it")
-        }
-        "rayon" => {
-            format!(
-                "{j} job tasks hand the job to a rayon pool (rayon's default size, one thread per core) and await \
-                 a futures oneshot"
-            )
-        }
-        _ => format!("{j} job tasks send the job to one dedicated std thread (one job at a time) and await a oneshot"),
-    }
-}
-
-impl ScenarioDef for CpuOffload {
-    fn header(&self) -> &Header {
-        &self.header
+        Ok(CpuOffload {
+            job_kib,
+            job_passes: job_passes as u32,
+            jobs_in_flight,
+            victim_requests,
+            victims,
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (r, d) = (self.victim_requests, self.victims.delay);
-        let ideal = Ideal {
-            ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(r),
-            formula: format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
-        };
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: Some(ideal.clone()),
-                    ops_per_batch: r * self.victims.tasks as u64,
-                    notes: vec![
-                        variant_note(v, self.jobs_in_flight),
-                        format!(
-                            "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
-                             wall = until the victims finish",
-                            self.victims.tasks,
-                            d.as_millis()
-                        ),
-                        "job tasks start a new job as soon as the last returns, until the victims finish, and yield \
-                         after each (the await a handler has between CPU chunks; without it inline jobs would \
-                         never let a one-thread loop serve the victims); cpu_job row = submit→result per job; \
-                         cpu_job_ns = one job alone on one thread (median of 5, measured in setup)"
-                            .into(),
-                        lag_note(&self.victims),
-                    ],
-                });
-            }
-        }
-        out
+        vec![
+            Case::new(r * self.victims.tasks as u64)
+                .ideal(Ideal {
+                    ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(r),
+                    formula: format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
+                })
+                .note(v.note(self.jobs_in_flight))
+                .note(format!(
+                    "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
+                     wall = until the victims finish",
+                    self.victims.tasks,
+                    d.as_millis()
+                ))
+                .note(
+                    "job tasks start a new job as soon as the last returns, until the victims finish, and yield \
+                     after each (the await a handler has between CPU chunks; without it inline jobs would \
+                     never let a one-thread loop serve the victims); cpu_job row = submit→result per job; \
+                     cpu_job_ns = one job alone on one thread (median of 5, measured in setup)",
+                )
+                .note(self.victims.lag_note()),
+        ]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        if !VARIANTS.contains(&case.variant.as_str()) {
-            return Err(format!("unknown variant {}", case.variant));
-        }
+    fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = OffloadCase {
-            variant: case.variant.clone(),
-            job_kib: self.job_kib,
-            job_passes: self.job_passes,
-            jobs_in_flight: self.jobs_in_flight,
-            victim_requests: self.victim_requests,
-            victims: self.victims.clone(),
+            variant,
+            p: self.clone(),
             server: env.server,
         };
         driver::prepare_async(case, env, s)
@@ -186,13 +184,9 @@ impl ScenarioDef for CpuOffload {
 
 /// One cpu_offload case: the same code on every runtime.
 pub struct OffloadCase {
-    pub variant: String,
-    pub job_kib: u64,
-    pub job_passes: u32,
-    pub jobs_in_flight: u64,
-    pub victim_requests: u64,
-    pub victims: VictimCfg,
-    pub server: std::net::SocketAddr,
+    pub variant: Variant,
+    pub p: CpuOffload,
+    pub server: SocketAddr,
 }
 
 pub struct OffloadState<R: Runtime> {
@@ -208,7 +202,7 @@ pub struct OffloadState<R: Runtime> {
 /// What one job task did in a batch.
 struct JobTally {
     latencies: Vec<Duration>,
-    errors: u64,
+    errors: ErrorCounts,
     /// When the task's last job returned.
     finished: Instant,
 }
@@ -217,9 +211,9 @@ impl AsyncScenario for OffloadCase {
     type State<R: Runtime> = OffloadState<R>;
 
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<OffloadState<R>, String> {
-        let place = Place::start(&self.variant)?;
-        let watched = Watched::setup(rt, self.server, &self.victims).await?;
-        let job = Job::new(self.job_kib, self.job_passes);
+        let place = self.variant.place()?;
+        let watched = Watched::setup(rt, self.server, &self.p.victims).await?;
+        let job = Job::new(self.p.job_kib, self.p.job_passes);
         // Measured here, with nothing else running, on the calling thread.
         let (cpu_job_ns, expected) = job.calibrate(5);
         Ok(OffloadState {
@@ -232,27 +226,28 @@ impl AsyncScenario for OffloadCase {
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut OffloadState<R>) -> Batch {
-        let probe = LagProbe::start(rt, self.victims.probe_period);
+        let probe = LagProbe::start(rt, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
         let t0 = Instant::now();
         // The load first: the victims arrive at a runtime already busy.
         let job_tasks: Vec<_> = st
             .place
             .iter()
-            .flat_map(|place| (0..self.jobs_in_flight).map(move |_| place.clone()))
+            .flat_map(|place| (0..self.p.jobs_in_flight).map(move |_| place.clone()))
             .map(|place| {
                 let (r, job, expected, stop) = (rt.clone(), st.job.clone(), st.expected, stop.clone());
                 rt.spawn(async move {
                     let mut t = JobTally {
                         latencies: Vec::new(),
-                        errors: 0,
+                        errors: ErrorCounts::default(),
                         finished: Instant::now(),
                     };
                     while !stop.load(Ordering::Acquire) && t.latencies.len() < MAX_JOBS_PER_TASK {
                         let j0 = Instant::now();
                         match place.run(&r, &job).await {
                             Ok(h) if h == expected => t.latencies.push(j0.elapsed()),
-                            _ => t.errors += 1,
+                            Ok(_) => t.errors.add(ErrorKind::Invalid, 1),
+                            Err(e) => t.errors.record(&e),
                         }
                         t.finished = Instant::now();
                         r.yield_now().await;
@@ -266,7 +261,7 @@ impl AsyncScenario for OffloadCase {
         let never = Arc::new(AtomicBool::new(false));
         let victims = st
             .watched
-            .spawn_victims(rt, &self.victims, self.victim_requests, &never, &stop);
+            .spawn_victims(rt, &self.p.victims, self.p.victim_requests, &never, &stop);
         let (outcomes, victims_done) = join_victims(victims).await;
         // From the victims' own finish instants: the batch future itself is
         // polled late on a one-thread executor busy with the load.
@@ -275,23 +270,23 @@ impl AsyncScenario for OffloadCase {
         stop.store(true, Ordering::Release);
         let loaded = !job_tasks.is_empty();
         let mut jobs = Vec::new();
-        let mut job_errors = 0u64;
+        let mut job_errors = ErrorCounts::default();
         let mut jobs_done = LastFinish::default();
         for h in job_tasks {
             match h.await {
                 Ok(t) => {
                     jobs.extend(t.latencies);
-                    job_errors += t.errors;
+                    job_errors.merge(&t.errors);
                     jobs_done.add(t.finished);
                 }
-                Err(_) => job_errors += 1,
+                Err(e) => job_errors.record(&OpError::from(e)),
             }
         }
         let load_time = jobs_done.since(t0, t0.elapsed());
         let lag = probe.stop().await;
 
         let mut b = Batch::from_outcomes(wall, outcomes);
-        b.errors += job_errors;
+        b.errors.merge(&job_errors);
         b.extra.push(("loop_lag", lag.corrected()));
         b.values.push(("workers", rt.workers() as f64));
         if loaded {

@@ -6,6 +6,7 @@
 //! server's `/stats`, not the client's belief — how long the losers'
 //! connections stayed open after the first result.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,15 +16,17 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{ConnMode, HttpClient};
-use crate::measure::Batch;
-use crate::runtime::{Flavor, Runtime, TaskHandle};
-use crate::scenario::catalog::fetch_parallel::MAX_TIMEOUT_MS;
+use crate::measure::{Batch, OpError};
+use crate::runtime::{Flavor, JoinError, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
+use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, fetch_one};
 use crate::scenario::support::server_probe::ServerProbe;
-use crate::scenario::{CaseSpec, Env, Ideal, ScenarioDef};
+use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
+use crate::{param, param_error};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Variant {
     /// `join_all` on one task: every result at once (the guide's gather).
     JoinAll,
@@ -36,23 +39,9 @@ pub enum Variant {
     FirstKeepRunning,
 }
 
-impl Variant {
-    pub const NAMES: [&'static str; 4] = ["join_all", "as_completed", "select_cancel", "first_keep_running"];
-
-    fn parse(s: &str) -> Option<Variant> {
-        Some(match s {
-            "join_all" => Variant::JoinAll,
-            "as_completed" => Variant::AsCompleted,
-            "select_cancel" => Variant::SelectCancel,
-            "first_keep_running" => Variant::FirstKeepRunning,
-            _ => return None,
-        })
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     delays_ms: Spanned<Vec<Spanned<u64>>>,
     timeout_ms: Spanned<u64>,
     cleanup_wait_ms: Spanned<u64>,
@@ -61,71 +50,56 @@ struct ParamsMirror {
 /// Most requests one batch may race.
 pub const MAX_REQUESTS: usize = 1000;
 
+/// The checked parameters.
 #[derive(Debug, Clone)]
 pub struct GatherVsSelect {
-    header: Header,
     pub delays: Vec<Duration>,
+    /// min(D) and max(D): the ideals of time to first and time to all.
+    pub min_max: (Duration, Duration),
     pub timeout: Duration,
     pub cleanup_wait: Duration,
-}
-
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &Variant::NAMES, &runtimes)?;
-    let p = &f.params;
-    let list = p.delays_ms.get_ref();
-    if !(2..=MAX_REQUESTS).contains(&list.len()) {
-        return Err(src.error(
-            Some(p.delays_ms.span()),
-            Some("params.delays_ms"),
-            format!(
-                "{} delays: allowed 2..={MAX_REQUESTS} (a race needs losers)",
-                list.len()
-            ),
-        ));
-    }
-    let mut delays = Vec::with_capacity(list.len());
-    for d in list {
-        let ms = src.range(d, "params.delays_ms", 0, crate::server::MAX_DELAY_MS)?;
-        delays.push(Duration::from_millis(ms));
-    }
-    let max_ms = delays.iter().max().map_or(0, |d| d.as_millis() as u64);
-    // A request must be able to outlive the slowest delay.
-    let timeout = src.range(
-        &p.timeout_ms,
-        "params.timeout_ms",
-        max_ms + 1,
-        MAX_TIMEOUT_MS.max(max_ms + 1),
-    )?;
-    let cleanup = src.range(&p.cleanup_wait_ms, "params.cleanup_wait_ms", 1, 60_000)?;
-    Ok(Box::new(GatherVsSelect {
-        header,
-        delays,
-        timeout: Duration::from_millis(timeout),
-        cleanup_wait: Duration::from_millis(cleanup),
-    }))
 }
 
 fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-impl GatherVsSelect {
-    fn min_max(&self) -> (Duration, Duration) {
-        let min = self.delays.iter().min().copied().unwrap_or_default();
-        let max = self.delays.iter().max().copied().unwrap_or_default();
-        (min, max)
-    }
-}
+impl Scenario for GatherVsSelect {
+    const NAME: &'static str = "gather_vs_select";
+    type Params = Params;
+    type Variant = Variant;
 
-impl ScenarioDef for GatherVsSelect {
-    fn header(&self) -> &Header {
-        &self.header
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let list = p.delays_ms.get_ref();
+        if !(2..=MAX_REQUESTS).contains(&list.len()) {
+            return Err(param_error!(
+                src,
+                p.delays_ms,
+                "{} delays: allowed 2..={MAX_REQUESTS} (a race needs losers)",
+                list.len()
+            ));
+        }
+        let mut delays = Vec::with_capacity(list.len());
+        for d in list {
+            let ms = src.range(d, "params.delays_ms", 0, crate::server::MAX_DELAY_MS)?;
+            delays.push(Duration::from_millis(ms));
+        }
+        let min = delays.iter().min().copied().unwrap_or_default();
+        let max = delays.iter().max().copied().unwrap_or_default();
+        let max_ms = max.as_millis() as u64;
+        // A request must be able to outlive the slowest delay.
+        let timeout = param!(src, p.timeout_ms, max_ms + 1, MAX_TIMEOUT_MS.max(max_ms + 1))?;
+        let cleanup = param!(src, p.cleanup_wait_ms, 1, 60_000)?;
+        Ok(GatherVsSelect {
+            delays,
+            min_max: (min, max),
+            timeout: Duration::from_millis(timeout),
+            cleanup_wait: Duration::from_millis(cleanup),
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let (min, max) = self.min_max();
+    fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
+        let (min, max) = self.min_max;
         let first = Ideal {
             ns: ns(min),
             formula: format!("time to first = min(D) = {} ms", min.as_millis()),
@@ -134,40 +108,30 @@ impl ScenarioDef for GatherVsSelect {
             ns: ns(max),
             formula: format!("time to all = max(D) = {} ms", max.as_millis()),
         };
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(variant) = Variant::parse(v) else { continue };
-            let (ideal, note) = match variant {
-                Variant::JoinAll => (
-                    all.clone(),
-                    "wall = time to all; time_to_first = when the caller gets its first result (gather: with the last)",
-                ),
-                Variant::AsCompleted => (first.clone(), "wall = time to first; time_to_all as extra metric"),
-                Variant::SelectCancel => (
-                    first.clone(),
-                    "wall = time to first; abort = aborting the losers; loser_cleanup = first result → server sees every connection closed",
-                ),
-                Variant::FirstKeepRunning => (
-                    first.clone(),
-                    "wall = time to first; losers run on: time_to_all and loser_cleanup show how long (ideal max(D) - min(D))",
-                ),
-            };
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: Some(ideal.clone()),
-                    ops_per_batch: self.delays.len() as u64,
-                    notes: vec![note.to_string(), "fresh connection per request".to_string()],
-                });
-            }
-        }
-        out
+        let (ideal, note) = match v {
+            Variant::JoinAll => (
+                all,
+                "wall = time to all; time_to_first = when the caller gets its first result (gather: with the last)",
+            ),
+            Variant::AsCompleted => (first, "wall = time to first; time_to_all as extra metric"),
+            Variant::SelectCancel => (
+                first,
+                "wall = time to first; abort = aborting the losers; loser_cleanup = first result → server sees every connection closed",
+            ),
+            Variant::FirstKeepRunning => (
+                first,
+                "wall = time to first; losers run on: time_to_all and loser_cleanup show how long (ideal max(D) - min(D))",
+            ),
+        };
+        vec![
+            Case::new(self.delays.len() as u64)
+                .ideal(ideal)
+                .note(note)
+                .note("fresh connection per request"),
+        ]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let variant = Variant::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+    fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = RaceCase {
             variant,
             paths: self
@@ -175,16 +139,14 @@ impl ScenarioDef for GatherVsSelect {
                 .iter()
                 .map(|d| format!("/delay/{}", d.as_millis()).into())
                 .collect(),
-            min_max: self.min_max(),
+            p: self.clone(),
             server: env.server,
-            timeout: self.timeout,
-            cleanup_wait: self.cleanup_wait,
         };
         driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {
-        let (min, max) = self.min_max();
+        let (min, max) = self.min_max;
         format!(
             "M={} requests, delays {}..{} ms, cleanup wait {} ms",
             self.delays.len(),
@@ -198,11 +160,10 @@ impl ScenarioDef for GatherVsSelect {
 /// One gather_vs_select case: the same code on every runtime.
 pub struct RaceCase {
     pub variant: Variant,
+    /// One `/delay/{Dᵢ}` per entry of `p.delays`.
     pub paths: Vec<Arc<str>>,
-    pub min_max: (Duration, Duration),
-    pub server: std::net::SocketAddr,
-    pub timeout: Duration,
-    pub cleanup_wait: Duration,
+    pub p: GatherVsSelect,
+    pub server: SocketAddr,
 }
 
 pub struct RaceState<R: Runtime> {
@@ -212,26 +173,17 @@ pub struct RaceState<R: Runtime> {
     probe: ServerProbe<R>,
 }
 
-async fn fetch<R: Runtime>(client: &HttpClient<R>, path: &str) -> Result<Duration, String> {
-    let t0 = Instant::now();
-    match client.get(path).await {
-        Ok(r) if r.is_success() => Ok(t0.elapsed()),
-        Ok(r) => Err(format!("status {}", r.status)),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 impl AsyncScenario for RaceCase {
     type State<R: Runtime> = RaceState<R>;
 
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<RaceState<R>, String> {
-        let probe = ServerProbe::new(rt, self.server, self.timeout);
+        let probe = ServerProbe::new(rt, self.server, self.p.timeout);
         if matches!(self.variant, Variant::SelectCancel | Variant::FirstKeepRunning) {
             // Best effort: an unreachable server shows up as batch errors.
-            let _ = probe.settle(self.cleanup_wait).await;
+            let _ = probe.settle(self.p.cleanup_wait).await;
         }
         Ok(RaceState {
-            client: HttpClient::new(rt, self.server, ConnMode::Fresh, self.timeout),
+            client: HttpClient::new(rt, self.server, ConnMode::Fresh, self.p.timeout),
             probe,
         })
     }
@@ -242,7 +194,7 @@ impl AsyncScenario for RaceCase {
             Variant::AsCompleted => self.as_completed(st).await,
             Variant::SelectCancel | Variant::FirstKeepRunning => self.race(rt, st).await,
         };
-        let (min, max) = self.min_max;
+        let (min, max) = self.p.min_max;
         b.values.push(("ideal_first_ms", min.as_secs_f64() * 1e3));
         b.values.push(("ideal_all_ms", max.as_secs_f64() * 1e3));
         b
@@ -252,7 +204,7 @@ impl AsyncScenario for RaceCase {
 impl RaceCase {
     async fn join_all<R: Runtime>(&self, st: &RaceState<R>) -> Batch {
         let t0 = Instant::now();
-        let outcomes = futures::future::join_all(self.paths.iter().map(|p| fetch(&st.client, p))).await;
+        let outcomes = futures::future::join_all(self.paths.iter().map(|p| fetch_one(&st.client, p))).await;
         let all = t0.elapsed();
         let mut b = Batch::from_outcomes(all, outcomes);
         // gather hands nothing over before the last result arrives.
@@ -262,7 +214,7 @@ impl RaceCase {
 
     async fn as_completed<R: Runtime>(&self, st: &RaceState<R>) -> Batch {
         let t0 = Instant::now();
-        let mut stream: FuturesUnordered<_> = self.paths.iter().map(|p| fetch(&st.client, p)).collect();
+        let mut stream: FuturesUnordered<_> = self.paths.iter().map(|p| fetch_one(&st.client, p)).collect();
         let mut first = None;
         let mut outcomes = Vec::with_capacity(self.paths.len());
         while let Some(o) = stream.next().await {
@@ -284,34 +236,34 @@ impl RaceCase {
         let mut b = Batch::default();
         let baseline = match st.probe.stats().await {
             Ok(s) => Some(s.connections_open),
-            Err(_) => {
-                b.errors += 1;
+            Err(e) => {
+                b.errors.record(&e);
                 None
             }
         };
         let t0 = Instant::now();
-        let mut set: FuturesUnordered<R::Handle<Result<Duration, String>>> = self
+        let mut set: FuturesUnordered<R::Handle<Result<Duration, OpError>>> = self
             .paths
             .iter()
             .map(|p| {
                 let (c, p) = (st.client.clone(), p.clone());
-                rt.spawn(async move { fetch(&c, &p).await })
+                rt.spawn(async move { fetch_one(&c, &p).await })
             })
             .collect();
-        let flat = |r: Result<Result<Duration, String>, _>| r.map_err(|e: crate::runtime::JoinError| e.to_string())?;
+        let flat = |r: Result<Result<Duration, OpError>, JoinError>| r?;
         while let Some(r) = set.next().await {
             match flat(r) {
                 Ok(d) => {
                     b.latencies.push(d);
                     break;
                 }
-                Err(_) => b.errors += 1,
+                Err(e) => b.errors.record(&e),
             }
         }
         let first_at = Instant::now();
         b.wall = first_at - t0;
         let losers = set.len();
-        let mut wait = self.cleanup_wait;
+        let mut wait = self.p.cleanup_wait;
         if self.variant == Variant::SelectCancel {
             futures::future::join_all(set.into_iter().map(TaskHandle::abort)).await;
             b.extra.push(("abort", vec![first_at.elapsed()]));
@@ -320,11 +272,11 @@ impl RaceCase {
             while let Some(r) = set.next().await {
                 match flat(r) {
                     Ok(d) => b.latencies.push(d),
-                    Err(_) => b.errors += 1,
+                    Err(e) => b.errors.record(&e),
                 }
             }
             b.extra.push(("time_to_all", vec![t0.elapsed()]));
-            wait += self.min_max.1;
+            wait += self.p.min_max.1;
         }
         if let Some(base) = baseline {
             match st.probe.wait_open_at_most(base, first_at, wait).await {
@@ -334,7 +286,7 @@ impl RaceCase {
                     }
                     b.values.push(("losers_still_open_after_wait", w.still_open as f64));
                 }
-                Err(_) => b.errors += 1,
+                Err(e) => b.errors.record(&e),
             }
         }
         b.values.push(("losers", losers as f64));

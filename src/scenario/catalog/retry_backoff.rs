@@ -16,17 +16,17 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{ConnMode, HttpClient};
-use crate::measure::Batch;
+use crate::measure::{Batch, ErrorCounts, OpError};
+use crate::param;
 use crate::runtime::{Flavor, Runtime};
-use crate::scenario::catalog::fetch_parallel::{self, MAX_TIMEOUT_MS};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
 use crate::scenario::support::backoff::{Policy, Schedule};
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::support::fetch::{Connection, MAX_TIMEOUT_MS};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     p: Spanned<f64>,
     max_attempts: Spanned<u32>,
     base_delay_ms: Spanned<u64>,
@@ -35,15 +35,15 @@ struct ParamsMirror {
     concurrency: Spanned<u64>,
     seed: Spanned<u64>,
     timeout_ms: Spanned<u64>,
-    connection: Spanned<String>,
+    connection: Spanned<Connection>,
 }
 
 pub const MAX_ATTEMPTS: u32 = 20;
 pub const MAX_CALLS: u64 = 100_000;
 
-#[derive(Debug, Clone)]
+/// The checked parameters.
+#[derive(Debug, Clone, Copy)]
 pub struct RetryBackoff {
-    header: Header,
     pub p: f64,
     pub attempts: u32,
     pub base: Duration,
@@ -53,35 +53,6 @@ pub struct RetryBackoff {
     pub seed: u64,
     pub timeout: Duration,
     pub mode: ConnMode,
-}
-
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let runtimes: Vec<Flavor> = Flavor::all_async();
-    let header = f.header_legacy(src, &Policy::NAMES, &runtimes)?;
-    let q = &f.params;
-    let p = src.range(&q.p, "params.p", 0.0, 1.0)?;
-    let attempts = src.range(&q.max_attempts, "params.max_attempts", 1, MAX_ATTEMPTS)?;
-    let base = src.range(&q.base_delay_ms, "params.base_delay_ms", 1, 10_000)?;
-    let cap = src.range(&q.max_delay_ms, "params.max_delay_ms", base, 60_000)?;
-    let calls = src.range(&q.calls, "params.calls", 1, MAX_CALLS)?;
-    let concurrency = src.range(&q.concurrency, "params.concurrency", 1, calls)?;
-    let seed = *q.seed.get_ref();
-    let timeout = src.range(&q.timeout_ms, "params.timeout_ms", 1, MAX_TIMEOUT_MS)?;
-    let one = Spanned::new(q.connection.span(), vec![q.connection.clone()]);
-    let mode = fetch_parallel::parse_modes(src, &one, "params.connection")?[0];
-    Ok(Box::new(RetryBackoff {
-        header,
-        p,
-        attempts,
-        base: Duration::from_millis(base),
-        cap: Duration::from_millis(cap),
-        calls,
-        concurrency: concurrency as usize,
-        seed,
-        timeout: Duration::from_millis(timeout),
-        mode,
-    }))
 }
 
 impl RetryBackoff {
@@ -95,54 +66,56 @@ impl RetryBackoff {
     }
 }
 
-impl ScenarioDef for RetryBackoff {
-    fn header(&self) -> &Header {
-        &self.header
+impl Scenario for RetryBackoff {
+    const NAME: &'static str = "retry_backoff";
+    type Params = Params;
+    type Variant = Policy;
+
+    fn check(q: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        let p = param!(src, q.p, 0.0, 1.0)?;
+        let attempts = param!(src, q.max_attempts, 1, MAX_ATTEMPTS)?;
+        let base = param!(src, q.base_delay_ms, 1, 10_000)?;
+        let cap = param!(src, q.max_delay_ms, base, 60_000)?;
+        let calls = param!(src, q.calls, 1, MAX_CALLS)?;
+        let concurrency = param!(src, q.concurrency, 1, calls)?;
+        let timeout = param!(src, q.timeout_ms, 1, MAX_TIMEOUT_MS)?;
+        Ok(RetryBackoff {
+            p,
+            attempts,
+            base: Duration::from_millis(base),
+            cap: Duration::from_millis(cap),
+            calls,
+            concurrency: concurrency as usize,
+            seed: *q.seed.get_ref(),
+            timeout: Duration::from_millis(timeout),
+            mode: (*q.connection.get_ref()).into(),
+        })
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(policy) = Policy::parse(v) else { continue };
-            let e = self.schedule(policy).expect(self.p);
-            let notes = vec![
-                format!(
+    fn cases(&self, policy: Policy, _: Flavor) -> Vec<Case> {
+        let e = self.schedule(policy).expect(self.p);
+        vec![
+            Case::new(self.calls)
+                .note(format!(
                     "expected: success 1-p^R = {:.4}, attempts {:.3}, wait {:.3} ms per call (p = {}, R = {})",
                     e.success_rate,
                     e.attempts,
                     e.wait.as_secs_f64() * 1e3,
                     self.p,
                     self.attempts
-                ),
-                "latency = end-to-end time of the calls that succeeded; exhausted = calls that ran out of attempts"
-                    .to_string(),
-                "errors = transport errors and unexpected statuses only (a 503 is a failed attempt)".to_string(),
-            ];
-            for &flavor in &self.header.runtimes {
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: None,
-                    ops_per_batch: self.calls,
-                    notes: notes.clone(),
-                });
-            }
-        }
-        out
+                ))
+                .note(
+                    "latency = end-to-end time of the calls that succeeded; exhausted = calls that ran out of attempts",
+                )
+                .note("errors = transport errors and unexpected statuses only (a 503 is a failed attempt)"),
+        ]
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let policy = Policy::parse(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+    fn prepare(&self, policy: Policy, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = RetryCase {
             schedule: self.schedule(policy),
-            p: self.p,
-            calls: self.calls,
-            concurrency: self.concurrency,
-            seed: self.seed,
+            p: *self,
             server: env.server,
-            timeout: self.timeout,
-            mode: self.mode,
         };
         driver::prepare_async(case, env, s)
     }
@@ -164,13 +137,8 @@ impl ScenarioDef for RetryBackoff {
 /// One retry_backoff case: the same code on every runtime.
 pub struct RetryCase {
     pub schedule: Schedule,
-    pub p: f64,
-    pub calls: u64,
-    pub concurrency: usize,
-    pub seed: u64,
+    pub p: RetryBackoff,
     pub server: SocketAddr,
-    pub timeout: Duration,
-    pub mode: ConnMode,
 }
 
 pub struct RetryState<R: Runtime> {
@@ -187,7 +155,7 @@ struct Call {
     /// Backoff the schedule asked for, and the time the sleeps really took.
     scheduled: Duration,
     slept: Duration,
-    errors: u64,
+    errors: ErrorCounts,
 }
 
 impl AsyncScenario for RetryCase {
@@ -195,19 +163,19 @@ impl AsyncScenario for RetryCase {
 
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<RetryState<R>, String> {
         Ok(RetryState {
-            client: HttpClient::new(rt, self.server, self.mode, self.timeout),
+            client: HttpClient::new(rt, self.server, self.p.mode, self.p.timeout),
             next_call: 0,
         })
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut RetryState<R>) -> Batch {
         let first = st.next_call;
-        st.next_call += self.calls;
+        st.next_call += self.p.calls;
         let client = &st.client;
         let t0 = Instant::now();
-        let calls: Vec<Call> = futures::stream::iter(first..first + self.calls)
+        let calls: Vec<Call> = futures::stream::iter(first..first + self.p.calls)
             .map(|id| self.call(rt, client, id))
-            .buffer_unordered(self.concurrency)
+            .buffer_unordered(self.p.concurrency)
             .collect()
             .await;
         let mut b = Batch {
@@ -221,7 +189,7 @@ impl AsyncScenario for RetryCase {
             attempts += u64::from(c.attempts);
             scheduled += c.scheduled;
             slept += c.slept;
-            b.errors += c.errors;
+            b.errors.merge(&c.errors);
             if c.succeeded {
                 ok += 1;
                 b.latencies.push(c.latency);
@@ -230,8 +198,8 @@ impl AsyncScenario for RetryCase {
             }
         }
         b.extra.push(("exhausted", exhausted));
-        let n = self.calls as f64;
-        let e = self.schedule.expect(self.p);
+        let n = self.p.calls as f64;
+        let e = self.schedule.expect(self.p.p);
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         b.values = vec![
             ("success_rate", ok as f64 / n),
@@ -251,20 +219,21 @@ impl RetryCase {
         let r = self.schedule.attempts;
         // One generator per call, seeded from the call's number: reproducible
         // whatever order concurrent calls run in.
-        let mut rng = fastrand::Rng::with_seed(self.seed ^ id.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (p, seed) = (self.p.p, self.p.seed);
+        let mut rng = fastrand::Rng::with_seed(seed ^ id.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut c = Call {
             succeeded: false,
             attempts: 0,
             latency: Duration::ZERO,
             scheduled: Duration::ZERO,
             slept: Duration::ZERO,
-            errors: 0,
+            errors: ErrorCounts::default(),
         };
         let t0 = Instant::now();
         for attempt in 1..=r {
             c.attempts = attempt;
             let key = id.wrapping_mul(u64::from(r)).wrapping_add(u64::from(attempt - 1));
-            let path = format!("/flaky?p={}&seed={}&n={key}", self.p, self.seed);
+            let path = format!("/flaky?p={p}&seed={seed}&n={key}");
             match client.get(&path).await {
                 Ok(reply) if reply.is_success() => {
                     c.succeeded = true;
@@ -272,7 +241,8 @@ impl RetryCase {
                 }
                 Ok(reply) if reply.status == 503 => {}
                 // Still a failed attempt, but not one the schedule is about.
-                Ok(_) | Err(_) => c.errors += 1,
+                Ok(reply) => c.errors.record(&OpError::Status(reply.status)),
+                Err(e) => c.errors.record(&e.into()),
             }
             if attempt < r {
                 let w = self.schedule.wait(attempt, &mut rng);

@@ -4,118 +4,107 @@
 //! runtime (sequential awaits; `join_all`). Ideal: N·D and D.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{BlockingClient, ConnMode};
-use crate::measure::Batch;
+use crate::param;
 use crate::runtime::Flavor;
-use crate::scenario::catalog::fetch_parallel::{self, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern};
 use crate::scenario::driver::{self, Bench, BlockingBench};
-use crate::scenario::file::{FileMirror, Header, ScenarioError, Source};
-use crate::scenario::{CaseSpec, Env, ScenarioDef};
+use crate::scenario::support::fetch::{
+    Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern, fetch_all_blocking,
+};
+use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 
-const VARIANTS: [&str; 2] = ["sequential", "concurrent"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Variant {
+    Sequential,
+    Concurrent,
+}
+
+impl Variant {
+    fn pattern(self) -> Pattern {
+        match self {
+            Variant::Sequential => Pattern::Sequential,
+            Variant::Concurrent => Pattern::JoinAll,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamsMirror {
+pub struct Params {
     requests: Spanned<u64>,
     delay_ms: Spanned<u64>,
     timeout_ms: Spanned<u64>,
-    connection: Spanned<String>,
+    connection: Spanned<Connection>,
 }
 
+/// The checked parameters.
 #[derive(Debug, Clone)]
 pub struct SyncVsAsync {
-    header: Header,
     pub requests: u64,
     pub delay: Duration,
     pub timeout: Duration,
     pub mode: ConnMode,
 }
 
-pub fn load(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<ParamsMirror> = src.parse()?;
-    let mut runtimes: Vec<Flavor> = Flavor::all_async();
-    runtimes.push(Flavor::Threads);
-    let header = f.header_legacy(src, &VARIANTS, &runtimes)?;
-    let p = &f.params;
-    let requests = src.range(&p.requests, "params.requests", 1, MAX_REQUESTS)?;
-    let delay_ms = src.range(&p.delay_ms, "params.delay_ms", 0, crate::server::MAX_DELAY_MS)?;
-    let timeout_ms = src.range(&p.timeout_ms, "params.timeout_ms", 1, MAX_TIMEOUT_MS)?;
-    let one = Spanned::new(p.connection.span(), vec![p.connection.clone()]);
-    let mode = fetch_parallel::parse_modes(src, &one, "params.connection")?[0];
-    Ok(Box::new(SyncVsAsync {
-        header,
-        requests,
-        delay: Duration::from_millis(delay_ms),
-        timeout: Duration::from_millis(timeout_ms),
-        mode,
-    }))
-}
+impl Scenario for SyncVsAsync {
+    const NAME: &'static str = "sync_vs_async";
+    type Params = Params;
+    type Variant = Variant;
 
-fn pattern(variant: &str) -> Option<Pattern> {
-    match variant {
-        "sequential" => Some(Pattern::Sequential),
-        "concurrent" => Some(Pattern::JoinAll),
-        _ => None,
-    }
-}
-
-impl ScenarioDef for SyncVsAsync {
-    fn header(&self) -> &Header {
-        &self.header
+    /// The blocking baseline first, as the shipped file lists it.
+    fn runtimes() -> Vec<Flavor> {
+        std::iter::once(Flavor::Threads).chain(Flavor::all_async()).collect()
     }
 
-    fn cases(&self) -> Vec<CaseSpec> {
-        let mut out = Vec::new();
-        for v in &self.header.variants {
-            let Some(p) = pattern(v) else { continue };
-            for &flavor in &self.header.runtimes {
-                let how = match (flavor, p) {
-                    (Flavor::Threads, Pattern::Sequential) => "blocking ureq calls on one thread".to_string(),
-                    (Flavor::Threads, _) => format!("one std thread per request ({} threads)", self.requests),
-                    (_, Pattern::Sequential) => "sequential awaits".to_string(),
-                    (_, _) => "join_all on one task".to_string(),
-                };
-                out.push(CaseSpec {
-                    key: Default::default(),
-                    variant: v.clone(),
-                    flavor,
-                    ideal: Some(p.ideal(self.requests, self.delay)),
-                    ops_per_batch: self.requests,
-                    notes: vec![how],
-                });
-            }
-        }
-        out
+    fn check(p: &Params, src: &Source<'_>) -> Result<Self, ScenarioError> {
+        Ok(SyncVsAsync {
+            requests: param!(src, p.requests, 1, MAX_REQUESTS)?,
+            delay: Duration::from_millis(param!(src, p.delay_ms, 0, crate::server::MAX_DELAY_MS)?),
+            timeout: Duration::from_millis(param!(src, p.timeout_ms, 1, MAX_TIMEOUT_MS)?),
+            mode: (*p.connection.get_ref()).into(),
+        })
     }
 
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let p = pattern(&case.variant).ok_or_else(|| format!("unknown variant {}", case.variant))?;
+    fn cases(&self, v: Variant, flavor: Flavor) -> Vec<Case> {
+        let blocking = flavor == Flavor::Threads;
+        let how = match (blocking, v) {
+            (true, Variant::Sequential) => "blocking ureq calls on one thread".to_string(),
+            (true, Variant::Concurrent) => format!("one std thread per request ({} threads)", self.requests),
+            (false, Variant::Sequential) => "sequential awaits".to_string(),
+            (false, Variant::Concurrent) => "join_all on one task".to_string(),
+        };
+        vec![
+            Case::new(self.requests)
+                .ideal(v.pattern().ideal(self.requests, self.delay))
+                .note(how),
+        ]
+    }
+
+    fn prepare(&self, v: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let path: Arc<str> = format!("/delay/{}", self.delay.as_millis()).into();
-        match case.flavor {
-            Flavor::Async(flavor) => {
-                let s = fetch_parallel::FetchCase {
-                    pattern: p,
-                    mode: self.mode,
-                    n: self.requests,
-                    path,
-                    server: env.server,
-                    timeout: self.timeout,
-                };
-                driver::async_bench(flavor, env.workers, s).map_err(|e| format!("cannot start {flavor}: {e}"))
-            }
-            Flavor::Threads => {
-                let client = BlockingClient::new(env.server, self.mode, self.timeout);
-                let n = self.requests;
-                Ok(Box::new(BlockingBench(move || blocking_batch(&client, p, n, &path))))
-            }
-            Flavor::Rayon => Err("rayon does not apply to sync_vs_async".into()),
+        let (pattern, n) = (v.pattern(), self.requests);
+        if case.flavor == Flavor::Threads {
+            let client = BlockingClient::new(env.server, self.mode, self.timeout);
+            return Ok(Box::new(BlockingBench(move || {
+                fetch_all_blocking(&client, pattern, n, &path)
+            })));
         }
+        let s = FetchCase {
+            pattern,
+            mode: self.mode,
+            n,
+            path,
+            server: env.server,
+            timeout: self.timeout,
+        };
+        driver::prepare_async(case, env, s)
     }
 
     fn describe(&self) -> String {
@@ -126,36 +115,4 @@ impl ScenarioDef for SyncVsAsync {
             self.mode.name()
         )
     }
-}
-
-fn blocking_one(client: &BlockingClient, path: &str) -> Result<Duration, String> {
-    let t0 = Instant::now();
-    match client.get(path) {
-        Ok(r) if r.is_success() => Ok(t0.elapsed()),
-        Ok(r) => Err(format!("status {}", r.status)),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// The blocking counterpart of [`fetch_parallel::fetch_all`].
-fn blocking_batch(client: &BlockingClient, p: Pattern, n: u64, path: &Arc<str>) -> Batch {
-    let t0 = Instant::now();
-    let outcomes: Vec<Result<Duration, String>> = if p == Pattern::Sequential {
-        (0..n).map(|_| blocking_one(client, path)).collect()
-    } else {
-        let handles: Vec<_> = (0..n)
-            .map(|_| {
-                let (c, path) = (client.clone(), path.clone());
-                std::thread::Builder::new().spawn(move || blocking_one(&c, &path))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h {
-                Ok(h) => h.join().unwrap_or_else(|_| Err("request thread panicked".into())),
-                Err(e) => Err(format!("cannot spawn thread: {e}")),
-            })
-            .collect()
-    };
-    Batch::from_outcomes(t0.elapsed(), outcomes)
 }

@@ -17,25 +17,15 @@
 
 use std::time::Duration;
 
-/// How long to wait after the k-th failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long to wait after the k-th failed attempt; `retry_backoff`'s
+/// variants, by the names its file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::VariantArray, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Policy {
     Fixed,
     Exponential,
     FullJitter,
-}
-
-impl Policy {
-    pub const NAMES: [&'static str; 3] = ["fixed", "exponential", "full_jitter"];
-
-    pub fn parse(s: &str) -> Option<Policy> {
-        match s {
-            "fixed" => Some(Policy::Fixed),
-            "exponential" => Some(Policy::Exponential),
-            "full_jitter" => Some(Policy::FullJitter),
-            _ => None,
-        }
-    }
 }
 
 /// A policy with its base delay, cap and attempt limit.

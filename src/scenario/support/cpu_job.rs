@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use futures::channel::oneshot;
 
+use crate::measure::OpError;
 use crate::runtime::Runtime;
 
 /// A deterministic amount of single-core CPU: `passes` FNV-1a-style passes
@@ -85,44 +86,40 @@ pub enum Place {
 }
 
 impl Place {
-    /// Starts what the place needs (a pool, a thread). The dedicated thread
-    /// ends by itself once every sender — this place and its clones — is
-    /// dropped; rayon's threads end when the pool is dropped.
-    pub fn start(variant: &str) -> Result<Option<Place>, String> {
-        Ok(Some(match variant {
-            "no_load" => return Ok(None),
-            "inline" => Place::Inline,
-            "blocking_pool" => Place::BlockingPool,
-            "rayon" => Place::Rayon(Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .thread_name(|i| format!("asyncbench-rayon-{i}"))
-                    .build()
-                    .map_err(|e| format!("cannot build the rayon pool: {e}"))?,
-            )),
-            "dedicated_thread" => {
-                let (tx, rx) = mpsc::channel::<Request>();
-                std::thread::Builder::new()
-                    .name("asyncbench-cpu".into())
-                    .spawn(move || {
-                        while let Ok((job, reply)) = rx.recv() {
-                            // The awaiting task may be gone (aborted): fine.
-                            let _ = reply.send(job.run());
-                        }
-                    })
-                    .map_err(|e| format!("cannot start the dedicated thread: {e}"))?;
-                Place::Dedicated(tx)
-            }
-            other => return Err(format!("unknown variant {other}")),
-        }))
+    /// A rayon pool of rayon's default size; its threads end when the last
+    /// clone of this place is dropped.
+    pub fn rayon() -> Result<Place, String> {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("asyncbench-rayon-{i}"))
+            .build()
+            .map(|pool| Place::Rayon(Arc::new(pool)))
+            .map_err(|e| format!("cannot build the rayon pool: {e}"))
     }
 
-    /// Runs `job` here and returns its result to the awaiting task.
-    pub async fn run<R: Runtime>(&self, rt: &R, job: &Job) -> Result<u64, String> {
+    /// One std thread fed by a channel; it ends by itself once every sender
+    /// (this place and its clones) is dropped.
+    pub fn dedicated() -> Result<Place, String> {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("asyncbench-cpu".into())
+            .spawn(move || {
+                while let Ok((job, reply)) = rx.recv() {
+                    // The awaiting task may be gone (aborted): fine.
+                    let _ = reply.send(job.run());
+                }
+            })
+            .map_err(|e| format!("cannot start the dedicated thread: {e}"))?;
+        Ok(Place::Dedicated(tx))
+    }
+
+    /// Runs `job` here and returns its result to the awaiting task. A place
+    /// that fails to hand a result back failed like a task that died: `Join`.
+    pub async fn run<R: Runtime>(&self, rt: &R, job: &Job) -> Result<u64, OpError> {
         match self {
             Place::Inline => Ok(job.run()),
             Place::BlockingPool => {
                 let j = job.clone();
-                rt.spawn_blocking(move || j.run()).await.map_err(|e| e.to_string())
+                Ok(rt.spawn_blocking(move || j.run()).await?)
             }
             Place::Rayon(pool) => {
                 let (tx, rx) = oneshot::channel();
@@ -130,13 +127,14 @@ impl Place {
                 pool.spawn(move || {
                     let _ = tx.send(j.run());
                 });
-                rx.await.map_err(|_| "rayon dropped the job".to_string())
+                rx.await.map_err(|_| OpError::Join("rayon dropped the job".into()))
             }
             Place::Dedicated(tx) => {
                 let (reply, rx) = oneshot::channel();
                 tx.send((job.clone(), reply))
-                    .map_err(|_| "the dedicated thread is gone".to_string())?;
-                rx.await.map_err(|_| "the dedicated thread dropped the job".to_string())
+                    .map_err(|_| OpError::Join("the dedicated thread is gone".into()))?;
+                rx.await
+                    .map_err(|_| OpError::Join("the dedicated thread dropped the job".into()))
             }
         }
     }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::client::{ConnMode, HttpClient};
+use crate::measure::OpError;
 use crate::runtime::Runtime;
 use crate::server::ServerStats;
 
@@ -39,18 +40,18 @@ impl<R: Runtime> ServerProbe<R> {
         }
     }
 
-    pub async fn stats(&self) -> Result<ServerStats, String> {
-        let (reply, body) = self.client.get_body("/stats").await.map_err(|e| e.to_string())?;
+    pub async fn stats(&self) -> Result<ServerStats, OpError> {
+        let (reply, body) = self.client.get_body("/stats").await?;
         if !reply.is_success() {
-            return Err(format!("/stats answered {}", reply.status));
+            return Err(OpError::Status(reply.status));
         }
-        serde_json::from_slice(&body).map_err(|e| format!("/stats is not valid JSON: {e}"))
+        serde_json::from_slice(&body).map_err(|e| OpError::Invalid(format!("/stats is not valid JSON: {e}")))
     }
 
     /// Waits (at most `max_wait`) until no connection but the probe's own is
     /// open, so connections a previous case left closing cannot be mistaken
     /// for this case's. Returns the open count it settled on.
-    pub async fn settle(&self, max_wait: Duration) -> Result<u64, String> {
+    pub async fn settle(&self, max_wait: Duration) -> Result<u64, OpError> {
         let w = self.wait_open_at_most(1, Instant::now(), max_wait).await?;
         Ok(1 + w.still_open)
     }
@@ -62,7 +63,7 @@ impl<R: Runtime> ServerProbe<R> {
         target: u64,
         since: Instant,
         max_wait: Duration,
-    ) -> Result<CloseWait, String> {
+    ) -> Result<CloseWait, OpError> {
         let started = Instant::now();
         loop {
             let open = self.stats().await?.connections_open;

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
+use super::fetch::{MAX_TIMEOUT_MS, timed_get};
 use crate::client::{ConnMode, HttpClient};
-use crate::measure::probe_overhead;
-use crate::runtime::Runtime;
-use crate::scenario::catalog::fetch_parallel::MAX_TIMEOUT_MS;
+use crate::measure::{OpError, probe_overhead};
+use crate::runtime::{JoinError, Runtime};
 use crate::scenario::file::{ScenarioError, Source};
 
 /// Upper bounds for the victim parameters.
@@ -64,6 +64,16 @@ impl VictimCfg {
             "victims {}× /delay/{} keep-alive, lag probe every {} ms",
             self.tasks,
             self.delay.as_millis(),
+            self.probe_period.as_millis()
+        )
+    }
+
+    /// The note every hazard case carries about its `loop_lag` row.
+    pub fn lag_note(&self) -> String {
+        format!(
+            "loop_lag: a task asking to wake every {} ms records how late each wake was, corrected for \
+             coordinated omission (jHiccup); on multi-thread flavours it may run on a worker the stall does not \
+             hold; its own cost is `probe_overhead_ns_per_wake` (process CPU per wake, measured in setup)",
             self.probe_period.as_millis()
         )
     }
@@ -146,7 +156,7 @@ impl<R: Runtime> Watched<R> {
 
 /// What one victim task did.
 pub struct VictimRun {
-    pub outcomes: Vec<Result<Duration, String>>,
+    pub outcomes: Vec<Result<Duration, OpError>>,
     pub finished: Instant,
 }
 
@@ -168,9 +178,9 @@ impl LastFinish {
 
 /// Waits for every victim task and flattens their outcomes; a victim task
 /// that failed to join counts as one error.
-pub async fn join_victims<H>(handles: Vec<H>) -> (Vec<Result<Duration, String>>, LastFinish)
+pub async fn join_victims<H>(handles: Vec<H>) -> (Vec<Result<Duration, OpError>>, LastFinish)
 where
-    H: std::future::Future<Output = Result<VictimRun, crate::runtime::JoinError>>,
+    H: std::future::Future<Output = Result<VictimRun, JoinError>>,
 {
     let mut out = Vec::new();
     let mut last = LastFinish::default();
@@ -180,18 +190,8 @@ where
                 out.extend(v.outcomes);
                 last.add(v.finished);
             }
-            Err(e) => out.push(Err(e.to_string())),
+            Err(e) => out.push(Err(e.into())),
         }
     }
     (out, last)
-}
-
-/// One GET, timed from `t0` (its intended start); a non-2xx status is a
-/// failure.
-pub async fn timed_get<R: Runtime>(client: &HttpClient<R>, path: &str, t0: Instant) -> Result<Duration, String> {
-    match client.get(path).await {
-        Ok(r) if r.is_success() => Ok(t0.elapsed()),
-        Ok(r) => Err(format!("status {}", r.status)),
-        Err(e) => Err(e.to_string()),
-    }
 }
