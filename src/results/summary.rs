@@ -1,6 +1,7 @@
 //! The `summary.json` schema (one run: its metadata, environment, per-case results and
 //! failures) and the statistics that fill it: HdrHistogram percentiles, per-batch wall-time
-//! statistics with a Student-t confidence interval, and criterion's own estimate.
+//! statistics with a Student-t confidence interval (from [`crate::stats`]), and criterion's own
+//! estimate.
 
 use std::fs;
 use std::path::Path;
@@ -147,9 +148,9 @@ pub struct WallStats {
 }
 
 impl WallStats {
-    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (Student's t interval
-    /// for a mean, NIST/SEMATECH e-Handbook of Statistical Methods §7.2.2.1); for n == 1 the
-    /// spread is unknown and the CI collapses to [mean, mean].
+    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (see
+    /// [`crate::stats::interval`]); for n == 1 the spread is unknown and the CI collapses to
+    /// [mean, mean].
     pub fn from_samples(ns: &[u64]) -> Option<WallStats> {
         let n = ns.len();
         if n == 0 {
@@ -166,11 +167,7 @@ impl WallStats {
         } else {
             0.0
         };
-        let half_width = if n > 1 {
-            t_975(n - 1) * stddev / (n as f64).sqrt()
-        } else {
-            0.0
-        };
+        let half_width = crate::stats::t_half_width(stddev, n, crate::stats::LEVEL_95).unwrap_or(0.0);
         Some(WallStats {
             batches: n as u64,
             mean,
@@ -182,30 +179,6 @@ impl WallStats {
             ci95_low: mean - half_width,
             ci95_high: mean + half_width,
         })
-    }
-}
-
-/// Upper 0.975 critical values of Student's t for df = 1..=30, from NIST/SEMATECH e-Handbook of
-/// Statistical Methods, table 1.3.6.7.2 ("Critical values of the Student's t distribution").
-const T_975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, //
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, //
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/// t(0.975, df). Beyond the df = 1..30 rows, the same NIST table lists df = 40, 60, 100 and ∞;
-/// between rows we use the next *smaller* tabulated df (a larger t, so the interval is never
-/// narrower than the exact one), and the normal value 1.960 from df = 1000 on, where the exact
-/// t (1.962) differs by 0.1%.
-pub(crate) fn t_975(df: usize) -> f64 {
-    match df {
-        0 => f64::NAN,
-        1..=30 => T_975[df - 1],
-        31..=39 => T_975[29],
-        40..=59 => 2.021,
-        60..=99 => 2.000,
-        100..=999 => 1.984,
-        _ => 1.960,
     }
 }
 
@@ -312,19 +285,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn t_table_is_monotone_and_conservative() {
-        let mut prev = f64::INFINITY;
-        for df in 1..2000 {
-            let t = t_975(df);
-            assert!(t <= prev, "t({df}) = {t} > t({}) = {prev}", df - 1);
-            assert!(t >= 1.96);
-            prev = t;
-        }
-        assert_eq!(t_975(4), 2.776);
-        assert_eq!(t_975(35), 2.042);
-    }
-
-    #[test]
     fn wall_stats_median_and_single_sample() {
         let w = WallStats::from_samples(&[7]).map(|w| (w.ci95_low, w.ci95_high, w.stddev));
         assert_eq!(w, Some((7.0, 7.0, 0.0)));
@@ -342,8 +302,8 @@ mod tests {
 
     #[test]
     fn wall_stats_ci_matches_hand_computation() {
-        // mean 14, s = sqrt(40 / 4) = 3.1623, t(0.975, 4) = 2.776,
-        // half width = 2.776 * 3.1623 / sqrt(5) = 3.9259.
+        // mean 14, s = sqrt(40 / 4) = 3.1623, t(0.975, 4) = 2.7764,
+        // half width = 2.7764 * 3.1623 / sqrt(5) = 3.9265.
         let w = WallStats::from_samples(&[18, 10, 14, 12, 16]);
         let Some(w) = w else {
             panic!("five samples must give statistics")
@@ -351,8 +311,8 @@ mod tests {
         assert_eq!((w.batches, w.min, w.p50, w.max), (5, 10, 14, 18));
         assert!((w.mean - 14.0).abs() < 1e-12);
         assert!((w.stddev - 10f64.sqrt()).abs() < 1e-12);
-        assert!((w.ci95_low - (14.0 - 3.9259)).abs() < 1e-3, "{}", w.ci95_low);
-        assert!((w.ci95_high - (14.0 + 3.9259)).abs() < 1e-3, "{}", w.ci95_high);
+        assert!((w.ci95_low - (14.0 - 3.9265)).abs() < 1e-3, "{}", w.ci95_low);
+        assert!((w.ci95_high - (14.0 + 3.9265)).abs() < 1e-3, "{}", w.ci95_high);
     }
 
     #[test]

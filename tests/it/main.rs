@@ -19,4 +19,5 @@ mod scenarios;
 mod server;
 mod server_limits;
 mod servers;
+mod stats;
 mod task_group;
