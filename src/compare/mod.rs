@@ -2,9 +2,9 @@
 //! to run B and whether the change is real. The verdict rests on Welch's t-test of the per-batch
 //! wall times (from each summary's mean, stddev and batch count) where a row has batch times,
 //! and on a Mann–Whitney U test of the recorded samples (the `.hlog` histograms) for metrics
-//! without their own batches; see `crate::stats::significance` for both tests and their sources. A change is a
-//! regression when it is slower by more than the threshold *and* significant at α, or when
-//! errors appear where there were none.
+//! without their own batches; see `crate::stats::significance` for both tests and their
+//! sources. A change is a regression when it is slower by more than the threshold *and*
+//! significant at α, or when errors appear where there were none.
 
 pub mod output;
 

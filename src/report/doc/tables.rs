@@ -196,8 +196,8 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         );
         if timed.len() > 1 {
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
-            // Welch's t-test on the two extremes' batch times (see `crate::stats::significance`) says whether the
-            // ranking is more than noise.
+            // Welch's t-test on the two extremes' batch times (`crate::stats::significance`) says
+            // whether the ranking is more than noise.
             let test = match (&fast.wall_ns, &slow.wall_ns) {
                 (Some(a), Some(b)) => crate::stats::welch((a.mean, a.stddev, a.batches), (b.mean, b.stddev, b.batches)),
                 _ => None,
