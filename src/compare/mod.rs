@@ -302,7 +302,7 @@ fn env_diffs(a: &RunData, b: &RunData) -> Vec<String> {
         ("kernel", ea.kernel.clone(), eb.kernel.clone()),
         ("rustc", ea.rustc.clone(), eb.rustc.clone()),
         ("profile", ea.profile.clone(), eb.profile.clone()),
-        ("mode", a.summary.run.mode.clone(), b.summary.run.mode.clone()),
+        ("mode", a.summary.run.mode.to_string(), b.summary.run.mode.to_string()),
         ("git commit", opt(&ea.git_commit), opt(&eb.git_commit)),
     ];
     let names: BTreeSet<&String> = ea.crates.keys().chain(eb.crates.keys()).collect();

@@ -14,8 +14,10 @@ use crate::report::format;
 pub fn render(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asyncbench compare");
-    let _ = writeln!(out, "  A: {} ({})", c.a.summary.run.id, c.a.dir.display());
-    let _ = writeln!(out, "  B: {} ({})", c.b.summary.run.id, c.b.dir.display());
+    for (which, run) in [("A", &c.a), ("B", &c.b)] {
+        let s = &run.summary.run;
+        let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
+    }
     let _ = writeln!(
         out,
         "\nTests: Welch's t-test on per-batch wall times, from each summary's mean, standard deviation and batch \

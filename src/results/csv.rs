@@ -110,7 +110,7 @@ mod tests {
                 started_utc: "2026-01-01T00:00:00Z".into(),
                 finished_utc: None,
                 command: "test".into(),
-                mode: "test".into(),
+                mode: crate::results::RunMode::Test,
                 partial: true,
             },
             env: Default::default(),

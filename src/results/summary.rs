@@ -51,8 +51,10 @@ pub struct RunInfo {
     /// RFC 3339, UTC; `None` while the run is in progress or if it was interrupted.
     pub finished_utc: Option<String>,
     pub command: String,
-    /// "criterion", "criterion-quick", "test" or "cli".
-    pub mode: String,
+    /// How the cases were driven; flattened so the tag stays the `"mode"` string old summaries
+    /// have, with a load run's rate and connections beside it.
+    #[serde(flatten)]
+    pub mode: super::RunMode,
     /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
     pub partial: bool,
 }

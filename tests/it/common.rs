@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use asyncbench::measure::HarnessFloor;
-use asyncbench::results::{CaseResult, EnvInfo, Interval, Percentiles, RunDir, ScenarioInfo, WallStats};
+use asyncbench::results::{CaseResult, EnvInfo, Interval, Percentiles, RunDir, RunMode, ScenarioInfo, WallStats};
 use hdrhistogram::Histogram;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -109,7 +109,7 @@ fn env() -> EnvInfo {
 
 /// Writes a complete run of `cases` under `root` and returns its directory.
 pub fn make_run(root: &Path, cases: &[Case]) -> Result<PathBuf, Box<dyn std::error::Error>> {
-    let mut run = RunDir::create(root, env(), "asyncbench run --batches 10".into(), "cli")?;
+    let mut run = RunDir::create(root, env(), "asyncbench run --batches 10".into(), RunMode::Cli)?;
     run.set_harness(HarnessFloor {
         timer_ns: 25.0,
         record_ns: 12.0,

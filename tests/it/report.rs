@@ -387,3 +387,24 @@ fn asyncbench_run_leaves_charts_and_a_report() -> TestResult {
     assert!(out.lines().any(|l| l.ends_with("overview.png")), "{out}");
     Ok(())
 }
+
+#[test]
+fn an_open_loop_run_says_so_in_its_method() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let dir = make_run(root.path(), &catalogue())?;
+    let path = dir.join("summary.json");
+    let mut summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)?;
+    let run = summary.get_mut("run").and_then(|r| r.as_object_mut()).ok_or("no run")?;
+    run.insert("mode".into(), "open-loop".into());
+    run.insert("rate_per_s".into(), 2000.into());
+    run.insert("connections".into(), 16.into());
+    fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
+    let md = fs::read_to_string(report::report(&dir)?.markdown)?;
+    assert!(
+        md.contains("mode `open-loop (2000 requests/s, 16 connections)`"),
+        "{md}"
+    );
+    assert!(md.contains("open loop at 2000 requests/s over 16 keep-alive connections"));
+    assert!(md.contains("**Open loop:**") && !md.contains("**Closed loop:**"));
+    Ok(())
+}
