@@ -14,6 +14,7 @@ use std::path::Path;
 
 use hdrhistogram::Histogram;
 
+use crate::measure::ErrorCounts;
 use crate::report::data::{PRIMARY_METRIC, RunData};
 use crate::results::{CaseResult, ResultsError, read_hlog};
 use crate::stats::{self, TestResult};
@@ -82,6 +83,8 @@ pub struct RowChange {
     /// Mann–Whitney U over every recorded sample.
     pub dist_test: Option<TestResult>,
     pub errors: (u64, u64),
+    /// The same failures by kind (empty for summaries written before kinds were counted).
+    pub errors_by_kind: (ErrorCounts, ErrorCounts),
     pub verdict: Verdict,
     pub reason: String,
 }
@@ -238,7 +241,12 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
     };
     if a.errors == 0 && b.errors > 0 {
         verdict = Verdict::Regression;
-        reason = format!("{} errors where A had none; {reason}", b.errors);
+        let kinds = if b.errors_by_kind.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", crate::report::format::errors(b.errors, &b.errors_by_kind))
+        };
+        reason = format!("{} errors{kinds} where A had none; {reason}", b.errors);
     }
     RowChange {
         scenario: a.scenario.clone(),
@@ -251,6 +259,7 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
         p99,
         dist_test,
         errors: (a.errors, b.errors),
+        errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
         verdict,
         reason,
     }

@@ -151,7 +151,11 @@ fn table(rows: &[RowChange]) -> Table {
                     p_of(&r.dist_test),
                     arrow(r.p99),
                     delta(r.p99),
-                    format!("{} → {}", r.errors.0, r.errors.1),
+                    format!(
+                        "{} → {}",
+                        format::errors(r.errors.0, &r.errors_by_kind.0),
+                        format::errors(r.errors.1, &r.errors_by_kind.1)
+                    ),
                     r.verdict.name().to_string(),
                 ]
             })

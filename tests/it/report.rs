@@ -164,7 +164,11 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
     assert_eq!(html.matches("<svg").count(), files.charts.len());
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<link"));
     assert!(html.contains("<th class=\"r\">p99.9</th>"));
-    assert!(html.contains("3 operations failed"));
+    assert!(html.contains("3 operations failed (1 status, 2 timeout; "));
+    assert!(
+        md.contains("| 1 status, 2 timeout |"),
+        "errors by kind in the case table"
+    );
     Ok(())
 }
 

@@ -100,7 +100,7 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             }),
             format::rate(r.throughput_per_s),
             format::ratio(r.measured_over_ideal),
-            r.errors.to_string(),
+            format::errors(r.errors, &r.errors_by_kind),
             r.samples.to_string(),
         ]);
     }
