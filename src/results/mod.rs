@@ -21,6 +21,7 @@ pub mod hgrm;
 pub mod hlog;
 pub mod run_dir;
 pub mod run_mode;
+pub mod schema;
 pub mod summary;
 
 use std::io;

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ResultsError;
@@ -16,7 +17,8 @@ use super::env::EnvInfo;
 /// versions they do not know rather than silently misreading them.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One run of asyncbench (`summary.json`): what ran, where, and every case's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub schema_version: u32,
     pub run: RunInfo,
@@ -35,7 +37,7 @@ pub struct Summary {
 }
 
 /// A scenario as the run saw it: the guide section it answers and its parameters.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub guide_section: String,
     /// The parameters, one line (`ScenarioDef::describe`).
@@ -43,7 +45,8 @@ pub struct ScenarioInfo {
     pub description: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Which run this is and how it drove its cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     pub id: String,
     /// RFC 3339, UTC.
@@ -59,7 +62,7 @@ pub struct RunInfo {
     pub partial: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     pub scenario: String,
     pub variant: String,
@@ -94,7 +97,7 @@ pub struct CaseResult {
     pub values: std::collections::BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseFailure {
     pub scenario: String,
     pub variant: String,
@@ -103,7 +106,7 @@ pub struct CaseFailure {
 }
 
 /// Latency percentiles in the histogram's unit (nanoseconds throughout asyncbench).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Percentiles {
     pub p50: u64,
     pub p90: u64,
@@ -134,7 +137,7 @@ impl Percentiles {
 }
 
 /// Statistics of per-batch wall times (ns).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WallStats {
     pub batches: u64,
     pub mean: f64,
@@ -185,7 +188,7 @@ impl WallStats {
 }
 
 /// Criterion's estimate of the time per iteration, read from its `estimates.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionEstimate {
     pub mean_ns: f64,
     pub mean_ci_low: f64,

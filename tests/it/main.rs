@@ -16,6 +16,7 @@ mod results;
 mod runtimes;
 mod scenario_files;
 mod scenarios;
+mod schema;
 mod server;
 mod server_limits;
 mod servers;
