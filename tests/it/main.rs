@@ -20,5 +20,6 @@ mod schema;
 mod server;
 mod server_limits;
 mod servers;
+mod snapshots;
 mod stats;
 mod task_group;
