@@ -1,6 +1,7 @@
 //! The integration tests, one binary (one link of the crate instead of
 //! eighteen): each module is one area, `common` holds the shared fixtures.
 
+mod charts;
 mod chat_load;
 mod common;
 mod compare;
