@@ -57,7 +57,7 @@ pub struct RunInfo {
     /// How the cases were driven; flattened so the tag stays the `"mode"` string old summaries
     /// have, with a load run's rate and connections beside it.
     #[serde(flatten)]
-    pub mode: super::RunMode,
+    pub mode: super::run_mode::RunMode,
     /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
     pub partial: bool,
 }

@@ -5,11 +5,11 @@
 
 use super::model::{Block, Document, Span, anchor};
 use super::tables;
+use crate::report::chart::{ChartKey, ChartSet};
 use crate::report::data::RunData;
 use crate::report::format;
 use crate::report::palette;
 use crate::report::warnings::{self, Warning};
-use crate::report::{ChartKey, ChartSet};
 use crate::results::RunMode;
 
 fn text(s: impl Into<String>) -> Span {
