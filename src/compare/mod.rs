@@ -2,9 +2,9 @@
 //! to run B and whether the change is real. The verdict rests on Welch's t-test of the per-batch
 //! wall times (from each summary's mean, stddev and batch count) where a row has batch times,
 //! and on a Mann–Whitney U test of the recorded samples (the `.hlog` histograms) for metrics
-//! without their own batches; see `stats.rs` for both tests and their sources. A change is a
-//! regression when it is slower by more than the threshold *and* significant at α, or when
-//! errors appear where there were none.
+//! without their own batches; see `crate::stats::significance` for both tests and their
+//! sources. A change is a regression when it is slower by more than the threshold *and*
+//! significant at α, or when errors appear where there were none.
 
 pub mod output;
 
@@ -14,6 +14,7 @@ use std::path::Path;
 
 use hdrhistogram::Histogram;
 
+use crate::measure::ErrorCounts;
 use crate::report::data::{PRIMARY_METRIC, RunData};
 use crate::results::{CaseResult, ResultsError, read_hlog};
 use crate::stats::{self, TestResult};
@@ -82,6 +83,8 @@ pub struct RowChange {
     /// Mann–Whitney U over every recorded sample.
     pub dist_test: Option<TestResult>,
     pub errors: (u64, u64),
+    /// The same failures by kind (empty for summaries written before kinds were counted).
+    pub errors_by_kind: (ErrorCounts, ErrorCounts),
     pub verdict: Verdict,
     pub reason: String,
 }
@@ -238,7 +241,12 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
     };
     if a.errors == 0 && b.errors > 0 {
         verdict = Verdict::Regression;
-        reason = format!("{} errors where A had none; {reason}", b.errors);
+        let kinds = if b.errors_by_kind.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", crate::report::format::errors(b.errors, &b.errors_by_kind))
+        };
+        reason = format!("{} errors{kinds} where A had none; {reason}", b.errors);
     }
     RowChange {
         scenario: a.scenario.clone(),
@@ -251,6 +259,7 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
         p99,
         dist_test,
         errors: (a.errors, b.errors),
+        errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
         verdict,
         reason,
     }
@@ -302,7 +311,7 @@ fn env_diffs(a: &RunData, b: &RunData) -> Vec<String> {
         ("kernel", ea.kernel.clone(), eb.kernel.clone()),
         ("rustc", ea.rustc.clone(), eb.rustc.clone()),
         ("profile", ea.profile.clone(), eb.profile.clone()),
-        ("mode", a.summary.run.mode.clone(), b.summary.run.mode.clone()),
+        ("mode", a.summary.run.mode.to_string(), b.summary.run.mode.to_string()),
         ("git commit", opt(&ea.git_commit), opt(&eb.git_commit)),
     ];
     let names: BTreeSet<&String> = ea.crates.keys().chain(eb.crates.keys()).collect();

@@ -14,8 +14,10 @@ use crate::report::format;
 pub fn render(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asyncbench compare");
-    let _ = writeln!(out, "  A: {} ({})", c.a.summary.run.id, c.a.dir.display());
-    let _ = writeln!(out, "  B: {} ({})", c.b.summary.run.id, c.b.dir.display());
+    for (which, run) in [("A", &c.a), ("B", &c.b)] {
+        let s = &run.summary.run;
+        let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
+    }
     let _ = writeln!(
         out,
         "\nTests: Welch's t-test on per-batch wall times, from each summary's mean, standard deviation and batch \
@@ -149,7 +151,11 @@ fn table(rows: &[RowChange]) -> Table {
                     p_of(&r.dist_test),
                     arrow(r.p99),
                     delta(r.p99),
-                    format!("{} → {}", r.errors.0, r.errors.1),
+                    format!(
+                        "{} → {}",
+                        format::errors(r.errors.0, &r.errors_by_kind.0),
+                        format::errors(r.errors.1, &r.errors_by_kind.1)
+                    ),
                     r.verdict.name().to_string(),
                 ]
             })

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::watchdog::{self, Guarded};
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
+use crate::results::RunMode;
 use crate::runtime::Flavor;
+use crate::scenario::catalog::http_load::LoadMode;
 use crate::scenario::{self, ScenarioDef};
 
 /// What to run, already validated by the CLI parser.
@@ -64,7 +66,18 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     let mut session = Session::start(SessionOpts {
         results_root: opts.results_root.clone(),
         command: opts.command.clone(),
-        mode: "cli".into(),
+        mode: match &opts.load {
+            Some(l) => match l.mode {
+                LoadMode::Rate(rate_per_s) => RunMode::OpenLoop {
+                    rate_per_s,
+                    connections: l.connections,
+                },
+                LoadMode::MaxThroughput => RunMode::MaxThroughput {
+                    connections: l.connections,
+                },
+            },
+            None => RunMode::Cli,
+        },
         workers: opts.workers,
         profile: if cfg!(debug_assertions) {
             "debug".into()

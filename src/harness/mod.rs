@@ -116,7 +116,7 @@ pub fn bench_main() -> Result<(), Failure> {
         )
         .trim_end()
         .to_string(),
-        mode: mode.name().to_string(),
+        mode: mode.into(),
         workers: None,
         profile: if cfg!(debug_assertions) {
             "debug".into()

@@ -9,20 +9,32 @@ use anyhow::Context;
 
 use crate::measure::{HarnessFloor, Recorder, measure_floor};
 use crate::results::{
-    self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, ScenarioInfo, WallStats,
+    self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, RunMode, ScenarioInfo, WallStats,
 };
 use crate::scenario::{CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
 
+use super::criterion_suite::SuiteMode;
 use super::progress::Progress;
+
+impl From<SuiteMode> for RunMode {
+    fn from(m: SuiteMode) -> RunMode {
+        match m {
+            SuiteMode::Bench => RunMode::Criterion,
+            SuiteMode::Quick => RunMode::CriterionQuick,
+            SuiteMode::Test => RunMode::Test,
+            SuiteMode::Other => RunMode::Other,
+        }
+    }
+}
 
 pub struct SessionOpts {
     /// Where run directories go (`results/` by default).
     pub results_root: PathBuf,
     /// The command line that started the run, recorded for reproduction.
     pub command: String,
-    /// "criterion", "criterion-quick", "test" or "cli".
-    pub mode: String,
+    /// How the entry point drives the cases; recorded in the summary for the report.
+    pub mode: RunMode,
     /// Worker threads for the multi-thread flavours (None: one per core).
     pub workers: Option<usize>,
     /// Build profile the harness was compiled with.
@@ -60,7 +72,7 @@ impl Session {
         };
         let floor = measure_floor();
         let env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
-        let mut run = RunDir::create(&opts.results_root, env_info, opts.command, &opts.mode)
+        let mut run = RunDir::create(&opts.results_root, env_info, opts.command, opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
         run.set_harness(floor);
         let progress = Progress::new(opts.total_cases);

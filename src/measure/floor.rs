@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Recorder;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HarnessFloor {
     /// Median cost of reading the clock twice (start + stop of one timing).
     pub timer_ns: f64,

@@ -2,6 +2,8 @@
 //! automatic unit and three significant digits, ratios, rates and signed changes. Absent or
 //! non-finite values print as "—", never as "NaN" or "inf".
 
+use crate::measure::ErrorCounts;
+
 /// Printed for a figure that does not exist (no samples, no ideal, a NaN).
 pub const NONE: &str = "—";
 
@@ -99,6 +101,22 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
+/// A row's failures: "0", or by kind ("6 timeout, 1 status"). Summaries written before kinds
+/// were counted have only the total, printed alone; a total the kinds do not account for shows
+/// the rest as unclassified.
+pub fn errors(total: u64, by_kind: &ErrorCounts) -> String {
+    let classified = by_kind.total();
+    if total == 0 && classified == 0 {
+        "0".to_string()
+    } else if classified == 0 {
+        total.to_string()
+    } else if classified >= total {
+        by_kind.to_string()
+    } else {
+        format!("{by_kind}, {} unclassified", total - classified)
+    }
+}
+
 /// A plain number with three significant digits (whole numbers above 100 are kept whole).
 pub fn number(v: f64) -> String {
     if v.is_finite() { sig3(v) } else { NONE.to_string() }
@@ -153,5 +171,15 @@ mod tests {
         assert_eq!(sig3(0.01234), "0.0123");
         assert_eq!(sig3(0.5), "0.500");
         assert_eq!(TimeUnit::for_value(5e6).name, "ms");
+    }
+
+    #[test]
+    fn errors_by_kind() {
+        use crate::measure::ErrorKind;
+        let kinds: ErrorCounts = [(ErrorKind::Timeout, 6), (ErrorKind::Status, 1)].into_iter().collect();
+        assert_eq!(errors(0, &ErrorCounts::default()), "0");
+        assert_eq!(errors(7, &kinds), "1 status, 6 timeout");
+        assert_eq!(errors(3, &ErrorCounts::default()), "3");
+        assert_eq!(errors(9, &kinds), "1 status, 6 timeout, 2 unclassified");
     }
 }

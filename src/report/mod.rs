@@ -19,13 +19,12 @@ pub mod format;
 pub mod palette;
 pub mod warnings;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::results::{ResultsError, write_atomic};
-pub use chart::Rendered;
 use chart::{BatchChart, OverviewChart, SpectrumChart, render};
+pub use chart::{ChartKey, ChartSet, Rendered};
 pub use data::RunData;
 use doc::{html, markdown};
 
@@ -56,23 +55,6 @@ impl ReportError {
         }
     }
 }
-
-/// Which chart a rendered file is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ChartKey {
-    Overview,
-    Batch {
-        scenario: String,
-    },
-    Spectrum {
-        scenario: String,
-        variant: String,
-        metric: String,
-    },
-}
-
-/// Every chart of a run, by key.
-pub type ChartSet = BTreeMap<ChartKey, Rendered>;
 
 /// What `report` wrote.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::measure::ErrorCounts;
 use crate::results::{CaseFailure, CaseResult, Summary};
 
 /// Fewer batches than this and the confidence interval and tails mean little.
@@ -31,7 +32,12 @@ pub enum Warning {
     /// A case could not run at all.
     CaseFailed { case: String, error: String },
     /// Some operations of a case failed.
-    Errors { case: String, errors: u64, samples: u64 },
+    Errors {
+        case: String,
+        errors: u64,
+        by_kind: ErrorCounts,
+        samples: u64,
+    },
     /// Too few batches for a meaningful CI.
     FewBatches { case: String, batches: u64 },
     /// The confidence interval is wide relative to the mean.
@@ -73,11 +79,22 @@ impl fmt::Display for Warning {
                     "{case} failed and has no figures: {error}. Fix the cause and re-run it."
                 )
             }
-            Warning::Errors { case, errors, samples } => write!(
-                f,
-                "{case}: {errors} operations failed ({samples} recorded). Its figures are not comparable with an \
-                 error-free case: find the cause (timeouts, refused connections, server limits) before citing it."
-            ),
+            Warning::Errors {
+                case,
+                errors,
+                by_kind,
+                samples,
+            } => {
+                write!(f, "{case}: {errors} operations failed (")?;
+                if !by_kind.is_empty() {
+                    write!(f, "{}; ", crate::report::format::errors(*errors, by_kind))?;
+                }
+                write!(
+                    f,
+                    "{samples} recorded). Its figures are not comparable with an error-free case: find the cause \
+                     (timeouts, refused connections, server limits) before citing it."
+                )
+            }
             Warning::FewBatches { case, batches } => write!(
                 f,
                 "{case}: only {batches} batches; its confidence interval and tails are unreliable. Raise \
@@ -132,6 +149,7 @@ pub fn case_warnings(r: &CaseResult) -> Vec<Warning> {
         out.push(Warning::Errors {
             case: case.clone(),
             errors: r.errors,
+            by_kind: r.errors_by_kind.clone(),
             samples: r.samples,
         });
     }
@@ -180,8 +198,16 @@ mod tests {
     #[test]
     fn case_warnings_fire_on_suspect_numbers_only() {
         assert!(case_warnings(&row(0, &[100, 101, 99, 100, 100, 101])).is_empty());
-        let w = case_warnings(&row(3, &[100, 100]));
+        let mut failing = row(3, &[100, 100]);
+        failing.errors_by_kind = [(crate::measure::ErrorKind::Timeout, 3)].into_iter().collect();
+        let w = case_warnings(&failing);
         assert!(matches!(w[0], Warning::Errors { errors: 3, .. }));
+        assert!(
+            w[0].to_string()
+                .contains("3 operations failed (3 timeout; 100 recorded)"),
+            "{}",
+            w[0]
+        );
         assert!(matches!(w[1], Warning::FewBatches { batches: 2, .. }));
         let w = case_warnings(&row(0, &[10, 200, 10, 200, 10, 200]));
         assert!(matches!(w.as_slice(), [Warning::WideCi { .. }]), "{w:?}");

@@ -1,9 +1,15 @@
 //! `summary.csv`: one row per `CaseResult`, for spreadsheets and quick `column -t` reading.
 //! JSON (`summary.json`) stays the source of truth; this is a flattened view of it.
+//!
+//! After the fixed columns come `errors_<kind>`, one per [`ErrorKind`] in its declared order
+//! (`errors_status`, `errors_timeout`, …): the row's `errors_by_kind`, 0 for a kind with none.
+//! They sum to `errors` except in summaries written before failures were counted by kind. They
+//! go last so that the fixed columns keep their positions for scripts that read by index.
 
 use super::summary::{CaseResult, Summary};
+use crate::measure::ErrorKind;
 
-/// Column names, in order. Kept in one place so header and rows cannot drift apart.
+/// The fixed column names, in order. Kept in one place so header and rows cannot drift apart.
 const COLUMNS: [&str; 20] = [
     "scenario",
     "variant",
@@ -32,17 +38,22 @@ const COLUMNS: [&str; 20] = [
 /// it and it keeps the file friendly to grep/diff.
 pub fn summary_csv(s: &Summary) -> String {
     let mut out = String::new();
-    push_row(&mut out, COLUMNS.iter().map(|c| c.to_string()));
+    push_row(&mut out, header().into_iter());
     for r in &s.results {
         push_row(&mut out, row(r).into_iter());
     }
     out
 }
 
-fn row(r: &CaseResult) -> [String; 20] {
+fn header() -> Vec<String> {
+    let kinds = ErrorKind::ALL.iter().map(|k| format!("errors_{k}"));
+    COLUMNS.iter().map(|c| c.to_string()).chain(kinds).collect()
+}
+
+fn row(r: &CaseResult) -> Vec<String> {
     let lat = r.latency_ns.as_ref();
     let wall = r.wall_ns.as_ref();
-    [
+    let fixed: [String; COLUMNS.len()] = [
         r.scenario.clone(),
         r.variant.clone(),
         r.runtime.clone(),
@@ -63,7 +74,9 @@ fn row(r: &CaseResult) -> [String; 20] {
         int(r.ideal_ns),
         float(r.measured_over_ideal),
         float(r.throughput_per_s),
-    ]
+    ];
+    let kinds = ErrorKind::ALL.iter().map(|k| r.errors_by_kind.get(*k).to_string());
+    fixed.into_iter().chain(kinds).collect()
 }
 
 fn int(v: Option<u64>) -> String {
@@ -110,7 +123,7 @@ mod tests {
                 started_utc: "2026-01-01T00:00:00Z".into(),
                 finished_utc: None,
                 command: "test".into(),
-                mode: "test".into(),
+                mode: crate::results::RunMode::Test,
                 partial: true,
             },
             env: Default::default(),
@@ -132,7 +145,9 @@ mod tests {
     #[test]
     fn header_only_for_no_results() {
         let csv = summary_csv(&summary(vec![]));
-        assert_eq!(csv, format!("{}\n", COLUMNS.join(",")));
+        assert_eq!(csv, format!("{}\n", header().join(",")));
+        assert!(csv.starts_with("scenario,variant,runtime,metric,"));
+        assert!(csv.trim_end().ends_with(",errors_status,errors_timeout,errors_connect,errors_closed,errors_join,errors_io,errors_lost,errors_invalid"));
     }
 
     #[test]
@@ -155,6 +170,8 @@ mod tests {
             }),
             measured_over_ideal: Some(f64::NAN),
             throughput_per_s: Some(1234.5),
+            errors: 3,
+            errors_by_kind: [(ErrorKind::Timeout, 2), (ErrorKind::Lost, 1)].into_iter().collect(),
             ..Default::default()
         };
         let csv = summary_csv(&summary(vec![r]));
@@ -162,7 +179,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(
             lines[1],
-            "\"http, keep-alive\",c=64,tokio,latency,false,10,0,100,200,300,400,500,150.5,,,,,,,1234.5"
+            "\"http, keep-alive\",c=64,tokio,latency,false,10,3,100,200,300,400,500,150.5,,,,,,,1234.5,0,2,0,0,0,0,1,0"
         );
     }
 }

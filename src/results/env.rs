@@ -32,7 +32,7 @@ pub const TRACKED_CRATES: &[&str] = &[
     "plotters",
 ];
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnvInfo {
     pub host: String,
     /// `std::env::consts::OS`, e.g. "linux".

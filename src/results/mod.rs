@@ -20,6 +20,8 @@ pub mod env;
 pub mod hgrm;
 pub mod hlog;
 pub mod run_dir;
+pub mod run_mode;
+pub mod schema;
 pub mod summary;
 
 use std::io;
@@ -31,6 +33,7 @@ pub use env::{EnvInfo, collect as collect_env};
 pub use hgrm::{parse_hgrm, value_at_percentile, write_hgrm};
 pub use hlog::{Interval, read_hlog, write_hlog};
 pub use run_dir::{RunDir, resolve_run};
+pub use run_mode::RunMode;
 pub use summary::{
     CaseFailure, CaseResult, CriterionEstimate, Percentiles, RunInfo, SCHEMA_VERSION, ScenarioInfo, Summary, WallStats,
 };

@@ -16,6 +16,7 @@ use super::csv::summary_csv;
 use super::env::EnvInfo;
 use super::hgrm::write_hgrm;
 use super::hlog::{Interval, write_hlog};
+use super::run_mode::RunMode;
 use super::summary::{CaseFailure, CaseResult, RunInfo, SCHEMA_VERSION, ScenarioInfo, Summary};
 
 const LATEST: &str = "latest";
@@ -41,7 +42,7 @@ impl RunDir {
     /// `create_dir_all`) claims the name, so an existing run is never touched, even by a
     /// concurrent process. Creates `root` if missing. Writes env.json and an initial
     /// summary.json (partial: true, no results) and summary.csv, atomically.
-    pub fn create(root: &Path, env: EnvInfo, command: String, mode: &str) -> Result<RunDir, ResultsError> {
+    pub fn create(root: &Path, env: EnvInfo, command: String, mode: RunMode) -> Result<RunDir, ResultsError> {
         fs::create_dir_all(root).map_err(|source| ResultsError::CreateDir {
             path: root.to_path_buf(),
             source,
@@ -56,7 +57,7 @@ impl RunDir {
                 started_utc: now.to_rfc3339_opts(SecondsFormat::Secs, true),
                 finished_utc: None,
                 command,
-                mode: mode.to_string(),
+                mode,
                 partial: true,
             },
             env,

@@ -1,11 +1,13 @@
 //! The `summary.json` schema (one run: its metadata, environment, per-case results and
 //! failures) and the statistics that fill it: HdrHistogram percentiles, per-batch wall-time
-//! statistics with a Student-t confidence interval, and criterion's own estimate.
+//! statistics with a Student-t confidence interval (from [`crate::stats`]), and criterion's own
+//! estimate.
 
 use std::fs;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ResultsError;
@@ -15,7 +17,8 @@ use super::env::EnvInfo;
 /// versions they do not know rather than silently misreading them.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One run of asyncbench (`summary.json`): what ran, where, and every case's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub schema_version: u32,
     pub run: RunInfo,
@@ -34,7 +37,7 @@ pub struct Summary {
 }
 
 /// A scenario as the run saw it: the guide section it answers and its parameters.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub guide_section: String,
     /// The parameters, one line (`ScenarioDef::describe`).
@@ -42,7 +45,8 @@ pub struct ScenarioInfo {
     pub description: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Which run this is and how it drove its cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     pub id: String,
     /// RFC 3339, UTC.
@@ -50,13 +54,15 @@ pub struct RunInfo {
     /// RFC 3339, UTC; `None` while the run is in progress or if it was interrupted.
     pub finished_utc: Option<String>,
     pub command: String,
-    /// "criterion", "criterion-quick", "test" or "cli".
-    pub mode: String,
+    /// How the cases were driven; flattened so the tag stays the `"mode"` string old summaries
+    /// have, with a load run's rate and connections beside it.
+    #[serde(flatten)]
+    pub mode: super::run_mode::RunMode,
     /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
     pub partial: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     pub scenario: String,
     pub variant: String,
@@ -91,7 +97,7 @@ pub struct CaseResult {
     pub values: std::collections::BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseFailure {
     pub scenario: String,
     pub variant: String,
@@ -100,7 +106,7 @@ pub struct CaseFailure {
 }
 
 /// Latency percentiles in the histogram's unit (nanoseconds throughout asyncbench).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Percentiles {
     pub p50: u64,
     pub p90: u64,
@@ -131,7 +137,7 @@ impl Percentiles {
 }
 
 /// Statistics of per-batch wall times (ns).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WallStats {
     pub batches: u64,
     pub mean: f64,
@@ -147,9 +153,9 @@ pub struct WallStats {
 }
 
 impl WallStats {
-    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (Student's t interval
-    /// for a mean, NIST/SEMATECH e-Handbook of Statistical Methods §7.2.2.1); for n == 1 the
-    /// spread is unknown and the CI collapses to [mean, mean].
+    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (see
+    /// [`crate::stats::interval`]); for n == 1 the spread is unknown and the CI collapses to
+    /// [mean, mean].
     pub fn from_samples(ns: &[u64]) -> Option<WallStats> {
         let n = ns.len();
         if n == 0 {
@@ -166,11 +172,7 @@ impl WallStats {
         } else {
             0.0
         };
-        let half_width = if n > 1 {
-            t_975(n - 1) * stddev / (n as f64).sqrt()
-        } else {
-            0.0
-        };
+        let half_width = crate::stats::t_half_width(stddev, n, crate::stats::LEVEL_95).unwrap_or(0.0);
         Some(WallStats {
             batches: n as u64,
             mean,
@@ -185,32 +187,8 @@ impl WallStats {
     }
 }
 
-/// Upper 0.975 critical values of Student's t for df = 1..=30, from NIST/SEMATECH e-Handbook of
-/// Statistical Methods, table 1.3.6.7.2 ("Critical values of the Student's t distribution").
-const T_975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, //
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, //
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/// t(0.975, df). Beyond the df = 1..30 rows, the same NIST table lists df = 40, 60, 100 and ∞;
-/// between rows we use the next *smaller* tabulated df (a larger t, so the interval is never
-/// narrower than the exact one), and the normal value 1.960 from df = 1000 on, where the exact
-/// t (1.962) differs by 0.1%.
-pub(crate) fn t_975(df: usize) -> f64 {
-    match df {
-        0 => f64::NAN,
-        1..=30 => T_975[df - 1],
-        31..=39 => T_975[29],
-        40..=59 => 2.021,
-        60..=99 => 2.000,
-        100..=999 => 1.984,
-        _ => 1.960,
-    }
-}
-
 /// Criterion's estimate of the time per iteration, read from its `estimates.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionEstimate {
     pub mean_ns: f64,
     pub mean_ci_low: f64,
@@ -312,19 +290,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn t_table_is_monotone_and_conservative() {
-        let mut prev = f64::INFINITY;
-        for df in 1..2000 {
-            let t = t_975(df);
-            assert!(t <= prev, "t({df}) = {t} > t({}) = {prev}", df - 1);
-            assert!(t >= 1.96);
-            prev = t;
-        }
-        assert_eq!(t_975(4), 2.776);
-        assert_eq!(t_975(35), 2.042);
-    }
-
-    #[test]
     fn wall_stats_median_and_single_sample() {
         let w = WallStats::from_samples(&[7]).map(|w| (w.ci95_low, w.ci95_high, w.stddev));
         assert_eq!(w, Some((7.0, 7.0, 0.0)));
@@ -342,8 +307,8 @@ mod tests {
 
     #[test]
     fn wall_stats_ci_matches_hand_computation() {
-        // mean 14, s = sqrt(40 / 4) = 3.1623, t(0.975, 4) = 2.776,
-        // half width = 2.776 * 3.1623 / sqrt(5) = 3.9259.
+        // mean 14, s = sqrt(40 / 4) = 3.1623, t(0.975, 4) = 2.7764,
+        // half width = 2.7764 * 3.1623 / sqrt(5) = 3.9265.
         let w = WallStats::from_samples(&[18, 10, 14, 12, 16]);
         let Some(w) = w else {
             panic!("five samples must give statistics")
@@ -351,8 +316,8 @@ mod tests {
         assert_eq!((w.batches, w.min, w.p50, w.max), (5, 10, 14, 18));
         assert!((w.mean - 14.0).abs() < 1e-12);
         assert!((w.stddev - 10f64.sqrt()).abs() < 1e-12);
-        assert!((w.ci95_low - (14.0 - 3.9259)).abs() < 1e-3, "{}", w.ci95_low);
-        assert!((w.ci95_high - (14.0 + 3.9259)).abs() < 1e-3, "{}", w.ci95_high);
+        assert!((w.ci95_low - (14.0 - 3.9265)).abs() < 1e-3, "{}", w.ci95_low);
+        assert!((w.ci95_high - (14.0 + 3.9265)).abs() < 1e-3, "{}", w.ci95_high);
     }
 
     #[test]

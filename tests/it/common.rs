@@ -9,8 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use asyncbench::measure::HarnessFloor;
-use asyncbench::results::{CaseResult, EnvInfo, Interval, Percentiles, RunDir, ScenarioInfo, WallStats};
+use asyncbench::measure::{ErrorCounts, ErrorKind, HarnessFloor};
+use asyncbench::results::{CaseResult, EnvInfo, Interval, Percentiles, RunDir, RunMode, ScenarioInfo, WallStats};
 use hdrhistogram::Histogram;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -24,7 +24,7 @@ pub struct Case {
     pub metric: &'static str,
     pub latencies_ns: Vec<u64>,
     pub batches_ns: Vec<u64>,
-    pub errors: u64,
+    pub errors: ErrorCounts,
     pub ideal_ns: Option<u64>,
     pub values: Vec<(&'static str, f64)>,
 }
@@ -38,7 +38,7 @@ impl Case {
             metric: "latency",
             latencies_ns: spread(1_000_000, 200),
             batches_ns: spread(10_000_000, 10),
-            errors: 0,
+            errors: ErrorCounts::default(),
             ideal_ns: Some(8_000_000),
             values: Vec::new(),
         }
@@ -83,7 +83,7 @@ pub fn catalogue() -> Vec<Case> {
     }
     let mut b = Case::new("beta", "only", "tokio-mt");
     b.ideal_ns = None;
-    b.errors = 3;
+    b.errors = [(ErrorKind::Timeout, 2), (ErrorKind::Status, 1)].into_iter().collect();
     cases.push(b);
     cases
 }
@@ -109,7 +109,7 @@ fn env() -> EnvInfo {
 
 /// Writes a complete run of `cases` under `root` and returns its directory.
 pub fn make_run(root: &Path, cases: &[Case]) -> Result<PathBuf, Box<dyn std::error::Error>> {
-    let mut run = RunDir::create(root, env(), "asyncbench run --batches 10".into(), "cli")?;
+    let mut run = RunDir::create(root, env(), "asyncbench run --batches 10".into(), RunMode::Cli)?;
     run.set_harness(HarnessFloor {
         timer_ns: 25.0,
         record_ns: 12.0,
@@ -142,7 +142,8 @@ pub fn make_run(root: &Path, cases: &[Case]) -> Result<PathBuf, Box<dyn std::err
             metric: c.metric.into(),
             legacy: c.runtime == "async-std",
             samples: h.len(),
-            errors: c.errors,
+            errors: c.errors.total(),
+            errors_by_kind: c.errors.clone(),
             latency_ns: (!h.is_empty()).then(|| Percentiles::from_histogram(&h)),
             measured_over_ideal: match (&wall, c.ideal_ns) {
                 (Some(w), Some(i)) if primary => Some(w.mean / i as f64),

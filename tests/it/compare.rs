@@ -9,6 +9,7 @@ use std::fs;
 use crate::common::{Case, TestResult, catalogue, cli, make_run};
 use asyncbench::compare::output as compare_output;
 use asyncbench::compare::{CompareOpts, Verdict, compare};
+use asyncbench::measure::ErrorKind;
 
 fn args<'a>(list: &'a [&'a OsStr]) -> Vec<&'a OsStr> {
     list.to_vec()
@@ -103,7 +104,7 @@ fn new_errors_and_a_slower_lag_metric_are_regressions() -> TestResult {
         .into_iter()
         .map(|mut c| {
             if c.variant == "sequential" && c.runtime == "smol-mt" && c.metric == "latency" {
-                c.errors = 2;
+                c.errors = [(ErrorKind::Closed, 2)].into_iter().collect();
             }
             if c.variant == "join_all" && c.runtime == "async-std" && c.metric == "loop_lag" {
                 c.latencies_ns = c.latencies_ns.iter().map(|v| v * 3).collect();
@@ -132,6 +133,10 @@ fn new_errors_and_a_slower_lag_metric_are_regressions() -> TestResult {
         .find(|r| r.metric == "loop_lag" && r.runtime == "async-std" && r.variant == "join_all");
     // Decided by the sample distribution, since lag rows carry no batch statistics of their own.
     assert!(lag.is_some_and(|r| r.wall_test.is_none() && r.dist_test.is_some_and(|t| t.p < 0.001)));
+    // The new failures are named by kind, in the reason and in the table.
+    let text = compare_output::render(&c);
+    assert!(text.contains("2 errors (2 closed) where A had none"), "{text}");
+    assert!(text.contains(" 0 → 2 closed | REGRESSION"), "{text}");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests, one binary (one link of the crate instead of
 //! eighteen): each module is one area, `common` holds the shared fixtures.
 
+mod charts;
 mod chat_load;
 mod common;
 mod compare;
@@ -16,7 +17,10 @@ mod results;
 mod runtimes;
 mod scenario_files;
 mod scenarios;
+mod schema;
 mod server;
 mod server_limits;
 mod servers;
+mod snapshots;
+mod stats;
 mod task_group;

@@ -1,19 +1,15 @@
-//! Charts and the report, from synthetic run directories (exact figures, milliseconds to run)
-//! and once through `asyncbench run`: the Markdown table layout, valid SVG/PNG for every
-//! scenario, variant and metric, the report's sections, odd data that must not panic, and
-//! failures on a broken run that name the file, exit 2 and overwrite nothing.
+//! The report, from synthetic run directories (exact figures, milliseconds to run) and once
+//! through `asyncbench run`: the Markdown table layout, the report's sections, the method an
+//! open-loop run states, and failures on a broken run that name the file, exit 2 and overwrite
+//! nothing. Its charts are tested in `charts.rs`.
 
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
-use crate::common::{Case, TestResult, assert_png, assert_svg, catalogue, cli, make_run};
-use asyncbench::report::chart::batch::{Bar, BatchChart};
-use asyncbench::report::chart::overview::OverviewChart;
-use asyncbench::report::chart::render;
-use asyncbench::report::chart::spectrum::{Line, SpectrumChart};
+use crate::common::{TestResult, catalogue, cli, make_run};
+use asyncbench::report;
 use asyncbench::report::doc::{markdown, tables};
-use asyncbench::report::{self, ChartKey, palette};
 use asyncbench::results::{CaseResult, Percentiles, WallStats};
 
 fn row(runtime: &str, legacy: bool, lat_ms: [u64; 5], batches_ms: &[u64], errors: u64) -> CaseResult {
@@ -55,64 +51,6 @@ fn markdown_table_layout_is_stable() {
 | async-std (legacy) |       — |       — |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |      2 |      80 |
 ";
     assert_eq!(markdown::table(&tables::case_table(&[&a, &b])), expected);
-}
-
-#[test]
-fn plot_draws_valid_svg_and_png_for_every_scenario_variant_and_metric() -> TestResult {
-    let root = tempfile::tempdir()?;
-    let dir = make_run(root.path(), &catalogue())?;
-    let charts = report::plot(&dir)?;
-    let mut expected = vec![
-        ChartKey::Overview,
-        ChartKey::Batch {
-            scenario: "alpha".into(),
-        },
-        ChartKey::Batch {
-            scenario: "beta".into(),
-        },
-    ];
-    for variant in ["join_all", "sequential"] {
-        for metric in ["latency", "loop_lag"] {
-            expected.push(ChartKey::Spectrum {
-                scenario: "alpha".into(),
-                variant: variant.into(),
-                metric: metric.into(),
-            });
-        }
-    }
-    expected.push(ChartKey::Spectrum {
-        scenario: "beta".into(),
-        variant: "only".into(),
-        metric: "latency".into(),
-    });
-    let mut got: Vec<&ChartKey> = charts.keys().collect();
-    expected.sort();
-    got.sort();
-    assert_eq!(got, expected.iter().collect::<Vec<_>>());
-    for (key, files) in &charts {
-        assert!(files.svg.starts_with(dir.join("charts")), "{}", files.svg.display());
-        let title = match key {
-            ChartKey::Overview => "measured / ideal".to_string(),
-            ChartKey::Batch { scenario } => format!("{scenario}: batch time"),
-            ChartKey::Spectrum { metric, .. } => format!("{metric} by percentile"),
-        };
-        assert_svg(&files.svg, &title)?;
-        let svg = fs::read_to_string(&files.svg)?;
-        let (w, h) = svg_size(&svg).ok_or("no SVG size")?;
-        assert_png(&files.png, (w, h))?;
-    }
-    // The legacy runtime is labelled as such in its legends.
-    let batch = fs::read_to_string(dir.join("charts/alpha__batch.svg"))?;
-    assert!(batch.contains("async-std (legacy)"));
-    Ok(())
-}
-
-fn svg_size(svg: &str) -> Option<(u32, u32)> {
-    let attr = |name: &str| -> Option<u32> {
-        let start = svg.find(&format!("{name}=\""))? + name.len() + 2;
-        svg[start..].split('"').next()?.parse().ok()
-    };
-    Some((attr("width")?, attr("height")?))
 }
 
 #[test]
@@ -164,120 +102,11 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
     assert_eq!(html.matches("<svg").count(), files.charts.len());
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<link"));
     assert!(html.contains("<th class=\"r\">p99.9</th>"));
-    assert!(html.contains("3 operations failed"));
-    Ok(())
-}
-
-/// Draws one chart into a directory.
-type Draw = dyn Fn(&Path) -> Result<render::Rendered, String>;
-
-#[test]
-fn odd_data_draws_without_panicking() -> TestResult {
-    let out = tempfile::tempdir()?;
-    let tokio = palette::style("tokio-ct", false);
-    let nan_bar = Bar {
-        variant: 0,
-        runtime: 0,
-        mean_ns: f64::NAN,
-        ci_low_ns: f64::NEG_INFINITY,
-        ci_high_ns: f64::NAN,
-    };
-    let charts: Vec<Box<Draw>> = vec![
-        // No bars, no ideal.
-        Box::new(|d| {
-            let c = BatchChart {
-                scenario: "empty".into(),
-                variants: vec![],
-                runtimes: vec![],
-                bars: vec![],
-                ideal_ns: vec![],
-            };
-            render::render(&c, d)
-        }),
-        // NaN everywhere, one runtime, an ideal of zero.
-        Box::new(move |d| {
-            let c = BatchChart {
-                scenario: "nan".into(),
-                variants: vec!["v".into()],
-                runtimes: vec![palette::style("tokio-ct", false)],
-                bars: vec![nan_bar.clone()],
-                ideal_ns: vec![Some(0.0)],
-            };
-            render::render(&c, d)
-        }),
-        // A single zero-valued batch.
-        Box::new(|d| {
-            let bar = Bar {
-                variant: 0,
-                runtime: 0,
-                mean_ns: 0.0,
-                ci_low_ns: 0.0,
-                ci_high_ns: 0.0,
-            };
-            let c = BatchChart {
-                scenario: "zero".into(),
-                variants: vec!["v".into()],
-                runtimes: vec![palette::style("smol-ct", false)],
-                bars: vec![bar],
-                ideal_ns: vec![None],
-            };
-            render::render(&c, d)
-        }),
-        // Spectra: no points, NaN points, a single point, x below 1.
-        Box::new(move |d| {
-            let line = |points: Vec<(f64, f64)>| Line {
-                runtime: tokio.clone(),
-                points,
-            };
-            let c = SpectrumChart {
-                scenario: "odd".into(),
-                variant: "v".into(),
-                metric: "latency".into(),
-                lines: vec![
-                    line(vec![]),
-                    line(vec![(f64::NAN, 1.0), (2.0, f64::INFINITY)]),
-                    line(vec![(0.5, 3.0)]),
-                ],
-            };
-            render::render(&c, d)
-        }),
-        Box::new(|d| {
-            let line = Line {
-                runtime: palette::style("unknown-rt", true),
-                points: vec![(2.0, 5.0)],
-            };
-            let c = SpectrumChart {
-                scenario: "one".into(),
-                variant: "v".into(),
-                metric: "loop_lag".into(),
-                lines: vec![line],
-            };
-            render::render(&c, d)
-        }),
-        // An overview with no ideal anywhere.
-        Box::new(|d| {
-            let c = OverviewChart {
-                rows: vec![],
-                runtimes: vec![],
-                dots: vec![],
-            };
-            render::render(&c, d)
-        }),
-    ];
-    for draw in charts {
-        let files = draw(out.path())?;
-        assert_svg(&files.svg, "")?;
-        assert!(files.png.is_file());
-    }
-    // A run whose only case recorded nothing still gets its charts and report.
-    let root = tempfile::tempdir()?;
-    let mut empty = Case::new("gamma", "v", "tokio-ct");
-    empty.latencies_ns.clear();
-    empty.batches_ns.clear();
-    empty.ideal_ns = None;
-    let dir = make_run(root.path(), &[empty])?;
-    let files = report::report(&dir)?;
-    assert_eq!(files.charts.len(), 3, "{:?}", files.charts.keys().collect::<Vec<_>>());
+    assert!(html.contains("3 operations failed (1 status, 2 timeout; "));
+    assert!(
+        md.contains("| 1 status, 2 timeout |"),
+        "errors by kind in the case table"
+    );
     Ok(())
 }
 
@@ -385,5 +214,26 @@ fn asyncbench_run_leaves_charts_and_a_report() -> TestResult {
     let (code, out, err) = cli(&[OsStr::new("plot"), OsStr::new("--results"), root.path().as_os_str()])?;
     assert_eq!(code, 0, "{err}");
     assert!(out.lines().any(|l| l.ends_with("overview.png")), "{out}");
+    Ok(())
+}
+
+#[test]
+fn an_open_loop_run_says_so_in_its_method() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let dir = make_run(root.path(), &catalogue())?;
+    let path = dir.join("summary.json");
+    let mut summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)?;
+    let run = summary.get_mut("run").and_then(|r| r.as_object_mut()).ok_or("no run")?;
+    run.insert("mode".into(), "open-loop".into());
+    run.insert("rate_per_s".into(), 2000.into());
+    run.insert("connections".into(), 16.into());
+    fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
+    let md = fs::read_to_string(report::report(&dir)?.markdown)?;
+    assert!(
+        md.contains("mode `open-loop (2000 requests/s, 16 connections)`"),
+        "{md}"
+    );
+    assert!(md.contains("open loop at 2000 requests/s over 16 keep-alive connections"));
+    assert!(md.contains("**Open loop:**") && !md.contains("**Closed loop:**"));
     Ok(())
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use asyncbench::results::{
-    CaseFailure, CaseResult, EnvInfo, Interval, Percentiles, ResultsError, RunDir, SCHEMA_VERSION, Summary, parse_hgrm,
-    read_hlog, resolve_run, value_at_percentile, write_hgrm, write_hlog,
+    CaseFailure, CaseResult, EnvInfo, Interval, Percentiles, ResultsError, RunDir, RunMode, SCHEMA_VERSION, Summary,
+    parse_hgrm, read_hlog, resolve_run, value_at_percentile, write_hgrm, write_hlog,
 };
 use hdrhistogram::Histogram;
 
@@ -206,7 +206,7 @@ fn run_dir_lifecycle() -> TestResult {
     let root = tmp.path().join("results"); // does not exist yet: create makes it
     let latest = root.join("latest");
 
-    let mut run = RunDir::create(&root, env(), "asyncbench run --quick".into(), "cli")?;
+    let mut run = RunDir::create(&root, env(), "asyncbench run --quick".into(), RunMode::Cli)?;
     let id = run.id().to_string();
     // "YYYYMMDDTHHMMSSZ-host", host sanitised.
     assert_eq!(id.len(), 16 + 1 + "bench-host-local".len(), "{id}");
@@ -215,7 +215,7 @@ fn run_dir_lifecycle() -> TestResult {
     assert!(run.path().join("env.json").is_file());
     let s = Summary::read(&run.path().join("summary.json"))?;
     assert!(s.run.partial && s.results.is_empty() && s.run.finished_utc.is_none());
-    assert_eq!((s.schema_version, s.run.mode.as_str()), (SCHEMA_VERSION, "cli"));
+    assert_eq!((s.schema_version, s.run.mode), (SCHEMA_VERSION, RunMode::Cli));
     assert!(fs::symlink_metadata(&latest).is_err(), "latest before finish");
 
     let mut h = hist();
@@ -279,7 +279,7 @@ fn run_dir_lifecycle() -> TestResult {
 
     // A second run in the same second gets its own directory and never touches the first.
     let before = snapshot(&first);
-    let mut second = RunDir::create(&root, env(), "again".into(), "test")?;
+    let mut second = RunDir::create(&root, env(), "again".into(), RunMode::Test)?;
     assert_ne!(second.path(), first.as_path());
     second.push(vec![case("timers")], vec![])?;
     assert_eq!(resolve_run(&root, None)?, first, "latest moves only on finish");
@@ -302,7 +302,7 @@ fn create_under_unusable_root_fails_naming_the_path() -> TestResult {
     let file = tmp.path().join("a-file");
     fs::write(&file, "not a directory")?;
     let root = file.join("results");
-    assert_error_names(RunDir::create(&root, env(), "x".into(), "test"), &root);
+    assert_error_names(RunDir::create(&root, env(), "x".into(), RunMode::Test), &root);
     Ok(())
 }
 
@@ -310,7 +310,7 @@ fn create_under_unusable_root_fails_naming_the_path() -> TestResult {
 fn vanished_run_directory_is_an_error_not_a_panic() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("results");
-    let mut run = RunDir::create(&root, env(), "x".into(), "test")?;
+    let mut run = RunDir::create(&root, env(), "x".into(), RunMode::Test)?;
     fs::remove_dir_all(&root)?;
     let path = run.path().join("summary.json");
     assert_error_names(run.push(vec![case("a")], vec![]), &path);
@@ -322,7 +322,7 @@ fn vanished_run_directory_is_an_error_not_a_panic() -> TestResult {
 fn summary_read_rejects_bad_files_naming_them() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("r");
-    let mut run = RunDir::create(&root, env(), "x".into(), "test")?;
+    let mut run = RunDir::create(&root, env(), "x".into(), RunMode::Test)?;
     run.push(vec![case("a"), case("b")], vec![])?;
     let good = fs::read_to_string(run.path().join("summary.json"))?;
 

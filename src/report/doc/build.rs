@@ -5,11 +5,12 @@
 
 use super::model::{Block, Document, Span, anchor};
 use super::tables;
+use crate::report::chart::{ChartKey, ChartSet};
 use crate::report::data::RunData;
 use crate::report::format;
 use crate::report::palette;
 use crate::report::warnings::{self, Warning};
-use crate::report::{ChartKey, ChartSet};
+use crate::results::RunMode;
 
 fn text(s: impl Into<String>) -> Span {
     Span::Text(s.into())
@@ -67,7 +68,7 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     let finished = s.run.finished_utc.as_deref().unwrap_or("not finished (partial run)");
     b.para(vec![
         text(format!("Started {}, finished {finished}; mode ", s.run.started_utc)),
-        code(&s.run.mode),
+        code(s.run.mode.to_string()),
         text(format!(
             "; scenarios ({}): {}.",
             run.scenarios().len(),
@@ -117,20 +118,6 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
 
 fn method(run: &RunData) -> Vec<Vec<Span>> {
     let s = &run.summary;
-    let mode = match s.run.mode.as_str() {
-        "criterion" => {
-            "criterion drove every case (closed loop): each criterion iteration is one batch of the scenario, \
-             timed with `iter_custom`; the same batches fed the HDR histograms."
-        }
-        "criterion-quick" => {
-            "criterion's `--quick` mode drove every case (closed loop): it stops as soon as its estimate is \
-             stable, so cases have few batches; the same batches fed the HDR histograms. Good for a look, \
-             not for citing."
-        }
-        "test" => "criterion test mode: every case ran once. A smoke test, not a measurement: do not cite it.",
-        "cli" => "`asyncbench run` drove every case (closed loop) for a fixed number of batches after warm-up.",
-        _ => "mode as recorded in summary.json.",
-    };
     let primary: Vec<_> = s
         .results
         .iter()
@@ -149,7 +136,7 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
     );
     let samples = range(primary.iter().map(|r| r.samples).collect());
     let mut items = vec![
-        vec![strong("Mode: "), text(mode)],
+        vec![strong("Mode: "), text(mode_text(s.run.mode))],
         vec![
             strong("Samples: "),
             text(format!(
@@ -158,14 +145,7 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
                 s.failures.len()
             )),
         ],
-        vec![
-            strong("Closed loop: "),
-            text(
-                "the next operation starts only when the previous one finishes, so a slower runtime also sends \
-                 less; latency is from issue to completion. Open loop (constant rate, latency from the intended \
-                 send time, wrk2-style coordinated-omission correction) measures queueing that closed loop hides.",
-            ),
-        ],
+        loop_item(s.run.mode),
         vec![
             strong("Statistics: "),
             text(
@@ -204,6 +184,69 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
         ]);
     }
     items
+}
+
+/// What drove the cases. Matched exhaustively: a new mode must say how it measures.
+fn mode_text(mode: RunMode) -> String {
+    match mode {
+        RunMode::Criterion => "criterion drove every case (closed loop): each criterion iteration is one batch of the \
+                               scenario, timed with `iter_custom`; the same batches fed the HDR histograms."
+            .into(),
+        RunMode::CriterionQuick => {
+            "criterion's `--quick` mode drove every case (closed loop): it stops as soon as its \
+                                    estimate is stable, so cases have few batches; the same batches fed the HDR \
+                                    histograms. Good for a look, not for citing."
+                .into()
+        }
+        RunMode::Test => {
+            "criterion test mode: every case ran once. A smoke test, not a measurement: do not cite it.".into()
+        }
+        RunMode::Cli => {
+            "`asyncbench run` drove every case (closed loop) for a fixed number of batches after warm-up.".into()
+        }
+        RunMode::OpenLoop {
+            rate_per_s,
+            connections,
+        } => format!(
+            "`asyncbench run --rate` drove every case open loop at {rate_per_s} requests/s over {connections} \
+             keep-alive connections, one batch per second of schedule."
+        ),
+        RunMode::MaxThroughput { connections } => format!(
+            "`asyncbench run --max-throughput` drove every case closed loop on {connections} keep-alive connections, \
+             each sending its next request as soon as the previous reply arrived: the throughput ceiling."
+        ),
+        RunMode::Other => {
+            "criterion listed or profiled the cases (`--list`, `--profile-time`): nothing was measured.".into()
+        }
+    }
+}
+
+/// Closed or open loop, and what that means for the latencies.
+fn loop_item(mode: RunMode) -> Vec<Span> {
+    match mode {
+        RunMode::Criterion
+        | RunMode::CriterionQuick
+        | RunMode::Test
+        | RunMode::Cli
+        | RunMode::MaxThroughput { .. }
+        | RunMode::Other => vec![
+            strong("Closed loop: "),
+            text(
+                "the next operation starts only when the previous one finishes, so a slower runtime also sends \
+                 less; latency is from issue to completion. Open loop (constant rate, latency from the intended \
+                 send time, wrk2-style coordinated-omission correction) measures queueing that closed loop hides.",
+            ),
+        ],
+        RunMode::OpenLoop { rate_per_s, .. } => vec![
+            strong("Open loop: "),
+            text(format!(
+                "requests go out at {rate_per_s} per second whatever the replies do; latency counts from each \
+                 request's intended send time, so a stall counts against every request that should have been sent \
+                 during it (coordinated-omission correction, G. Tene / wrk2). The uncorrected histogram, from the \
+                 actual send, is kept beside it."
+            )),
+        ],
+    }
 }
 
 fn scenario_section(b: &mut Builder<'_>, scenario: &str) {

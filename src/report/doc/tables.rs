@@ -100,7 +100,7 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             }),
             format::rate(r.throughput_per_s),
             format::ratio(r.measured_over_ideal),
-            r.errors.to_string(),
+            format::errors(r.errors, &r.errors_by_kind),
             r.samples.to_string(),
         ]);
     }
@@ -196,8 +196,8 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         );
         if timed.len() > 1 {
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
-            // Welch's t-test on the two extremes' batch times (see stats.rs) says whether the
-            // ranking is more than noise.
+            // Welch's t-test on the two extremes' batch times (`crate::stats::significance`) says
+            // whether the ranking is more than noise.
             let test = match (&fast.wall_ns, &slow.wall_ns) {
                 (Some(a), Some(b)) => crate::stats::welch((a.mean, a.stddev, a.batches), (b.mean, b.stddev, b.batches)),
                 _ => None,
