@@ -67,13 +67,13 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         results_root: opts.results_root.clone(),
         command: opts.command.clone(),
         mode: match &opts.load {
-            Some(l) => match l.mode {
+            Some(l) => match l.load.mode {
                 LoadMode::Rate(rate_per_s) => RunMode::OpenLoop {
                     rate_per_s,
-                    connections: l.connections,
+                    connections: l.load.connections,
                 },
                 LoadMode::MaxThroughput => RunMode::MaxThroughput {
-                    connections: l.connections,
+                    connections: l.load.connections,
                 },
             },
             None => RunMode::Cli,
