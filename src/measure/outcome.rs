@@ -198,18 +198,6 @@ impl fmt::Display for ErrorCounts {
     }
 }
 
-// TRANSITION (architecture step): removed once every scenario reports OpError.
-impl From<String> for OpError {
-    fn from(e: String) -> OpError {
-        OpError::Io(e)
-    }
-}
-impl std::ops::AddAssign<u64> for ErrorCounts {
-    fn add_assign(&mut self, n: u64) {
-        self.add(ErrorKind::Io, n);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,8 @@
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 
 use super::driver::Bench;
 use super::file::{FileMirror, Header, ScenarioError, Source};
@@ -172,21 +173,32 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
     }
 }
 
+/// The name strum gives each variant is the one serde reads from a file.
+pub(super) fn variant_names_agree<S: Scenario>() -> Result<(), String> {
+    for &v in S::Variant::ALL {
+        let back = S::Variant::deserialize(v.name().into_deserializer())
+            .map_err(|e: serde::de::value::Error| format!("`{}` does not read back: {e}", v.name()))?;
+        if back != v {
+            return Err(format!("`{}` reads back as {back:?}", v.name()));
+        }
+    }
+    Ok(())
+}
+
 /// Loads a file as scenario `S`: the registry's entry for `S`.
 pub(super) fn load<S: Scenario>(src: &Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
-    let f: FileMirror<S::Params, S::Variant> = src.parse()?;
+    let f: FileMirror<S::Params> = src.parse()?;
     let header = f.header(src, &S::runtimes())?;
-    let variants = f
-        .variants
-        .get_ref()
-        .iter()
-        .map(|v| *v.get_ref())
-        .fold(Vec::new(), |mut acc, v| {
-            if !acc.contains(&v) {
-                acc.push(v);
-            }
-            acc
-        });
+    let mut variants: Vec<S::Variant> = Vec::new();
+    for v in f.variants.get_ref() {
+        // serde turns the name into the enum (its message lists the allowed
+        // names); the span and key come from the file.
+        let typed = S::Variant::deserialize(v.get_ref().as_str().into_deserializer())
+            .map_err(|e: serde::de::value::Error| src.error(Some(v.span()), Some("variants"), e.to_string()))?;
+        if !variants.contains(&typed) {
+            variants.push(typed);
+        }
+    }
     let scenario = S::check(&f.params, src)?;
     Ok(Box::new(Loaded::<S> {
         header: Header {

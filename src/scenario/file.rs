@@ -103,17 +103,16 @@ pub struct CriterionMirror {
     pub warm_up_secs: Option<Spanned<f64>>,
 }
 
-/// The keys every scenario file has; `P` is the scenario's own `[params]`,
-/// `V` its variant enum.
+/// The keys every scenario file has; `P` is the scenario's own `[params]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileMirror<P, V = String> {
+pub struct FileMirror<P> {
     pub scenario: Spanned<String>,
     pub guide_section: String,
     /// Optional: every runtime the scenario applies to when absent.
     #[serde(default)]
     pub runtimes: Option<Spanned<Vec<Spanned<String>>>>,
-    pub variants: Spanned<Vec<Spanned<V>>>,
+    pub variants: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     pub criterion: CriterionMirror,
     pub params: P,
@@ -144,10 +143,10 @@ pub struct Header {
     pub criterion: CriterionSettings,
 }
 
-impl<P, V> FileMirror<P, V> {
+impl<P> FileMirror<P> {
     /// Validates the common keys; `allowed_runtimes` comes from the
-    /// scenario. The variants are typed already (serde rejected unknown
-    /// ones at their line); `Header::variants` is filled in by the caller.
+    /// scenario. The variants are the scenario's to check (into its enum);
+    /// `Header::variants` is filled in by the caller.
     pub fn header(&self, src: &Source<'_>, allowed_runtimes: &[Flavor]) -> Result<Header, ScenarioError> {
         if self.variants.get_ref().is_empty() {
             return Err(src.error(
@@ -223,36 +222,6 @@ fn check_runtimes(
         }
     }
     Ok(runtimes)
-}
-
-impl<P> FileMirror<P, String> {
-    /// TRANSITION (architecture step): the string-variant check of the
-    /// scenarios not yet on the `Scenario` trait.
-    pub fn header_legacy(
-        &self,
-        src: &Source<'_>,
-        allowed_variants: &[&str],
-        allowed_runtimes: &[Flavor],
-    ) -> Result<Header, ScenarioError> {
-        let mut h = self.header(src, allowed_runtimes)?;
-        for v in self.variants.get_ref() {
-            if !allowed_variants.contains(&v.get_ref().as_str()) {
-                return Err(src.error(
-                    Some(v.span()),
-                    Some("variants"),
-                    format!(
-                        "unknown variant `{}`: allowed {}",
-                        v.get_ref(),
-                        allowed_variants.join(", ")
-                    ),
-                ));
-            }
-            if !h.variants.contains(v.get_ref()) {
-                h.variants.push(v.get_ref().clone());
-            }
-        }
-        Ok(h)
-    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,26 @@ use super::file::{self, ScenarioError, Source};
 
 type Loader = fn(&Source<'_>) -> Result<Box<dyn ScenarioDef>, ScenarioError>;
 
+/// A scenario's name, its loader, and a check that its variant names read
+/// back from a file as themselves.
+struct Entry {
+    name: &'static str,
+    load: Loader,
+    #[cfg_attr(not(test), allow(dead_code))]
+    names_agree: fn() -> Result<(), String>,
+}
+
 /// The registry entry of scenario `S`.
-const fn entry<S: super::Scenario>() -> (&'static str, Loader) {
-    (S::NAME, super::def::load::<S>)
+const fn entry<S: super::Scenario>() -> Entry {
+    Entry {
+        name: S::NAME,
+        load: super::def::load::<S>,
+        names_agree: super::def::variant_names_agree::<S>,
+    }
 }
 
 /// One line per scenario.
-const REGISTRY: &[(&str, Loader)] = &[
+const REGISTRY: &[Entry] = &[
     entry::<catalog::fetch_parallel::FetchParallel>(),
     entry::<catalog::sync_vs_async::SyncVsAsync>(),
     entry::<catalog::gather_vs_select::GatherVsSelect>(),
@@ -32,7 +45,7 @@ const REGISTRY: &[(&str, Loader)] = &[
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {
-    REGISTRY.iter().map(|(n, _)| *n).collect()
+    REGISTRY.iter().map(|e| e.name).collect()
 }
 
 fn unreadable(path: &Path, what: &str, e: std::io::Error) -> ScenarioError {
@@ -51,8 +64,8 @@ pub fn load_file(path: &Path) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     let src = Source { path, text: &text };
     let name: file::NameOnly =
         toml::from_str(&text).map_err(|e| src.error(e.span(), Some("scenario"), e.message().trim().to_string()))?;
-    match REGISTRY.iter().find(|(n, _)| *n == name.scenario.get_ref()) {
-        Some((_, load)) => load(&src),
+    match REGISTRY.iter().find(|e| e.name == name.scenario.get_ref()) {
+        Some(e) => (e.load)(&src),
         None => Err(src.error(
             Some(name.scenario.span()),
             Some("scenario"),
@@ -98,4 +111,25 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Box<dyn ScenarioDef>>, ScenarioError> 
 /// The default scenario directory: `scenarios/` in the crate.
 pub fn default_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_name_reads_back_as_itself() {
+        for e in REGISTRY {
+            (e.names_agree)().unwrap_or_else(|m| panic!("{}: {m}", e.name));
+        }
+    }
+
+    #[test]
+    fn every_registered_scenario_has_a_file_of_its_own() {
+        let dir = default_dir();
+        for e in REGISTRY {
+            let s = load_file(&dir.join(format!("{}.toml", e.name))).unwrap();
+            assert_eq!(s.header().name, e.name);
+        }
+    }
 }
