@@ -10,7 +10,8 @@ use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
 use crate::runtime::Flavor;
 use crate::scenario::{self, ScenarioDef};
 
-/// What to run, already validated by the CLI parser.
+/// What to run, already checked by `harness::options`.
+#[derive(Debug)]
 pub struct RunOpts {
     pub scenarios_dir: PathBuf,
     pub results_root: PathBuf,

@@ -2,6 +2,7 @@
 //! eighteen): each module is one area, `common` holds the shared fixtures.
 
 mod chat_load;
+mod cli_options;
 mod common;
 mod compare;
 mod coordination;
@@ -11,6 +12,7 @@ mod hazards;
 mod load;
 mod open_loop;
 mod queues_files;
+mod registry;
 mod report;
 mod results;
 mod runtimes;
