@@ -68,11 +68,6 @@ pub fn legacy_note(runtime: &str) -> &'static str {
         .unwrap_or("labelled legacy by the run that measured it")
 }
 
-/// `#rrggbb`, for the HTML report.
-pub fn hex(c: RGBColor) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
 /// Orders runtimes as `Flavor::ALL` does (tokio, async-std, smol, then baselines), unknown names
 /// last and alphabetically, so tables and legends list them the same way everywhere.
 pub fn runtime_order(a: &str, b: &str) -> Ordering {
@@ -129,6 +124,5 @@ mod tests {
         let first = Flavor::ALL[0].name();
         assert_eq!(runtime_order(first, "glommio"), Ordering::Less);
         assert_eq!(runtime_order("a-rt", "b-rt"), Ordering::Less);
-        assert_eq!(hex(RGBColor(0, 0x72, 0xB2)), "#0072b2");
     }
 }

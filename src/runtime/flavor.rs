@@ -179,17 +179,6 @@ impl Flavor {
     pub fn all_async() -> Vec<Flavor> {
         AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect()
     }
-
-    /// The allowed names, for error messages.
-    pub fn names() -> String {
-        join_names(&Flavor::ALL)
-    }
-}
-
-impl From<AsyncFlavor> for Flavor {
-    fn from(a: AsyncFlavor) -> Flavor {
-        Flavor::Async(a)
-    }
 }
 
 fn join_names<T: fmt::Display>(all: &[T]) -> String {
