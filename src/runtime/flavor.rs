@@ -14,7 +14,7 @@ use super::RuntimeVisitor;
 /// The runtime registry as an X-macro: `runtime_registry!(m)` expands to `m! { [] async { … }
 /// baselines { … } }` (`runtime_registry!(m, tokens…)` passes `tokens` inside the brackets).
 /// [`AsyncFlavor`]/[`Flavor`] are generated from it, and tests walk it to get one named case per
-/// runtime.
+/// runtime. The `build` paths resolve only inside `runtime/`; other walkers skip that field.
 ///
 /// Adding a runtime: write `src/runtime/<name>_rt.rs` with a `Runtime` impl and
 /// `pub(super) fn build(AsyncFlavor, workers) -> io::Result<Owned<…>>`, declare the module in
