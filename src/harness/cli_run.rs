@@ -12,7 +12,8 @@ use crate::runtime::Flavor;
 use crate::scenario::catalog::http_load::LoadMode;
 use crate::scenario::{self, ScenarioDef};
 
-/// What to run, already validated by the CLI parser.
+/// What to run, already checked by `harness::options`.
+#[derive(Debug)]
 pub struct RunOpts {
     pub scenarios_dir: PathBuf,
     pub results_root: PathBuf,

@@ -28,8 +28,3 @@ pub fn install() {
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
-
-/// For tests: behave as if Ctrl-C had been pressed.
-pub fn simulate() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}

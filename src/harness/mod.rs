@@ -3,8 +3,10 @@
 //! and the CLI feed it one case at a time.
 
 pub mod cli_run;
+pub mod commands;
 pub mod criterion_suite;
 pub mod interrupt;
+pub mod options;
 pub mod progress;
 pub mod session;
 pub mod watchdog;
@@ -75,16 +77,13 @@ impl Failure {
     }
 }
 
-/// Where runs go unless told otherwise: `results/` in the crate. Test-mode
-/// runs (`cargo test`) go under `target/` so they never mix with real runs.
+/// Where `cargo bench` puts its run: the CLI's rule without a flag (see
+/// [`options::ResultsRoot`]); test-mode runs (`cargo test`) go under `target/`
+/// so they never mix with real runs.
 pub fn results_root(mode: SuiteMode) -> PathBuf {
-    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if let Some(r) = std::env::var_os("ASYNCBENCH_RESULTS") {
-        return PathBuf::from(r);
-    }
     match mode {
-        SuiteMode::Bench | SuiteMode::Quick => crate_dir.join("results"),
-        _ => crate_dir.join("target").join("asyncbench-test-results"),
+        SuiteMode::Bench | SuiteMode::Quick => options::ResultsRoot::current().path,
+        _ => options::ResultsRoot::test_mode(&options::manifest_dir()).path,
     }
 }
 

@@ -143,8 +143,8 @@ impl Session {
         };
         let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| ops as f64 / busy.as_secs_f64());
         let mut notes = case.notes.clone();
-        if case.flavor.legacy() {
-            notes.push("async-std is discontinued upstream (2025): legacy baseline".into());
+        if let Some(note) = case.flavor.legacy_note() {
+            notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }
         let (hgrm, hlog) = files.unzip();
         let primary = CaseResult {

@@ -1,28 +1,17 @@
 //! One colour and one legend label per runtime, the same in every chart: a reader who learns
-//! "tokio-mt is sky blue" on the overview never has to re-learn it. Colours follow the runtime
-//! order of `Flavor::ALL`, so no runtime is named here; names this build does not know (a newer
-//! summary, a baseline added later) get a stable colour from the spare list.
+//! "tokio-mt is sky blue" on the overview never has to re-learn it. Each runtime's colour is fixed
+//! in the runtime registry (`runtime/flavor.rs`), so no runtime is named here and adding one never
+//! recolours older runs; names this build does not know (a newer summary, a baseline added later)
+//! get a stable colour from the spare list.
 
 use std::cmp::Ordering;
 
 use plotters::style::RGBColor;
 
-use crate::runtime::Flavor;
-
-/// Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008), without its
-/// yellow (unreadable on white), in `Flavor::ALL` order.
-const KNOWN: [RGBColor; 7] = [
-    RGBColor(0x00, 0x72, 0xB2), // blue
-    RGBColor(0x56, 0xB4, 0xE9), // sky blue
-    RGBColor(0xCC, 0x79, 0xA7), // reddish purple
-    RGBColor(0x00, 0x9E, 0x73), // bluish green
-    RGBColor(0xE6, 0x9F, 0x00), // orange
-    RGBColor(0xD5, 0x5E, 0x00), // vermillion
-    RGBColor(0x33, 0x33, 0x33), // near black
-];
+use crate::runtime::{Flavor, Rgb};
 
 /// For runtime names outside `Flavor::ALL`, picked by a hash of the name so a name keeps its
-/// colour from one run to the next.
+/// colour from one run to the next. None is a registry colour (a test checks).
 const SPARE: [RGBColor; 6] = [
     RGBColor(0x8C, 0x56, 0x4B),
     RGBColor(0x7F, 0x7F, 0x7F),
@@ -44,12 +33,15 @@ pub struct RuntimeStyle {
 /// The style of `runtime`; `legacy_hint` is the summary row's own `legacy` flag, which counts
 /// too, so a legacy runtime this build no longer knows is still marked.
 pub fn style(runtime: &str, legacy_hint: bool) -> RuntimeStyle {
-    let known = position(runtime);
+    let known = runtime.parse::<Flavor>().ok();
     let colour = match known {
-        Some(i) => KNOWN[i % KNOWN.len()],
+        Some(f) => {
+            let Rgb(r, g, b) = f.rgb();
+            RGBColor(r, g, b)
+        }
         None => SPARE[(fnv1a(runtime) % SPARE.len() as u64) as usize],
     };
-    let legacy = legacy_hint || runtime.parse::<Flavor>().is_ok_and(Flavor::legacy);
+    let legacy = legacy_hint || known.is_some_and(Flavor::legacy);
     RuntimeStyle {
         name: runtime.to_string(),
         colour,
@@ -66,9 +58,14 @@ pub fn label(runtime: &str, legacy: bool) -> String {
     }
 }
 
-/// `#rrggbb`, for the HTML report.
-pub fn hex(c: RGBColor) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+/// Why `runtime` is labelled legacy: the registry's note ("discontinued upstream (2025)"), or a
+/// plain statement for a name this build does not know.
+pub fn legacy_note(runtime: &str) -> &'static str {
+    runtime
+        .parse::<Flavor>()
+        .ok()
+        .and_then(Flavor::legacy_note)
+        .unwrap_or("labelled legacy by the run that measured it")
 }
 
 /// Orders runtimes as `Flavor::ALL` does (tokio, async-std, smol, then baselines), unknown names
@@ -113,12 +110,19 @@ mod tests {
     }
 
     #[test]
+    fn spare_colours_never_repeat_a_registry_colour() {
+        for f in Flavor::ALL {
+            let Rgb(r, g, b) = f.rgb();
+            assert!(!SPARE.contains(&RGBColor(r, g, b)), "{f}");
+        }
+    }
+
+    #[test]
     fn unknown_runtimes_are_stable_and_sorted_last() {
         assert_eq!(style("glommio", false), style("glommio", false));
         assert_eq!(style("glommio", true).label, "glommio (legacy)");
         let first = Flavor::ALL[0].name();
         assert_eq!(runtime_order(first, "glommio"), Ordering::Less);
         assert_eq!(runtime_order("a-rt", "b-rt"), Ordering::Less);
-        assert_eq!(hex(RGBColor(0, 0x72, 0xB2)), "#0072b2");
     }
 }

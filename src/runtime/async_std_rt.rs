@@ -4,11 +4,13 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_lite::FutureExt;
 use smol_hyper::rt::FuturesIo;
 
 use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
@@ -21,7 +23,8 @@ pub struct AsyncStdRt {
     workers: usize,
 }
 
-pub(super) fn build() -> io::Result<Owned<AsyncStdRt>> {
+/// `flavor` and `workers` are the registry's: the global executor sizes itself.
+pub(super) fn build(_: AsyncFlavor, _: usize) -> io::Result<Owned<AsyncStdRt>> {
     // async-global-executor starts one thread per core unless
     // ASYNC_STD_THREAD_COUNT says otherwise.
     let workers = std::env::var("ASYNC_STD_THREAD_COUNT")
@@ -31,14 +34,16 @@ pub(super) fn build() -> io::Result<Owned<AsyncStdRt>> {
     Ok(Owned::new(AsyncStdRt { workers }, Box::new(())))
 }
 
-/// async-std's handle detaches on drop, like tokio's.
-pub struct AsyncStdHandle<T>(Option<async_std::task::JoinHandle<T>>);
+/// async-std's handle detaches on drop, like tokio's. The task's output is
+/// `catch_unwind`'s: async-std would re-raise a panic in the awaiting task,
+/// where tokio hands it over as an error.
+pub struct AsyncStdHandle<T>(Option<async_std::task::JoinHandle<std::thread::Result<T>>>);
 
 impl<T> Future for AsyncStdHandle<T> {
     type Output = Result<T, JoinError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.0.as_mut() {
-            Some(h) => Pin::new(h).poll(cx).map(Ok),
+            Some(h) => Pin::new(h).poll(cx).map(super::caught),
             None => Poll::Ready(Err(JoinError::Cancelled)),
         }
     }
@@ -107,14 +112,16 @@ impl Runtime for AsyncStdRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        AsyncStdHandle(Some(async_std::task::spawn(f)))
+        AsyncStdHandle(Some(async_std::task::spawn(AssertUnwindSafe(f).catch_unwind())))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> AsyncStdHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        AsyncStdHandle(Some(async_std::task::spawn_blocking(f)))
+        AsyncStdHandle(Some(async_std::task::spawn_blocking(move || {
+            std::panic::catch_unwind(AssertUnwindSafe(f))
+        })))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]

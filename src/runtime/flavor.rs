@@ -1,79 +1,171 @@
-//! Runtime names as users type them on the CLI and in scenario files.
+//! The runtime registry: every flavour a result can be attributed to, defined once.
+//!
+//! [`runtime_registry!`](crate::runtime_registry) is the one list; `define_flavors!` below turns it
+//! into the enums, `ALL`, names, colours, help, the legacy note and the builder `visit` calls.
+//! Names, parsing, `Display` and serde are written once over `ALL`, so nothing else in the crate
+//! lists the runtimes.
 
 use std::fmt;
+use std::io;
 use std::str::FromStr;
 
-/// The async runtimes under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AsyncFlavor {
-    TokioCt,
-    TokioMt,
-    AsyncStd,
-    SmolCt,
-    SmolMt,
+use super::RuntimeVisitor;
+
+/// The runtime registry as an X-macro: `runtime_registry!(m)` expands to `m! { [] async { … }
+/// baselines { … } }` (`runtime_registry!(m, tokens…)` passes `tokens` inside the brackets).
+/// [`AsyncFlavor`]/[`Flavor`] are generated from it, and tests walk it to get one named case per
+/// runtime. The `build` paths resolve only inside `runtime/`; other walkers skip that field.
+///
+/// Adding a runtime: write `src/runtime/<name>_rt.rs` with a `Runtime` impl and
+/// `pub(super) fn build(AsyncFlavor, workers) -> io::Result<Owned<…>>`, declare the module in
+/// `runtime/mod.rs`, and add one entry below. The colour is fixed here, never derived from the
+/// position, so a new runtime cannot recolour charts of older runs.
+///
+/// Colours: Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008) without its
+/// yellow (unreadable on white); the report's spare colours for unknown names avoid these.
+#[macro_export]
+macro_rules! runtime_registry {
+    ($then:ident $(, $($pass:tt)*)?) => {
+        $then! {
+            [$($($pass)*)?]
+            async {
+                TokioCt {
+                    name: "tokio-ct", rgb: (0x00, 0x72, 0xB2), single_threaded: true, legacy: None,
+                    help: "tokio, current_thread scheduler: every task on one thread",
+                    build: super::tokio_rt::build,
+                },
+                TokioMt {
+                    name: "tokio-mt", rgb: (0x56, 0xB4, 0xE9), single_threaded: false, legacy: None,
+                    help: "tokio, multi_thread scheduler: --workers threads (default one per core)",
+                    build: super::tokio_rt::build,
+                },
+                AsyncStd {
+                    name: "async-std", rgb: (0xCC, 0x79, 0xA7), single_threaded: false,
+                    legacy: Some("discontinued upstream (2025)"),
+                    help: "async-std's global executor (one thread per core, or ASYNC_STD_THREAD_COUNT)",
+                    build: super::async_std_rt::build,
+                },
+                SmolCt {
+                    name: "smol-ct", rgb: (0x00, 0x9E, 0x73), single_threaded: true, legacy: None,
+                    help: "smol: one async-executor driven by the calling thread",
+                    build: super::smol_rt::build,
+                },
+                SmolMt {
+                    name: "smol-mt", rgb: (0xE6, 0x9F, 0x00), single_threaded: false, legacy: None,
+                    help: "smol: the same executor run by --workers threads (default one per core)",
+                    build: super::smol_rt::build,
+                },
+            }
+            baselines {
+                /// std threads and blocking I/O.
+                Threads { name: "threads", rgb: (0xD5, 0x5E, 0x00), help: "std threads and blocking I/O (no runtime)" },
+                /// rayon's pool, for scenarios with CPU work.
+                Rayon { name: "rayon", rgb: (0x33, 0x33, 0x33), help: "rayon's thread pool, for scenarios with CPU work" },
+            }
+        }
+    };
 }
 
-/// Everything a result can be attributed to: the async runtimes plus the
-/// blocking baselines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Flavor {
-    Async(AsyncFlavor),
-    /// std threads and blocking I/O.
-    Threads,
-    /// rayon's pool, for scenarios with CPU work.
-    Rayon,
+/// A colour as the registry states it; the report turns it into its chart library's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+macro_rules! define_flavors {
+    (
+        []
+        async { $(
+            $(#[$adoc:meta])*
+            $A:ident {
+                name: $aname:literal, rgb: ($ar:literal, $ag:literal, $ab:literal),
+                single_threaded: $single:literal, legacy: $legacy:expr,
+                help: $ahelp:literal,
+                build: $build:path $(,)?
+            }
+        ),* $(,)? }
+        baselines { $(
+            $(#[$bdoc:meta])*
+            $B:ident { name: $bname:literal, rgb: ($br:literal, $bg:literal, $bb:literal), help: $bhelp:literal $(,)? }
+        ),* $(,)? }
+    ) => {
+        /// The async runtimes under test.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum AsyncFlavor { $( $(#[$adoc])* $A, )* }
+
+        /// Everything a result can be attributed to: the async runtimes plus the
+        /// blocking baselines.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Flavor {
+            Async(AsyncFlavor),
+            $( $(#[$bdoc])* $B, )*
+        }
+
+        impl AsyncFlavor {
+            /// In registry order, which is also the order of tables and legends.
+            pub const ALL: [AsyncFlavor; [$(AsyncFlavor::$A),*].len()] = [$(AsyncFlavor::$A),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(AsyncFlavor::$A => $aname,)* }
+            }
+            /// One line for `--help`.
+            pub fn help(self) -> &'static str {
+                match self { $(AsyncFlavor::$A => $ahelp,)* }
+            }
+            /// Its colour in every chart.
+            pub fn rgb(self) -> Rgb {
+                match self { $(AsyncFlavor::$A => Rgb($ar, $ag, $ab),)* }
+            }
+            /// Why the runtime is a legacy baseline (e.g. discontinued upstream), if it is one.
+            pub fn legacy_note(self) -> Option<&'static str> {
+                match self { $(AsyncFlavor::$A => $legacy,)* }
+            }
+            /// One thread runs every task, whatever `--workers` says.
+            pub fn single_threaded(self) -> bool {
+                match self { $(AsyncFlavor::$A => $single,)* }
+            }
+            /// Builds this flavour with `workers` task threads and hands it to `v`.
+            pub(super) fn build_and_visit<V: RuntimeVisitor>(self, workers: usize, v: V) -> io::Result<V::Output> {
+                Ok(match self { $(AsyncFlavor::$A => v.visit($build(self, workers)?),)* })
+            }
+        }
+
+        impl Flavor {
+            /// The async runtimes in registry order, then the baselines.
+            pub const ALL: [Flavor; AsyncFlavor::ALL.len() + [$(Flavor::$B),*].len()] =
+                [$(Flavor::Async(AsyncFlavor::$A),)* $(Flavor::$B,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { Flavor::Async(a) => a.name(), $(Flavor::$B => $bname,)* }
+            }
+            /// One line for `--help`.
+            pub fn help(self) -> &'static str {
+                match self { Flavor::Async(a) => a.help(), $(Flavor::$B => $bhelp,)* }
+            }
+            /// Its colour in every chart.
+            pub fn rgb(self) -> Rgb {
+                match self { Flavor::Async(a) => a.rgb(), $(Flavor::$B => Rgb($br, $bg, $bb),)* }
+            }
+        }
+    };
 }
+
+crate::runtime_registry!(define_flavors);
+
+// Everything below is written over `ALL` and `name`: no runtime is listed twice.
 
 impl AsyncFlavor {
-    pub const ALL: [AsyncFlavor; 5] = [
-        AsyncFlavor::TokioCt,
-        AsyncFlavor::TokioMt,
-        AsyncFlavor::AsyncStd,
-        AsyncFlavor::SmolCt,
-        AsyncFlavor::SmolMt,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AsyncFlavor::TokioCt => "tokio-ct",
-            AsyncFlavor::TokioMt => "tokio-mt",
-            AsyncFlavor::AsyncStd => "async-std",
-            AsyncFlavor::SmolCt => "smol-ct",
-            AsyncFlavor::SmolMt => "smol-mt",
-        }
-    }
-
-    /// async-std was discontinued upstream in 2025; reports label it legacy.
+    /// Discontinued upstream (see [`AsyncFlavor::legacy_note`]); reports label it legacy.
     pub fn legacy(self) -> bool {
-        self == AsyncFlavor::AsyncStd
-    }
-
-    pub fn single_threaded(self) -> bool {
-        matches!(self, AsyncFlavor::TokioCt | AsyncFlavor::SmolCt)
+        self.legacy_note().is_some()
     }
 }
 
 impl Flavor {
-    pub const ALL: [Flavor; 7] = [
-        Flavor::Async(AsyncFlavor::TokioCt),
-        Flavor::Async(AsyncFlavor::TokioMt),
-        Flavor::Async(AsyncFlavor::AsyncStd),
-        Flavor::Async(AsyncFlavor::SmolCt),
-        Flavor::Async(AsyncFlavor::SmolMt),
-        Flavor::Threads,
-        Flavor::Rayon,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavor::Async(a) => a.name(),
-            Flavor::Threads => "threads",
-            Flavor::Rayon => "rayon",
-        }
+    pub fn legacy(self) -> bool {
+        self.legacy_note().is_some()
     }
 
-    pub fn legacy(self) -> bool {
-        matches!(self, Flavor::Async(a) if a.legacy())
+    pub fn legacy_note(self) -> Option<&'static str> {
+        self.as_async().and_then(AsyncFlavor::legacy_note)
     }
 
     pub fn as_async(self) -> Option<AsyncFlavor> {
@@ -83,15 +175,14 @@ impl Flavor {
         }
     }
 
-    /// The five async runtimes as `Flavor`s: what most scenarios run on.
+    /// The async runtimes as `Flavor`s: what most scenarios run on.
     pub fn all_async() -> Vec<Flavor> {
         AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect()
     }
+}
 
-    /// The allowed names, for error messages.
-    pub fn names() -> String {
-        Flavor::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-    }
+fn join_names<T: fmt::Display>(all: &[T]) -> String {
+    all.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,54 +192,49 @@ pub struct UnknownFlavor {
     pub allowed: String,
 }
 
-impl FromStr for Flavor {
-    type Err = UnknownFlavor;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Flavor::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownFlavor {
-                given: s.to_string(),
-                allowed: Flavor::names(),
-            })
-    }
+/// `Display`, `FromStr` and serde by name, for both enums.
+macro_rules! by_name {
+    ($t:ident) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $t {
+            type Err = UnknownFlavor;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $t::ALL
+                    .into_iter()
+                    .find(|f| f.name() == s)
+                    .ok_or_else(|| UnknownFlavor {
+                        given: s.to_string(),
+                        allowed: join_names(&$t::ALL),
+                    })
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
 
-impl FromStr for AsyncFlavor {
-    type Err = UnknownFlavor;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AsyncFlavor::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownFlavor {
-                given: s.to_string(),
-                allowed: AsyncFlavor::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
-            })
-    }
-}
-
-impl fmt::Display for AsyncFlavor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl fmt::Display for Flavor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+by_name!(AsyncFlavor);
+by_name!(Flavor);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for f in Flavor::ALL {
-            assert_eq!(f.name().parse::<Flavor>().unwrap(), f);
-        }
-    }
 
     #[test]
     fn unknown_name_lists_allowed() {
@@ -158,5 +244,13 @@ mod tests {
             e.to_string()
                 .contains("tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, threads, rayon")
         );
+        let e = "threads".parse::<AsyncFlavor>().unwrap_err();
+        assert_eq!(e.allowed, "tokio-ct, tokio-mt, async-std, smol-ct, smol-mt");
+    }
+
+    #[test]
+    fn only_async_std_is_legacy() {
+        let legacy: Vec<_> = Flavor::ALL.into_iter().filter(|f| f.legacy()).collect();
+        assert_eq!(legacy, [Flavor::Async(AsyncFlavor::AsyncStd)]);
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 
 pub use executor::CriterionExecutor;
-pub use flavor::{AsyncFlavor, Flavor, UnknownFlavor};
+pub use flavor::{AsyncFlavor, Flavor, Rgb, UnknownFlavor};
 
 /// A timeout fired before the wrapped future finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -126,22 +126,38 @@ pub trait RuntimeVisitor {
 }
 
 /// Builds the runtime `flavor` (with `workers` threads for the multi-thread
-/// flavours; `None` = one per logical core) and hands it to `v`. This is the
-/// one `match` on runtimes in the crate.
+/// flavours; `None` = one per logical core) and hands it to `v`. The registry
+/// (`flavor.rs`) generates the one `match` on runtimes behind it.
 pub fn visit<V: RuntimeVisitor>(flavor: AsyncFlavor, workers: Option<usize>, v: V) -> io::Result<V::Output> {
-    let n = workers.unwrap_or_else(default_workers).max(1);
-    Ok(match flavor {
-        AsyncFlavor::TokioCt => v.visit(tokio_rt::build(false, 1)?),
-        AsyncFlavor::TokioMt => v.visit(tokio_rt::build(true, n)?),
-        AsyncFlavor::AsyncStd => v.visit(async_std_rt::build()?),
-        AsyncFlavor::SmolCt => v.visit(smol_rt::build(false, 1)?),
-        AsyncFlavor::SmolMt => v.visit(smol_rt::build(true, n)?),
-    })
+    let n = if flavor.single_threaded() {
+        1
+    } else {
+        workers.unwrap_or_else(default_workers).max(1)
+    };
+    flavor.build_and_visit(n, v)
 }
 
 /// One worker per logical core, as the design asks for the `-mt` flavours.
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// A task's result as every flavour reports it: a panic inside the task
+/// (caught where it ran, so it never unwinds into the awaiting task) becomes
+/// [`JoinError::Panicked`] with the panic's message.
+fn caught<T>(r: std::thread::Result<T>) -> Result<T, JoinError> {
+    r.map_err(|payload| JoinError::Panicked(panic_message(payload)))
+}
+
+/// What `panic!` was given, when it was text (it almost always is).
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => match p.downcast_ref::<&'static str>() {
+            Some(s) => (*s).to_string(),
+            None => "a panic with a non-text payload".to_string(),
+        },
+    }
 }
 
 /// A std TCP listener with a large backlog, shared by every flavour's `listen`

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -44,7 +45,8 @@ impl Drop for Guard {
     }
 }
 
-pub(super) fn build(multi: bool, workers: usize) -> io::Result<Owned<SmolRt>> {
+pub(super) fn build(flavor: AsyncFlavor, workers: usize) -> io::Result<Owned<SmolRt>> {
+    let multi = !flavor.single_threaded();
     let ex = Arc::new(Executor::new());
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let mut threads = Vec::new();
@@ -63,12 +65,8 @@ pub(super) fn build(multi: bool, workers: usize) -> io::Result<Owned<SmolRt>> {
     }
     let rt = SmolRt {
         ex: Arc::downgrade(&ex),
-        flavor: if multi {
-            AsyncFlavor::SmolMt
-        } else {
-            AsyncFlavor::SmolCt
-        },
-        workers: if multi { workers } else { 1 },
+        flavor,
+        workers,
     };
     let guard = Guard {
         ex: Some(ex),
@@ -86,8 +84,10 @@ impl SmolRt {
 }
 
 /// Dropping an `async_task::Task` cancels it; this wrapper detaches instead,
-/// so every flavour's handle means the same thing.
-pub struct SmolHandle<T>(Option<async_executor::Task<T>>);
+/// so every flavour's handle means the same thing. The task's output is
+/// `catch_unwind`'s: async-task would re-raise a panic in the awaiting task,
+/// where tokio hands it over as an error.
+pub struct SmolHandle<T>(Option<async_executor::Task<std::thread::Result<T>>>);
 
 impl<T> Drop for SmolHandle<T> {
     fn drop(&mut self) {
@@ -101,7 +101,7 @@ impl<T> Future for SmolHandle<T> {
     type Output = Result<T, JoinError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.0.as_mut() {
-            Some(t) => Pin::new(t).poll(cx).map(Ok),
+            Some(t) => Pin::new(t).poll(cx).map(super::caught),
             None => Poll::Ready(Err(JoinError::Cancelled)),
         }
     }
@@ -163,7 +163,7 @@ impl Runtime for SmolRt {
         self.workers
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
-        if self.flavor == AsyncFlavor::SmolCt {
+        if self.flavor.single_threaded() {
             // The calling thread is the executor's only thread.
             async_io::block_on(self.executor().run(f))
         } else {
@@ -177,14 +177,16 @@ impl Runtime for SmolRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        SmolHandle(Some(self.executor().spawn(f)))
+        SmolHandle(Some(self.executor().spawn(AssertUnwindSafe(f).catch_unwind())))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> SmolHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        SmolHandle(Some(blocking::unblock(f)))
+        SmolHandle(Some(blocking::unblock(move || {
+            std::panic::catch_unwind(AssertUnwindSafe(f))
+        })))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]

@@ -40,24 +40,20 @@ impl Drop for Guard {
     }
 }
 
-pub(super) fn build(multi: bool, workers: usize) -> io::Result<Owned<TokioRt>> {
-    let mut b = if multi {
+pub(super) fn build(flavor: AsyncFlavor, workers: usize) -> io::Result<Owned<TokioRt>> {
+    let mut b = if flavor.single_threaded() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(workers);
         b
-    } else {
-        tokio::runtime::Builder::new_current_thread()
     };
     let rt = Arc::new(b.enable_all().thread_name("asyncbench-tokio").build()?);
     let handle = TokioRt {
         owner: Arc::downgrade(&rt),
         handle: rt.handle().clone(),
-        flavor: if multi {
-            AsyncFlavor::TokioMt
-        } else {
-            AsyncFlavor::TokioCt
-        },
-        workers: if multi { workers } else { 1 },
+        flavor,
+        workers,
     };
     Ok(Owned::new(handle, Box::new(Guard(Some(rt)))))
 }
@@ -72,7 +68,7 @@ impl<T> Future for TokioHandle<T> {
                 if e.is_cancelled() {
                     JoinError::Cancelled
                 } else {
-                    JoinError::Panicked(e.to_string())
+                    JoinError::Panicked(super::panic_message(e.into_panic()))
                 }
             })
         })

@@ -3,6 +3,7 @@
 
 mod charts;
 mod chat_load;
+mod cli_options;
 mod common;
 mod compare;
 mod coordination;
@@ -12,6 +13,7 @@ mod hazards;
 mod load;
 mod open_loop;
 mod queues_files;
+mod registry;
 mod report;
 mod results;
 mod runtimes;

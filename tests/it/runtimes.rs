@@ -4,17 +4,31 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, Listener, TaskHandle, UdpSock};
+use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, JoinError, Listener, TaskHandle, UdpSock};
+use asyncbench::{on_runtime, runtime_registry};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rstest::rstest;
 
-use asyncbench::on_runtime;
+/// `runtime_registry!(each_runtime, fn name(flavor) { … })` is an rstest with one case per
+/// registry entry, named after it (`name::case_3_AsyncStd`): a runtime added to the registry is
+/// tested here without editing this file.
+macro_rules! each_runtime {
+    (
+        [$(#[$m:meta])* fn $name:ident($f:ident) $body:block]
+        async { $( $(#[$d:meta])* $A:ident { $($fields:tt)* } ),* $(,)? }
+        $($baselines:tt)*
+    ) => {
+        #[rstest]
+        $( #[case::$A(AsyncFlavor::$A)] )*
+        $(#[$m])*
+        // The cases carry the registry's CamelCase names.
+        #[allow(non_snake_case)]
+        fn $name(#[case] $f: AsyncFlavor) $body
+    };
+}
 
-const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
-
-#[rstest]
-fn spawn_join_and_abort(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+runtime_registry!(each_runtime, fn spawn_join_and_abort(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let h = rt.spawn(async { 6 * 7 });
             assert_eq!(h.await, Ok(42));
@@ -40,11 +54,10 @@ fn spawn_join_and_abort(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert!(t0.elapsed() < Duration::from_secs(5));
         });
     });
-}
+});
 
-#[rstest]
-fn blocking_sleep_timeout_yield(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+runtime_registry!(each_runtime, fn blocking_sleep_timeout_yield(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let h = rt.spawn_blocking(|| std::thread::current().id());
             let id = h.await.expect("blocking task joins");
@@ -66,11 +79,10 @@ fn blocking_sleep_timeout_yield(#[values(0, 1, 2, 3, 4)] i: usize) {
             rt.yield_now().await;
         });
     });
-}
+});
 
-#[rstest]
-fn tcp_udp_and_files(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+runtime_registry!(each_runtime, fn tcp_udp_and_files(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let l = rt.listen("127.0.0.1:0".parse().unwrap()).await.expect("listen");
             let addr = l.local_addr().unwrap();
@@ -101,11 +113,10 @@ fn tcp_udp_and_files(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert_eq!(rt.read_file(p).await.unwrap(), b"contents");
         });
     });
-}
+});
 
-#[rstest]
-fn criterion_executor_blocks_on_each_runtime(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+runtime_registry!(each_runtime, fn criterion_executor_blocks_on_each_runtime(flavor) {
+    on_runtime!(flavor, |rt| {
         use criterion::async_executor::AsyncExecutor;
         let ex = CriterionExecutor(rt);
         let r = rt.clone();
@@ -117,7 +128,33 @@ fn criterion_executor_blocks_on_each_runtime(#[values(0, 1, 2, 3, 4)] i: usize) 
             7
         );
     });
-}
+});
+
+runtime_registry!(each_runtime,
+    /// Every flavour reports a task's panic as tokio does, instead of re-raising it in the task
+    /// that awaits the handle (what async-task, under smol and async-std, would do).
+    fn a_panicking_task_is_an_error_and_the_runtime_keeps_working(flavor) {
+    on_runtime!(flavor, |rt| {
+        rt.block_on(async {
+            let h = rt.spawn(async {
+                if std::hint::black_box(true) {
+                    panic!("boom in a task");
+                }
+                1
+            });
+            assert_eq!(h.await, Err(JoinError::Panicked("boom in a task".into())));
+            let h = rt.spawn_blocking(|| -> u32 { panic!("boom in blocking work {}", 7) });
+            assert_eq!(h.await, Err(JoinError::Panicked("boom in blocking work 7".into())));
+            // A panic in a detached task hurts nobody either.
+            drop(rt.spawn(async { panic!("detached") }));
+
+            assert_eq!(rt.spawn(async { 5 }).await, Ok(5));
+            assert_eq!(rt.spawn_blocking(|| 6).await, Ok(6));
+            rt.sleep(Duration::from_millis(1)).await;
+        });
+        assert_eq!(rt.block_on(async { 7 }), 7);
+    });
+});
 
 #[test]
 fn multi_thread_flavours_run_tasks_in_parallel() {

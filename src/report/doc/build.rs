@@ -172,15 +172,12 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
         .runtimes()
         .into_iter()
         .filter(|r| s.results.iter().any(|x| &x.runtime == r && x.legacy))
-        .map(|r| palette::label(r, true))
+        .map(|r| format!("{} is {}", palette::label(r, true), palette::legacy_note(r)))
         .collect();
     if !legacy.is_empty() {
         items.push(vec![
             strong("Legacy: "),
-            text(format!(
-                "{} is discontinued upstream (2025); it is measured as a baseline.",
-                legacy.join(", ")
-            )),
+            text(format!("{}; it is measured as a baseline.", legacy.join("; "))),
         ]);
     }
     items

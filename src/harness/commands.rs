@@ -1,0 +1,92 @@
+//! The CLI's commands, each given options `harness::options` already checked: what they print
+//! and the exit code they deserve.
+
+use std::path::Path;
+
+use super::Failure;
+use super::cli_run::{self, RunOpts};
+use crate::compare::output as compare_output;
+use crate::compare::{self, CompareOpts, Verdict};
+use crate::report::{self, ReportError, palette};
+use crate::scenario;
+use crate::server::{ServerConfig, serve_until_ctrl_c};
+
+/// `asyncbench list`: each scenario with its guide section, variants, runtimes and parameters.
+pub fn list(scenarios: &Path) -> Result<(), Failure> {
+    let all = scenario::load_dir(scenarios).map_err(Failure::usage)?;
+    for s in &all {
+        let h = s.header();
+        let runtimes: Vec<String> = h
+            .runtimes
+            .iter()
+            .map(|r| palette::label(r.name(), r.legacy()))
+            .collect();
+        println!("{}", h.name);
+        println!("  guide:    {}", h.guide_section);
+        println!("  variants: {}", h.variants.join(", "));
+        println!("  runtimes: {}", runtimes.join(", "));
+        println!("  params:   {}", s.describe());
+        println!("  cases:    {}", s.cases().len());
+    }
+    Ok(())
+}
+
+/// `asyncbench serve`: the test server until Ctrl-C.
+pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
+    if !cfg.addr.ip().is_loopback() {
+        eprintln!(
+            "asyncbench: warning: serving on {}, reachable from other machines; /stall and /flaky answer loopback clients only",
+            cfg.addr
+        );
+    }
+    serve_until_ctrl_c(cfg)?;
+    Ok(())
+}
+
+/// `asyncbench run`: the cases, then the charts and report; prints the run directory.
+pub fn run(opts: RunOpts) -> Result<(), Failure> {
+    let path = cli_run::run(opts)?;
+    report::publish(&path);
+    println!("{}", path.display());
+    Ok(())
+}
+
+/// `asyncbench plot`: every chart of a saved run, redrawn.
+pub fn plot(run: &Path) -> Result<(), Failure> {
+    let charts = report::plot(run).map_err(report_failure)?;
+    for c in charts.values() {
+        println!("{}", c.svg.display());
+        println!("{}", c.png.display());
+    }
+    Ok(())
+}
+
+/// `asyncbench report`: REPORT.md and index.html of a saved run.
+pub fn report(run: &Path) -> Result<(), Failure> {
+    let files = report::report(run).map_err(report_failure)?;
+    println!("{}", files.markdown.display());
+    println!("{}", files.html.display());
+    Ok(())
+}
+
+/// `asyncbench compare`: exits 1 on a regression when asked to (for CI).
+pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool) -> Result<(), Failure> {
+    let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
+    print!("{}", compare_output::render(&c));
+    let regressions = c.count(Verdict::Regression);
+    if fail_on_regression && regressions > 0 {
+        return Err(Failure::from(anyhow::anyhow!(
+            "{regressions} regression(s) beyond {}% (--fail-on-regression)",
+            opts.threshold_pct
+        )));
+    }
+    Ok(())
+}
+
+/// A report error keeps its own exit code: 2 for a missing or corrupt input file.
+fn report_failure(e: ReportError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        error: e.into(),
+    }
+}
