@@ -18,5 +18,6 @@ mod scenario_files;
 mod scenarios;
 mod server;
 mod server_limits;
+mod server_timing;
 mod servers;
 mod task_group;
