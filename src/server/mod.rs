@@ -1,21 +1,18 @@
 //! The local HTTP/1.1 test server every scenario talks to: hyper 1 on its own tokio runtime and threads, so it never competes with the runtime under test for an executor.
 
+mod delay;
+mod handler;
 mod routes;
 mod stats;
+mod timer;
 
-use std::convert::Infallible;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,12 +20,14 @@ use tokio::runtime::Runtime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use delay::{DelayError, MAX_DELAY, parse_delay};
 pub use routes::{Route, RouteError, STATUS_RANGE, flaky_fails, parse_route};
-pub use stats::ServerStats;
+pub use stats::{ServerStats, TimerLateness};
 
+use handler::handle;
 use stats::{ConnectionGuard, Counters, FlakyKeys};
 
-/// Longest `/delay/{ms}` accepted.
+/// Longest `/delay/{D}` and `/stall/{D}` accepted, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 60_000;
 /// Largest `/bytes/{n}` body served.
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -103,8 +102,8 @@ pub enum ServerError {
 struct Shared {
     counters: Arc<Counters>,
     flaky: FlakyKeys,
-    /// Responses are held until this instant (set by `/stall/{ms}`).
-    stall_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Responses are held until this instant (set by `/stall/{D}`).
+    stall_until: std::sync::Mutex<Option<Instant>>,
     max_connections: usize,
 }
 
@@ -348,115 +347,4 @@ async fn serve_connection(
         conn.as_mut().graceful_shutdown();
         let _ = tokio::time::timeout(GRACE, conn).await;
     }
-}
-
-type Body = Full<Bytes>;
-
-async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: Arc<Shared>) -> Result<Response<Body>, Infallible> {
-    let uri = req.uri();
-    let route = parse_route(req.method(), uri.path(), uri.query());
-    // Fault controls only ever obey the machine itself, even when the server
-    // was explicitly bound to another address.
-    if let Ok(Route::Stall(_) | Route::Flaky { .. }) = route
-        && !peer.ip().is_loopback()
-    {
-        shared.counters.request_served();
-        return Ok(text(
-            StatusCode::FORBIDDEN,
-            "fault controls are only served to loopback clients",
-        ));
-    }
-    // An injected stall holds every response except /stats and /health, so
-    // a client sees the freeze while tests can still observe the server.
-    if !matches!(route, Ok(Route::Stats | Route::Health | Route::Stall(_))) {
-        let until = *shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
-        }
-    }
-    let response = match route {
-        Err(e) => {
-            let mut resp = text(e.status, e.message);
-            if e.status == StatusCode::METHOD_NOT_ALLOWED {
-                resp.headers_mut()
-                    .insert(hyper::header::ALLOW, HeaderValue::from_static("GET"));
-            }
-            resp
-        }
-        Ok(Route::Health) => text(StatusCode::OK, "ok"),
-        Ok(Route::Stall(d)) => {
-            let until = tokio::time::Instant::now() + d;
-            let mut slot = shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
-            // Overlapping stalls extend, never shorten, the freeze.
-            if slot.is_none_or(|u| u < until) {
-                *slot = Some(until);
-            }
-            text(StatusCode::OK, format!("stalling responses for {} ms", d.as_millis()))
-        }
-        Ok(Route::Delay(d)) => {
-            tokio::time::sleep(d).await;
-            text(StatusCode::OK, format!("slept {} ms", d.as_millis()))
-        }
-        Ok(Route::Bytes(n)) => bytes_response(n),
-        Ok(Route::Status(code)) => match StatusCode::from_u16(code) {
-            Ok(status) => text(status, format!("status {code}")),
-            Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("status {code} unusable")),
-        },
-        Ok(Route::Flaky { p, seed, n }) => {
-            let n = n.unwrap_or_else(|| shared.flaky.next(seed));
-            let mut resp = if flaky_fails(p, seed, n) {
-                text(StatusCode::SERVICE_UNAVAILABLE, "flaky failure")
-            } else {
-                text(StatusCode::OK, "ok")
-            };
-            // Tells clients of unkeyed requests which key the server used.
-            resp.headers_mut().insert("x-flaky-n", HeaderValue::from(n));
-            resp
-        }
-        // Taken before this request is counted, so it reports the requests before it.
-        Ok(Route::Stats) => match serde_json::to_vec(&shared.counters.snapshot()) {
-            Ok(json) => with_type(StatusCode::OK, Bytes::from(json), "application/json"),
-            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode stats: {e}")),
-        },
-    };
-    shared.counters.request_served();
-    Ok(response)
-}
-
-fn bytes_response(n: u64) -> Response<Body> {
-    // One zeroed buffer shared by every response: slicing `Bytes` is a refcount bump,
-    // and calloc'd pages cost nothing until first read.
-    static ZEROS: OnceLock<Bytes> = OnceLock::new();
-    let Ok(len) = usize::try_from(n) else {
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("bytes {n} too large for this platform"),
-        );
-    };
-    let zeros = ZEROS.get_or_init(|| Bytes::from(vec![0u8; usize::try_from(MAX_BYTES).unwrap_or(0)]));
-    match zeros.get(..len) {
-        Some(_) => with_type(StatusCode::OK, zeros.slice(..len), "application/octet-stream"),
-        None => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("bytes {n} exceeds the buffer"),
-        ),
-    }
-}
-
-fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    with_type(status, body.into(), "text/plain; charset=utf-8")
-}
-
-fn with_type(status: StatusCode, body: Bytes, content_type: &'static str) -> Response<Body> {
-    // 204 and 304 must not carry content; hyper would drop it anyway, but say so plainly.
-    let body = if matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED) {
-        Bytes::new()
-    } else {
-        body
-    };
-    let mut resp = Response::new(Full::new(body));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    resp
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hyper::{Method, StatusCode};
 
-use super::{MAX_BYTES, MAX_DELAY_MS};
+use super::MAX_BYTES;
+use super::delay::parse_delay;
 
 /// Statuses `/status/{code}` may return. 1xx is excluded because an informational
 /// response is not a final answer and would leave the client waiting.
@@ -90,15 +91,9 @@ pub fn parse_route(method: &Method, path: &str, query: Option<&str>) -> Result<R
     match head {
         "health" => Ok(Route::Health),
         "stats" => Ok(Route::Stats),
-        "delay" => {
-            let ms = parse_u64("delay", param, " ms", 0, MAX_DELAY_MS)?;
-            Ok(Route::Delay(Duration::from_millis(ms)))
-        }
+        "delay" => duration("delay", param).map(Route::Delay),
         "bytes" => parse_u64("bytes", param, "", 0, MAX_BYTES).map(Route::Bytes),
-        "stall" => {
-            let ms = parse_u64("stall", param, " ms", 0, MAX_DELAY_MS)?;
-            Ok(Route::Stall(Duration::from_millis(ms)))
-        }
+        "stall" => duration("stall", param).map(Route::Stall),
         "status" => {
             let (lo, hi) = (*STATUS_RANGE.start(), *STATUS_RANGE.end());
             let code = parse_u64("status", param, "", u64::from(lo), u64::from(hi))?;
@@ -156,6 +151,10 @@ fn parse_probability(value: Option<&str>) -> Result<f64, RouteError> {
         )));
     }
     Ok(p)
+}
+
+fn duration(name: &str, raw: &str) -> Result<Duration, RouteError> {
+    parse_delay(raw, echo(raw)).map_err(|e| RouteError::bad(format!("{name} {e}")))
 }
 
 fn parse_u64(name: &str, raw: &str, unit: &str, lo: u64, hi: u64) -> Result<u64, RouteError> {
@@ -240,16 +239,19 @@ mod tests {
     fn delay_bounds() {
         assert_eq!(get("/delay/0", None), Ok(Route::Delay(Duration::ZERO)));
         assert_eq!(get("/delay/60000", None), Ok(Route::Delay(Duration::from_secs(60))));
+        assert_eq!(get("/delay/250us", None), Ok(Route::Delay(Duration::from_micros(250))));
+        assert_eq!(get("/stall/1.5ms", None), Ok(Route::Stall(Duration::from_micros(1500))));
         assert_eq!(
             bad("/delay/70000", None),
-            "delay 70000 ms out of range: allowed 0..=60000"
+            "delay 70000 ms out of range: allowed 0..=60000 ms; units us, ms, s (bare number = ms)"
         );
         assert_eq!(
             bad("/delay/abc", None),
-            "delay \"abc\" ms is not an integer: allowed 0..=60000"
+            "delay \"abc\" is not a duration: allowed 0..=60000 ms; units us, ms, s (bare number = ms)"
         );
         assert!(bad("/delay/-1", None).contains("allowed 0..=60000"));
-        assert!(bad("/delay/+5", None).contains("not an integer"));
+        assert!(bad("/delay/+5", None).contains("not a duration"));
+        assert!(bad("/stall/5x", None).starts_with("stall \"5x\" is not a duration"));
         assert!(bad("/delay/", None).contains("missing"));
         assert!(bad("/delay", None).contains("missing"));
         let huge = bad("/delay/99999999999999999999999", None);

@@ -1,9 +1,12 @@
-//! Counters the test server keeps: connections and requests (lock-free), and the per-seed key counters behind unkeyed `/flaky` requests.
+//! Counters the test server keeps: connections and requests (lock-free), the lateness of its
+//! own timer, and the per-seed key counters behind unkeyed `/flaky` requests.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use tokio::sync::Notify;
 
 /// A snapshot of the server's counters, as served by `/stats`.
@@ -15,6 +18,21 @@ pub struct ServerStats {
     /// Connections closed at once because `max_connections` were open.
     #[serde(default)]
     pub connections_rejected: u64,
+    /// How late the server released the responses it held (`/delay`, and requests held by a
+    /// `/stall`): absent from the JSON of servers older than the precise timer, then all zero.
+    #[serde(default)]
+    pub timer_lateness: TimerLateness,
+}
+
+/// Distribution of (actual wake − deadline) over every timed hold, in nanoseconds;
+/// percentiles follow HdrHistogram's rank rule, at 3 significant digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimerLateness {
+    pub count: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
 }
 
 /// Live counters shared by the accept loop, every connection and the owning handle.
@@ -24,6 +42,7 @@ pub(crate) struct Counters {
     accepted: AtomicU64,
     served: AtomicU64,
     rejected: AtomicU64,
+    lateness: Lateness,
     /// Woken whenever a connection closes, so shutdown can wait for the count to hit zero.
     closed: Notify,
 }
@@ -49,12 +68,24 @@ impl Counters {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Records how late a timed hold ended.
+    pub(crate) fn timer_woke(&self, late: Duration) {
+        let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        let mut h = self.lateness.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // `record` grows the auto-resizing histogram (`saturating_record` would clamp to its
+        // current top instead); only a resize failure lands in the cap.
+        if h.record(ns).is_err() {
+            h.saturating_record(ns);
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> ServerStats {
         ServerStats {
             connections_open: self.open.load(Ordering::Relaxed),
             connections_accepted: self.accepted.load(Ordering::Relaxed),
             requests_served: self.served.load(Ordering::Relaxed),
             connections_rejected: self.rejected.load(Ordering::Relaxed),
+            timer_lateness: self.lateness.summary(),
         }
     }
 
@@ -69,6 +100,33 @@ impl Counters {
                 return;
             }
             notified.await;
+        }
+    }
+}
+
+/// The timer-lateness histogram; a lock is fine: it is taken once per timed hold.
+#[derive(Debug)]
+struct Lateness(Mutex<Histogram<u64>>);
+
+impl Default for Lateness {
+    fn default() -> Self {
+        let h = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"));
+        Lateness(Mutex::new(h))
+    }
+}
+
+impl Lateness {
+    fn summary(&self) -> TimerLateness {
+        let h = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if h.is_empty() {
+            return TimerLateness::default();
+        }
+        TimerLateness {
+            count: h.len(),
+            p50_ns: h.value_at_quantile(0.5),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            max_ns: h.max(),
         }
     }
 }
@@ -127,12 +185,37 @@ mod tests {
                 connections_accepted: 2,
                 requests_served: 1,
                 connections_rejected: 0,
+                timer_lateness: TimerLateness::default(),
             }
         );
         drop(a);
         drop(b);
         assert_eq!(c.snapshot().connections_open, 0);
         assert_eq!(c.snapshot().connections_accepted, 2);
+    }
+
+    #[test]
+    fn lateness_summarises_every_recorded_wake() {
+        let c = Counters::default();
+        for us in 1..=1000 {
+            c.timer_woke(Duration::from_micros(us));
+        }
+        let l = c.snapshot().timer_lateness;
+        assert_eq!(l.count, 1000);
+        // 3 significant digits: each figure within 0.1% of the exact rank.
+        let near = |got: u64, want: u64| got.abs_diff(want) <= want / 1000 + 1;
+        assert!(near(l.p50_ns, 500_000), "{l:?}");
+        assert!(near(l.p99_ns, 990_000), "{l:?}");
+        assert!(near(l.p999_ns, 999_000), "{l:?}");
+        assert!(near(l.max_ns, 1_000_000), "{l:?}");
+        assert!(l.p50_ns <= l.p99_ns && l.p99_ns <= l.p999_ns && l.p999_ns <= l.max_ns);
+    }
+
+    #[test]
+    fn stats_without_lateness_still_decode() {
+        let old = r#"{"connections_open":1,"connections_accepted":2,"requests_served":3}"#;
+        let stats: ServerStats = serde_json::from_str(old).expect("old /stats JSON");
+        assert_eq!(stats.timer_lateness, TimerLateness::default());
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod scenarios;
 mod schema;
 mod server;
 mod server_limits;
+mod server_timing;
 mod servers;
 mod snapshots;
 mod stats;

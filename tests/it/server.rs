@@ -199,7 +199,10 @@ fn out_of_range_parameters_are_400_with_the_allowed_range() {
         assert!(!body.trim_end().contains('\n'), "{path}: {body:?}");
     }
     let body = text(&get(&server, "/delay/70000"));
-    assert_eq!(body, "delay 70000 ms out of range: allowed 0..=60000");
+    assert_eq!(
+        body,
+        "delay 70000 ms out of range: allowed 0..=60000 ms; units us, ms, s (bare number = ms)"
+    );
 }
 
 #[test]
