@@ -514,7 +514,7 @@ mod tests {
         let o = run_opts(&["run", "--rate", "100", "--duration", "3", "--batches", "7"]);
         assert_eq!(o.batches, 3, "--batches does not apply to load runs");
         let load = o.load.expect("a load run");
-        assert_eq!(load.mode, LoadMode::Rate(100));
+        assert_eq!(load.load.mode, LoadMode::Rate(100));
         assert_eq!(load.header().runtimes, Flavor::all_async());
     }
 
