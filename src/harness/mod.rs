@@ -5,6 +5,7 @@
 pub mod cli_run;
 pub mod criterion_suite;
 pub mod interrupt;
+pub mod placement;
 pub mod progress;
 pub mod session;
 pub mod watchdog;
