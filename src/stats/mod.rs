@@ -18,6 +18,8 @@
 //! Anal. B 1 (1964) 86–96, g = 7, coefficients as tabulated by P. Godfrey); the normal tail by
 //! A&S 7.1.26 (absolute error below 1.5e-7, far below any α anyone uses).
 
+pub mod rounds;
+
 /// The outcome of one test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TestResult {
@@ -157,7 +159,7 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// Regularized incomplete beta I_x(a, b).
-fn reg_inc_beta(a: f64, b: f64, x: f64) -> f64 {
+pub(crate) fn reg_inc_beta(a: f64, b: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
