@@ -2,6 +2,7 @@
 //! floor (what timing and recording cost), and the event-loop lag probe.
 
 mod case;
+pub mod clock;
 mod floor;
 pub mod lag;
 pub mod open_loop;

@@ -297,13 +297,19 @@ mod tests {
         assert!((s.ci_high - 12.0 - 4.969).abs() < 1e-3, "{}", s.ci_high);
         // MDE: (t(0.975, 4) + t(0.8, 4)) · 2 · √(2/3) / 12 = (2.776 + 0.941) · 1.633 / 12.
         let mde = s.mde_pct.unwrap();
-        assert!((mde - 100.0 * (2.776 + 0.941) * 2.0 * (2.0f64 / 3.0).sqrt() / 12.0).abs() < 0.1, "{mde}");
+        assert!(
+            (mde - 100.0 * (2.776 + 0.941) * 2.0 * (2.0f64 / 3.0).sqrt() / 12.0).abs() < 0.1,
+            "{mde}"
+        );
     }
 
     #[test]
     fn stability_flags() {
         // Round means within their batches' noise: stable.
-        assert_eq!(stability(&rounds(&[100.0, 101.0, 99.0, 100.5], 10.0, 50)), Stability::Stable);
+        assert_eq!(
+            stability(&rounds(&[100.0, 101.0, 99.0, 100.5], 10.0, 50)),
+            Stability::Stable
+        );
         // Tiny batch noise, means 10% apart: unstable.
         assert_eq!(stability(&rounds(&[100.0, 110.0, 95.0], 0.5, 50)), Stability::Unstable);
         // Two clusters: bimodal.
