@@ -121,8 +121,9 @@ impl PreciseTimer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Woken {
     pub due: Instant,
-    /// When the timer thread called `wake` (the first poll's instant if the
-    /// deadline had already passed then).
+    /// When the timer thread called `wake`; `due` itself if the deadline
+    /// had already passed at the first poll (the wake it would have had: a
+    /// probe that was held up then records its whole delay).
     pub woke: Instant,
 }
 
@@ -159,7 +160,7 @@ impl Future for PreciseSleep {
         }
         let now = Instant::now();
         if now >= due {
-            return Poll::Ready(Woken { due, woke: now });
+            return Poll::Ready(Woken { due, woke: due });
         }
         let slot = Arc::new(Slot {
             due,
@@ -272,7 +273,7 @@ mod tests {
         let t = PreciseTimer::start("test-timer").unwrap();
         let past = Instant::now() - Duration::from_millis(5);
         let w = futures::executor::block_on(t.sleep_until(past));
-        assert!(w.woke >= past);
+        assert_eq!(w.woke, past);
     }
 
     #[test]

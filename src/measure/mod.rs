@@ -7,6 +7,7 @@ mod floor;
 pub mod lag;
 pub mod open_loop;
 mod outcome;
+pub mod probe;
 mod recorder;
 
 pub use case::{Batch, CaseRecord};
