@@ -222,7 +222,7 @@ fn bimodal(means: &[f64]) -> bool {
 /// P(F > f) for an F(d1, d2) variable, through the regularized incomplete
 /// beta function: P = I_{d2/(d2+d1 f)}(d2/2, d1/2).
 fn f_upper_tail(f: f64, d1: f64, d2: f64) -> f64 {
-    if !(f > 0.0) {
+    if f.is_nan() || f <= 0.0 {
         return 1.0;
     }
     super::reg_inc_beta(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f))
