@@ -101,6 +101,17 @@ impl PreciseTimer {
         })
     }
 
+    /// The process's shared timer thread, started on first use: the pacer
+    /// and the probes of every case use it.
+    pub fn shared() -> std::io::Result<PreciseTimer> {
+        static SHARED: OnceLock<PreciseTimer> = OnceLock::new();
+        if let Some(t) = SHARED.get() {
+            return Ok(t.clone());
+        }
+        let t = PreciseTimer::start("asyncbench-clock")?;
+        Ok(SHARED.get_or_init(|| t).clone())
+    }
+
     /// A future that completes at `due` (at once if `due` has passed) and
     /// yields the instant it was woken.
     pub fn sleep_until(&self, due: Instant) -> PreciseSleep {
