@@ -7,6 +7,7 @@ pub mod commands;
 pub mod criterion_suite;
 pub mod interrupt;
 pub mod options;
+pub mod placement;
 pub mod progress;
 pub mod session;
 pub mod watchdog;

@@ -2,10 +2,12 @@
 //! floor (what timing and recording cost), and the event-loop lag probe.
 
 mod case;
+pub mod clock;
 mod floor;
 pub mod lag;
 pub mod open_loop;
 mod outcome;
+pub mod probe;
 mod recorder;
 
 pub use case::{Batch, CaseRecord};

@@ -1,30 +1,42 @@
 //! The load generator's pacing: open loop at a constant rate (wrk2's method)
-//! or closed loop as fast as replies allow, over C connections, one window
-//! of schedule per batch. What a connection sends is the caller's
-//! ([`Request`]); when it is sent and how its latency is counted is decided
-//! here.
+//! or closed loop as fast as replies allow, over C connections. What a
+//! connection sends is the caller's ([`Request`]); when it is sent and how
+//! its latency is counted is decided here.
 //!
 //! Open loop: connection k of C sends its i-th request at the *intended*
-//! time `start + (k + i·C) / rate`; if the previous response came back late,
-//! the next request goes out at once, late. Latency is recorded twice: from
-//! the intended send time (corrected for coordinated omission) and from the
-//! actual send (uncorrected). A closed-loop client that waits for each reply
-//! sends less while the server is stuck, so a stall never reaches the
-//! uncorrected histogram; the corrected one counts every request that should
-//! have been sent during it. Method: G. Tene, "How NOT to Measure Latency"
-//! (2015), and wrk2's README (github.com/giltene/wrk2).
+//! time `start + (k + i·C) / rate` ([`Schedule::due`]); if the previous
+//! response came back late, the next request goes out at once, late.
+//! Latency is recorded twice: from the intended send time (corrected for
+//! coordinated omission) and from the actual send (uncorrected). A
+//! closed-loop client that waits for each reply sends less while the server
+//! is stuck, so a stall never reaches the uncorrected histogram; the
+//! corrected one counts every request that should have been sent during it.
+//! Method: G. Tene, "How NOT to Measure Latency" (2015), and wrk2's README
+//! (github.com/giltene/wrk2).
 //!
-//! One batch is one second of schedule, so the recorders' 1-second intervals
-//! line up with the schedule and a stall is visible in time in the `.hlog`.
+//! Send times come from the [precise timer](super::clock), never from the
+//! runtime under test (tokio's timer would add up to a millisecond to every
+//! send and charge it to the server as queueing). The generator's own
+//! lateness (actual − intended send) is recorded as `generator_lateness`.
+//! Each connection keeps its own schedule for the whole run: a batch is one
+//! second of wall clock, closing on the schedule's second boundaries, with
+//! no barrier between windows; a request belongs to the window it completes in.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::clock::PreciseTimer;
 use super::{Batch, ErrorCounts, OpError};
 use crate::runtime::Runtime;
 
 /// The window one batch covers.
 pub const WINDOW: Duration = Duration::from_secs(1);
+/// A generator whose lateness p99 exceeds this fell behind its schedule:
+/// the run says so (its corrected latencies still count from the intended
+/// times, but the load offered was not the load asked for).
+pub const LATENESS_BOUND: Duration = Duration::from_millis(1);
 
 /// Open loop at `rate` requests/s, or closed loop as fast as replies allow.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,118 +55,185 @@ pub trait Request: Clone + Send + Sync + 'static {
     fn check(outcome: Self::Outcome) -> Result<(), OpError>;
 }
 
-/// Where the generator is in its schedule: the origin, set by the first
-/// window, and the next window's number.
-#[derive(Debug, Default)]
+/// wrk2's schedule: request i of connection k is due at
+/// `start + (k + i·C) / rate`, in whole nanoseconds from integer arithmetic
+/// so no error accumulates over a long run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
-    start: Option<Instant>,
-    window: u32,
+    pub start: Instant,
+    pub rate: u64,
+    pub connections: u64,
 }
 
-/// Runs the next window of the schedule: one task per connection, each
-/// sending on its own schedule until the window ends. `latency` is counted
-/// from the intended send time, `latency_uncorrected` from the actual send.
-pub async fn run_window<R: Runtime, Q: Request>(rt: &R, conns: &[Q], mode: LoadMode, schedule: &mut Schedule) -> Batch {
-    let start = *schedule.start.get_or_insert_with(Instant::now);
-    let from = start + WINDOW * schedule.window;
-    let until = from + WINDOW;
-    schedule.window += 1;
-    let t0 = Instant::now();
-    let c = conns.len() as u64;
-    let handles: Vec<_> = conns
-        .iter()
-        .enumerate()
-        .map(|(k, req)| {
-            let (req, rt2) = (req.clone(), rt.clone());
-            rt.spawn(async move { connection(rt2, req, mode, k as u64, c, start, from, until).await })
-        })
-        .collect();
-    let mut b = Batch::default();
-    let mut uncorrected = Vec::new();
-    for h in handles {
-        match h.await {
-            Ok(o) => {
-                b.latencies.extend(o.corrected);
-                uncorrected.extend(o.uncorrected);
-                b.errors.merge(&o.errors);
-            }
-            Err(e) => b.errors.record(&e.into()),
-        }
+impl Schedule {
+    pub fn offset(&self, k: u64, i: u64) -> Duration {
+        let n = u128::from(k) + u128::from(i) * u128::from(self.connections);
+        let ns = n * 1_000_000_000 / u128::from(self.rate.max(1));
+        Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
     }
-    b.wall = t0.elapsed();
-    let done = b.latencies.len() as f64;
-    b.values.push(("achieved_rps", done / b.wall.as_secs_f64().max(1e-9)));
-    if let LoadMode::Rate(r) = mode {
-        b.values.push(("asked_rps", r as f64));
+
+    pub fn due(&self, k: u64, i: u64) -> Instant {
+        self.start + self.offset(k, i)
     }
-    b.extra.push(("latency_uncorrected", uncorrected));
-    b
 }
 
-/// What one connection did in one window.
+/// What the connections have completed since the last window closed.
 #[derive(Default)]
-struct ConnOutcome {
+struct Sink {
     corrected: Vec<Duration>,
     uncorrected: Vec<Duration>,
+    lateness: Vec<Duration>,
     errors: ErrorCounts,
 }
 
-/// Drives one connection through one window of the schedule.
-#[allow(clippy::too_many_arguments)]
-async fn connection<R: Runtime, Q: Request>(
-    rt: R,
-    req: Q,
-    mode: LoadMode,
-    k: u64,
-    c: u64,
+/// A running generator: its connection tasks live from the first window to
+/// the drop of this value.
+pub struct Generator<R: Runtime> {
+    sink: Arc<Mutex<Sink>>,
+    stop: Arc<AtomicBool>,
+    clock: PreciseTimer,
     start: Instant,
-    from: Instant,
-    until: Instant,
-) -> ConnOutcome {
-    let mut o = ConnOutcome::default();
-    match mode {
-        LoadMode::Rate(rate) => {
-            // Connection k owns requests k, k+C, k+2C, …: period C/rate.
-            let period = Duration::from_secs_f64(c as f64 / rate as f64);
-            let offset = Duration::from_secs_f64(k as f64 / rate as f64);
-            let first = (from.saturating_duration_since(start + offset).as_secs_f64() / period.as_secs_f64()).ceil();
-            let mut i = first as u64;
-            loop {
-                let intended = start + offset + period.mul_f64(i as f64);
-                if intended >= until {
-                    break;
-                }
-                let now = Instant::now();
-                if intended > now {
-                    rt.sleep(intended - now).await;
-                }
-                let sent = Instant::now();
-                let r = req.send().await;
-                let done = Instant::now();
-                match Q::check(r) {
-                    Ok(()) => {
-                        o.corrected.push(done - intended);
-                        o.uncorrected.push(done - sent);
-                    }
-                    Err(e) => o.errors.record(&e),
-                }
-                i += 1;
-            }
-        }
-        LoadMode::MaxThroughput => {
-            while Instant::now() < until {
-                let sent = Instant::now();
-                let r = req.send().await;
-                match Q::check(r) {
-                    Ok(()) => {
-                        let d = sent.elapsed();
-                        o.corrected.push(d);
-                        o.uncorrected.push(d);
-                    }
-                    Err(e) => o.errors.record(&e),
-                }
-            }
+    window: u32,
+    asked: Option<u64>,
+    _tasks: Vec<R::Handle<()>>,
+}
+
+impl<R: Runtime> Drop for Generator<R> {
+    fn drop(&mut self) {
+        // Dropping a handle detaches its task (async-std's global executor
+        // would keep it running into the next case): the flag ends them.
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+impl<R: Runtime> Generator<R> {
+    /// Spawns one task per connection on `rt`, each on its own schedule.
+    pub fn start<Q: Request>(rt: &R, clock: &PreciseTimer, conns: &[Q], mode: LoadMode) -> Generator<R> {
+        // A little ahead, so the first sends are not late by the spawn itself.
+        let start = Instant::now() + Duration::from_millis(2);
+        let sink = Arc::new(Mutex::new(Sink::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let c = conns.len() as u64;
+        let tasks = conns
+            .iter()
+            .enumerate()
+            .map(|(k, req)| {
+                let (req, sink, stop, clock) = (req.clone(), sink.clone(), stop.clone(), clock.clone());
+                let pace = match mode {
+                    LoadMode::Rate(rate) => Some(Schedule {
+                        start,
+                        rate,
+                        connections: c,
+                    }),
+                    LoadMode::MaxThroughput => None,
+                };
+                rt.spawn(connection(req, pace, k as u64, clock, sink, stop))
+            })
+            .collect();
+        Generator {
+            sink,
+            stop,
+            clock: clock.clone(),
+            start,
+            window: 0,
+            asked: match mode {
+                LoadMode::Rate(r) => Some(r),
+                LoadMode::MaxThroughput => None,
+            },
+            _tasks: tasks,
         }
     }
-    o
+
+    /// Waits until the next window of the schedule closes and returns what
+    /// completed in it.
+    pub async fn window(&mut self) -> Batch {
+        self.window += 1;
+        let until = self.start + WINDOW * self.window;
+        let from = until - WINDOW;
+        self.clock.sleep_until(until).await;
+        let s = std::mem::take(&mut *self.sink.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut b = Batch {
+            wall: Instant::now().saturating_duration_since(from.max(self.start)),
+            latencies: s.corrected,
+            errors: s.errors,
+            ..Batch::default()
+        };
+        // Windows are equally long, so the mean over windows is completed / time.
+        let done = b.latencies.len() as f64;
+        b.values.push(("achieved_rps", done / WINDOW.as_secs_f64()));
+        if let Some(r) = self.asked {
+            b.values.push(("asked_rps", r as f64));
+            b.extra.push(("generator_lateness", s.lateness));
+        }
+        b.extra.push(("latency_uncorrected", s.uncorrected));
+        b
+    }
+}
+
+/// Drives one connection until `stop`: paced by `pace` (open loop) or back
+/// to back (closed loop).
+async fn connection<Q: Request>(
+    req: Q,
+    pace: Option<Schedule>,
+    k: u64,
+    clock: PreciseTimer,
+    sink: Arc<Mutex<Sink>>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut i = 0u64;
+    while !stop.load(Ordering::Acquire) {
+        let intended = match pace {
+            Some(s) => {
+                let due = s.due(k, i);
+                clock.sleep_until(due).await;
+                Some(due)
+            }
+            None => None,
+        };
+        let sent = Instant::now();
+        let r = req.send().await;
+        let done = Instant::now();
+        let outcome = Q::check(r);
+        let mut s = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        match outcome {
+            Ok(()) => {
+                s.corrected.push(done - intended.unwrap_or(sent));
+                s.uncorrected.push(done - sent);
+            }
+            Err(e) => s.errors.record(&e),
+        }
+        if let Some(due) = intended {
+            s.lateness.push(sent.saturating_duration_since(due));
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_is_exact_and_interleaves_connections() {
+        let start = Instant::now();
+        let s = Schedule {
+            start,
+            rate: 3,
+            connections: 2,
+        };
+        // 3 requests/s over 2 connections: the merged sends are 1/3 s apart.
+        let mut all: Vec<Duration> = (0..2).flat_map(|k| (0..6).map(move |i| s.offset(k, i))).collect();
+        all.sort();
+        for (n, d) in all.iter().enumerate() {
+            assert_eq!(d.as_nanos(), n as u128 * 1_000_000_000 / 3);
+        }
+        assert_eq!(s.due(1, 0) - start, Duration::from_nanos(333_333_333));
+        // A day into a run at 1 M/s nothing has drifted: exactly 86 400 s.
+        let fast = Schedule {
+            start,
+            rate: 1_000_000,
+            connections: 16,
+        };
+        assert_eq!(fast.offset(0, 86_400 * 1_000_000 / 16), Duration::from_secs(86_400));
+    }
 }

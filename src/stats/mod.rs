@@ -5,6 +5,7 @@
 
 pub mod dist;
 pub mod interval;
+pub mod rounds;
 pub mod significance;
 pub mod special;
 

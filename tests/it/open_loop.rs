@@ -57,7 +57,9 @@ fn corrected_latency_shows_an_injected_stall_and_uncorrected_hides_it() {
     let corrected = rec.latency.histogram();
     let uncorrected = rec.extra["latency_uncorrected"].histogram();
     assert_eq!(rec.errors.total(), 0);
-    assert!(corrected.len() >= 3000, "{} requests", corrected.len());
+    // Windows are wall-clock seconds: a generator that cannot catch up after
+    // the stall (a loaded machine) completes fewer, and says so in its lateness.
+    assert!(corrected.len() >= 1000, "{} requests", corrected.len());
     let ms = |ns: u64| ns as f64 / 1e6;
     // ~500 requests were due during the stall: ≥ 10% of the run.
     let c999 = ms(corrected.value_at_quantile(0.999));
@@ -95,6 +97,12 @@ fn a_sustainable_rate_is_achieved() {
             (190.0..=210.0).contains(&achieved),
             "achieved {achieved} requests/s for 200 asked"
         );
-        assert_eq!(rec.latency.len(), 600);
+        // Each connection keeps its schedule across windows; a request still
+        // in flight when the last window closes is not counted (one per
+        // connection at most).
+        let n = rec.latency.len() as usize;
+        assert!((598..=600).contains(&n), "{n} requests completed of 600 due");
+        let lateness = rec.extra["generator_lateness"].histogram();
+        assert_eq!(lateness.len() as usize, n, "one lateness sample per send");
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{ClientError, ConnMode, HttpClient, Reply};
-use crate::measure::open_loop::{self, Request, Schedule};
+use crate::measure::clock::PreciseTimer;
+use crate::measure::open_loop::{Generator, Request};
 use crate::measure::{Batch, OpError};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
@@ -75,7 +76,7 @@ impl ScenarioDef for HttpLoad {
         let mut notes = vec![format!("GET {} over {} keep-alive connections", l.path, l.connections)];
         if let LoadMode::Rate(r) = l.mode {
             notes.push(format!(
-                "open loop at {r} requests/s: `latency` counts from the intended send time (corrected), `latency_uncorrected` from the actual send"
+                "open loop at {r} requests/s, paced by a precise timer thread (not the runtime's timer): `latency` counts from the intended send time (corrected), `latency_uncorrected` from the actual send, `generator_lateness` is actual − intended send"
             ));
         }
         self.header
@@ -141,8 +142,7 @@ impl<R: Runtime> Request for Get<R> {
 }
 
 pub struct LoadState<R: Runtime> {
-    conns: Vec<Get<R>>,
-    schedule: Schedule,
+    generator: Generator<R>,
 }
 
 impl AsyncScenario for LoadCase {
@@ -151,19 +151,19 @@ impl AsyncScenario for LoadCase {
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<LoadState<R>, String> {
         // One client (one pooled connection) per connection, as wrk2 does.
         let l = &self.load;
-        let conns = (0..l.connections)
+        let conns: Vec<Get<R>> = (0..l.connections)
             .map(|_| Get {
                 client: HttpClient::new(rt, self.server, ConnMode::KeepAlive, l.timeout),
                 path: l.path.clone(),
             })
             .collect();
+        let clock = PreciseTimer::shared().map_err(|e| format!("cannot start the pacing thread: {e}"))?;
         Ok(LoadState {
-            conns,
-            schedule: Schedule::default(),
+            generator: Generator::start(rt, &clock, &conns, l.mode),
         })
     }
 
-    async fn batch<R: Runtime>(&self, rt: &R, st: &mut LoadState<R>) -> Batch {
-        open_loop::run_window(rt, &st.conns, self.load.mode, &mut st.schedule).await
+    async fn batch<R: Runtime>(&self, _rt: &R, st: &mut LoadState<R>) -> Batch {
+        st.generator.window().await
     }
 }

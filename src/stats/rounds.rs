@@ -1,0 +1,344 @@
+//! Statistics over rounds: a case measured in R independent rounds (a fresh
+//! runtime each, runtimes interleaved) gives R round means, and those —
+//! not the thousands of batches inside one round — are the repeats of the
+//! experiment. Batches of one round share the runtime instance, its thread
+//! placement and the machine's state of the moment, so treating them as
+//! independent leaves the between-round variance out of the error term and
+//! makes any drift "significant".
+//!
+//! - Interval: Student's t over the round means (df = R − 1).
+//! - Two runs: Welch's t-test on their round means (Welch 1947,
+//!   "The generalization of Student's problem when several different
+//!   population variances are involved", Biometrika 34).
+//! - Minimum detectable effect at α and power 1 − β for two runs with this
+//!   spread and R rounds each: (t₁₋α/₂ + t₁₋β) · s · √(2/R), the standard
+//!   two-sample formula (e.g. Cohen 1988, *Statistical Power Analysis*, ch. 2).
+//! - Many rows at once: Holm's step-down correction (Holm 1979, "A simple
+//!   sequentially rejective multiple test procedure", Scand. J. Statist. 6).
+//! - Stability: a one-way ANOVA F of between-round against within-round
+//!   variance (rounds that disagree beyond their batches' own spread), and a
+//!   gap test for two clusters of rounds (bimodal).
+
+use serde::{Deserialize, Serialize};
+
+use super::special::reg_inc_beta;
+use super::{student_t_critical, student_t_two_sided};
+
+/// Significance level used for intervals and the MDE.
+pub const ALPHA: f64 = 0.05;
+/// Power at which the minimum detectable effect is stated.
+pub const POWER: f64 = 0.8;
+/// An F this improbable under "rounds are exchangeable" marks a row unstable.
+const UNSTABLE_P: f64 = 0.001;
+/// Round means that spread less than this (relative) are never called
+/// unstable, however tight the batches: a 1% wobble is not worth a flag.
+const UNSTABLE_MIN_CV: f64 = 0.02;
+
+/// What one round of a case measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Round {
+    /// Where this case ran in its round's order (0 = first).
+    pub position: u32,
+    /// Mean of the round's per-batch values (ns for wall times).
+    pub mean: f64,
+    /// Standard deviation of the round's batches.
+    pub stddev: f64,
+    pub batches: u64,
+}
+
+/// How far a row's rounds agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stability {
+    /// The rounds agree within their batches' spread.
+    Stable,
+    /// The rounds disagree beyond their batches' spread: report the spread,
+    /// not a confident mean.
+    Unstable,
+    /// The rounds fall into two separate groups.
+    Bimodal,
+    /// Fewer than two rounds: nothing to judge.
+    Unknown,
+}
+
+/// A row's value and uncertainty from its rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RoundSummary {
+    pub count: u32,
+    pub rounds: Vec<Round>,
+    /// Mean of the round means: the published value.
+    pub mean: f64,
+    /// Median of the round means.
+    pub median: f64,
+    /// Standard deviation of the round means (the between-round spread).
+    pub stddev: f64,
+    /// 95% Student-t interval of the mean over rounds.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Smallest change (percent of the mean) that a comparison with another
+    /// run of R rounds and this spread detects at α = 5% with 80% power.
+    pub mde_pct: Option<f64>,
+    pub stability: Stability,
+}
+
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The relative MDE for two runs with `r` rounds each and between-round
+/// spread `sd` around `mean`.
+pub fn mde_pct(mean: f64, sd: f64, r: usize) -> Option<f64> {
+    if r < 2 || mean <= 0.0 || !mean.is_finite() {
+        return None;
+    }
+    let df = 2.0 * (r as f64 - 1.0);
+    let ta = student_t_critical(ALPHA, df);
+    // One-sided quantile at 1 − β is the two-sided one at 2β.
+    let tb = student_t_critical(2.0 * (1.0 - POWER), df);
+    Some(100.0 * (ta + tb) * sd * (2.0 / r as f64).sqrt() / mean)
+}
+
+/// Summarises a row's rounds. `rounds` in the order they ran.
+pub fn summarize(rounds: Vec<Round>) -> Option<RoundSummary> {
+    if rounds.is_empty() {
+        return None;
+    }
+    let means: Vec<f64> = rounds.iter().map(|r| r.mean).collect();
+    let (mean, sd) = mean_sd(&means);
+    let mut sorted = means.clone();
+    sorted.sort_by(f64::total_cmp);
+    let k = sorted.len();
+    let median = if k % 2 == 1 {
+        sorted[k / 2]
+    } else {
+        0.5 * (sorted[k / 2 - 1] + sorted[k / 2])
+    };
+    let (ci_low, ci_high) = if k >= 2 {
+        let h = student_t_critical(ALPHA, k as f64 - 1.0) * sd / (k as f64).sqrt();
+        (mean - h, mean + h)
+    } else {
+        (mean, mean)
+    };
+    Some(RoundSummary {
+        count: k as u32,
+        mean,
+        median,
+        stddev: sd,
+        ci_low,
+        ci_high,
+        mde_pct: mde_pct(mean, sd, k),
+        stability: stability(&rounds),
+        rounds,
+    })
+}
+
+/// Do the rounds agree within their batches' spread?
+pub fn stability(rounds: &[Round]) -> Stability {
+    let k = rounds.len();
+    if k < 2 {
+        return Stability::Unknown;
+    }
+    let means: Vec<f64> = rounds.iter().map(|r| r.mean).collect();
+    let (grand, sd) = mean_sd(&means);
+    if grand <= 0.0 || sd / grand < UNSTABLE_MIN_CV {
+        return Stability::Stable;
+    }
+    if bimodal(&means) {
+        return Stability::Bimodal;
+    }
+    // One-way ANOVA from per-round summaries: between-round mean square
+    // against the pooled within-round mean square.
+    let n: u64 = rounds.iter().map(|r| r.batches).sum();
+    let weighted_grand = rounds.iter().map(|r| r.mean * r.batches as f64).sum::<f64>() / n.max(1) as f64;
+    let ss_between: f64 = rounds
+        .iter()
+        .map(|r| r.batches as f64 * (r.mean - weighted_grand).powi(2))
+        .sum();
+    let ss_within: f64 = rounds
+        .iter()
+        .map(|r| r.batches.saturating_sub(1) as f64 * r.stddev.powi(2))
+        .sum();
+    let (df1, df2) = (k as f64 - 1.0, n as f64 - k as f64);
+    if df2 < 1.0 {
+        return Stability::Unknown;
+    }
+    if ss_within <= 0.0 {
+        return Stability::Unstable;
+    }
+    let f = (ss_between / df1) / (ss_within / df2);
+    if f_upper_tail(f, df1, df2) < UNSTABLE_P {
+        Stability::Unstable
+    } else {
+        Stability::Stable
+    }
+}
+
+/// Two groups of at least two rounds each, separated by a gap at least four
+/// times the spread inside the groups and at least 5% of the mean.
+fn bimodal(means: &[f64]) -> bool {
+    if means.len() < 4 {
+        return false;
+    }
+    let mut s = means.to_vec();
+    s.sort_by(f64::total_cmp);
+    let grand = s.iter().sum::<f64>() / s.len() as f64;
+    let (cut, gap) = (2..=s.len() - 2)
+        .map(|i| (i, s[i] - s[i - 1]))
+        .fold((0, f64::MIN), |best, x| if x.1 > best.1 { x } else { best });
+    if cut == 0 {
+        return false;
+    }
+    let spread = |g: &[f64]| g.last().unwrap_or(&0.0) - g.first().unwrap_or(&0.0);
+    let inside = spread(&s[..cut]).max(spread(&s[cut..]));
+    gap >= 4.0 * inside && gap >= 0.05 * grand
+}
+
+/// P(F > f) for an F(d1, d2) variable, through the regularized incomplete
+/// beta function: P = I_{d2/(d2+d1 f)}(d2/2, d1/2).
+fn f_upper_tail(f: f64, d1: f64, d2: f64) -> f64 {
+    if f.is_nan() || f <= 0.0 {
+        return 1.0;
+    }
+    reg_inc_beta(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f))
+}
+
+/// Welch's t-test on two sets of round means. `None` with fewer than two
+/// rounds on either side.
+pub fn welch_rounds(a: &RoundSummary, b: &RoundSummary) -> Option<f64> {
+    if a.count < 2 || b.count < 2 {
+        return None;
+    }
+    let (na, nb) = (a.count as f64, b.count as f64);
+    let (va, vb) = (a.stddev.powi(2) / na, b.stddev.powi(2) / nb);
+    let se2 = va + vb;
+    if se2 <= 0.0 {
+        // Both sets constant: equal means are no change, different ones are.
+        return Some(if a.mean == b.mean { 1.0 } else { 0.0 });
+    }
+    let t = (b.mean - a.mean) / se2.sqrt();
+    let df = se2.powi(2) / (va.powi(2) / (na - 1.0) + vb.powi(2) / (nb - 1.0));
+    Some(student_t_two_sided(t, df))
+}
+
+/// Holm's step-down adjustment: adjusted p-values, in the input order, each
+/// compared with α directly.
+pub fn holm(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut idx: Vec<usize> = (0..m).collect();
+    idx.sort_by(|&i, &j| ps[i].total_cmp(&ps[j]));
+    let mut out = vec![1.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in idx.iter().enumerate() {
+        let adj = ((m - rank) as f64 * ps[i]).min(1.0);
+        running = running.max(adj);
+        out[i] = running;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rounds(means: &[f64], sd: f64, batches: u64) -> Vec<Round> {
+        means
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| Round {
+                position: i as u32,
+                mean: m,
+                stddev: sd,
+                batches,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interval_over_rounds_by_hand() {
+        // Means 10, 12, 14: mean 12, s = 2, t(0.975, 2) = 4.303, half-width 4.303·2/√3 = 4.969.
+        let s = summarize(rounds(&[10.0, 12.0, 14.0], 1.0, 100)).unwrap();
+        assert_eq!(s.mean, 12.0);
+        assert_eq!(s.median, 12.0);
+        assert!((s.stddev - 2.0).abs() < 1e-12);
+        assert!((s.ci_high - 12.0 - 4.969).abs() < 1e-3, "{}", s.ci_high);
+        // MDE: (t(0.975, 4) + t(0.8, 4)) · 2 · √(2/3) / 12 = (2.776 + 0.941) · 1.633 / 12.
+        let mde = s.mde_pct.unwrap();
+        assert!(
+            (mde - 100.0 * (2.776 + 0.941) * 2.0 * (2.0f64 / 3.0).sqrt() / 12.0).abs() < 0.1,
+            "{mde}"
+        );
+    }
+
+    #[test]
+    fn stability_flags() {
+        // Round means within their batches' noise: stable.
+        assert_eq!(
+            stability(&rounds(&[100.0, 101.0, 99.0, 100.5], 10.0, 50)),
+            Stability::Stable
+        );
+        // Tiny batch noise, means 10% apart: unstable.
+        assert_eq!(stability(&rounds(&[100.0, 110.0, 95.0], 0.5, 50)), Stability::Unstable);
+        // Two clusters: bimodal.
+        assert_eq!(
+            stability(&rounds(&[100.0, 101.0, 150.0, 151.0, 100.5], 0.5, 50)),
+            Stability::Bimodal
+        );
+        assert_eq!(stability(&rounds(&[100.0], 1.0, 50)), Stability::Unknown);
+    }
+
+    #[test]
+    fn holm_by_hand() {
+        // p = 0.01, 0.04, 0.03 with m = 3: sorted 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 → max 0.06.
+        let adj = holm(&[0.01, 0.04, 0.03]);
+        assert!((adj[0] - 0.03).abs() < 1e-12);
+        assert!((adj[2] - 0.06).abs() < 1e-12);
+        assert!((adj[1] - 0.06).abs() < 1e-12);
+    }
+
+    /// A/A pairs drawn from one distribution are flagged at about α, and a
+    /// planted 20% shift with 2% noise is found.
+    #[test]
+    fn welch_rounds_calibration_and_power() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let normal = |rng: &mut fastrand::Rng| {
+            // Box–Muller.
+            let (u, v) = (rng.f64().max(1e-12), rng.f64());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        };
+        let draw = |rng: &mut fastrand::Rng, mu: f64| {
+            let r: Vec<Round> = (0..5)
+                .map(|i| Round {
+                    position: i,
+                    mean: mu * (1.0 + 0.02 * normal(rng)),
+                    stddev: 1.0,
+                    batches: 20,
+                })
+                .collect();
+            summarize(r).unwrap()
+        };
+        let trials = 4000;
+        let mut flagged = 0;
+        for _ in 0..trials {
+            let (a, b) = (draw(&mut rng, 100.0), draw(&mut rng, 100.0));
+            if welch_rounds(&a, &b).unwrap() < ALPHA {
+                flagged += 1;
+            }
+        }
+        let rate = flagged as f64 / trials as f64;
+        assert!((0.03..=0.07).contains(&rate), "A/A false-positive rate {rate}");
+        let mut found = 0;
+        for _ in 0..200 {
+            let (a, b) = (draw(&mut rng, 100.0), draw(&mut rng, 120.0));
+            if welch_rounds(&a, &b).unwrap() < ALPHA {
+                found += 1;
+            }
+        }
+        assert!(found >= 198, "planted 20% shift found {found}/200 times");
+    }
+}
