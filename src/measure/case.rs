@@ -18,7 +18,7 @@ pub struct Batch {
     /// Operations that failed, by kind (transport error, timeout, unexpected status…).
     pub errors: ErrorCounts,
     /// Further timed metrics of this batch, each its own HDR histogram and
-    /// summary row, e.g. `("loop_lag", lateness of each probe wake)`.
+    /// summary row, e.g. `("sched_delay", wake → poll of each probe deadline)`.
     pub extra: Vec<(&'static str, Vec<Duration>)>,
     /// Scenario-specific figures for this batch (averaged over batches in
     /// the summary), e.g. `("cpu_jobs_per_s", 812.0)`.

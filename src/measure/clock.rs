@@ -196,16 +196,6 @@ impl Future for PreciseSleep {
     }
 }
 
-/// Thread CPU time of the calling thread.
-fn thread_cpu() -> Duration {
-    // SAFETY: clock_gettime writes one timespec.
-    unsafe {
-        let mut ts: libc::timespec = std::mem::zeroed();
-        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
-        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-    }
-}
-
 fn run(s: &Shared) {
     // SAFETY: prctl with PR_SET_TIMERSLACK takes one unsigned long; failure
     // only costs precision.
@@ -233,7 +223,7 @@ fn run(s: &Shared) {
             }
         }
         s.busy_ns.store(
-            u64::try_from(thread_cpu().as_nanos()).unwrap_or(u64::MAX),
+            u64::try_from(super::cpu::thread_cpu_time().unwrap_or_default().as_nanos()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
         match next {

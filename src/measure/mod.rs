@@ -1,10 +1,12 @@
-//! Measurement: HDR recorders for every timed operation, the harness's own
-//! floor (what timing and recording cost), and the event-loop lag probe.
+//! Measurement: HDR recorders for every timed operation and the case
+//! aggregates, failures by kind, the harness's own floor, CPU clocks, the
+//! precise timer thread with the open-loop pacer and the responsiveness
+//! probes built on it.
 
 mod case;
 pub mod clock;
+pub mod cpu;
 mod floor;
-pub mod lag;
 pub mod open_loop;
 mod outcome;
 pub mod probe;
@@ -12,6 +14,5 @@ mod recorder;
 
 pub use case::{Batch, CaseRecord};
 pub use floor::{HarnessFloor, measure_floor};
-pub use lag::{LagProbe, LagSamples, ProbeOverhead, probe_overhead};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

@@ -165,13 +165,13 @@ pub async fn probe_cpu_share<R: Runtime>(
     period: Duration,
     window: Duration,
 ) -> Option<f64> {
-    let c0 = super::lag::process_cpu_time()?;
+    let c0 = super::cpu::process_cpu_time()?;
     rt.sleep(window).await;
-    let idle = super::lag::process_cpu_time()?.saturating_sub(c0);
+    let idle = super::cpu::process_cpu_time()?.saturating_sub(c0);
     let probes = Probes::start(rt, clock, period);
-    let (c1, t1) = (super::lag::process_cpu_time()?, Instant::now());
+    let (c1, t1) = (super::cpu::process_cpu_time()?, Instant::now());
     rt.sleep(window).await;
-    let busy = super::lag::process_cpu_time()?.saturating_sub(c1);
+    let busy = super::cpu::process_cpu_time()?.saturating_sub(c1);
     let took = t1.elapsed();
     probes.stop().await;
     let extra = busy.as_secs_f64() - idle.as_secs_f64();

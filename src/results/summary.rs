@@ -67,7 +67,7 @@ pub struct CaseResult {
     pub scenario: String,
     pub variant: String,
     pub runtime: String,
-    /// "latency" for per-operation latency; other scenarios add e.g. "loop_lag".
+    /// "latency" for per-operation latency; other scenarios add e.g. "sched_delay".
     pub metric: String,
     /// True for async-std, which is discontinued upstream.
     pub legacy: bool,

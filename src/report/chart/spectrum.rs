@@ -1,7 +1,7 @@
 //! The latency percentile spectrum of one scenario × variant × metric, the classic
 //! HdrHistogram plot: x is 1/(1-percentile) on a log scale, labelled p50, p90 … p99.99, so each
 //! decade is "one more nine"; y is the latency; one line per runtime, read from the `.hgrm`
-//! files. The same kind draws the event-loop lag probe (metric `loop_lag`) and any other timed
+//! files. The same kind draws the responsiveness probes (metrics `sched_delay`, `timer_lateness`) and any other timed
 //! metric a scenario records.
 
 use plotters::coord::Shift;

@@ -107,7 +107,7 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
     t
 }
 
-/// A further timed metric (loop lag, time to first, …): its distribution per runtime.
+/// A further timed metric (sched_delay, time to first, …): its distribution per runtime.
 pub fn metric_table(rows: &[&CaseResult]) -> Table {
     let mut t = table(
         &["runtime", "samples", "p50", "p90", "p99", "p99.9", "max", "mean"],

@@ -1,7 +1,7 @@
 //! `blocking_sleep` — the guide's "asyncio.sleep() vs time.sleep()" and
 //! "cooperative multitasking": K tasks each wait S, once with the runtime's
 //! sleep and once with `std::thread::sleep`, while unrelated keep-alive
-//! requests (the victims) and the event-loop lag probe run beside them.
+//! requests (the victims) and the responsiveness probes (sched_delay, timer_lateness) run beside them.
 //!
 //! The runtime's sleep parks only the task: all K waits overlap, the batch
 //! takes ≈ S on every flavour and the loop stays free. A thread sleep holds
@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::{Batch, ErrorKind, LagProbe};
+use crate::measure::probe::Probes;
+use crate::measure::{Batch, ErrorKind};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
@@ -156,7 +157,7 @@ impl AsyncScenario for SleepCase {
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut Watched<R>) -> Batch {
         // Probe and victims first, so they are already waiting when the
         // sleepers arrive (a one-thread flavour runs tasks in spawn order).
-        let probe = LagProbe::start(rt, self.p.victims.probe_period);
+        let probe = Probes::start(rt, &st.clock, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicBool::new(false));
         let victims = st.spawn_victims(rt, &self.p.victims, MAX_VICTIM_REQUESTS, &stop, &done);
@@ -192,11 +193,12 @@ impl AsyncScenario for SleepCase {
         let requests = outcomes.len() as f64;
         let mut b = Batch::from_outcomes(wall, outcomes);
         b.errors.add(ErrorKind::Join, failed);
-        b.extra.push(("loop_lag", lag.corrected()));
+        b.extra.push(("sched_delay", lag.sched_delay.samples));
+        b.extra.push(("timer_lateness", lag.timer_lateness.samples));
         b.values.push(("workers", rt.workers() as f64));
         b.values.push(("victim_requests", requests));
-        if let Some(ns) = st.probe_ns_per_wake {
-            b.values.push(("probe_overhead_ns_per_wake", ns));
+        if let Some(share) = st.probe_cpu_share {
+            b.values.push(("probe_cpu_share", share));
         }
         b
     }

@@ -4,7 +4,7 @@
 //! tasks issue R keep-alive requests each, one after another; the job runs
 //! inline on the executor, on the runtime's blocking pool, on rayon, or on
 //! one dedicated thread. `no_load` runs the same victims with no job at all:
-//! its victim latency and loop lag are the reference the other variants are
+//! its victim latency and scheduling delay are the reference the other variants are
 //! compared with (same run, same runtime, measured the same way).
 //!
 //! The load is sustained, not a fixed count: job tasks start a new job as
@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::measure::{Batch, ErrorCounts, ErrorKind, LagProbe, OpError};
+use crate::measure::probe::Probes;
+use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::cpu_job::{Job, Place};
@@ -44,7 +45,7 @@ pub enum Variant {
 impl Variant {
     fn note(self, j: u64) -> String {
         match self {
-            Variant::NoLoad => "no CPU job: this variant's victim latency and loop lag are the reference for the \
+            Variant::NoLoad => "no CPU job: this variant's victim latency and sched_delay are the reference for the \
                                 others (same run, same runtime)"
                 .into(),
             Variant::Inline => {
@@ -226,7 +227,7 @@ impl AsyncScenario for OffloadCase {
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut OffloadState<R>) -> Batch {
-        let probe = LagProbe::start(rt, self.p.victims.probe_period);
+        let probe = Probes::start(rt, &st.watched.clock, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
         let t0 = Instant::now();
         // The load first: the victims arrive at a runtime already busy.
@@ -287,7 +288,8 @@ impl AsyncScenario for OffloadCase {
 
         let mut b = Batch::from_outcomes(wall, outcomes);
         b.errors.merge(&job_errors);
-        b.extra.push(("loop_lag", lag.corrected()));
+        b.extra.push(("sched_delay", lag.sched_delay.samples));
+        b.extra.push(("timer_lateness", lag.timer_lateness.samples));
         b.values.push(("workers", rt.workers() as f64));
         if loaded {
             b.values.push(("cpu_jobs", jobs.len() as f64));
@@ -296,8 +298,8 @@ impl AsyncScenario for OffloadCase {
             b.values.push(("cpu_job_ns", st.cpu_job_ns));
             b.extra.push(("cpu_job", jobs));
         }
-        if let Some(ns) = st.watched.probe_ns_per_wake {
-            b.values.push(("probe_overhead_ns_per_wake", ns));
+        if let Some(share) = st.watched.probe_cpu_share {
+            b.values.push(("probe_cpu_share", share));
         }
         b
     }

@@ -12,7 +12,9 @@ use toml::Spanned;
 
 use super::fetch::{MAX_TIMEOUT_MS, timed_get};
 use crate::client::{ConnMode, HttpClient};
-use crate::measure::{OpError, probe_overhead};
+use crate::measure::OpError;
+use crate::measure::clock::PreciseTimer;
+use crate::measure::probe::probe_cpu_share;
 use crate::runtime::{JoinError, Runtime};
 use crate::scenario::file::{ScenarioError, Source};
 
@@ -61,20 +63,23 @@ impl VictimCfg {
     /// One line for `describe`.
     pub fn describe(&self) -> String {
         format!(
-            "victims {}× /delay/{} keep-alive, lag probe every {} ms",
+            "victims {}× /delay/{} keep-alive, probes every {} ms",
             self.tasks,
             self.delay.as_millis(),
             self.probe_period.as_millis()
         )
     }
 
-    /// The note every hazard case carries about its `loop_lag` row.
+    /// The note every hazard case carries about its probe rows.
     pub fn lag_note(&self) -> String {
         format!(
-            "loop_lag: a task asking to wake every {} ms records how late each wake was, corrected for \
-             coordinated omission (jHiccup); on multi-thread flavours it may run on a worker the stall does not \
-             hold; its own cost is `probe_overhead_ns_per_wake` (process CPU per wake, measured in setup)",
-            self.probe_period.as_millis()
+            "sched_delay: a precise timer thread outside the runtime wakes a probe task every {p} ms through its \
+             Waker; the row is wake → poll, so a blocked loop shows on every runtime alike. timer_lateness: how \
+             late the runtime's own sleep({p} ms) fires, a property of its timer (tokio rounds deadlines up to \
+             the next millisecond). Both keep a fixed cadence and count every deadline a stall held up \
+             (coordinated omission). On multi-thread flavours the probe may run on a worker the stall does not \
+             hold. Their own cost is `probe_cpu_share` (process CPU per second of probing, measured idle in setup)",
+            p = self.probe_period.as_millis()
         )
     }
 }
@@ -84,9 +89,11 @@ impl VictimCfg {
 pub struct Watched<R: Runtime> {
     pub client: HttpClient<R>,
     pub path: Arc<str>,
-    /// CPU ns per probe wake, measured in setup (`None`: no process CPU
-    /// clock on this platform).
-    pub probe_ns_per_wake: Option<f64>,
+    /// The precise timer that wakes the `sched_delay` probe.
+    pub clock: PreciseTimer,
+    /// Share of a core both probes cost, measured idle in setup (`None`:
+    /// no process CPU clock on this platform).
+    pub probe_cpu_share: Option<f64>,
 }
 
 impl<R: Runtime> Watched<R> {
@@ -99,11 +106,13 @@ impl<R: Runtime> Watched<R> {
         if let Some(Err(e)) = warm.into_iter().find(Result::is_err) {
             return Err(format!("victim warm-up request failed: {e}"));
         }
-        let overhead = probe_overhead(rt, cfg.probe_period, OVERHEAD_WINDOW).await;
+        let clock = PreciseTimer::shared().map_err(|e| format!("cannot start the probe's timer thread: {e}"))?;
+        let share = probe_cpu_share(rt, &clock, cfg.probe_period, OVERHEAD_WINDOW).await;
         Ok(Watched {
             client,
             path,
-            probe_ns_per_wake: overhead.map(|o| o.ns_per_wake),
+            clock,
+            probe_cpu_share: share,
         })
     }
 
