@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_lite::FutureExt;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
 
@@ -117,7 +116,7 @@ impl<R: Runtime> HttpClient<R> {
             conn.await?;
             Err(ClientError::Closed)
         };
-        exchange.or(drive).await
+        crate::runtime::first_of(exchange, drive).await
     }
 
     async fn pooled(

@@ -191,3 +191,26 @@ macro_rules! on_runtime {
         $crate::runtime::visit($flavor, Some(2), V).expect("runtime starts")
     }};
 }
+
+/// Runs `a` and `b` together and returns the output of whichever finishes
+/// first, polling `a` first so a ready `a` wins a tie.
+pub async fn first_of<T>(a: impl Future<Output = T>, b: impl Future<Output = T>) -> T {
+    use futures::future::{Either, select};
+    match select(std::pin::pin!(a), std::pin::pin!(b)).await {
+        Either::Left((x, _)) | Either::Right((x, _)) => x,
+    }
+}
+
+/// Gives other tasks a turn: pending once (waking itself at once), then ready.
+pub(crate) fn yield_once() -> impl Future<Output = ()> + Send {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+}

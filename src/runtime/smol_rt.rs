@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_executor::Executor;
-use futures_lite::FutureExt;
+use futures::FutureExt;
 use smol_hyper::rt::FuturesIo;
 
 use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
@@ -205,10 +205,10 @@ impl Runtime for SmolRt {
             async_io::Timer::after(d).await;
             Err(Elapsed)
         };
-        async { Ok(f.await) }.or(deadline).await
+        super::first_of(async { Ok(f.await) }, deadline).await
     }
     fn yield_now(&self) -> impl Future<Output = ()> + Send {
-        futures_lite::future::yield_now()
+        super::yield_once()
     }
     async fn connect(&self, addr: SocketAddr) -> io::Result<Self::Tcp> {
         tcp(addr).await

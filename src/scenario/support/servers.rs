@@ -44,7 +44,7 @@ impl Stopped {
             let _ = self.0.recv().await;
             None
         };
-        futures_lite::future::or(async { Some(f.await) }, stop).await
+        crate::runtime::first_of(async { Some(f.await) }, stop).await
     }
 }
 
