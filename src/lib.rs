@@ -2,6 +2,8 @@
 //! blocking baselines) against a local hyper test server, measured with
 //! HdrHistogram and criterion.
 
+#![warn(unreachable_pub)]
+
 pub mod cli;
 pub mod client;
 pub mod compare;

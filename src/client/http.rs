@@ -165,7 +165,7 @@ impl<R: Runtime> HttpClient<R> {
 
 /// Bodies kept by [`HttpClient::get_body`] are cut at this size: it is for
 /// small JSON answers, and `/bytes` can be 64 MiB.
-pub const MAX_KEPT_BODY: usize = 1 << 20;
+pub(super) const MAX_KEPT_BODY: usize = 1 << 20;
 
 async fn exchange(
     sender: &mut Sender,

@@ -7,9 +7,9 @@ use hdrhistogram::Histogram;
 
 /// Significant value digits for every histogram in the harness (0.1% value
 /// resolution at any magnitude).
-pub const SIGFIG: u8 = 3;
+pub(super) const SIGFIG: u8 = 3;
 /// Length of one interval in the interval log.
-pub const INTERVAL: Duration = Duration::from_secs(1);
+pub(super) const INTERVAL: Duration = Duration::from_secs(1);
 
 /// One closed interval of the interval log.
 pub struct IntervalHist {

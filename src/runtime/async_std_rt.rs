@@ -19,7 +19,7 @@ use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandl
 /// down, and tasks left running outlive the scenario (reported by scenarios
 /// that count leaks).
 #[derive(Clone)]
-pub struct AsyncStdRt {
+pub(super) struct AsyncStdRt {
     workers: usize,
 }
 
@@ -37,7 +37,7 @@ pub(super) fn build(_: AsyncFlavor, _: usize) -> io::Result<Owned<AsyncStdRt>> {
 /// async-std's handle detaches on drop, like tokio's. The task's output is
 /// `catch_unwind`'s: async-std would re-raise a panic in the awaiting task,
 /// where tokio hands it over as an error.
-pub struct AsyncStdHandle<T>(Option<async_std::task::JoinHandle<std::thread::Result<T>>>);
+pub(super) struct AsyncStdHandle<T>(Option<async_std::task::JoinHandle<std::thread::Result<T>>>);
 
 impl<T> Future for AsyncStdHandle<T> {
     type Output = Result<T, JoinError>;
@@ -57,7 +57,7 @@ impl<T: Send + 'static> TaskHandle<T> for AsyncStdHandle<T> {
     }
 }
 
-pub struct AsyncStdListener(async_std::net::TcpListener);
+pub(super) struct AsyncStdListener(async_std::net::TcpListener);
 
 impl Listener for AsyncStdListener {
     type Stream = async_std::net::TcpStream;
@@ -71,7 +71,7 @@ impl Listener for AsyncStdListener {
     }
 }
 
-pub struct AsyncStdUdp(async_std::net::UdpSocket);
+pub(super) struct AsyncStdUdp(async_std::net::UdpSocket);
 
 impl UdpSock for AsyncStdUdp {
     async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {

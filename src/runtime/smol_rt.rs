@@ -21,7 +21,7 @@ use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandl
 /// Tasks hold this handle, so it points at the executor weakly: a task left
 /// running cannot keep its own executor alive.
 #[derive(Clone)]
-pub struct SmolRt {
+pub(super) struct SmolRt {
     ex: Weak<Executor<'static>>,
     flavor: AsyncFlavor,
     workers: usize,
@@ -87,7 +87,7 @@ impl SmolRt {
 /// so every flavour's handle means the same thing. The task's output is
 /// `catch_unwind`'s: async-task would re-raise a panic in the awaiting task,
 /// where tokio hands it over as an error.
-pub struct SmolHandle<T>(Option<async_executor::Task<std::thread::Result<T>>>);
+pub(super) struct SmolHandle<T>(Option<async_executor::Task<std::thread::Result<T>>>);
 
 impl<T> Drop for SmolHandle<T> {
     fn drop(&mut self) {
@@ -115,7 +115,7 @@ impl<T: Send + 'static> TaskHandle<T> for SmolHandle<T> {
     }
 }
 
-pub struct SmolListener(async_net::TcpListener);
+pub(super) struct SmolListener(async_net::TcpListener);
 
 impl Listener for SmolListener {
     type Stream = async_net::TcpStream;
@@ -129,7 +129,7 @@ impl Listener for SmolListener {
     }
 }
 
-pub struct SmolUdp(async_net::UdpSocket);
+pub(super) struct SmolUdp(async_net::UdpSocket);
 
 impl UdpSock for SmolUdp {
     async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {

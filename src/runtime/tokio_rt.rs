@@ -18,7 +18,7 @@ use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandl
 /// `tokio::runtime::Runtime` because on current_thread only that drives the
 /// I/O and timer drivers; spawning goes through the cheap `Handle`.
 #[derive(Clone)]
-pub struct TokioRt {
+pub(super) struct TokioRt {
     owner: Weak<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
     flavor: AsyncFlavor,
@@ -58,7 +58,7 @@ pub(super) fn build(flavor: AsyncFlavor, workers: usize) -> io::Result<Owned<Tok
     Ok(Owned::new(handle, Box::new(Guard(Some(rt)))))
 }
 
-pub struct TokioHandle<T>(tokio::task::JoinHandle<T>);
+pub(super) struct TokioHandle<T>(tokio::task::JoinHandle<T>);
 
 impl<T> Future for TokioHandle<T> {
     type Output = Result<T, JoinError>;
@@ -82,7 +82,7 @@ impl<T: Send + 'static> TaskHandle<T> for TokioHandle<T> {
     }
 }
 
-pub struct TokioListener(tokio::net::TcpListener);
+pub(super) struct TokioListener(tokio::net::TcpListener);
 
 impl Listener for TokioListener {
     type Stream = Compat<tokio::net::TcpStream>;
@@ -96,7 +96,7 @@ impl Listener for TokioListener {
     }
 }
 
-pub struct TokioUdp(tokio::net::UdpSocket);
+pub(super) struct TokioUdp(tokio::net::UdpSocket);
 
 impl UdpSock for TokioUdp {
     async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {

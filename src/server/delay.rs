@@ -79,7 +79,7 @@ fn split_unit(raw: &str) -> Option<(&str, &str)> {
 }
 
 /// Milliseconds with as many decimals as the value needs (to 1 µs): `1`, `1.5`, `0.25`.
-pub fn fmt_ms(d: Duration) -> String {
+pub(super) fn fmt_ms(d: Duration) -> String {
     let us = d.as_micros();
     let (ms, rest) = (us / 1000, us % 1000);
     if rest == 0 {
