@@ -9,7 +9,7 @@ use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
 use crate::harness::options::{
-    self, BATCHES, CONNECTIONS, DURATION, Process, RATE, SERVER_THREADS, Task, WARMUP, WORKERS,
+    self, BATCHES, CONNECTIONS, DURATION, Process, RATE, ROUNDS, SERVER_THREADS, Task, WARMUP, WORKERS,
 };
 use crate::harness::{Failure, commands};
 use crate::runtime::Flavor;
@@ -148,6 +148,21 @@ pub struct RunArgs {
     /// with `asyncbench serve`) instead of starting one in-process.
     #[arg(long, value_name = "ADDR")]
     pub server: Option<SocketAddr>,
+    #[arg(long, help = ROUNDS.help(
+        "Rounds per case, each on a fresh runtime with the cases in a shuffled order (default: the scenario \
+         file's `rounds`, 3); --batches is per round"
+    ))]
+    pub rounds: Option<u64>,
+    /// Seed of the shuffled case order (default: random; the summary records it so an order can be replayed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// CPUs for the in-process test server, e.g. `1` or `2-3` (default: planned from the machine's size
+    /// and recorded in env.json).
+    #[arg(long, value_name = "CPUS")]
+    pub server_cpus: Option<String>,
+    /// CPUs for the harness and the runtimes under test, e.g. `0` or `0-1`; disjoint from --server-cpus.
+    #[arg(long, value_name = "CPUS")]
+    pub client_cpus: Option<String>,
     #[command(flatten)]
     pub results: ResultsArg,
 }

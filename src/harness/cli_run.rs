@@ -1,16 +1,19 @@
 //! `asyncbench run`: the same cases as the criterion suite, closed loop, a
-//! fixed number of batches each, without criterion.
+//! fixed number of batches per round, R rounds per case with the cases of
+//! each round in a shuffled order, without criterion.
 
 use std::path::PathBuf;
 
 use std::time::Duration;
 
-use super::watchdog::{self, Guarded};
+use super::placement::CpuSet;
+use super::watchdog;
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
+use crate::measure::open_loop::LATENESS_BOUND;
 use crate::results::RunMode;
 use crate::runtime::Flavor;
 use crate::scenario::catalog::http_load::LoadMode;
-use crate::scenario::{self, ScenarioDef};
+use crate::scenario::{self, CaseSpec, ScenarioDef};
 
 /// What to run, already checked by `harness::options`.
 #[derive(Debug)]
@@ -28,6 +31,12 @@ pub struct RunOpts {
     pub server: Option<std::net::SocketAddr>,
     /// Open-loop or max-throughput load instead of the scenario files.
     pub load: Option<crate::scenario::catalog::http_load::HttpLoad>,
+    /// Rounds per case (`None`: each scenario file's own); `batches` is per round.
+    pub rounds: Option<u32>,
+    /// Seed of the per-round case order (`None`: random, recorded in the summary).
+    pub seed: Option<u64>,
+    pub server_cpus: Option<CpuSet>,
+    pub client_cpus: Option<CpuSet>,
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -59,7 +68,11 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             })
             .collect::<Vec<_>>()
     };
-    let total: u64 = chosen.iter().map(|s| selected(s.as_ref()).len() as u64).sum();
+    let rounds_of = |s: &dyn ScenarioDef| opts.rounds.unwrap_or(s.header().rounds).max(1);
+    let total: u64 = chosen
+        .iter()
+        .map(|s| selected(s.as_ref()).len() as u64 * u64::from(rounds_of(s.as_ref())))
+        .sum();
     if total == 0 {
         return Err(Failure::usage(anyhow::anyhow!("the filters select no case")));
     }
@@ -87,51 +100,30 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         },
         total_cases: total,
         external_server: opts.server,
+        rounds: opts.rounds,
+        seed: opts.seed,
+        server_cpus: opts.server_cpus.clone(),
+        client_cpus: opts.client_cpus.clone(),
     })?;
+    session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
     for s in chosen {
-        for case in selected(s.as_ref()) {
-            session
-                .progress
-                .start(&format!("{}/{}/{}", s.header().name, case.variant, case.flavor));
-            let guarded = s
-                .prepare(&case, &session.env)
-                .and_then(|b| Guarded::new(b, watchdog::limit(&case, 1, Duration::ZERO)).map_err(|e| e.to_string()));
-            let mut guarded = match guarded {
-                Ok(g) => g,
-                Err(e) => {
-                    session.fail(s.as_ref(), &case, e);
-                    session.progress.finish_case();
+        let cases = selected(s.as_ref());
+        let r = rounds_of(s.as_ref());
+        for round in 0..r {
+            let order = session.round_order(&s.header().name, round, cases.len());
+            for (position, idx) in order.into_iter().enumerate() {
+                let case = &cases[idx];
+                if session.case_failed(case) {
+                    session.progress.skip_case();
                     continue;
                 }
-            };
-            // One batch per call, so the watchdog bounds each batch and
-            // Ctrl-C is noticed between batches.
-            for i in 0..opts.warmup + opts.batches {
+                run_round(&mut session, s.as_ref(), case, position as u32, &opts);
                 if interrupt::interrupted() {
-                    guarded.failed.get_or_insert_with(|| "interrupted by Ctrl-C".into());
                     break;
                 }
-                if guarded
-                    .run(1, i >= opts.warmup, watchdog::limit(&case, 1, Duration::ZERO))
-                    .is_none()
-                {
-                    break;
-                }
-            }
-            match (guarded.failed.clone(), guarded.finish()) {
-                (None, Some(rec)) => {
-                    warn_if_behind(&session, &case, &rec);
-                    session.record_case(s.as_ref(), &case, rec, None)
-                }
-                (Some(e), _) => session.fail(s.as_ref(), &case, e),
-                (None, None) => session.fail(s.as_ref(), &case, "the case did not shut down in time".into()),
-            }
-            session.progress.finish_case();
-            if interrupt::interrupted() {
-                break;
             }
         }
-        session.end_scenario()?;
+        session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
             return Err(Failure::from_run(Interrupted(session.run_path().to_path_buf()).into()));
         }
@@ -139,9 +131,48 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     Ok(session.finish()?)
 }
 
-/// An open-loop client that cannot send at the asked rate says so: its
-/// corrected latencies are still honest, but the load was lower than asked.
-fn warn_if_behind(session: &Session, case: &crate::scenario::CaseSpec, rec: &crate::scenario::CaseRecord) {
+/// One round of one case: a fresh runtime, warm-up batches, then the
+/// recorded ones, one per call so the watchdog bounds each batch and Ctrl-C
+/// is noticed between batches.
+fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, position: u32, opts: &RunOpts) {
+    session
+        .progress
+        .start(&format!("{}/{}/{}", s.header().name, case.variant, case.flavor));
+    let mut guarded = match session.prepare(s, case, watchdog::limit(case, 1, Duration::ZERO)) {
+        Ok(g) => g,
+        Err(e) => {
+            session.fail(s, case, e);
+            session.progress.finish_case();
+            return;
+        }
+    };
+    for i in 0..opts.warmup + opts.batches {
+        if interrupt::interrupted() {
+            guarded.failed.get_or_insert_with(|| "interrupted by Ctrl-C".into());
+            break;
+        }
+        if guarded
+            .run(1, i >= opts.warmup, watchdog::limit(case, 1, Duration::ZERO))
+            .is_none()
+        {
+            break;
+        }
+    }
+    match (guarded.failed.clone(), guarded.finish()) {
+        (None, Some(rec)) => {
+            warn_if_behind(session, case, &rec);
+            session.record_round(s, case, rec, position, None)
+        }
+        (Some(e), _) => session.fail(s, case, e),
+        (None, None) => session.fail(s, case, "the case did not shut down in time".into()),
+    }
+    session.progress.finish_case();
+}
+
+/// An open-loop generator that fell behind its schedule says so: its
+/// corrected latencies are still honest, but the load offered was not the
+/// load asked for.
+fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::CaseRecord) {
     if let (Some(asked), Some(achieved)) = (rec.value("asked_rps"), rec.value("achieved_rps"))
         && achieved < 0.95 * asked
     {
@@ -149,5 +180,19 @@ fn warn_if_behind(session: &Session, case: &crate::scenario::CaseSpec, rec: &cra
             "asyncbench: warning: {} could not keep up: asked {asked:.0} requests/s, achieved {achieved:.0}",
             case.flavor
         ));
+    }
+    if let Some(late) = rec.extra.get("generator_lateness")
+        && !late.is_empty()
+    {
+        let p99 = crate::results::percentile(late.histogram(), 99.0);
+        if p99 > u64::try_from(LATENESS_BOUND.as_nanos()).unwrap_or(u64::MAX) {
+            session.progress.line(&format!(
+                "asyncbench: warning: {}: the load generator fell behind its schedule (generator lateness p99 \
+                 {:.2} ms > {:.1} ms): requests went out late",
+                case.flavor,
+                p99 as f64 / 1e6,
+                LATENESS_BOUND.as_secs_f64() * 1e3
+            ));
+        }
     }
 }

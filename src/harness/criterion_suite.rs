@@ -119,7 +119,29 @@ fn read_estimate(group: &str, function: &str, since: SystemTime) -> Option<Crite
     CriterionEstimate::read(&path).ok()
 }
 
-/// Runs every case of `scenarios` under criterion and records them in `session`.
+/// Rounds each case of `s` gets in this mode: test mode and quick mode run
+/// two (enough to exercise the interleaving, fast enough for their budget).
+pub fn rounds(session: &Session, s: &dyn ScenarioDef, mode: SuiteMode) -> u32 {
+    rounds_in(session.rounds_for(s.header().rounds), mode)
+}
+
+/// `r` rounds as `mode` runs them.
+pub fn rounds_in(r: u32, mode: SuiteMode) -> u32 {
+    match mode {
+        SuiteMode::Bench => r,
+        _ => r.min(2),
+    }
+}
+
+/// Runs every case of `scenarios` under criterion and records them in
+/// `session`: per scenario, R rounds, each a fresh runtime per case and the
+/// cases (runtimes and variants) in a shuffled order of their own.
+///
+/// How rounds map onto criterion: every round of a case is its own
+/// criterion benchmark, `<scenario>/<variant>/<runtime>/r<k>`, measured for
+/// 1/R of the file's measurement time after its own warm-up, so criterion's
+/// statistics, `--save-baseline` and `critcmp` work per round; asyncbench's
+/// published value and interval come from the R rounds together.
 pub fn run(
     c: &mut Criterion,
     scenarios: &[Box<dyn ScenarioDef>],
@@ -129,30 +151,45 @@ pub fn run(
     for s in scenarios {
         let h = s.header();
         let cases = s.cases();
-        let mut variants: Vec<&str> = Vec::new();
-        for case in &cases {
-            if !variants.contains(&case.variant.as_str()) {
-                variants.push(&case.variant);
-            }
-        }
-        for variant in variants {
-            let group_name = format!("{}/{}", h.name, variant);
-            let mut g = c.benchmark_group(&group_name);
-            // Batches take milliseconds to seconds: flat sampling keeps the
-            // iteration count (and the run time) predictable.
-            g.sampling_mode(SamplingMode::Flat)
-                .sample_size(h.criterion.sample_size)
-                .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs))
-                .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
-            for case in cases.iter().filter(|c| c.variant == variant) {
+        let r = rounds(session, s.as_ref(), mode);
+        for round in 0..r {
+            for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
                 if interrupt::interrupted() {
                     break;
                 }
-                run_case(&mut g, s.as_ref(), case, session, mode, &group_name);
+                let case = &cases[idx];
+                if session.case_failed(case) {
+                    session.progress.skip_case();
+                    continue;
+                }
+                let group_name = format!("{}/{}", h.name, case.variant);
+                let mut g = c.benchmark_group(&group_name);
+                // Batches take milliseconds to seconds: flat sampling keeps the
+                // iteration count (and the run time) predictable.
+                g.sampling_mode(SamplingMode::Flat)
+                    .sample_size(h.criterion.sample_size)
+                    .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs / f64::from(r)))
+                    .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
+                let id = if r > 1 {
+                    format!("{}/r{}", case.flavor, round + 1)
+                } else {
+                    case.flavor.name().to_string()
+                };
+                run_case(
+                    &mut g,
+                    s.as_ref(),
+                    case,
+                    session,
+                    mode,
+                    &group_name,
+                    &id,
+                    position as u32,
+                    r,
+                );
+                g.finish();
             }
-            g.finish();
         }
-        session.end_scenario()?;
+        session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
             return Err(super::Interrupted(session.run_path().to_path_buf()).into());
         }
@@ -160,6 +197,7 @@ pub fn run(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_case(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     s: &dyn ScenarioDef,
@@ -167,21 +205,17 @@ fn run_case(
     session: &mut Session,
     mode: SuiteMode,
     group_name: &str,
+    id: &str,
+    position: u32,
+    rounds: u32,
 ) {
-    let label = format!("{group_name}/{}", case.flavor);
+    let label = format!("{group_name}/{id}");
     let crit = s.header().criterion;
-    let budget = Duration::from_secs_f64(crit.measurement_secs + crit.warm_up_secs);
-    let guarded = match s.prepare(case, &session.env) {
-        Ok(b) => Guarded::new(b, watchdog::limit(case, 1, budget)),
-        Err(e) => {
-            session.fail(s, case, e);
-            return;
-        }
-    };
-    let guarded = match guarded {
+    let budget = Duration::from_secs_f64(crit.measurement_secs / f64::from(rounds) + crit.warm_up_secs);
+    let guarded = match session.prepare(s, case, watchdog::limit(case, 1, budget)) {
         Ok(g) => g,
         Err(e) => {
-            session.fail(s, case, format!("cannot start the case's thread: {e}"));
+            session.fail(s, case, e);
             return;
         }
     };
@@ -203,7 +237,7 @@ fn run_case(
         skip_first_call,
         budget,
     };
-    g.bench_function(case.flavor.name(), |b| b.iter_custom(|iters| slot.run(iters)));
+    g.bench_function(id, |b| b.iter_custom(|iters| slot.run(iters)));
     let Slot {
         guarded, first_call, ..
     } = slot;
@@ -219,12 +253,12 @@ fn run_case(
         return;
     }
     let estimate = match mode {
-        SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, case.flavor.name(), since),
+        SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, id, since),
         _ => None,
     };
     // Shuts the case's runtime down before the next case starts.
     match guarded.finish() {
-        Some(rec) => session.record_case(s, case, rec, estimate),
+        Some(rec) => session.record_round(s, case, rec, position, estimate),
         None => session.fail(s, case, "the case did not shut down in time".into()),
     }
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod criterion_suite;
 pub mod interrupt;
 pub mod options;
+pub mod order;
 pub mod placement;
 pub mod progress;
 pub mod session;
@@ -88,6 +89,28 @@ pub fn results_root(mode: SuiteMode) -> PathBuf {
     }
 }
 
+/// An optional environment setting for `cargo bench` (which has no flags of
+/// its own), checked against `range`; a bad value names the variable.
+fn env_value<T>(name: &str, range: std::ops::RangeInclusive<T>) -> Result<Option<T>, Failure>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Ok(v) = std::env::var(name) else {
+        return Ok(None);
+    };
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match v.parse::<T>() {
+        Ok(x) if range.contains(&x) => Ok(Some(x)),
+        _ => Err(Failure::usage(anyhow::anyhow!(
+            "{name}={v}: allowed {}..={}",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
 /// The body of `benches/suite.rs`.
 pub fn bench_main() -> Result<(), Failure> {
     crate::report::fonts::register();
@@ -102,7 +125,24 @@ pub fn bench_main() -> Result<(), Failure> {
     // suite's time budget); asyncbench draws its own. `--plotting-backend
     // plotters` turns criterion's back on.
     let mut c = Criterion::default().without_plots().configure_from_args();
-    let total = scenarios.iter().map(|s| s.cases().len() as u64).sum();
+    let rounds: Option<u32> = env_value("ASYNCBENCH_ROUNDS", 1..=scenario::file::MAX_ROUNDS as u32)?;
+    let seed: Option<u64> = env_value("ASYNCBENCH_SEED", 0..=u64::MAX)?;
+    let cpus = |name: &str| -> Result<Option<placement::CpuSet>, Failure> {
+        match std::env::var(name) {
+            Ok(v) if !v.is_empty() => v
+                .parse()
+                .map(Some)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("{name}={v}: {e}"))),
+            _ => Ok(None),
+        }
+    };
+    let total = scenarios
+        .iter()
+        .map(|s| {
+            let r = criterion_suite::rounds_in(rounds.unwrap_or(s.header().rounds), mode);
+            s.cases().len() as u64 * u64::from(r)
+        })
+        .sum();
     let mut session = Session::start(SessionOpts {
         results_root: results_root(mode),
         command: format!(
@@ -125,7 +165,12 @@ pub fn bench_main() -> Result<(), Failure> {
         },
         total_cases: total,
         external_server: None,
+        rounds,
+        seed,
+        server_cpus: cpus("ASYNCBENCH_SERVER_CPUS")?,
+        client_cpus: cpus("ASYNCBENCH_CLIENT_CPUS")?,
     })?;
+    session.note_rounds(criterion_suite::rounds_in(rounds.unwrap_or(scenario::file::DEFAULT_ROUNDS), mode));
     // criterion prints between our updates; a redrawn bar would overwrite its lines.
     session.progress.use_plain_lines();
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;

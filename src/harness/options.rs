@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::Failure;
 use super::cli_run::RunOpts;
+use super::placement::CpuSet;
 use crate::cli::{Command, ResultsArg, RunArgs};
 use crate::compare::CompareOpts;
 use crate::results::resolve_run;
@@ -115,6 +116,11 @@ pub const CONNECTIONS: Bound = Bound {
     flag: "--connections",
     min: 1,
     max: http_load::MAX_CONNECTIONS,
+};
+pub const ROUNDS: Bound = Bound {
+    flag: "--rounds",
+    min: 1,
+    max: crate::scenario::file::MAX_ROUNDS,
 };
 pub const SERVER_THREADS: Bound = Bound {
     flag: "--threads",
@@ -263,7 +269,16 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         command: process.command_line.clone(),
         server: args.server,
         load,
+        rounds: args.rounds.map(|r| ROUNDS.check(r)).transpose()?.map(|r| r as u32),
+        seed: args.seed,
+        server_cpus: cpu_list("--server-cpus", args.server_cpus.as_deref())?,
+        client_cpus: cpu_list("--client-cpus", args.client_cpus.as_deref())?,
     })
+}
+
+fn cpu_list(flag: &'static str, v: Option<&str>) -> Result<Option<CpuSet>, BadOption> {
+    v.map(|s| s.parse::<CpuSet>().map_err(|e| BadOption::new(flag, s, e.to_string())))
+        .transpose()
 }
 
 fn check_threshold(v: f64) -> Result<f64, BadOption> {

@@ -249,3 +249,148 @@ mod tests {
         assert_eq!(seen.2, Some(seen.3));
     }
 }
+
+/// Where the server, the current-thread side and the multi-thread runtimes
+/// run, as planned from the CPUs this process may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub server: CpuSet,
+    /// The harness and the current-thread runtimes.
+    pub client: CpuSet,
+    /// The multi-thread runtimes: the client's CPUs, or every CPU where the
+    /// machine is too small to give them more than one apart from the server.
+    pub multi_thread: CpuSet,
+}
+
+/// What was applied, recorded in `env.json` and stated in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PlacementInfo {
+    pub applied: bool,
+    pub server_cpus: Option<CpuSet>,
+    pub client_cpus: Option<CpuSet>,
+    pub multi_thread_cpus: Option<CpuSet>,
+    /// How the plan was chosen, or why none was applied.
+    pub note: String,
+    /// The in-process server's threads as read back from the kernel.
+    #[serde(default)]
+    pub server_threads: Vec<String>,
+}
+
+/// Plans the placement. Explicit sets must be non-empty, allowed and
+/// disjoint; by default: on 4 or more CPUs the server gets a quarter (at
+/// least one) and everything under test the rest; on 2–3 CPUs the server
+/// gets the last, the harness and current-thread runtimes the first, and the
+/// multi-thread runtimes every CPU (pinning their workers onto one CPU would
+/// measure a misconfiguration); on one CPU nothing can be apart.
+pub fn plan(allowed: &CpuSet, server: Option<CpuSet>, client: Option<CpuSet>) -> Result<Option<Plan>, String> {
+    let check = |what: &str, s: &CpuSet| -> Result<(), String> {
+        match s.cpus().iter().find(|c| !allowed.cpus().contains(c)) {
+            Some(c) => Err(format!(
+                "{what} {s}: CPU {c} is not available to this process (allowed {allowed})"
+            )),
+            None => Ok(()),
+        }
+    };
+    match (server, client) {
+        (Some(s), Some(c)) => {
+            check("--server-cpus", &s)?;
+            check("--client-cpus", &c)?;
+            if !s.is_disjoint(&c) {
+                return Err(format!(
+                    "--server-cpus {s} and --client-cpus {c} overlap: they must be disjoint"
+                ));
+            }
+            Ok(Some(Plan {
+                server: s,
+                multi_thread: c.clone(),
+                client: c,
+            }))
+        }
+        (Some(s), None) => {
+            check("--server-cpus", &s)?;
+            let rest = CpuSet::new(allowed.cpus().iter().copied().filter(|c| !s.cpus().contains(c)));
+            if rest.is_empty() {
+                return Err(format!(
+                    "--server-cpus {s} leaves no CPU for the client (allowed {allowed})"
+                ));
+            }
+            Ok(Some(Plan {
+                server: s,
+                multi_thread: rest.clone(),
+                client: rest,
+            }))
+        }
+        (None, Some(c)) => {
+            check("--client-cpus", &c)?;
+            let rest = CpuSet::new(allowed.cpus().iter().copied().filter(|x| !c.cpus().contains(x)));
+            if rest.is_empty() {
+                return Err(format!(
+                    "--client-cpus {c} leaves no CPU for the server (allowed {allowed})"
+                ));
+            }
+            Ok(Some(Plan {
+                server: rest,
+                multi_thread: c.clone(),
+                client: c,
+            }))
+        }
+        (None, None) => {
+            let cpus = allowed.cpus();
+            let n = cpus.len();
+            Ok(match n {
+                0 | 1 => None,
+                2 | 3 => Some(Plan {
+                    server: CpuSet::new([cpus[n - 1]]),
+                    client: CpuSet::new([cpus[0]]),
+                    multi_thread: allowed.clone(),
+                }),
+                _ => {
+                    let k = (n / 4).max(1);
+                    let client = CpuSet::new(cpus[..n - k].iter().copied());
+                    Some(Plan {
+                        server: CpuSet::new(cpus[n - k..].iter().copied()),
+                        multi_thread: client.clone(),
+                        client,
+                    })
+                }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    fn set(s: &str) -> CpuSet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn default_plans_by_machine_size() {
+        assert_eq!(plan(&set("0"), None, None).unwrap(), None);
+        let two = plan(&set("0-1"), None, None).unwrap().unwrap();
+        assert_eq!(
+            (two.server, two.client, two.multi_thread),
+            (set("1"), set("0"), set("0-1"))
+        );
+        let eight = plan(&set("0-7"), None, None).unwrap().unwrap();
+        assert_eq!(
+            (eight.server, eight.client.clone(), eight.multi_thread),
+            (set("6-7"), set("0-5"), set("0-5"))
+        );
+        assert!(eight.client.is_disjoint(&set("6-7")));
+    }
+
+    #[test]
+    fn explicit_sets_are_checked() {
+        let p = plan(&set("0-3"), Some(set("3")), None).unwrap().unwrap();
+        assert_eq!(p.client, set("0-2"));
+        let e = plan(&set("0-3"), Some(set("1-2")), Some(set("2-3"))).unwrap_err();
+        assert!(e.contains("overlap"), "{e}");
+        let e = plan(&set("0-1"), Some(set("5")), None).unwrap_err();
+        assert!(e.contains("not available"), "{e}");
+        let e = plan(&set("0-1"), None, Some(set("0-1"))).unwrap_err();
+        assert!(e.contains("no CPU for the server"), "{e}");
+    }
+}

@@ -3,19 +3,22 @@
 //! conversion of recorded samples into summary entries.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 
-use crate::measure::{HarnessFloor, Recorder, measure_floor};
+use crate::measure::{HarnessFloor, Recorder, RoundFigures, measure_floor};
 use crate::results::{
     self, CaseFailure, CaseResult, CriterionEstimate, Interval, Percentiles, RunDir, RunMode, ScenarioInfo, WallStats,
 };
-use crate::scenario::{CaseRecord, CaseSpec, Env, ScenarioDef};
+use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
+use crate::stats::rounds::{self, Round};
 
 use super::criterion_suite::SuiteMode;
+use super::placement::{self, CpuSet, PlacementInfo, Plan};
 use super::progress::Progress;
+use super::watchdog::Guarded;
 
 impl From<SuiteMode> for RunMode {
     fn from(m: SuiteMode) -> RunMode {
@@ -43,6 +46,22 @@ pub struct SessionOpts {
     pub total_cases: u64,
     /// Use this already running server (loopback) instead of starting one.
     pub external_server: Option<std::net::SocketAddr>,
+    /// Rounds per case (`None`: each scenario's own default).
+    pub rounds: Option<u32>,
+    /// Seed of the per-round case order (`None`: drawn at random and recorded).
+    pub seed: Option<u64>,
+    /// CPU sets for the in-process server and the side under test (`None`:
+    /// planned from the machine's size, see [`placement::plan`]).
+    pub server_cpus: Option<CpuSet>,
+    pub client_cpus: Option<CpuSet>,
+}
+
+/// A case between its first round and the end of its scenario.
+struct Pending {
+    case: CaseSpec,
+    rec: CaseRecord,
+    rounds: Vec<(u32, RoundFigures)>,
+    criterion: Option<CriterionEstimate>,
 }
 
 pub struct Session {
@@ -51,9 +70,14 @@ pub struct Session {
     /// The in-process server; `None` when the run targets an external one.
     server: Option<TestServer>,
     run: RunDir,
-    started: SystemTime,
     results: Vec<CaseResult>,
     failures: Vec<CaseFailure>,
+    pending: Vec<Pending>,
+    /// Cases that failed in some round: their later rounds are skipped.
+    failed: Vec<(String, crate::runtime::Flavor)>,
+    rounds: Option<u32>,
+    seed: u64,
+    plan: Option<Plan>,
     pub progress: Progress,
 }
 
@@ -61,20 +85,69 @@ impl Session {
     pub fn start(opts: SessionOpts) -> anyhow::Result<Session> {
         // Load scenarios open many sockets; best effort, the run works without.
         let _ = crate::server::raise_fd_limit();
+        let allowed = CpuSet::allowed().unwrap_or_default();
+        let plan = placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone())
+            .map_err(|e| anyhow::anyhow!(e))
+            .map_err(super::Failure::usage)
+            .map_err(|f| f.error)?;
+        let mut placement = PlacementInfo {
+            applied: false,
+            server_cpus: plan.as_ref().map(|p| p.server.clone()),
+            client_cpus: plan.as_ref().map(|p| p.client.clone()),
+            multi_thread_cpus: plan.as_ref().map(|p| p.multi_thread.clone()),
+            note: match &plan {
+                None => format!("{} CPU(s) available: server and client share them", allowed.len()),
+                Some(_) if opts.server_cpus.is_some() || opts.client_cpus.is_some() => "as asked".into(),
+                Some(_) if allowed.len() < 4 => format!(
+                    "{} CPUs: the server on its own CPU, the harness and current-thread runtimes on another, \
+                     multi-thread runtimes on all (they share a CPU with the server)",
+                    allowed.len()
+                ),
+                Some(_) => "the server on a quarter of the CPUs, everything under test on the rest".into(),
+            },
+            server_threads: Vec::new(),
+        };
+        // Threads inherit their creator's mask: pin this thread for the
+        // server's start, then for the side under test.
+        let pinned = |set: &CpuSet| placement::pin_current_thread(set);
         let server = match opts.external_server {
             Some(_) => None,
-            None => Some(TestServer::start(ServerConfig::default()).context("cannot start the test server")?),
+            None => {
+                let pin = plan.as_ref().map(|p| pinned(&p.server));
+                let s = TestServer::start(ServerConfig::default()).context("cannot start the test server")?;
+                placement.applied = matches!(pin, Some(Ok(())));
+                if let Some(Err(e)) = pin {
+                    placement.note = format!("placement could not be applied: {e}");
+                }
+                Some(s)
+            }
         };
+        if let Some(p) = &plan {
+            if let Err(e) = pinned(&p.client) {
+                placement.applied = false;
+                placement.note = format!("placement could not be applied: {e}");
+            } else if opts.external_server.is_some() {
+                placement.applied = true;
+                placement.note = format!("external server; {}", placement.note);
+            }
+        }
+        placement.server_threads = placement::threads()
+            .into_iter()
+            .filter(|t| t.name.starts_with("asyncbench-serv"))
+            .map(|t| format!("{} {} on {}", t.tid, t.name, t.cpus))
+            .collect();
         let server_addr = match (&server, opts.external_server) {
             (Some(s), _) => s.addr(),
             (None, Some(a)) => a,
             (None, None) => unreachable!("one of the two is set above"),
         };
         let floor = measure_floor();
-        let env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
+        let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
+        env_info.placement = Some(placement.clone());
         let mut run = RunDir::create(&opts.results_root, env_info, opts.command, opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
         run.set_harness(floor);
+        let seed = opts.seed.unwrap_or_else(|| fastrand::u64(..));
         let progress = Progress::new(opts.total_cases);
         progress.line(&format!(
             "asyncbench: run {} → {} (server {}, harness floor: timer {:.0} ns, record {:.0} ns)",
@@ -92,11 +165,60 @@ impl Session {
             floor,
             server,
             run,
-            started: SystemTime::now(),
             results: Vec::new(),
             failures: Vec::new(),
+            pending: Vec::new(),
+            failed: Vec::new(),
+            rounds: opts.rounds,
+            seed,
+            plan,
             progress,
         })
+    }
+
+    /// Rounds for a scenario whose file asks for `default`: the option wins.
+    pub fn rounds_for(&self, default: u32) -> u32 {
+        self.rounds.unwrap_or(default).max(1)
+    }
+
+    /// Records the rounds and order seed of this run (once the entry point
+    /// knows its round count).
+    pub fn note_rounds(&mut self, rounds: u32) {
+        self.run.set_rounds(rounds, self.seed);
+    }
+
+    /// The order the cases of `scenario` run in, round `round`: a shuffle
+    /// seeded by the run's seed, the scenario and the round, so drift over
+    /// a run hits every runtime alike and the order can be reproduced.
+    pub fn round_order(&self, scenario: &str, round: u32, n: usize) -> Vec<usize> {
+        super::order::shuffled(self.seed, scenario, round, n)
+    }
+
+    /// Whether an earlier round of this case failed (later rounds are skipped).
+    pub fn case_failed(&self, case: &CaseSpec) -> bool {
+        self.failed.iter().any(|(v, f)| *v == case.variant && *f == case.flavor)
+    }
+
+    /// Builds the case on its runtime behind a watchdog, with the case's
+    /// threads on the CPUs the plan gives its flavour (a new thread inherits
+    /// its creator's mask, so this thread is pinned for the build and
+    /// restored after).
+    pub fn prepare(&self, s: &dyn ScenarioDef, case: &CaseSpec, limit: std::time::Duration) -> Result<Guarded, String> {
+        // Current-thread runtimes stay beside the harness; everything that
+        // runs on several threads (multi-thread runtimes, blocking baselines)
+        // gets the multi-thread set.
+        let one_thread = case.flavor.as_async().is_some_and(|a| a.single_threaded());
+        let wide = self.plan.as_ref().filter(|_| !one_thread);
+        if let Some(p) = wide {
+            let _ = placement::pin_current_thread(&p.multi_thread);
+        }
+        let built: Result<Box<dyn Bench>, String> = s.prepare(case, &self.env);
+        let guarded =
+            built.and_then(|b| Guarded::new(b, limit).map_err(|e| format!("cannot start the case's thread: {e}")));
+        if let Some(p) = wide {
+            let _ = placement::pin_current_thread(&p.client);
+        }
+        guarded
     }
 
     pub fn run_path(&self) -> &Path {
@@ -108,21 +230,56 @@ impl Session {
         self.server.as_ref()
     }
 
-    /// Turns one case's samples into a summary entry and writes its `.hgrm`
-    /// and `.hlog`. A case that recorded nothing becomes a failure.
-    pub fn record_case(
+    /// Keeps one round of a case; the case becomes summary rows when its
+    /// scenario ends ([`end_scenario`](Self::end_scenario)). `position` is
+    /// where it ran in its round's order. A round that recorded nothing
+    /// fails the case.
+    pub fn record_round(
         &mut self,
         s: &dyn ScenarioDef,
         case: &CaseSpec,
         rec: CaseRecord,
+        position: u32,
         criterion: Option<CriterionEstimate>,
     ) {
         self.describe(s);
-        let name = &s.header().name;
         if rec.batches() == 0 {
             self.fail(s, case, "no samples were recorded".into());
             return;
         }
+        let figures = rec.round_figures();
+        match self
+            .pending
+            .iter_mut()
+            .find(|p| p.case.variant == case.variant && p.case.flavor == case.flavor)
+        {
+            Some(p) => {
+                p.rec.merge(rec);
+                p.rounds.push((position, figures));
+                p.criterion = criterion.or(p.criterion.take());
+            }
+            None => self.pending.push(Pending {
+                case: case.clone(),
+                rec,
+                rounds: vec![(position, figures)],
+                criterion,
+            }),
+        }
+    }
+
+    /// Turns one case's merged rounds into summary rows and writes its
+    /// `.hgrm` and `.hlog` files.
+    fn finalize(&mut self, scenario: &str, p: Pending) {
+        let Pending {
+            case,
+            rec,
+            rounds: figures,
+            criterion,
+        } = p;
+        let name = scenario.to_string();
+        // One time origin for every log of the case: its first interval.
+        let origin = rec.first_start().unwrap_or_else(Instant::now);
+        let base = SystemTime::now() - Instant::now().saturating_duration_since(origin);
         let values = rec.value_means();
         let CaseRecord {
             latency,
@@ -136,9 +293,25 @@ impl Session {
         let samples = latency.len();
         let wall = WallStats::from_samples(&wall_samples);
         let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(latency.histogram()));
-        let files = self.write_files(name, case, "latency", latency);
-        let measured_over_ideal = match (&case.ideal, &wall) {
-            (Some(i), Some(w)) if i.ns > 0 => Some(w.mean / i.ns as f64),
+        let files = self.write_files(&name, &case, "latency", latency, origin, base);
+        let primary_rounds = rounds::summarize(
+            figures
+                .iter()
+                .map(|(pos, f)| Round {
+                    position: *pos,
+                    mean: f.wall_mean,
+                    stddev: f.wall_stddev,
+                    batches: f.batches,
+                })
+                .collect(),
+        );
+        // The published value is the mean over rounds where there are rounds.
+        let published = primary_rounds
+            .as_ref()
+            .map(|r| r.mean)
+            .or(wall.as_ref().map(|w| w.mean));
+        let measured_over_ideal = match (&case.ideal, published) {
+            (Some(i), Some(m)) if i.ns > 0 => Some(m / i.ns as f64),
             _ => None,
         };
         let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| ops as f64 / busy.as_secs_f64());
@@ -155,6 +328,7 @@ impl Session {
             legacy: case.flavor.legacy(),
             samples,
             errors: errors.total(),
+            rounds: primary_rounds,
             errors_by_kind: errors,
             latency_ns,
             wall_ns: wall,
@@ -169,16 +343,31 @@ impl Session {
             values,
         };
         // Each extra metric gets its own row: same case and batches, its own
-        // histogram; no ideal (the scenario states one in `values` if any).
+        // histogram and its median per round; no ideal (the scenario states
+        // one in `values` if any).
         let mut rows = vec![];
         for (metric, r) in extra {
             let samples = r.len();
             let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(r.histogram()));
-            let (hgrm, hlog) = self.write_files(name, case, metric, r).unzip();
+            let per_round = rounds::summarize(
+                figures
+                    .iter()
+                    .filter_map(|(pos, f)| {
+                        Some(Round {
+                            position: *pos,
+                            mean: *f.extra_p50.get(metric)?,
+                            stddev: 0.0,
+                            batches: 0,
+                        })
+                    })
+                    .collect(),
+            );
+            let (hgrm, hlog) = self.write_files(&name, &case, metric, r, origin, base).unzip();
             rows.push(CaseResult {
                 metric: metric.to_string(),
                 samples,
                 errors: 0,
+                rounds: per_round,
                 errors_by_kind: Default::default(),
                 latency_ns,
                 criterion: None,
@@ -198,7 +387,17 @@ impl Session {
 
     /// Writes one metric's `.hgrm`/`.hlog`; a write failure becomes a warning
     /// (the figures still reach the summary).
-    fn write_files(&mut self, scenario: &str, case: &CaseSpec, metric: &str, r: Recorder) -> Option<(String, String)> {
+    /// `origin` is the case's first interval and `base` its wall-clock time:
+    /// the log's BaseTime, so BaseTime + timestamp is each interval's time.
+    fn write_files(
+        &mut self,
+        scenario: &str,
+        case: &CaseSpec,
+        metric: &str,
+        r: Recorder,
+        origin: Instant,
+        base: SystemTime,
+    ) -> Option<(String, String)> {
         if r.is_empty() {
             return None;
         }
@@ -206,7 +405,7 @@ impl Session {
         let intervals: Vec<Interval> = intervals
             .into_iter()
             .map(|i| Interval {
-                start_offset: i.start_offset,
+                start_offset: i.start.saturating_duration_since(origin),
                 length: i.length,
                 hist: i.hist,
             })
@@ -218,7 +417,7 @@ impl Session {
             metric,
             &hist,
             &intervals,
-            self.started,
+            base,
         ) {
             Ok(paths) => Some(paths),
             Err(e) => {
@@ -230,6 +429,10 @@ impl Session {
 
     pub fn fail(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, error: String) {
         self.describe(s);
+        // A case that failed in any round is a failed case: its other rounds go.
+        self.pending
+            .retain(|p| !(p.case.variant == case.variant && p.case.flavor == case.flavor));
+        self.failed.push((case.variant.clone(), case.flavor));
         self.progress.line(&format!(
             "asyncbench: {}/{}/{} failed: {error}",
             s.header().name,
@@ -256,8 +459,27 @@ impl Session {
         );
     }
 
+    /// Turns the scenario's cases into summary rows (in the scenario's own
+    /// case order) and rewrites the run's summary with everything so far.
+    pub fn end_scenario(&mut self, s: &dyn ScenarioDef) -> anyhow::Result<()> {
+        let name = s.header().name.clone();
+        let mut pending = std::mem::take(&mut self.pending);
+        let order = s.cases();
+        pending.sort_by_key(|p| {
+            order
+                .iter()
+                .position(|c| c.variant == p.case.variant && c.flavor == p.case.flavor)
+                .unwrap_or(usize::MAX)
+        });
+        for p in pending {
+            self.finalize(&name, p);
+        }
+        self.failed.clear();
+        self.flush()
+    }
+
     /// Rewrites the run's summary with everything recorded so far.
-    pub fn end_scenario(&mut self) -> anyhow::Result<()> {
+    fn flush(&mut self) -> anyhow::Result<()> {
         let results = std::mem::take(&mut self.results);
         let failures = std::mem::take(&mut self.failures);
         self.run.push(results, failures)?;
@@ -266,7 +488,7 @@ impl Session {
 
     /// Marks the run complete and moves `results/latest` to it.
     pub fn finish(mut self) -> anyhow::Result<PathBuf> {
-        self.end_scenario()?;
+        self.flush()?;
         self.progress.done();
         let path = self.run.finish()?;
         if let Some(s) = self.server.take() {

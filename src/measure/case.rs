@@ -131,4 +131,82 @@ impl CaseRecord {
     pub fn batches(&self) -> u64 {
         self.wall.len()
     }
+
+    /// What this record says as one round of its case: the batch-mean wall
+    /// time with its spread, and the median of each further metric.
+    pub fn round_figures(&self) -> RoundFigures {
+        let n = self.wall_samples.len();
+        let mean = self.wall_samples.iter().map(|&x| x as f64).sum::<f64>() / n.max(1) as f64;
+        let var = if n > 1 {
+            self.wall_samples
+                .iter()
+                .map(|&x| (x as f64 - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1) as f64
+        } else {
+            0.0
+        };
+        RoundFigures {
+            wall_mean: mean,
+            wall_stddev: var.sqrt(),
+            batches: n as u64,
+            extra_p50: self
+                .extra
+                .iter()
+                .filter(|(_, r)| !r.is_empty())
+                .map(|(k, r)| (*k, crate::results::percentile(r.histogram(), 50.0) as f64))
+                .collect(),
+        }
+    }
+
+    /// Folds a later round of the same case into this one: histograms and
+    /// intervals, batch times, values, failures and counts all add up.
+    pub fn merge(&mut self, other: CaseRecord) {
+        let CaseRecord {
+            latency,
+            extra,
+            values,
+            wall,
+            wall_samples,
+            errors,
+            ops,
+            busy,
+        } = other;
+        self.latency.absorb(latency);
+        for (k, r) in extra {
+            self.extra.entry(k).or_default().absorb(r);
+        }
+        for (k, (sum, n)) in values {
+            let e = self.values.entry(k).or_insert((0.0, 0));
+            e.0 += sum;
+            e.1 += n;
+        }
+        self.wall.absorb(wall);
+        let room = MAX_WALL_SAMPLES.saturating_sub(self.wall_samples.len());
+        self.wall_samples.extend(wall_samples.into_iter().take(room));
+        self.errors.merge(&errors);
+        self.ops += ops;
+        self.busy += busy;
+    }
+
+    /// The earliest instant any of this case's recorders saw: the time
+    /// origin its interval logs share.
+    pub fn first_start(&self) -> Option<std::time::Instant> {
+        std::iter::once(&self.latency)
+            .chain(self.extra.values())
+            .chain(std::iter::once(&self.wall))
+            .filter_map(Recorder::first_start)
+            .min()
+    }
+}
+
+/// One round of a case, summarised before its record is merged into the
+/// case's (see [`CaseRecord::round_figures`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundFigures {
+    pub wall_mean: f64,
+    pub wall_stddev: f64,
+    pub batches: u64,
+    /// Median of each further metric in this round, ns.
+    pub extra_p50: BTreeMap<&'static str, f64>,
 }

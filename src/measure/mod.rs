@@ -12,7 +12,7 @@ mod outcome;
 pub mod probe;
 mod recorder;
 
-pub use case::{Batch, CaseRecord};
+pub use case::{Batch, CaseRecord, RoundFigures};
 pub use floor::{HarnessFloor, measure_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

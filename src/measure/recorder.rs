@@ -13,8 +13,9 @@ pub(super) const INTERVAL: Duration = Duration::from_secs(1);
 
 /// One closed interval of the interval log.
 pub struct IntervalHist {
-    /// Offset from the recorder's start.
-    pub start_offset: Duration,
+    /// When the interval began: absolute, so the recorders of one case (and
+    /// its rounds) share one time origin when the log is written.
+    pub start: Instant,
     pub length: Duration,
     pub hist: Histogram<u64>,
 }
@@ -25,7 +26,6 @@ pub struct IntervalHist {
 pub struct Recorder {
     total: Histogram<u64>,
     current: Histogram<u64>,
-    started: Instant,
     current_start: Instant,
     intervals: Vec<IntervalHist>,
 }
@@ -47,7 +47,6 @@ impl Recorder {
         Recorder {
             total: new_hist(),
             current: new_hist(),
-            started: now,
             current_start: now,
             intervals: Vec::new(),
         }
@@ -79,7 +78,7 @@ impl Recorder {
         if !self.current.is_empty() {
             let hist = std::mem::replace(&mut self.current, new_hist());
             self.intervals.push(IntervalHist {
-                start_offset: self.current_start - self.started,
+                start: self.current_start,
                 length: now - self.current_start,
                 hist,
             });
@@ -104,6 +103,23 @@ impl Recorder {
     pub fn finish(mut self) -> (Histogram<u64>, Vec<IntervalHist>) {
         self.close_interval();
         (self.total, self.intervals)
+    }
+
+    /// Adds everything `other` recorded (its total and its intervals) to
+    /// this recorder: how the rounds of one case become one distribution.
+    pub fn absorb(&mut self, other: Recorder) {
+        self.close_interval();
+        let (total, intervals) = other.finish();
+        // Both auto-resize: adding cannot fail on range.
+        let _ = self.total.add(&total);
+        self.intervals.extend(intervals);
+        self.intervals.sort_by_key(|i| i.start);
+    }
+
+    /// The earliest interval start, if anything was recorded.
+    pub fn first_start(&self) -> Option<Instant> {
+        let open = (!self.current.is_empty()).then_some(self.current_start);
+        self.intervals.iter().map(|i| i.start).chain(open).min()
     }
 
     /// Forgets everything recorded so far (used to drop warm-up samples).

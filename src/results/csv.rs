@@ -125,6 +125,8 @@ mod tests {
                 command: "test".into(),
                 mode: crate::results::RunMode::Test,
                 partial: true,
+                rounds: None,
+                order_seed: None,
             },
             env: Default::default(),
             results,

@@ -59,6 +59,9 @@ pub struct EnvInfo {
     #[serde(default)]
     pub crates: BTreeMap<String, String>,
     pub load_avg_1m: Option<f64>,
+    /// Where the server and the side under test ran (CPU sets), and whether that was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<crate::harness::placement::PlacementInfo>,
 }
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
@@ -102,6 +105,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .map(|s| locked_versions(&s, TRACKED_CRATES))
             .unwrap_or_default(),
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
+        placement: None,
     }
 }
 

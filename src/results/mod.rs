@@ -19,6 +19,7 @@ pub mod csv;
 pub mod env;
 pub mod hgrm;
 pub mod hlog;
+pub mod percentile;
 pub mod run_dir;
 pub mod run_mode;
 pub mod schema;
@@ -32,6 +33,7 @@ pub use csv::summary_csv;
 pub use env::{EnvInfo, collect as collect_env};
 pub use hgrm::{parse_hgrm, value_at_percentile, write_hgrm};
 pub use hlog::{Interval, read_hlog, write_hlog};
+pub use percentile::percentile;
 pub use run_dir::{RunDir, resolve_run};
 pub use run_mode::RunMode;
 pub use summary::{

@@ -59,6 +59,8 @@ impl RunDir {
                 command,
                 mode,
                 partial: true,
+                rounds: None,
+                order_seed: None,
             },
             env,
             results: Vec::new(),
@@ -87,6 +89,12 @@ impl RunDir {
     }
 
     /// Records the harness floor in the summary (written with the next push).
+    /// Records how many rounds each case gets and the seed of their order.
+    pub fn set_rounds(&mut self, rounds: u32, seed: u64) {
+        self.summary.run.rounds = Some(rounds);
+        self.summary.run.order_seed = Some(seed);
+    }
+
     pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
         self.summary.harness = Some(floor);
     }

@@ -60,6 +60,13 @@ pub struct RunInfo {
     pub mode: super::run_mode::RunMode,
     /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
     pub partial: bool,
+    /// Rounds each case was measured in (a fresh runtime each); absent in runs made
+    /// before rounds existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// Seed of the order the cases of each round ran in (a shuffle per scenario and round).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -73,6 +80,11 @@ pub struct CaseResult {
     pub legacy: bool,
     pub samples: u64,
     pub errors: u64,
+    /// The row's figure per round (batch-mean wall time on primary rows, the metric's
+    /// median on the others), with the interval, spread, minimum detectable effect and
+    /// stability computed from the rounds. The published value of a case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<crate::stats::rounds::RoundSummary>,
     /// `errors` by kind (`timeout`, `status`, `connect`, …); kinds with none left out.
     #[serde(default)]
     pub errors_by_kind: crate::measure::ErrorCounts,
@@ -119,15 +131,15 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// Reads the percentiles with HdrHistogram's own `value_at_quantile` (highest value
-    /// equivalent to the bucket holding the quantile), so they agree with the `.hgrm` file.
+    /// Reads the percentiles by the reference implementations' rank rule
+    /// ([`percentile`](super::percentile)), so a third-party decoder of the `.hlog` agrees.
     /// An empty histogram gives all zeros.
     pub fn from_histogram(h: &Histogram<u64>) -> Percentiles {
         Percentiles {
-            p50: h.value_at_quantile(0.5),
-            p90: h.value_at_quantile(0.9),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
+            p50: super::percentile(h, 50.0),
+            p90: super::percentile(h, 90.0),
+            p99: super::percentile(h, 99.0),
+            p999: super::percentile(h, 99.9),
             max: h.max(),
             min: h.min(),
             mean: h.mean(),
@@ -327,8 +339,8 @@ mod tests {
             h.record(v * 1000)?;
         }
         let p = Percentiles::from_histogram(&h);
-        assert_eq!(p.p50, h.value_at_quantile(0.5));
-        assert_eq!(p.p999, h.value_at_quantile(0.999));
+        assert_eq!(p.p50, crate::results::percentile(&h, 50.0));
+        assert_eq!(p.p999, crate::results::percentile(&h, 99.9));
         assert_eq!((p.min, p.max), (1000, h.max()));
         assert!((p.mean - h.mean()).abs() < 1e-9);
         Ok(())

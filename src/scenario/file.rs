@@ -113,6 +113,9 @@ pub struct FileMirror<P> {
     #[serde(default)]
     pub runtimes: Option<Spanned<Vec<Spanned<String>>>>,
     pub variants: Spanned<Vec<Spanned<String>>>,
+    /// Rounds per case, each on a fresh runtime (default [`DEFAULT_ROUNDS`]).
+    #[serde(default)]
+    pub rounds: Option<Spanned<u64>>,
     #[serde(default)]
     pub criterion: CriterionMirror,
     pub params: P,
@@ -140,8 +143,16 @@ pub struct Header {
     pub path: PathBuf,
     pub runtimes: Vec<Flavor>,
     pub variants: Vec<String>,
+    /// Rounds per case unless `--rounds` / `ASYNCBENCH_ROUNDS` says otherwise.
+    pub rounds: u32,
     pub criterion: CriterionSettings,
 }
+
+/// Rounds per case where a file does not say: enough for an interval over
+/// rounds, few enough that the full suite fits its time budget.
+pub const DEFAULT_ROUNDS: u32 = 3;
+/// At most this many rounds (a bound on a data file's run time).
+pub const MAX_ROUNDS: u64 = 20;
 
 impl<P> FileMirror<P> {
     /// Validates the common keys; `allowed_runtimes` comes from the
@@ -181,6 +192,10 @@ impl<P> FileMirror<P> {
             path: src.path.to_path_buf(),
             runtimes,
             variants: Vec::new(),
+            rounds: match &self.rounds {
+                Some(v) => src.range(v, "rounds", 1, MAX_ROUNDS)? as u32,
+                None => DEFAULT_ROUNDS,
+            },
             criterion,
         })
     }

@@ -50,6 +50,8 @@ impl HttpLoad {
                 path: "<command line>".into(),
                 runtimes,
                 variants: vec![variant],
+                // One long open-loop stretch: its windows are the repeats.
+                rounds: 1,
                 criterion: CriterionSettings {
                     sample_size: 10,
                     measurement_secs: 1.0,
