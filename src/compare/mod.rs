@@ -1,10 +1,17 @@
 //! `asyncbench compare A B`: per scenario × variant × runtime × metric, what changed from run A
-//! to run B and whether the change is real. The verdict rests on Welch's t-test of the per-batch
-//! wall times (from each summary's mean, stddev and batch count) where a row has batch times,
-//! and on a Mann–Whitney U test of the recorded samples (the `.hlog` histograms) for metrics
-//! without their own batches; see `crate::stats::significance` for both tests and their
-//! sources. A change is a regression when it is slower by more than the threshold *and*
-//! significant at α, or when errors appear where there were none.
+//! to run B and whether the change is real.
+//!
+//! Rows measured in rounds (every run since rounds exist) are judged at the level of rounds:
+//! Welch's t-test on the two runs' round figures (batch-mean wall time on primary rows, the
+//! metric's median on the others), the p-values adjusted with Holm's procedure over every row
+//! tested, and a change smaller than the row's minimum detectable effect (from the rounds'
+//! spread, see `crate::stats::rounds`) is "within noise", never a regression. Batches of one
+//! round are not independent repeats, so a batch-level test would call any drift significant.
+//!
+//! Rows of older runs without rounds fall back to Welch on per-batch wall times or the
+//! Mann–Whitney U test on the `.hlog` samples (`crate::stats::significance`), adjusted by the
+//! same Holm procedure and labelled batch-level (optimistic). A regression is a change beyond
+//! the threshold and the MDE that is significant after adjustment, or errors where A had none.
 
 pub mod output;
 
@@ -16,6 +23,7 @@ use hdrhistogram::Histogram;
 
 use crate::measure::ErrorCounts;
 use crate::report::data::{PRIMARY_METRIC, RunData};
+use crate::stats::rounds::{self as round_stats, RoundSummary};
 use crate::results::{CaseResult, ResultsError, read_hlog};
 use crate::stats::{self, TestResult};
 
@@ -82,6 +90,14 @@ pub struct RowChange {
     pub p99: Pair,
     /// Mann–Whitney U over every recorded sample.
     pub dist_test: Option<TestResult>,
+    /// The rounds' figure in A and B (mean over rounds), where both runs have rounds.
+    pub rounds: Pair,
+    /// Welch on the round figures: raw p-value.
+    pub rounds_p: Option<f64>,
+    /// The p-value the verdict used, Holm-adjusted over every row tested.
+    pub p_adjusted: Option<f64>,
+    /// The smallest change this pair of runs could detect on this row (percent).
+    pub mde_pct: Option<f64>,
     pub errors: (u64, u64),
     /// The same failures by kind (empty for summaries written before kinds were counted).
     pub errors_by_kind: (ErrorCounts, ErrorCounts),
@@ -123,19 +139,34 @@ fn key(r: &CaseResult) -> Key {
 /// Loads both runs (failing, with the file named, on anything missing or corrupt) and compares
 /// every row they share.
 pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparison, ResultsError> {
-    let a = RunData::load(a_dir)?;
-    let b = RunData::load(b_dir)?;
-    let mut rows = Vec::new();
+    let a = RunData::load_summary(a_dir)?;
+    let b = RunData::load_summary(b_dir)?;
+    let mut measured = Vec::new();
     for ra in &a.summary.results {
         let Some(rb) = b.summary.results.iter().find(|rb| key(rb) == key(ra)) else {
             continue;
         };
-        let dist_test = match (samples(&a, ra)?, samples(&b, rb)?) {
-            (Some(sa), Some(sb)) => stats::mann_whitney(&sa, &sb),
-            _ => None,
+        // Samples only where rounds cannot decide (runs made before rounds existed).
+        let dist_test = if has_rounds(ra) && has_rounds(rb) {
+            None
+        } else {
+            match (samples(&a, ra)?, samples(&b, rb)?) {
+                (Some(sa), Some(sb)) => stats::mann_whitney(&sa, &sb),
+                _ => None,
+            }
         };
-        rows.push(judge(ra, rb, dist_test, opts));
+        measured.push(measure(ra, rb, dist_test));
     }
+    // Holm over every row that has a test, then the verdicts.
+    let ps: Vec<f64> = measured.iter().filter_map(|m| m.p).collect();
+    let mut adjusted = round_stats::holm(&ps).into_iter();
+    let rows = measured
+        .into_iter()
+        .map(|m| {
+            let adj = m.p.and_then(|_| adjusted.next());
+            judge(m, adj, opts)
+        })
+        .collect();
     let (only_a, only_b) = (only_in(&a, &b), only_in(&b, &a));
     let env_diffs = env_diffs(&a, &b);
     Ok(Comparison {
@@ -166,10 +197,18 @@ fn samples(run: &RunData, r: &CaseResult) -> Result<Option<Vec<(u64, u64)>>, Res
     {
         return Err(corrupt("histogram path leaves the run directory".into()));
     }
-    let bytes = fs::read(&path).map_err(|source| ResultsError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        // Histograms are optional for compare (the reference run is committed without them):
+        // the row then has no sample-level test.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ResultsError::Read {
+                path: path.clone(),
+                source,
+            });
+        }
+    };
     let intervals = read_hlog(&bytes).map_err(corrupt)?;
     let mut total = Histogram::<u64>::new(3).map_err(|e| corrupt(e.to_string()))?;
     for (_, _, h) in &intervals {
@@ -184,7 +223,21 @@ fn samples(run: &RunData, r: &CaseResult) -> Result<Option<Vec<(u64, u64)>>, Res
     Ok((!pairs.is_empty()).then_some(pairs))
 }
 
-fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: CompareOpts) -> RowChange {
+fn has_rounds(r: &CaseResult) -> bool {
+    r.rounds.as_ref().is_some_and(|x| x.count >= 2)
+}
+
+/// What a row's two runs measured, before the verdict (which needs every
+/// row's p-value for the adjustment).
+struct Measured {
+    row: RowChange,
+    figure: &'static str,
+    change: Option<f64>,
+    p: Option<f64>,
+    test_name: &'static str,
+}
+
+fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
     let primary = a.metric == PRIMARY_METRIC;
     let (wa, wb) = if primary {
         (a.wall_ns.as_ref(), b.wall_ns.as_ref())
@@ -199,28 +252,95 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
     let pct = |r: &CaseResult, f: fn(&crate::results::Percentiles) -> u64| r.latency_ns.as_ref().map(|p| f(p) as f64);
     let p50 = (pct(a, |p| p.p50), pct(b, |p| p.p50));
     let p99 = (pct(a, |p| p.p99), pct(b, |p| p.p99));
-    // Batch times decide where they exist; otherwise the sample distribution (median).
-    let (figure, change, test) = match wall_test {
-        Some(t) => ("batch mean", change_pct(wall), Some(t)),
-        None => ("p50", change_pct(p50), dist_test),
+    let both: Option<(&RoundSummary, &RoundSummary)> = match (&a.rounds, &b.rounds) {
+        (Some(x), Some(y)) if x.count >= 2 && y.count >= 2 => Some((x, y)),
+        _ => None,
     };
-    let (mut verdict, mut reason) = match (change, test) {
+    let rounds = (a.rounds.as_ref().map(|r| r.mean), b.rounds.as_ref().map(|r| r.mean));
+    let (rounds_p, mde_pct) = match both {
+        Some((x, y)) => {
+            // The spread of both runs pooled, at the smaller round count.
+            let sd = ((x.stddev.powi(2) + y.stddev.powi(2)) / 2.0).sqrt();
+            let r = x.count.min(y.count) as usize;
+            (round_stats::welch_rounds(x, y), round_stats::mde_pct(x.mean, sd, r))
+        }
+        None => (None, None),
+    };
+    let (figure, change, p, test_name) = match (both, wall_test) {
+        (Some(_), _) => (
+            if primary {
+                "batch mean over rounds"
+            } else {
+                "median over rounds"
+            },
+            change_pct(rounds),
+            rounds_p,
+            "Welch on rounds",
+        ),
+        (None, Some(t)) => ("batch mean", change_pct(wall), Some(t.p), "batch-level Welch"),
+        (None, None) => ("p50", change_pct(p50), dist_test.map(|t| t.p), "sample-level Mann-Whitney"),
+    };
+    Measured {
+        row: RowChange {
+            scenario: a.scenario.clone(),
+            variant: a.variant.clone(),
+            runtime: a.runtime.clone(),
+            metric: a.metric.clone(),
+            wall,
+            wall_test,
+            p50,
+            p99,
+            dist_test,
+            rounds,
+            rounds_p,
+            p_adjusted: None,
+            mde_pct,
+            errors: (a.errors, b.errors),
+            errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
+            verdict: Verdict::Unchanged,
+            reason: String::new(),
+        },
+        figure,
+        change,
+        p,
+        test_name,
+    }
+}
+
+fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> RowChange {
+    let Measured {
+        mut row,
+        figure,
+        change,
+        test_name,
+        ..
+    } = m;
+    row.p_adjusted = p_adjusted;
+    let within_noise = |c: f64| row.mde_pct.filter(|mde| c.abs() < *mde);
+    let (mut verdict, mut reason) = match (change, p_adjusted) {
         (None, _) => (Verdict::Inconclusive, "no figure to compare".to_string()),
+        (Some(c), _) if within_noise(c).is_some() => (
+            Verdict::Unchanged,
+            format!(
+                "{figure} {}: within noise (minimum detectable effect {:.1}%)",
+                signed(c),
+                within_noise(c).unwrap_or_default()
+            ),
+        ),
         (Some(c), None) if c.abs() > opts.threshold_pct => (
             Verdict::Inconclusive,
             format!(
-                "{figure} {} but no test possible (fewer than 2 batches or no samples)",
+                "{figure} {} but no test possible (fewer than 2 rounds or batches, or no samples)",
                 signed(c)
             ),
         ),
         (Some(_), None) => (Verdict::Unchanged, format!("{figure} within ±{}%", opts.threshold_pct)),
-        (Some(c), Some(t)) => {
-            let sig = t.p < opts.alpha;
+        (Some(c), Some(p)) => {
+            let sig = p < opts.alpha;
             let what = format!(
-                "{figure} {} ({}, {})",
+                "{figure} {} ({test_name}, Holm-adjusted {})",
                 signed(c),
-                t.name,
-                crate::report::format::p_value(t.p)
+                crate::report::format::p_value(p)
             );
             if sig && c > opts.threshold_pct {
                 (
@@ -232,37 +352,26 @@ fn judge(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>, opts: Co
             } else if !sig && c.abs() > opts.threshold_pct {
                 (
                     Verdict::Inconclusive,
-                    format!("{what}: not significant; more batches would tell"),
+                    format!("{what}: not significant; more rounds would tell"),
                 )
             } else {
                 (Verdict::Unchanged, what)
             }
         }
     };
-    if a.errors == 0 && b.errors > 0 {
+    let (ea, eb) = row.errors;
+    if ea == 0 && eb > 0 {
         verdict = Verdict::Regression;
-        let kinds = if b.errors_by_kind.is_empty() {
+        let kinds = if row.errors_by_kind.1.is_empty() {
             String::new()
         } else {
-            format!(" ({})", crate::report::format::errors(b.errors, &b.errors_by_kind))
+            format!(" ({})", crate::report::format::errors(eb, &row.errors_by_kind.1))
         };
-        reason = format!("{} errors{kinds} where A had none; {reason}", b.errors);
+        reason = format!("{eb} errors{kinds} where A had none; {reason}");
     }
-    RowChange {
-        scenario: a.scenario.clone(),
-        variant: a.variant.clone(),
-        runtime: a.runtime.clone(),
-        metric: a.metric.clone(),
-        wall,
-        wall_test,
-        p50,
-        p99,
-        dist_test,
-        errors: (a.errors, b.errors),
-        errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
-        verdict,
-        reason,
-    }
+    row.verdict = verdict;
+    row.reason = reason;
+    row
 }
 
 fn signed(c: f64) -> String {

@@ -20,12 +20,17 @@ pub fn render(c: &Comparison) -> String {
     }
     let _ = writeln!(
         out,
-        "\nTests: Welch's t-test on per-batch wall times, from each summary's mean, standard deviation and batch \
-         count (B. L. Welch, Biometrika 34, 1947), decides rows with batch times; the Mann-Whitney U test on \
-         every recorded sample from the .hlog files (Mann & Whitney, Ann. Math. Statist. 18, 1947; normal \
-         approximation, tie-corrected) decides other metrics. Regression: slower by more than {}% and \
-         significant at alpha = {}, or errors where A had none.",
-        c.opts.threshold_pct, c.opts.alpha
+        "\nTests: rows measured in rounds are judged on their round figures (batch-mean wall time, or a \
+         metric's median per round) by Welch's t-test (B. L. Welch, Biometrika 34, 1947); rows of runs without \
+         rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog samples (Mann \
+         & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are optimistic. All \
+         p-values are adjusted with Holm's procedure over the {} rows tested (Holm, Scand. J. Statist. 6, 1979). \
+         A change smaller than the row's minimum detectable effect (alpha 5%, power 80%, from the rounds' \
+         spread) is within noise. Regression: slower by more than {}% and the MDE, significant at adjusted \
+         alpha = {}, or errors where A had none.",
+        c.rows.iter().filter(|r| r.p_adjusted.is_some()).count(),
+        c.opts.threshold_pct,
+        c.opts.alpha
     );
     if c.env_diffs.is_empty() {
         let _ = writeln!(out, "\nEnvironment: same machine, toolchain, mode and crate versions.");
@@ -70,21 +75,22 @@ pub fn render(c: &Comparison) -> String {
             }
         }
     }
-    let tests = c
-        .rows
-        .iter()
-        .filter(|r| r.wall_test.is_some() || r.dist_test.is_some())
-        .count();
-    if tests > 0 {
+    let noise: Vec<f64> = c.rows.iter().filter_map(|r| r.mde_pct).collect();
+    if !noise.is_empty() {
         let _ = writeln!(
             out,
-            "Note: {tests} rows were tested at alpha = {}; about {:.1} of them may look significant by chance \
-             alone. A real regression reproduces when both runs are repeated.",
-            c.opts.alpha,
-            tests as f64 * c.opts.alpha
+            "Noise: the median row could detect a change of {:.1}% between these two runs (minimum detectable \
+             effect from the rounds' spread; `asyncbench noise` measures it on this machine).",
+            median(noise)
         );
     }
     out
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
 }
 
 fn capitalised(s: &str) -> String {
@@ -114,19 +120,19 @@ fn delta(p: Pair) -> String {
     change_pct(p).map_or(format::NONE.to_string(), format::change_pct)
 }
 
-fn p_of(t: &Option<crate::stats::TestResult>) -> String {
-    t.as_ref().map_or(format::NONE.to_string(), |t| format::p_value(t.p))
+fn p_of(p: Option<f64>) -> String {
+    p.map_or(format::NONE.to_string(), format::p_value)
 }
 
 fn table(rows: &[RowChange]) -> Table {
     let header = [
         "case",
-        "batch mean A → B",
+        "over rounds A → B",
         "Δ",
-        "Welch",
+        "MDE",
+        "p (Holm)",
         "p50 A → B",
         "Δ",
-        "Mann-Whitney",
         "p99 A → B",
         "Δ",
         "errors",
@@ -143,12 +149,12 @@ fn table(rows: &[RowChange]) -> Table {
             .map(|r| {
                 vec![
                     case(r),
-                    arrow(r.wall),
-                    delta(r.wall),
-                    p_of(&r.wall_test),
+                    arrow(r.rounds),
+                    delta(r.rounds),
+                    r.mde_pct.map_or(format::NONE.to_string(), |m| format!("{m:.1}%")),
+                    p_of(r.p_adjusted),
                     arrow(r.p50),
                     delta(r.p50),
-                    p_of(&r.dist_test),
                     arrow(r.p99),
                     delta(r.p99),
                     format!(

@@ -85,6 +85,8 @@ impl Session {
     pub fn start(opts: SessionOpts) -> anyhow::Result<Session> {
         // Load scenarios open many sockets; best effort, the run works without.
         let _ = crate::server::raise_fd_limit();
+        // Before any pinning: the cores reported are the machine's, not the client's share.
+        let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let allowed = CpuSet::allowed().unwrap_or_default();
         let plan = placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone())
             .map_err(|e| anyhow::anyhow!(e))
@@ -142,7 +144,6 @@ impl Session {
             (None, None) => unreachable!("one of the two is set above"),
         };
         let floor = measure_floor();
-        let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         env_info.placement = Some(placement.clone());
         let mut run = RunDir::create(&opts.results_root, env_info, opts.command, opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;

@@ -54,6 +54,18 @@ impl RunData {
         })
     }
 
+    /// Reads `dir/summary.json` alone: what `compare` needs (rounds and figures are in the
+    /// summary), so a run committed without its histogram files, like the reference run,
+    /// still compares.
+    pub fn load_summary(dir: &Path) -> Result<RunData, ResultsError> {
+        let dir = &fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            summary: Summary::read(&dir.join("summary.json"))?,
+            hgrm: BTreeMap::new(),
+        })
+    }
+
     /// The parsed `.hgrm` of a row (values in microseconds), if it has one.
     pub fn hgrm(&self, row: &CaseResult) -> Option<&[HgrmRow]> {
         row.hgrm.as_deref().and_then(|p| self.hgrm.get(p)).map(Vec::as_slice)
