@@ -79,11 +79,20 @@ pub enum Command {
         #[command(flatten)]
         results: ResultsArg,
     },
+    /// Measures this harness's noise floor on this machine: runs the selection twice, back to
+    /// back (an A/A pair), compares the two and reports how many rows compare would flag, the
+    /// median and p90 run-to-run change, and each row's minimum detectable effect.
+    ///
+    /// Takes the options of `run` (select a few scenarios for a quick figure). Writes noise.json
+    /// into the second run (its REPORT.md then shows the figures) and prints the verdict.
+    Noise(Box<RunArgs>),
     /// Compares two saved runs: what changed per case, and whether it is significant.
     ///
-    /// Rows with batch times are judged by Welch's t-test on the per-batch wall times; other
-    /// metrics by a Mann-Whitney U test on the recorded samples. A regression is a slowdown
-    /// beyond --threshold that is significant at --alpha, or new errors. Cases only one run has
+    /// Rows measured in rounds are judged by Welch's t-test on their round figures, with the
+    /// p-values adjusted by Holm's procedure over every row; a change below the row's minimum
+    /// detectable effect is within noise. Runs without rounds fall back to batch- or
+    /// sample-level tests. A regression is a slowdown beyond --threshold and the MDE that is
+    /// significant at --alpha after adjustment, or new errors. Cases only one run has
     /// are listed, not compared. Exits 1 on a regression with --fail-on-regression (for CI), 2
     /// if a file of either run is missing or corrupt.
     Compare {
@@ -205,6 +214,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Task::List { scenarios } => commands::list(&scenarios),
         Task::Serve(cfg) => commands::serve(cfg),
         Task::Run(opts) => commands::run(*opts),
+        Task::Noise(opts) => commands::noise(*opts),
         Task::Plot { run } => commands::plot(&run),
         Task::Report { run } => commands::report(&run),
         Task::Compare {

@@ -13,6 +13,7 @@
 //! same Holm procedure and labelled batch-level (optimistic). A regression is a change beyond
 //! the threshold and the MDE that is significant after adjustment, or errors where A had none.
 
+pub mod noise;
 pub mod output;
 
 use std::collections::BTreeSet;
@@ -23,8 +24,8 @@ use hdrhistogram::Histogram;
 
 use crate::measure::ErrorCounts;
 use crate::report::data::{PRIMARY_METRIC, RunData};
-use crate::stats::rounds::{self as round_stats, RoundSummary};
 use crate::results::{CaseResult, ResultsError, read_hlog};
+use crate::stats::rounds::{self as round_stats, RoundSummary};
 use crate::stats::{self, TestResult};
 
 /// Thresholds of the judgement.
@@ -278,7 +279,12 @@ fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Mea
             "Welch on rounds",
         ),
         (None, Some(t)) => ("batch mean", change_pct(wall), Some(t.p), "batch-level Welch"),
-        (None, None) => ("p50", change_pct(p50), dist_test.map(|t| t.p), "sample-level Mann-Whitney"),
+        (None, None) => (
+            "p50",
+            change_pct(p50),
+            dist_test.map(|t| t.p),
+            "sample-level Mann-Whitney",
+        ),
     };
     Measured {
         row: RowChange {

@@ -16,7 +16,7 @@ use crate::scenario::catalog::http_load::LoadMode;
 use crate::scenario::{self, CaseSpec, ScenarioDef};
 
 /// What to run, already checked by `harness::options`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RunOpts {
     pub scenarios_dir: PathBuf,
     pub results_root: PathBuf,

@@ -51,6 +51,20 @@ pub fn run(opts: RunOpts) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `asyncbench noise`: the selection twice, then their comparison as the machine's noise floor.
+pub fn noise(opts: RunOpts) -> Result<(), Failure> {
+    let a = cli_run::run(opts.clone())?;
+    let b = cli_run::run(opts)?;
+    let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
+    let n = compare::noise::Noise::from_comparison(&c);
+    n.write(&b)?;
+    report::publish(&b);
+    print!("{}", compare_output::render(&c));
+    println!("\n{}", n.summary());
+    println!("{}", b.display());
+    Ok(())
+}
+
 /// `asyncbench plot`: every chart of a saved run, redrawn.
 pub fn plot(run: &Path) -> Result<(), Failure> {
     let charts = report::plot(run).map_err(report_failure)?;

@@ -170,7 +170,10 @@ pub fn bench_main() -> Result<(), Failure> {
         server_cpus: cpus("ASYNCBENCH_SERVER_CPUS")?,
         client_cpus: cpus("ASYNCBENCH_CLIENT_CPUS")?,
     })?;
-    session.note_rounds(criterion_suite::rounds_in(rounds.unwrap_or(scenario::file::DEFAULT_ROUNDS), mode));
+    session.note_rounds(criterion_suite::rounds_in(
+        rounds.unwrap_or(scenario::file::DEFAULT_ROUNDS),
+        mode,
+    ));
     // criterion prints between our updates; a redrawn bar would overwrite its lines.
     session.progress.use_plain_lines();
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;

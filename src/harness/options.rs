@@ -26,6 +26,8 @@ pub enum Task {
         scenarios: PathBuf,
     },
     Serve(ServerConfig),
+    /// `noise`: the run options, used twice.
+    Noise(Box<RunOpts>),
     Run(Box<RunOpts>),
     Plot {
         run: PathBuf,
@@ -187,6 +189,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             })
         }
         Command::Run(args) => Task::Run(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
+        Command::Noise(args) => Task::Noise(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
         Command::Plot { run, results } => Task::Plot {
             run: resolve_run(&process.results_root(&results), run.as_deref()).map_err(Failure::usage)?,
         },

@@ -3,6 +3,7 @@
 //! a failed case, and run-wide conditions (a loaded machine, server and runtimes sharing few
 //! cores, a debug build, an interrupted run, uncommitted changes).
 
+use crate::stats::rounds::Stability;
 use std::fmt;
 
 use crate::measure::ErrorCounts;
@@ -42,6 +43,15 @@ pub enum Warning {
     FewBatches { case: String, batches: u64 },
     /// The confidence interval is wide relative to the mean.
     WideCi { case: String, half_width_pct: f64 },
+    /// The rounds disagree beyond their batches' spread (or fall into two groups).
+    Unstable {
+        case: String,
+        bimodal: bool,
+        low_ns: f64,
+        high_ns: f64,
+    },
+    /// CPU placement was planned but not applied, or not possible.
+    NoPlacement { note: String },
 }
 
 impl fmt::Display for Warning {
@@ -105,6 +115,27 @@ impl fmt::Display for Warning {
                 "{case}: the 95% confidence interval spans ±{half_width_pct:.0}% of the mean: batches varied a lot \
                  (noise, outliers, warm-up). Re-run on a quiet machine or raise `measurement_secs`."
             ),
+            Warning::Unstable {
+                case,
+                bimodal,
+                low_ns,
+                high_ns,
+            } => write!(
+                f,
+                "{case}: its rounds {} ({} … {}): do not cite one mean for it; cite the range, or find what \
+                 differs between runtime instances (thread placement, a warm pool) and re-run with more rounds.",
+                if *bimodal {
+                    "fall into two separate groups"
+                } else {
+                    "disagree beyond their batches' spread"
+                },
+                crate::report::format::duration(*low_ns),
+                crate::report::format::duration(*high_ns)
+            ),
+            Warning::NoPlacement { note } => write!(
+                f,
+                "CPU placement: {note}. The server's work may be charged to the runtimes under test."
+            ),
         }
     }
 }
@@ -133,6 +164,11 @@ pub fn run_warnings(s: &Summary) -> Vec<Warning> {
     if cores > 0 && cores < SHARED_CORES_BELOW {
         out.push(Warning::SharedCores { cores });
     }
+    if let Some(p) = &s.env.placement
+        && !p.applied
+    {
+        out.push(Warning::NoPlacement { note: p.note.clone() });
+    }
     out
 }
 
@@ -145,6 +181,16 @@ pub fn case_name(scenario: &str, variant: &str, runtime: &str) -> String {
 pub fn case_warnings(r: &CaseResult) -> Vec<Warning> {
     let case = case_name(&r.scenario, &r.variant, &r.runtime);
     let mut out = Vec::new();
+    if let Some(x) = &r.rounds
+        && matches!(x.stability, Stability::Unstable | Stability::Bimodal)
+    {
+        out.push(Warning::Unstable {
+            case: case.clone(),
+            bimodal: x.stability == Stability::Bimodal,
+            low_ns: x.rounds.iter().map(|r| r.mean).fold(f64::INFINITY, f64::min),
+            high_ns: x.rounds.iter().map(|r| r.mean).fold(f64::NEG_INFINITY, f64::max),
+        });
+    }
     if r.errors > 0 {
         out.push(Warning::Errors {
             case: case.clone(),

@@ -116,6 +116,37 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     }
 }
 
+fn rounds_text(s: &crate::results::Summary) -> String {
+    match s.run.rounds {
+        Some(r) => format!(
+            "each case ran in up to {r} rounds, a fresh runtime each, with the cases of every round (runtimes and \
+             variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A case's \
+             published value is the mean over its rounds with a Student-t 95% interval over rounds; MDE is the \
+             smallest change a comparison with another run like this one detects (α 5%, power 80%); a row whose \
+             rounds disagree beyond their batches' spread (one-way ANOVA, p < 0.001, spread over 2%) is flagged \
+             unstable and shown as a range.",
+            s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string())
+        ),
+        None => "one round per case (a run made before rounds existed): batch statistics only, which leave \
+                 out the variance between runtime instances."
+            .into(),
+    }
+}
+
+fn placement_text(s: &crate::results::Summary) -> String {
+    match &s.env.placement {
+        Some(p) if p.applied => format!(
+            "server on CPUs {}, harness and current-thread runtimes on {}, multi-thread runtimes on {} ({}).",
+            p.server_cpus.as_ref().map_or("—".into(), |c| c.to_string()),
+            p.client_cpus.as_ref().map_or("—".into(), |c| c.to_string()),
+            p.multi_thread_cpus.as_ref().map_or("—".into(), |c| c.to_string()),
+            p.note
+        ),
+        Some(p) => format!("not applied: {}.", p.note),
+        None => "not recorded (a run made before placement existed); server and client shared every CPU.".into(),
+    }
+}
+
 fn method(run: &RunData) -> Vec<Vec<Span>> {
     let s = &run.summary;
     let primary: Vec<_> = s
@@ -146,6 +177,8 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
             )),
         ],
         loop_item(s.run.mode),
+        vec![strong("Rounds: "), text(rounds_text(s))],
+        vec![strong("CPU placement: "), text(placement_text(s))],
         vec![
             strong("Statistics: "),
             text(

@@ -9,6 +9,7 @@ use crate::report::data::RunData;
 use crate::report::format::{self, NONE};
 use crate::report::palette;
 use crate::results::{CaseResult, Summary};
+use crate::stats::rounds::Stability;
 
 fn table(header: &[&str], right: &[bool]) -> Table {
     Table {
@@ -72,13 +73,18 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             "p99",
             "p99.9",
             "max",
-            "batch mean ± 95% CI",
+            "over rounds ± 95% CI",
+            "rounds",
+            "MDE",
+            "batch mean ± 95% CI (batches)",
             "throughput",
             "measured/ideal",
             "errors",
             "samples",
         ],
-        &[false, true, true, true, true, true, true, true, true, true, true],
+        &[
+            false, true, true, true, true, true, true, false, true, true, true, true, true, true,
+        ],
     );
     for r in rows {
         let p = r.latency_ns.as_ref();
@@ -90,6 +96,12 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             pct(|p| p.p99),
             pct(|p| p.p999),
             pct(|p| p.max),
+            rounds_value(r),
+            rounds_cell(r),
+            r.rounds
+                .as_ref()
+                .and_then(|x| x.mde_pct)
+                .map_or(NONE.to_string(), |m| format!("{m:.1}%")),
             r.wall_ns.as_ref().map_or(NONE.to_string(), |w| {
                 if w.batches < 2 {
                     // One batch has no spread: an interval of ±0 would claim a precision it lacks.
@@ -105,6 +117,37 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
         ]);
     }
     t
+}
+
+/// The published value: the mean over rounds with its interval over rounds; an unstable row
+/// shows its range instead of a confident mean.
+fn rounds_value(r: &CaseResult) -> String {
+    let Some(x) = &r.rounds else {
+        return NONE.to_string();
+    };
+    match x.stability {
+        Stability::Unstable | Stability::Bimodal => {
+            let lo = x.rounds.iter().map(|r| r.mean).fold(f64::INFINITY, f64::min);
+            let hi = x.rounds.iter().map(|r| r.mean).fold(f64::NEG_INFINITY, f64::max);
+            format!("{} … {}", format::duration(lo), format::duration(hi))
+        }
+        _ if x.count < 2 => format!("{} (1 round)", format::duration(x.mean)),
+        _ => format::mean_pm(x.mean, x.ci_low, x.ci_high),
+    }
+}
+
+/// Round count and stability, e.g. `3, stable` or `3, ⚠ unstable`.
+fn rounds_cell(r: &CaseResult) -> String {
+    let Some(x) = &r.rounds else {
+        return NONE.to_string();
+    };
+    let s = match x.stability {
+        Stability::Stable => "stable",
+        Stability::Unstable => "⚠ unstable",
+        Stability::Bimodal => "⚠ bimodal",
+        Stability::Unknown => "—",
+    };
+    format!("{}, {s}", x.count)
 }
 
 /// A further timed metric (sched_delay, time to first, …): its distribution per runtime.
@@ -170,6 +213,38 @@ const SIGNIFICANCE: f64 = 0.05;
 
 /// One line per variant naming its fastest and slowest runtime by mean batch time, and whether
 /// the difference between them is significant; then the fastest and slowest variant overall.
+/// Is the fastest-vs-slowest gap more than noise? The two were picked after the fact out of
+/// `k` runtimes, so the test is Welch on their round figures with a Bonferroni correction for
+/// all k(k−1)/2 pairs (picking the extremes is testing every pair at once), and a gap below
+/// the rows' minimum detectable effect is within noise.
+fn extremes_verdict(fast: &CaseResult, slow: &CaseResult, k: usize) -> String {
+    let pairs = (k * (k - 1) / 2).max(1) as f64;
+    match (&fast.rounds, &slow.rounds) {
+        (Some(a), Some(b)) if a.count >= 2 && b.count >= 2 => {
+            let gap = if a.mean > 0.0 {
+                100.0 * (b.mean - a.mean) / a.mean
+            } else {
+                f64::NAN
+            };
+            let mde = a.mde_pct.unwrap_or(0.0).max(b.mde_pct.unwrap_or(0.0));
+            let p = crate::stats::rounds::welch_rounds(a, b).map(|p| (p * pairs).min(1.0));
+            match p {
+                Some(p) if p < SIGNIFICANCE && gap >= mde => format!(
+                    " — a real difference (Welch on rounds, {} after correcting for {pairs:.0} pairs)",
+                    format::p_value(p)
+                ),
+                Some(p) => format!(
+                    " — within noise (Welch on rounds, {} after correcting for {pairs:.0} pairs; minimum \
+                     detectable effect {mde:.1}%)",
+                    format::p_value(p)
+                ),
+                None => " — too few rounds to test the difference".to_string(),
+            }
+        }
+        _ => " — measured in fewer than 2 rounds: no test of the difference".to_string(),
+    }
+}
+
 pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut best_per_variant: Vec<(&str, &CaseResult, f64)> = Vec::new();
@@ -177,7 +252,10 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
         let mut timed: Vec<(&CaseResult, f64)> = rows
             .iter()
-            .filter_map(|r| r.wall_ns.as_ref().map(|w| (*r, w.mean)))
+            .filter_map(|r| {
+                let m = r.rounds.as_ref().map(|x| x.mean).or(r.wall_ns.as_ref().map(|w| w.mean));
+                m.map(|m| (*r, m))
+            })
             .filter(|(_, m)| m.is_finite())
             .collect();
         timed.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -196,22 +274,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         );
         if timed.len() > 1 {
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
-            // Welch's t-test on the two extremes' batch times (`crate::stats::significance`) says
-            // whether the ranking is more than noise.
-            let test = match (&fast.wall_ns, &slow.wall_ns) {
-                (Some(a), Some(b)) => crate::stats::welch((a.mean, a.stddev, a.batches), (b.mean, b.stddev, b.batches)),
-                _ => None,
-            };
-            let verdict = match test {
-                Some(t) if t.p < SIGNIFICANCE => {
-                    format!(" — a significant difference (Welch, {})", format::p_value(t.p))
-                }
-                Some(t) => format!(
-                    " — not a significant difference (Welch, {}): within noise",
-                    format::p_value(t.p)
-                ),
-                None => " — too few batches to test the difference".to_string(),
-            };
+            let verdict = extremes_verdict(fast, slow, timed.len());
             line.push_str(&format!(
                 "; slowest {} at {} ({}){verdict}",
                 runtime_cell(slow),
