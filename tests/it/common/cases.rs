@@ -18,10 +18,6 @@ pub struct CaseOutcome {
 }
 
 impl CaseOutcome {
-    pub fn runtime(&self) -> &'static str {
-        self.flavor.name()
-    }
-
     /// An async runtime that runs every task on one thread.
     pub fn single_threaded(&self) -> bool {
         self.flavor.as_async().is_some_and(AsyncFlavor::single_threaded)
