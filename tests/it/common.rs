@@ -1,7 +1,7 @@
 //! Shared fixtures: scenario files built from the shipped ones ([`ScenarioToml`]), running every
 //! case of a loaded scenario ([`run_cases`]), one rstest case per registered runtime
-//! ([`each_runtime!`]), synthetic run directories ([`make_run`]) and checks of the files the
-//! binary writes.
+//! ([`each_runtime!`]), synthetic run directories ([`make_run`]), the test server's client side
+//! ([`http`]) and checks of the files the binary writes.
 
 use std::fs;
 use std::path::Path;
@@ -9,6 +9,7 @@ use std::path::Path;
 #[macro_use]
 mod matrix;
 mod cases;
+pub mod http;
 mod runs;
 mod scenario_toml;
 

@@ -24,6 +24,7 @@ mod scenario_files;
 mod scenarios;
 mod schema;
 mod server;
+mod server_lifecycle;
 mod server_limits;
 mod server_timing;
 mod servers;
