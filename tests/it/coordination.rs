@@ -189,7 +189,9 @@ fn predicted_success(p: f64, seed: u64, r: u64, id: u64) -> bool {
 fn retry_success_rate_matches_one_minus_p_to_the_r() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
     let (p, r, calls, batches) = (0.5, 3u32, 100u64, 20u64);
-    let s = retry(p, r, calls, &["exponential"]).set("runtimes", ["tokio-ct"]).load();
+    let s = retry(p, r, calls, &["exponential"])
+        .set("runtimes", ["tokio-ct"])
+        .load();
     let o = run_cases_cold(s.as_ref(), &env(&server), batches).remove(0);
     let label = &o.label;
     assert_eq!(o.rec.errors.total(), 0, "{label}");

@@ -187,7 +187,9 @@ fn offloaded_cpu_spares_the_victims_that_inline_cpu_starves() {
     assert!(!one_thread.is_empty());
     for flavor in one_thread {
         let get = |v: &str| {
-            let found = results.iter().find(|o| o.variant == v && o.flavor.as_async() == Some(flavor));
+            let found = results
+                .iter()
+                .find(|o| o.variant == v && o.flavor.as_async() == Some(flavor));
             found.unwrap_or_else(|| panic!("no {v} on {flavor}"))
         };
         let inline = get("inline");

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, JoinError, Listener, TaskHandle, UdpSock};
 use asyncbench::on_runtime;
+use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, JoinError, Listener, TaskHandle, UdpSock};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 each_runtime!(fn spawn_join_and_abort(flavor) {

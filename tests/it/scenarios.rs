@@ -61,7 +61,7 @@ fn every_case_runs_and_gather_beats_sequential() {
             }
             if variant.starts_with("bounded") {
                 // ⌈6/2⌉ waves of 40 ms: at least 120 ms, well under 240 ms.
-                assert!(mean >= 3.0 * 40e6 && mean < 5.5 * 40e6, "{label}: {mean}");
+                assert!((3.0 * 40e6..5.5 * 40e6).contains(&mean), "{label}: {mean}");
             }
         }
     }
@@ -123,10 +123,7 @@ fn responses_slower_than_the_timeout_are_counted_and_bounded() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
     let env = env(&server);
     // Every request waits 2 s at the server but may take only 50 ms.
-    let s = fetch()
-        .set("params.delay_ms", 2000)
-        .set("params.timeout_ms", 50)
-        .load();
+    let s = fetch().set("params.delay_ms", 2000).set("params.timeout_ms", 50).load();
     for case in s.cases().into_iter().filter(|c| c.variant.starts_with("join_all")) {
         let mut bench = s.prepare(&case, &env).unwrap();
         let mut rec = CaseRecord::default();

@@ -203,4 +203,3 @@ fn unkeyed_flaky_walks_a_per_seed_counter() {
         }
     }
 }
-

@@ -115,9 +115,7 @@ impl ScenarioToml {
     pub fn col_of(&self, key: &str, needle: &str) -> usize {
         let text = self.text();
         let line = text.lines().nth(self.line_of(key) - 1).unwrap();
-        line.find(needle)
-            .unwrap_or_else(|| panic!("no {needle:?} in {line:?}"))
-            + 1
+        line.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {line:?}")) + 1
     }
 
     /// Writes the file as `dir/<scenario>.toml` and returns its path.
@@ -173,7 +171,11 @@ mod tests {
         assert!(t.text().contains("variants = [\"join_all\"]\n"), "{}", t.text());
         assert!(!t.text().contains("[criterion]"), "{}", t.text());
         let runtimes = async_runtimes().len();
-        assert_eq!(t.load().cases().len(), 2 * runtimes, "join_all × fresh/keepalive × runtimes");
+        assert_eq!(
+            t.load().cases().len(),
+            2 * runtimes,
+            "join_all × fresh/keepalive × runtimes"
+        );
     }
 
     #[test]
