@@ -1,5 +1,5 @@
 //! Shared fixtures: scenario files built from the shipped ones ([`ScenarioToml`]), running every
-//! case of a loaded scenario ([`run_cases`]), one rstest case per registered runtime
+//! case of a loaded scenario ([`run_cases`]), one named test per registered runtime
 //! ([`each_runtime!`]), synthetic run directories ([`make_run`]), the test server's client side
 //! ([`http`]) and checks of the files the binary writes.
 
