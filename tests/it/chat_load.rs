@@ -5,20 +5,16 @@
 use std::time::{Duration, Instant};
 
 use asyncbench::on_runtime;
-use asyncbench::runtime::AsyncFlavor;
 use asyncbench::scenario::support::servers::ChatServer;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use rstest::rstest;
 
 const CLIENTS: usize = 1_000;
-const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 
-#[rstest]
-fn chat_server_holds_a_thousand_clients(#[values(0, 1, 2, 3, 4)] i: usize) {
+each_runtime!(fn chat_server_holds_a_thousand_clients(flavor) {
     // 1 000 clients and 1 000 server sockets in this process (and four
     // such tests in parallel): best effort, the limit here is 20 000.
     let _ = asyncbench::server::raise_fd_limit();
-    on_runtime!(FLAVORS[i], |rt| {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let server = ChatServer::start(rt, "127.0.0.1:0".parse().unwrap()).await.unwrap();
             let mut readers = Vec::with_capacity(CLIENTS);
@@ -58,4 +54,4 @@ fn chat_server_holds_a_thousand_clients(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert_eq!(server.lines(), 2);
         });
     });
-}
+});

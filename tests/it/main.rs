@@ -1,10 +1,13 @@
 //! The integration tests, one binary (one link of the crate instead of
 //! eighteen): each module is one area, `common` holds the shared fixtures.
 
+// First, so its macros (`each_runtime!`) are in scope in every module below.
+#[macro_use]
+mod common;
+
 mod charts;
 mod chat_load;
 mod cli_options;
-mod common;
 mod compare;
 mod coordination;
 mod faults;
@@ -21,6 +24,7 @@ mod scenario_files;
 mod scenarios;
 mod schema;
 mod server;
+mod server_lifecycle;
 mod server_limits;
 mod server_timing;
 mod servers;

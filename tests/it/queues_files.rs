@@ -5,70 +5,40 @@
 
 use std::time::Duration;
 
+use asyncbench::on_runtime;
 use asyncbench::runtime::AsyncFlavor;
 use asyncbench::scenario::catalog::file_read::{self, FileSet, Variant};
 use asyncbench::scenario::catalog::pipeline::{Check, ConsumerLog, check};
-use asyncbench::scenario::{self, CaseRecord, Env};
-use rstest::rstest;
 
-use asyncbench::on_runtime;
+use crate::common::{ScenarioToml, async_runtimes, env_no_server, run_cases};
 
-const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
-
-/// Loads `text` with `RUNTIMES` replaced and runs each case: one warm-up
-/// batch, then `batches` recorded ones. Returns (variant, runtime, record).
-fn run_cases(text: &str, runtimes: &str, batches: u64) -> Vec<(String, String, CaseRecord)> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    std::fs::write(&p, text.replace("RUNTIMES", runtimes)).unwrap();
-    let s = scenario::load_file(&p).unwrap_or_else(|e| panic!("{e}"));
-    let env = Env {
-        server: "127.0.0.1:9".parse().unwrap(),
-        workers: Some(2),
-    };
-    let mut out = Vec::new();
-    for case in s.cases() {
-        let mut bench = s.prepare(&case, &env).unwrap();
-        bench.run(1, None).unwrap();
-        let mut rec = CaseRecord::default();
-        bench.run(batches, Some(&mut rec)).unwrap();
-        out.push((case.variant.clone(), case.flavor.to_string(), rec));
-    }
-    out
+/// pipeline on `runtimes`: 3 producers × 400 items through 4-slot queues to `consumers` consumers.
+fn pipeline(runtimes: &[&str], consumers: u32) -> ScenarioToml {
+    ScenarioToml::from_file("pipeline")
+        .set("runtimes", runtimes)
+        .set("variants", ["tokio_mpsc", "async_channel", "flume"])
+        .set("params.producers", 3)
+        .set("params.consumers", consumers)
+        .set("params.items", 400)
+        .set("params.capacity", 4)
+        .set("params.queues", ["bounded", "unbounded"])
+        .set("params.timeout_ms", 20000)
 }
 
-fn value(rec: &CaseRecord, name: &str) -> f64 {
-    rec.value(name).unwrap_or_else(|| panic!("no value {name}"))
-}
-
-const PIPELINE: &str = r#"scenario = "pipeline"
-guide_section = "pipeline"
-runtimes = [RUNTIMES]
-variants = ["tokio_mpsc", "async_channel", "flume"]
-[params]
-producers = 3
-consumers = CONSUMERS
-items = 400
-capacity = 4
-queues = ["bounded", "unbounded"]
-timeout_ms = 20000
-"#;
-
-#[rstest]
-fn pipeline_delivers_every_item_once_in_order(#[values(0, 1, 2, 3, 4)] i: usize, #[values(1, 3)] consumers: u32) {
-    let text = PIPELINE.replace("CONSUMERS", &consumers.to_string());
-    let results = run_cases(&text, &format!("\"{}\"", FLAVORS[i]), 2);
+each_runtime!(fn pipeline_delivers_every_item_once_in_order(flavor, #[values(1, 3)] consumers: u32) {
+    let s = pipeline(&[flavor.name()], consumers).load();
+    let results = run_cases(s.as_ref(), &env_no_server(), 2);
     assert_eq!(results.len(), 6, "3 queues × bounded/unbounded");
-    for (variant, runtime, rec) in results {
-        let label = format!("{variant}/{runtime}/Q={consumers}");
-        assert_eq!(rec.errors.total(), 0, "{label}");
-        assert_eq!(rec.latency.len(), 2 * 3 * 400, "{label}: one latency per item");
+    for o in results {
+        let label = format!("{}/Q={consumers}", o.label);
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        assert_eq!(o.rec.latency.len(), 2 * 3 * 400, "{label}: one latency per item");
         for v in ["lost_items", "duplicate_items", "out_of_order_items", "unsent_items"] {
-            assert_eq!(value(&rec, v), 0.0, "{label}: {v}");
+            assert_eq!(o.value(v), 0.0, "{label}: {v}");
         }
-        assert!(value(&rec, "items_per_s") > 0.0, "{label}");
+        assert!(o.value("items_per_s") > 0.0, "{label}");
     }
-}
+});
 
 #[test]
 fn the_pipeline_check_catches_loss_duplicates_and_reordering() {
@@ -101,27 +71,27 @@ fn the_pipeline_check_catches_loss_duplicates_and_reordering() {
     assert_eq!(check(&[clean], 1, 3).lost, 0);
 }
 
-const FILES: &str = r#"scenario = "file_read"
-guide_section = "files"
-runtimes = [RUNTIMES]
-variants = ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"]
-[params]
-files = 6
-file_bytes = 3000
-"#;
+/// file_read on `runtimes`: 6 files of 3000 bytes.
+fn files(runtimes: &[&str]) -> ScenarioToml {
+    ScenarioToml::from_file("file_read")
+        .set("runtimes", runtimes)
+        .set("variants", ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"])
+        .set("params.files", 6)
+        .set("params.file_bytes", 3000)
+}
 
 #[test]
 fn every_file_read_returns_the_exact_contents() {
-    let all = "\"threads\", \"rayon\", \"tokio-ct\", \"tokio-mt\", \"async-std\", \"smol-ct\", \"smol-mt\"";
-    let results = run_cases(FILES, all, 2);
-    // std on threads, rayon on rayon, the two async variants on 5 runtimes.
-    assert_eq!(results.len(), 12);
-    for (variant, runtime, rec) in results {
-        let label = format!("{variant}/{runtime}");
-        assert_eq!(rec.errors.total(), 0, "{label}");
-        assert_eq!(value(&rec, "mismatched_files"), 0.0, "{label}");
-        assert_eq!(rec.latency.len(), 12, "{label}: one latency per file");
-        assert!(value(&rec, "mib_per_s") > 0.0, "{label}");
+    let runtimes = [vec!["threads", "rayon"], async_runtimes()].concat();
+    let results = run_cases(files(&runtimes).load().as_ref(), &env_no_server(), 2);
+    // std on threads, rayon on rayon, the two async variants on every async runtime.
+    assert_eq!(results.len(), 2 + 2 * AsyncFlavor::ALL.len());
+    for o in results {
+        let label = &o.label;
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        assert_eq!(o.value("mismatched_files"), 0.0, "{label}");
+        assert_eq!(o.rec.latency.len(), 12, "{label}: one latency per file");
+        assert!(o.value("mib_per_s") > 0.0, "{label}");
     }
 }
 
@@ -149,9 +119,8 @@ fn a_changed_file_is_caught_by_the_blocking_readers() {
     assert!(!dir.exists(), "the temporary directory goes with the set");
 }
 
-#[rstest]
-fn a_changed_file_is_caught_by_the_async_readers(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn a_changed_file_is_caught_by_the_async_readers(flavor) {
+    on_runtime!(flavor, |rt| {
         let set = FileSet::create(4, 500).unwrap();
         tamper(&set);
         std::fs::remove_file(&set.files[3].path).unwrap();
@@ -162,59 +131,54 @@ fn a_changed_file_is_caught_by_the_async_readers(#[values(0, 1, 2, 3, 4)] i: usi
             assert!(b.values.contains(&("mismatched_files", 2.0)), "{how:?}");
         }
     });
+});
+
+/// primitives on `runtimes`: 301 operations per batch.
+fn primitives(runtimes: &[&str]) -> ScenarioToml {
+    ScenarioToml::from_file("primitives")
+        .set("runtimes", runtimes)
+        .set(
+            "variants",
+            ["spawn_join", "yield_pingpong", "channel_pingpong", "stream_iter"],
+        )
+        .set("params.ops", 301)
 }
 
-const PRIMITIVES: &str = r#"scenario = "primitives"
-guide_section = "primitives"
-runtimes = [RUNTIMES]
-variants = ["spawn_join", "yield_pingpong", "channel_pingpong", "stream_iter"]
-[params]
-ops = 301
-"#;
-
-#[rstest]
-fn every_primitive_completes_its_operations(#[values(0, 1, 2, 3, 4)] i: usize) {
-    let results = run_cases(PRIMITIVES, &format!("\"{}\"", FLAVORS[i]), 3);
+each_runtime!(fn every_primitive_completes_its_operations(flavor) {
+    let s = primitives(&[flavor.name()]).load();
+    let results = run_cases(s.as_ref(), &env_no_server(), 3);
     assert_eq!(results.len(), 4);
-    for (variant, runtime, rec) in results {
-        let label = format!("{variant}/{runtime}");
-        assert_eq!(rec.errors.total(), 0, "{label}");
-        assert_eq!(rec.latency.len(), 3, "{label}: one per-op mean per batch");
-        let ns = value(&rec, "ns_per_op");
+    for o in results {
+        let label = &o.label;
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        assert_eq!(o.rec.latency.len(), 3, "{label}: one per-op mean per batch");
+        let ns = o.value("ns_per_op");
         // Mean batch wall / ops: the recorded batches agree with ns_per_op.
-        let from_wall = rec.busy.as_nanos() as f64 / 3.0 / 301.0;
+        let from_wall = o.mean_wall_ns() / 301.0;
         assert!(
             ns > 0.0 && (ns - from_wall).abs() <= 0.01 * from_wall + 1.0,
             "{label}: {ns} vs {from_wall}"
         );
     }
-}
+});
 
 #[test]
 fn bad_parameters_are_located_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    let load = |text: String| {
-        std::fs::write(&p, text.replace("RUNTIMES", "\"tokio-ct\"")).unwrap();
-        match scenario::load_file(&p) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e,
-        }
-    };
-    let pipeline = PIPELINE.replace("CONSUMERS", "2");
-    let e = load(pipeline.replace("[\"bounded\", \"unbounded\"]", "[\"bounded\", \"ring\"]"));
-    assert_eq!((e.key.as_deref(), e.line), (Some("params.queues"), Some(10)), "{e}");
+    let one = ["tokio-ct"];
+    let file = pipeline(&one, 2).set("params.queues", ["bounded", "ring"]);
+    let e = file.load_err();
+    let at = Some(file.line_of("params.queues"));
+    assert_eq!((e.key.as_deref(), e.line), (Some("params.queues"), at), "{e}");
     assert!(e.message.contains("unknown queue kind `ring`"), "{e}");
-    let e = load(pipeline.replace("items = 400", "items = 1000000"));
+    let e = pipeline(&one, 2).set("params.items", 1_000_000).load_err();
     assert!(e.message.contains("producers·items = 3000000"), "{e}");
-    let e = load(
-        FILES
-            .replace("file_bytes = 3000", "file_bytes = 16777216")
-            .replace("files = 6", "files = 17"),
-    );
+    let e = files(&one)
+        .set("params.file_bytes", 16_777_216)
+        .set("params.files", 17)
+        .load_err();
     assert_eq!(e.key.as_deref(), Some("params.file_bytes"), "{e}");
-    let e = load(PRIMITIVES.replace("ops = 301", "ops = 1"));
+    let e = primitives(&one).set("params.ops", 1).load_err();
     assert!(e.message.contains("allowed 2..=10000000"), "{e}");
-    let e = load(FILES.replace("[RUNTIMES]", "[\"tokio-ct\", \"glommio\"]"));
+    let e = files(&["tokio-ct", "glommio"]).load_err();
     assert_eq!(e.key.as_deref(), Some("runtimes"), "{e}");
 }

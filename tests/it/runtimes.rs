@@ -4,30 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use asyncbench::on_runtime;
 use asyncbench::runtime::{AsyncFlavor, CriterionExecutor, JoinError, Listener, TaskHandle, UdpSock};
-use asyncbench::{on_runtime, runtime_registry};
 use futures::{AsyncReadExt, AsyncWriteExt};
-use rstest::rstest;
 
-/// `runtime_registry!(each_runtime, fn name(flavor) { … })` is an rstest with one case per
-/// registry entry, named after it (`name::case_3_AsyncStd`): a runtime added to the registry is
-/// tested here without editing this file.
-macro_rules! each_runtime {
-    (
-        [$(#[$m:meta])* fn $name:ident($f:ident) $body:block]
-        async { $( $(#[$d:meta])* $A:ident { $($fields:tt)* } ),* $(,)? }
-        $($baselines:tt)*
-    ) => {
-        #[rstest]
-        $( #[case::$A(AsyncFlavor::$A)] )*
-        $(#[$m])*
-        // The cases carry the registry's CamelCase names.
-        #[allow(non_snake_case)]
-        fn $name(#[case] $f: AsyncFlavor) $body
-    };
-}
-
-runtime_registry!(each_runtime, fn spawn_join_and_abort(flavor) {
+each_runtime!(fn spawn_join_and_abort(flavor) {
     on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let h = rt.spawn(async { 6 * 7 });
@@ -56,7 +37,7 @@ runtime_registry!(each_runtime, fn spawn_join_and_abort(flavor) {
     });
 });
 
-runtime_registry!(each_runtime, fn blocking_sleep_timeout_yield(flavor) {
+each_runtime!(fn blocking_sleep_timeout_yield(flavor) {
     on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let h = rt.spawn_blocking(|| std::thread::current().id());
@@ -81,7 +62,7 @@ runtime_registry!(each_runtime, fn blocking_sleep_timeout_yield(flavor) {
     });
 });
 
-runtime_registry!(each_runtime, fn tcp_udp_and_files(flavor) {
+each_runtime!(fn tcp_udp_and_files(flavor) {
     on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let l = rt.listen("127.0.0.1:0".parse().unwrap()).await.expect("listen");
@@ -115,7 +96,7 @@ runtime_registry!(each_runtime, fn tcp_udp_and_files(flavor) {
     });
 });
 
-runtime_registry!(each_runtime, fn criterion_executor_blocks_on_each_runtime(flavor) {
+each_runtime!(fn criterion_executor_blocks_on_each_runtime(flavor) {
     on_runtime!(flavor, |rt| {
         use criterion::async_executor::AsyncExecutor;
         let ex = CriterionExecutor(rt);
@@ -130,7 +111,7 @@ runtime_registry!(each_runtime, fn criterion_executor_blocks_on_each_runtime(fla
     });
 });
 
-runtime_registry!(each_runtime,
+each_runtime!(
     /// Every flavour reports a task's panic as tokio does, instead of re-raising it in the task
     /// that awaits the handle (what async-task, under smol and async-std, would do).
     fn a_panicking_task_is_an_error_and_the_runtime_keeps_working(flavor) {

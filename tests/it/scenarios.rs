@@ -2,103 +2,66 @@
 //! path as `cargo bench`, plus the physical sanity bound: gathering N delayed
 //! requests is far faster than awaiting them one by one.
 
-use std::path::Path;
 use std::time::Duration;
 
 use asyncbench::measure::ErrorKind;
-use asyncbench::scenario::{self, CaseRecord, Env, ScenarioDef};
+use asyncbench::scenario::CaseRecord;
 use asyncbench::server::{ServerConfig, TestServer};
 
-fn tiny(dir: &Path, name: &str, text: &str) -> Box<dyn ScenarioDef> {
-    let p = dir.join(format!("{name}.toml"));
-    std::fs::write(&p, text).unwrap();
-    scenario::load_file(&p).unwrap_or_else(|e| panic!("{e}"))
+use crate::common::{ScenarioToml, async_runtimes, env, env_dead_server, run_cases, run_cases_cold};
+
+/// fetch_parallel on every runtime: N = 6 requests of D = 40 ms, k = 2 for `bounded`.
+fn fetch() -> ScenarioToml {
+    ScenarioToml::from_file("fetch_parallel")
+        .set("runtimes", async_runtimes())
+        .set("variants", ["sequential", "join_all", "spawned", "bounded"])
+        .set("params.requests", 6)
+        .set("params.delay_ms", 40)
+        .set("params.bound", 2)
+        .set("params.timeout_ms", 5000)
+        .set("params.connections", ["fresh", "keepalive"])
 }
 
-const FETCH: &str = r#"scenario = "fetch_parallel"
-guide_section = "Fetching multiple URLs"
-runtimes = ["tokio-ct", "tokio-mt", "async-std", "smol-ct", "smol-mt"]
-variants = ["sequential", "join_all", "spawned", "bounded"]
-[params]
-requests = 6
-delay_ms = 40
-bound = 2
-timeout_ms = 5000
-connections = ["fresh", "keepalive"]
-"#;
-
-const SYNC: &str = r#"scenario = "sync_vs_async"
-guide_section = "Synchronous vs asynchronous requests"
-runtimes = ["threads", "tokio-ct", "tokio-mt", "async-std", "smol-ct", "smol-mt"]
-variants = ["sequential", "concurrent"]
-[params]
-requests = 6
-delay_ms = 40
-timeout_ms = 5000
-connection = "fresh"
-"#;
-
-/// Runs every case for `batches` batches; returns (variant, runtime, mean wall ns, record).
-fn run_all(s: &dyn ScenarioDef, env: &Env, batches: u64) -> Vec<(String, String, f64, CaseRecord)> {
-    let mut out = Vec::new();
-    for case in s.cases() {
-        let mut bench = s
-            .prepare(&case, env)
-            .unwrap_or_else(|e| panic!("{} {}: {e}", case.variant, case.flavor));
-        let mut rec = CaseRecord::default();
-        bench.run(1, None).expect("warm-up batch");
-        bench.run(batches, Some(&mut rec)).expect("batches run");
-        let mean = rec.busy.as_nanos() as f64 / batches as f64;
-        out.push((case.variant.clone(), case.flavor.to_string(), mean, rec));
-    }
-    out
+/// sync_vs_async on threads and every runtime: N = 6 requests of D = 40 ms.
+fn sync() -> ScenarioToml {
+    ScenarioToml::from_file("sync_vs_async")
+        .set("runtimes", [vec!["threads"], async_runtimes()].concat())
+        .set("variants", ["sequential", "concurrent"])
+        .set("params.requests", 6)
+        .set("params.delay_ms", 40)
+        .set("params.timeout_ms", 5000)
+        .set("params.connection", "fresh")
 }
 
 #[test]
 fn every_case_runs_and_gather_beats_sequential() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
-    let env = Env {
-        server: server.addr(),
-        workers: Some(2),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in [("fetch_parallel", FETCH), ("sync_vs_async", SYNC)] {
-        let s = tiny(dir.path(), name, text);
-        let results = run_all(s.as_ref(), &env, 2);
+    for file in [fetch(), sync()] {
+        let s = file.load();
+        let results = run_cases(s.as_ref(), &env(&server), 2);
         assert_eq!(results.len(), s.cases().len());
-        for (variant, runtime, mean, rec) in &results {
-            assert_eq!(rec.errors.total(), 0, "{name}/{variant}/{runtime} had errors");
-            assert_eq!(
-                rec.latency.len(),
-                2 * 6,
-                "{name}/{variant}/{runtime}: one latency per request"
-            );
+        for o in &results {
+            let (label, rec, mean) = (&o.label, &o.rec, o.mean_wall_ns());
+            assert_eq!(rec.errors.total(), 0, "{label} had errors");
+            assert_eq!(rec.latency.len(), 2 * 6, "{label}: one latency per request");
             // Nothing beats the server's delay: each request takes ≥ D.
-            assert!(
-                rec.latency.histogram().min() >= 40_000_000,
-                "{name}/{variant}/{runtime}"
-            );
+            assert!(rec.latency.histogram().min() >= 40_000_000, "{label}");
             let d = 40e6;
-            if variant.starts_with("sequential") {
-                assert!(
-                    *mean >= 6.0 * d,
-                    "{name}/{variant}/{runtime}: sequential below N·D: {mean}"
-                );
+            if o.variant.starts_with("sequential") {
+                assert!(mean >= 6.0 * d, "{label}: sequential below N·D: {mean}");
             }
         }
         // Physical bound: concurrent requests overlap their delays, so the
         // batch is far below N·D (6 × 40 ms = 240 ms) on every runtime.
-        for (variant, runtime, mean, _) in &results {
+        for o in &results {
+            let (label, variant, mean) = (&o.label, &o.variant, o.mean_wall_ns());
             let gathered = variant.starts_with("join_all") || variant.starts_with("spawned") || variant == "concurrent";
             if gathered {
-                assert!(*mean < 3.0 * 40e6, "{name}/{variant}/{runtime}: {mean} ns is not ≪ N·D");
+                assert!(mean < 3.0 * 40e6, "{label}: {mean} ns is not ≪ N·D");
             }
             if variant.starts_with("bounded") {
                 // ⌈6/2⌉ waves of 40 ms: at least 120 ms, well under 240 ms.
-                assert!(
-                    *mean >= 3.0 * 40e6 && *mean < 5.5 * 40e6,
-                    "{name}/{variant}/{runtime}: {mean}"
-                );
+                assert!((3.0 * 40e6..5.5 * 40e6).contains(&mean), "{label}: {mean}");
             }
         }
     }
@@ -108,21 +71,10 @@ fn every_case_runs_and_gather_beats_sequential() {
 #[test]
 fn keepalive_reuses_connections_and_fresh_closes_them() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
-    let env = Env {
-        server: server.addr(),
-        workers: Some(2),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let text = FETCH.replace("delay_ms = 40", "delay_ms = 1").replace(
-        "[\"sequential\", \"join_all\", \"spawned\", \"bounded\"]",
-        "[\"sequential\"]",
-    );
+    let env = env(&server);
+    let file = fetch().set("params.delay_ms", 1).set("variants", ["sequential"]);
     for (mode, expect_reuse) in [("keepalive", true), ("fresh", false)] {
-        let s = tiny(
-            dir.path(),
-            "fetch_parallel",
-            &text.replace("[\"fresh\", \"keepalive\"]", &format!("[\"{mode}\"]")),
-        );
+        let s = file.clone().set("params.connections", [mode]).load();
         for case in s.cases() {
             let before = server.stats();
             let mut bench = s.prepare(&case, &env).unwrap();
@@ -151,31 +103,17 @@ fn keepalive_reuses_connections_and_fresh_closes_them() {
 #[test]
 fn errors_are_counted_not_panicked() {
     // A port with nothing listening: every request fails to connect.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = dead.local_addr().unwrap();
-    drop(dead);
-    let env = Env {
-        server: addr,
-        workers: Some(2),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in [("fetch_parallel", FETCH), ("sync_vs_async", SYNC)] {
-        let s = tiny(dir.path(), name, text);
-        for case in s.cases() {
-            let mut bench = s.prepare(&case, &env).unwrap();
-            let mut rec = CaseRecord::default();
-            bench.run(1, Some(&mut rec)).unwrap();
-            assert_eq!(rec.errors.total(), 6, "{name}/{}/{}", case.variant, case.flavor);
+    let env = env_dead_server();
+    for file in [fetch(), sync()] {
+        let s = file.load();
+        let results = run_cases_cold(s.as_ref(), &env, 1);
+        assert_eq!(results.len(), s.cases().len());
+        for o in results {
+            let (label, rec) = (&o.label, &o.rec);
+            assert_eq!(rec.errors.total(), 6, "{label}");
             // The blocking client reports a refused connection as the async one does.
-            assert_eq!(
-                rec.errors.get(ErrorKind::Connect),
-                6,
-                "{name}/{}/{}: {}",
-                case.variant,
-                case.flavor,
-                rec.errors
-            );
-            assert_eq!(rec.latency.len(), 0);
+            assert_eq!(rec.errors.get(ErrorKind::Connect), 6, "{label}: {}", rec.errors);
+            assert_eq!(rec.latency.len(), 0, "{label}");
         }
     }
 }
@@ -183,16 +121,9 @@ fn errors_are_counted_not_panicked() {
 #[test]
 fn responses_slower_than_the_timeout_are_counted_and_bounded() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
-    let env = Env {
-        server: server.addr(),
-        workers: Some(2),
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let env = env(&server);
     // Every request waits 2 s at the server but may take only 50 ms.
-    let text = FETCH
-        .replace("delay_ms = 40", "delay_ms = 2000")
-        .replace("timeout_ms = 5000", "timeout_ms = 50");
-    let s = tiny(dir.path(), "fetch_parallel", &text);
+    let s = fetch().set("params.delay_ms", 2000).set("params.timeout_ms", 50).load();
     for case in s.cases().into_iter().filter(|c| c.variant.starts_with("join_all")) {
         let mut bench = s.prepare(&case, &env).unwrap();
         let mut rec = CaseRecord::default();

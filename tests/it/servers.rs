@@ -7,69 +7,52 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use asyncbench::on_runtime;
 use asyncbench::runtime::{AsyncFlavor, Runtime, UdpSock};
 use asyncbench::scenario::support::servers::{ChatServer, UdpEchoServer};
-use asyncbench::scenario::{self, CaseRecord, Env};
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use rstest::rstest;
 
-use asyncbench::on_runtime;
+use crate::common::{ScenarioToml, env_no_server, run_cases};
 
-const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 const ANY: &str = "127.0.0.1:0";
 
-/// Loads `text` for one runtime and runs each case: one warm-up batch, then
-/// `batches` recorded ones.
-fn run_cases(text: &str, flavor: AsyncFlavor, batches: u64) -> Vec<(String, CaseRecord)> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    let text = text.replace("RUNTIME", flavor.name());
-    std::fs::write(&p, text).unwrap();
-    let s = scenario::load_file(&p).unwrap_or_else(|e| panic!("{e}"));
+/// chat_broadcast on `flavor`: 4 clients, 6 lines of 80 bytes.
+fn chat(flavor: AsyncFlavor) -> ScenarioToml {
+    ScenarioToml::from_file("chat_broadcast")
+        .set("runtimes", [flavor.name()])
+        .set("variants", ["fanout", "all_talk"])
+        .set("params.clients", 4)
+        .set("params.messages", 6)
+        .set("params.line_bytes", 80)
+        .set("params.timeout_ms", 10000)
+}
+
+/// udp_echo on `flavor`: 40 datagrams of 200 bytes, 8 in flight for `burst`.
+fn udp(flavor: AsyncFlavor) -> ScenarioToml {
+    ScenarioToml::from_file("udp_echo")
+        .set("runtimes", [flavor.name()])
+        .set("variants", ["pingpong", "burst"])
+        .set("params.datagrams", 40)
+        .set("params.payload_bytes", 200)
+        .set("params.window", 8)
+        .set("params.timeout_ms", 3000)
+}
+
+each_runtime!(fn chat_lines_reach_every_other_client_exactly_once(flavor) {
     // Neither scenario talks to the HTTP test server.
-    let env = Env {
-        server: "127.0.0.1:9".parse().unwrap(),
-        workers: Some(2),
-    };
-    let mut out = Vec::new();
-    for case in s.cases() {
-        let mut bench = s.prepare(&case, &env).unwrap();
-        bench.run(1, None).unwrap();
-        let mut rec = CaseRecord::default();
-        bench.run(batches, Some(&mut rec)).unwrap();
-        out.push((case.variant.clone(), rec));
-    }
-    out
-}
-
-fn value(rec: &CaseRecord, name: &str) -> f64 {
-    rec.value(name).unwrap_or_else(|| panic!("no value {name}"))
-}
-
-const CHAT: &str = r#"scenario = "chat_broadcast"
-guide_section = "chat"
-runtimes = ["RUNTIME"]
-variants = ["fanout", "all_talk"]
-[params]
-clients = 4
-messages = 6
-line_bytes = 80
-timeout_ms = 10000
-"#;
-
-#[rstest]
-fn chat_lines_reach_every_other_client_exactly_once(#[values(0, 1, 2, 3, 4)] i: usize) {
-    for (variant, rec) in run_cases(CHAT, FLAVORS[i], 3) {
-        let per_batch = if variant == "fanout" { 6 * 3 } else { 4 * 6 * 3 };
-        let label = format!("{variant}/{}", FLAVORS[i]);
-        assert_eq!(rec.errors.total(), 0, "{label}");
-        assert_eq!(rec.latency.len(), 3 * per_batch, "{label}: one latency per delivery");
+    let results = run_cases(chat(flavor).load().as_ref(), &env_no_server(), 3);
+    assert_eq!(results.len(), 2);
+    for o in results {
+        let per_batch = if o.variant == "fanout" { 6 * 3 } else { 4 * 6 * 3 };
+        let label = &o.label;
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        assert_eq!(o.rec.latency.len(), 3 * per_batch, "{label}: one latency per delivery");
         for v in ["lost_messages", "duplicate_messages", "misrouted_messages"] {
-            assert_eq!(value(&rec, v), 0.0, "{label}: {v}");
+            assert_eq!(o.value(v), 0.0, "{label}: {v}");
         }
-        assert!(value(&rec, "messages_per_s") > 0.0, "{label}");
+        assert!(o.value("messages_per_s") > 0.0, "{label}");
     }
-}
+});
 
 /// Reads lines until `n` arrived or 10 s passed.
 async fn read_lines<R: Runtime, S: futures::io::AsyncBufRead + Unpin + Send>(
@@ -90,9 +73,8 @@ async fn read_lines<R: Runtime, S: futures::io::AsyncBufRead + Unpin + Send>(
     out
 }
 
-#[rstest]
-fn chat_client_leaving_mid_broadcast_leaves_the_rest_served(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn chat_client_leaving_mid_broadcast_leaves_the_rest_served(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             const LINES: usize = 2000;
             let server = ChatServer::start(rt, ANY.parse().unwrap()).await.unwrap();
@@ -143,11 +125,10 @@ fn chat_client_leaving_mid_broadcast_leaves_the_rest_served(#[values(0, 1, 2, 3,
             drop(w2);
         });
     });
-}
+});
 
-#[rstest]
-fn udp_echo_returns_the_bytes_sent(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn udp_echo_returns_the_bytes_sent(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let server = UdpEchoServer::start(rt, ANY.parse().unwrap()).await.unwrap();
             let sock = rt.udp_bind(ANY.parse().unwrap()).await.unwrap();
@@ -175,57 +156,36 @@ fn udp_echo_returns_the_bytes_sent(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert_ne!(me, server.addr());
         });
     });
-}
+});
 
-const UDP: &str = r#"scenario = "udp_echo"
-guide_section = "udp"
-runtimes = ["RUNTIME"]
-variants = ["pingpong", "burst"]
-[params]
-datagrams = 40
-payload_bytes = 200
-window = 8
-timeout_ms = 3000
-"#;
-
-#[rstest]
-fn udp_echo_scenario_counts_every_datagram(#[values(0, 1, 2, 3, 4)] i: usize) {
+each_runtime!(fn udp_echo_scenario_counts_every_datagram(flavor) {
     let mut seen = BTreeMap::new();
-    for (variant, rec) in run_cases(UDP, FLAVORS[i], 2) {
-        let label = format!("{variant}/{}", FLAVORS[i]);
+    for o in run_cases(udp(flavor).load().as_ref(), &env_no_server(), 2) {
+        let label = &o.label;
         // Loopback loses nothing within 3 s, even on a loaded machine; the
         // scenario reports the count rather than assuming it.
-        assert_eq!(value(&rec, "lost_datagrams"), 0.0, "{label}");
-        assert_eq!(value(&rec, "bad_datagrams"), 0.0, "{label}");
-        assert_eq!(rec.errors.total(), 0, "{label}");
-        assert_eq!(rec.latency.len(), 80, "{label}: one round trip per datagram");
-        seen.insert(variant, value(&rec, "datagrams_per_s"));
+        assert_eq!(o.value("lost_datagrams"), 0.0, "{label}");
+        assert_eq!(o.value("bad_datagrams"), 0.0, "{label}");
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        assert_eq!(o.rec.latency.len(), 80, "{label}: one round trip per datagram");
+        seen.insert(o.variant.clone(), o.value("datagrams_per_s"));
     }
     assert_eq!(seen.len(), 2);
-}
+});
 
 #[test]
 fn bad_parameters_are_located_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    let load = |text: String| {
-        std::fs::write(&p, text.replace("RUNTIME", "smol-ct")).unwrap();
-        match scenario::load_file(&p) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e,
-        }
-    };
-    let e = load(
-        CHAT.replace("clients = 4", "clients = 256")
-            .replace("messages = 6", "messages = 100"),
-    );
-    assert_eq!((e.key.as_deref(), e.line), (Some("params.messages"), Some(7)), "{e}");
+    let rt = AsyncFlavor::SmolCt;
+    let file = chat(rt).set("params.clients", 256).set("params.messages", 100);
+    let e = file.load_err();
+    let at = Some(file.line_of("params.messages"));
+    assert_eq!((e.key.as_deref(), e.line), (Some("params.messages"), at), "{e}");
     assert!(e.message.contains("allowed at most 1000000"), "{e}");
-    let e = load(CHAT.replace("clients = 4", "clients = 1"));
+    let e = chat(rt).set("params.clients", 1).load_err();
     assert!(e.message.contains("allowed 2..=256"), "{e}");
-    let e = load(UDP.replace("window = 8", "window = 41"));
+    let e = udp(rt).set("params.window", 41).load_err();
     assert_eq!(e.key.as_deref(), Some("params.window"), "{e}");
     assert!(e.message.contains("allowed 1..=40"), "{e}");
-    let e = load(UDP.replace("payload_bytes = 200", "payload_bytes = 70000"));
+    let e = udp(rt).set("params.payload_bytes", 70000).load_err();
     assert!(e.message.contains("allowed 16..=65000"), "{e}");
 }

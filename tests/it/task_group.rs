@@ -5,13 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use asyncbench::runtime::{AsyncFlavor, Runtime};
+use asyncbench::runtime::Runtime;
 use asyncbench::scenario::support::group::{Census, ChildFailure, TaskGroup};
-use rstest::rstest;
 
 use asyncbench::on_runtime;
 
-const FLAVORS: [AsyncFlavor; 5] = AsyncFlavor::ALL;
 const LONG: Duration = Duration::from_secs(30);
 
 /// A group of `n` children that would sleep for [`LONG`].
@@ -38,9 +36,8 @@ async fn all_gone<R: Runtime>(rt: &R, census: &Census) -> bool {
     census.live() == 0
 }
 
-#[rstest]
-fn first_failure_cancels_the_rest_before_join_returns(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn first_failure_cancels_the_rest_before_join_returns(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let census = Census::new();
             let mut g = sleepers(rt, &census, 7);
@@ -60,11 +57,10 @@ fn first_failure_cancels_the_rest_before_join_returns(#[values(0, 1, 2, 3, 4)] i
             assert!(t0.elapsed() < Duration::from_secs(5));
         });
     });
-}
+});
 
-#[rstest]
-fn happy_group_returns_every_result(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn happy_group_returns_every_result(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let mut g: TaskGroup<_, usize, ()> = TaskGroup::new(rt);
             for k in 0..100 {
@@ -78,11 +74,10 @@ fn happy_group_returns_every_result(#[values(0, 1, 2, 3, 4)] i: usize) {
             assert_eq!(ok, (0..100).collect::<Vec<_>>());
         });
     });
-}
+});
 
-#[rstest]
-fn explicit_cancel_and_drop_stop_every_child(#[values(0, 1, 2, 3, 4)] i: usize) {
-    on_runtime!(FLAVORS[i], |rt| {
+each_runtime!(fn explicit_cancel_and_drop_stop_every_child(flavor) {
+    on_runtime!(flavor, |rt| {
         rt.block_on(async {
             let census = Census::new();
             let g = sleepers(rt, &census, 5);
@@ -109,4 +104,4 @@ fn explicit_cancel_and_drop_stop_every_child(#[values(0, 1, 2, 3, 4)] i: usize) 
             assert_eq!(census.cleanups(), 5);
         });
     });
-}
+});
