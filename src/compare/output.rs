@@ -87,6 +87,15 @@ pub fn render(c: &Comparison) -> String {
     out
 }
 
+/// The row's mean: over rounds where both runs have them, else over batches.
+fn figure(r: &RowChange) -> Pair {
+    if r.rounds.0.is_some() && r.rounds.1.is_some() {
+        r.rounds
+    } else {
+        r.wall
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -131,7 +140,7 @@ fn p_of(p: Option<f64>) -> String {
 fn table(rows: &[RowChange]) -> Table {
     let header = [
         "case",
-        "over rounds A → B",
+        "mean A → B",
         "Δ",
         "MDE",
         "p (Holm)",
@@ -153,8 +162,8 @@ fn table(rows: &[RowChange]) -> Table {
             .map(|r| {
                 vec![
                     case(r),
-                    arrow(r.rounds),
-                    delta(r.rounds),
+                    arrow(figure(r)),
+                    delta(figure(r)),
                     r.mde_pct.map_or(format::NONE.to_string(), |m| format!("{m:.1}%")),
                     p_of(r.p_adjusted),
                     arrow(r.p50),

@@ -171,20 +171,22 @@ fn different_scenario_sets_compare_on_what_they_share() -> TestResult {
 }
 
 #[test]
-fn a_missing_interval_log_fails_with_exit_2_naming_it() -> TestResult {
+fn a_run_without_its_histogram_files_still_compares_and_a_missing_run_fails_with_exit_2() -> TestResult {
     let root = tempfile::tempdir()?;
     let a = make_run(root.path(), &catalogue())?;
     let b = make_run(root.path(), &catalogue())?;
-    let hlog = b.join("hist/alpha__sequential__tokio-ct__latency.hlog");
-    fs::remove_file(&hlog)?;
+    // The committed reference run keeps summary.json but not its histograms: compare needs
+    // only the summary; the rows lose their sample-level test, nothing else.
+    fs::remove_dir_all(b.join("hist"))?;
     let (code, out, err) = cli(&args(&[OsStr::new("compare"), a.as_os_str(), b.as_os_str()]))?;
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains(&hlog.display().to_string()), "{err}");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Result:"), "{out}");
     let (code, _, err) = cli(&args(&[
         OsStr::new("compare"),
         a.as_os_str(),
         root.path().join("nope").as_os_str(),
     ]))?;
     assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nope"), "{err}");
     Ok(())
 }

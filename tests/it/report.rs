@@ -39,16 +39,36 @@ fn row(runtime: &str, legacy: bool, lat_ms: [u64; 5], batches_ms: &[u64], errors
 
 #[test]
 fn markdown_table_layout_is_stable() {
-    let a = row("tokio-ct", false, [22, 27, 32, 33, 33], &[18, 10, 14, 12, 16], 0);
+    use asyncbench::stats::rounds::{Round, summarize};
+    let ms = 1e6;
+    let rounds = |means: &[f64], sd: f64| {
+        summarize(
+            means
+                .iter()
+                .enumerate()
+                .map(|(i, m)| Round {
+                    position: i as u32,
+                    mean: m * ms,
+                    stddev: sd * ms,
+                    batches: 20,
+                })
+                .collect(),
+        )
+    };
+    let mut a = row("tokio-ct", false, [22, 27, 32, 33, 33], &[18, 10, 14, 12, 16], 0);
+    // Means 10, 12, 14 ms: 12 ± t(0.975, 2)·2/√3 = 12 ± 4.97 ms, stable: batches spread 10 ms.
+    a.rounds = rounds(&[10.0, 12.0, 14.0], 10.0);
     let mut b = row("async-std", true, [1, 2, 3, 4, 5], &[7], 2);
     b.measured_over_ideal = None;
     b.throughput_per_s = None;
     b.latency_ns = None;
+    // Rounds 20 ms apart with 0.1 ms batches: unstable, shown as a range.
+    b.rounds = rounds(&[5.0, 25.0, 6.0], 0.1);
     let expected = "\
-| runtime            |     p50 |     p90 |     p99 |   p99.9 |     max | batch mean ± 95% CI | throughput | measured/ideal | errors | samples |
-| ------------------ | ------: | ------: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -----: | ------: |
-| tokio-ct           | 22.0 ms | 27.0 ms | 32.0 ms | 33.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |      0 |      80 |
-| async-std (legacy) |       — |       — |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |      2 |      80 |
+| runtime            | over rounds ± 95% CI | rounds        |    MDE |     p50 |     p99 |     max | batch mean ± 95% CI | throughput | measured/ideal | errors | samples |
+| ------------------ | -------------------: | ------------- | -----: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -----: | ------: |
+| tokio-ct           |       12.0 ± 4.97 ms | 3, stable     |  50.6% | 22.0 ms | 32.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |      0 |      80 |
+| async-std (legacy) |    5.00 ms … 25.0 ms | 3, ⚠ unstable | 285.0% |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |      2 |      80 |
 ";
     assert_eq!(markdown::table(&tables::case_table(&[&a, &b])), expected);
 }
@@ -65,13 +85,15 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
         "Test CPU (testhost), 8 logical cores",
         "## Method",
         "**Closed loop:**",
+        "**Rounds:**",
+        "**CPU placement:**",
         "**Harness floor:**",
         "## Overview",
         "## Scenario alpha",
         "**Guide section this answers:** Guide section of alpha",
         "**Answer from this run:**",
-        // Identical synthetic samples on every runtime: the ranking is noise, and it says so.
-        "not a significant difference (Welch, p=1.000)",
+        // A synthetic run without rounds: the ranking is not tested, and it says so.
+        "measured in fewer than 2 rounds: no test of the difference",
         "### alpha / join_all",
         "| runtime ",
         "#### loop_lag",

@@ -68,40 +68,34 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
     let mut t = table(
         &[
             "runtime",
-            "p50",
-            "p90",
-            "p99",
-            "p99.9",
-            "max",
             "over rounds ± 95% CI",
             "rounds",
             "MDE",
-            "batch mean ± 95% CI (batches)",
+            "p50",
+            "p99",
+            "max",
+            "batch mean ± 95% CI",
             "throughput",
             "measured/ideal",
             "errors",
             "samples",
         ],
-        &[
-            false, true, true, true, true, true, true, false, true, true, true, true, true, true,
-        ],
+        &[false, true, false, true, true, true, true, true, true, true, true, true],
     );
     for r in rows {
         let p = r.latency_ns.as_ref();
         let pct = |f: fn(&crate::results::Percentiles) -> u64| format::duration_opt(p.map(|p| f(p) as f64));
         t.rows.push(vec![
             runtime_cell(r),
-            pct(|p| p.p50),
-            pct(|p| p.p90),
-            pct(|p| p.p99),
-            pct(|p| p.p999),
-            pct(|p| p.max),
             rounds_value(r),
             rounds_cell(r),
             r.rounds
                 .as_ref()
                 .and_then(|x| x.mde_pct)
                 .map_or(NONE.to_string(), |m| format!("{m:.1}%")),
+            pct(|p| p.p50),
+            pct(|p| p.p99),
+            pct(|p| p.max),
             r.wall_ns.as_ref().map_or(NONE.to_string(), |w| {
                 if w.batches < 2 {
                     // One batch has no spread: an interval of ±0 would claim a precision it lacks.
