@@ -4,6 +4,7 @@
 //! A scenario is written once as `async fn …<R: Runtime>(rt: &R, …)`; [`visit`]
 //! picks the flavour by name at run time and monomorphises the scenario for it.
 
+mod adapters;
 mod async_std_rt;
 mod executor;
 mod flavor;
