@@ -106,10 +106,7 @@ impl Scenario for BlockingSleep {
         };
         vec![
             Case::new(k)
-                .ideal(Ideal {
-                    ns: u64::try_from(self.sleep.as_nanos()).unwrap_or(u64::MAX),
-                    formula: format!("S = {s} ms"),
-                })
+                .ideal(Ideal::of(self.sleep, format!("S = {s} ms")))
                 .note(how)
                 .note(format!(
                     "latency = the victims: {} tasks issuing GET /delay/{} one after another over \

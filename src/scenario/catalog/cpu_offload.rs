@@ -141,10 +141,11 @@ impl Scenario for CpuOffload {
         let (r, d) = (self.victim_requests, self.victims.delay);
         vec![
             Case::new(r * self.victims.tasks as u64)
-                .ideal(Ideal {
-                    ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(r),
-                    formula: format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
-                })
+                .ideal(Ideal::times(
+                    r,
+                    d,
+                    format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
+                ))
                 .note(v.note(self.jobs_in_flight))
                 .note(format!(
                     "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \

@@ -60,10 +60,6 @@ pub struct GatherVsSelect {
     pub cleanup_wait: Duration,
 }
 
-fn ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Scenario for GatherVsSelect {
     const NAME: &'static str = "gather_vs_select";
     type Params = Params;
@@ -100,14 +96,8 @@ impl Scenario for GatherVsSelect {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (min, max) = self.min_max;
-        let first = Ideal {
-            ns: ns(min),
-            formula: format!("time to first = min(D) = {} ms", min.as_millis()),
-        };
-        let all = Ideal {
-            ns: ns(max),
-            formula: format!("time to all = max(D) = {} ms", max.as_millis()),
-        };
+        let first = Ideal::of(min, format!("time to first = min(D) = {} ms", min.as_millis()));
+        let all = Ideal::of(max, format!("time to all = max(D) = {} ms", max.as_millis()));
         let (ideal, note) = match v {
             Variant::JoinAll => (
                 all,

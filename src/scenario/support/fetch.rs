@@ -46,10 +46,7 @@ impl Pattern {
                 (w, format!("⌈N/k⌉·D = ⌈{n}/{k}⌉ × {ms} ms"))
             }
         };
-        Ideal {
-            ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(waves),
-            formula,
-        }
+        Ideal::times(waves, d, formula)
     }
 }
 
