@@ -19,7 +19,7 @@ use crate::client::{ConnMode, HttpClient};
 use crate::measure::{Batch, OpError};
 use crate::runtime::{Flavor, JoinError, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, fetch_one};
+use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, delay_path, fetch_one};
 use crate::scenario::support::server_probe::ServerProbe;
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
@@ -124,11 +124,7 @@ impl Scenario for GatherVsSelect {
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = RaceCase {
             variant,
-            paths: self
-                .delays
-                .iter()
-                .map(|d| format!("/delay/{}", d.as_millis()).into())
-                .collect(),
+            paths: self.delays.iter().map(|d| delay_path(*d)).collect(),
             p: self.clone(),
             server: env.server,
         };

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
-use super::fetch::{MAX_TIMEOUT_MS, timed_get};
+use super::fetch::{MAX_TIMEOUT_MS, delay_path, timed_get};
 use crate::client::{ConnMode, HttpClient};
 use crate::measure::OpError;
 use crate::measure::clock::PreciseTimer;
@@ -57,7 +57,7 @@ impl VictimCfg {
     }
 
     pub fn path(&self) -> Arc<str> {
-        format!("/delay/{}", self.delay.as_millis()).into()
+        delay_path(self.delay)
     }
 
     /// One line for `describe`.
