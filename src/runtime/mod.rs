@@ -202,6 +202,18 @@ pub async fn first_of<T>(a: impl Future<Output = T>, b: impl Future<Output = T>)
     }
 }
 
+/// Awaits the task `h` for at most `within`; one still running then is aborted (and waited
+/// for). `None` when the task failed, was cancelled or was late.
+pub async fn join_within<R: Runtime, T: Send + 'static>(rt: &R, mut h: R::Handle<T>, within: Duration) -> Option<T> {
+    match rt.timeout(within, &mut h).await {
+        Ok(joined) => joined.ok(),
+        Err(Elapsed) => {
+            h.abort().await;
+            None
+        }
+    }
+}
+
 /// Gives other tasks a turn: pending once (waking itself at once), then ready.
 pub(crate) fn yield_once() -> impl Future<Output = ()> + Send {
     let mut yielded = false;
