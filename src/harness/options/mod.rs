@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::Failure;
 use super::cli_run::RunOpts;
-use crate::cli::{Command, ResultsArg, RunArgs};
+use crate::cli::{Command, ResultsArg, RunArgs, SavedRunArg};
 use crate::compare::CompareOpts;
 use crate::results::resolve_run;
 use crate::runtime::{AsyncFlavor, Flavor};
@@ -71,6 +71,11 @@ impl Process {
         }
     }
 
+    /// The run directory `plot` and `report` are pointed at.
+    fn saved_run(&self, saved: &SavedRunArg) -> Result<PathBuf, Failure> {
+        resolve_run(&self.results_root(&saved.results), saved.run.as_deref()).map_err(Failure::usage)
+    }
+
     fn results_root(&self, flag: &ResultsArg) -> PathBuf {
         ResultsRoot::choose(
             flag.results.as_deref(),
@@ -103,11 +108,11 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             })
         }
         Command::Run(args) => Task::Run(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
-        Command::Plot { run, results } => Task::Plot {
-            run: resolve_run(&process.results_root(&results), run.as_deref()).map_err(Failure::usage)?,
+        Command::Plot { saved } => Task::Plot {
+            run: process.saved_run(&saved)?,
         },
-        Command::Report { run, results } => Task::Report {
-            run: resolve_run(&process.results_root(&results), run.as_deref()).map_err(Failure::usage)?,
+        Command::Report { saved } => Task::Report {
+            run: process.saved_run(&saved)?,
         },
         Command::Compare {
             a,
