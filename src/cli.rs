@@ -60,11 +60,8 @@ pub enum Command {
     /// (each .svg and .png). Exits 2 if the run's summary.json or a histogram it names is
     /// missing or corrupt; nothing is overwritten then.
     Plot {
-        /// Run directory, its summary.json, or a run id under --results. Default: the latest
-        /// complete run.
-        run: Option<PathBuf>,
         #[command(flatten)]
-        results: ResultsArg,
+        saved: SavedRunArg,
     },
     /// Writes REPORT.md and a self-contained index.html in a saved run, with every chart.
     ///
@@ -73,11 +70,8 @@ pub enum Command {
     /// command that reproduces the run. Exits 2 if a file of the run is missing or corrupt;
     /// nothing is overwritten then.
     Report {
-        /// Run directory, its summary.json, or a run id under --results. Default: the latest
-        /// complete run.
-        run: Option<PathBuf>,
         #[command(flatten)]
-        results: ResultsArg,
+        saved: SavedRunArg,
     },
     /// Measures this harness's noise floor on this machine: runs the selection twice, back to
     /// back (an A/A pair), compares the two and reports how many rows compare would flag, the
@@ -181,6 +175,16 @@ pub struct RunArgs {
 pub struct ResultsArg {
     #[arg(long, value_name = "DIR", help = options::results_help(), long_help = options::results_long_help())]
     pub results: Option<PathBuf>,
+}
+
+/// The saved run that `plot` and `report` work on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SavedRunArg {
+    /// Run directory, its summary.json, or a run id under --results. Default: the latest
+    /// complete run.
+    pub run: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: ResultsArg,
 }
 
 /// Parses a runtime name with the registry's error (which lists the allowed names) and offers

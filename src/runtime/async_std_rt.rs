@@ -4,16 +4,13 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::FutureExt;
 use smol_hyper::rt::FuturesIo;
 
-use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
+use super::adapters::{CaughtHandle, RawTask, catching, catching_fn};
+use super::{AsyncFlavor, Elapsed, Owned, Runtime};
 
 /// async-std has one process-wide executor: there is nothing to own or shut
 /// down, and tasks left running outlive the scenario (reported by scenarios
@@ -34,61 +31,22 @@ pub(super) fn build(_: AsyncFlavor, _: usize) -> io::Result<Owned<AsyncStdRt>> {
     Ok(Owned::new(AsyncStdRt { workers }, Box::new(())))
 }
 
-/// async-std's handle detaches on drop, like tokio's. The task's output is
-/// `catch_unwind`'s: async-std would re-raise a panic in the awaiting task,
-/// where tokio hands it over as an error.
-pub(super) struct AsyncStdHandle<T>(Option<async_std::task::JoinHandle<std::thread::Result<T>>>);
+/// async-std's handle detaches on drop, like tokio's; the task catches its own panic.
+pub(super) type AsyncStdHandle<T> = CaughtHandle<async_std::task::JoinHandle<std::thread::Result<T>>>;
 
-impl<T> Future for AsyncStdHandle<T> {
-    type Output = Result<T, JoinError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.0.as_mut() {
-            Some(h) => Pin::new(h).poll(cx).map(super::caught),
-            None => Poll::Ready(Err(JoinError::Cancelled)),
-        }
+impl<T: Send + 'static> RawTask for async_std::task::JoinHandle<T> {
+    async fn cancel_and_wait(self) {
+        async_std::task::JoinHandle::cancel(self).await;
     }
+    /// async-std's handle already detaches on drop.
+    fn detach(self) {}
 }
 
-impl<T: Send + 'static> TaskHandle<T> for AsyncStdHandle<T> {
-    async fn abort(mut self) {
-        if let Some(h) = self.0.take() {
-            h.cancel().await;
-        }
-    }
-}
-
-pub(super) struct AsyncStdListener(async_std::net::TcpListener);
-
-impl Listener for AsyncStdListener {
-    type Stream = async_std::net::TcpStream;
-    async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
-        let (s, a) = self.0.accept().await?;
-        s.set_nodelay(true)?;
-        Ok((s, a))
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-pub(super) struct AsyncStdUdp(async_std::net::UdpSocket);
-
-impl UdpSock for AsyncStdUdp {
-    async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
-        self.0.send_to(buf, to).await
-    }
-    async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.0.recv_from(buf).await
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-async fn tcp(addr: SocketAddr) -> io::Result<async_std::net::TcpStream> {
-    let s = async_std::net::TcpStream::connect(addr).await?;
-    s.set_nodelay(true)?;
-    Ok(s)
+super::adapters::net_adapters! {
+    net: async_std::net,
+    listener: AsyncStdListener,
+    udp: AsyncStdUdp,
+    stream: async_std::net::TcpStream = std::convert::identity,
 }
 
 impl Runtime for AsyncStdRt {
@@ -112,16 +70,14 @@ impl Runtime for AsyncStdRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        AsyncStdHandle(Some(async_std::task::spawn(AssertUnwindSafe(f).catch_unwind())))
+        CaughtHandle::new(async_std::task::spawn(catching(f)))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> AsyncStdHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        AsyncStdHandle(Some(async_std::task::spawn_blocking(move || {
-            std::panic::catch_unwind(AssertUnwindSafe(f))
-        })))
+        CaughtHandle::new(async_std::task::spawn_blocking(catching_fn(f)))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]
@@ -149,7 +105,7 @@ impl Runtime for AsyncStdRt {
         )))
     }
     async fn udp_bind(&self, addr: SocketAddr) -> io::Result<Self::Udp> {
-        Ok(AsyncStdUdp(async_std::net::UdpSocket::bind(addr).await?))
+        AsyncStdUdp::bind(addr).await
     }
     async fn read_file(&self, path: PathBuf) -> io::Result<Vec<u8>> {
         async_std::fs::read(path).await

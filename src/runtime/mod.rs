@@ -4,6 +4,7 @@
 //! A scenario is written once as `async fn …<R: Runtime>(rt: &R, …)`; [`visit`]
 //! picks the flavour by name at run time and monomorphises the scenario for it.
 
+mod adapters;
 mod async_std_rt;
 mod executor;
 mod flavor;
@@ -198,6 +199,18 @@ pub async fn first_of<T>(a: impl Future<Output = T>, b: impl Future<Output = T>)
     use futures::future::{Either, select};
     match select(std::pin::pin!(a), std::pin::pin!(b)).await {
         Either::Left((x, _)) | Either::Right((x, _)) => x,
+    }
+}
+
+/// Awaits the task `h` for at most `within`; one still running then is aborted (and waited
+/// for). `None` when the task failed, was cancelled or was late.
+pub async fn join_within<R: Runtime, T: Send + 'static>(rt: &R, mut h: R::Handle<T>, within: Duration) -> Option<T> {
+    match rt.timeout(within, &mut h).await {
+        Ok(joined) => joined.ok(),
+        Err(Elapsed) => {
+            h.abort().await;
+            None
+        }
     }
 }
 

@@ -4,19 +4,16 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_executor::Executor;
-use futures::FutureExt;
 use smol_hyper::rt::FuturesIo;
 
-use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
+use super::adapters::{CaughtHandle, RawTask, catching, catching_fn};
+use super::{AsyncFlavor, Elapsed, Owned, Runtime};
 
 /// Tasks hold this handle, so it points at the executor weakly: a task left
 /// running cannot keep its own executor alive.
@@ -83,70 +80,25 @@ impl SmolRt {
     }
 }
 
-/// Dropping an `async_task::Task` cancels it; this wrapper detaches instead,
-/// so every flavour's handle means the same thing. The task's output is
-/// `catch_unwind`'s: async-task would re-raise a panic in the awaiting task,
-/// where tokio hands it over as an error.
-pub(super) struct SmolHandle<T>(Option<async_executor::Task<std::thread::Result<T>>>);
+/// Dropping an `async_task::Task` cancels it; [`CaughtHandle`] detaches instead, so every
+/// flavour's handle means the same thing, and the task catches its own panic.
+pub(super) type SmolHandle<T> = CaughtHandle<async_executor::Task<std::thread::Result<T>>>;
 
-impl<T> Drop for SmolHandle<T> {
-    fn drop(&mut self) {
-        if let Some(t) = self.0.take() {
-            t.detach();
-        }
+impl<T: Send + 'static> RawTask for async_executor::Task<T> {
+    async fn cancel_and_wait(self) {
+        async_executor::Task::cancel(self).await;
+    }
+    /// An `async_task::Task` cancels on drop; detach explicitly instead.
+    fn detach(self) {
+        async_executor::Task::detach(self);
     }
 }
 
-impl<T> Future for SmolHandle<T> {
-    type Output = Result<T, JoinError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.0.as_mut() {
-            Some(t) => Pin::new(t).poll(cx).map(super::caught),
-            None => Poll::Ready(Err(JoinError::Cancelled)),
-        }
-    }
-}
-
-impl<T: Send + 'static> TaskHandle<T> for SmolHandle<T> {
-    async fn abort(mut self) {
-        if let Some(t) = self.0.take() {
-            t.cancel().await;
-        }
-    }
-}
-
-pub(super) struct SmolListener(async_net::TcpListener);
-
-impl Listener for SmolListener {
-    type Stream = async_net::TcpStream;
-    async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
-        let (s, a) = self.0.accept().await?;
-        s.set_nodelay(true)?;
-        Ok((s, a))
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-pub(super) struct SmolUdp(async_net::UdpSocket);
-
-impl UdpSock for SmolUdp {
-    async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
-        self.0.send_to(buf, to).await
-    }
-    async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.0.recv_from(buf).await
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-async fn tcp(addr: SocketAddr) -> io::Result<async_net::TcpStream> {
-    let s = async_net::TcpStream::connect(addr).await?;
-    s.set_nodelay(true)?;
-    Ok(s)
+super::adapters::net_adapters! {
+    net: async_net,
+    listener: SmolListener,
+    udp: SmolUdp,
+    stream: async_net::TcpStream = std::convert::identity,
 }
 
 impl Runtime for SmolRt {
@@ -177,16 +129,14 @@ impl Runtime for SmolRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        SmolHandle(Some(self.executor().spawn(AssertUnwindSafe(f).catch_unwind())))
+        CaughtHandle::new(self.executor().spawn(catching(f)))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> SmolHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        SmolHandle(Some(blocking::unblock(move || {
-            std::panic::catch_unwind(AssertUnwindSafe(f))
-        })))
+        CaughtHandle::new(blocking::unblock(catching_fn(f)))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]
@@ -222,7 +172,7 @@ impl Runtime for SmolRt {
         )?)?))
     }
     async fn udp_bind(&self, addr: SocketAddr) -> io::Result<Self::Udp> {
-        Ok(SmolUdp(async_net::UdpSocket::bind(addr).await?))
+        SmolUdp::bind(addr).await
     }
     async fn read_file(&self, path: PathBuf) -> io::Result<Vec<u8>> {
         async_fs::read(path).await

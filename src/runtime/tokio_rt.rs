@@ -12,7 +12,7 @@ use std::time::Duration;
 use hyper_util::rt::TokioIo;
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
-use super::{AsyncFlavor, Elapsed, JoinError, Listener, Owned, Runtime, TaskHandle, UdpSock};
+use super::{AsyncFlavor, Elapsed, JoinError, Owned, Runtime, TaskHandle};
 
 /// A handle to a tokio runtime. `block_on` goes through the owning
 /// `tokio::runtime::Runtime` because on current_thread only that drives the
@@ -82,38 +82,11 @@ impl<T: Send + 'static> TaskHandle<T> for TokioHandle<T> {
     }
 }
 
-pub(super) struct TokioListener(tokio::net::TcpListener);
-
-impl Listener for TokioListener {
-    type Stream = Compat<tokio::net::TcpStream>;
-    async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
-        let (s, a) = self.0.accept().await?;
-        s.set_nodelay(true)?;
-        Ok((s.compat(), a))
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-pub(super) struct TokioUdp(tokio::net::UdpSocket);
-
-impl UdpSock for TokioUdp {
-    async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
-        self.0.send_to(buf, to).await
-    }
-    async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.0.recv_from(buf).await
-    }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-async fn tcp(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
-    let s = tokio::net::TcpStream::connect(addr).await?;
-    s.set_nodelay(true)?;
-    Ok(s)
+super::adapters::net_adapters! {
+    net: tokio::net,
+    listener: TokioListener,
+    udp: TokioUdp,
+    stream: Compat<tokio::net::TcpStream> = TokioAsyncReadCompatExt::compat,
 }
 
 impl Runtime for TokioRt {
@@ -177,7 +150,7 @@ impl Runtime for TokioRt {
         )?)?))
     }
     async fn udp_bind(&self, addr: SocketAddr) -> io::Result<Self::Udp> {
-        Ok(TokioUdp(tokio::net::UdpSocket::bind(addr).await?))
+        TokioUdp::bind(addr).await
     }
     async fn read_file(&self, path: PathBuf) -> io::Result<Vec<u8>> {
         tokio::fs::read(path).await

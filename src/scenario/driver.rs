@@ -24,6 +24,15 @@ pub trait AsyncScenario: Send + Sync + 'static {
     fn batch<R: Runtime>(&self, rt: &R, state: &mut Self::State<R>) -> impl Future<Output = Batch> + Send;
 }
 
+/// What [`Bench::run`] does with each batch, whoever ran it: adds its wall time to the sum
+/// criterion wants and records it.
+fn count(b: &Batch, total: &mut Duration, rec: &mut Option<&mut CaseRecord>) {
+    *total += b.wall;
+    if let Some(r) = rec.as_deref_mut() {
+        r.add(b);
+    }
+}
+
 struct AsyncBench<R: Runtime, S: AsyncScenario> {
     // Field order matters: the state (clients, tasks' handles) goes before
     // the runtime that drives it.
@@ -46,11 +55,7 @@ impl<R: Runtime, S: AsyncScenario> Bench for AsyncBench<R, S> {
             };
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let b = scenario.batch(rt, st).await;
-                total += b.wall;
-                if let Some(r) = rec.as_deref_mut() {
-                    r.add(&b);
-                }
+                count(&scenario.batch(rt, st).await, &mut total, &mut rec);
             }
             Ok(total)
         })
@@ -100,11 +105,7 @@ impl<F: FnMut() -> Batch + Send> Bench for BlockingBench<F> {
     fn run(&mut self, iters: u64, mut rec: Option<&mut CaseRecord>) -> Result<Duration, String> {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
-            let b = (self.0)();
-            total += b.wall;
-            if let Some(r) = rec.as_deref_mut() {
-                r.add(&b);
-            }
+            count(&(self.0)(), &mut total, &mut rec);
         }
         Ok(total)
     }

@@ -10,6 +10,7 @@ mod registry;
 pub mod support;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 pub use crate::measure::{Batch, CaseRecord};
 pub use def::{Case, Scenario, VariantName};
@@ -25,6 +26,21 @@ pub struct Ideal {
     pub ns: u64,
     /// How the bound was derived, e.g. `N·D = 8 × 10 ms`.
     pub formula: String,
+}
+
+impl Ideal {
+    /// `d` once.
+    pub fn of(d: Duration, formula: impl Into<String>) -> Ideal {
+        Ideal::times(1, d, formula)
+    }
+
+    /// `n` × `d`, saturating at `u64::MAX` ns.
+    pub fn times(n: u64, d: Duration, formula: impl Into<String>) -> Ideal {
+        Ideal {
+            ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(n),
+            formula: formula.into(),
+        }
+    }
 }
 
 /// One scenario × variant × runtime.

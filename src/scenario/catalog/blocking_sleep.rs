@@ -24,7 +24,7 @@ use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorKind};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
+use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
 
@@ -54,8 +54,6 @@ pub const MAX_TASKS: u64 = 1_000;
 pub const MAX_SLEEP_MS: u64 = 1_000;
 /// K·S bound: a thread-sleep batch on a one-thread flavour lasts K·S.
 pub const MAX_TOTAL_SLEEP_MS: u64 = 10_000;
-/// A victim never issues more requests than this in one batch.
-const MAX_VICTIM_REQUESTS: u64 = 10_000;
 
 /// The checked parameters.
 #[derive(Debug, Clone)]
@@ -106,10 +104,7 @@ impl Scenario for BlockingSleep {
         };
         vec![
             Case::new(k)
-                .ideal(Ideal {
-                    ns: u64::try_from(self.sleep.as_nanos()).unwrap_or(u64::MAX),
-                    formula: format!("S = {s} ms"),
-                })
+                .ideal(Ideal::of(self.sleep, format!("S = {s} ms")))
                 .note(how)
                 .note(format!(
                     "latency = the victims: {} tasks issuing GET /delay/{} one after another over \
@@ -193,13 +188,8 @@ impl AsyncScenario for SleepCase {
         let requests = outcomes.len() as f64;
         let mut b = Batch::from_outcomes(wall, outcomes);
         b.errors.add(ErrorKind::Join, failed);
-        b.extra.push(("sched_delay", lag.sched_delay.samples));
-        b.extra.push(("timer_lateness", lag.timer_lateness.samples));
-        b.values.push(("workers", rt.workers() as f64));
+        st.add_probe_rows(&mut b, lag, rt.workers());
         b.values.push(("victim_requests", requests));
-        if let Some(share) = st.probe_cpu_share {
-            b.values.push(("probe_cpu_share", share));
-        }
         b
     }
 }

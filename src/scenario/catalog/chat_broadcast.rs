@@ -13,7 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::measure::{Batch, ErrorKind};
-use crate::runtime::{Flavor, Runtime, TaskHandle};
+use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::chat_client::{Delivery, Tally, client_reader, line};
 use crate::scenario::support::servers::ChatServer;
@@ -154,14 +154,12 @@ impl ChatCase {
         }
         let want = (m * k * (m - 1)) as usize;
         tally.collect(rt, &st.deliveries, want, deadline, round, m).await;
-        for (from, mut h) in tasks {
+        for (from, h) in tasks {
             let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
-            match rt.timeout(left, &mut h).await {
-                Ok(Ok(w)) => st.writers[from] = w,
-                // A writer stuck past the deadline is cancelled; that client
-                // sends nothing more (its lines count as lost).
-                Ok(Err(_)) => {}
-                Err(_) => h.abort().await,
+            // A writer stuck past the deadline is cancelled; that client
+            // sends nothing more (its lines count as lost).
+            if let Some(w) = join_within(rt, h, left).await {
+                st.writers[from] = w;
             }
         }
     }

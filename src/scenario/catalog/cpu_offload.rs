@@ -25,7 +25,7 @@ use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::cpu_job::{Job, Place};
-use crate::scenario::support::victims::{LastFinish, VictimCfg, Watched, join_victims};
+use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
 
@@ -92,7 +92,6 @@ pub struct Params {
 pub const MAX_JOB_KIB: u64 = 16 * 1024;
 pub const MAX_JOB_PASSES: u64 = 10_000;
 pub const MAX_JOBS_IN_FLIGHT: u64 = 256;
-pub const MAX_VICTIM_REQUESTS: u64 = 10_000;
 /// R·D bound: the victims' unloaded time per batch.
 pub const MAX_VICTIM_TIME_MS: u64 = 10_000;
 /// A job task never runs more jobs than this in one batch (memory bound).
@@ -141,10 +140,11 @@ impl Scenario for CpuOffload {
         let (r, d) = (self.victim_requests, self.victims.delay);
         vec![
             Case::new(r * self.victims.tasks as u64)
-                .ideal(Ideal {
-                    ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(r),
-                    formula: format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
-                })
+                .ideal(Ideal::times(
+                    r,
+                    d,
+                    format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
+                ))
                 .note(v.note(self.jobs_in_flight))
                 .note(format!(
                     "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
@@ -288,18 +288,13 @@ impl AsyncScenario for OffloadCase {
 
         let mut b = Batch::from_outcomes(wall, outcomes);
         b.errors.merge(&job_errors);
-        b.extra.push(("sched_delay", lag.sched_delay.samples));
-        b.extra.push(("timer_lateness", lag.timer_lateness.samples));
-        b.values.push(("workers", rt.workers() as f64));
+        st.watched.add_probe_rows(&mut b, lag, rt.workers());
         if loaded {
             b.values.push(("cpu_jobs", jobs.len() as f64));
             b.values
                 .push(("cpu_jobs_per_s", jobs.len() as f64 / load_time.as_secs_f64().max(1e-9)));
             b.values.push(("cpu_job_ns", st.cpu_job_ns));
             b.extra.push(("cpu_job", jobs));
-        }
-        if let Some(share) = st.watched.probe_cpu_share {
-            b.values.push(("probe_cpu_share", share));
         }
         b
     }

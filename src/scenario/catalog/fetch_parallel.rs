@@ -11,7 +11,7 @@ use toml::Spanned;
 use crate::client::ConnMode;
 use crate::runtime::Flavor;
 use crate::scenario::driver::{self, Bench};
-use crate::scenario::support::fetch::{Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern};
+use crate::scenario::support::fetch::{Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern, delay_path};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
 
@@ -108,7 +108,7 @@ impl Scenario for FetchParallel {
             pattern: self.pattern(v),
             mode,
             n: self.requests,
-            path: format!("/delay/{}", self.delay.as_millis()).into(),
+            path: delay_path(self.delay),
             server: env.server,
             timeout: self.timeout,
         };

@@ -19,7 +19,7 @@ use crate::client::{ConnMode, HttpClient};
 use crate::measure::{Batch, OpError};
 use crate::runtime::{Flavor, JoinError, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
-use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, fetch_one};
+use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, delay_path, fetch_one};
 use crate::scenario::support::server_probe::ServerProbe;
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
@@ -60,10 +60,6 @@ pub struct GatherVsSelect {
     pub cleanup_wait: Duration,
 }
 
-fn ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Scenario for GatherVsSelect {
     const NAME: &'static str = "gather_vs_select";
     type Params = Params;
@@ -100,14 +96,8 @@ impl Scenario for GatherVsSelect {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (min, max) = self.min_max;
-        let first = Ideal {
-            ns: ns(min),
-            formula: format!("time to first = min(D) = {} ms", min.as_millis()),
-        };
-        let all = Ideal {
-            ns: ns(max),
-            formula: format!("time to all = max(D) = {} ms", max.as_millis()),
-        };
+        let first = Ideal::of(min, format!("time to first = min(D) = {} ms", min.as_millis()));
+        let all = Ideal::of(max, format!("time to all = max(D) = {} ms", max.as_millis()));
         let (ideal, note) = match v {
             Variant::JoinAll => (
                 all,
@@ -134,11 +124,7 @@ impl Scenario for GatherVsSelect {
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         let s = RaceCase {
             variant,
-            paths: self
-                .delays
-                .iter()
-                .map(|d| format!("/delay/{}", d.as_millis()).into())
-                .collect(),
+            paths: self.delays.iter().map(|d| delay_path(*d)).collect(),
             p: self.clone(),
             server: env.server,
         };

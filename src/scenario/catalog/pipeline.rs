@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::measure::{Batch, ErrorKind};
-use crate::runtime::{Flavor, Runtime, TaskHandle};
+use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::queues::{AsyncChannel, Flume, Item, Queue, TokioMpsc};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source, VariantName};
@@ -320,23 +320,15 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
         // The consumers stop when the last sender is gone.
         drop(tx);
         let mut unsent = 0;
-        for mut h in producers {
+        for h in producers {
             let left = deadline.saturating_duration_since(Instant::now());
-            match rt.timeout(left, &mut h).await {
-                Ok(Ok(u)) => unsent += u,
-                Ok(Err(_)) => {}
-                Err(_) => h.abort().await,
-            }
+            unsent += join_within(rt, h, left).await.unwrap_or(0);
         }
         let mut logs = Vec::with_capacity(consumers.len());
-        for mut h in consumers {
+        for h in consumers {
             let left = deadline.saturating_duration_since(Instant::now());
-            match rt.timeout(left, &mut h).await {
-                Ok(Ok(log)) => logs.push(log),
-                // A stuck consumer's items count as lost.
-                Ok(Err(_)) => {}
-                Err(_) => h.abort().await,
-            }
+            // A stuck consumer's items count as lost.
+            logs.extend(join_within(rt, h, left).await);
         }
         let wall = t0.elapsed();
         let c = check(&logs, p, n);

@@ -71,13 +71,13 @@ impl Scenario for Structured {
         let case = Case::new(self.children as u64);
         vec![match v {
             Variant::OneFails => case
-                .ideal(Ideal {
-                    ns: u64::try_from(self.fail_after.as_nanos()).unwrap_or(u64::MAX),
-                    formula: format!(
+                .ideal(Ideal::of(
+                    self.fail_after,
+                    format!(
                         "F = {} ms (the failure; cancelling is ideally free)",
                         self.fail_after.as_millis()
                     ),
-                })
+                ))
                 .note("latency = failure → each sibling's clean-up guard ran; failure_to_exit = failure → group exit")
                 .note(format!(
                     "tasks_leaked must be 0, cleanup_guards_run must be N-1 = {}",

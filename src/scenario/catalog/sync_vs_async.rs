@@ -3,7 +3,6 @@
 //! `ureq` (sequential; one std thread per request) beside every async
 //! runtime (sequential awaits; `join_all`). Ideal: N·D and D.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -14,7 +13,7 @@ use crate::param;
 use crate::runtime::Flavor;
 use crate::scenario::driver::{self, Bench, BlockingBench};
 use crate::scenario::support::fetch::{
-    Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern, fetch_all_blocking,
+    Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern, delay_path, fetch_all_blocking,
 };
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
 
@@ -88,7 +87,7 @@ impl Scenario for SyncVsAsync {
     }
 
     fn prepare(&self, v: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        let path: Arc<str> = format!("/delay/{}", self.delay.as_millis()).into();
+        let path = delay_path(self.delay);
         let (pattern, n) = (v.pattern(), self.requests);
         if case.flavor == Flavor::Threads {
             let client = BlockingClient::new(env.server, self.mode, self.timeout);

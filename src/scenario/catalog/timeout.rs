@@ -73,18 +73,14 @@ impl Scenario for Timeout {
                     self.chunk
                 ))
                 .note("wall = the wrapped ops only"),
-            Variant::Fires => {
-                let total = self
-                    .deadline
-                    .saturating_mul(u32::try_from(self.fires).unwrap_or(u32::MAX));
-                Case::new(self.fires)
-                    .ideal(Ideal {
-                        ns: u64::try_from(total.as_nanos()).unwrap_or(u64::MAX),
-                        formula: format!("n·d = {} × {} ms", self.fires, self.deadline.as_millis()),
-                    })
-                    .note("latency = lateness: resumed-at minus deadline (ideal 0; floor: timer resolution)")
-                    .note("fired_early must be 0")
-            }
+            Variant::Fires => Case::new(self.fires)
+                .ideal(Ideal::times(
+                    self.fires,
+                    self.deadline,
+                    format!("n·d = {} × {} ms", self.fires, self.deadline.as_millis()),
+                ))
+                .note("latency = lateness: resumed-at minus deadline (ideal 0; floor: timer resolution)")
+                .note("fired_early must be 0"),
         }]
     }
 

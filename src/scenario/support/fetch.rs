@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::Deserialize;
 
-use crate::client::{BlockingClient, ConnMode, HttpClient};
+use crate::client::{BlockingClient, ClientError, ConnMode, HttpClient, Reply};
 use crate::measure::{Batch, OpError};
 use crate::runtime::Runtime;
 use crate::scenario::Ideal;
@@ -46,10 +46,7 @@ impl Pattern {
                 (w, format!("⌈N/k⌉·D = ⌈{n}/{k}⌉ × {ms} ms"))
             }
         };
-        Ideal {
-            ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(waves),
-            formula,
-        }
+        Ideal::times(waves, d, formula)
     }
 }
 
@@ -71,14 +68,25 @@ impl From<Connection> for ConnMode {
     }
 }
 
-/// One GET, timed from `t0` (its intended start); a non-2xx status is a
-/// failure.
-pub async fn timed_get<R: Runtime>(client: &HttpClient<R>, path: &str, t0: Instant) -> Result<Duration, OpError> {
-    match client.get(path).await {
+/// The path of the server route that answers after `d`.
+pub fn delay_path(d: Duration) -> Arc<str> {
+    format!("/delay/{}", d.as_millis()).into()
+}
+
+/// A GET's outcome, async or blocking: its time since `t0` when the reply is a success, else
+/// the failure (a non-2xx status is one).
+fn judged(reply: Result<Reply, ClientError>, t0: Instant) -> Result<Duration, OpError> {
+    match reply {
         Ok(r) if r.is_success() => Ok(t0.elapsed()),
         Ok(r) => Err(OpError::Status(r.status)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// One GET, timed from `t0` (its intended start); a non-2xx status is a
+/// failure.
+pub async fn timed_get<R: Runtime>(client: &HttpClient<R>, path: &str, t0: Instant) -> Result<Duration, OpError> {
+    judged(client.get(path).await, t0)
 }
 
 /// One GET, timed from the future's first poll (a spawned request's clock
@@ -154,11 +162,7 @@ impl AsyncScenario for FetchCase {
 
 fn blocking_one(client: &BlockingClient, path: &str) -> Result<Duration, OpError> {
     let t0 = Instant::now();
-    match client.get(path) {
-        Ok(r) if r.is_success() => Ok(t0.elapsed()),
-        Ok(r) => Err(OpError::Status(r.status)),
-        Err(e) => Err(e.into()),
-    }
+    judged(client.get(path), t0)
 }
 
 /// The blocking counterpart of [`FetchCase`]'s batch: sequential calls on

@@ -30,51 +30,39 @@ pub trait Queue: 'static {
     fn sharing(consumers: usize) -> String;
 }
 
-pub struct AsyncChannel;
+/// A multi-consumer channel crate's queue: every consumer holds a clone of the one receiver.
+/// async-channel and flume differ only in their send/receive method names and the note.
+macro_rules! cloned_receiver_queue {
+    ($queue:ident: $krate:ident, send: $send:ident, recv: $recv:ident, sharing: $sharing:literal) => {
+        pub struct $queue;
 
-impl Queue for AsyncChannel {
-    type Tx = async_channel::Sender<Item>;
-    type Rx = async_channel::Receiver<Item>;
-    fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, rx) = match capacity {
-            Some(c) => async_channel::bounded(c),
-            None => async_channel::unbounded(),
-        };
-        (tx, vec![rx; consumers])
-    }
-    async fn send(tx: &Self::Tx, item: Item) -> bool {
-        tx.send(item).await.is_ok()
-    }
-    async fn recv(rx: &mut Self::Rx) -> Option<Item> {
-        rx.recv().await.ok()
-    }
-    fn sharing(consumers: usize) -> String {
-        format!("async-channel is multi-consumer: {consumers} cloned receivers")
-    }
+        impl Queue for $queue {
+            type Tx = $krate::Sender<Item>;
+            type Rx = $krate::Receiver<Item>;
+            fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+                let (tx, rx) = match capacity {
+                    Some(c) => $krate::bounded(c),
+                    None => $krate::unbounded(),
+                };
+                (tx, vec![rx; consumers])
+            }
+            async fn send(tx: &Self::Tx, item: Item) -> bool {
+                tx.$send(item).await.is_ok()
+            }
+            async fn recv(rx: &mut Self::Rx) -> Option<Item> {
+                rx.$recv().await.ok()
+            }
+            fn sharing(consumers: usize) -> String {
+                format!($sharing, consumers = consumers)
+            }
+        }
+    };
 }
 
-pub struct Flume;
-
-impl Queue for Flume {
-    type Tx = flume::Sender<Item>;
-    type Rx = flume::Receiver<Item>;
-    fn channel(capacity: Option<usize>, consumers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, rx) = match capacity {
-            Some(c) => flume::bounded(c),
-            None => flume::unbounded(),
-        };
-        (tx, vec![rx; consumers])
-    }
-    async fn send(tx: &Self::Tx, item: Item) -> bool {
-        tx.send_async(item).await.is_ok()
-    }
-    async fn recv(rx: &mut Self::Rx) -> Option<Item> {
-        rx.recv_async().await.ok()
-    }
-    fn sharing(consumers: usize) -> String {
-        format!("flume is multi-consumer: {consumers} cloned receivers (async API)")
-    }
-}
+cloned_receiver_queue!(AsyncChannel: async_channel, send: send, recv: recv,
+    sharing: "async-channel is multi-consumer: {consumers} cloned receivers");
+cloned_receiver_queue!(Flume: flume, send: send_async, recv: recv_async,
+    sharing: "flume is multi-consumer: {consumers} cloned receivers (async API)");
 
 pub struct TokioMpsc;
 

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
-use super::fetch::{MAX_TIMEOUT_MS, timed_get};
+use super::fetch::{MAX_TIMEOUT_MS, delay_path, timed_get};
 use crate::client::{ConnMode, HttpClient};
-use crate::measure::OpError;
 use crate::measure::clock::PreciseTimer;
-use crate::measure::probe::probe_cpu_share;
+use crate::measure::probe::{ProbeReport, probe_cpu_share};
+use crate::measure::{Batch, OpError};
 use crate::runtime::{JoinError, Runtime};
 use crate::scenario::file::{ScenarioError, Source};
 
@@ -22,6 +22,8 @@ use crate::scenario::file::{ScenarioError, Source};
 pub const MAX_VICTIMS: u64 = 64;
 pub const MAX_VICTIM_DELAY_MS: u64 = 1_000;
 pub const MAX_PROBE_PERIOD_MS: u64 = 1_000;
+/// A victim never issues more requests than this in one batch.
+pub const MAX_VICTIM_REQUESTS: u64 = 10_000;
 /// How long each half of the probe-overhead measurement idles.
 const OVERHEAD_WINDOW: Duration = Duration::from_millis(50);
 
@@ -37,6 +39,10 @@ pub struct VictimCfg {
 }
 
 impl VictimCfg {
+    /// The four keys stay in each hazard scenario's own `Params` rather than in one
+    /// `#[serde(flatten)]`ed mirror: through flatten, serde buffers the values and toml's
+    /// `Spanned` no longer deserialises ("expected a spanned value"), so bad values would lose
+    /// their line, and unknown keys their "expected one of" list.
     pub fn check(
         src: &Source<'_>,
         victims: &Spanned<u64>,
@@ -57,7 +63,7 @@ impl VictimCfg {
     }
 
     pub fn path(&self) -> Arc<str> {
-        format!("/delay/{}", self.delay.as_millis()).into()
+        delay_path(self.delay)
     }
 
     /// One line for `describe`.
@@ -114,6 +120,17 @@ impl<R: Runtime> Watched<R> {
             clock,
             probe_cpu_share: share,
         })
+    }
+
+    /// The rows every hazard batch carries beside its own: both probes' samples, the runtime's
+    /// task threads and the probes' own cost.
+    pub fn add_probe_rows(&self, b: &mut Batch, probes: ProbeReport, workers: usize) {
+        b.extra.push(("sched_delay", probes.sched_delay.samples));
+        b.extra.push(("timer_lateness", probes.timer_lateness.samples));
+        b.values.push(("workers", workers as f64));
+        if let Some(share) = self.probe_cpu_share {
+            b.values.push(("probe_cpu_share", share));
+        }
     }
 
     /// Spawns the victims: `cfg.tasks` tasks, each issuing requests one after
