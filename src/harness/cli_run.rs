@@ -104,7 +104,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         seed: opts.seed,
         server_cpus: opts.server_cpus.clone(),
         client_cpus: opts.client_cpus.clone(),
-    })?;
+    })
+    .map_err(Failure::from_run)?;
     session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
     for s in chosen {
         let cases = selected(s.as_ref());

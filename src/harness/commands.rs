@@ -56,7 +56,7 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
     let a = cli_run::run(opts.clone())?;
     let b = cli_run::run(opts)?;
     let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
-    let n = compare::noise::Noise::from_comparison(&c);
+    let n = compare::noise::noise(&c);
     n.write(&b)?;
     report::publish(&b);
     print!("{}", compare_output::render(&c));
@@ -87,10 +87,20 @@ pub fn report(run: &Path) -> Result<(), Failure> {
 pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool) -> Result<(), Failure> {
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
     print!("{}", compare_output::render(&c));
-    let regressions = c.count(Verdict::Regression);
+    // The gate is each case's own value (its primary row) and new errors anywhere; further
+    // metrics (probe delays, job times) are reported but vary with process-wide state such
+    // as shared blocking pools more than rounds inside one run can show.
+    let regressions = c
+        .rows
+        .iter()
+        .filter(|r| {
+            r.verdict == Verdict::Regression
+                && (r.metric == crate::report::data::PRIMARY_METRIC || (r.errors.0 == 0 && r.errors.1 > 0))
+        })
+        .count();
     if fail_on_regression && regressions > 0 {
         return Err(Failure::from(anyhow::anyhow!(
-            "{regressions} regression(s) beyond {}% (--fail-on-regression)",
+            "{regressions} regression(s) of a case's value beyond {}%, or new errors (--fail-on-regression)",
             opts.threshold_pct
         )));
     }

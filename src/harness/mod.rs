@@ -68,10 +68,13 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 pub struct Interrupted(pub PathBuf);
 
 impl Failure {
-    /// Maps a run error to its exit code: 130 for Ctrl-C, 1 otherwise.
+    /// Maps a run error to its exit code: 130 for Ctrl-C, 2 for CPU sets that cannot be
+    /// applied, 1 otherwise.
     pub fn from_run(e: anyhow::Error) -> Failure {
         let code = if e.is::<Interrupted>() {
             interrupt::EXIT_INTERRUPTED
+        } else if e.is::<session::BadPlacement>() {
+            2
         } else {
             1
         };
@@ -169,7 +172,8 @@ pub fn bench_main() -> Result<(), Failure> {
         seed,
         server_cpus: cpus("ASYNCBENCH_SERVER_CPUS")?,
         client_cpus: cpus("ASYNCBENCH_CLIENT_CPUS")?,
-    })?;
+    })
+    .map_err(Failure::from_run)?;
     session.note_rounds(criterion_suite::rounds_in(
         rounds.unwrap_or(scenario::file::DEFAULT_ROUNDS),
         mode,

@@ -31,6 +31,12 @@ impl From<SuiteMode> for RunMode {
     }
 }
 
+/// CPU sets that cannot be applied (unknown CPUs, overlapping sets): bad
+/// input, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadPlacement(pub String);
+
 pub struct SessionOpts {
     /// Where run directories go (`results/` by default).
     pub results_root: PathBuf,
@@ -78,6 +84,8 @@ pub struct Session {
     rounds: Option<u32>,
     seed: u64,
     plan: Option<Plan>,
+    /// Each route's floor, measured the first time a finished case needs it.
+    floors: std::collections::BTreeMap<String, Option<f64>>,
     pub progress: Progress,
 }
 
@@ -88,10 +96,8 @@ impl Session {
         // Before any pinning: the cores reported are the machine's, not the client's share.
         let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let allowed = CpuSet::allowed().unwrap_or_default();
-        let plan = placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone())
-            .map_err(|e| anyhow::anyhow!(e))
-            .map_err(super::Failure::usage)
-            .map_err(|f| f.error)?;
+        let plan =
+            placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone()).map_err(BadPlacement)?;
         let mut placement = PlacementInfo {
             applied: false,
             server_cpus: plan.as_ref().map(|p| p.server.clone()),
@@ -173,8 +179,20 @@ impl Session {
             rounds: opts.rounds,
             seed,
             plan,
+            floors: Default::default(),
             progress,
         })
+    }
+
+    /// The floor of `path` (mean ns of a blocking keep-alive GET), measured
+    /// once per run, between cases so nothing else loads the server.
+    fn route_floor(&mut self, path: &str) -> Option<f64> {
+        if let Some(f) = self.floors.get(path) {
+            return *f;
+        }
+        let f = crate::measure::route_floor(self.env.server, path).map(|f| f.mean_ns);
+        self.floors.insert(path.to_string(), f);
+        f
     }
 
     /// Rounds for a scenario whose file asks for `default`: the option wins.
@@ -282,6 +300,7 @@ impl Session {
         let origin = rec.first_start().unwrap_or_else(Instant::now);
         let base = SystemTime::now() - Instant::now().saturating_duration_since(origin);
         let values = rec.value_means();
+        let batches = rec.batches();
         let CaseRecord {
             latency,
             extra,
@@ -315,7 +334,22 @@ impl Session {
             (Some(i), Some(m)) if i.ns > 0 => Some(m / i.ns as f64),
             _ => None,
         };
-        let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| ops as f64 / busy.as_secs_f64());
+        let floor_ns = match case.ideal.as_ref().and_then(|i| i.route.clone()) {
+            Some((path, n)) => self.route_floor(&path).map(|f| f * n as f64),
+            None => None,
+        };
+        let measured_over_floor = match (floor_ns, published) {
+            (Some(f), Some(m)) if f > 0.0 => Some(m / f),
+            _ => None,
+        };
+        // The operations the scenario names, successful ones only.
+        let done = if case.ops_per_batch > 0 {
+            (case.ops_per_batch * batches).saturating_sub(errors.total())
+        } else {
+            samples
+        };
+        let _ = ops;
+        let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| done as f64 / busy.as_secs_f64());
         let mut notes = case.notes.clone();
         if let Some(note) = case.flavor.legacy_note() {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
@@ -337,7 +371,10 @@ impl Session {
             ideal_ns: case.ideal.as_ref().map(|i| i.ns),
             ideal_formula: case.ideal.as_ref().map(|i| i.formula.clone()),
             measured_over_ideal,
+            floor_ns,
+            measured_over_floor,
             throughput_per_s,
+            throughput_unit: Some(case.unit.to_string()),
             hgrm,
             hlog,
             notes,
@@ -375,7 +412,10 @@ impl Session {
                 ideal_ns: None,
                 ideal_formula: None,
                 measured_over_ideal: None,
+                floor_ns: None,
+                measured_over_floor: None,
                 throughput_per_s: None,
+                throughput_unit: None,
                 hgrm,
                 hlog,
                 values: Default::default(),

@@ -80,3 +80,36 @@ mod tests {
         assert!(f.timer_resolution_ns >= 1);
     }
 }
+
+/// What one route of the test server takes from a minimal client: a
+/// blocking keep-alive GET, one at a time, measured in the run that uses it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RouteFloor {
+    pub mean_ns: f64,
+    pub samples: usize,
+}
+
+/// Measures `path`'s floor against `server`: three unrecorded requests, then
+/// as many as fit in about 0.3 s (5 to 50). `None` if any request fails.
+pub fn route_floor(server: std::net::SocketAddr, path: &str) -> Option<RouteFloor> {
+    use crate::client::{BlockingClient, ConnMode};
+    let client = BlockingClient::new(server, ConnMode::KeepAlive, Duration::from_secs(30));
+    let one = || -> Option<Duration> {
+        let t0 = Instant::now();
+        let r = client.get(path).ok()?;
+        r.is_success().then(|| t0.elapsed())
+    };
+    let mut warm = Duration::ZERO;
+    for _ in 0..3 {
+        warm = one()?;
+    }
+    let n = (Duration::from_millis(300).as_nanos() / warm.as_nanos().max(1)).clamp(5, 50) as usize;
+    let mut total = Duration::ZERO;
+    for _ in 0..n {
+        total += one()?;
+    }
+    Some(RouteFloor {
+        mean_ns: total.as_nanos() as f64 / n as f64,
+        samples: n,
+    })
+}

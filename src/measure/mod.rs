@@ -13,6 +13,6 @@ pub mod probe;
 mod recorder;
 
 pub use case::{Batch, CaseRecord, RoundFigures};
-pub use floor::{HarnessFloor, measure_floor};
+pub use floor::{HarnessFloor, RouteFloor, measure_floor, route_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

@@ -19,6 +19,7 @@ pub mod csv;
 pub mod env;
 pub mod hgrm;
 pub mod hlog;
+pub mod noise;
 pub mod percentile;
 pub mod run_dir;
 pub mod run_mode;

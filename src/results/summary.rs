@@ -96,7 +96,16 @@ pub struct CaseResult {
     pub ideal_ns: Option<u64>,
     pub ideal_formula: Option<String>,
     pub measured_over_ideal: Option<f64>,
+    /// What the ideal's requests take on this machine and server, one at a time from a
+    /// minimal blocking client (measured in this run): the route's floor × the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_over_floor: Option<f64>,
     pub throughput_per_s: Option<f64>,
+    /// What `throughput_per_s` counts, e.g. "requests" (successful operations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_unit: Option<String>,
     /// Path relative to the run directory.
     pub hgrm: Option<String>,
     /// Path relative to the run directory.

@@ -48,15 +48,20 @@ pub struct Case {
     /// Appended to the variant's name in results, e.g. `sequential-fresh`.
     pub suffix: Option<String>,
     pub ideal: Option<Ideal>,
-    /// Operations per batch, for throughput.
+    /// The operations one batch performs, the ones throughput counts (never
+    /// the failed ones): `unit` names them.
     pub ops_per_batch: u64,
+    pub unit: &'static str,
     pub notes: Vec<String>,
 }
 
 impl Case {
-    pub fn new(ops_per_batch: u64) -> Case {
+    /// A case whose batch performs `ops_per_batch` of the operation `unit`
+    /// names (`"requests"`, `"races"`, `"items"`…).
+    pub fn new(ops_per_batch: u64, unit: &'static str) -> Case {
         Case {
             ops_per_batch,
+            unit,
             ..Case::default()
         }
     }
@@ -149,6 +154,7 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
                     flavor,
                     ideal: c.ideal,
                     ops_per_batch: c.ops_per_batch,
+                    unit: c.unit,
                     notes: c.notes,
                     key: CaseKey {
                         variant: index,

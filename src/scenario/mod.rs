@@ -26,6 +26,11 @@ pub struct Ideal {
     pub ns: u64,
     /// How the bound was derived, e.g. `N·D = 8 × 10 ms`.
     pub formula: String,
+    /// Where the bound is `count` requests to one route, one after another:
+    /// the run measures that route's floor (a minimal blocking client, one
+    /// request at a time) and the row gets measured/floor beside
+    /// measured/ideal.
+    pub route: Option<(String, u64)>,
 }
 
 impl Ideal {
@@ -39,6 +44,15 @@ impl Ideal {
         Ideal {
             ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).saturating_mul(n),
             formula: formula.into(),
+            route: None,
+        }
+    }
+
+    /// `n` requests to `path` one after another, each ideally `d`.
+    pub fn requests(n: u64, d: Duration, path: &str, formula: impl Into<String>) -> Ideal {
+        Ideal {
+            route: Some((path.to_string(), n)),
+            ..Ideal::times(n, d, formula)
         }
     }
 }
@@ -49,8 +63,10 @@ pub struct CaseSpec {
     pub variant: String,
     pub flavor: Flavor,
     pub ideal: Option<Ideal>,
-    /// Operations per batch, for throughput.
+    /// Operations per batch, for throughput (0: count the recorded successes).
     pub ops_per_batch: u64,
+    /// What those operations are, e.g. `requests`.
+    pub unit: &'static str,
     pub notes: Vec<String>,
     /// Which of the scenario's variants and sub-cases this is, as the
     /// scenario made it: `prepare` gets the typed variant back from it.

@@ -19,6 +19,7 @@ mod queues_files;
 mod registry;
 mod report;
 mod results;
+mod rounds;
 mod runtimes;
 mod scenario_files;
 mod scenarios;

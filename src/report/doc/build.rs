@@ -178,6 +178,16 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
         ],
         loop_item(s.run.mode),
         vec![strong("Rounds: "), text(rounds_text(s))],
+        vec![
+            strong("Ideal and floor: "),
+            text(
+                "measured/ideal divides a case's value by the physical lower bound its scenario states (N·D for \
+                 N sequential requests of delay D); measured/floor divides it by what the same requests take on \
+                 this machine against this server when a minimal blocking client sends them one at a time \
+                 (each route's floor, measured in this run). The gap between the two ratios is the server's and \
+                 the loopback's share; measured/floor is the runtime's own.",
+            ),
+        ],
         vec![strong("CPU placement: "), text(placement_text(s))],
         vec![
             strong("Statistics: "),
@@ -189,6 +199,9 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
             ),
         ],
     ];
+    if let Some(n) = crate::results::noise::Noise::read(&run.dir) {
+        items.push(vec![strong("Noise floor: "), text(n.summary())]);
+    }
     if let Some(h) = &s.harness {
         items.push(vec![
             strong("Harness floor: "),

@@ -77,10 +77,13 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
             "batch mean ± 95% CI",
             "throughput",
             "measured/ideal",
+            "measured/floor",
             "errors",
             "samples",
         ],
-        &[false, true, false, true, true, true, true, true, true, true, true, true],
+        &[
+            false, true, false, true, true, true, true, true, true, true, true, true, true,
+        ],
     );
     for r in rows {
         let p = r.latency_ns.as_ref();
@@ -104,8 +107,13 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
                     format::mean_pm(w.mean, w.ci95_low, w.ci95_high)
                 }
             }),
-            format::rate(r.throughput_per_s),
+            match (&r.throughput_unit, r.throughput_per_s) {
+                // "41.7/s" → "41.7 requests/s": the figure says what it counts.
+                (Some(u), Some(_)) => format::rate(r.throughput_per_s).replace("/s", &format!(" {u}/s")),
+                _ => format::rate(r.throughput_per_s),
+            },
             format::ratio(r.measured_over_ideal),
+            format::ratio(r.measured_over_floor),
             format::errors(r.errors, &r.errors_by_kind),
             r.samples.to_string(),
         ]);

@@ -103,7 +103,7 @@ impl Scenario for BlockingSleep {
             ),
         };
         vec![
-            Case::new(k)
+            Case::new(k, "sleeps")
                 .ideal(Ideal::of(self.sleep, format!("S = {s} ms")))
                 .note(how)
                 .note(format!(

@@ -78,11 +78,11 @@ impl Scenario for ChatBroadcast {
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (m, k) = (u64::from(self.clients), u64::from(self.messages));
         let case = match v {
-            Variant::Fanout => Case::new(k * (m - 1)).note(format!(
+            Variant::Fanout => Case::new(k * (m - 1), "deliveries").note(format!(
                 "{k} lines, one sender at a time (rotating), each awaited at all {} receivers",
                 m - 1
             )),
-            Variant::AllTalk => Case::new(m * k * (m - 1)).note(format!(
+            Variant::AllTalk => Case::new(m * k * (m - 1), "deliveries").note(format!(
                 "all {m} clients send {k} lines at once; latency includes queueing behind the others"
             )),
         };

@@ -139,10 +139,11 @@ impl Scenario for CpuOffload {
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (r, d) = (self.victim_requests, self.victims.delay);
         vec![
-            Case::new(r * self.victims.tasks as u64)
-                .ideal(Ideal::times(
+            Case::new(r * self.victims.tasks as u64, "victim requests")
+                .ideal(Ideal::requests(
                     r,
                     d,
+                    &crate::scenario::support::fetch::delay_path(d),
                     format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
                 ))
                 .note(v.note(self.jobs_in_flight))

@@ -95,7 +95,11 @@ impl Scenario for FetchParallel {
         self.connections
             .iter()
             .enumerate()
-            .map(|(i, mode)| Case::new(self.requests).ideal(ideal.clone()).sub(i, mode.name()))
+            .map(|(i, mode)| {
+                Case::new(self.requests, "requests")
+                    .ideal(ideal.clone())
+                    .sub(i, mode.name())
+            })
             .collect()
     }
 

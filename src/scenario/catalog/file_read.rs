@@ -108,7 +108,7 @@ impl Scenario for FileRead {
             return Vec::new();
         }
         vec![
-            Case::new(self.files as u64)
+            Case::new(self.files as u64, "files")
                 .note(v.note())
                 .note(format!(
                     "{} files × {} B; page cache warm (each file read once before measuring): this times syscalls, copies and scheduling, not the disk",

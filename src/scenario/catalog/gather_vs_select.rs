@@ -96,8 +96,19 @@ impl Scenario for GatherVsSelect {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (min, max) = self.min_max;
-        let first = Ideal::of(min, format!("time to first = min(D) = {} ms", min.as_millis()));
-        let all = Ideal::of(max, format!("time to all = max(D) = {} ms", max.as_millis()));
+        let path = |d| crate::scenario::support::fetch::delay_path(d);
+        let first = Ideal::requests(
+            1,
+            min,
+            &path(min),
+            format!("time to first = min(D) = {} ms", min.as_millis()),
+        );
+        let all = Ideal::requests(
+            1,
+            max,
+            &path(max),
+            format!("time to all = max(D) = {} ms", max.as_millis()),
+        );
         let (ideal, note) = match v {
             Variant::JoinAll => (
                 all,
@@ -114,7 +125,9 @@ impl Scenario for GatherVsSelect {
             ),
         };
         vec![
-            Case::new(self.delays.len() as u64)
+            // One race (or gather) per batch: its requests are not the unit,
+            // the batch time is time-to-first for some variants.
+            Case::new(1, "races")
                 .ideal(ideal)
                 .note(note)
                 .note("fresh connection per request"),

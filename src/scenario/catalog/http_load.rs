@@ -90,10 +90,9 @@ impl ScenarioDef for HttpLoad {
                 variant: self.header.variants[0].clone(),
                 flavor,
                 ideal: None,
-                ops_per_batch: match l.mode {
-                    LoadMode::Rate(r) => r,
-                    LoadMode::MaxThroughput => 0,
-                },
+                // Windows are whole seconds: the completed requests per second of window.
+                ops_per_batch: 0,
+                unit: "requests",
                 notes: notes.clone(),
             })
             .collect()

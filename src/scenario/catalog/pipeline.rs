@@ -136,7 +136,7 @@ impl Scenario for Pipeline {
                     Kind::Bounded => format!("bounded, capacity {}", self.capacity),
                     Kind::Unbounded => "unbounded".to_string(),
                 };
-                Case::new(total)
+                Case::new(total, "items")
                     .sub(i, <&str>::from(*kind))
                     .note(format!(
                         "queue: {} ({size}) on {flavor}; the queue is executor-agnostic",

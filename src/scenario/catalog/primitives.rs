@@ -81,7 +81,7 @@ impl Scenario for Primitives {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         vec![
-            Case::new(self.ops)
+            Case::new(self.ops, "ops")
                 .note(v.note())
                 .note(format!(
                     "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",

@@ -95,7 +95,7 @@ impl Scenario for RetryBackoff {
     fn cases(&self, policy: Policy, _: Flavor) -> Vec<Case> {
         let e = self.schedule(policy).expect(self.p);
         vec![
-            Case::new(self.calls)
+            Case::new(self.calls, "calls")
                 .note(format!(
                     "expected: success 1-p^R = {:.4}, attempts {:.3}, wait {:.3} ms per call (p = {}, R = {})",
                     e.success_rate,

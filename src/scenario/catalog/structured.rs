@@ -68,7 +68,7 @@ impl Scenario for Structured {
     }
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
-        let case = Case::new(self.children as u64);
+        let case = Case::new(self.children as u64, "children");
         vec![match v {
             Variant::OneFails => case
                 .ideal(Ideal::of(

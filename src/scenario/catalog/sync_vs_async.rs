@@ -80,7 +80,7 @@ impl Scenario for SyncVsAsync {
             (false, Variant::Concurrent) => "join_all on one task".to_string(),
         };
         vec![
-            Case::new(self.requests)
+            Case::new(self.requests, "requests")
                 .ideal(v.pattern().ideal(self.requests, self.delay))
                 .note(how),
         ]

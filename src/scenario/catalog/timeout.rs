@@ -67,13 +67,13 @@ impl Scenario for Timeout {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         vec![match v {
-            Variant::InTime => Case::new(self.ops)
+            Variant::InTime => Case::new(self.ops, "wrapped ops")
                 .note(format!(
                     "latency = per-op time of timeout(yield_now) (mean of {}-op chunks); unwrapped = the bare op; ideal overhead_ns_per_op = 0",
                     self.chunk
                 ))
                 .note("wall = the wrapped ops only"),
-            Variant::Fires => Case::new(self.fires)
+            Variant::Fires => Case::new(self.fires, "timeouts")
                 .ideal(Ideal::times(
                     self.fires,
                     self.deadline,

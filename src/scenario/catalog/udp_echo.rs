@@ -72,7 +72,7 @@ impl Scenario for UdpEcho {
             Variant::Burst => format!("windows of {} datagrams sent back to back, then collected", self.window),
         };
         vec![
-            Case::new(self.datagrams)
+            Case::new(self.datagrams, "datagrams")
                 .note(how)
                 .note(format!(
                     "echo server and client on the same runtime, loopback; {} B per datagram; a datagram not back within {} ms counts as lost",

@@ -46,7 +46,7 @@ impl Pattern {
                 (w, format!("⌈N/k⌉·D = ⌈{n}/{k}⌉ × {ms} ms"))
             }
         };
-        Ideal::times(waves, d, formula)
+        Ideal::requests(waves, d, &delay_path(d), formula)
     }
 }
 
