@@ -115,6 +115,10 @@ impl Session {
             },
             server_threads: Vec::new(),
         };
+        // The precise timer thread (pacer and probes) starts before any
+        // pinning, so it may run on every CPU: on the client's alone it would
+        // queue behind the runtime it paces and report that as lateness.
+        let _ = crate::measure::clock::PreciseTimer::shared();
         // Threads inherit their creator's mask: pin this thread for the
         // server's start, then for the side under test.
         let pinned = |set: &CpuSet| placement::pin_current_thread(set);
