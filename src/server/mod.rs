@@ -5,6 +5,7 @@ mod handler;
 mod routes;
 mod stats;
 mod timer;
+mod timerfd;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -102,9 +103,18 @@ pub enum ServerError {
 struct Shared {
     counters: Arc<Counters>,
     flaky: FlakyKeys,
+    timer: timer::Timer,
     /// Responses are held until this instant (set by `/stall/{D}`).
     stall_until: std::sync::Mutex<Option<Instant>>,
     max_connections: usize,
+}
+
+impl Shared {
+    fn stats(&self) -> ServerStats {
+        let mut stats = self.counters.snapshot();
+        stats.timer_lateness.spin_margin_ns = u64::try_from(self.timer.margin().as_nanos()).unwrap_or(u64::MAX);
+        stats
+    }
 }
 
 /// A running server; stops on [`TestServer::shutdown`] or drop.
@@ -181,7 +191,7 @@ impl TestServer {
     }
 
     pub fn stats(&self) -> ServerStats {
-        self.shared.counters.snapshot()
+        self.shared.stats()
     }
 
     /// Stops accepting, closes connections and shuts the runtime down, waiting at most
