@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 pub use delay::{DelayError, MAX_DELAY, parse_delay};
 pub use routes::{Route, RouteError, STATUS_RANGE, flaky_fails, parse_route};
 pub use stats::{ServerStats, TimerLateness};
+pub use timer::MAX_SPIN;
 
 use handler::handle;
 use stats::{ConnectionGuard, Counters, FlakyKeys};
@@ -67,6 +68,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Binding a non-loopback address must be asked for explicitly.
     pub allow_non_loopback: bool,
+    /// Most CPU the precise timer may spin per timed hold to meet its deadline (see
+    /// `timer.rs`); zero trades precision (~35 µs late at p50 here) for no spinning at all.
+    pub max_spin: Duration,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +82,7 @@ impl Default for ServerConfig {
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
             allow_non_loopback: false,
+            max_spin: MAX_SPIN,
         }
     }
 }
@@ -165,6 +170,7 @@ impl TestServer {
         };
         let shared = Arc::new(Shared {
             max_connections: cfg.max_connections.max(1),
+            timer: timer::Timer::new(cfg.max_spin),
             ..Shared::default()
         });
         let (stop, stop_rx) = watch::channel(false);
