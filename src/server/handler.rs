@@ -13,8 +13,7 @@ use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 
 use super::delay::fmt_ms;
-use super::stats::Counters;
-use super::{MAX_BYTES, Route, Shared, flaky_fails, parse_route, timer};
+use super::{MAX_BYTES, Route, Shared, flaky_fails, parse_route};
 
 pub(super) type Body = Full<Bytes>;
 
@@ -44,13 +43,13 @@ fn server_timing(service: Duration) -> HeaderValue {
 
 /// Holds the response until `deadline` on the precise timer and records how late it woke.
 /// A deadline already past costs no timer and is not recorded (nothing was timed).
-async fn hold(counters: &Counters, deadline: Instant) -> Instant {
+async fn hold(shared: &Shared, deadline: Instant) -> Instant {
     let now = Instant::now();
     if now >= deadline {
         return now;
     }
-    let woke = timer::sleep_until(deadline).await;
-    counters.timer_woke(woke.saturating_duration_since(deadline));
+    let woke = shared.timer.sleep_until(deadline).await;
+    shared.counters.timer_woke(woke.saturating_duration_since(deadline));
     woke
 }
 
@@ -73,7 +72,7 @@ async fn respond(req: &Request<Incoming>, peer: SocketAddr, shared: &Shared, sta
     if !matches!(route, Ok(Route::Stats | Route::Health | Route::Stall(_))) {
         let until = *shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = until {
-            ready = hold(&shared.counters, until).await;
+            ready = hold(shared, until).await;
         }
     }
     match route {
@@ -99,7 +98,7 @@ async fn respond(req: &Request<Incoming>, peer: SocketAddr, shared: &Shared, sta
             // Counted from when the request reached the handler (or the stall let it go), so the
             // service time is D plus the timer's lateness; /delay/0 never touches a timer.
             if !d.is_zero() {
-                hold(&shared.counters, ready + d).await;
+                hold(shared, ready + d).await;
             }
             text(StatusCode::OK, format!("slept {} ms", fmt_ms(d)))
         }
@@ -120,7 +119,7 @@ async fn respond(req: &Request<Incoming>, peer: SocketAddr, shared: &Shared, sta
             resp
         }
         // Taken before this request is counted, so it reports the requests before it.
-        Ok(Route::Stats) => match serde_json::to_vec(&shared.counters.snapshot()) {
+        Ok(Route::Stats) => match serde_json::to_vec(&shared.stats()) {
             Ok(json) => with_type(StatusCode::OK, Bytes::from(json), "application/json"),
             Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode stats: {e}")),
         },

@@ -33,6 +33,10 @@ pub struct TimerLateness {
     pub p99_ns: u64,
     pub p999_ns: u64,
     pub max_ns: u64,
+    /// How long before a deadline the timer's coarse sleep currently ends (the rest is spun):
+    /// the CPU the precision costs per hold, adapted to this machine's wake latency.
+    #[serde(default)]
+    pub spin_margin_ns: u64,
 }
 
 /// Live counters shared by the accept loop, every connection and the owning handle.
@@ -127,6 +131,7 @@ impl Lateness {
             p99_ns: h.value_at_quantile(0.99),
             p999_ns: h.value_at_quantile(0.999),
             max_ns: h.max(),
+            spin_margin_ns: 0,
         }
     }
 }
