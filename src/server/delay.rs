@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::MAX_DELAY_MS;
+use super::routes::echo;
 
 /// Longest delay or stall accepted, as a duration.
 pub const MAX_DELAY: Duration = Duration::from_millis(MAX_DELAY_MS);
@@ -24,8 +25,9 @@ const MAX_DIGITS: usize = 24;
 pub struct DelayError(String);
 
 /// Parses `raw` (the path segment after `/delay/` or `/stall/`) into a duration within
-/// `0..=`[`MAX_DELAY`]. `echo` is how `raw` appears in the message (bounded by the caller).
-pub fn parse_delay(raw: &str, echo: &str) -> Result<Duration, DelayError> {
+/// `0..=`[`MAX_DELAY`]; the message of a refusal quotes at most 64 bytes of `raw`.
+pub fn parse_delay(raw: &str) -> Result<Duration, DelayError> {
+    let echo = echo(raw);
     if raw.is_empty() {
         return Err(DelayError("missing".to_owned()));
     }
@@ -94,11 +96,11 @@ mod tests {
     use super::*;
 
     fn ok(raw: &str) -> Duration {
-        parse_delay(raw, raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
+        parse_delay(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
     }
 
     fn err(raw: &str) -> String {
-        match parse_delay(raw, raw) {
+        match parse_delay(raw) {
             Err(e) => e.to_string(),
             Ok(d) => panic!("{raw} parsed as {d:?}"),
         }

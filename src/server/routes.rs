@@ -154,7 +154,7 @@ fn parse_probability(value: Option<&str>) -> Result<f64, RouteError> {
 }
 
 fn duration(name: &str, raw: &str) -> Result<Duration, RouteError> {
-    parse_delay(raw, echo(raw)).map_err(|e| RouteError::bad(format!("{name} {e}")))
+    parse_delay(raw).map_err(|e| RouteError::bad(format!("{name} {e}")))
 }
 
 fn parse_u64(name: &str, raw: &str, unit: &str, lo: u64, hi: u64) -> Result<u64, RouteError> {
@@ -184,7 +184,7 @@ fn parse_u64(name: &str, raw: &str, unit: &str, lo: u64, hi: u64) -> Result<u64,
     }
 }
 
-fn echo(s: &str) -> &str {
+pub(super) fn echo(s: &str) -> &str {
     if s.len() <= MAX_ECHO {
         return s;
     }

@@ -1,20 +1,17 @@
 //! The server's precise timer for `/delay` and `/stall`: sleep coarse on a timerfd until a margin
-//! before the deadline, then finish with a cooperative spin (re-check the clock, `yield_now`)
-//! until the deadline has passed.
+//! before the deadline, then spin cooperatively (check the clock, `yield_now`) to the deadline.
 //!
-//! Why the spin: on this 2-core VM a timerfd wake arrives 11–27 µs late at best, ~36 µs at p50,
-//! 50–70 µs at p95 and 120–180 µs at p99 (a C probe of timerfd + epoll alone, idle machine; the
-//! host delivering the timer interrupt), so no timer by itself keeps p99 lateness under 50 µs.
-//! Sleeping coarse and spinning the remainder is the technique of the spin_sleep crate
-//! (github.com/alexheretic/spin_sleep: native sleep to within an "accuracy", then spin). Two
-//! changes for a server: the spin yields to tokio between checks, so other requests on the same
-//! worker are still served while one waits; and the margin is measured, not fixed: the p99.5 of
-//! the last [`WINDOW`] coarse wakes, so the CPU spent spinning is what the precision needs on
-//! the machine at hand (~100 µs per hold here, next to nothing where wakes are fast). Measured
-//! here (README, "Server timing"): the p99 or p99 − 25 µs left 55–85 µs of lateness at p99, since
-//! this VM's wakes come in bursts of slow ones that a lower quantile reacts to too late. A
-//! dedicated timer thread was not taken: its own wake-up pays the same host latency, plus a
-//! second cross-thread wake-up into the runtime.
+//! Why the spin: on this 2-core VM a timerfd wake arrives ~36 µs late at p50 and 120–180 µs at
+//! p99 (a C probe of timerfd + epoll alone on the idle machine shows the same: it is the host
+//! delivering the timer interrupt), so no timer alone keeps p99 lateness under 50 µs. Sleeping
+//! coarse and spinning the rest is the technique of the spin_sleep crate
+//! (github.com/alexheretic/spin_sleep). Two changes for a server: the spin yields to tokio, so
+//! other requests on the worker are served meanwhile; and the margin is measured, not fixed (the
+//! p99.5 of recent coarse wakes), so the CPU spun is what this machine needs (~0.1 ms per hold
+//! here, next to nothing where wakes are fast). A margin at the p99, or p99 − 25 µs, left
+//! 55–85 µs of lateness at p99 here (wrk -c1 on /delay/1): slow wakes come in bursts that a lower
+//! quantile follows too late. A dedicated timer thread was not taken: its wake-up pays the same
+//! host latency, plus a second cross-thread wake-up into the runtime.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -24,8 +21,8 @@ use super::timerfd;
 
 /// Coarse wakes remembered to estimate the margin (about a second at 1000 holds/s).
 const WINDOW: usize = 1024;
-/// The margin is this quantile of recent wakes: 1 in 200 coarse wakes may end past the
-/// deadline, and by less than 50 µs at the server's promised p99.
+/// The margin is this quantile of recent wakes: about 1 coarse wake in 200 overshoots it, so
+/// the p99 of the lateness stays inside the 50 µs the server promises.
 const MARGIN_QUANTILE: f64 = 0.995;
 /// The margin is re-estimated after this many wakes.
 const REESTIMATE_EVERY: usize = 64;
