@@ -100,9 +100,13 @@ pub enum Command {
         /// Significance level of each test.
         #[arg(long, default_value_t = 0.05)]
         alpha: f64,
-        /// Exit with code 1 if any regression is found.
+        /// Exit with code 1 if a case's own value regressed or errors appeared.
         #[arg(long)]
         fail_on_regression: bool,
+        /// The two runs are repeats of one commit (an A/A pair): also print the noise floor
+        /// they show (rows flagged, run-to-run change, minimum detectable effects).
+        #[arg(long)]
+        aa: bool,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -226,6 +230,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             b,
             opts,
             fail_on_regression,
-        } => commands::compare(&a, &b, opts, fail_on_regression),
+            aa,
+        } => commands::compare(&a, &b, opts, fail_on_regression, aa),
     }
 }

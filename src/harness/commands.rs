@@ -84,9 +84,12 @@ pub fn report(run: &Path) -> Result<(), Failure> {
 }
 
 /// `asyncbench compare`: exits 1 on a regression when asked to (for CI).
-pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool) -> Result<(), Failure> {
+pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, aa: bool) -> Result<(), Failure> {
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
     print!("{}", compare_output::render(&c));
+    if aa {
+        println!("\n{}", compare::noise::noise(&c).summary());
+    }
     // The gate is each case's own value (its primary row) and new errors anywhere; further
     // metrics (probe delays, job times) are reported but vary with process-wide state such
     // as shared blocking pools more than rounds inside one run can show.

@@ -36,17 +36,30 @@ pub struct Noise {
     /// this harness resolves on this machine.
     pub median_mde_pct: Option<f64>,
     pub p90_mde_pct: Option<f64>,
+    /// The same figures over the cases' own values (primary rows) alone.
+    #[serde(default)]
+    pub primary: Option<NoiseFigures>,
     pub per_row: Vec<NoiseRow>,
+}
+
+/// Run-to-run change and MDE over a set of rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseFigures {
+    pub rows: usize,
+    pub flagged: usize,
+    pub median_abs_change_pct: Option<f64>,
+    pub p90_abs_change_pct: Option<f64>,
+    pub median_mde_pct: Option<f64>,
+    pub p90_mde_pct: Option<f64>,
 }
 
 impl Noise {
     /// The one-paragraph verdict, for the terminal, NOISE.md and the report.
     pub fn summary(&self) -> String {
         let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
-        format!(
+        let all = format!(
             "A/A on this machine ({} then {}): {} of {} rows flagged by compare ({:.1}%); run-to-run change \
-             median {}, p90 {}; minimum detectable effect median {}, p90 {}. On this machine this harness \
-             resolves differences of about {}.",
+             median {}, p90 {}; minimum detectable effect median {}, p90 {}.",
             self.run_a,
             self.run_b,
             self.flagged,
@@ -56,8 +69,25 @@ impl Noise {
             pct(self.p90_abs_change_pct),
             pct(self.median_mde_pct),
             pct(self.p90_mde_pct),
-            pct(self.median_mde_pct),
-        )
+        );
+        match &self.primary {
+            Some(p) => format!(
+                "{all} The cases' own values ({} rows, {} flagged): change median {}, p90 {}; minimum \
+                 detectable effect median {}, p90 {}. On this machine this harness resolves differences of \
+                 about {} in a case's value.",
+                p.rows,
+                p.flagged,
+                pct(p.median_abs_change_pct),
+                pct(p.p90_abs_change_pct),
+                pct(p.median_mde_pct),
+                pct(p.p90_mde_pct),
+                pct(p.median_mde_pct),
+            ),
+            None => format!(
+                "{all} On this machine this harness resolves differences of about {}.",
+                pct(self.median_mde_pct)
+            ),
+        }
     }
 
     /// Writes `noise.json` into `dir` (the B run: its report then shows it).

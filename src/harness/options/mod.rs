@@ -47,6 +47,7 @@ pub enum Task {
         b: PathBuf,
         opts: CompareOpts,
         fail_on_regression: bool,
+        aa: bool,
     },
 }
 
@@ -124,6 +125,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             threshold,
             alpha,
             fail_on_regression,
+            aa,
             results,
         } => {
             let opts = CompareOpts {
@@ -136,6 +138,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
                 b: resolve_run(&root, Some(&b)).map_err(Failure::usage)?,
                 opts,
                 fail_on_regression,
+                aa,
             }
         }
     })
