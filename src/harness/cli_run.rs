@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use super::placement::CpuSet;
 use super::watchdog;
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
 use crate::measure::open_loop::LATENESS_BOUND;
+use crate::measure::placement::CpuSet;
 use crate::results::RunMode;
 use crate::runtime::Flavor;
 use crate::scenario::catalog::http_load::LoadMode;
@@ -185,7 +185,7 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
     if let Some(late) = rec.extra.get("generator_lateness")
         && !late.is_empty()
     {
-        let p99 = crate::results::percentile(late.histogram(), 99.0);
+        let p99 = crate::measure::percentile::percentile(late.histogram(), 99.0);
         if p99 > u64::try_from(LATENESS_BOUND.as_nanos()).unwrap_or(u64::MAX) {
             session.progress.line(&format!(
                 "asyncbench: warning: {}: the load generator fell behind its schedule (generator lateness p99 \

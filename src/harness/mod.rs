@@ -8,7 +8,6 @@ pub mod criterion_suite;
 pub mod interrupt;
 pub mod options;
 pub mod order;
-pub mod placement;
 pub mod progress;
 pub mod session;
 pub mod watchdog;
@@ -130,7 +129,7 @@ pub fn bench_main() -> Result<(), Failure> {
     let mut c = Criterion::default().without_plots().configure_from_args();
     let rounds: Option<u32> = env_value("ASYNCBENCH_ROUNDS", 1..=scenario::file::MAX_ROUNDS as u32)?;
     let seed: Option<u64> = env_value("ASYNCBENCH_SEED", 0..=u64::MAX)?;
-    let cpus = |name: &str| -> Result<Option<placement::CpuSet>, Failure> {
+    let cpus = |name: &str| -> Result<Option<crate::measure::placement::CpuSet>, Failure> {
         match std::env::var(name) {
             Ok(v) if !v.is_empty() => v
                 .parse()

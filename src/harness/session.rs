@@ -16,9 +16,9 @@ use crate::server::{ServerConfig, TestServer};
 use crate::stats::rounds::{self, Round};
 
 use super::criterion_suite::SuiteMode;
-use super::placement::{self, CpuSet, PlacementInfo, Plan};
 use super::progress::Progress;
 use super::watchdog::Guarded;
+use crate::measure::placement::{self, CpuSet, PlacementInfo, Plan};
 
 impl From<SuiteMode> for RunMode {
     fn from(m: SuiteMode) -> RunMode {

@@ -154,7 +154,7 @@ impl CaseRecord {
                 .extra
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
-                .map(|(k, r)| (*k, crate::results::percentile(r.histogram(), 50.0) as f64))
+                .map(|(k, r)| (*k, crate::measure::percentile::percentile(r.histogram(), 50.0) as f64))
                 .collect(),
         }
     }

@@ -9,6 +9,8 @@ pub mod cpu;
 mod floor;
 pub mod open_loop;
 mod outcome;
+pub mod percentile;
+pub mod placement;
 pub mod probe;
 mod recorder;
 

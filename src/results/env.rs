@@ -61,7 +61,7 @@ pub struct EnvInfo {
     pub load_avg_1m: Option<f64>,
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<crate::harness::placement::PlacementInfo>,
+    pub placement: Option<crate::measure::placement::PlacementInfo>,
 }
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.

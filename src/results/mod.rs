@@ -20,7 +20,6 @@ pub mod env;
 pub mod hgrm;
 pub mod hlog;
 pub mod noise;
-pub mod percentile;
 pub mod run_dir;
 pub mod run_mode;
 pub mod schema;
@@ -29,12 +28,12 @@ pub mod summary;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use crate::measure::percentile::percentile;
 pub use atomic::write_atomic;
 pub use csv::summary_csv;
 pub use env::{EnvInfo, collect as collect_env};
 pub use hgrm::{parse_hgrm, value_at_percentile, write_hgrm};
 pub use hlog::{Interval, read_hlog, write_hlog};
-pub use percentile::percentile;
 pub use run_dir::{RunDir, resolve_run};
 pub use run_mode::RunMode;
 pub use summary::{

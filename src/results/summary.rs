@@ -348,8 +348,8 @@ mod tests {
             h.record(v * 1000)?;
         }
         let p = Percentiles::from_histogram(&h);
-        assert_eq!(p.p50, crate::results::percentile(&h, 50.0));
-        assert_eq!(p.p999, crate::results::percentile(&h, 99.9));
+        assert_eq!(p.p50, crate::measure::percentile::percentile(&h, 50.0));
+        assert_eq!(p.p999, crate::measure::percentile::percentile(&h, 99.9));
         assert_eq!((p.min, p.max), (1000, h.max()));
         assert!((p.mean - h.mean()).abs() < 1e-9);
         Ok(())

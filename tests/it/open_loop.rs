@@ -75,6 +75,17 @@ fn corrected_latency_shows_an_injected_stall_and_uncorrected_hides_it() {
         ms(uncorrected.max()) >= 350.0,
         "the one stalled request is still in the uncorrected max"
     );
+    // And in time: the corrected log's worst interval is the one the stall (1.5 s in,
+    // 0.5 s long) ended in, counted from the case's first interval.
+    let rec = recs.into_iter().next().unwrap();
+    let (_, intervals) = rec.latency.finish();
+    let origin = intervals.first().expect("intervals").start;
+    let worst = intervals.iter().max_by_key(|i| i.hist.max()).unwrap();
+    let at = worst.start.duration_since(origin);
+    assert!(
+        (Duration::from_millis(900)..=Duration::from_millis(3100)).contains(&at),
+        "the stall shows in the interval starting {at:?} after the first"
+    );
 }
 
 #[test]

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use super::Failure;
 use super::cli_run::RunOpts;
-use super::placement::CpuSet;
 use crate::cli::{Command, ResultsArg, RunArgs, SavedRunArg};
 use crate::compare::CompareOpts;
+use crate::measure::placement::CpuSet;
 use crate::results::resolve_run;
 use crate::runtime::{AsyncFlavor, Flavor};
 use crate::scenario::catalog::http_load::{HttpLoad, LoadMode};
