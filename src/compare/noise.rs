@@ -47,24 +47,11 @@ pub fn noise(c: &Comparison) -> Noise {
             verdict: r.verdict.name().to_string(),
         })
         .collect();
-    let flagged = c
-        .rows
-        .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Regression | Verdict::Improvement))
-        .count();
-    let abs: Vec<f64> = per_row.iter().filter_map(|r| r.change_pct.map(f64::abs)).collect();
-    let mde: Vec<f64> = per_row.iter().filter_map(|r| r.mde_pct).collect();
     Noise {
         run_a: c.a.summary.run.id.clone(),
         run_b: c.b.summary.run.id.clone(),
-        rows: c.rows.len(),
-        flagged,
-        flagged_pct: 100.0 * flagged as f64 / c.rows.len().max(1) as f64,
-        median_abs_change_pct: quantile(abs.clone(), 0.5),
-        p90_abs_change_pct: quantile(abs, 0.9),
-        median_mde_pct: quantile(mde.clone(), 0.5),
-        p90_mde_pct: quantile(mde, 0.9),
-        primary: Some(figures(&per_row, |r| r.metric == PRIMARY_METRIC)),
+        all: figures(&per_row, |_| true),
+        primary: figures(&per_row, |r| r.metric == PRIMARY_METRIC),
         per_row,
     }
 }

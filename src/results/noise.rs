@@ -26,19 +26,10 @@ pub struct NoiseRow {
 pub struct Noise {
     pub run_a: String,
     pub run_b: String,
-    pub rows: usize,
-    /// Rows `compare` called a regression or an improvement (false alarms).
-    pub flagged: usize,
-    pub flagged_pct: f64,
-    pub median_abs_change_pct: Option<f64>,
-    pub p90_abs_change_pct: Option<f64>,
-    /// The median row's minimum detectable effect: the size of difference
-    /// this harness resolves on this machine.
-    pub median_mde_pct: Option<f64>,
-    pub p90_mde_pct: Option<f64>,
-    /// The same figures over the cases' own values (primary rows) alone.
-    #[serde(default)]
-    pub primary: Option<NoiseFigures>,
+    /// Over every compared row.
+    pub all: NoiseFigures,
+    /// Over the cases' own values (primary rows) alone.
+    pub primary: NoiseFigures,
     pub per_row: Vec<NoiseRow>,
 }
 
@@ -46,50 +37,48 @@ pub struct Noise {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFigures {
     pub rows: usize,
+    /// Rows `compare` called a regression or an improvement (false alarms).
     pub flagged: usize,
     pub median_abs_change_pct: Option<f64>,
     pub p90_abs_change_pct: Option<f64>,
+    /// The median row's minimum detectable effect: the size of difference
+    /// this harness resolves on this machine.
     pub median_mde_pct: Option<f64>,
     pub p90_mde_pct: Option<f64>,
 }
 
-impl Noise {
-    /// The one-paragraph verdict, for the terminal, NOISE.md and the report.
-    pub fn summary(&self) -> String {
+impl NoiseFigures {
+    fn describe(&self) -> String {
         let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
-        let all = format!(
-            "A/A on this machine ({} then {}): {} of {} rows flagged by compare ({:.1}%); run-to-run change \
-             median {}, p90 {}; minimum detectable effect median {}, p90 {}.",
-            self.run_a,
-            self.run_b,
+        format!(
+            "{} of {} rows flagged by compare ({:.1}%); run-to-run change median {}, p90 {}; minimum detectable \
+             effect median {}, p90 {}",
             self.flagged,
             self.rows,
-            self.flagged_pct,
+            100.0 * self.flagged as f64 / self.rows.max(1) as f64,
             pct(self.median_abs_change_pct),
             pct(self.p90_abs_change_pct),
             pct(self.median_mde_pct),
             pct(self.p90_mde_pct),
-        );
-        match &self.primary {
-            Some(p) => format!(
-                "{all} The cases' own values ({} rows, {} flagged): change median {}, p90 {}; minimum \
-                 detectable effect median {}, p90 {}. On this machine this harness resolves differences of \
-                 about {} in a case's value.",
-                p.rows,
-                p.flagged,
-                pct(p.median_abs_change_pct),
-                pct(p.p90_abs_change_pct),
-                pct(p.median_mde_pct),
-                pct(p.p90_mde_pct),
-                pct(p.median_mde_pct),
-            ),
-            None => format!(
-                "{all} On this machine this harness resolves differences of about {}.",
-                pct(self.median_mde_pct)
-            ),
-        }
+        )
     }
+}
 
+impl Noise {
+    /// The one-paragraph verdict, for the terminal and the report.
+    pub fn summary(&self) -> String {
+        format!(
+            "A/A on this machine ({} then {}): {}. The cases' own values: {}. On this machine this harness \
+             resolves differences of about {} in a case's value.",
+            self.run_a,
+            self.run_b,
+            self.all.describe(),
+            self.primary.describe(),
+            self.primary
+                .median_mde_pct
+                .map_or("—".to_string(), |x| format!("{x:.1}%")),
+        )
+    }
     /// Writes `noise.json` into `dir` (the B run: its report then shows it).
     pub fn write(&self, dir: &Path) -> Result<(), ResultsError> {
         let path = dir.join(NOISE_JSON);
