@@ -143,14 +143,18 @@ fn multi_thread_flavours_run_tasks_in_parallel() {
         on_runtime!(f, |rt| {
             assert_eq!(rt.workers(), 2);
             rt.block_on(async {
-                // Two tasks that block their thread for 200 ms each finish in
-                // well under 400 ms only if they run on two threads.
-                let t0 = Instant::now();
-                let a = rt.spawn(async { std::thread::sleep(Duration::from_millis(200)) });
-                let b = rt.spawn(async { std::thread::sleep(Duration::from_millis(200)) });
-                a.await.unwrap();
-                b.await.unwrap();
-                assert!(t0.elapsed() < Duration::from_millis(390), "{:?}", t0.elapsed());
+                // Two tasks that block their thread run at the same time only on two threads:
+                // their blocked spans overlap and their thread ids differ.
+                let span = || async {
+                    let t0 = Instant::now();
+                    std::thread::sleep(Duration::from_millis(200));
+                    (t0, Instant::now(), std::thread::current().id())
+                };
+                let a = rt.spawn(span());
+                let b = rt.spawn(span());
+                let (a, b) = (a.await.unwrap(), b.await.unwrap());
+                assert_ne!(a.2, b.2, "{:?}: both tasks ran on one thread", rt.flavor());
+                assert!(a.0 < b.1 && b.0 < a.1, "{:?}: the tasks did not overlap", rt.flavor());
             });
         });
     }
