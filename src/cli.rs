@@ -25,7 +25,9 @@ baselines) against a local hyper test server, and records HdrHistogram latencies
 directory under results/.\n\nThe main job is `cargo bench` (criterion statistics + HDR tails); \
 `asyncbench run` runs the same cases for a fixed number of batches without criterion. Both leave \
 charts, REPORT.md and index.html in the run directory; `plot`, `report` and `compare` work on saved \
-runs without re-running anything."
+runs without re-running anything.\n\nExit codes: 0 clean; 1 cases failed or had errors (the run is \
+kept but results/latest does not move to it unless `run --allow-errors`), or the command failed; 2 bad \
+input (an option, a scenario file, a missing or corrupt saved run); 130 interrupted by Ctrl-C."
 )]
 pub struct Cli {
     #[command(subcommand)]
