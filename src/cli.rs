@@ -25,7 +25,9 @@ baselines) against a local hyper test server, and records HdrHistogram latencies
 directory under results/.\n\nThe main job is `cargo bench` (criterion statistics + HDR tails); \
 `asyncbench run` runs the same cases for a fixed number of batches without criterion. Both leave \
 charts, REPORT.md and index.html in the run directory; `plot`, `report` and `compare` work on saved \
-runs without re-running anything."
+runs without re-running anything.\n\nExit codes: 0 clean; 1 cases failed or had errors (the run is \
+kept but results/latest does not move to it unless `run --allow-errors`), or the command failed; 2 bad \
+input (an option, a scenario file, a missing or corrupt saved run); 130 interrupted by Ctrl-C."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -142,10 +144,11 @@ pub struct RunArgs {
     /// Closed loop as fast as replies allow, on --connections keep-alive connections.
     #[arg(long)]
     pub max_throughput: bool,
-    #[arg(long, default_value_t = 10, help = DURATION.help(
-        "Seconds of load per runtime (with --rate or --max-throughput); batches are 1 s each"
+    #[arg(long, default_value = "10", value_name = "DURATION", help = DURATION.help(
+        "Load per runtime (with --rate or --max-throughput), whole seconds: 5s, 5000ms, or a bare number of \
+         seconds; batches are 1 s each"
     ))]
-    pub duration: u64,
+    pub duration: String,
     #[arg(long, default_value_t = 16, help = CONNECTIONS.help("Keep-alive connections for load runs"))]
     pub connections: u64,
     /// Route requested by load runs.
@@ -170,8 +173,24 @@ pub struct RunArgs {
     /// CPUs for the harness and the runtimes under test, e.g. `0` or `0-1`; disjoint from --server-cpus.
     #[arg(long, value_name = "CPUS")]
     pub client_cpus: Option<String>,
+    /// Keep a run whose cases had errors or failed: exit 0 and repoint results/latest at it
+    /// (without it such a run exits 1 and `latest` stays where it was).
+    #[arg(long)]
+    pub allow_errors: bool,
+    /// What to print at the end: a table on stderr (`table`), or the summary rows
+    /// (summary.json's `results`) as JSON on stdout (`json`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub results: ResultsArg,
+}
+
+/// What `run` prints at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
 }
 
 /// `--results`, the same on every command that writes or reads runs.

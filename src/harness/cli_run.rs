@@ -37,6 +37,9 @@ pub struct RunOpts {
     pub seed: Option<u64>,
     pub server_cpus: Option<CpuSet>,
     pub client_cpus: Option<CpuSet>,
+    /// Errors are expected: exit 0 and repoint `latest` even when cases had errors.
+    pub allow_errors: bool,
+    pub format: crate::cli::OutputFormat,
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -129,7 +132,9 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             return Err(Failure::from_run(Interrupted(session.run_path().to_path_buf()).into()));
         }
     }
-    Ok(session.finish()?)
+    // A run with errors stays complete but does not become `latest` unless they were expected.
+    let allow_errors = opts.allow_errors;
+    Ok(session.finish_if(|s| allow_errors || !super::summary_table::has_errors(s))?)
 }
 
 /// One round of one case: a fresh runtime, warm-up batches, then the

@@ -5,9 +5,12 @@ use std::path::Path;
 
 use super::Failure;
 use super::cli_run::{self, RunOpts};
+use super::summary_table::{self, Rows};
+use crate::cli::OutputFormat;
 use crate::compare::output as compare_output;
 use crate::compare::{self, CompareOpts, Verdict};
 use crate::report::{self, ReportError, palette};
+use crate::results::Summary;
 use crate::scenario;
 use crate::server::{ServerConfig, serve_until_ctrl_c};
 
@@ -43,12 +46,41 @@ pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `asyncbench run`: the cases, then the charts and report; prints the run directory.
+/// `asyncbench run`: the cases, then the charts and report; prints the summary table (or the
+/// rows as JSON with `--format json`), the errors and warnings, and last the run directory.
+/// Exits 1 if a case failed or had errors, unless `--allow-errors`.
 pub fn run(opts: RunOpts) -> Result<(), Failure> {
+    let (format, allow_errors) = (opts.format, opts.allow_errors);
     let path = cli_run::run(opts)?;
     report::publish(&path);
-    println!("{}", path.display());
-    Ok(())
+    let summary = Summary::read(&path.join("summary.json"))?;
+    match format {
+        OutputFormat::Table => {
+            // `report::publish` has named REPORT.md and index.html above the table.
+            eprint!("{}", summary_table::render(&summary, Rows::All));
+            println!("{}", path.display());
+        }
+        OutputFormat::Json => {
+            for line in summary_table::error_lines(&summary) {
+                eprintln!("{line}");
+            }
+            println!("{}", serde_json::to_string_pretty(&summary.results)?);
+            eprintln!("asyncbench: results in {}", path.display());
+        }
+    }
+    errors_verdict(&summary, allow_errors)
+}
+
+/// Exit code 1 for a run whose cases failed or had errors, unless the user kept them.
+fn errors_verdict(summary: &Summary, allow_errors: bool) -> Result<(), Failure> {
+    if allow_errors || !summary_table::has_errors(summary) {
+        return Ok(());
+    }
+    let (failed, with_errors) = summary_table::error_counts(summary);
+    Err(Failure::from(anyhow::anyhow!(
+        "{failed} case(s) failed and {with_errors} more had errors; results/latest was not moved to this run \
+         (--allow-errors keeps such a run and exits 0)"
+    )))
 }
 
 /// `asyncbench noise`: the selection twice, then their comparison as the machine's noise floor.

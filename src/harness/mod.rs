@@ -10,6 +10,7 @@ pub mod options;
 pub mod order;
 pub mod progress;
 pub mod session;
+pub mod summary_table;
 pub mod watchdog;
 
 pub use session::{Session, SessionOpts};
@@ -182,10 +183,15 @@ pub fn bench_main() -> Result<(), Failure> {
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
     c.final_summary();
     let path = session.finish()?;
-    eprintln!("asyncbench: results in {}", path.display());
     if mode != SuiteMode::Other {
         // Charts and REPORT.md from the files just written, as `asyncbench report` would.
         crate::report::publish(&path);
+        // The run as a whole: its cases with errors, unstable ones and the slowest vs ideal.
+        match crate::results::Summary::read(&path.join("summary.json")) {
+            Ok(s) => eprint!("{}", summary_table::render(&s, summary_table::Rows::Notable)),
+            Err(e) => eprintln!("asyncbench: no summary table: {e}"),
+        }
     }
+    eprintln!("asyncbench: results in {}", path.display());
     Ok(())
 }

@@ -158,11 +158,20 @@ impl RunDir {
     /// then atomically repoints `root/latest` at this run: a `latest.tmp-…` symlink holding the
     /// relative id is renamed over `latest`, so readers see the old or the new target, never a
     /// missing one. Returns the run directory.
-    pub fn finish(mut self) -> Result<PathBuf, ResultsError> {
+    pub fn finish(self) -> Result<PathBuf, ResultsError> {
+        self.complete(true)
+    }
+
+    /// Marks the run complete as [`RunDir::finish`] does, and repoints `latest` only if
+    /// `move_latest`: a run whose cases had errors stays complete but is not what `latest`
+    /// names unless the user kept it (`--allow-errors`).
+    pub fn complete(mut self, move_latest: bool) -> Result<PathBuf, ResultsError> {
         self.summary.run.partial = false;
         self.summary.run.finished_utc = Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
         self.write_summary()?;
-        point_latest(&self.root, &self.id)?;
+        if move_latest {
+            point_latest(&self.root, &self.id)?;
+        }
         Ok(self.path)
     }
 

@@ -27,32 +27,71 @@ pub struct DelayError(String);
 /// Parses `raw` (the path segment after `/delay/` or `/stall/`) into a duration within
 /// `0..=`[`MAX_DELAY`]; the message of a refusal quotes at most 64 bytes of `raw`.
 pub fn parse_delay(raw: &str) -> Result<Duration, DelayError> {
+    parse_duration(raw, BareUnit::Millis, MAX_DELAY).map_err(|e| DelayError(e.0))
+}
+
+/// The unit a bare number (no suffix) is read in: milliseconds for server routes and scenario
+/// files, seconds for `--duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareUnit {
+    Millis,
+    Secs,
+}
+
+impl BareUnit {
+    fn ns(self) -> u128 {
+        match self {
+            BareUnit::Millis => 1_000_000,
+            BareUnit::Secs => 1_000_000_000,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BareUnit::Millis => "ms",
+            BareUnit::Secs => "s",
+        }
+    }
+}
+
+/// The units [`parse_duration`] accepts, for messages.
+pub const DURATION_UNITS: &str = "us, ms, s";
+
+/// Why a duration was refused (`"5x" is not a duration`, `70000 ms out of range`, ...); the
+/// caller adds what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DurationError(pub String);
+
+/// The one duration grammar of asyncbench: `250us`, `1.5ms`, `2s`, or a bare number in `bare`;
+/// the value must lie in `0..=max` and be a whole number of microseconds.
+pub fn parse_duration(raw: &str, bare: BareUnit, max: Duration) -> Result<Duration, DurationError> {
     let echo = echo(raw);
     if raw.is_empty() {
-        return Err(DelayError("missing".to_owned()));
+        return Err(DurationError("missing".to_owned()));
     }
     let (number, unit_ns, shown): (&str, u128, String) = match split_unit(raw) {
-        Some((number, "")) => (number, 1_000_000, format!("{echo} ms")),
+        Some((number, "")) => (number, bare.ns(), format!("{echo} {}", bare.name())),
         Some((number, "us")) => (number, 1_000, echo.to_owned()),
         Some((number, "ms")) => (number, 1_000_000, echo.to_owned()),
         Some((number, "s")) => (number, 1_000_000_000, echo.to_owned()),
-        _ => return Err(DelayError(format!("{echo:?} is not a duration"))),
+        _ => return Err(DurationError(format!("{echo:?} is not a duration"))),
     };
     let (int, frac) = number.split_once('.').unwrap_or((number, ""));
     let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     // "+5", "-1", "1e3", "1.", ".5" and "1.2.3" are refused: no client means them.
     if int.is_empty() || !digits_ok(int) || !digits_ok(frac) || (number.contains('.') && frac.is_empty()) {
-        return Err(DelayError(format!("{echo:?} is not a duration")));
+        return Err(DurationError(format!("{echo:?} is not a duration")));
     }
     let int = int.trim_start_matches('0');
     if int.len() > MAX_DIGITS {
-        return Err(DelayError(format!("{shown} out of range")));
+        return Err(DurationError(format!("{shown} out of range")));
     }
     let frac = frac.trim_end_matches('0');
     // Digits below a nanosecond of the unit can only make the value finer than the resolution.
     let unit_digits = unit_ns.ilog10() as usize;
     if frac.len() > unit_digits {
-        return Err(DelayError(format!("{shown} is finer than 1us")));
+        return Err(DurationError(format!("{shown} is finer than 1us")));
     }
     let int_ns = int.parse::<u128>().unwrap_or(0) * unit_ns;
     let frac_ns = match frac {
@@ -61,12 +100,12 @@ pub fn parse_delay(raw: &str) -> Result<Duration, DelayError> {
     };
     let ns = int_ns + frac_ns;
     if ns % RESOLUTION_NS != 0 {
-        return Err(DelayError(format!("{shown} is finer than 1us")));
+        return Err(DurationError(format!("{shown} is finer than 1us")));
     }
-    if ns > MAX_DELAY.as_nanos() {
-        return Err(DelayError(format!("{shown} out of range")));
+    if ns > max.as_nanos() {
+        return Err(DurationError(format!("{shown} out of range")));
     }
-    // Fits: bounded by MAX_DELAY just above.
+    // Fits: bounded by `max` just above.
     Ok(Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX)))
 }
 
@@ -147,6 +186,29 @@ mod tests {
         ] {
             assert!(err(raw).contains("out of range"), "{raw}: {}", err(raw));
         }
+    }
+
+    #[test]
+    fn bare_numbers_take_the_callers_unit() {
+        let max = Duration::from_secs(3600);
+        assert_eq!(parse_duration("5", BareUnit::Secs, max), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5s", BareUnit::Secs, max), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            parse_duration("500ms", BareUnit::Secs, max),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("250us", BareUnit::Secs, max),
+            Ok(Duration::from_micros(250))
+        );
+        assert_eq!(
+            parse_duration("3601", BareUnit::Secs, max).unwrap_err().to_string(),
+            "3601 s out of range"
+        );
+        assert_eq!(
+            parse_duration("5x", BareUnit::Secs, max).unwrap_err().to_string(),
+            "\"5x\" is not a duration"
+        );
     }
 
     #[test]

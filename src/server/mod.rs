@@ -21,7 +21,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use delay::{DelayError, MAX_DELAY, parse_delay};
+pub use delay::{BareUnit, DURATION_UNITS, DelayError, DurationError, MAX_DELAY, parse_delay, parse_duration};
 pub use routes::{Route, RouteError, STATUS_RANGE, flaky_fails, parse_route};
 pub use stats::{ServerStats, TimerLateness};
 pub use timer::MAX_SPIN;

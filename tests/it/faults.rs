@@ -68,7 +68,18 @@ fn killing_the_standalone_server_mid_run_counts_errors_and_the_run_completes() {
     let results = dir.path().join("results");
     let (mut server, addr) = serve();
     let mut run = bin()
-        .args(["run", "--server", &addr, "--batches", "25", "--warmup", "0"])
+        // Errors are the point here: keep the run (exit 0, latest moves); summary_cli.rs tests
+        // the default (exit 1, latest stays).
+        .args([
+            "run",
+            "--server",
+            &addr,
+            "--batches",
+            "25",
+            "--warmup",
+            "0",
+            "--allow-errors",
+        ])
         .arg("--scenarios")
         .arg(dir.path())
         .arg("--results")

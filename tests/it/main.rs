@@ -31,4 +31,5 @@ mod server_timing;
 mod servers;
 mod snapshots;
 mod stats;
+mod summary_cli;
 mod task_group;

@@ -170,7 +170,7 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
     }
     let batches = BATCHES.check(args.batches)?;
     let connections = CONNECTIONS.check(args.connections)?;
-    let duration = DURATION.check(args.duration)?;
+    let duration = load_seconds(&args.duration)?;
     let load = mode.map(|m| {
         let runtimes = if args.runtimes.is_empty() {
             Flavor::all_async()
@@ -197,7 +197,32 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         seed: args.seed,
         server_cpus: cpu_list("--server-cpus", args.server_cpus.as_deref())?,
         client_cpus: cpu_list("--client-cpus", args.client_cpus.as_deref())?,
+        allow_errors: args.allow_errors,
+        format: args.format,
     })
+}
+
+/// `--duration`: the one duration grammar (`crate::server::parse_duration`, a bare number in
+/// seconds), in whole seconds because load runs are measured in 1 s windows.
+fn load_seconds(raw: &str) -> Result<u64, BadOption> {
+    use crate::server::{BareUnit, DURATION_UNITS, parse_duration};
+    let max = Duration::from_secs(DURATION.max);
+    let d = parse_duration(raw, BareUnit::Secs, max).map_err(|e| {
+        BadOption::new(
+            "--duration",
+            raw,
+            format!(
+                "{e}: allowed {}..={} s; units {DURATION_UNITS} (bare number = s)",
+                DURATION.min, DURATION.max
+            ),
+        )
+    })?;
+    BadOption::unless(d.subsec_nanos() == 0, "--duration", raw, || {
+        "load runs are measured in 1 s windows: give whole seconds, e.g. 5s".into()
+    })?;
+    DURATION
+        .check(d.as_secs())
+        .map_err(|e| BadOption::new("--duration", raw, e.why))
 }
 
 fn cpu_list(flag: &'static str, v: Option<&str>) -> Result<Option<CpuSet>, BadOption> {
@@ -276,6 +301,18 @@ mod tests {
             "--threads 65: out of range: allowed 1..=64"
         );
         assert!(usage_error(&["compare", "a", "b", "--alpha", "1"]).starts_with("--alpha 1: "));
+        assert_eq!(
+            usage_error(&["run", "--rate", "10", "--duration", "5x"]),
+            "--duration 5x: \"5x\" is not a duration: allowed 1..=3600 s; units us, ms, s (bare number = s)"
+        );
+        assert_eq!(
+            usage_error(&["run", "--duration", "500ms"]),
+            "--duration 500ms: load runs are measured in 1 s windows: give whole seconds, e.g. 5s"
+        );
+        assert_eq!(
+            usage_error(&["run", "--duration", "0"]),
+            "--duration 0: out of range: allowed 1..=3600"
+        );
     }
 
     #[test]
@@ -283,6 +320,9 @@ mod tests {
         use crate::scenario::ScenarioDef;
         let o = run_opts(&["run", "--rate", "100", "--duration", "3", "--batches", "7"]);
         assert_eq!(o.batches, 3, "--batches does not apply to load runs");
+        for d in ["3s", "3000ms", "3000000us"] {
+            assert_eq!(run_opts(&["run", "--rate", "100", "--duration", d]).batches, 3, "{d}");
+        }
         let load = o.load.expect("a load run");
         assert_eq!(load.load.mode, LoadMode::Rate(100));
         assert_eq!(load.header().runtimes, Flavor::all_async());

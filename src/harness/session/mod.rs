@@ -348,10 +348,17 @@ impl Session {
     }
 
     /// Marks the run complete and moves `results/latest` to it.
-    pub fn finish(mut self) -> anyhow::Result<PathBuf> {
+    pub fn finish(self) -> anyhow::Result<PathBuf> {
+        self.finish_if(|_| true)
+    }
+
+    /// [`Session::finish`], repointing `latest` only if `move_latest` approves the run's
+    /// complete summary.
+    pub fn finish_if(mut self, move_latest: impl FnOnce(&results::Summary) -> bool) -> anyhow::Result<PathBuf> {
         self.flush()?;
         self.progress.done();
-        let path = self.run.finish()?;
+        let latest = move_latest(self.run.summary());
+        let path = self.run.complete(latest)?;
         if let Some(s) = self.server.take() {
             s.shutdown();
         }
