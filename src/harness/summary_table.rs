@@ -75,8 +75,17 @@ pub fn render(s: &Summary, which: Rows) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    for w in run_and_case_warnings(s, &shown) {
+    // A terminal is not the report: the first few, then a count.
+    const MAX_WARNINGS: usize = 12;
+    let all = run_and_case_warnings(s, &shown);
+    for w in all.iter().take(MAX_WARNINGS) {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    if all.len() > MAX_WARNINGS {
+        out.push_str(&format!(
+            "warning: … and {} more in REPORT.md\n",
+            all.len() - MAX_WARNINGS
+        ));
     }
     out
 }
