@@ -4,17 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const SCENARIO: &str = r#"scenario = "fetch_parallel"
-guide_section = "Fetching multiple URLs"
-runtimes = ["tokio-ct"]
-variants = ["sequential"]
-[params]
-requests = 2
-delay_ms = 1
-bound = 1
-timeout_ms = 2000
-connections = ["keepalive"]
-"#;
+use crate::common::TINY_FETCH as SCENARIO;
 
 /// `asyncbench run` of one tiny case from `cwd`, with `ASYNCBENCH_RESULTS` set to `env` (or unset).
 fn run_from(cwd: &Path, env: Option<&Path>, extra: &[&str]) -> Output {

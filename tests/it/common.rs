@@ -17,6 +17,20 @@ pub use cases::{CaseOutcome, env, env_dead_server, env_no_server, run_cases, run
 pub use runs::{Case, catalogue, make_run};
 pub use scenario_toml::{ScenarioToml, async_runtimes};
 
+/// One tiny fetch_parallel case (tokio-ct, sequential, keep-alive, 2 × 1 ms): the smallest run
+/// the CLI tests drive end to end.
+pub const TINY_FETCH: &str = r#"scenario = "fetch_parallel"
+guide_section = "Fetching multiple URLs"
+runtimes = ["tokio-ct"]
+variants = ["sequential"]
+[params]
+requests = 2
+delay_ms = 1
+bound = 1
+timeout_ms = 2000
+connections = ["keepalive"]
+"#;
+
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Runs the `asyncbench` binary; returns (exit code, stdout, stderr).

@@ -4,17 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCENARIO: &str = r#"scenario = "fetch_parallel"
-guide_section = "Fetching multiple URLs"
-runtimes = ["tokio-ct"]
-variants = ["sequential"]
-[params]
-requests = 2
-delay_ms = 1
-bound = 1
-timeout_ms = 2000
-connections = ["keepalive"]
-"#;
+use crate::common::TINY_FETCH as SCENARIO;
+
+/// The header line of the table `run` printed on stderr.
+fn table_header(err: &str) -> &str {
+    err.lines()
+        .find(|l| l.starts_with("| case"))
+        .unwrap_or_else(|| panic!("{err}"))
+}
 
 const CASE: &str = "fetch_parallel/sequential-keepalive/tokio-ct";
 
@@ -58,10 +55,7 @@ fn run_ends_with_a_table_of_the_cases_and_the_path_last() {
     let out = run(dir.path(), &[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    let header = err
-        .lines()
-        .find(|l| l.starts_with("| case"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let header = table_header(&err);
     assert!(header.contains("p99") && header.contains("errors"), "{header}");
     assert!(err.lines().any(|l| l.starts_with(&format!("| {CASE} "))), "{err}");
     let run_dir = printed_dir(&out);
@@ -117,10 +111,7 @@ fn durations_take_units_and_a_bad_one_names_them() {
     );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    let header = err
-        .lines()
-        .find(|l| l.starts_with("| case"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let header = table_header(&err);
     for col in ["p99 uncorr.", "asked/s", "achieved/s", "lateness p99"] {
         assert!(header.contains(col), "open-loop column {col}: {header}");
     }
