@@ -8,7 +8,8 @@ interval timestamp falls inside the run's time window.
 
     python3 scripts/check-hlog.py results/latest
 
-Needs `pip install hdrhistogram` (scripts/python-env.sh sets up a venv with it).
+Needs the `hdrhistogram` package: `python3 -m venv target/hdr && target/hdr/bin/pip install hdrhistogram`,
+then run the script with `target/hdr/bin/python`.
 Exits 1 if any row disagrees.
 """
 import json
