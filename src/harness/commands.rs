@@ -85,6 +85,7 @@ fn errors_verdict(summary: &Summary, allow_errors: bool) -> Result<(), Failure> 
 
 /// `asyncbench noise`: the selection twice, then their comparison as the machine's noise floor.
 pub fn noise(opts: RunOpts) -> Result<(), Failure> {
+    let allow_errors = opts.allow_errors;
     let a = cli_run::run(opts.clone())?;
     let b = cli_run::run(opts)?;
     let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
@@ -94,6 +95,14 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
     print!("{}", compare_output::render(&c));
     println!("\n{}", n.summary());
     println!("{}", b.display());
+    // A noise floor measured on runs with failures is not one: say so, as `run` does.
+    for run in [&a, &b] {
+        let summary = Summary::read(&run.join("summary.json"))?;
+        for line in summary_table::error_lines(&summary) {
+            eprintln!("{line}");
+        }
+        errors_verdict(&summary, allow_errors)?;
+    }
     Ok(())
 }
 
