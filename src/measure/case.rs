@@ -135,21 +135,16 @@ impl CaseRecord {
     /// What this record says as one round of its case: the batch-mean wall
     /// time with its spread, and the median of each further metric.
     pub fn round_figures(&self) -> RoundFigures {
-        let n = self.wall_samples.len();
-        let mean = self.wall_samples.iter().map(|&x| x as f64).sum::<f64>() / n.max(1) as f64;
-        let var = if n > 1 {
-            self.wall_samples
-                .iter()
-                .map(|&x| (x as f64 - mean).powi(2))
-                .sum::<f64>()
-                / (n - 1) as f64
+        let walls: Vec<f64> = self.wall_samples.iter().map(|&x| x as f64).collect();
+        let (mean, sd) = if walls.is_empty() {
+            (0.0, 0.0)
         } else {
-            0.0
+            crate::stats::mean_sd(&walls)
         };
         RoundFigures {
             wall_mean: mean,
-            wall_stddev: var.sqrt(),
-            batches: n as u64,
+            wall_stddev: sd,
+            batches: walls.len() as u64,
             extra_p50: self
                 .extra
                 .iter()

@@ -19,6 +19,17 @@ pub fn t_half_width(stddev: f64, n: usize, level: f64) -> Option<f64> {
     Some(t * stddev / (n as f64).sqrt())
 }
 
+/// Mean and sample standard deviation (n − 1); the deviation is 0 for fewer than two values.
+pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

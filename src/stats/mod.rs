@@ -10,5 +10,5 @@ pub mod significance;
 pub mod special;
 
 pub use dist::{normal_two_sided, student_t_critical, student_t_two_sided};
-pub use interval::{LEVEL_95, t_half_width};
+pub use interval::{LEVEL_95, mean_sd, t_half_width};
 pub use significance::{TestResult, URanks, mann_whitney, u_ranks, welch};

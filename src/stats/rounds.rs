@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::special::reg_inc_beta;
-use super::{student_t_critical, student_t_two_sided};
+use super::{mean_sd, student_t_critical, student_t_two_sided};
 
 /// Significance level used for intervals and the MDE.
 pub const ALPHA: f64 = 0.05;
@@ -79,16 +79,6 @@ pub struct RoundSummary {
     /// run of R rounds and this spread detects at α = 5% with 80% power.
     pub mde_pct: Option<f64>,
     pub stability: Stability,
-}
-
-fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    if xs.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
 }
 
 /// The relative MDE for two runs with `r` rounds each and between-round

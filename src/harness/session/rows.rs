@@ -31,7 +31,6 @@ impl Session {
             extra,
             wall_samples,
             errors,
-            ops,
             busy,
             ..
         } = rec;
@@ -73,7 +72,6 @@ impl Session {
         } else {
             samples
         };
-        let _ = ops;
         let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| done as f64 / busy.as_secs_f64());
         let mut notes = case.notes.clone();
         if let Some(note) = case.flavor.legacy_note() {
