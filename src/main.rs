@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `asyncbench list | head` closes the pipe early: end quietly as other Unix tools do
+    // instead of panicking in println!.
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = asyncbench::cli::Cli::parse();
     match asyncbench::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
