@@ -112,6 +112,25 @@ pub enum Command {
         #[command(flatten)]
         results: ResultsArg,
     },
+    /// Exports a saved run for a benchmark-tracking tool: Bencher (`--format bmf`) or the
+    /// GitHub Action github-action-benchmark (`--format github-action-benchmark`, its
+    /// `customSmallerIsBetter` JSON).
+    ///
+    /// Each case is named scenario/variant/runtime; its value is the one summary.json
+    /// publishes (mean batch time over rounds, ns, with its 95% interval), beside its
+    /// operations' p50/p99/max, throughput and errors (see the README's "Tracking runs over
+    /// time"). Cases with no successful operation are left out and named on stderr. Exits 2 if
+    /// the run's summary.json is missing or corrupt.
+    Export {
+        #[command(flatten)]
+        saved: SavedRunArg,
+        /// The tracking tool's format.
+        #[arg(long, value_enum)]
+        format: crate::export::ExportFormat,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Options of `asyncbench run`, as typed; `harness::options` checks them.
@@ -251,5 +270,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             fail_on_regression,
             aa,
         } => commands::compare(&a, &b, opts, fail_on_regression, aa),
+        Task::Export { run, format, output } => commands::export(&run, format, output.as_deref()),
     }
 }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod compare;
+pub mod export;
 pub mod harness;
 pub mod measure;
 pub mod report;

@@ -151,6 +151,32 @@ pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, 
     Ok(())
 }
 
+/// `asyncbench export`: the run in a tracking tool's format, to `output` or stdout; the cases
+/// left out (no successful operation) are named on stderr.
+pub fn export(run: &Path, format: crate::export::ExportFormat, output: Option<&Path>) -> Result<(), Failure> {
+    let summary = Summary::read(&run.join("summary.json")).map_err(Failure::usage)?;
+    let bytes = format.exporter().serialize(&summary)?;
+    let (_, skipped) = crate::export::figures(&summary);
+    if !skipped.is_empty() {
+        eprintln!(
+            "asyncbench: {} case(s) without a successful operation left out: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
+    match output {
+        Some(path) => {
+            crate::results::write_atomic(path, &bytes)?;
+            eprintln!("asyncbench: wrote {}", path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// A report error keeps its own exit code: 2 for a missing or corrupt input file.
 fn report_failure(e: ReportError) -> Failure {
     Failure {

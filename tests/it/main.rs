@@ -10,6 +10,7 @@ mod chat_load;
 mod cli_options;
 mod compare;
 mod coordination;
+mod export;
 mod faults;
 mod fuzz;
 mod hazards;

@@ -41,10 +41,11 @@ fn checked_in_schema_matches_the_types() -> TestResult {
 
 /// Checks `v` against `schema` (the subset of JSON Schema that schemars emits: `$ref`, `type`,
 /// `properties`, `required`, `additionalProperties`, `items`, `anyOf`, `oneOf`, `const`,
-/// `enum`, `minimum`), and more strictly than JSON Schema in one way: an object key that no
+/// `enum`, `minimum`; and `patternProperties` with the one pattern `.+`, any non-empty key, that
+/// the export formats' schemas use), and more strictly than JSON Schema in one way: an object key that no
 /// `properties` (nor an `additionalProperties` schema) declares is an error, so a field the
 /// writer adds without the schema knowing fails here. Returns the paths that do not fit.
-fn check(root: &Value, schema: &Value, v: &Value, at: &str, strict: bool, errs: &mut Vec<String>) {
+pub(crate) fn check(root: &Value, schema: &Value, v: &Value, at: &str, strict: bool, errs: &mut Vec<String>) {
     let fail = |errs: &mut Vec<String>, what: String| errs.push(format!("{at}: {what}"));
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.trim_start_matches("#/$defs/");
@@ -126,7 +127,19 @@ fn check(root: &Value, schema: &Value, v: &Value, at: &str, strict: bool, errs: 
                 fail(errs, format!("missing required {k}"));
             }
         }
-        let extra = schema.get("additionalProperties").filter(|a| a.is_object());
+        // `additionalProperties: false` is the strict mode's rule already; an object schema applies.
+        let mut extra = schema.get("additionalProperties").filter(|a| a.is_object());
+        if let Some(pp) = schema.get("patternProperties").and_then(Value::as_object) {
+            for (pattern, s) in pp {
+                if pattern != ".+" {
+                    fail(errs, format!("patternProperties {pattern:?}: only \".+\" is supported"));
+                }
+                if obj.contains_key("") {
+                    fail(errs, "an empty key does not match \".+\"".into());
+                }
+                extra = Some(s);
+            }
+        }
         for (k, x) in obj {
             match (
                 schema.get("properties").and_then(|p| p.get(k)),

@@ -49,6 +49,11 @@ pub enum Task {
         fail_on_regression: bool,
         aa: bool,
     },
+    Export {
+        run: PathBuf,
+        format: crate::export::ExportFormat,
+        output: Option<PathBuf>,
+    },
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -118,6 +123,11 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
         },
         Command::Report { saved } => Task::Report {
             run: process.saved_run(&saved)?,
+        },
+        Command::Export { saved, format, output } => Task::Export {
+            run: process.saved_run(&saved)?,
+            format,
+            output,
         },
         Command::Compare {
             a,
