@@ -130,6 +130,7 @@ pub fn bench_main() -> Result<(), Failure> {
     let mut c = Criterion::default().without_plots().configure_from_args();
     let rounds: Option<u32> = env_value("ASYNCBENCH_ROUNDS", 1..=scenario::file::MAX_ROUNDS as u32)?;
     let seed: Option<u64> = env_value("ASYNCBENCH_SEED", 0..=u64::MAX)?;
+    let allow_errors = allow_errors_env()?;
     let cpus = |name: &str| -> Result<Option<crate::measure::placement::CpuSet>, Failure> {
         match std::env::var(name) {
             Ok(v) if !v.is_empty() => v
@@ -182,7 +183,9 @@ pub fn bench_main() -> Result<(), Failure> {
     session.progress.use_plain_lines();
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
     c.final_summary();
-    let path = session.finish()?;
+    // As `asyncbench run`: a run whose cases had errors stays complete on disk, but `latest`
+    // does not move to it and the suite exits 1, unless ASYNCBENCH_ALLOW_ERRORS=1.
+    let path = session.finish_if(|s| allow_errors || !summary_table::has_errors(s))?;
     if mode != SuiteMode::Other {
         // Charts and REPORT.md from the files just written, as `asyncbench report` would.
         crate::report::publish(&path);
@@ -193,5 +196,47 @@ pub fn bench_main() -> Result<(), Failure> {
         }
     }
     eprintln!("asyncbench: results in {}", path.display());
+    let summary = crate::results::Summary::read(&path.join("summary.json"))?;
+    if !allow_errors && summary_table::has_errors(&summary) {
+        let (failed, with_errors) = summary_table::error_counts(&summary);
+        return Err(Failure::from(anyhow::anyhow!(
+            "{failed} case(s) failed and {with_errors} more had errors; {ALLOW_ERRORS_ENV}=1 keeps such a run \
+             (results/latest was not moved to it)"
+        )));
+    }
     Ok(())
+}
+
+/// `cargo bench`'s `--allow-errors`: keep a run whose cases had errors.
+pub const ALLOW_ERRORS_ENV: &str = "ASYNCBENCH_ALLOW_ERRORS";
+
+/// [`ALLOW_ERRORS_ENV`]: `1`/`true` or `0`/`false` (unset or empty: false).
+fn allow_errors_env() -> Result<bool, Failure> {
+    parse_allow_errors(std::env::var(ALLOW_ERRORS_ENV).ok().as_deref())
+}
+
+fn parse_allow_errors(v: Option<&str>) -> Result<bool, Failure> {
+    match v.map(str::trim) {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => Err(Failure::usage(anyhow::anyhow!(
+            "{ALLOW_ERRORS_ENV}={other}: allowed 1, true, 0 or false"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod allow_errors_tests {
+    use super::parse_allow_errors;
+
+    #[test]
+    fn allow_errors_takes_booleans_and_names_a_bad_value() {
+        assert!(!parse_allow_errors(None).unwrap());
+        assert!(!parse_allow_errors(Some("0")).unwrap());
+        assert!(parse_allow_errors(Some("1")).unwrap());
+        assert!(parse_allow_errors(Some("true")).unwrap());
+        let e = parse_allow_errors(Some("yes")).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("ASYNCBENCH_ALLOW_ERRORS=yes"), "{e}");
+    }
 }
