@@ -259,3 +259,72 @@ fn an_open_loop_run_says_so_in_its_method() -> TestResult {
     assert!(md.contains("**Open loop:**") && !md.contains("**Closed loop:**"));
     Ok(())
 }
+
+/// Every `attr="…"` value in `html` (a tiny scan: the page is our own, always double-quoted).
+fn attrs<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let key = format!("{attr}=\"");
+    html.match_indices(&key)
+        .filter_map(|(i, _)| html[i + key.len()..].split('"').next())
+        .collect()
+}
+
+#[test]
+fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResult {
+    let root = tempfile::tempdir()?;
+    // One variant on two runtimes, smol-ct planted at exactly 3× tokio-ct's batch times.
+    let fast = crate::common::Case::new("fetch_parallel", "join_all", "tokio-ct");
+    let slow = crate::common::Case::new("fetch_parallel", "join_all", "smol-ct").scaled(3.0);
+    let other = crate::common::Case::new("timeout", "in_time", "tokio-ct");
+    let dir = make_run(root.path(), &[fast, slow, other])?;
+    let files = report::report(&dir)?;
+    let md = fs::read_to_string(&files.markdown)?;
+    let findings = md.find("## Findings").ok_or("no findings")?;
+    assert!(findings < md.find("## Contents").ok_or("no contents")?);
+    assert!(
+        md.find("## Contents") < md.find("## Environment"),
+        "findings and contents come first"
+    );
+    assert!(
+        md.contains("- [fetch_parallel](#scenario-fetch_parallel): tokio-ct fastest at 9.90 ms (1.24× its ideal); slowest smol-ct at 29.7 ms (3.00× as long)."),
+        "{md}"
+    );
+    assert!(md.contains("[join_all](#fetch_parallel--join_all)"), "{md}");
+
+    // index.html: anchors are unique, and every in-page link names one of them.
+    let html = fs::read_to_string(&files.html)?;
+    let ids = attrs(&html, "id");
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids in index.html");
+    for id in [
+        "findings",
+        "contents",
+        "scenario-fetch-parallel",
+        "fetch-parallel-join-all",
+        "timeout-in-time",
+    ] {
+        assert!(unique.contains(id), "no anchor {id}");
+    }
+    let links: Vec<&str> = attrs(&html, "href")
+        .into_iter()
+        .filter_map(|h| h.strip_prefix('#'))
+        .collect();
+    assert!(links.len() >= 8, "{links:?}");
+    for l in links {
+        assert!(unique.contains(l), "link #{l} has no target");
+    }
+    // REPORT.md: every in-page link is the GitHub slug of one of its headings.
+    let slugs: std::collections::BTreeSet<String> = md
+        .lines()
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| l.starts_with('#'))
+        })
+        .map(asyncbench::report::doc::github_slug)
+        .collect();
+    for (i, _) in md.match_indices("](#") {
+        let target = md[i + 3..].split(')').next().unwrap_or("");
+        assert!(slugs.contains(target), "REPORT.md link #{target} has no heading");
+    }
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! What the report says, independent of its format: a list of blocks (headings, paragraphs,
 //! tables, charts) built once from a loaded run, then written as Markdown (`markdown.rs`) and as
-//! HTML (`html.rs`), so both always carry the same content. Order: environment and method
-//! first, then the overview, one section per scenario, and the command that reproduces the run.
+//! HTML (`html.rs`), so both always carry the same content. Order: findings and contents
+//! (`findings.rs`), environment and method, then the overview, one section per scenario, and the command that reproduces the run.
 
 use super::model::{Block, Document, Span, anchor};
 use super::tables;
@@ -32,6 +32,13 @@ impl Builder<'_> {
     fn heading(&mut self, level: u8, t: impl Into<String>) {
         let text = t.into();
         let id = anchor(&text);
+        self.blocks.push(Block::Heading { level, text, id });
+    }
+    /// A heading whose text repeats in the report (a metric's name under every variant): its id
+    /// is made unique from `unique`.
+    fn heading_id(&mut self, level: u8, t: impl Into<String>, unique: &str) {
+        let text = t.into();
+        let id = anchor(unique);
         self.blocks.push(Block::Heading { level, text, id });
     }
     fn para(&mut self, spans: Vec<Span>) {
@@ -75,11 +82,25 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
             run.scenarios().join(", ")
         )),
     ]);
+    // Findings and contents first: what the run found, and where each part of it is.
+    let findings = super::findings::findings(run, &mut |level, text: String| Block::Heading {
+        level,
+        id: anchor(&text),
+        text,
+    });
+    b.blocks.extend(findings);
+    let run_w = warnings::run_warnings(s);
+    let mut sections = vec!["Findings", "Environment", "Method"];
+    if !run_w.is_empty() {
+        sections.push("Warnings for the whole run");
+    }
+    sections.push("Overview");
+    b.heading(2, "Contents");
+    b.blocks.push(Block::List(super::findings::contents(run, &sections)));
     b.heading(2, "Environment");
     b.blocks.push(Block::Table(tables::environment(s)));
     b.heading(2, "Method");
     b.blocks.push(Block::List(method(run)));
-    let run_w = warnings::run_warnings(s);
     if !run_w.is_empty() {
         b.heading(2, "Warnings for the whole run");
         b.warnings(&run_w);
@@ -294,7 +315,7 @@ fn loop_item(mode: RunMode) -> Vec<Span> {
 
 fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
     let run = b.run;
-    b.heading(2, format!("Scenario {scenario}"));
+    b.heading(2, super::findings::scenario_heading(scenario));
     if let Some(info) = run.summary.scenarios.get(scenario) {
         b.para(vec![strong("Guide section this answers: "), text(&info.guide_section)]);
         if !info.description.is_empty() {
@@ -322,7 +343,7 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
     );
     let mut warns = Vec::new();
     for variant in run.variants(scenario) {
-        b.heading(3, format!("{scenario} / {variant}"));
+        b.heading(3, super::findings::variant_heading(scenario, variant));
         let primary: Vec<_> = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
         if let Some(r) = primary.iter().find(|r| r.ideal_ns.is_some()) {
             let formula = r.ideal_formula.clone().unwrap_or_default();
@@ -340,7 +361,7 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
             let table = if metric == crate::report::data::PRIMARY_METRIC {
                 tables::case_table(&rows)
             } else {
-                b.heading(4, metric.to_string());
+                b.heading_id(4, metric.to_string(), &format!("{scenario} {variant} {metric}"));
                 tables::metric_table(&rows)
             };
             b.blocks.push(Block::Table(table));
@@ -355,7 +376,7 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
             );
         }
         if let Some(t) = tables::values_table(&primary) {
-            b.heading(4, "Scenario figures");
+            b.heading_id(4, "Scenario figures", &format!("{scenario} {variant} figures"));
             b.blocks.push(Block::Table(t));
         }
         warns.extend(primary.iter().flat_map(|r| warnings::case_warnings(r)));

@@ -81,6 +81,7 @@ fn spans_html(spans: &[Span]) -> String {
             Span::Text(t) => code_marks(&escape(t)),
             Span::Strong(t) => format!("<strong>{}</strong>", escape(t)),
             Span::Code(c) => format!("<code>{}</code>", escape(c)),
+            Span::Link { text, id, .. } => format!("<a href=\"#{}\">{}</a>", escape(id), escape(text)),
         })
         .collect()
 }

@@ -2,10 +2,11 @@
 //! ([`build`], [`tables`]) and written as Markdown or HTML.
 
 pub mod build;
+pub mod findings;
 pub mod html;
 pub mod markdown;
 pub mod model;
 pub mod tables;
 
 pub use build::build;
-pub use model::{Block, Document, Span, Table, anchor};
+pub use model::{Block, Document, Span, Table, anchor, github_slug};

@@ -7,6 +7,13 @@ pub enum Span {
     Text(String),
     Code(String),
     Strong(String),
+    /// A link to the heading with `id` (see [`Heading`](Block::Heading)): `#id` in HTML; in
+    /// Markdown to the slug GitHub derives from `heading`, that heading's text.
+    Link {
+        text: String,
+        id: String,
+        heading: String,
+    },
 }
 
 /// A table: header, per-column right alignment, rows of plain cells.
@@ -54,4 +61,36 @@ pub fn anchor(s: &str) -> String {
         }
     }
     out.trim_matches('-').to_string()
+}
+
+/// The fragment GitHub gives a Markdown heading (github-slugger's rule): lowercase, spaces to
+/// `-`, letters, digits, `_` and `-` kept, everything else dropped.
+pub fn github_slug(heading: &str) -> String {
+    heading
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '_' || c == '-' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_githubs_rule() {
+        assert_eq!(github_slug("Scenario fetch_parallel"), "scenario-fetch_parallel");
+        assert_eq!(
+            github_slug("fetch_parallel / join_all-keepalive"),
+            "fetch_parallel--join_all-keepalive"
+        );
+        assert_eq!(
+            anchor("fetch_parallel / join_all-keepalive"),
+            "fetch-parallel-join-all-keepalive"
+        );
+    }
 }

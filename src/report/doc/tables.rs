@@ -19,7 +19,7 @@ fn table(header: &[&str], right: &[bool]) -> Table {
     }
 }
 
-fn runtime_cell(r: &CaseResult) -> String {
+pub fn runtime_cell(r: &CaseResult) -> String {
     palette::style(&r.runtime, r.legacy).label
 }
 
@@ -220,6 +220,39 @@ const SIGNIFICANCE: f64 = 0.05;
 /// all k(k−1)/2 pairs (picking the extremes is testing every pair at once), and a gap below
 /// the rows' minimum detectable effect is within noise.
 fn extremes_verdict(fast: &CaseResult, slow: &CaseResult, k: usize) -> String {
+    match gap_test(fast, slow, k) {
+        Gap::Real { p, pairs } => format!(
+            " — a real difference (Welch on rounds, {} after correcting for {pairs:.0} pairs)",
+            format::p_value(p)
+        ),
+        Gap::Noise { p, pairs, mde } => format!(
+            " — within noise (Welch on rounds, {} after correcting for {pairs:.0} pairs; minimum detectable \
+             effect {mde:.1}%)",
+            format::p_value(p)
+        ),
+        Gap::TooFewRounds => " — too few rounds to test the difference".to_string(),
+        Gap::NoRounds => " — measured in fewer than 2 rounds: no test of the difference".to_string(),
+    }
+}
+
+/// The verdict on the gap between the fastest and the slowest of `k` runtimes ([`extremes_verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gap {
+    /// Significant after the correction for `pairs` pairs, and at least the minimum detectable effect.
+    Real {
+        p: f64,
+        pairs: f64,
+    },
+    Noise {
+        p: f64,
+        pairs: f64,
+        mde: f64,
+    },
+    TooFewRounds,
+    NoRounds,
+}
+
+pub fn gap_test(fast: &CaseResult, slow: &CaseResult, k: usize) -> Gap {
     let pairs = (k * (k - 1) / 2).max(1) as f64;
     match (&fast.rounds, &slow.rounds) {
         (Some(a), Some(b)) if a.count >= 2 && b.count >= 2 => {
@@ -231,20 +264,30 @@ fn extremes_verdict(fast: &CaseResult, slow: &CaseResult, k: usize) -> String {
             let mde = a.mde_pct.unwrap_or(0.0).max(b.mde_pct.unwrap_or(0.0));
             let p = crate::stats::rounds::welch_rounds(a, b).map(|p| (p * pairs).min(1.0));
             match p {
-                Some(p) if p < SIGNIFICANCE && gap >= mde => format!(
-                    " — a real difference (Welch on rounds, {} after correcting for {pairs:.0} pairs)",
-                    format::p_value(p)
-                ),
-                Some(p) => format!(
-                    " — within noise (Welch on rounds, {} after correcting for {pairs:.0} pairs; minimum \
-                     detectable effect {mde:.1}%)",
-                    format::p_value(p)
-                ),
-                None => " — too few rounds to test the difference".to_string(),
+                Some(p) if p < SIGNIFICANCE && gap >= mde => Gap::Real { p, pairs },
+                Some(p) => Gap::Noise { p, pairs, mde },
+                None => Gap::TooFewRounds,
             }
         }
-        _ => " — measured in fewer than 2 rounds: no test of the difference".to_string(),
+        _ => Gap::NoRounds,
     }
+}
+
+/// A variant's cases that have a value, fastest first, each with its value (mean over rounds,
+/// else mean batch).
+pub fn timed<'a>(run: &'a RunData, scenario: &str, variant: &str) -> Vec<(&'a CaseResult, f64)> {
+    let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
+    let mut timed: Vec<(&CaseResult, f64)> = rows
+        .iter()
+        .filter(|r| r.samples > 0)
+        .filter_map(|r| {
+            let m = r.rounds.as_ref().map(|x| x.mean).or(r.wall_ns.as_ref().map(|w| w.mean));
+            m.map(|m| (*r, m))
+        })
+        .filter(|(_, m)| m.is_finite())
+        .collect();
+    timed.sort_by(|a, b| a.1.total_cmp(&b.1));
+    timed
 }
 
 pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
