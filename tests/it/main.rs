@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod browser;
 mod charts;
 mod chat_load;
 mod cli_options;
