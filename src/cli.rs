@@ -47,10 +47,15 @@ pub enum Command {
         /// Address to listen on. Loopback only, unless --allow-non-loopback is given.
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
-        /// Allow a non-loopback --addr (prints a warning; fault controls such as
-        /// /stall and /flaky still answer only loopback clients).
+        /// Allow a non-loopback --addr, e.g. 0.0.0.0:8080 for clients on other hosts (`run --server
+        /// HOST:PORT --allow-remote`); prints a warning. Fault controls (/stall, /flaky) still
+        /// answer only loopback clients unless --allow-remote-faults.
         #[arg(long)]
         allow_non_loopback: bool,
+        /// Let non-loopback clients use the fault controls /stall and /flaky too (needed by the
+        /// retry_backoff scenario and stall tests run from another host).
+        #[arg(long)]
+        allow_remote_faults: bool,
         #[arg(long, default_value_t = 1, help = SERVER_THREADS.help("Server worker threads"))]
         threads: u64,
     },
@@ -173,10 +178,15 @@ pub struct RunArgs {
     /// Route requested by load runs.
     #[arg(long, default_value = "/delay/1")]
     pub path: String,
-    /// Use an already running test server at this loopback address (e.g. one started
-    /// with `asyncbench serve`) instead of starting one in-process.
+    /// Use an already running test server at this address (one started with `asyncbench serve`)
+    /// instead of starting one in-process. Loopback unless --allow-remote. Its `/env`
+    /// fingerprint is recorded in env.json.
     #[arg(long, value_name = "ADDR")]
     pub server: Option<SocketAddr>,
+    /// Allow --server on another host (IP:PORT of `asyncbench serve --addr 0.0.0.0:PORT
+    /// --allow-non-loopback`): load then leaves this machine.
+    #[arg(long, requires = "server")]
+    pub allow_remote: bool,
     #[arg(long, help = ROUNDS.help(
         "Rounds per case, each on a fresh runtime with the cases in a shuffled order (default: the scenario \
          file's `rounds`, 3); --batches is per round"

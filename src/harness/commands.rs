@@ -37,8 +37,13 @@ pub fn list(scenarios: &Path) -> Result<(), Failure> {
 /// `asyncbench serve`: the test server until Ctrl-C.
 pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
     if !cfg.addr.ip().is_loopback() {
+        let faults = if cfg.allow_remote_faults {
+            "/stall and /flaky answer every client (--allow-remote-faults)"
+        } else {
+            "/stall and /flaky answer loopback clients only"
+        };
         eprintln!(
-            "asyncbench: warning: serving on {}, reachable from other machines; /stall and /flaky answer loopback clients only",
+            "asyncbench: warning: serving on {}, reachable from other machines; {faults}",
             cfg.addr
         );
     }

@@ -62,9 +62,28 @@ pub struct EnvInfo {
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<crate::measure::placement::PlacementInfo>,
+    /// The run was made against an external server (`run --server`): where it was and what it
+    /// said about itself. Absent when the server ran in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_server: Option<RemoteServer>,
 }
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
+/// The external server a run measured against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RemoteServer {
+    /// The address the run sent to (`--server`).
+    pub addr: String,
+    /// Whether that address is a loopback one (the same host) or another host's.
+    pub loopback: bool,
+    /// The server's own answer at `/env`, if it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Box<crate::server::ServerFingerprint>>,
+    /// Why there is no fingerprint (an older server without `/env`, a timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_error: Option<String>,
+}
+
 pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let logical_cores = std::thread::available_parallelism()
@@ -106,6 +125,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .unwrap_or_default(),
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
         placement: None,
+        remote_server: None,
     }
 }
 

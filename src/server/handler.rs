@@ -56,20 +56,21 @@ async fn hold(shared: &Shared, deadline: Instant) -> Instant {
 async fn respond(req: &Request<Incoming>, peer: SocketAddr, shared: &Shared, started: Instant) -> Response<Body> {
     let uri = req.uri();
     let route = parse_route(req.method(), uri.path(), uri.query());
-    // Fault controls only ever obey the machine itself, even when the server
-    // was explicitly bound to another address.
+    // Fault controls obey the machine itself, and other hosts only when the server was started
+    // with the explicit opt-in (`serve --allow-remote-faults`).
     if let Ok(Route::Stall(_) | Route::Flaky { .. }) = route
         && !peer.ip().is_loopback()
+        && !shared.allow_remote_faults
     {
         return text(
             StatusCode::FORBIDDEN,
-            "fault controls are only served to loopback clients",
+            "fault controls are only served to loopback clients (the server's --allow-remote-faults opts in)",
         );
     }
     // An injected stall holds every response except /stats and /health, so
     // a client sees the freeze while tests can still observe the server.
     let mut ready = started;
-    if !matches!(route, Ok(Route::Stats | Route::Health | Route::Stall(_))) {
+    if !matches!(route, Ok(Route::Stats | Route::Health | Route::Env | Route::Stall(_))) {
         let until = *shared.stall_until.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = until {
             ready = hold(shared, until).await;
@@ -118,6 +119,13 @@ async fn respond(req: &Request<Incoming>, peer: SocketAddr, shared: &Shared, sta
             resp.headers_mut().insert("x-flaky-n", HeaderValue::from(n));
             resp
         }
+        Ok(Route::Env) => match super::fingerprint::body(shared).await {
+            Ok(json) => with_type(StatusCode::OK, json, "application/json"),
+            Err(e) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot encode the fingerprint: {e}"),
+            ),
+        },
         // Taken before this request is counted, so it reports the requests before it.
         Ok(Route::Stats) => match serde_json::to_vec(&shared.stats()) {
             Ok(json) => with_type(StatusCode::OK, Bytes::from(json), "application/json"),

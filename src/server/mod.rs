@@ -1,6 +1,7 @@
 //! The local HTTP/1.1 test server every scenario talks to: hyper 1 on its own tokio runtime and threads, so it never competes with the runtime under test for an executor.
 
 mod delay;
+mod fingerprint;
 mod handler;
 mod routes;
 mod stats;
@@ -22,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use delay::{BareUnit, DURATION_UNITS, DelayError, DurationError, MAX_DELAY, parse_delay, parse_duration};
+pub use fingerprint::{ENV_ROUTE, ServerFingerprint, fetch_fingerprint};
 pub use routes::{Route, RouteError, STATUS_RANGE, flaky_fails, parse_route};
 pub use stats::{ServerStats, TimerLateness};
 pub use timer::MAX_SPIN;
@@ -68,6 +70,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Binding a non-loopback address must be asked for explicitly.
     pub allow_non_loopback: bool,
+    /// Fault controls (`/stall`, `/flaky`) answer non-loopback clients too. Off by default:
+    /// a server reachable from other machines must not let them freeze or fail it unasked.
+    pub allow_remote_faults: bool,
     /// Most CPU the precise timer may spin per timed hold to meet its deadline (see
     /// `timer.rs`); zero trades precision (~35 µs late at p50 here) for no spinning at all.
     pub max_spin: Duration,
@@ -82,6 +87,7 @@ impl Default for ServerConfig {
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
             allow_non_loopback: false,
+            allow_remote_faults: false,
             max_spin: MAX_SPIN,
         }
     }
@@ -112,6 +118,12 @@ struct Shared {
     /// Responses are held until this instant (set by `/stall/{D}`).
     stall_until: std::sync::Mutex<Option<Instant>>,
     max_connections: usize,
+    allow_remote_faults: bool,
+    /// `/env`'s body: the listening address and thread count now, the environment collected
+    /// on the first request (it runs git and rustc).
+    fingerprint: std::sync::OnceLock<bytes::Bytes>,
+    threads: usize,
+    addr: Option<SocketAddr>,
 }
 
 impl Shared {
@@ -171,6 +183,9 @@ impl TestServer {
         let shared = Arc::new(Shared {
             max_connections: cfg.max_connections.max(1),
             timer: timer::Timer::new(cfg.max_spin),
+            allow_remote_faults: cfg.allow_remote_faults,
+            threads: cfg.threads.max(1),
+            addr: Some(addr),
             ..Shared::default()
         });
         let (stop, stop_rx) = watch::channel(false);

@@ -31,6 +31,9 @@ pub enum Route {
         n: Option<u64>,
     },
     Stats,
+    /// The server's own environment fingerprint ([`super::ServerFingerprint`]), so a client on
+    /// another host can record what it measured against.
+    Env,
     /// Hold every response (but /stats and /health) for this long from now:
     /// the stall injected to show coordinated omission.
     Stall(Duration),
@@ -69,7 +72,7 @@ pub fn parse_route(method: &Method, path: &str, query: Option<&str>) -> Result<R
     let takes_param = matches!(head, "delay" | "bytes" | "status" | "stall");
     let known = match param {
         Some(p) => takes_param && !p.contains('/'),
-        None => matches!(head, "health" | "stats" | "flaky") || takes_param,
+        None => matches!(head, "health" | "stats" | "flaky" | "env") || takes_param,
     };
     if !known {
         return Err(RouteError::new(
@@ -91,6 +94,7 @@ pub fn parse_route(method: &Method, path: &str, query: Option<&str>) -> Result<R
     match head {
         "health" => Ok(Route::Health),
         "stats" => Ok(Route::Stats),
+        "env" => Ok(Route::Env),
         "delay" => duration("delay", param).map(Route::Delay),
         "bytes" => parse_u64("bytes", param, "", 0, MAX_BYTES).map(Route::Bytes),
         "stall" => duration("stall", param).map(Route::Stall),
@@ -232,6 +236,7 @@ mod tests {
     #[test]
     fn fixed_routes() {
         assert_eq!(get("/health", None), Ok(Route::Health));
+        assert_eq!(get("/env", None), Ok(Route::Env));
         assert_eq!(get("/stats", Some("x=1")), Ok(Route::Stats));
     }
 

@@ -35,3 +35,4 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod two_hosts;

@@ -103,6 +103,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
         Command::Serve {
             addr,
             allow_non_loopback,
+            allow_remote_faults,
             threads,
         } => {
             BadOption::unless(addr.ip().is_loopback() || allow_non_loopback, "--addr", addr, || {
@@ -113,6 +114,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
                 addr,
                 threads: SERVER_THREADS.check(threads).map_err(Failure::usage)? as usize,
                 allow_non_loopback,
+                allow_remote_faults,
                 ..ServerConfig::default()
             })
         }
@@ -174,8 +176,10 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         ));
     }
     if let Some(a) = args.server {
-        BadOption::unless(a.ip().is_loopback(), "--server", a, || {
-            "load is only ever sent to loopback (127.0.0.0/8 or ::1)".into()
+        BadOption::unless(a.ip().is_loopback() || args.allow_remote, "--server", a, || {
+            "not a loopback address (127.0.0.0/8 or ::1): load goes only to this machine unless --allow-remote \
+             (for a server you started with `asyncbench serve --allow-non-loopback` on another host)"
+                .into()
         })?;
     }
     let batches = BATCHES.check(args.batches)?;

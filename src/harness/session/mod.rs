@@ -153,6 +153,19 @@ impl Session {
         };
         let floor = measure_floor();
         env_info.placement = Some(placement.clone());
+        // An external server (perhaps on another host) says what it is: recorded beside ours.
+        if let Some(addr) = opts.external_server {
+            let answer = crate::server::fetch_fingerprint(addr, std::time::Duration::from_secs(10));
+            if let Err(e) = &answer {
+                progress_warning(&format!("the server at {addr} gave no fingerprint: {e}"));
+            }
+            env_info.remote_server = Some(results::env::RemoteServer {
+                addr: addr.to_string(),
+                loopback: addr.ip().is_loopback(),
+                fingerprint: answer.as_ref().ok().cloned().map(Box::new),
+                fingerprint_error: answer.err(),
+            });
+        }
         let mut run = RunDir::create(&opts.results_root, env_info, opts.command, opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
         run.set_harness(floor);
@@ -364,4 +377,9 @@ impl Session {
         }
         Ok(path)
     }
+}
+
+/// A warning before the run's progress exists.
+fn progress_warning(msg: &str) {
+    eprintln!("asyncbench: warning: {msg}");
 }

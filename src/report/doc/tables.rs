@@ -60,6 +60,25 @@ pub fn environment(s: &Summary) -> Table {
         ),
     ];
     t.rows = rows.into_iter().map(|(k, v)| vec![k.to_string(), v]).collect();
+    if let Some(r) = &e.remote_server {
+        let where_ = if r.loopback { "this host" } else { "another host" };
+        let what = match (&r.fingerprint, &r.fingerprint_error) {
+            (Some(f), _) => format!(
+                "{} ({where_}): {} ({}), {} logical cores, {} {}, {} server thread(s), at {}",
+                r.addr,
+                f.env.cpu_model,
+                f.env.host,
+                f.env.logical_cores,
+                f.env.os,
+                f.env.kernel,
+                f.threads,
+                f.env.git_commit.as_deref().unwrap_or(NONE)
+            ),
+            (None, Some(err)) => format!("{} ({where_}): no fingerprint ({err})", r.addr),
+            (None, None) => format!("{} ({where_})", r.addr),
+        };
+        t.rows.push(vec!["external server".to_string(), what]);
+    }
     t
 }
 
