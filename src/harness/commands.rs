@@ -161,6 +161,23 @@ pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, 
 pub fn export(run: &Path, format: crate::export::ExportFormat, output: Option<&Path>) -> Result<(), Failure> {
     let summary = Summary::read(&run.join("summary.json")).map_err(Failure::usage)?;
     let bytes = format.exporter().serialize(&summary)?;
+    // A tracked series should get citable points: say so when this run is not one.
+    if summary.run.partial {
+        eprintln!(
+            "asyncbench: warning: {} is partial (interrupted): only the cases that finished are exported",
+            run.display()
+        );
+    }
+    if matches!(
+        summary.run.mode,
+        crate::results::RunMode::Test | crate::results::RunMode::Other
+    ) {
+        eprintln!(
+            "asyncbench: warning: {} is a {} run, a smoke test rather than a measurement",
+            run.display(),
+            summary.run.mode
+        );
+    }
     let (_, skipped) = crate::export::figures(&summary);
     if !skipped.is_empty() {
         eprintln!(
