@@ -53,7 +53,7 @@ pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
         best.sort_by(|a, b| a.2.total_cmp(&b.2));
         let answer = match (best.first(), best.last()) {
             (Some(f), Some(s)) if best.len() > 1 => format!(
-                ": {} is fastest, {} on {}{}; {} takes {} as long, {} on {}.",
+                ": {} is fastest, {} on {}{}; {} takes {}, {} on {}.",
                 f.0,
                 format::duration(f.2),
                 runtime_cell(f.1),
@@ -65,7 +65,7 @@ pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
             ),
             (Some(f), _) => match single.as_ref().and_then(|t| t.last()) {
                 Some(&(slow, sv)) => format!(
-                    ": {} fastest at {}{}; slowest {} at {} ({} as long).",
+                    ": {} fastest at {}{}; slowest {} at {} ({}).",
                     runtime_cell(f.1),
                     format::duration(f.2),
                     ideal(f.1),
@@ -89,10 +89,12 @@ fn ideal(r: &crate::results::CaseResult) -> String {
         .unwrap_or_default()
 }
 
-/// "8.02×": how many times `a` is `b`.
+/// "8.02× as long": how many times `a` is `b` ("the same" when they agree to 3 significant digits).
 fn times(a: f64, b: f64) -> String {
-    if b > 0.0 {
-        format!("{}×", format::sig3(a / b))
+    if b > 0.0 && a / b < 1.005 {
+        "the same time (to 3 digits)".to_string()
+    } else if b > 0.0 {
+        format!("{}× as long", format::sig3(a / b))
     } else {
         format::NONE.to_string()
     }
@@ -117,7 +119,7 @@ pub fn largest_runtime_gaps(run: &RunData) -> Vec<Vec<Span>> {
                 let line = vec![
                     link(&heading, &heading),
                     text(format!(
-                        ": {} takes {} as long as {} ({} against {}; Welch on rounds, {} after correcting for {pairs:.0} \
+                        ": {} takes {} as {} ({} against {}; Welch on rounds, {} after correcting for {pairs:.0} \
                          pairs).",
                         runtime_cell(slow),
                         times(sv, fv),
