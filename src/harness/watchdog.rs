@@ -43,7 +43,13 @@ impl Guarded {
                 while let Ok(cmd) = cmd_rx.recv() {
                     match cmd {
                         Cmd::Run { iters, record } => {
+                            // The cost window is exactly the recorded calls, on this thread, so
+                            // both entry points measure it alike.
+                            let window = record.then(crate::measure::cost::begin);
                             let r = bench.run(iters, record.then_some(&mut rec));
+                            if let Some(w) = window {
+                                rec.cost.add(&crate::measure::cost::end(w));
+                            }
                             if reply_tx.send(Reply::Ran(r)).is_err() {
                                 return;
                             }

@@ -132,6 +132,7 @@ mod tests {
             results,
             failures: vec![],
             harness: None,
+            cost_info: None,
             scenarios: Default::default(),
         }
     }
