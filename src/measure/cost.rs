@@ -16,7 +16,8 @@
 //! `sum_exec_runtime`. The user/system split is getrusage(RUSAGE_SELF) (µs)
 //! minus the excluded threads' `/proc/self/task/TID/stat` utime/stime, which
 //! come in clock ticks (10 ms at the usual 100 Hz): the split is therefore
-//! only meaningful over long windows, the total is exact to the ns. Context
+//! only a proportion, meaningful over long windows, and is applied to the
+//! exact total (user + sys = cpu); the total is exact to the ns. Context
 //! switches: getrusage `ru_nvcsw`/`ru_nivcsw` minus the excluded threads'
 //! `voluntary_ctxt_switches`/`nonvoluntary_ctxt_switches` from
 //! `/proc/self/task/TID/status`.
@@ -95,11 +96,16 @@ impl CostTotals {
             return None;
         }
         let n = ops as f64;
+        let cpu = self.cpu_ns as f64 / n;
+        // The split comes from tick-sampled counters (see the module doc): it
+        // is applied as a proportion of the exact total, so user + sys = cpu.
+        let (u, s) = (self.user_ns.max(0) as f64, self.sys_ns.max(0) as f64);
+        let user_share = if u + s > 0.0 { u / (u + s) } else { 1.0 };
         Some(Cost {
             ops,
-            cpu_ns_per_op: self.cpu_ns as f64 / n,
-            user_ns_per_op: self.user_ns.max(0) as f64 / n,
-            sys_ns_per_op: self.sys_ns.max(0) as f64 / n,
+            cpu_ns_per_op: cpu,
+            user_ns_per_op: cpu * user_share,
+            sys_ns_per_op: cpu * (1.0 - user_share),
             allocs_per_op: self.allocs.map(|a| a as f64 / n),
             bytes_per_op: self.bytes.map(|b| b as f64 / n),
             voluntary_cs_per_op: self.voluntary_cs as f64 / n,
@@ -115,7 +121,8 @@ pub struct Cost {
     pub ops: u64,
     /// CPU time of the side under test per operation (ns; see `cost_info.cpu_clock`).
     pub cpu_ns_per_op: f64,
-    /// User/system split of it (tick resolution for the excluded threads' share).
+    /// User/system split of it: `cpu_ns_per_op` in the proportion getrusage's
+    /// (tick-sampled) user and system times give, so the two add up to it.
     pub user_ns_per_op: f64,
     pub sys_ns_per_op: f64,
     /// Allocation calls per operation (`None` in a build without counting).
@@ -148,8 +155,8 @@ pub struct CostInfo {
 pub fn info() -> CostInfo {
     CostInfo {
         cpu_clock: format!(
-            "CLOCK_PROCESS_CPUTIME_ID minus excluded threads' CPU clocks (resolution {} ns); user/sys from \
-             getrusage minus excluded threads' /proc stat ticks",
+            "CLOCK_PROCESS_CPUTIME_ID minus excluded threads' CPU clocks (resolution {} ns); user/sys: that \
+             total split in the proportion of getrusage minus excluded threads' /proc stat ticks",
             clock_resolution_ns()
         ),
         user_sys_resolution_ns: tick_ns(),
