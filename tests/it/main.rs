@@ -10,6 +10,7 @@ mod chat_load;
 mod cli_options;
 mod compare;
 mod coordination;
+mod cost;
 mod faults;
 mod fuzz;
 mod hazards;
