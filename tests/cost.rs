@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use asyncbench::harness::watchdog::Guarded;
 use asyncbench::measure::{Batch, CaseRecord, Cost, cpu};
 use asyncbench::runtime::{AsyncFlavor, Runtime};
-use asyncbench::scenario::driver::{AsyncScenario, BlockingBench, async_bench};
 use asyncbench::scenario::Bench;
+use asyncbench::scenario::driver::{AsyncScenario, BlockingBench, async_bench};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -133,7 +133,10 @@ fn fixed_cpu_burn_reads_that_cpu_per_op() {
     // read overshoots by well under 1%; 15% leaves room for the other
     // threads of this process (idle, but not at zero).
     assert!(c.cpu_ns_per_op >= want && c.cpu_ns_per_op <= want * 1.15, "{c:?}");
-    assert!((c.user_ns_per_op + c.sys_ns_per_op - c.cpu_ns_per_op).abs() < 1.0, "{c:?}");
+    assert!(
+        (c.user_ns_per_op + c.sys_ns_per_op - c.cpu_ns_per_op).abs() < 1.0,
+        "{c:?}"
+    );
     // Busy on one thread: it kept running, so it hardly ever gave the CPU up.
     assert!(c.voluntary_cs_per_op < 1.0, "{c:?}");
 }
@@ -217,10 +220,39 @@ fn server_traffic_does_not_change_the_client_side_counts() {
     assert!(process_cpu > Duration::from_millis(20), "{process_cpu:?}");
     // ...and none of it landed on the side under test: the same allocations,
     // and CPU of the same order as alone (a sleeping thread: tens of µs).
-    assert_eq!(busy.allocs_per_op, alone.allocs_per_op, "alone {alone:?}\nbusy {busy:?}");
+    assert_eq!(
+        busy.allocs_per_op, alone.allocs_per_op,
+        "alone {alone:?}\nbusy {busy:?}"
+    );
     assert_eq!(busy.bytes_per_op, alone.bytes_per_op, "alone {alone:?}\nbusy {busy:?}");
     assert!(
         busy.cpu_ns_per_op < alone.cpu_ns_per_op + 2_000_000.0,
         "alone {alone:?}\nbusy {busy:?} (process {process_cpu:?})"
     );
+}
+
+/// task_memory's idle tasks: the allocator's bytes per task do not depend on N (no hidden
+/// per-N cost), checked at two sizes an order of magnitude apart.
+#[test]
+fn idle_task_bytes_per_task_agree_across_10k_and_100k() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    use asyncbench::scenario::catalog::task_memory::IdleTasks;
+    for flavor in [AsyncFlavor::TokioCt, AsyncFlavor::SmolMt] {
+        let per_task = |n: u64| {
+            let mut g = Guarded::new(
+                async_bench(flavor, Some(2), IdleTasks { n }).unwrap(),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            g.run(1, false, Duration::from_secs(60)).unwrap();
+            g.run(1, true, Duration::from_secs(60)).unwrap();
+            g.finish().unwrap().value("bytes_per_task_alloc").unwrap()
+        };
+        let (small, large) = (per_task(10_000), per_task(100_000));
+        assert!(small > 0.0, "{flavor}: {small}");
+        assert!(
+            (large - small).abs() <= 0.10 * small,
+            "{flavor}: 10k {small:.1} B/task, 100k {large:.1} B/task"
+        );
+    }
 }

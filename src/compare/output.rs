@@ -192,11 +192,21 @@ fn table(rows: &[RowChange]) -> Table {
 /// The cost column group: CPU, allocations, bytes and context switches per operation, A → B,
 /// for the rows where either run measured cost. `None` when neither did (older runs).
 fn cost_table(rows: &[RowChange]) -> Option<Table> {
-    let with: Vec<&RowChange> = rows.iter().filter(|r| r.cost.0.is_some() || r.cost.1.is_some()).collect();
+    let with: Vec<&RowChange> = rows
+        .iter()
+        .filter(|r| r.cost.0.is_some() || r.cost.1.is_some())
+        .collect();
     if with.is_empty() {
         return None;
     }
-    let header = ["case", "CPU/op A → B", "Δ", "allocs/op A → B", "bytes/op A → B", "cs/op A → B"];
+    let header = [
+        "case",
+        "CPU/op A → B",
+        "Δ",
+        "allocs/op A → B",
+        "bytes/op A → B",
+        "cs/op A → B",
+    ];
     let mut right = vec![true; header.len()];
     right[0] = false;
     let pair = |r: &RowChange, f: fn(&crate::measure::Cost) -> Option<f64>| -> Pair {

@@ -26,6 +26,9 @@ pub struct AllocCounts {
     pub allocs: u64,
     /// Bytes those calls asked for (a `realloc` counts its new size).
     pub bytes: u64,
+    /// Bytes given back (`dealloc`, and a `realloc`'s old size): `bytes - freed_bytes` over a
+    /// window is what it left live, e.g. the memory of tasks still parked.
+    pub freed_bytes: u64,
 }
 
 impl AllocCounts {
@@ -33,12 +36,19 @@ impl AllocCounts {
         AllocCounts {
             allocs: self.allocs.wrapping_sub(earlier.allocs),
             bytes: self.bytes.wrapping_sub(earlier.bytes),
+            freed_bytes: self.freed_bytes.wrapping_sub(earlier.freed_bytes),
         }
+    }
+
+    /// Bytes allocated and not freed over the window (negative if it freed older memory).
+    pub fn live_bytes(&self) -> i64 {
+        self.bytes as i64 - self.freed_bytes as i64
     }
 }
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+static FREED: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     // `const` and Drop-free: reading it never allocates, so it is safe inside
@@ -57,6 +67,13 @@ impl CountingAlloc {
         if !EXCLUDED.try_with(Cell::get).unwrap_or(false) {
             ALLOCS.fetch_add(1, Relaxed);
             BYTES.fetch_add(size as u64, Relaxed);
+        }
+    }
+
+    #[inline]
+    fn count_free(size: usize) {
+        if !EXCLUDED.try_with(Cell::get).unwrap_or(false) {
+            FREED.fetch_add(size as u64, Relaxed);
         }
     }
 }
@@ -78,12 +95,14 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        Self::count_free(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         Self::count(new_size);
+        Self::count_free(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -101,6 +120,7 @@ pub fn counts() -> Option<AllocCounts> {
     ENABLED.then(|| AllocCounts {
         allocs: ALLOCS.load(Relaxed),
         bytes: BYTES.load(Relaxed),
+        freed_bytes: FREED.load(Relaxed),
     })
 }
 
@@ -111,7 +131,7 @@ pub fn exclude_current_thread() {
     let _ = EXCLUDED.try_with(|e| e.set(true));
 }
 
-/// What counting adds to one allocation + free of 64 bytes, ns: the median
+/// What counting adds to one allocation + free of 64 bytes (three relaxed atomic adds), ns: the median
 /// over rounds of (counted − uncounted) on this thread, measured like the
 /// harness floor. Uncounted is the same loop straight on [`System`].
 /// `None` without counting.

@@ -232,7 +232,9 @@ fn read_excluded() -> Excluded {
             continue;
         };
         let path = e.path();
-        let Ok(name) = std::fs::read_to_string(path.join("comm")) else { continue };
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
         if !EXCLUDED_THREADS.iter().any(|p| name.trim_end().starts_with(p)) {
             continue;
         }
@@ -287,7 +289,11 @@ fn clock_resolution_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: valid writable timespec.
     let rc = unsafe { libc::clock_getres(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
+    if rc == 0 {
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -332,7 +338,10 @@ mod tests {
             ..CostTotals::default()
         });
         let c = t.per_op(10).unwrap();
-        assert_eq!((c.cpu_ns_per_op, c.allocs_per_op, c.bytes_per_op), (100.0, Some(1.0), Some(64.0)));
+        assert_eq!(
+            (c.cpu_ns_per_op, c.allocs_per_op, c.bytes_per_op),
+            (100.0, Some(1.0), Some(64.0))
+        );
         assert!(CostTotals::default().per_op(10).is_none());
     }
 }

@@ -6,8 +6,8 @@
 
 pub mod alloc;
 mod case;
-pub mod cost;
 pub mod clock;
+pub mod cost;
 pub mod cpu;
 mod floor;
 pub mod open_loop;

@@ -182,7 +182,10 @@ mod tests {
             ..Default::default()
         };
         let csv = summary_csv(&summary(vec![r]));
-        assert!(csv.lines().nth(1).unwrap().ends_with(",1500,1000,500,2,128,0.5,0"), "{csv}");
+        assert!(
+            csv.lines().nth(1).unwrap().ends_with(",1500,1000,500,2,128,0.5,0"),
+            "{csv}"
+        );
     }
 
     #[test]

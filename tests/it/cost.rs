@@ -34,11 +34,7 @@ fn compare_shows_cost_a_to_b() -> TestResult {
     plant_cost(&a, 20_000.0, 10.0)?;
     plant_cost(&b, 30_000.0, 12.0)?;
     let c = compare(&a, &b, CompareOpts::default())?;
-    let row = c
-        .rows
-        .iter()
-        .find(|r| r.cost.0.is_some())
-        .ok_or("no row with cost")?;
+    let row = c.rows.iter().find(|r| r.cost.0.is_some()).ok_or("no row with cost")?;
     assert_eq!(row.cost.1.map(|c| c.cpu_ns_per_op), Some(30_000.0));
     let out = compare_output::render(&c);
     assert!(out.contains("Cost per operation, A → B"), "{out}");

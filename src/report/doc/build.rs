@@ -350,7 +350,10 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
             if metric == crate::report::data::PRIMARY_METRIC
                 && let Some(t) = super::cost::cost_table(&rows)
             {
-                b.para(vec![strong("Cost per operation "), text("(side under test; server threads excluded):")]);
+                b.para(vec![
+                    strong("Cost per operation "),
+                    text("(side under test; server threads excluded):"),
+                ]);
                 b.blocks.push(Block::Table(t));
             }
             let key = ChartKey::Spectrum {

@@ -38,8 +38,11 @@ pub fn cost_table(rows: &[&CaseResult]) -> Option<Table> {
     for r in rows {
         let label = palette::style(&r.runtime, r.legacy).label;
         let Some(c) = &r.cost else {
-            t.rows
-                .push(std::iter::once(label).chain(std::iter::repeat_n(NONE.to_string(), 8)).collect());
+            t.rows.push(
+                std::iter::once(label)
+                    .chain(std::iter::repeat_n(NONE.to_string(), 8))
+                    .collect(),
+            );
             continue;
         };
         let n = |v: Option<f64>| v.map_or(NONE.to_string(), format::number);
@@ -49,7 +52,8 @@ pub fn cost_table(rows: &[&CaseResult]) -> Option<Table> {
             format::duration(c.user_ns_per_op),
             format::duration(c.sys_ns_per_op),
             n(c.allocs_per_op),
-            c.bytes_per_op.map_or(NONE.to_string(), |b| format!("{} B", format::number(b))),
+            c.bytes_per_op
+                .map_or(NONE.to_string(), |b| format!("{} B", format::number(b))),
             format::number(c.voluntary_cs_per_op),
             format::number(c.involuntary_cs_per_op),
             c.ops.to_string(),
@@ -138,7 +142,11 @@ mod tests {
         let (a, b, c) = (row("tokio-ct", 3.0), row("smol-ct", 0.1), row("async-std", 0.5));
         let w = cost_warnings(&[&a, &b, &c]);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].to_string().contains("s / v / tokio-ct allocates 3.00 times"), "{}", w[0]);
+        assert!(
+            w[0].to_string().contains("s / v / tokio-ct allocates 3.00 times"),
+            "{}",
+            w[0]
+        );
         assert!(cost_warnings(&[&a, &row("smol-ct", 2.5)]).is_empty());
     }
 }
