@@ -149,6 +149,12 @@ pub struct CostInfo {
     pub alloc_overhead_ns: Option<f64>,
     /// Threads whose cost is not the side under test's (name prefixes).
     pub excluded_threads: Vec<String>,
+    /// Whether task metrics (`--task-metrics`) were recorded in this run.
+    #[serde(default)]
+    pub task_metrics: bool,
+    /// What the task-metrics wrapper adds to one poll, ns (measured when they are on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_metrics_overhead_ns: Option<f64>,
 }
 
 /// Measures the counting allocator's overhead and states the clocks.
@@ -163,6 +169,8 @@ pub fn info() -> CostInfo {
         counting_allocs: alloc::ENABLED,
         alloc_overhead_ns: alloc::overhead_ns_per_alloc(),
         excluded_threads: EXCLUDED_THREADS.iter().map(|s| s.to_string()).collect(),
+        task_metrics: super::task_metrics::enabled(),
+        task_metrics_overhead_ns: super::task_metrics::enabled().then(super::task_metrics::overhead_ns_per_poll),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod percentile;
 pub mod placement;
 pub mod probe;
 mod recorder;
+pub mod task_metrics;
 
 pub use case::{Batch, CaseRecord, RoundFigures};
 pub use cost::{Cost, CostInfo, CostTotals};

@@ -70,7 +70,9 @@ impl Runtime for AsyncStdRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        CaughtHandle::new(async_std::task::spawn(catching(f)))
+        CaughtHandle::new(async_std::task::spawn(catching(
+            crate::measure::task_metrics::instrument(f),
+        )))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> AsyncStdHandle<T>
     where

@@ -129,7 +129,10 @@ impl Runtime for SmolRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        CaughtHandle::new(self.executor().spawn(catching(f)))
+        CaughtHandle::new(
+            self.executor()
+                .spawn(catching(crate::measure::task_metrics::instrument(f))),
+        )
     }
     fn spawn_blocking<F, T>(&self, f: F) -> SmolHandle<T>
     where

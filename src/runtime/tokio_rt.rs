@@ -114,7 +114,7 @@ impl Runtime for TokioRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TokioHandle(self.handle.spawn(f))
+        TokioHandle(self.handle.spawn(crate::measure::task_metrics::instrument(f)))
     }
     fn spawn_blocking<F, T>(&self, f: F) -> TokioHandle<T>
     where

@@ -55,3 +55,53 @@ fn runs_without_cost_compare_as_before() -> TestResult {
     assert!(!out.contains("Cost per operation"), "{out}");
     Ok(())
 }
+
+/// `--task-metrics` gives every runtime a `poll_duration` and a `wake_to_poll` row, and the
+/// summary states the wrapper's cost per poll.
+#[test]
+fn task_metrics_rows_on_every_runtime() -> TestResult {
+    use std::ffi::OsStr;
+    let root = tempfile::tempdir()?;
+    let (code, out, err) = crate::common::cli(&[
+        OsStr::new("run"),
+        OsStr::new("--scenario"),
+        OsStr::new("primitives"),
+        OsStr::new("--variant"),
+        OsStr::new("spawn_join"),
+        OsStr::new("--batches"),
+        OsStr::new("2"),
+        OsStr::new("--rounds"),
+        OsStr::new("1"),
+        OsStr::new("--task-metrics"),
+        OsStr::new("--results"),
+        root.path().as_os_str(),
+    ])?;
+    assert_eq!(code, 0, "{out}{err}");
+    let summary = fs::read_dir(root.path())?
+        .flatten()
+        .map(|e| e.path().join("summary.json"))
+        .find(|p| p.exists())
+        .ok_or("no summary.json")?;
+    let s: asyncbench::results::Summary = serde_json::from_str(&fs::read_to_string(summary)?)?;
+    let info = s.cost_info.as_ref().ok_or("no cost_info")?;
+    assert!(info.task_metrics && info.task_metrics_overhead_ns.is_some(), "{info:?}");
+    for rt in ["tokio-ct", "tokio-mt", "async-std", "smol-ct", "smol-mt"] {
+        for metric in ["poll_duration", "wake_to_poll"] {
+            let row = s
+                .results
+                .iter()
+                .find(|r| r.runtime == rt && r.metric == metric)
+                .ok_or(format!("{rt}: no {metric} row"))?;
+            assert!(row.samples > 0, "{rt} {metric}: {row:?}");
+        }
+        let primary = s
+            .results
+            .iter()
+            .find(|r| r.runtime == rt && r.metric == "latency")
+            .ok_or("no primary row")?;
+        // Every case carries its cost; spawn_join spawns a task per op, so it allocates per op.
+        let cost = primary.cost.ok_or(format!("{rt}: no cost"))?;
+        assert!(cost.allocs_per_op.is_some_and(|a| a >= 1.0), "{rt}: {cost:?}");
+    }
+    Ok(())
+}

@@ -73,9 +73,17 @@ pub fn method_text(c: &crate::measure::CostInfo) -> String {
         (true, None) => "allocations counted by a counting global allocator".to_string(),
         (false, _) => "allocations not counted (built without the `count-allocs` feature)".to_string(),
     };
+    let metrics = match (c.task_metrics, c.task_metrics_overhead_ns) {
+        (true, Some(o)) => format!(
+            " Task metrics on (--task-metrics): every poll was timed and every wake stamped, adding {} per poll \
+             to the figures above.",
+            format::duration(o)
+        ),
+        _ => String::new(),
+    };
     format!(
         "per operation over the recorded batches, for the side under test only (threads {} excluded). CPU: {}. \
-         {allocs}; context switches from getrusage minus the excluded threads' /proc counts.",
+         {allocs}; context switches from getrusage minus the excluded threads' /proc counts.{metrics}",
         c.excluded_threads.join(", "),
         c.cpu_clock
     )
