@@ -323,6 +323,12 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
         },
         format!("{scenario}: batch time per variant and runtime"),
     );
+    b.chart(
+        &ChartKey::Cost {
+            scenario: scenario.to_string(),
+        },
+        format!("{scenario}: CPU per operation vs p50 latency, one point per variant and runtime"),
+    );
     let mut warns = Vec::new();
     for variant in run.variants(scenario) {
         b.heading(3, format!("{scenario} / {variant}"));
