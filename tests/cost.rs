@@ -218,13 +218,13 @@ fn server_traffic_does_not_change_the_client_side_counts() {
     // The server really worked meanwhile (64 KiB bodies, in this process)...
     assert!(served >= 50, "the load helper got only {served} replies");
     assert!(process_cpu > Duration::from_millis(20), "{process_cpu:?}");
-    // ...and none of it landed on the side under test: the same allocations,
-    // and CPU of the same order as alone (a sleeping thread: tens of µs).
-    assert_eq!(
-        busy.allocs_per_op, alone.allocs_per_op,
-        "alone {alone:?}\nbusy {busy:?}"
-    );
-    assert_eq!(busy.bytes_per_op, alone.bytes_per_op, "alone {alone:?}\nbusy {busy:?}");
+    // ...and none of it landed on the side under test: the same allocations (to within a couple
+    // of bookkeeping allocations; the server's share would be ≥ 64 KiB per reply, dozens per
+    // batch), and CPU of the same order as alone (a sleeping thread: tens of µs).
+    let (a, b) = (alone.allocs_per_op.unwrap(), busy.allocs_per_op.unwrap());
+    assert!((a - b).abs() <= 2.0, "alone {alone:?}\nbusy {busy:?}");
+    let (a, b) = (alone.bytes_per_op.unwrap(), busy.bytes_per_op.unwrap());
+    assert!((a - b).abs() <= 1024.0, "alone {alone:?}\nbusy {busy:?}");
     assert!(
         busy.cpu_ns_per_op < alone.cpu_ns_per_op + 2_000_000.0,
         "alone {alone:?}\nbusy {busy:?} (process {process_cpu:?})"
