@@ -206,6 +206,11 @@ pub struct RunArgs {
     /// (without it such a run exits 1 and `latest` stays where it was).
     #[arg(long)]
     pub allow_errors: bool,
+    /// Record every task's poll durations and wake → poll delays (rows `poll_duration` and
+    /// `wake_to_poll`), the same wrapper on every runtime; off by default: it costs a lock and two
+    /// clock reads per poll (measured and written in summary.json's `cost_info`).
+    #[arg(long)]
+    pub task_metrics: bool,
     /// What to print at the end: a table on stderr (`table`), or the summary rows
     /// (summary.json's `results`) as JSON on stdout (`json`).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]

@@ -86,6 +86,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
             mde_pct,
             errors: (a.errors, b.errors),
             errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
+            cost: (a.cost, b.cost),
             verdict: Verdict::Unchanged,
             reason: String::new(),
         },

@@ -105,6 +105,9 @@ pub struct RowChange {
     pub errors: (u64, u64),
     /// The same failures by kind (empty for summaries written before kinds were counted).
     pub errors_by_kind: (ErrorCounts, ErrorCounts),
+    /// What the case cost per operation in A and in B (primary rows). Shown, not judged: cost is
+    /// one total over each run's recorded batches, with no per-round spread to test against.
+    pub cost: (Option<crate::measure::Cost>, Option<crate::measure::Cost>),
     pub verdict: Verdict,
     pub reason: String,
 }

@@ -48,6 +48,13 @@ pub fn render(c: &Comparison) -> String {
     } else {
         out.push('\n');
         out.push_str(&markdown::table(&table(&c.rows)));
+        if let Some(t) = cost_table(&c.rows) {
+            let _ = writeln!(
+                out,
+                "\nCost per operation, A → B (side under test; one total per run, shown but not tested):\n"
+            );
+            out.push_str(&markdown::table(&t));
+        }
     }
     for (which, list) in [("A", &c.only_a), ("B", &c.only_b)] {
         if !list.is_empty() {
@@ -180,4 +187,51 @@ fn table(rows: &[RowChange]) -> Table {
             })
             .collect(),
     }
+}
+
+/// The cost column group: CPU, allocations, bytes and context switches per operation, A → B,
+/// for the rows where either run measured cost. `None` when neither did (older runs).
+fn cost_table(rows: &[RowChange]) -> Option<Table> {
+    let with: Vec<&RowChange> = rows
+        .iter()
+        .filter(|r| r.cost.0.is_some() || r.cost.1.is_some())
+        .collect();
+    if with.is_empty() {
+        return None;
+    }
+    let header = [
+        "case",
+        "CPU/op A → B",
+        "Δ",
+        "allocs/op A → B",
+        "bytes/op A → B",
+        "cs/op A → B",
+    ];
+    let mut right = vec![true; header.len()];
+    right[0] = false;
+    let pair = |r: &RowChange, f: fn(&crate::measure::Cost) -> Option<f64>| -> Pair {
+        (r.cost.0.as_ref().and_then(f), r.cost.1.as_ref().and_then(f))
+    };
+    let num = |(a, b): Pair| {
+        let n = |v: Option<f64>| v.map_or(format::NONE.to_string(), format::number);
+        format!("{} → {}", n(a), n(b))
+    };
+    Some(Table {
+        header: header.iter().map(|h| h.to_string()).collect(),
+        right,
+        rows: with
+            .iter()
+            .map(|r| {
+                let cpu = pair(r, |c| Some(c.cpu_ns_per_op));
+                vec![
+                    case(r),
+                    arrow(cpu),
+                    delta(cpu),
+                    num(pair(r, |c| c.allocs_per_op)),
+                    num(pair(r, |c| c.bytes_per_op)),
+                    num(pair(r, |c| Some(c.voluntary_cs_per_op + c.involuntary_cs_per_op))),
+                ]
+            })
+            .collect(),
+    })
 }

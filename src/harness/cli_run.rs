@@ -39,6 +39,8 @@ pub struct RunOpts {
     pub client_cpus: Option<CpuSet>,
     /// Errors are expected: exit 0 and repoint `latest` even when cases had errors.
     pub allow_errors: bool,
+    /// `--task-metrics`: poll-duration and wake → poll histograms per case.
+    pub task_metrics: bool,
     pub format: crate::cli::OutputFormat,
 }
 
@@ -80,6 +82,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         return Err(Failure::usage(anyhow::anyhow!("the filters select no case")));
     }
     interrupt::install();
+    crate::measure::task_metrics::set_enabled(opts.task_metrics);
     let mut session = Session::start(SessionOpts {
         results_root: opts.results_root.clone(),
         command: opts.command.clone(),

@@ -147,6 +147,7 @@ pub fn bench_main() -> Result<(), Failure> {
             s.cases().len() as u64 * u64::from(r)
         })
         .sum();
+    crate::measure::task_metrics::set_enabled(crate::measure::task_metrics::enabled_by_env());
     let mut session = Session::start(SessionOpts {
         results_root: results_root(mode),
         command: format!(

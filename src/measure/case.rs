@@ -67,6 +67,9 @@ pub struct CaseRecord {
     pub ops: u64,
     /// Sum of batch wall times, for throughput.
     pub busy: Duration,
+    /// What the recorded batches cost the side under test (filled by the
+    /// watchdog around each recorded call, see [`super::cost`]).
+    pub cost: super::CostTotals,
 }
 
 const MAX_WALL_SAMPLES: usize = 1_000_000;
@@ -82,6 +85,7 @@ impl Default for CaseRecord {
             errors: ErrorCounts::default(),
             ops: 0,
             busy: Duration::ZERO,
+            cost: super::CostTotals::default(),
         }
     }
 }
@@ -166,7 +170,9 @@ impl CaseRecord {
             errors,
             ops,
             busy,
+            cost,
         } = other;
+        self.cost.add(&cost);
         self.latency.absorb(latency);
         for (k, r) in extra {
             self.extra.entry(k).or_default().absorb(r);

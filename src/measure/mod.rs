@@ -1,10 +1,13 @@
 //! Measurement: HDR recorders for every timed operation and the case
 //! aggregates, failures by kind, the harness's own floor, CPU clocks, the
 //! precise timer thread with the open-loop pacer and the responsiveness
-//! probes built on it.
+//! probes built on it, and what a case costs (CPU, allocations, context
+//! switches) beside its time.
 
+pub mod alloc;
 mod case;
 pub mod clock;
+pub mod cost;
 pub mod cpu;
 mod floor;
 pub mod open_loop;
@@ -13,8 +16,10 @@ pub mod percentile;
 pub mod placement;
 pub mod probe;
 mod recorder;
+pub mod task_metrics;
 
 pub use case::{Batch, CaseRecord, RoundFigures};
+pub use cost::{Cost, CostInfo, CostTotals};
 pub use floor::{HarnessFloor, RouteFloor, measure_floor, route_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

@@ -123,6 +123,15 @@ fn plot_loaded(run: &RunData) -> Result<ChartSet, ReportError> {
             },
             batch,
         );
+        let cost = chart::cost::CostChart::from_run(run, scenario);
+        if !cost.is_empty() {
+            out.insert(
+                ChartKey::Cost {
+                    scenario: scenario.to_string(),
+                },
+                render::render(&cost, &dir).map_err(draw)?,
+            );
+        }
         for variant in run.variants(scenario) {
             for metric in run.metrics(scenario) {
                 let rows = run.case_rows(scenario, variant, metric);

@@ -52,6 +52,14 @@ pub enum Warning {
     },
     /// CPU placement was planned but not applied, or not possible.
     NoPlacement { note: String },
+    /// A runtime allocates per operation where another runtime of the same variant does not
+    /// (see `report::doc::cost::cost_warnings`).
+    AllocatesPerOp {
+        case: String,
+        allocs_per_op: f64,
+        best_runtime: String,
+        best_allocs_per_op: f64,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -135,6 +143,19 @@ impl fmt::Display for Warning {
             Warning::NoPlacement { note } => write!(
                 f,
                 "CPU placement: {note}. The server's work may be charged to the runtimes under test."
+            ),
+            Warning::AllocatesPerOp {
+                case,
+                allocs_per_op,
+                best_runtime,
+                best_allocs_per_op,
+            } => write!(
+                f,
+                "{case} allocates {} times per operation where {best_runtime} allocates {} times: its cost \
+                 beside the latency is higher than the time alone shows. Check which layer allocates (task \
+                 spawn, waker, buffer) before choosing it for a hot path.",
+                crate::report::format::sig3(*allocs_per_op),
+                crate::report::format::sig3(*best_allocs_per_op)
             ),
         }
     }

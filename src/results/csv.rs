@@ -5,6 +5,9 @@
 //! (`errors_status`, `errors_timeout`, …): the row's `errors_by_kind`, 0 for a kind with none.
 //! They sum to `errors` except in summaries written before failures were counted by kind. They
 //! go last so that the fixed columns keep their positions for scripts that read by index.
+//!
+//! Last of all come the cost columns ([`COST_COLUMNS`]: CPU, allocations, context switches per
+//! operation; empty on rows without cost, such as extra-metric rows and older runs).
 
 use super::summary::{CaseResult, Summary};
 use crate::measure::ErrorKind;
@@ -33,6 +36,17 @@ const COLUMNS: [&str; 20] = [
     "throughput_per_s",
 ];
 
+/// What the case cost per operation (`CaseResult::cost`), after the error kinds.
+pub const COST_COLUMNS: [&str; 7] = [
+    "cpu_ns_per_op",
+    "user_ns_per_op",
+    "sys_ns_per_op",
+    "allocs_per_op",
+    "bytes_per_op",
+    "voluntary_cs_per_op",
+    "involuntary_cs_per_op",
+];
+
 /// Renders the header plus one row per result. Absent values (`None`, or a non-finite float)
 /// are empty cells. Lines end in `\n` rather than RFC 4180's CRLF: every CSV reader accepts
 /// it and it keeps the file friendly to grep/diff.
@@ -47,7 +61,12 @@ pub fn summary_csv(s: &Summary) -> String {
 
 fn header() -> Vec<String> {
     let kinds = ErrorKind::ALL.iter().map(|k| format!("errors_{k}"));
-    COLUMNS.iter().map(|c| c.to_string()).chain(kinds).collect()
+    COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(kinds)
+        .chain(COST_COLUMNS.iter().map(|c| c.to_string()))
+        .collect()
 }
 
 fn row(r: &CaseResult) -> Vec<String> {
@@ -76,7 +95,17 @@ fn row(r: &CaseResult) -> Vec<String> {
         float(r.throughput_per_s),
     ];
     let kinds = ErrorKind::ALL.iter().map(|k| r.errors_by_kind.get(*k).to_string());
-    fixed.into_iter().chain(kinds).collect()
+    let c = r.cost.as_ref();
+    let cost: [String; COST_COLUMNS.len()] = [
+        float(c.map(|c| c.cpu_ns_per_op)),
+        float(c.map(|c| c.user_ns_per_op)),
+        float(c.map(|c| c.sys_ns_per_op)),
+        float(c.and_then(|c| c.allocs_per_op)),
+        float(c.and_then(|c| c.bytes_per_op)),
+        float(c.map(|c| c.voluntary_cs_per_op)),
+        float(c.map(|c| c.involuntary_cs_per_op)),
+    ];
+    fixed.into_iter().chain(kinds).chain(cost).collect()
 }
 
 fn int(v: Option<u64>) -> String {
@@ -132,8 +161,31 @@ mod tests {
             results,
             failures: vec![],
             harness: None,
+            cost_info: None,
             scenarios: Default::default(),
         }
+    }
+
+    #[test]
+    fn cost_columns_come_last() {
+        let r = CaseResult {
+            cost: Some(crate::measure::Cost {
+                ops: 10,
+                cpu_ns_per_op: 1500.0,
+                user_ns_per_op: 1000.0,
+                sys_ns_per_op: 500.0,
+                allocs_per_op: Some(2.0),
+                bytes_per_op: Some(128.0),
+                voluntary_cs_per_op: 0.5,
+                involuntary_cs_per_op: 0.0,
+            }),
+            ..Default::default()
+        };
+        let csv = summary_csv(&summary(vec![r]));
+        assert!(
+            csv.lines().nth(1).unwrap().ends_with(",1500,1000,500,2,128,0.5,0"),
+            "{csv}"
+        );
     }
 
     #[test]
@@ -149,7 +201,10 @@ mod tests {
         let csv = summary_csv(&summary(vec![]));
         assert_eq!(csv, format!("{}\n", header().join(",")));
         assert!(csv.starts_with("scenario,variant,runtime,metric,"));
-        assert!(csv.trim_end().ends_with(",errors_status,errors_timeout,errors_connect,errors_closed,errors_join,errors_io,errors_lost,errors_invalid"));
+        assert!(csv.contains(",errors_status,errors_timeout,errors_connect,errors_closed,errors_join,errors_io,errors_lost,errors_invalid,"));
+        assert!(csv.trim_end().ends_with(
+            ",cpu_ns_per_op,user_ns_per_op,sys_ns_per_op,allocs_per_op,bytes_per_op,voluntary_cs_per_op,involuntary_cs_per_op"
+        ));
     }
 
     #[test]
@@ -181,7 +236,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(
             lines[1],
-            "\"http, keep-alive\",c=64,tokio,latency,false,10,3,100,200,300,400,500,150.5,,,,,,,1234.5,0,2,0,0,0,0,1,0"
+            "\"http, keep-alive\",c=64,tokio,latency,false,10,3,100,200,300,400,500,150.5,,,,,,,1234.5,0,2,0,0,0,0,1,0,,,,,,,"
         );
     }
 }

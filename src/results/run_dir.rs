@@ -66,6 +66,7 @@ impl RunDir {
             results: Vec::new(),
             failures: Vec::new(),
             harness: None,
+            cost_info: None,
             scenarios: Default::default(),
         };
         let run = RunDir {
@@ -97,6 +98,11 @@ impl RunDir {
 
     pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
         self.summary.harness = Some(floor);
+    }
+
+    /// Records how the cost figures were taken (written with the next push).
+    pub fn set_cost_info(&mut self, info: crate::measure::CostInfo) {
+        self.summary.cost_info = Some(info);
     }
 
     /// Records what a scenario is (guide section, parameters) for the report; written with the

@@ -30,6 +30,10 @@ pub struct Summary {
     /// What timing and recording cost on this machine (the harness's floor).
     #[serde(default)]
     pub harness: Option<crate::measure::HarnessFloor>,
+    /// How the cost figures were taken: clocks and their resolution, whether allocations
+    /// were counted and what counting costs per allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_info: Option<crate::measure::CostInfo>,
     /// What each scenario of the run is, by name, so reports need not re-read scenario files
     /// (which may have changed since). Absent in summaries written before it existed.
     #[serde(default)]
@@ -116,6 +120,10 @@ pub struct CaseResult {
     /// `tasks_leaked`, `success_rate`, and their expectations.
     #[serde(default)]
     pub values: std::collections::BTreeMap<String, f64>,
+    /// What the case cost the side under test per operation (CPU, allocations, context
+    /// switches), on primary rows; absent in runs made before cost was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::measure::Cost>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

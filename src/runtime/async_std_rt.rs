@@ -70,7 +70,13 @@ impl Runtime for AsyncStdRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        CaughtHandle::new(async_std::task::spawn(catching(f)))
+        use crate::measure::task_metrics;
+        // Chosen per spawn so that with task metrics off a task is exactly the runtime's own.
+        if task_metrics::enabled() {
+            CaughtHandle::new(async_std::task::spawn(catching(task_metrics::instrument(f))))
+        } else {
+            CaughtHandle::new(async_std::task::spawn(catching(f)))
+        }
     }
     fn spawn_blocking<F, T>(&self, f: F) -> AsyncStdHandle<T>
     where

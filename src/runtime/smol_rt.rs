@@ -129,7 +129,13 @@ impl Runtime for SmolRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        CaughtHandle::new(self.executor().spawn(catching(f)))
+        use crate::measure::task_metrics;
+        // Chosen per spawn so that with task metrics off a task is exactly the runtime's own.
+        if task_metrics::enabled() {
+            CaughtHandle::new(self.executor().spawn(catching(task_metrics::instrument(f))))
+        } else {
+            CaughtHandle::new(self.executor().spawn(catching(f)))
+        }
     }
     fn spawn_blocking<F, T>(&self, f: F) -> SmolHandle<T>
     where

@@ -114,7 +114,13 @@ impl Runtime for TokioRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TokioHandle(self.handle.spawn(f))
+        // Chosen per spawn so that with task metrics off a task is exactly the runtime's own
+        // (task_memory measures its size).
+        if crate::measure::task_metrics::enabled() {
+            TokioHandle(self.handle.spawn(crate::measure::task_metrics::instrument(f)))
+        } else {
+            TokioHandle(self.handle.spawn(f))
+        }
     }
     fn spawn_blocking<F, T>(&self, f: F) -> TokioHandle<T>
     where

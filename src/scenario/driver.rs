@@ -55,7 +55,9 @@ impl<R: Runtime, S: AsyncScenario> Bench for AsyncBench<R, S> {
             };
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                count(&scenario.batch(rt, st).await, &mut total, &mut rec);
+                // The root future gets the task-metrics wrapper too, as every spawned task does.
+                let b = crate::measure::task_metrics::instrument(scenario.batch(rt, st)).await;
+                count(&b, &mut total, &mut rec);
             }
             Ok(total)
         })

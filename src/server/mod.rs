@@ -166,6 +166,8 @@ impl TestServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(cfg.threads.max(1))
             .thread_name("asyncbench-server")
+            // The server's allocations are not the side under test's.
+            .on_thread_start(crate::measure::alloc::exclude_current_thread)
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;

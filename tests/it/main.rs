@@ -11,6 +11,7 @@ mod chat_load;
 mod cli_options;
 mod compare;
 mod coordination;
+mod cost;
 mod export;
 mod faults;
 mod fuzz;

@@ -212,6 +212,7 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         server_cpus: cpu_list("--server-cpus", args.server_cpus.as_deref())?,
         client_cpus: cpu_list("--client-cpus", args.client_cpus.as_deref())?,
         allow_errors: args.allow_errors,
+        task_metrics: args.task_metrics,
         format: args.format,
     })
 }

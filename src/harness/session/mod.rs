@@ -169,6 +169,7 @@ impl Session {
         let mut run = RunDir::create(&opts.results_root, env_info, opts.command, opts.mode)
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
         run.set_harness(floor);
+        run.set_cost_info(crate::measure::cost::info());
         let seed = opts.seed.unwrap_or_else(|| fastrand::u64(..));
         let progress = Progress::new(opts.total_cases);
         progress.line(&format!(

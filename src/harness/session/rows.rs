@@ -32,6 +32,8 @@ impl Session {
             wall_samples,
             errors,
             busy,
+            cost,
+            ops,
             ..
         } = rec;
         let samples = latency.len();
@@ -102,6 +104,12 @@ impl Session {
             hlog,
             notes,
             values,
+            // Per operation the scenario names, failed ones included (they cost too).
+            cost: cost.per_op(if case.ops_per_batch > 0 {
+                case.ops_per_batch * batches
+            } else {
+                ops
+            }),
         };
         // Each extra metric gets its own row: same case and batches, its own
         // histogram and its median per round; no ideal (the scenario states
@@ -142,6 +150,8 @@ impl Session {
                 hgrm,
                 hlog,
                 values: Default::default(),
+                // Cost belongs to the case once: on its primary row.
+                cost: None,
                 ..primary.clone()
             });
         }

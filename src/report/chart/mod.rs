@@ -1,9 +1,10 @@
-//! Charts, one kind per file: batch times, percentile spectra, the overview;
+//! Charts, one kind per file: batch times, percentile spectra, the overview, cost vs latency;
 //! [`render`] holds what they share (sizes, fonts, SVG+PNG output). The keys that name a run's
 //! charts live here, below the document that links them, so `doc` needs nothing from
 //! `report/mod.rs` (which calls it).
 
 pub mod batch;
+pub mod cost;
 pub mod overview;
 pub mod render;
 pub mod spectrum;
@@ -20,6 +21,10 @@ use std::collections::BTreeMap;
 pub enum ChartKey {
     Overview,
     Batch {
+        scenario: String,
+    },
+    /// CPU per operation vs p50 latency (`cost.rs`), where the run measured cost.
+    Cost {
         scenario: String,
     },
     Spectrum {

@@ -235,6 +235,9 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
             )),
         ]);
     }
+    if let Some(c) = &s.cost_info {
+        items.push(vec![strong("Cost: "), text(super::cost::method_text(c))]);
+    }
     let legacy: Vec<String> = run
         .runtimes()
         .into_iter()
@@ -341,6 +344,12 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
         },
         format!("{scenario}: batch time per variant and runtime"),
     );
+    b.chart(
+        &ChartKey::Cost {
+            scenario: scenario.to_string(),
+        },
+        format!("{scenario}: CPU per operation vs p50 latency, one point per variant and runtime"),
+    );
     let mut warns = Vec::new();
     for variant in run.variants(scenario) {
         b.heading(3, super::findings::variant_heading(scenario, variant));
@@ -365,6 +374,15 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
                 tables::metric_table(&rows)
             };
             b.blocks.push(Block::Table(table));
+            if metric == crate::report::data::PRIMARY_METRIC
+                && let Some(t) = super::cost::cost_table(&rows)
+            {
+                b.para(vec![
+                    strong("Cost per operation "),
+                    text("(side under test; server threads excluded):"),
+                ]);
+                b.blocks.push(Block::Table(t));
+            }
             let key = ChartKey::Spectrum {
                 scenario: scenario.to_string(),
                 variant: variant.to_string(),
@@ -380,6 +398,7 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
             b.blocks.push(Block::Table(t));
         }
         warns.extend(primary.iter().flat_map(|r| warnings::case_warnings(r)));
+        warns.extend(super::cost::cost_warnings(&primary));
     }
     let failures = run.summary.failures.iter().filter(|f| f.scenario == scenario);
     warns.extend(failures.map(warnings::failure_warning));

@@ -2,6 +2,7 @@
 //! ([`build`], [`tables`]) and written as Markdown or HTML.
 
 pub mod build;
+pub mod cost;
 pub mod findings;
 pub mod html;
 pub mod markdown;

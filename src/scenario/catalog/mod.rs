@@ -13,5 +13,6 @@ pub mod primitives;
 pub mod retry_backoff;
 pub mod structured;
 pub mod sync_vs_async;
+pub mod task_memory;
 pub mod timeout;
 pub mod udp_echo;

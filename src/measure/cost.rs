@@ -1,0 +1,355 @@
+//! What a case cost the side under test over its measured window: CPU time
+//! (total, user, system), allocations and bytes, voluntary and involuntary
+//! context switches.
+//!
+//! Why "process minus excluded threads" rather than "sum over the threads
+//! under test": runtimes start and end threads during a window (blocking
+//! pools, the `threads` baseline), and a thread that has exited is gone from
+//! `/proc/self/task` but its time stays in the process totals. The excluded
+//! threads (the in-process test server, `asyncbench-serv…`, and the precise
+//! clock thread that paces and probes, `asyncbench-cloc…`) live for the
+//! whole run, so subtracting them is exact.
+//!
+//! Clocks: total CPU is `CLOCK_PROCESS_CPUTIME_ID` minus each excluded
+//! thread's CPU clock (the Linux per-thread clock id made from its tid, as
+//! glibc's `pthread_getcpuclockid` does), both in ns of the kernel's
+//! `sum_exec_runtime`. The user/system split is getrusage(RUSAGE_SELF) (µs)
+//! minus the excluded threads' `/proc/self/task/TID/stat` utime/stime, which
+//! come in clock ticks (10 ms at the usual 100 Hz): the split is therefore
+//! only a proportion, meaningful over long windows, and is applied to the
+//! exact total (user + sys = cpu); the total is exact to the ns. Context
+//! switches: getrusage `ru_nvcsw`/`ru_nivcsw` minus the excluded threads'
+//! `voluntary_ctxt_switches`/`nonvoluntary_ctxt_switches` from
+//! `/proc/self/task/TID/status`.
+//!
+//! Reading the excluded threads costs a few file reads; [`begin`] reads them
+//! before the process counters and [`end`] after, so that work (and its
+//! allocations) falls outside the window.
+
+use serde::{Deserialize, Serialize};
+
+use super::alloc::{self, AllocCounts};
+
+/// Thread names (as `comm` shows them, 15 bytes at most) of the threads that
+/// are not under test.
+pub const EXCLUDED_THREADS: &[&str] = &["asyncbench-serv", "asyncbench-cloc"];
+
+/// Counters of the threads not under test, summed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Excluded {
+    cpu_ns: u64,
+    user_ticks: u64,
+    sys_ticks: u64,
+    nvcsw: u64,
+    nivcsw: u64,
+}
+
+/// The counters at the start of a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    excluded: Excluded,
+    process: Process,
+    alloc: Option<AllocCounts>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Process {
+    cpu_ns: u64,
+    user_ns: u64,
+    sys_ns: u64,
+    nvcsw: u64,
+    nivcsw: u64,
+}
+
+/// What one or more windows cost, summed; [`CostTotals::per_op`] divides.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CostTotals {
+    pub windows: u64,
+    pub cpu_ns: u64,
+    /// Signed: the excluded threads' share is subtracted at tick resolution.
+    pub user_ns: i64,
+    pub sys_ns: i64,
+    /// `None` once any window ran without counting.
+    pub allocs: Option<u64>,
+    pub bytes: Option<u64>,
+    pub voluntary_cs: u64,
+    pub involuntary_cs: u64,
+}
+
+impl CostTotals {
+    pub fn add(&mut self, o: &CostTotals) {
+        let first = self.windows == 0;
+        self.windows += o.windows;
+        self.cpu_ns += o.cpu_ns;
+        self.user_ns += o.user_ns;
+        self.sys_ns += o.sys_ns;
+        let sum = |a: Option<u64>, b: Option<u64>| if first { b } else { Some(a? + b?) };
+        self.allocs = sum(self.allocs, o.allocs);
+        self.bytes = sum(self.bytes, o.bytes);
+        self.voluntary_cs += o.voluntary_cs;
+        self.involuntary_cs += o.involuntary_cs;
+    }
+
+    /// The totals per operation; `None` when nothing was measured.
+    pub fn per_op(&self, ops: u64) -> Option<Cost> {
+        if self.windows == 0 || ops == 0 {
+            return None;
+        }
+        let n = ops as f64;
+        let cpu = self.cpu_ns as f64 / n;
+        // The split comes from tick-sampled counters (see the module doc): it
+        // is applied as a proportion of the exact total, so user + sys = cpu.
+        let (u, s) = (self.user_ns.max(0) as f64, self.sys_ns.max(0) as f64);
+        let user_share = if u + s > 0.0 { u / (u + s) } else { 1.0 };
+        Some(Cost {
+            ops,
+            cpu_ns_per_op: cpu,
+            user_ns_per_op: cpu * user_share,
+            sys_ns_per_op: cpu * (1.0 - user_share),
+            allocs_per_op: self.allocs.map(|a| a as f64 / n),
+            bytes_per_op: self.bytes.map(|b| b as f64 / n),
+            voluntary_cs_per_op: self.voluntary_cs as f64 / n,
+            involuntary_cs_per_op: self.involuntary_cs as f64 / n,
+        })
+    }
+}
+
+/// A case's cost per operation, in the summary beside its latency.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Cost {
+    /// Operations in the measured window (failed ones included: they cost too).
+    pub ops: u64,
+    /// CPU time of the side under test per operation (ns; see `cost_info.cpu_clock`).
+    pub cpu_ns_per_op: f64,
+    /// User/system split of it: `cpu_ns_per_op` in the proportion getrusage's
+    /// (tick-sampled) user and system times give, so the two add up to it.
+    pub user_ns_per_op: f64,
+    pub sys_ns_per_op: f64,
+    /// Allocation calls per operation (`None` in a build without counting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocs_per_op: Option<f64>,
+    /// Bytes requested per operation (`None` in a build without counting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_op: Option<f64>,
+    pub voluntary_cs_per_op: f64,
+    pub involuntary_cs_per_op: f64,
+}
+
+/// How the cost figures of a run were taken, written once in the summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CostInfo {
+    /// The clocks behind `cpu_ns_per_op` and their resolution.
+    pub cpu_clock: String,
+    /// Resolution of the user/system split's subtracted share, ns (one clock tick).
+    pub user_sys_resolution_ns: u64,
+    /// Whether the counting allocator was built in (`count-allocs` feature).
+    pub counting_allocs: bool,
+    /// What counting adds to one allocation + free, ns (median; `None` without counting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_overhead_ns: Option<f64>,
+    /// Threads whose cost is not the side under test's (name prefixes).
+    pub excluded_threads: Vec<String>,
+    /// Whether task metrics (`--task-metrics`) were recorded in this run.
+    #[serde(default)]
+    pub task_metrics: bool,
+    /// What the task-metrics wrapper adds to one poll, ns (measured when they are on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_metrics_overhead_ns: Option<f64>,
+}
+
+/// Measures the counting allocator's overhead and states the clocks.
+pub fn info() -> CostInfo {
+    CostInfo {
+        cpu_clock: format!(
+            "CLOCK_PROCESS_CPUTIME_ID minus excluded threads' CPU clocks (resolution {} ns); user/sys: that \
+             total split in the proportion of getrusage minus excluded threads' /proc stat ticks",
+            clock_resolution_ns()
+        ),
+        user_sys_resolution_ns: tick_ns(),
+        counting_allocs: alloc::ENABLED,
+        alloc_overhead_ns: alloc::overhead_ns_per_alloc(),
+        excluded_threads: EXCLUDED_THREADS.iter().map(|s| s.to_string()).collect(),
+        task_metrics: super::task_metrics::enabled(),
+        task_metrics_overhead_ns: super::task_metrics::enabled().then(super::task_metrics::overhead_ns_per_poll),
+    }
+}
+
+/// Opens a window: excluded threads first, then the process, then the
+/// allocator, so the reading itself happens before the window.
+pub fn begin() -> Snapshot {
+    let excluded = read_excluded();
+    let process = read_process();
+    Snapshot {
+        excluded,
+        process,
+        alloc: alloc::counts(),
+    }
+}
+
+/// Closes the window `s` opened, in the reverse order.
+pub fn end(s: Snapshot) -> CostTotals {
+    let a = alloc::counts();
+    let p = read_process();
+    let x = read_excluded();
+    let tick = tick_ns() as i64;
+    let d = |a: u64, b: u64| a.saturating_sub(b);
+    let delta_alloc = match (a, s.alloc) {
+        (Some(a), Some(b)) => Some(a.since(b)),
+        _ => None,
+    };
+    CostTotals {
+        windows: 1,
+        cpu_ns: d(p.cpu_ns, s.process.cpu_ns).saturating_sub(d(x.cpu_ns, s.excluded.cpu_ns)),
+        user_ns: d(p.user_ns, s.process.user_ns) as i64 - d(x.user_ticks, s.excluded.user_ticks) as i64 * tick,
+        sys_ns: d(p.sys_ns, s.process.sys_ns) as i64 - d(x.sys_ticks, s.excluded.sys_ticks) as i64 * tick,
+        allocs: delta_alloc.map(|c| c.allocs),
+        bytes: delta_alloc.map(|c| c.bytes),
+        voluntary_cs: d(p.nvcsw, s.process.nvcsw).saturating_sub(d(x.nvcsw, s.excluded.nvcsw)),
+        involuntary_cs: d(p.nivcsw, s.process.nivcsw).saturating_sub(d(x.nivcsw, s.excluded.nivcsw)),
+    }
+}
+
+/// Runs `f` as one window.
+pub fn measure<T>(f: impl FnOnce() -> T) -> (T, CostTotals) {
+    let s = begin();
+    let out = f();
+    (out, end(s))
+}
+
+fn read_process() -> Process {
+    // SAFETY: `ru` is a valid, writable rusage; RUSAGE_SELF is always valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    Process {
+        cpu_ns: super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64),
+        user_ns: tv(ru.ru_utime),
+        sys_ns: tv(ru.ru_stime),
+        nvcsw: ru.ru_nvcsw as u64,
+        nivcsw: ru.ru_nivcsw as u64,
+    }
+}
+
+fn read_excluded() -> Excluded {
+    let mut out = Excluded::default();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok()) else {
+            continue;
+        };
+        let path = e.path();
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if !EXCLUDED_THREADS.iter().any(|p| name.trim_end().starts_with(p)) {
+            continue;
+        }
+        out.cpu_ns += thread_cpu_ns(tid).unwrap_or(0);
+        if let Ok(stat) = std::fs::read_to_string(path.join("stat"))
+            && let Some((u, s)) = parse_stat_times(&stat)
+        {
+            out.user_ticks += u;
+            out.sys_ticks += s;
+        }
+        if let Ok(status) = std::fs::read_to_string(path.join("status")) {
+            out.nvcsw += status_field(&status, "voluntary_ctxt_switches:").unwrap_or(0);
+            out.nivcsw += status_field(&status, "nonvoluntary_ctxt_switches:").unwrap_or(0);
+        }
+    }
+    out
+}
+
+/// CPU time of thread `tid` of this process, ns. The clock id encoding is
+/// the kernel's (`MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)`: `~tid << 3 |
+/// PERTHREAD 4 | SCHED 2`), the one glibc's `pthread_getcpuclockid` returns.
+fn thread_cpu_ns(tid: libc::pid_t) -> Option<u64> {
+    let clock: libc::clockid_t = ((!tid) << 3) | 6;
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid writable timespec; an invalid clock id only returns an error.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// utime and stime (fields 14 and 15) of a `/proc/…/stat` line; the name in
+/// parentheses may hold spaces, so fields count from the last `)`.
+fn parse_stat_times(stat: &str) -> Option<(u64, u64)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut f = rest.split_whitespace().skip(11);
+    Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
+fn status_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn tick_ns() -> u64 {
+    // SAFETY: sysconf has no memory effects.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 { 1_000_000_000 / hz as u64 } else { 10_000_000 }
+}
+
+fn clock_resolution_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid writable timespec.
+    let rc = unsafe { libc::clock_getres(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_spaces_in_the_name() {
+        let line = "42 (a b) c) S 1 2 3 4 5 6 7 8 9 10 77 88 0 0 20";
+        assert_eq!(parse_stat_times(line), Some((77, 88)));
+    }
+
+    #[test]
+    fn reads_another_threads_cpu_clock() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || {
+            // Burnt by this thread's own clock: wall time would depend on load.
+            let t0 = crate::measure::cpu::thread_cpu_time().unwrap();
+            while crate::measure::cpu::thread_cpu_time().unwrap() - t0 < std::time::Duration::from_millis(30) {
+                std::hint::black_box(0u64);
+            }
+            // SAFETY: gettid has no memory effects.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+            let _ = stop_rx.recv();
+        });
+        let tid = rx.recv().unwrap();
+        let ns = thread_cpu_ns(tid).unwrap();
+        stop_tx.send(()).unwrap();
+        h.join().unwrap();
+        assert!(ns >= 30_000_000, "{ns}");
+    }
+
+    #[test]
+    fn totals_divide_by_ops() {
+        let mut t = CostTotals::default();
+        t.add(&CostTotals {
+            windows: 1,
+            cpu_ns: 1000,
+            allocs: Some(10),
+            bytes: Some(640),
+            ..CostTotals::default()
+        });
+        let c = t.per_op(10).unwrap();
+        assert_eq!(
+            (c.cpu_ns_per_op, c.allocs_per_op, c.bytes_per_op),
+            (100.0, Some(1.0), Some(64.0))
+        );
+        assert!(CostTotals::default().per_op(10).is_none());
+    }
+}
