@@ -9,6 +9,7 @@ pub mod client;
 pub mod compare;
 pub mod harness;
 pub mod measure;
+pub mod python;
 pub mod report;
 pub mod results;
 pub mod runtime;

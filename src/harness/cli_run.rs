@@ -110,6 +110,10 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     })
     .map_err(Failure::from_run)?;
     session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
+    // The CLI includes the Python rows only when asked (ASYNCBENCH_PYTHON=1).
+    if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| v == "1") {
+        session.enable_python(crate::python::detect(crate::python::PyMode::Full, true));
+    }
     for s in chosen {
         let cases = selected(s.as_ref());
         let r = rounds_of(s.as_ref());
@@ -126,6 +130,9 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
                     break;
                 }
             }
+        }
+        if !interrupt::interrupted() {
+            session.run_python(s.as_ref(), r);
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {

@@ -189,6 +189,9 @@ pub fn run(
                 g.finish();
             }
         }
+        if !interrupt::interrupted() {
+            session.run_python(s.as_ref(), r);
+        }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
             return Err(super::Interrupted(session.run_path().to_path_buf()).into());

@@ -62,6 +62,10 @@ pub struct EnvInfo {
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<crate::measure::placement::PlacementInfo>,
+    /// The guide's Python side, when the run had one: `python`, `implementation` and each
+    /// package's version (aiohttp, uvloop, aiofiles, requests, hdrhistogram).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub python: BTreeMap<String, String>,
 }
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
@@ -106,6 +110,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .unwrap_or_default(),
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
         placement: None,
+        python: Default::default(),
     }
 }
 

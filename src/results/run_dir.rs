@@ -105,6 +105,14 @@ impl RunDir {
         self.summary.scenarios.insert(name.to_string(), info);
     }
 
+    /// Records the guide's Python side's versions (interpreter and packages) in the
+    /// environment and rewrites env.json; the summary gets them with the next push.
+    pub fn set_python_env(&mut self, versions: std::collections::BTreeMap<String, String>) -> Result<(), ResultsError> {
+        self.summary.env.python = versions;
+        let env_path = self.path.join("env.json");
+        write_atomic(&env_path, &to_json(&env_path, &self.summary.env)?)
+    }
+
     pub fn summary(&self) -> &Summary {
         &self.summary
     }
