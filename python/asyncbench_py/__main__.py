@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     results: dict[tuple[str, str], dict] = {}
     failed: set[tuple[str, str]] = set()
-    plan = [(c, r) for c in cases for r in a.runtimes]
+    plan = [(c, r) for c in cases for r in a.runtimes if c.only is None or r in c.only]
     for rnd in range(a.rounds):
         order = list(range(len(plan)))
         random.Random(f"{a.seed}/{name}/{rnd}").shuffle(order)

@@ -71,11 +71,14 @@ class Batch:
 def error_kind(e: BaseException) -> str:
     """Maps an exception onto the Rust side's error kinds (measure/outcome.rs)."""
     import aiohttp
+    import requests
 
-    if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
+    if isinstance(e, (asyncio.TimeoutError, TimeoutError, requests.Timeout)):
         return "timeout"
-    if isinstance(e, StatusError):
+    if isinstance(e, (StatusError, requests.HTTPError)):
         return "status"
+    if isinstance(e, requests.ConnectionError):
+        return "connect"
     if isinstance(e, (aiohttp.ClientConnectorError, ConnectionRefusedError)):
         return "connect"
     if isinstance(e, (aiohttp.ServerDisconnectedError, ConnectionResetError, BrokenPipeError)):
@@ -100,6 +103,9 @@ class Case:
     note: str = ""
     unit: str = "ops"
     ops_per_batch: int = 0
+    # Runtimes this case runs on (None: all); e.g. a blocking `requests` case has no
+    # event loop to compare, so it runs once, on the asyncio row.
+    only: tuple[str, ...] | None = None
 
 
 @dataclass
