@@ -26,6 +26,7 @@ WARMUP = {"full": 1, "quick": 1, "test": 0}
 RUNTIMES = ("asyncio", "uvloop")
 PACKAGES = ("aiohttp", "uvloop", "aiofiles", "requests", "hdrhistogram")
 MAX_ROUNDS = 100
+MAX_BATCHES = 10_000
 
 SCENARIOS = (
     "fetch_parallel",
@@ -76,9 +77,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--runtimes", default=",".join(RUNTIMES))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--variants", default="", help="comma-separated prefixes of case labels to run")
+    ap.add_argument("--batches", type=int, help="batches per round (default: by --mode)")
+    ap.add_argument("--warmup", type=int, help="warm-up batches per round (default: by --mode)")
     a = ap.parse_args(argv)
     if not 1 <= a.rounds <= MAX_ROUNDS:
         ap.error(f"--rounds {a.rounds}: allowed 1..={MAX_ROUNDS}")
+    if a.batches is not None and not 1 <= a.batches <= MAX_BATCHES:
+        ap.error(f"--batches {a.batches}: allowed 1..={MAX_BATCHES}")
+    if a.warmup is not None and not 0 <= a.warmup <= MAX_BATCHES:
+        ap.error(f"--warmup {a.warmup}: allowed 0..={MAX_BATCHES}")
     a.runtimes = [r for r in a.runtimes.split(",") if r]
     for r in a.runtimes:
         if r not in RUNTIMES:
@@ -95,9 +102,8 @@ def loop_factory(runtime: str):
     return asyncio.new_event_loop
 
 
-def run_round(case: Case, runtime: str, ctx: Ctx, mode: str) -> list:
+def run_round(case: Case, runtime: str, ctx: Ctx, warm: int, n: int) -> list:
     """One round of one case: a fresh event loop, warm-up batches dropped."""
-    warm, n = WARMUP[mode], BATCHES[mode]
     with asyncio.Runner(loop_factory=loop_factory(runtime)) as runner:
         batches = runner.run(asyncio.wait_for(case.body(ctx, warm + n), timeout=300))
     return [b.to_json() for b in batches[warm:]]
@@ -122,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         "guide_section": mod.SECTION,
         "packages": versions(),
         "mode": a.mode,
-        "batches_per_round": BATCHES[a.mode],
+        "batches_per_round": BATCHES[a.mode] if a.batches is None else a.batches,
         "cases": [],
         "skipped": [],
     }
+    warm = WARMUP[a.mode] if a.warmup is None else a.warmup
+    n = BATCHES[a.mode] if a.batches is None else a.batches
     results: dict[tuple[str, str], dict] = {}
     failed: set[tuple[str, str]] = set()
     plan = [(c, r) for c in cases for r in a.runtimes if c.only is None or r in c.only]
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             ctx = Ctx(a.host, a.port, params, runtime)
             try:
-                batches = run_round(case, runtime, ctx, a.mode)
+                batches = run_round(case, runtime, ctx, warm, n)
             except Exception as e:  # a failed case is reported, never fatal
                 failed.add(key)
                 results.pop(key, None)

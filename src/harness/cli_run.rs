@@ -111,8 +111,13 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     .map_err(Failure::from_run)?;
     session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
     // The CLI includes the Python rows only when asked (ASYNCBENCH_PYTHON=1).
-    if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| v == "1") {
-        session.enable_python(crate::python::detect(crate::python::PyMode::Full, true));
+    if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
+        let side = crate::python::detect(crate::python::PyMode::Full, true).map(|mut side| {
+            side.batches = Some(opts.batches);
+            side.warmup = Some(opts.warmup);
+            side
+        });
+        session.enable_python(side);
     }
     for s in chosen {
         let cases = selected(s.as_ref());

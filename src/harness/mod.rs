@@ -185,7 +185,7 @@ pub fn bench_main() -> Result<(), Failure> {
     let py_mode = match mode {
         SuiteMode::Bench => Some(crate::python::PyMode::Full),
         SuiteMode::Quick => Some(crate::python::PyMode::Quick),
-        SuiteMode::Test if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| v == "1") => {
+        SuiteMode::Test if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| !v.is_empty() && v != "0") => {
             Some(crate::python::PyMode::Test)
         }
         SuiteMode::Test => None,

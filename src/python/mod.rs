@@ -7,7 +7,8 @@
 //! `python/asyncbench_py/__init__.py`; [`record`] reads it.
 //!
 //! When the rows are included: `ASYNCBENCH_PYTHON=0` never; `ASYNCBENCH_PYTHON=1`
-//! always (the venv's interpreter if `target/pyenv` exists, else `python3`);
+//! always (the venv's interpreter if `target/pyenv` exists, else `python3`), as does
+//! `ASYNCBENCH_PYTHON=/path/to/python`;
 //! unset, whenever `target/pyenv` exists (made by `scripts/python-env.sh`). A missing
 //! or broken Python never fails a run: it is one line saying why the rows were skipped.
 
@@ -77,6 +78,10 @@ pub struct PythonSide {
     /// Interpreter and package versions, for env.json.
     pub versions: BTreeMap<String, String>,
     pub mode: PyMode,
+    /// Batches and warm-up batches per round, when the entry point sets them
+    /// (`asyncbench run --batches/--warmup`); otherwise by `mode`.
+    pub batches: Option<u64>,
+    pub warmup: Option<u64>,
 }
 
 /// The project's `python/` and the venv's interpreter.
@@ -106,7 +111,9 @@ pub fn detect(mode: PyMode, asked: bool) -> Result<PythonSide, String> {
         "" if venv.exists() => venv,
         "" if asked => PathBuf::from("python3"),
         "" => return Err(format!("no {}", rel(&venv))),
-        other => return Err(format!("{ENV_VAR}={other}: allowed 0 or 1")),
+        // A path: that interpreter (it must have the pinned packages).
+        path if path.contains('/') => PathBuf::from(path),
+        other => return Err(format!("{ENV_VAR}={other}: allowed 0, 1 or a path to a python")),
     };
     let package_dir = project_dir().join("python");
     let versions = probe(&python, &package_dir)?;
@@ -115,6 +122,8 @@ pub fn detect(mode: PyMode, asked: bool) -> Result<PythonSide, String> {
         package_dir,
         versions,
         mode,
+        batches: None,
+        warmup: None,
     })
 }
 
@@ -193,8 +202,16 @@ fn invoke(
     let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     let log_path = out_dir.join(format!("{stem}.log"));
     let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
-    let mut child = Command::new(&side.python)
-        .args(["-m", "asyncbench_py", "--scenario"])
+    let mut cmd = Command::new(&side.python);
+    cmd.args(["-m", "asyncbench_py"]);
+    if let Some(b) = side.batches {
+        cmd.args(["--batches", &b.to_string()]);
+    }
+    if let Some(w) = side.warmup {
+        cmd.args(["--warmup", &w.to_string()]);
+    }
+    let mut child = cmd
+        .args(["--scenario"])
         .arg(scenario)
         .arg("--server")
         .arg(server.to_string())

@@ -198,3 +198,72 @@ pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
     }
     let _ = run.scenario;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `encode([1000, 2000, 3000, 40_000_000, 0])` from `asyncbench_py.core` (hdrhistogram
+    /// 0.10.8): the Python side's encoding, decoded by the Rust crate, gives back the planted
+    /// values (0 is stored as 1 ns on both sides).
+    const PY_ENCODED: &str = "HISTFAAAADB4nJNpmSzMwMDAzwABzFCaEch0M9ixgMH+A1SA6TQ/01l+pqkcTGdvMzIBAK9hCGE=";
+
+    #[test]
+    fn a_python_encoded_histogram_decodes_to_its_planted_values() {
+        let h = decode(PY_ENCODED).unwrap();
+        assert_eq!(h.len(), 5);
+        assert_eq!(h.min(), 1);
+        for v in [1000u64, 2000, 3000] {
+            assert_eq!(h.count_at(v), 1, "{v}");
+        }
+        // 3 significant digits: 40 ms lands in a bucket equivalent to it.
+        assert!(h.equivalent(h.max(), 40_000_000), "{}", h.max());
+    }
+
+    #[test]
+    fn a_round_becomes_the_record_a_rust_round_would_be() {
+        let round = PyRound {
+            position: 3,
+            batches: vec![
+                PyBatch {
+                    wall_ns: 10_000_000,
+                    latency: Some(PY_ENCODED.into()),
+                    errors: [("timeout".to_string(), 2), ("weird".to_string(), 1)].into(),
+                    extra: [("loop_lag".to_string(), PY_ENCODED.to_string())].into(),
+                    values: [("victim_requests".to_string(), 4.0)].into(),
+                },
+                PyBatch {
+                    wall_ns: 30_000_000,
+                    latency: None,
+                    errors: BTreeMap::new(),
+                    extra: BTreeMap::new(),
+                    values: [("victim_requests".to_string(), 8.0)].into(),
+                },
+            ],
+        };
+        let rec = round_record(&round).unwrap();
+        assert_eq!(rec.batches(), 2);
+        assert_eq!(rec.wall_samples, vec![10_000_000, 30_000_000]);
+        assert_eq!(rec.latency.len(), 5);
+        assert_eq!(rec.extra["loop_lag"].len(), 5);
+        assert_eq!(rec.errors.total(), 3);
+        // An unknown kind is counted, as `invalid`.
+        assert_eq!(
+            rec.errors
+                .iter()
+                .find(|(k, _)| *k == ErrorKind::Invalid)
+                .map(|(_, n)| n),
+            Some(1)
+        );
+        assert_eq!(rec.value("victim_requests"), Some(6.0));
+        assert_eq!(rec.busy, Duration::from_millis(40));
+        let f = rec.round_figures();
+        assert_eq!((f.wall_mean, f.batches), (20_000_000.0, 2));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode("not base64 !").is_err());
+        assert!(decode("SGVsbG8=").is_err());
+    }
+}
