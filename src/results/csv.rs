@@ -127,6 +127,7 @@ mod tests {
                 partial: true,
                 rounds: None,
                 order_seed: None,
+                python_skipped: None,
             },
             env: Default::default(),
             results,

@@ -61,6 +61,7 @@ impl RunDir {
                 partial: true,
                 rounds: None,
                 order_seed: None,
+                python_skipped: None,
             },
             env,
             results: Vec::new(),
@@ -111,6 +112,11 @@ impl RunDir {
         self.summary.env.python = versions;
         let env_path = self.path.join("env.json");
         write_atomic(&env_path, &to_json(&env_path, &self.summary.env)?)
+    }
+
+    /// Records why the Python rows were skipped (written with the next push).
+    pub fn set_python_skipped(&mut self, reason: String) {
+        self.summary.run.python_skipped = Some(reason);
     }
 
     pub fn summary(&self) -> &Summary {

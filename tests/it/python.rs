@@ -154,3 +154,41 @@ fn asyncio_and_uvloop_fetch_rows_meet_the_rust_ideals_and_read_back() -> TestRes
     );
     Ok(())
 }
+
+/// The overview chart against planted times: tokio-ct at a quarter of asyncio's batch time,
+/// uvloop at half, gives dots at 0.25× and 0.5×; the report carries the section and chart.
+#[test]
+fn rust_vs_python_chart_shows_planted_ratios() -> TestResult {
+    use crate::common::{Case, make_run};
+    use asyncbench::report::chart::PythonChart;
+    use asyncbench::report::data::RunData;
+
+    let root = tempfile::tempdir()?;
+    let cases = vec![
+        Case::new("alpha", "join_all", "asyncio"),
+        Case::new("alpha", "join_all", "uvloop").scaled(0.5),
+        Case::new("alpha", "join_all", "tokio-ct").scaled(0.25),
+        // No asyncio row for this variant: not on the chart.
+        Case::new("alpha", "sequential", "tokio-ct"),
+    ];
+    let dir = make_run(root.path(), &cases)?;
+    let chart = PythonChart::from_run(&RunData::load(&dir)?);
+    assert_eq!(chart.rows, vec!["alpha / join_all".to_string()]);
+    let mut got: Vec<(String, f64)> = chart
+        .dots
+        .iter()
+        .map(|d| (chart.runtimes[d.runtime].name.clone(), d.ratio))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, "tokio-ct");
+    assert!((got[0].1 - 0.25).abs() < 1e-3, "{got:?}");
+    assert_eq!(got[1].0, "uvloop");
+    assert!((got[1].1 - 0.5).abs() < 1e-3, "{got:?}");
+    asyncbench::report::publish(&dir);
+    let md = std::fs::read_to_string(dir.join("REPORT.md"))?;
+    assert!(md.contains("## Rust vs the guide's Python"), "{md}");
+    assert!(md.contains("rust-vs-python.svg"), "{md}");
+    assert!(dir.join("charts/rust-vs-python.png").exists());
+    Ok(())
+}

@@ -383,7 +383,10 @@ impl Session {
                 ));
                 self.python = Some(side);
             }
-            Err(reason) => self.progress.line(&crate::python::skip_line(&reason)),
+            Err(reason) => {
+                self.progress.line(&crate::python::skip_line(&reason));
+                self.run.set_python_skipped(reason);
+            }
         }
     }
 
