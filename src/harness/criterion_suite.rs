@@ -152,6 +152,8 @@ pub fn run(
         let h = s.header();
         let cases = s.cases();
         let r = rounds(session, s.as_ref(), mode);
+        // The Python side runs for a scenario only when a criterion filter left some of it.
+        let mut ran_any = false;
         for round in 0..r {
             for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
                 if interrupt::interrupted() {
@@ -175,7 +177,7 @@ pub fn run(
                 } else {
                     case.flavor.name().to_string()
                 };
-                run_case(
+                ran_any |= run_case(
                     &mut g,
                     s.as_ref(),
                     case,
@@ -189,7 +191,7 @@ pub fn run(
                 g.finish();
             }
         }
-        if !interrupt::interrupted() {
+        if ran_any && !interrupt::interrupted() {
             session.run_python(s.as_ref(), r);
         }
         session.end_scenario(s.as_ref())?;
@@ -211,7 +213,7 @@ fn run_case(
     id: &str,
     position: u32,
     rounds: u32,
-) {
+) -> bool {
     let label = format!("{group_name}/{id}");
     let crit = s.header().criterion;
     let budget = Duration::from_secs_f64(crit.measurement_secs / f64::from(rounds) + crit.warm_up_secs);
@@ -219,7 +221,7 @@ fn run_case(
         Ok(g) => g,
         Err(e) => {
             session.fail(s, case, e);
-            return;
+            return true;
         }
     };
     let warm_up = match mode {
@@ -248,12 +250,12 @@ fn run_case(
         // Filtered out by the user's criterion filter, or a listing: it
         // leaves the count instead of counting as done.
         session.progress.skip_case();
-        return;
+        return false;
     }
     session.progress.finish_case();
     if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
-        return;
+        return true;
     }
     let estimate = match mode {
         SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, id, since),
@@ -264,4 +266,5 @@ fn run_case(
         Some(rec) => session.record_round(s, case, rec, position, estimate),
         None => session.fail(s, case, "the case did not shut down in time".into()),
     }
+    true
 }
