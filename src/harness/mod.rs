@@ -193,7 +193,7 @@ pub fn bench_main() -> Result<(), Failure> {
     };
     match py_mode {
         Some(m) => session.enable_python(crate::python::detect(m, false)),
-        None if mode == SuiteMode::Test => session.enable_python(Err("test mode".into())),
+        None if mode == SuiteMode::Test => session.enable_python(Err("cargo test runs the suite Rust-only".into())),
         None => {}
     }
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
