@@ -166,7 +166,8 @@ fn spec_for(s: &dyn ScenarioDef, c: &PyCase) -> Option<CaseSpec> {
         });
     }
     let mut spec = spec?;
-    spec.notes.retain(|_| false);
+    // The Rust case's notes describe the Rust code; the row gets the Python idiom instead.
+    spec.notes.clear();
     if !c.note.is_empty() {
         spec.notes.push(format!("{}: {}", c.runtime, c.note));
     }
@@ -175,6 +176,13 @@ fn spec_for(s: &dyn ScenarioDef, c: &PyCase) -> Option<CaseSpec> {
 
 /// Puts the Python side's rows into the session (and its failures as failure rows).
 pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
+    if run.scenario != s.header().name {
+        for rt in super::RUNTIMES {
+            let e = format!("the Python side answered for `{}`, not `{}`", run.scenario, s.header().name);
+            session.fail_external(s, "*", rt, e);
+        }
+        return;
+    }
     for c in &run.cases {
         let Some(runtime) = super::RUNTIMES.into_iter().find(|r| *r == c.runtime) else {
             session.fail_external(s, &c.variant, &c.runtime, "unknown Python runtime".into());
@@ -196,7 +204,6 @@ pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
     for k in &run.skipped {
         session.fail_external(s, &k.variant, &k.runtime, k.reason.clone());
     }
-    let _ = run.scenario;
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl Chart for PythonChart {
                     .cloned()
                     .unwrap_or_default()
             })
-            .x_label_formatter(&|x| crate::report::format::ratio(Some(*x)))
+            .x_label_formatter(&|x| tick_label(*x))
             .x_label_style((FONT, TICK_SIZE))
             .y_label_style((FONT, TICK_SIZE))
             .x_desc("batch time ÷ asyncio's (log scale)")
@@ -180,9 +180,28 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
+/// "0.01×", "0.5×", "2×": no trailing zeros.
+fn tick_label(x: f64) -> String {
+    let mut s = format!("{x:.3}");
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    format!("{s}×")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_labels_drop_trailing_zeros() {
+        assert_eq!(tick_label(0.01), "0.01×");
+        assert_eq!(tick_label(2.0), "2×");
+        assert_eq!(tick_label(0.5), "0.5×");
+    }
 
     #[test]
     fn ticks_are_one_two_five() {
