@@ -137,7 +137,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             }
         }
         if !interrupt::interrupted() {
-            session.run_python(s.as_ref(), r);
+            // `--variant` filters (prefixes) apply to the Python cases too.
+            session.run_python(s.as_ref(), r, &opts.only_variants);
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {

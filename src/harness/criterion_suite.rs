@@ -152,8 +152,9 @@ pub fn run(
         let h = s.header();
         let cases = s.cases();
         let r = rounds(session, s.as_ref(), mode);
-        // The Python side runs for a scenario only when a criterion filter left some of it.
-        let mut ran_any = false;
+        // The Python side runs only the variants a criterion filter left (all of them,
+        // Python-only ones included, when it left the whole scenario).
+        let mut ran: Vec<&str> = Vec::new();
         for round in 0..r {
             for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
                 if interrupt::interrupted() {
@@ -177,7 +178,7 @@ pub fn run(
                 } else {
                     case.flavor.name().to_string()
                 };
-                ran_any |= run_case(
+                let did_run = run_case(
                     &mut g,
                     s.as_ref(),
                     case,
@@ -188,11 +189,20 @@ pub fn run(
                     position as u32,
                     r,
                 );
+                if did_run && !ran.contains(&case.variant.as_str()) {
+                    ran.push(&case.variant);
+                }
                 g.finish();
             }
         }
-        if ran_any && !interrupt::interrupted() {
-            session.run_python(s.as_ref(), r);
+        if !ran.is_empty() && !interrupt::interrupted() {
+            let all = cases.iter().all(|c| ran.contains(&c.variant.as_str()));
+            let only: Vec<String> = if all {
+                Vec::new()
+            } else {
+                ran.iter().map(|v| v.to_string()).collect()
+            };
+            session.run_python(s.as_ref(), r, &only);
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {

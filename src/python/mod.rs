@@ -160,7 +160,14 @@ pub fn skip_line(reason: &str) -> String {
 /// Runs the Python side of `s` (all its cases on both runtimes, `rounds` rounds) and
 /// records its rows in `session`. Does nothing for a scenario without a Python side.
 /// Failures become failure rows of the Python cases, never an error of the run.
-pub fn run_scenario(session: &mut Session, s: &dyn ScenarioDef, side: &PythonSide, rounds: u32, seed: u64) {
+pub fn run_scenario(
+    session: &mut Session,
+    s: &dyn ScenarioDef,
+    side: &PythonSide,
+    rounds: u32,
+    seed: u64,
+    variants: &[String],
+) {
     let name = s.header().name.clone();
     if !SCENARIOS.contains(&name.as_str()) {
         return;
@@ -176,6 +183,7 @@ pub fn run_scenario(session: &mut Session, s: &dyn ScenarioDef, side: &PythonSid
         &out_dir,
         rounds,
         seed,
+        variants,
     )
     .and_then(|()| record::read(&out_dir.join(format!("{name}.json"))));
     match result {
@@ -197,6 +205,7 @@ fn invoke(
     out_dir: &Path,
     rounds: u32,
     seed: u64,
+    variants: &[String],
 ) -> Result<(), String> {
     std::fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
@@ -209,6 +218,9 @@ fn invoke(
     }
     if let Some(w) = side.warmup {
         cmd.args(["--warmup", &w.to_string()]);
+    }
+    if !variants.is_empty() {
+        cmd.args(["--variants", &variants.join(",")]);
     }
     let mut child = cmd
         .args(["--scenario"])

@@ -178,7 +178,11 @@ fn spec_for(s: &dyn ScenarioDef, c: &PyCase) -> Option<CaseSpec> {
 pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
     if run.scenario != s.header().name {
         for rt in super::RUNTIMES {
-            let e = format!("the Python side answered for `{}`, not `{}`", run.scenario, s.header().name);
+            let e = format!(
+                "the Python side answered for `{}`, not `{}`",
+                run.scenario,
+                s.header().name
+            );
             session.fail_external(s, "*", rt, e);
         }
         return;

@@ -390,11 +390,12 @@ impl Session {
         }
     }
 
-    /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds.
-    pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32) {
+    /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds; `variants`
+    /// (label prefixes, empty: all) limits its cases.
+    pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32, variants: &[String]) {
         if let Some(side) = self.python.clone() {
             let seed = self.seed;
-            crate::python::run_scenario(self, s, &side, rounds, seed);
+            crate::python::run_scenario(self, s, &side, rounds, seed, variants);
         }
     }
 
