@@ -76,7 +76,10 @@ fn a_broken_python_is_one_skip_line_and_the_rust_rows_stay() -> TestResult {
 }
 
 /// The Rust scenarios test's sizes and bounds (tests/it/scenarios.rs): N = 6 requests of
-/// D = 40 ms, k = 2.
+/// D = 40 ms, k = 2. The bounds are checked on the fastest batch (the Rust test uses the mean
+/// of in-process batches): the interpreter in a subprocess competes with every other test of
+/// this binary for two cores, and load only ever adds time, so the fastest batch is the one
+/// that shows what the pattern can do.
 #[test]
 fn asyncio_and_uvloop_fetch_rows_meet_the_rust_ideals_and_read_back() -> TestResult {
     let Some(python) = venv() else { return Ok(()) };
@@ -89,7 +92,7 @@ fn asyncio_and_uvloop_fetch_rows_meet_the_rust_ideals_and_read_back() -> TestRes
         .set("params.timeout_ms", 5000)
         .set("params.connections", ["keepalive"]);
     let dir = tempfile::tempdir()?;
-    let out = run(dir.path(), &file.text(), "1", &["--batches", "2", "--warmup", "1"]);
+    let out = run(dir.path(), &file.text(), "1", &["--batches", "3", "--warmup", "1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let run_dir = the_run(dir.path());
@@ -113,16 +116,16 @@ fn asyncio_and_uvloop_fetch_rows_meet_the_rust_ideals_and_read_back() -> TestRes
                 .unwrap_or_else(|| panic!("no row {label}: {err}"));
             assert_eq!(row.errors, 0, "{label}");
             assert!(!row.legacy, "{label}");
-            assert_eq!(row.samples, 2 * 6, "{label}: one latency per request");
+            assert_eq!(row.samples, 3 * 6, "{label}: one latency per request");
             let lat = row.latency_ns.as_ref().unwrap();
             assert!(lat.min >= 40_000_000, "{label}: a request below D");
-            let mean = row.rounds.as_ref().map(|r| r.mean).unwrap();
+            let fastest = row.wall_ns.as_ref().map(|w| w.min as f64).unwrap();
             // The Rust case's ideal came with the row.
             assert!(row.ideal_ns.is_some() && row.measured_over_ideal.is_some(), "{label}");
             match variant {
-                "sequential" => assert!(mean >= 6.0 * d, "{label}: sequential below N·D: {mean}"),
-                "bounded" => assert!((3.0 * d..5.5 * d).contains(&mean), "{label}: {mean}"),
-                _ => assert!(mean < 3.0 * d, "{label}: {mean} ns is not ≪ N·D"),
+                "sequential" => assert!(fastest >= 6.0 * d, "{label}: sequential below N·D: {fastest}"),
+                "bounded" => assert!((3.0 * d..5.5 * d).contains(&fastest), "{label}: {fastest}"),
+                _ => assert!(fastest < 3.0 * d, "{label}: {fastest} ns is not ≪ N·D"),
             }
             // The files the Rust rows get, decoded by the project's own reader.
             let hlog = run_dir.join(row.hlog.as_ref().unwrap());
