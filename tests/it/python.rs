@@ -173,6 +173,9 @@ fn rust_vs_python_chart_shows_planted_ratios() -> TestResult {
         Case::new("alpha", "join_all", "tokio-ct").scaled(0.25),
         // No asyncio row for this variant: not on the chart.
         Case::new("alpha", "sequential", "tokio-ct"),
+        // Python-only (asyncio and uvloop, no Rust runtime): not on the chart either.
+        Case::new("alpha", "process_pool", "asyncio"),
+        Case::new("alpha", "process_pool", "uvloop"),
     ];
     let dir = make_run(root.path(), &cases)?;
     let chart = PythonChart::from_run(&RunData::load(&dir)?);

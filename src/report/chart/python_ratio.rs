@@ -71,7 +71,12 @@ impl PythonChart {
                         }
                     }
                 }
-                if !row_dots.is_empty() {
+                // A row needs a Rust runtime: uvloop alone (a Python-only variant) is left to
+                // the scenario's table.
+                let has_rust = row_dots
+                    .iter()
+                    .any(|d| !crate::python::RUNTIMES.contains(&others[d.runtime]));
+                if has_rust {
                     rows.push(format!("{scenario} / {variant}"));
                     dots.extend(row_dots);
                 }
