@@ -254,7 +254,20 @@ impl TypedValueParser for FlavorParser {
 
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Flavor, clap::Error> {
         StringValueParser::new()
-            .try_map(|s| s.parse::<Flavor>())
+            .try_map(|s| {
+                s.parse::<Flavor>().map_err(|e| {
+                    // The guide's Python rows are not a Rust runtime: say how to get them.
+                    if crate::python::RUNTIMES.contains(&s.as_str()) {
+                        format!(
+                            "`{s}` is the guide's Python side, not a Rust runtime: set {}=1 to add the asyncio and \
+                             uvloop rows to a run",
+                            crate::python::ENV_VAR
+                        )
+                    } else {
+                        e.to_string()
+                    }
+                })
+            })
             .parse_ref(cmd, arg, value)
     }
 

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod export;
 pub mod harness;
 pub mod measure;
+pub mod python;
 pub mod report;
 pub mod results;
 pub mod runtime;

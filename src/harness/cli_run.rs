@@ -113,6 +113,15 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     })
     .map_err(Failure::from_run)?;
     session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
+    // The CLI includes the Python rows only when asked (ASYNCBENCH_PYTHON=1).
+    if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
+        let side = crate::python::detect(crate::python::PyMode::Full, true).map(|mut side| {
+            side.batches = Some(opts.batches);
+            side.warmup = Some(opts.warmup);
+            side
+        });
+        session.enable_python(side);
+    }
     for s in chosen {
         let cases = selected(s.as_ref());
         let r = rounds_of(s.as_ref());
@@ -129,6 +138,10 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
                     break;
                 }
             }
+        }
+        if !interrupt::interrupted() {
+            // `--variant` filters (prefixes) apply to the Python cases too.
+            session.run_python(s.as_ref(), r, &opts.only_variants);
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {

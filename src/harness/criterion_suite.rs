@@ -152,6 +152,9 @@ pub fn run(
         let h = s.header();
         let cases = s.cases();
         let r = rounds(session, s.as_ref(), mode);
+        // The Python side runs only the variants a criterion filter left (all of them,
+        // Python-only ones included, when it left the whole scenario).
+        let mut ran: Vec<&str> = Vec::new();
         for round in 0..r {
             for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
                 if interrupt::interrupted() {
@@ -175,7 +178,7 @@ pub fn run(
                 } else {
                     case.flavor.name().to_string()
                 };
-                run_case(
+                let did_run = run_case(
                     &mut g,
                     s.as_ref(),
                     case,
@@ -186,8 +189,20 @@ pub fn run(
                     position as u32,
                     r,
                 );
+                if did_run && !ran.contains(&case.variant.as_str()) {
+                    ran.push(&case.variant);
+                }
                 g.finish();
             }
+        }
+        if !ran.is_empty() && !interrupt::interrupted() {
+            let all = cases.iter().all(|c| ran.contains(&c.variant.as_str()));
+            let only: Vec<String> = if all {
+                Vec::new()
+            } else {
+                ran.iter().map(|v| v.to_string()).collect()
+            };
+            session.run_python(s.as_ref(), r, &only);
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
@@ -208,7 +223,7 @@ fn run_case(
     id: &str,
     position: u32,
     rounds: u32,
-) {
+) -> bool {
     let label = format!("{group_name}/{id}");
     let crit = s.header().criterion;
     let budget = Duration::from_secs_f64(crit.measurement_secs / f64::from(rounds) + crit.warm_up_secs);
@@ -216,7 +231,7 @@ fn run_case(
         Ok(g) => g,
         Err(e) => {
             session.fail(s, case, e);
-            return;
+            return true;
         }
     };
     let warm_up = match mode {
@@ -245,12 +260,12 @@ fn run_case(
         // Filtered out by the user's criterion filter, or a listing: it
         // leaves the count instead of counting as done.
         session.progress.skip_case();
-        return;
+        return false;
     }
     session.progress.finish_case();
     if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
-        return;
+        return true;
     }
     let estimate = match mode {
         SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, id, since),
@@ -261,4 +276,5 @@ fn run_case(
         Some(rec) => session.record_round(s, case, rec, position, estimate),
         None => session.fail(s, case, "the case did not shut down in time".into()),
     }
+    true
 }

@@ -182,6 +182,22 @@ pub fn bench_main() -> Result<(), Failure> {
     ));
     // criterion prints between our updates; a redrawn bar would overwrite its lines.
     session.progress.use_plain_lines();
+    // The guide's Python rows: on when target/pyenv exists or ASYNCBENCH_PYTHON=1; in
+    // test mode (`cargo test`) only when asked, so the suite's smoke run stays Rust-only.
+    let py_mode = match mode {
+        SuiteMode::Bench => Some(crate::python::PyMode::Full),
+        SuiteMode::Quick => Some(crate::python::PyMode::Quick),
+        SuiteMode::Test if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| !v.is_empty() && v != "0") => {
+            Some(crate::python::PyMode::Test)
+        }
+        SuiteMode::Test => None,
+        SuiteMode::Other => None,
+    };
+    match py_mode {
+        Some(m) => session.enable_python(crate::python::detect(m, false)),
+        None if mode == SuiteMode::Test => session.enable_python(Err("cargo test runs the suite Rust-only".into())),
+        None => {}
+    }
     criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
     c.final_summary();
     // As `asyncbench run`: a run whose cases had errors stays complete on disk, but `latest`

@@ -65,6 +65,14 @@ impl Recorder {
         let _ = self.current.record(ns);
     }
 
+    /// Adds a histogram recorded elsewhere (the guide's Python side, with the
+    /// same settings) as if each of its values had been recorded here.
+    pub fn record_histogram(&mut self, h: &Histogram<u64>) {
+        // Both auto-resize: adding cannot fail on range.
+        let _ = self.total.add(h);
+        let _ = self.current.add(h);
+    }
+
     /// Closes the current interval if it is older than [`INTERVAL`]. Called by
     /// drivers between batches, never on the timed path.
     pub fn tick(&mut self) {

@@ -23,7 +23,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::results::{ResultsError, write_atomic};
-use chart::{BatchChart, OverviewChart, SpectrumChart, render};
+use chart::{BatchChart, OverviewChart, PythonChart, SpectrumChart, render};
 pub use chart::{ChartKey, ChartSet, Rendered};
 pub use data::RunData;
 use doc::{html, markdown};
@@ -111,6 +111,10 @@ fn plot_loaded(run: &RunData) -> Result<ChartSet, ReportError> {
         ChartKey::Overview,
         render::render(&OverviewChart::from_run(run), &dir).map_err(draw)?,
     );
+    let python = PythonChart::from_run(run);
+    if !python.is_empty() {
+        out.insert(ChartKey::PythonRatio, render::render(&python, &dir).map_err(draw)?);
+    }
     for scenario in run.scenarios() {
         if run.variants(scenario).is_empty() {
             // A scenario whose every case failed has nothing to draw.

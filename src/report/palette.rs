@@ -39,7 +39,12 @@ pub fn style(runtime: &str, legacy_hint: bool) -> RuntimeStyle {
             let Rgb(r, g, b) = f.rgb();
             RGBColor(r, g, b)
         }
-        None => SPARE[(fnv1a(runtime) % SPARE.len() as u64) as usize],
+        // The guide's Python rows get fixed spare colours, so asyncio and uvloop never share one.
+        None => match runtime {
+            "asyncio" => SPARE[4],
+            "uvloop" => SPARE[5],
+            _ => SPARE[(fnv1a(runtime) % SPARE.len() as u64) as usize],
+        },
     };
     let legacy = legacy_hint || known.is_some_and(Flavor::legacy);
     RuntimeStyle {

@@ -156,6 +156,7 @@ mod tests {
                 partial: true,
                 rounds: None,
                 order_seed: None,
+                python_skipped: None,
             },
             env: Default::default(),
             results,

@@ -66,6 +66,10 @@ pub struct EnvInfo {
     /// said about itself. Absent when the server ran in-process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_server: Option<RemoteServer>,
+    /// The guide's Python side, when the run had one: `python`, `implementation` and each
+    /// package's version (aiohttp, uvloop, aiofiles, requests, hdrhistogram).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub python: BTreeMap<String, String>,
 }
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
@@ -126,6 +130,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
         placement: None,
         remote_server: None,
+        python: Default::default(),
     }
 }
 

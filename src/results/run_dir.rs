@@ -61,6 +61,7 @@ impl RunDir {
                 partial: true,
                 rounds: None,
                 order_seed: None,
+                python_skipped: None,
             },
             env,
             results: Vec::new(),
@@ -109,6 +110,19 @@ impl RunDir {
     /// next push.
     pub fn describe_scenario(&mut self, name: &str, info: ScenarioInfo) {
         self.summary.scenarios.insert(name.to_string(), info);
+    }
+
+    /// Records the guide's Python side's versions (interpreter and packages) in the
+    /// environment and rewrites env.json; the summary gets them with the next push.
+    pub fn set_python_env(&mut self, versions: std::collections::BTreeMap<String, String>) -> Result<(), ResultsError> {
+        self.summary.env.python = versions;
+        let env_path = self.path.join("env.json");
+        write_atomic(&env_path, &to_json(&env_path, &self.summary.env)?)
+    }
+
+    /// Records why the Python rows were skipped (written with the next push).
+    pub fn set_python_skipped(&mut self, reason: String) {
+        self.summary.run.python_skipped = Some(reason);
     }
 
     pub fn summary(&self) -> &Summary {

@@ -71,6 +71,10 @@ pub struct RunInfo {
     /// Seed of the order the cases of each round ran in (a shuffle per scenario and round).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_seed: Option<u64>,
+    /// Why the guide's Python rows (asyncio, uvloop) are absent, when the run tried to include
+    /// them or said it skipped them; absent when they ran or were never considered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

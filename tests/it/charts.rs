@@ -48,6 +48,7 @@ fn plot_draws_valid_svg_and_png_for_every_scenario_variant_and_metric() -> TestR
         assert!(files.svg.starts_with(dir.join("charts")), "{}", files.svg.display());
         let title = match key {
             ChartKey::Overview => "measured / ideal".to_string(),
+            ChartKey::PythonRatio => "Rust vs the guide".to_string(),
             ChartKey::Batch { scenario } => format!("{scenario}: batch time"),
             ChartKey::Spectrum { metric, .. } => format!("{metric} by percentile"),
             ChartKey::Cost { scenario } => format!("{scenario}: CPU per operation"),

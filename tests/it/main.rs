@@ -18,6 +18,7 @@ mod fuzz;
 mod hazards;
 mod load;
 mod open_loop;
+mod python;
 mod queues_files;
 mod registry;
 mod report;

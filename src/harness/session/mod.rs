@@ -66,6 +66,19 @@ struct Pending {
     rec: CaseRecord,
     rounds: Vec<(u32, RoundFigures)>,
     criterion: Option<CriterionEstimate>,
+    /// The runtime's name when it is not one of ours (the guide's Python:
+    /// "asyncio", "uvloop"); `case` is then the Rust case it mirrors.
+    external: Option<&'static str>,
+}
+
+impl Pending {
+    fn is(&self, case: &CaseSpec, external: Option<&'static str>) -> bool {
+        self.case.variant == case.variant && self.case.flavor == case.flavor && self.external == external
+    }
+
+    fn runtime(&self) -> &'static str {
+        self.external.unwrap_or(self.case.flavor.name())
+    }
 }
 
 pub struct Session {
@@ -85,6 +98,8 @@ pub struct Session {
     /// Each route's floor, measured the first time a finished case needs it.
     floors: std::collections::BTreeMap<String, Option<f64>>,
     pub progress: Progress,
+    /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
+    python: Option<crate::python::PythonSide>,
 }
 
 impl Session {
@@ -197,6 +212,7 @@ impl Session {
             plan,
             floors: Default::default(),
             progress,
+            python: None,
         })
     }
 
@@ -277,17 +293,42 @@ impl Session {
         position: u32,
         criterion: Option<CriterionEstimate>,
     ) {
+        self.record_round_as(s, case, None, rec, position, criterion);
+    }
+
+    /// [`record_round`](Self::record_round) for a runtime outside the registry
+    /// (the guide's Python side): `case` is the Rust case it mirrors (its
+    /// ideal and unit apply), `runtime` the name its rows carry.
+    pub fn record_external_round(
+        &mut self,
+        s: &dyn ScenarioDef,
+        case: &CaseSpec,
+        runtime: &'static str,
+        rec: CaseRecord,
+        position: u32,
+    ) {
+        self.record_round_as(s, case, Some(runtime), rec, position, None);
+    }
+
+    fn record_round_as(
+        &mut self,
+        s: &dyn ScenarioDef,
+        case: &CaseSpec,
+        external: Option<&'static str>,
+        rec: CaseRecord,
+        position: u32,
+        criterion: Option<CriterionEstimate>,
+    ) {
         self.describe(s);
         if rec.batches() == 0 {
-            self.fail(s, case, "no samples were recorded".into());
+            match external {
+                Some(rt) => self.fail_external(s, &case.variant, rt, "no samples were recorded".into()),
+                None => self.fail(s, case, "no samples were recorded".into()),
+            }
             return;
         }
         let figures = rec.round_figures();
-        match self
-            .pending
-            .iter_mut()
-            .find(|p| p.case.variant == case.variant && p.case.flavor == case.flavor)
-        {
+        match self.pending.iter_mut().find(|p| p.is(case, external)) {
             Some(p) => {
                 p.rec.merge(rec);
                 p.rounds.push((position, figures));
@@ -298,6 +339,7 @@ impl Session {
                 rec,
                 rounds: vec![(position, figures)],
                 criterion,
+                external,
             }),
         }
     }
@@ -305,8 +347,7 @@ impl Session {
     pub fn fail(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, error: String) {
         self.describe(s);
         // A case that failed in any round is a failed case: its other rounds go.
-        self.pending
-            .retain(|p| !(p.case.variant == case.variant && p.case.flavor == case.flavor));
+        self.pending.retain(|p| !p.is(case, None));
         self.failed.push((case.variant.clone(), case.flavor));
         self.progress.line(&format!(
             "asyncbench: {}/{}/{} failed: {error}",
@@ -320,6 +361,56 @@ impl Session {
             runtime: case.flavor.name().to_string(),
             error,
         });
+    }
+
+    /// A case of an external runtime failed (or never ran): a failure row,
+    /// and its rounds so far are dropped.
+    pub fn fail_external(&mut self, s: &dyn ScenarioDef, variant: &str, runtime: &str, error: String) {
+        self.describe(s);
+        self.pending
+            .retain(|p| !(p.external.is_some_and(|e| e == runtime) && p.case.variant == variant));
+        self.progress.line(&format!(
+            "asyncbench: {}/{variant}/{runtime} failed: {error}",
+            s.header().name
+        ));
+        self.failures.push(CaseFailure {
+            scenario: s.header().name.clone(),
+            variant: variant.to_string(),
+            runtime: runtime.to_string(),
+            error,
+        });
+    }
+
+    /// Includes the guide's Python rows (asyncio, uvloop) when `side` is one, and
+    /// records its versions in env.json; otherwise prints the one line saying why
+    /// they were skipped and how to enable them.
+    pub fn enable_python(&mut self, side: Result<crate::python::PythonSide, String>) {
+        match side {
+            Ok(side) => {
+                if let Err(e) = self.run.set_python_env(side.versions.clone()) {
+                    self.progress.line(&format!("asyncbench: warning: {e}"));
+                }
+                self.progress.line(&format!(
+                    "asyncbench: asyncio/uvloop rows from {} (Python {})",
+                    side.python.display(),
+                    side.versions.get("python").map(String::as_str).unwrap_or("?")
+                ));
+                self.python = Some(side);
+            }
+            Err(reason) => {
+                self.progress.line(&crate::python::skip_line(&reason));
+                self.run.set_python_skipped(reason);
+            }
+        }
+    }
+
+    /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds; `variants`
+    /// (label prefixes, empty: all) limits its cases.
+    pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32, variants: &[String]) {
+        if let Some(side) = self.python.clone() {
+            let seed = self.seed;
+            crate::python::run_scenario(self, s, &side, rounds, seed, variants);
+        }
     }
 
     /// Keeps the scenario's guide section and parameters in the summary, for the report.
@@ -340,11 +431,15 @@ impl Session {
         let name = s.header().name.clone();
         let mut pending = std::mem::take(&mut self.pending);
         let order = s.cases();
+        // External runtimes' rows follow the last Rust row of their variant.
         pending.sort_by_key(|p| {
-            order
-                .iter()
-                .position(|c| c.variant == p.case.variant && c.flavor == p.case.flavor)
-                .unwrap_or(usize::MAX)
+            let at = match p.external {
+                None => order
+                    .iter()
+                    .position(|c| c.variant == p.case.variant && c.flavor == p.case.flavor),
+                Some(_) => order.iter().rposition(|c| c.variant == p.case.variant),
+            };
+            (at.unwrap_or(usize::MAX), p.external.is_some())
         });
         for p in pending {
             self.finalize(&name, p);

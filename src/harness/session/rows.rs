@@ -7,18 +7,20 @@ use std::time::{Instant, SystemTime};
 use super::{Pending, Session};
 use crate::measure::Recorder;
 use crate::results::{CaseResult, Interval, Percentiles, WallStats};
-use crate::scenario::{CaseRecord, CaseSpec};
+use crate::scenario::CaseRecord;
 use crate::stats::rounds::{self, Round};
 
 impl Session {
     /// Turns one case's merged rounds into summary rows and writes its
     /// `.hgrm` and `.hlog` files.
     pub(super) fn finalize(&mut self, scenario: &str, p: Pending) {
+        let runtime = p.runtime();
         let Pending {
             case,
             rec,
             rounds: figures,
             criterion,
+            external,
         } = p;
         let name = scenario.to_string();
         // One time origin for every log of the case: its first interval.
@@ -39,7 +41,7 @@ impl Session {
         let samples = latency.len();
         let wall = WallStats::from_samples(&wall_samples);
         let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(latency.histogram()));
-        let files = self.write_files(&name, &case, "latency", latency, origin, base);
+        let files = self.write_files(&name, &case.variant, runtime, "latency", latency, origin, base);
         let primary_rounds = rounds::summarize(
             figures
                 .iter()
@@ -76,16 +78,16 @@ impl Session {
         };
         let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| done as f64 / busy.as_secs_f64());
         let mut notes = case.notes.clone();
-        if let Some(note) = case.flavor.legacy_note() {
+        if let Some(note) = case.flavor.legacy_note().filter(|_| external.is_none()) {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }
         let (hgrm, hlog) = files.unzip();
         let primary = CaseResult {
             scenario: name.clone(),
             variant: case.variant.clone(),
-            runtime: case.flavor.name().to_string(),
+            runtime: runtime.to_string(),
             metric: "latency".into(),
-            legacy: case.flavor.legacy(),
+            legacy: external.is_none() && case.flavor.legacy(),
             samples,
             errors: errors.total(),
             rounds: primary_rounds,
@@ -131,7 +133,9 @@ impl Session {
                     })
                     .collect(),
             );
-            let (hgrm, hlog) = self.write_files(&name, &case, metric, r, origin, base).unzip();
+            let (hgrm, hlog) = self
+                .write_files(&name, &case.variant, runtime, metric, r, origin, base)
+                .unzip();
             rows.push(CaseResult {
                 metric: metric.to_string(),
                 samples,
@@ -163,10 +167,12 @@ impl Session {
     /// (the figures still reach the summary).
     /// `origin` is the case's first interval and `base` its wall-clock time:
     /// the log's BaseTime, so BaseTime + timestamp is each interval's time.
+    #[allow(clippy::too_many_arguments)]
     fn write_files(
         &mut self,
         scenario: &str,
-        case: &CaseSpec,
+        variant: &str,
+        runtime: &str,
         metric: &str,
         r: Recorder,
         origin: Instant,
@@ -184,15 +190,10 @@ impl Session {
                 hist: i.hist,
             })
             .collect();
-        match self.run.write_histograms(
-            scenario,
-            &case.variant,
-            case.flavor.name(),
-            metric,
-            &hist,
-            &intervals,
-            base,
-        ) {
+        match self
+            .run
+            .write_histograms(scenario, variant, runtime, metric, &hist, &intervals, base)
+        {
             Ok(paths) => Some(paths),
             Err(e) => {
                 self.progress.line(&format!("asyncbench: warning: {e}"));

@@ -6,11 +6,13 @@
 pub mod batch;
 pub mod cost;
 pub mod overview;
+pub mod python_ratio;
 pub mod render;
 pub mod spectrum;
 
 pub use batch::BatchChart;
 pub use overview::OverviewChart;
+pub use python_ratio::PythonChart;
 pub use render::Rendered;
 pub use spectrum::SpectrumChart;
 
@@ -20,6 +22,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ChartKey {
     Overview,
+    /// Each runtime's batch time relative to the guide's asyncio code (runs with Python rows).
+    PythonRatio,
     Batch {
         scenario: String,
     },

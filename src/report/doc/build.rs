@@ -114,6 +114,7 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
         &ChartKey::Overview,
         "measured/ideal for every scenario, variant and runtime".into(),
     );
+    python_section(&mut b);
     for scenario in run.scenarios() {
         scenario_section(&mut b, scenario);
     }
@@ -135,6 +136,44 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
         title,
         blocks: b.blocks,
     }
+}
+
+/// "Rust vs the guide's Python": the chart when the run has asyncio rows, else the one line
+/// saying why they are absent and how to get them.
+fn python_section(b: &mut Builder<'_>) {
+    let s = &b.run.summary;
+    let has_rows = s
+        .results
+        .iter()
+        .any(|r| r.runtime == crate::report::chart::python_ratio::BASE);
+    if !has_rows && s.run.python_skipped.is_none() {
+        return;
+    }
+    b.heading(2, "Rust vs the guide's Python");
+    if !has_rows {
+        let why = s.run.python_skipped.clone().unwrap_or_default();
+        b.para(vec![text(format!(
+            "No asyncio/uvloop rows in this run ({why}): {}.",
+            crate::python::HOW_TO_ENABLE
+        ))]);
+        return;
+    }
+    let versions = &s.env.python;
+    let v = |k: &str| versions.get(k).cloned().unwrap_or_else(|| "?".into());
+    b.para(vec![text(format!(
+        "The guide's own patterns in Python (CPython {}, aiohttp {}, uvloop {}), on the same test server with the \
+         same scenario parameters; each dot is a runtime's mean batch time for the same unit of work divided by \
+         asyncio's. Left of 1× is faster than the guide's asyncio code. Rows whose variant is Python-only (e.g. \
+         process_pool, requests_*) appear in the scenario tables, not here. The Python side runs fewer batches \
+         per round than the Rust cases (python/README.md).",
+        v("python"),
+        v("aiohttp"),
+        v("uvloop")
+    ))]);
+    b.chart(
+        &ChartKey::PythonRatio,
+        "each runtime's batch time relative to asyncio, per scenario and variant".into(),
+    );
 }
 
 fn rounds_text(s: &crate::results::Summary) -> String {

@@ -101,6 +101,7 @@ fn env() -> EnvInfo {
         load_avg_1m: Some(0.1),
         placement: None,
         remote_server: None,
+        python: Default::default(),
     }
 }
 
