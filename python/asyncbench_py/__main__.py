@@ -44,6 +44,12 @@ SCENARIOS = (
     "primitives",
 )
 
+# Scenarios of scenarios/ with no Python side, and why (they are not patterns of the guide).
+RUST_ONLY = {
+    "task_memory": "bytes per idle task is a property of each Rust runtime's task layout",
+    "http_server": "the runtime under test is the server; the guide's patterns are clients",
+}
+
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "implementation": platform.python_implementation()}
