@@ -42,6 +42,7 @@ const REGISTRY: &[Entry] = &[
     entry::<catalog::pipeline::Pipeline>(),
     entry::<catalog::file_read::FileRead>(),
     entry::<catalog::primitives::Primitives>(),
+    entry::<catalog::http_server::HttpServer>(),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {

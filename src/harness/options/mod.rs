@@ -6,6 +6,7 @@
 
 mod bounds;
 mod results_root;
+mod sweep;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use crate::server::ServerConfig;
 pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS, SERVER_THREADS, WARMUP, WORKERS};
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
+pub use sweep::route_names as sweep_route_names;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
 
 /// A command with its options checked.
@@ -49,6 +51,7 @@ pub enum Task {
         fail_on_regression: bool,
         aa: bool,
     },
+    Sweep(Box<crate::sweep::SweepOpts>),
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -94,6 +97,7 @@ impl Process {
 /// Checks the options of `command`.
 pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
     Ok(match command {
+        Command::Sweep(args) => Task::Sweep(Box::new(sweep::check_sweep(*args, process).map_err(Failure::usage)?)),
         Command::List { scenarios } => Task::List { scenarios },
         Command::Serve {
             addr,

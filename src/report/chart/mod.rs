@@ -7,6 +7,8 @@ pub mod batch;
 pub mod overview;
 pub mod render;
 pub mod spectrum;
+pub mod sweep_achieved;
+pub mod sweep_latency;
 
 pub use batch::BatchChart;
 pub use overview::OverviewChart;

@@ -121,9 +121,9 @@ pub struct LoadCase {
 /// What each connection sends: a GET of the route; a non-2xx status is a
 /// failure.
 #[derive(Clone)]
-struct Get<R: Runtime> {
-    client: HttpClient<R>,
-    path: Arc<str>,
+pub(crate) struct Get<R: Runtime> {
+    pub(crate) client: HttpClient<R>,
+    pub(crate) path: Arc<str>,
 }
 
 impl<R: Runtime> Request for Get<R> {
