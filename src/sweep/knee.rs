@@ -52,9 +52,16 @@ impl Verdict {
         }
     }
 
-    /// Whether the sweep stops rising after this step.
-    pub fn stops(self) -> bool {
-        matches!(self, Verdict::Saturated | Verdict::GeneratorBound)
+    /// Whether the sweep stops rising after this step: the server is past
+    /// saturation, or the generator is out of CPU (a higher rate would only
+    /// measure the generator). A step late for other reasons (a busy machine
+    /// descheduling the generator) is marked but does not stop the sweep.
+    pub fn stops(self, generator_cpu: f64) -> bool {
+        match self {
+            Verdict::Saturated => true,
+            Verdict::GeneratorBound => generator_cpu >= GENERATOR_CPU_BOUND,
+            Verdict::Pass | Verdict::OverSlo => false,
+        }
     }
 }
 
@@ -83,34 +90,44 @@ pub struct Knee {
     pub first_fail: Option<u64>,
 }
 
-/// The knee of `points` (any order).
+/// The knee of `points` (any order). Generator-bound steps are neither a
+/// pass nor a failure of the server: they are skipped, and when no server
+/// failure lies above the knee but such a step does, the knee is a lower
+/// bound set by the generator.
 pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
     let mut sorted = points.to_vec();
     sorted.sort_by_key(|p| p.rate);
     let mut best: Option<&Point> = None;
+    let mut generator_above: Option<u64> = None;
     for p in &sorted {
         match Verdict::of(p, slo, p99_bound) {
-            Verdict::Pass => best = Some(p),
-            v => {
-                let limit = match (best, v) {
-                    (None, _) => Limit::BelowRange,
-                    (Some(_), Verdict::GeneratorBound) => Limit::Generator,
-                    _ => Limit::Server,
-                };
+            Verdict::Pass => {
+                best = Some(p);
+                generator_above = None;
+            }
+            Verdict::GeneratorBound => {
+                generator_above.get_or_insert(p.rate);
+            }
+            Verdict::OverSlo | Verdict::Saturated => {
                 return Knee {
                     rate: best.map_or(0, |b| b.rate),
                     p99_us: best.map_or(0.0, |b| us(b.p99)),
-                    limit,
+                    limit: if best.is_some() { Limit::Server } else { Limit::BelowRange },
                     first_fail: Some(p.rate),
                 };
             }
         }
     }
+    let limit = match (best, generator_above) {
+        (_, Some(_)) => Limit::Generator,
+        (Some(_), None) => Limit::NotReached,
+        (None, None) => Limit::BelowRange,
+    };
     Knee {
         rate: best.map_or(0, |b| b.rate),
         p99_us: best.map_or(0.0, |b| us(b.p99)),
-        limit: if best.is_some() { Limit::NotReached } else { Limit::BelowRange },
-        first_fail: None,
+        limit,
+        first_fail: generator_above,
     }
 }
 
@@ -192,7 +209,9 @@ mod tests {
         let pts = stick(&[5000, 9000, 9500], 10_000);
         let slo = SLO;
         assert_eq!(Verdict::of(&pts[1], slo, BOUND), Verdict::OverSlo);
-        assert!(!Verdict::OverSlo.stops());
+        assert!(!Verdict::OverSlo.stops(0.0));
+        assert!(Verdict::Saturated.stops(0.0));
+        assert!(!Verdict::GeneratorBound.stops(0.5) && Verdict::GeneratorBound.stops(0.95));
         let k = knee(&pts, slo, BOUND);
         assert_eq!((k.rate, k.first_fail), (5000, Some(9000)));
     }
@@ -209,7 +228,11 @@ mod tests {
         let mut pts = stick(&[1000, 2000, 4000], 1_000_000);
         pts[2].generator_bound = true;
         let k = knee(&pts, SLO, BOUND);
-        assert_eq!((k.rate, k.limit), (2000, Limit::Generator));
+        assert_eq!((k.rate, k.limit, k.first_fail), (2000, Limit::Generator, Some(4000)));
+        // A generator-bound step below passing ones is skipped, not a failure.
+        pts[0].generator_bound = true;
+        assert_eq!(knee(&pts, SLO, BOUND).rate, 2000);
+        pts[0].generator_bound = false;
         pts[2].generator_bound = false;
         pts[1].errors = 1;
         assert_eq!(Verdict::of(&pts[1], SLO, BOUND), Verdict::Saturated);

@@ -250,7 +250,7 @@ impl RuntimeVisitor for SweepOne<'_> {
             };
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
                 match run_step(o, &mut r, &server, rate, false).await {
-                    Some(v) if !v.stops() => {}
+                    Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
             }
@@ -258,6 +258,9 @@ impl RuntimeVisitor for SweepOne<'_> {
                 // Bisect between the knee and the first rate that failed.
                 for _ in 0..s.refine_steps {
                     let k = knee::knee(&points(&r.steps), s.slo_p99, s.p99_bound);
+                    if k.limit != knee::Limit::Server {
+                        break;
+                    }
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
@@ -273,9 +276,15 @@ impl RuntimeVisitor for SweepOne<'_> {
     }
 }
 
-/// Runs one step into `r`; its verdict, or `None` (and `r.failure`) when
-/// the step could not run.
-async fn run_step(o: &SweepOpts, r: &mut RuntimeSweep, server: &RuntimeServer, rate: u64, refine: bool) -> Option<Verdict> {
+/// Runs one step into `r`; its verdict and the generator's CPU share, or
+/// `None` (and `r.failure`) when the step could not run.
+async fn run_step(
+    o: &SweepOpts,
+    r: &mut RuntimeSweep,
+    server: &RuntimeServer,
+    rate: u64,
+    refine: bool,
+) -> Option<(Verdict, f64)> {
     match step(o, &r.runtime, server, rate, refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
@@ -289,7 +298,7 @@ async fn run_step(o: &SweepOpts, r: &mut RuntimeSweep, server: &RuntimeServer, r
                 );
             }
             r.generator_cpus = cpus;
-            let v = st.verdict;
+            let v = (st.verdict, st.generator_cpu);
             r.steps.push(st);
             Some(v)
         }
@@ -308,7 +317,8 @@ fn new_hist() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }
 
-/// One open-loop step at `rate`: 1-second windows for `settings.step`.
+/// One open-loop step at `rate`: a 1-second warm-up window, then 1-second
+/// windows for `settings.step`.
 async fn step(
     o: &SweepOpts,
     runtime: &str,
@@ -326,6 +336,9 @@ async fn step(
         timeout: s.timeout,
         cpus: generator_cpus(),
     })?;
+    // The first window is warm-up (connections opening, the server's
+    // runtime waking to a new rate): run, not recorded.
+    load.window().await?;
     let (wall0, t0) = (SystemTime::now(), Instant::now());
     let windows = s.step.as_secs().max(1);
     let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());

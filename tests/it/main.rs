@@ -13,6 +13,7 @@ mod coordination;
 mod faults;
 mod fuzz;
 mod hazards;
+mod http_server;
 mod load;
 mod open_loop;
 mod queues_files;

@@ -1,0 +1,119 @@
+//! The http_server scenario: the same hyper server on every runtime answers
+//! every route under open-loop load from the generator thread; a handler
+//! that panics and a server that goes away mid-step are counted as errors,
+//! and the step still ends on time.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use asyncbench::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
+use asyncbench::scenario::catalog::http_server::{RuntimeServer, ServerOpts};
+use asyncbench::sweep::load::{LoadSpec, LoadThread};
+
+use crate::common::{ScenarioToml, env_no_server, run_cases};
+
+/// http_server on `flavor`: every route at 300 requests/s, 100 ms windows.
+fn scenario(flavor: AsyncFlavor) -> ScenarioToml {
+    ScenarioToml::from_file("http_server")
+        .set("runtimes", [flavor.name()])
+        .set("variants", ["immediate", "delay", "burn", "body"])
+        .set("params.bench_rates", [300])
+        .set("params.bench_window_ms", 100)
+        .set("params.delay_us", 500)
+        .set("params.burn_us", 20)
+        .set("params.body_bytes", 5000)
+}
+
+each_runtime!(fn every_route_answers_at_the_offered_rate(flavor) {
+    let results = run_cases(scenario(flavor).load().as_ref(), &env_no_server(), 5);
+    assert_eq!(results.len(), 4);
+    for o in results {
+        let label = &o.label;
+        assert_eq!(o.rec.errors.total(), 0, "{label}");
+        // 5 windows of 100 ms at 300/s: about 150 requests; a busy machine may
+        // stretch windows, never halve the count.
+        let n = o.rec.latency.len();
+        assert!((75..=400).contains(&n), "{label}: {n} requests");
+        let achieved = o.value("achieved_rps");
+        assert!((150.0..=450.0).contains(&achieved), "{label}: achieved {achieved}/s");
+        assert!(o.extra("latency_uncorrected").len() == n as u64, "{label}");
+    }
+});
+
+/// What a short load against a failing server counted.
+#[derive(Debug, Default)]
+struct Counted {
+    ok: usize,
+    errors: u64,
+}
+
+/// Runs `f` on a thread, failing the test if it has not finished in 60 s:
+/// a hang is the bug these tests look for.
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("the load step hung")
+}
+
+/// Load against `/panic` (every handler panics), or against `/` with the
+/// server dropped after the first window.
+struct Faulty {
+    panic: bool,
+}
+
+impl RuntimeVisitor for Faulty {
+    type Output = Counted;
+    fn visit<R: Runtime>(self, owned: Owned<R>) -> Counted {
+        let rt = owned.rt();
+        rt.block_on(async {
+            let server = RuntimeServer::start(rt, ServerOpts { panic_route: true })
+                .await
+                .expect("server starts");
+            let load = LoadThread::start(LoadSpec {
+                server: server.addr(),
+                path: if self.panic { "/panic" } else { "/" }.into(),
+                connections: 4,
+                rate: 200,
+                window: Duration::from_millis(200),
+                timeout: Duration::from_secs(2),
+                cpus: None,
+            })
+            .expect("load starts");
+            let mut server = Some(server);
+            let mut c = Counted::default();
+            for i in 0..4 {
+                let w = load.window().await.expect("a window");
+                // A request in flight when the server goes may still finish
+                // in the next window: count the two after that.
+                if i >= 2 {
+                    c.ok += w.batch.latencies.len();
+                    c.errors += w.batch.errors.total();
+                }
+                if !self.panic {
+                    // Gone after the first window: every later request is refused or reset.
+                    server.take();
+                }
+            }
+            c
+        })
+    }
+}
+
+fn faulty(flavor: AsyncFlavor, panic: bool) -> Counted {
+    within_a_minute(move || runtime::visit(flavor, Some(2), Faulty { panic }).expect("runtime starts"))
+}
+
+each_runtime!(fn a_panicking_handler_is_an_error_not_a_hang(flavor) {
+    let c = faulty(flavor, true);
+    assert_eq!(c.ok, 0, "{flavor}: {c:?}");
+    // Two windows of 200 ms at 200/s: about 80 requests, each reset by the panic.
+    assert!(c.errors >= 30, "{flavor}: {c:?}");
+});
+
+each_runtime!(fn a_server_gone_mid_step_is_counted_as_errors(flavor) {
+    let c = faulty(flavor, false);
+    assert_eq!(c.ok, 0, "{flavor}: {c:?}");
+    assert!(c.errors >= 30, "{flavor}: {c:?}");
+});
