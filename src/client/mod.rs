@@ -4,9 +4,11 @@
 
 mod blocking;
 mod http;
+mod single;
 
 pub use blocking::BlockingClient;
 pub use http::{ConnMode, HttpClient};
+pub use single::SingleConn;
 
 use std::time::Duration;
 

@@ -11,8 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::{ConnMode, HttpClient};
-use crate::scenario::catalog::http_load::Get;
+use crate::client::SingleConn;
 use crate::measure::clock::PreciseTimer;
 use crate::measure::cpu::thread_cpu_time;
 use crate::measure::open_loop::{Generator, LoadMode};
@@ -117,13 +116,15 @@ impl RuntimeVisitor for Drive {
         let rt = owned.rt();
         let Drive { spec, clock, asks, tell } = self;
         rt.block_on(async {
-            // One client (one keep-alive connection) per connection, as wrk2 does.
-            let conns: Vec<Get<R>> = (0..spec.connections)
-                .map(|_| Get {
-                    client: HttpClient::new(rt, spec.server, ConnMode::KeepAlive, spec.timeout),
-                    path: spec.path.clone(),
-                })
-                .collect();
+            // One keep-alive connection of its own per connection, as wrk2 does.
+            let one = match SingleConn::new(rt, spec.server, &spec.path, spec.timeout) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("asyncbench: the load generator cannot request {}: {e}", spec.path);
+                    return;
+                }
+            };
+            let conns: Vec<SingleConn<R>> = (0..spec.connections).map(|_| one.clone()).collect();
             let mut generator =
                 Generator::start(rt, &clock, &conns, LoadMode::Rate(spec.rate)).with_window(spec.window);
             let mut cut = (Instant::now(), thread_cpu_time(), clock.cpu_time());
