@@ -162,9 +162,8 @@ pub struct SweepArgs {
 fn parse_route(s: &str) -> Result<crate::scenario::catalog::http_server::Variant, String> {
     use serde::Deserialize;
     use serde::de::IntoDeserializer;
-    crate::scenario::catalog::http_server::Variant::deserialize(s.into_deserializer()).map_err(
-        |e: serde::de::value::Error| format!("{e} (allowed: {})", options::sweep_route_names()),
-    )
+    crate::scenario::catalog::http_server::Variant::deserialize(s.into_deserializer())
+        .map_err(|e: serde::de::value::Error| format!("{e} (allowed: {})", options::sweep_route_names()))
 }
 
 /// Options of `asyncbench run`, as typed; `harness::options` checks them.

@@ -162,8 +162,7 @@ fn report_failure(e: ReportError) -> Failure {
 /// `asyncbench sweep`: each runtime as the server under rising open-loop load; writes the sweep
 /// directory and prints the knee table and its path. Exits 1 when a runtime's sweep failed.
 pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
-    std::fs::create_dir_all(&opts.dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", opts.dir.display()))?;
+    std::fs::create_dir_all(&opts.dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", opts.dir.display()))?;
     let rep = crate::sweep::run(&opts);
     let md = crate::sweep::output::write_all(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
     eprint!("{}", crate::sweep::output::knee_table(&rep));
@@ -178,6 +177,9 @@ pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Failure::from(anyhow::anyhow!("the sweep failed on {}", failed.join(", "))))
+        Err(Failure::from(anyhow::anyhow!(
+            "the sweep failed on {}",
+            failed.join(", ")
+        )))
     }
 }

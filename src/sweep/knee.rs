@@ -112,7 +112,11 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
                 return Knee {
                     rate: best.map_or(0, |b| b.rate),
                     p99_us: best.map_or(0.0, |b| us(b.p99)),
-                    limit: if best.is_some() { Limit::Server } else { Limit::BelowRange },
+                    limit: if best.is_some() {
+                        Limit::Server
+                    } else {
+                        Limit::BelowRange
+                    },
                     first_fail: Some(p.rate),
                 };
             }
@@ -175,7 +179,11 @@ mod tests {
             .iter()
             .map(|&rate| {
                 let over = rate as f64 / cap as f64;
-                let p99_us = if over <= 0.8 { 200.0 } else { 200.0 + 50_000.0 * (over - 0.8) };
+                let p99_us = if over <= 0.8 {
+                    200.0
+                } else {
+                    200.0 + 50_000.0 * (over - 0.8)
+                };
                 Point {
                     rate,
                     achieved: rate.min(cap) as f64,

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::client::SingleConn;
+use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
 use crate::measure::cpu::thread_cpu_time;
 use crate::measure::open_loop::{Generator, LoadMode};
 use crate::measure::placement::{self, CpuSet};
-use crate::measure::Batch;
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
 
 /// The generator's runtime: the fastest one-thread client this project has
@@ -78,7 +78,12 @@ impl LoadThread {
                     }
                 };
                 let _ = placed_tx.send(Ok(placement::affinity_of(0).ok()));
-                let v = Drive { spec, clock, asks, tell };
+                let v = Drive {
+                    spec,
+                    clock,
+                    asks,
+                    tell,
+                };
                 if let Err(e) = runtime::visit(GENERATOR_FLAVOR, None, v) {
                     eprintln!("asyncbench: the load generator's runtime did not start: {e}");
                 }
@@ -87,7 +92,11 @@ impl LoadThread {
         let placed_on = placed_rx
             .recv()
             .map_err(|_| "the load thread ended before starting".to_string())??;
-        Ok(LoadThread { ask, answers, placed_on })
+        Ok(LoadThread {
+            ask,
+            answers,
+            placed_on,
+        })
     }
 
     /// The next window. An error only if the load thread is gone.
@@ -114,7 +123,12 @@ impl RuntimeVisitor for Drive {
     type Output = ();
     fn visit<R: Runtime>(self, owned: Owned<R>) {
         let rt = owned.rt();
-        let Drive { spec, clock, asks, tell } = self;
+        let Drive {
+            spec,
+            clock,
+            asks,
+            tell,
+        } = self;
         rt.block_on(async {
             // One keep-alive connection of its own per connection, as wrk2 does.
             let one = match SingleConn::new(rt, spec.server, &spec.path, spec.timeout) {

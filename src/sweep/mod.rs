@@ -186,7 +186,11 @@ pub fn generator_cpus() -> Option<CpuSet> {
 fn server_side_cpus(flavor: AsyncFlavor) -> Option<CpuSet> {
     let allowed = CpuSet::allowed().ok()?;
     let p = placement::plan(&allowed, None, None).ok().flatten()?;
-    Some(if flavor.single_threaded() { p.client } else { p.multi_thread })
+    Some(if flavor.single_threaded() {
+        p.client
+    } else {
+        p.multi_thread
+    })
 }
 
 /// Runs the sweep of every runtime in `opts`, writing each step's histograms

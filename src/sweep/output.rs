@@ -103,8 +103,16 @@ pub fn knee_table(rep: &SweepReport) -> String {
     for r in &rep.runtimes {
         let at = r.steps.iter().find(|st| st.offered_rps == r.knee.rate);
         let p50 = at.map_or("—".to_string(), |st| format!("{:.0}", st.corrected.p50_us));
-        let knee = if r.knee.rate == 0 { "—".into() } else { r.knee.rate.to_string() };
-        let p99 = if r.knee.rate == 0 { "—".into() } else { format!("{:.0}", r.knee.p99_us) };
+        let knee = if r.knee.rate == 0 {
+            "—".into()
+        } else {
+            r.knee.rate.to_string()
+        };
+        let p99 = if r.knee.rate == 0 {
+            "—".into()
+        } else {
+            format!("{:.0}", r.knee.p99_us)
+        };
         let limit = match &r.failure {
             Some(f) => format!("failed: {f}"),
             None => limit_text(r.knee.limit, r.knee.first_fail),
@@ -126,7 +134,10 @@ pub fn steps_table(rep: &SweepReport) -> String {
         s,
         "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. lateness p99 µs | gen. CPU | errors | step |"
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    let _ = writeln!(
+        s,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
     for r in &rep.runtimes {
         let mut steps: Vec<_> = r.steps.iter().collect();
         steps.sort_by_key(|st| st.offered_rps);
@@ -168,7 +179,10 @@ pub fn markdown(rep: &SweepReport, charts: &[(String, PathBuf)]) -> String {
         rep.settings.step.as_secs()
     );
     for (title, path) in charts {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let _ = writeln!(s, "![{title}](charts/{name})\n");
     }
     let _ = writeln!(s, "## Steps\n\n{}", steps_table(rep));

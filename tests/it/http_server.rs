@@ -36,7 +36,7 @@ each_runtime!(fn every_route_answers_at_the_offered_rate(flavor) {
         assert!((75..=400).contains(&n), "{label}: {n} requests");
         let achieved = o.value("achieved_rps");
         assert!((150.0..=450.0).contains(&achieved), "{label}: achieved {achieved}/s");
-        assert!(o.extra("latency_uncorrected").len() == n as u64, "{label}");
+        assert_eq!(o.extra("latency_uncorrected").len(), n, "{label}");
     }
 });
 

@@ -25,8 +25,8 @@ use crate::server::ServerConfig;
 pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS, SERVER_THREADS, WARMUP, WORKERS};
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
-pub use sweep::route_names as sweep_route_names;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
+pub use sweep::route_names as sweep_route_names;
 
 /// A command with its options checked.
 #[derive(Debug)]

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::bounds::{BadOption, Bound};
 use super::Process;
+use super::bounds::{BadOption, Bound};
 use crate::cli::SweepArgs;
 use crate::runtime::{AsyncFlavor, Flavor};
 use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, Variant};
@@ -57,7 +57,10 @@ pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, 
         s.refine_steps = REFINE.check(v)? as u32;
     }
     BadOption::unless(s.max_rate >= s.start_rate, "--max-rate", s.max_rate, || {
-        format!("below the start rate {}: allowed {}..={MAX_RATE}", s.start_rate, s.start_rate)
+        format!(
+            "below the start rate {}: allowed {}..={MAX_RATE}",
+            s.start_rate, s.start_rate
+        )
     })?;
     let mut runtimes: Vec<AsyncFlavor> = Vec::new();
     for f in &a.runtimes {
@@ -67,7 +70,11 @@ pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, 
                 f,
                 format!(
                     "not an async runtime: the sweep serves on {}",
-                    Flavor::all_async().iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                    Flavor::all_async()
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
@@ -78,7 +85,11 @@ pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, 
     if runtimes.is_empty() {
         runtimes = Flavor::all_async().iter().filter_map(|f| f.as_async()).collect();
     }
-    let workers = a.workers.map(|w| SWEEP_WORKERS.check(w)).transpose()?.map(|w| w as usize);
+    let workers = a
+        .workers
+        .map(|w| SWEEP_WORKERS.check(w))
+        .transpose()?
+        .map(|w| w as usize);
     let root = process.results_root(&a.results);
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");

@@ -94,7 +94,10 @@ impl Chart for AchievedChart {
             .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(WHITE)
             .draw()?;
-        chart.draw_series(LineSeries::new([(r.start, r.start), (r.end, r.end)], REFERENCE.stroke_width(1)))?;
+        chart.draw_series(LineSeries::new(
+            [(r.start, r.start), (r.end, r.end)],
+            REFERENCE.stroke_width(1),
+        ))?;
         for l in &self.lines {
             let c = l.runtime.colour;
             let pts: Vec<_> = l.points.iter().filter(|p| p.0 > 0.0 && p.1 > 0.0).collect();

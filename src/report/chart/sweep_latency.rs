@@ -96,7 +96,11 @@ impl Chart for LatencyVsRateChart {
             .iter()
             .map(|l| LegendEntry::new(l.runtime.label.clone(), l.runtime.colour, Swatch::Line))
             .collect();
-        legend.push(LegendEntry::new("× saturated  ○ generator-bound", REFERENCE, Swatch::Dot));
+        legend.push(LegendEntry::new(
+            "× saturated  ○ generator-bound",
+            REFERENCE,
+            Swatch::Dot,
+        ));
         let area = render::header(root, &title, &legend)?;
         let (xr, yr) = (decades(x_lo, x_hi), decades(y_lo, y_hi));
         for (i, panel) in area.split_evenly((1, 3)).iter().enumerate() {
@@ -125,8 +129,12 @@ impl Chart for LatencyVsRateChart {
             }
             for l in &self.lines {
                 let c = l.runtime.colour;
-                let pts: Vec<(f64, f64, Verdict)> =
-                    l.points.iter().map(|p| (p.0, p.1[i], p.2)).filter(|p| ok(p.0, p.1)).collect();
+                let pts: Vec<(f64, f64, Verdict)> = l
+                    .points
+                    .iter()
+                    .map(|p| (p.0, p.1[i], p.2))
+                    .filter(|p| ok(p.0, p.1))
+                    .collect();
                 chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))?;
                 for &(x, y, v) in &pts {
                     match v {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::SingleConn;
+use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
 use crate::measure::open_loop::Generator;
-use crate::measure::Batch;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::file::{CriterionSettings, Header};

@@ -87,7 +87,12 @@ impl Route {
         let mut parts = path.trim_start_matches('/').splitn(2, '/');
         match (parts.next().unwrap_or(""), parts.next()) {
             ("", None) | ("immediate", None) => Ok(Route::Immediate),
-            ("delay", Some(v)) => Ok(Route::Delay(Duration::from_micros(num("delay", v, MAX_DELAY_US, "µs")?))),
+            ("delay", Some(v)) => Ok(Route::Delay(Duration::from_micros(num(
+                "delay",
+                v,
+                MAX_DELAY_US,
+                "µs",
+            )?))),
             ("burn", Some(v)) => Ok(Route::Burn(Duration::from_micros(num("burn", v, MAX_BURN_US, "µs")?))),
             ("body", Some(v)) => Ok(Route::Body(num("body", v, MAX_BODY_BYTES, "bytes")? as usize)),
             ("panic", None) if panic_route => Ok(Route::Panic),
@@ -198,7 +203,11 @@ fn reply(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     r
 }
 
-async fn handle<R: Runtime>(rt: R, req: Request<Incoming>, opts: ServerOpts) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle<R: Runtime>(
+    rt: R,
+    req: Request<Incoming>,
+    opts: ServerOpts,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let route = match Route::parse(req.uri().path(), opts.panic_route) {
         Ok(r) => r,
         Err((status, msg)) => return Ok(reply(status, Bytes::from(msg))),
@@ -432,7 +441,10 @@ mod tests {
     #[test]
     fn routes_parse_with_their_bounds() {
         assert_eq!(Route::parse("/", false), Ok(Route::Immediate));
-        assert_eq!(Route::parse("/burn/20", false), Ok(Route::Burn(Duration::from_micros(20))));
+        assert_eq!(
+            Route::parse("/burn/20", false),
+            Ok(Route::Burn(Duration::from_micros(20)))
+        );
         assert_eq!(Route::parse("/body/16", false), Ok(Route::Body(16)));
         let (status, msg) = Route::parse("/delay/10000001", false).unwrap_err();
         assert_eq!(status, StatusCode::BAD_REQUEST);
