@@ -9,6 +9,7 @@
 //! step keeps its corrected and uncorrected histograms (`.hgrm`, `.hlog`).
 //! The knee table and charts are written beside `sweep.json` ([`output`]).
 
+pub mod bench_knee;
 pub mod knee;
 pub mod load;
 pub mod output;
