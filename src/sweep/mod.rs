@@ -174,37 +174,44 @@ pub fn run(opts: &SweepOpts) -> output::SweepReport {
     }
 }
 
+/// The CPUs this process may use: the union of every thread's mask (a
+/// harness that pinned its own thread to the client side still has the test
+/// server's threads on the other side), falling back to the calling thread's.
+fn process_cpus() -> Option<CpuSet> {
+    let all = CpuSet::new(placement::threads().into_iter().flat_map(|t| t.cpus.cpus().to_vec()));
+    if all.is_empty() { CpuSet::allowed().ok() } else { Some(all) }
+}
+
+/// The planned placement (see [`placement::plan`]), `None` on one CPU.
+fn plan() -> Option<placement::Plan> {
+    placement::plan(&process_cpus()?, None, None).ok().flatten()
+}
+
 /// The CPUs the generator runs on: the planned *server* set (the
 /// instrument's CPUs), since here the instrument is the load generator.
 pub fn generator_cpus() -> Option<CpuSet> {
-    let allowed = CpuSet::allowed().ok()?;
-    placement::plan(&allowed, None, None).ok().flatten().map(|p| p.server)
-}
-
-/// The CPUs of the runtime under test: the planned client side (every CPU
-/// but the generator's for the multi-thread flavours on small machines, as
-/// the run command plans them).
-fn server_side_cpus(flavor: AsyncFlavor) -> Option<CpuSet> {
-    let allowed = CpuSet::allowed().ok()?;
-    let p = placement::plan(&allowed, None, None).ok().flatten()?;
-    Some(if flavor.single_threaded() {
-        p.client
-    } else {
-        p.multi_thread
-    })
+    plan().map(|p| p.server)
 }
 
 /// Runs the sweep of every runtime in `opts`, writing each step's histograms
 /// under `opts.dir`; the caller writes the report.
 pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
+    // Planned once, before this thread pins itself to any side.
+    let allowed = process_cpus();
+    let plan = plan();
     let mut out = Vec::new();
     for &flavor in &opts.runtimes {
-        let planned = server_side_cpus(flavor);
-        if let Some(set) = &planned {
-            // Threads the runtime creates inherit the mask (see placement.rs).
-            let _ = placement::pin_current_thread(set);
+        if let Some(p) = &plan {
+            // The runtime under test (the server here) on the harness's side;
+            // its threads inherit the mask (see placement.rs).
+            let side = if flavor.single_threaded() { &p.client } else { &p.multi_thread };
+            let _ = placement::pin_current_thread(side);
         }
-        let v = SweepOne { opts, flavor };
+        let v = SweepOne {
+            opts,
+            flavor,
+            generator: plan.as_ref().map(|p| p.server.clone()),
+        };
         let r = match runtime::visit(flavor, opts.workers, v) {
             Ok(r) => r,
             Err(e) => RuntimeSweep {
@@ -219,7 +226,7 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
         };
         out.push(r);
     }
-    if let Ok(all) = CpuSet::allowed() {
+    if let Some(all) = allowed {
         let _ = placement::pin_current_thread(&all);
     }
     out
@@ -228,6 +235,7 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
 struct SweepOne<'a> {
     opts: &'a SweepOpts,
     flavor: AsyncFlavor,
+    generator: Option<CpuSet>,
 }
 
 impl RuntimeVisitor for SweepOne<'_> {
@@ -254,7 +262,7 @@ impl RuntimeVisitor for SweepOne<'_> {
                 }
             };
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_step(o, &mut r, &server, rate, false).await {
+                match run_step(o, &mut r, &server, &self.generator, rate, false).await {
                     Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
@@ -269,7 +277,7 @@ impl RuntimeVisitor for SweepOne<'_> {
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
-                    if run_step(o, &mut r, &server, mid, true).await.is_none() {
+                    if run_step(o, &mut r, &server, &self.generator, mid, true).await.is_none() {
                         break;
                     }
                 }
@@ -287,10 +295,11 @@ async fn run_step(
     o: &SweepOpts,
     r: &mut RuntimeSweep,
     server: &RuntimeServer,
+    gen_cpus: &Option<CpuSet>,
     rate: u64,
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, server, rate, refine).await {
+    match step(o, &r.runtime, server, gen_cpus, rate, refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
@@ -328,6 +337,7 @@ async fn step(
     o: &SweepOpts,
     runtime: &str,
     server: &RuntimeServer,
+    gen_cpus: &Option<CpuSet>,
     rate: u64,
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
@@ -339,7 +349,7 @@ async fn step(
         rate,
         window: Duration::from_secs(1),
         timeout: s.timeout,
-        cpus: generator_cpus(),
+        cpus: gen_cpus.clone(),
     })?;
     // The first window is warm-up (connections opening, the server's
     // runtime waking to a new rate): run, not recorded.

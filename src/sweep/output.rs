@@ -113,8 +113,15 @@ pub fn knee_table(rep: &SweepReport) -> String {
         } else {
             format!("{:.0}", r.knee.p99_us)
         };
+        let gen_below = r.steps.iter().any(|st| {
+            st.verdict == Verdict::GeneratorBound && r.knee.first_fail.is_none_or(|f| st.offered_rps < f)
+        });
         let limit = match &r.failure {
             Some(f) => format!("failed: {f}"),
+            None if r.knee.limit == Limit::BelowRange && gen_below => format!(
+                "no clean pass: lower rates generator-bound{}",
+                r.knee.first_fail.map(|f| format!(", {f}/s failed")).unwrap_or_default()
+            ),
             None => limit_text(r.knee.limit, r.knee.first_fail),
         };
         let _ = writeln!(
