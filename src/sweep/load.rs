@@ -67,8 +67,10 @@ impl LoadThread {
                     None => Ok(()),
                 }
                 .and_then(|()| {
-                    // Started after pinning, so the pacing thread inherits the set.
-                    PreciseTimer::start("asyncbench-lpace").map_err(|e| format!("pacing thread: {e}"))
+                    // Started after pinning, so the pacing thread inherits the set;
+                    // no spinning: it shares the generator's CPU (see start_with_spin).
+                    PreciseTimer::start_with_spin("asyncbench-lpace", Duration::ZERO)
+                        .map_err(|e| format!("pacing thread: {e}"))
                 });
                 let clock = match placed {
                     Ok(c) => c,

@@ -179,7 +179,11 @@ pub fn run(opts: &SweepOpts) -> output::SweepReport {
 /// server's threads on the other side), falling back to the calling thread's.
 fn process_cpus() -> Option<CpuSet> {
     let all = CpuSet::new(placement::threads().into_iter().flat_map(|t| t.cpus.cpus().to_vec()));
-    if all.is_empty() { CpuSet::allowed().ok() } else { Some(all) }
+    if all.is_empty() {
+        CpuSet::allowed().ok()
+    } else {
+        Some(all)
+    }
 }
 
 /// The planned placement (see [`placement::plan`]), `None` on one CPU.
@@ -204,7 +208,11 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
         if let Some(p) = &plan {
             // The runtime under test (the server here) on the harness's side;
             // its threads inherit the mask (see placement.rs).
-            let side = if flavor.single_threaded() { &p.client } else { &p.multi_thread };
+            let side = if flavor.single_threaded() {
+                &p.client
+            } else {
+                &p.multi_thread
+            };
             let _ = placement::pin_current_thread(side);
         }
         let v = SweepOne {

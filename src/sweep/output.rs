@@ -113,9 +113,10 @@ pub fn knee_table(rep: &SweepReport) -> String {
         } else {
             format!("{:.0}", r.knee.p99_us)
         };
-        let gen_below = r.steps.iter().any(|st| {
-            st.verdict == Verdict::GeneratorBound && r.knee.first_fail.is_none_or(|f| st.offered_rps < f)
-        });
+        let gen_below = r
+            .steps
+            .iter()
+            .any(|st| st.verdict == Verdict::GeneratorBound && r.knee.first_fail.is_none_or(|f| st.offered_rps < f));
         let limit = match &r.failure {
             Some(f) => format!("failed: {f}"),
             None if r.knee.limit == Limit::BelowRange && gen_below => format!(

@@ -51,7 +51,7 @@ impl AchievedChart {
 
 impl Chart for AchievedChart {
     fn stem(&self) -> String {
-        format!("sweep__{}__achieved", render::file_part(&self.route))
+        format!("sweep__{}__achieved", super::sweep_latency::route_part(&self.route))
     }
 
     fn size(&self) -> (u32, u32) {

@@ -56,6 +56,16 @@ impl LatencyVsRateChart {
     }
 }
 
+/// The route as a file-name part: `/burn/50` → `burn_50`, `/` → `root`.
+pub fn route_part(route: &str) -> String {
+    let r = route.trim_matches('/');
+    if r.is_empty() {
+        "root".into()
+    } else {
+        render::file_part(r)
+    }
+}
+
 fn ok(x: f64, y: f64) -> bool {
     x.is_finite() && x > 0.0 && y.is_finite() && y > 0.0
 }
@@ -72,7 +82,7 @@ pub fn decades(lo: f64, hi: f64) -> std::ops::Range<f64> {
 
 impl Chart for LatencyVsRateChart {
     fn stem(&self) -> String {
-        format!("sweep__{}__latency", render::file_part(&self.route))
+        format!("sweep__{}__latency", route_part(&self.route))
     }
 
     fn size(&self) -> (u32, u32) {
@@ -164,5 +174,7 @@ mod tests {
         assert_eq!(decades(1500.0, 64_000.0), 1000.0..100_000.0);
         assert_eq!(decades(1000.0, 1000.0), 1000.0..10_000.0);
         assert_eq!(decades(f64::NAN, 1.0), 1.0..10.0);
+        assert_eq!(route_part("/"), "root");
+        assert!(!route_part("/burn/50").contains('/'));
     }
 }
