@@ -117,3 +117,82 @@ each_runtime!(fn a_server_gone_mid_step_is_counted_as_errors(flavor) {
     assert_eq!(c.ok, 0, "{flavor}: {c:?}");
     assert!(c.errors >= 30, "{flavor}: {c:?}");
 });
+
+fn sweep(args: &[&str], results: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_asyncbench"))
+        .arg("sweep")
+        .args(args)
+        .arg("--results")
+        .arg(results)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sweep_rejects_bad_values_naming_them_and_the_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            &["--step-secs", "0"][..],
+            "--step-secs 0: out of range: allowed 1..=600",
+        ),
+        (&["--runtime", "threads"][..], "--runtime threads: not an async runtime"),
+        (
+            &["--start-rate", "100", "--max-rate", "10"][..],
+            "--max-rate 10: below the start rate 100",
+        ),
+        (&["--route", "nope"][..], "nope"),
+    ] {
+        let out = sweep(args, tmp.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(
+        &[
+            "--runtime",
+            "smol-ct",
+            "--step-secs",
+            "1",
+            "--start-rate",
+            "200",
+            "--max-rate",
+            "400",
+            "--refine",
+            "0",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(dir.starts_with(tmp.path()));
+    let rep: asyncbench::sweep::output::SweepReport =
+        serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rep.route, "/");
+    let r = &rep.runtimes[0];
+    assert_eq!(r.runtime, "smol-ct");
+    let offered: Vec<u64> = r.steps.iter().map(|s| s.offered_rps).collect();
+    assert_eq!(offered, [200, 400]);
+    for s in &r.steps {
+        // One second at the offered rate: a busy machine may lose a little, never half.
+        assert!(s.achieved_rps > 0.5 * s.offered_rps as f64, "{s:?}");
+        assert_eq!(s.errors, 0, "{s:?}");
+        assert_eq!(s.corrected.count, s.uncorrected.count);
+        assert_eq!(s.files.len(), 4);
+        for f in &s.files {
+            assert!(dir.join(f).is_file(), "{f}");
+        }
+    }
+    let md = std::fs::read_to_string(dir.join("SWEEP.md")).unwrap();
+    assert!(md.contains("| smol-ct | 1 |"), "{md}");
+    for c in ["sweep__root__latency", "sweep__root__achieved"] {
+        assert!(dir.join("charts").join(format!("{c}.svg")).is_file(), "{c}");
+        assert!(dir.join("charts").join(format!("{c}.png")).is_file(), "{c}");
+    }
+}
