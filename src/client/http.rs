@@ -31,7 +31,7 @@ impl ConnMode {
     }
 }
 
-pub(super) type Sender = SendRequest<Empty<Bytes>>;
+type Sender = SendRequest<Empty<Bytes>>;
 
 /// A GET-only client for the test server. Cheap to clone: clones share the
 /// keep-alive pool.
@@ -167,7 +167,7 @@ impl<R: Runtime> HttpClient<R> {
 /// small JSON answers, and `/bytes` can be 64 MiB.
 pub(super) const MAX_KEPT_BODY: usize = 1 << 20;
 
-pub(super) async fn exchange(
+async fn exchange(
     sender: &mut Sender,
     req: hyper::Request<Empty<Bytes>>,
     mut keep: Option<&mut Vec<u8>>,

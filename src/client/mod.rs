@@ -4,11 +4,11 @@
 
 mod blocking;
 mod http;
-mod single;
+mod raw;
 
 pub use blocking::BlockingClient;
 pub use http::{ConnMode, HttpClient};
-pub use single::SingleConn;
+pub use raw::RawGet;
 
 use std::time::Duration;
 

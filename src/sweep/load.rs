@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::SingleConn;
+use crate::client::RawGet;
 use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
 use crate::measure::cpu::thread_cpu_time;
@@ -133,14 +133,14 @@ impl RuntimeVisitor for Drive {
         } = self;
         rt.block_on(async {
             // One keep-alive connection of its own per connection, as wrk2 does.
-            let one = match SingleConn::new(rt, spec.server, &spec.path, spec.timeout) {
+            let one = match RawGet::new(rt, spec.server, &spec.path, spec.timeout) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("asyncbench: the load generator cannot request {}: {e}", spec.path);
                     return;
                 }
             };
-            let conns: Vec<SingleConn<R>> = (0..spec.connections).map(|_| one.clone()).collect();
+            let conns: Vec<RawGet<R>> = (0..spec.connections).map(|_| one.clone()).collect();
             let mut generator =
                 Generator::start(rt, &clock, &conns, LoadMode::Rate(spec.rate)).with_window(spec.window);
             let mut cut = (Instant::now(), thread_cpu_time(), clock.cpu_time());

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::SingleConn;
+use crate::client::RawGet;
 use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
 use crate::measure::open_loop::Generator;
@@ -128,8 +128,8 @@ impl AsyncScenario for LoadCase {
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<LoadState<R>, String> {
         // One connection of its own per generator connection, as wrk2 does.
         let l = &self.load;
-        let one = SingleConn::new(rt, self.server, &l.path, l.timeout).map_err(|e| e.to_string())?;
-        let conns: Vec<SingleConn<R>> = (0..l.connections).map(|_| one.clone()).collect();
+        let one = RawGet::new(rt, self.server, &l.path, l.timeout).map_err(|e| e.to_string())?;
+        let conns: Vec<RawGet<R>> = (0..l.connections).map(|_| one.clone()).collect();
         let clock = PreciseTimer::shared().map_err(|e| format!("cannot start the pacing thread: {e}"))?;
         Ok(LoadState {
             generator: Generator::start(rt, &clock, &conns, l.mode),
