@@ -1,73 +1,100 @@
 #!/usr/bin/env bash
-# Load-generator capacity: the maximum requests/s of wrk, oha and asyncbench's
-# own client (each async runtime) against the same asyncbench test server,
-# with the same connection count and duration, in one run. Installs wrk
-# (Debian package) and oha (crates.io) if missing. Loopback only.
+# Load-generator capacity, like with like: the maximum requests/s of wrk with
+# ONE thread, oha, and asyncbench's own client on its one-thread runtimes
+# (tokio-ct, smol-ct), each closed loop over the same keep-alive connections
+# against the same `asyncbench serve --threads 1`. Every client runs on the
+# same single CPU, the server on another (where the machine has two), and the
+# clients alternate round by round, so drift on a shared machine hits all
+# alike; the table gives per-client medians and the median of each round's
+# ratio to wrk. Installs wrk (Debian package) if missing; oha is measured
+# when installed (INSTALL_OHA=1 installs it from crates.io). Loopback only.
 #
-#   scripts/capacity.sh                    # 16 connections, 10 s each, GET /health
-#   CONNECTIONS=64 DURATION=20 scripts/capacity.sh
+#   scripts/capacity.sh                      # 16 connections, 5 s each, 3 rounds, GET /health
+#   ROUNDS=5 DURATION=10 scripts/capacity.sh
 #
-# Writes capacity.md and capacity.json (ratios to wrk) into the asyncbench run
-# directory it creates under results/ and prints the table.
+# Writes capacity.md and capacity.json into results/capacity/<UTC time>/ and
+# prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-16}
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
 ROUTE=${ROUTE:-/health}
 SERVER_THREADS=${SERVER_THREADS:-1}
+RUNTIMES=${RUNTIMES:-"tokio-ct smol-ct"}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-command -v oha >/dev/null || cargo install oha --locked
+[ -z "${INSTALL_OHA:-}" ] || command -v oha >/dev/null || cargo install oha --locked
 cargo build --release --quiet
 bin=target/release/asyncbench
 
+# The client CPU and the server CPU: apart where there are two.
+last=$(($(nproc) - 1))
+client_cpu=0
+server_cpu=$last
+out=results/capacity/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+
 fifo=$(mktemp -u)
 mkfifo "$fifo"
-"$bin" serve --threads "$SERVER_THREADS" >"$fifo" &
+taskset -c "$server_cpu" "$bin" serve --threads "$SERVER_THREADS" >"$fifo" &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$fifo"' EXIT
 read -r line <"$fifo"
 addr=${line#listening on http://}
 url="http://$addr$ROUTE"
-echo "capacity: server $addr ($SERVER_THREADS thread), $CONNECTIONS connections, ${DURATION}s each, GET $ROUTE" >&2
+echo "capacity: server $addr ($SERVER_THREADS thread, CPU $server_cpu), clients on CPU $client_cpu, $CONNECTIONS connections, ${DURATION}s each, $ROUNDS rounds, GET $ROUTE" >&2
 
-# wrk: one thread per core, as its README suggests for a local server.
-wrk_out=$(wrk -t"$(nproc)" -c"$CONNECTIONS" -d"${DURATION}s" "$url")
-wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$wrk_out")
+on_client() { taskset -c "$client_cpu" "$@"; }
+samples=$out/samples.tsv
+: >"$samples"
+for round in $(seq 1 "$ROUNDS"); do
+  rps=$(on_client wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$url" | awk '/^Requests\/sec:/ {print $2}')
+  printf '%s\twrk -t1\t%s\n' "$round" "$rps" >>"$samples"
+  if command -v oha >/dev/null; then
+    rps=$(on_client oha -z "${DURATION}s" -c "$CONNECTIONS" --no-tui --output-format json "$url" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["requestsPerSec"])')
+    printf '%s\toha\t%s\n' "$round" "$rps" >>"$samples"
+  fi
+  for rt in $RUNTIMES; do
+    rps=$(on_client "$bin" run --max-throughput --runtime "$rt" --duration "$DURATION" --warmup 1 \
+      --connections "$CONNECTIONS" --path "$ROUTE" --server "$addr" --results "$out/runs" --format json 2>/dev/null |
+      python3 -c 'import json,sys; print([r["values"]["achieved_rps"] for r in json.load(sys.stdin) if r["metric"] == "latency"][0])')
+    printf '%s\tasyncbench %s\t%s\n' "$round" "$rt" "$rps" >>"$samples"
+  done
+  echo "capacity: round $round done" >&2
+done
 
-oha_json=$(oha -z "${DURATION}s" -c "$CONNECTIONS" --no-tui --output-format json "$url")
-oha_rps=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["requestsPerSec"])' <<<"$oha_json")
-
-run_dir=$("$bin" run --max-throughput --duration "$DURATION" --warmup 1 \
-  --connections "$CONNECTIONS" --path "$ROUTE" --server "$addr" --results results/capacity)
-
-python3 - "$run_dir" "$wrk_rps" "$oha_rps" "$CONNECTIONS" "$DURATION" "$ROUTE" "$SERVER_THREADS" <<'PY'
-import json, sys, os
-run_dir, wrk, oha = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-conns, dur, route, sthreads = sys.argv[4:8]
-s = json.load(open(os.path.join(run_dir, "summary.json")))
-rows = [("wrk", wrk), ("oha", oha)]
-for r in s["results"]:
-    if r["metric"] == "latency" and "achieved_rps" in r.get("values", {}):
-        rows.append(("asyncbench " + r["runtime"] + (" (legacy)" if r["legacy"] else ""), r["values"]["achieved_rps"]))
-env = s["env"]
+python3 - "$out" "$CONNECTIONS" "$DURATION" "$ROUTE" "$SERVER_THREADS" "$ROUNDS" <<'PY'
+import json, os, statistics, subprocess, sys
+out, conns, dur, route, sthreads, rounds = sys.argv[1:7]
+by = {}
+for line in open(os.path.join(out, "samples.tsv")):
+    r, name, rps = line.rstrip("\n").split("\t")
+    by.setdefault(name, {})[int(r)] = float(rps)
+wrk = by["wrk -t1"]
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 lines = [
-    f"# Load-generator capacity ({s['run']['id']})",
+    f"# Load-generator capacity ({os.path.basename(out)})",
     "",
-    f"GET {route} on the asyncbench test server ({sthreads} server thread), {conns} keep-alive connections, {dur} s each,",
-    f"one after another on the same machine: {env['cpu_model']}, {env['logical_cores']} logical cores, kernel {env['kernel']}.",
-    "Client and server share the cores. Measured by scripts/capacity.sh.",
+    f"GET {route} on `asyncbench serve --threads {sthreads}`, {conns} keep-alive connections, {dur} s per run, {rounds} rounds",
+    f"alternating the clients; every client on one CPU, the server on another. {cpu}, {os.cpu_count()} logical CPUs.",
+    "Measured by scripts/capacity.sh. Ratio: the median over rounds of (client / wrk -t1 of the same round).",
     "",
-    "| client | requests/s | ratio to wrk |",
-    "| --- | ---: | ---: |",
+    "| client (one thread) | median requests/s | min–max | median ratio to wrk -t1 |",
+    "| --- | ---: | ---: | ---: |",
 ]
-for name, rps in rows:
-    lines.append(f"| {name} | {rps:,.0f} | {rps / wrk:.2f} |")
+summary = {}
+for name, runs in by.items():
+    vals = list(runs.values())
+    ratios = [runs[r] / wrk[r] for r in runs if r in wrk and wrk[r] > 0]
+    med, ratio = statistics.median(vals), statistics.median(ratios)
+    summary[name] = {"requests_per_s": runs, "median": med, "median_ratio_to_wrk_t1": ratio}
+    lines.append(f"| {name} | {med:,.0f} | {min(vals):,.0f}–{max(vals):,.0f} | {ratio:.2f} |")
 text = "\n".join(lines) + "\n"
-open(os.path.join(run_dir, "capacity.md"), "w").write(text)
-json.dump({"route": route, "connections": int(conns), "duration_s": int(dur),
-           "requests_per_s": {n: v for n, v in rows}, "ratio_to_wrk": {n: v / wrk for n, v in rows}},
-          open(os.path.join(run_dir, "capacity.json"), "w"), indent=2)
+open(os.path.join(out, "capacity.md"), "w").write(text)
+json.dump({"route": route, "connections": int(conns), "duration_s": int(dur), "rounds": int(rounds), "clients": summary},
+          open(os.path.join(out, "capacity.json"), "w"), indent=2)
 print(text)
 PY

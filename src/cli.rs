@@ -136,6 +136,58 @@ pub enum Command {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Serves HTTP on each runtime under test and sweeps the offered load: latency vs offered
+    /// rate per runtime, the knee (highest rate with p99 under the SLO) and charts.
+    ///
+    /// The server is the http_server scenario's (one hyper handler, generic over the runtime); the
+    /// load is the project's open-loop generator on its own thread and CPUs. Rates rise
+    /// geometrically from the file's `sweep_start_rps` until a step saturates the server
+    /// (achieved < 99% of offered, p99 past the bound, or errors) or the generator falls behind,
+    /// then bisect near the knee. Writes sweep.json, SWEEP.md (knee table first), charts/ and
+    /// hist/ (corrected and uncorrected .hgrm/.hlog per step) into <results>/sweep-<time>-<host>/.
+    Sweep(Box<SweepArgs>),
+}
+
+/// Options of `asyncbench sweep`, as typed; `harness::options` checks them.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Only these runtimes (repeatable). Default: the five async runtimes.
+    #[arg(long = "runtime", value_name = "RUNTIME", value_parser = FlavorParser)]
+    pub runtimes: Vec<Flavor>,
+    /// The route every step requests: immediate (GET /), delay, burn or body (sizes from the file).
+    #[arg(long, default_value = "immediate", value_parser = parse_route)]
+    pub route: crate::scenario::catalog::http_server::Variant,
+    /// The http_server scenario file (default: scenarios/http_server.toml).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Seconds of open-loop load per step [1..=600] (default: the file's sweep_step_secs).
+    #[arg(long)]
+    pub step_secs: Option<u64>,
+    /// First offered rate, requests/s [1..=1000000] (default: the file's sweep_start_rps).
+    #[arg(long)]
+    pub start_rate: Option<u64>,
+    /// Highest offered rate, requests/s [1..=1000000] (default: the file's sweep_max_rps).
+    #[arg(long)]
+    pub max_rate: Option<u64>,
+    /// Bisection steps near the knee [0..=10] (default: the file's sweep_refine_steps).
+    #[arg(long)]
+    pub refine: Option<u64>,
+    /// Worker threads of the multi-thread runtimes [1..=1024] (default: one per core).
+    #[arg(long)]
+    pub workers: Option<u64>,
+    /// No line per step on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub results: ResultsArg,
+}
+
+/// `--route`: a variant name of the http_server scenario.
+fn parse_route(s: &str) -> Result<crate::scenario::catalog::http_server::Variant, String> {
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    crate::scenario::catalog::http_server::Variant::deserialize(s.into_deserializer())
+        .map_err(|e: serde::de::value::Error| format!("{e} (allowed: {})", options::sweep_route_names()))
 }
 
 /// Options of `asyncbench run`, as typed; `harness::options` checks them.
@@ -299,5 +351,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             aa,
         } => commands::compare(&a, &b, opts, fail_on_regression, aa),
         Task::Export { run, format, output } => commands::export(&run, format, output.as_deref()),
+        Task::Sweep(opts) => commands::sweep(*opts),
     }
 }

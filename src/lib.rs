@@ -17,3 +17,4 @@ pub mod runtime;
 pub mod scenario;
 pub mod server;
 pub mod stats;
+pub mod sweep;

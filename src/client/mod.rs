@@ -4,9 +4,11 @@
 
 mod blocking;
 mod http;
+mod raw;
 
 pub use blocking::BlockingClient;
 pub use http::{ConnMode, HttpClient};
+pub use raw::RawGet;
 
 use std::time::Duration;
 

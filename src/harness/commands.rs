@@ -206,3 +206,28 @@ fn report_failure(e: ReportError) -> Failure {
         error: e.into(),
     }
 }
+
+/// `asyncbench sweep`: each runtime as the server under rising open-loop load; writes the sweep
+/// directory and prints the knee table and its path. Exits 1 when a runtime's sweep failed.
+pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
+    std::fs::create_dir_all(&opts.dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", opts.dir.display()))?;
+    let rep = crate::sweep::run(&opts);
+    let md = crate::sweep::output::write_all(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
+    eprint!("{}", crate::sweep::output::knee_table(&rep));
+    eprintln!("asyncbench: report in {}", md.display());
+    println!("{}", opts.dir.display());
+    let failed: Vec<&str> = rep
+        .runtimes
+        .iter()
+        .filter(|r| r.failure.is_some())
+        .map(|r| r.runtime.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::from(anyhow::anyhow!(
+            "the sweep failed on {}",
+            failed.join(", ")
+        )))
+    }
+}

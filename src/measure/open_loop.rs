@@ -93,7 +93,11 @@ pub struct Generator<R: Runtime> {
     stop: Arc<AtomicBool>,
     clock: PreciseTimer,
     start: Instant,
+    /// Windows of the schedule closed so far.
     window: u32,
+    window_len: Duration,
+    /// Where the last window closed: the next one starts there.
+    last_cut: Instant,
     asked: Option<u64>,
     _tasks: Vec<R::Handle<()>>,
 }
@@ -136,6 +140,8 @@ impl<R: Runtime> Generator<R> {
             clock: clock.clone(),
             start,
             window: 0,
+            window_len: WINDOW,
+            last_cut: start,
             asked: match mode {
                 LoadMode::Rate(r) => Some(r),
                 LoadMode::MaxThroughput => None,
@@ -144,23 +150,41 @@ impl<R: Runtime> Generator<R> {
         }
     }
 
+    /// Windows of `len` instead of [`WINDOW`] (a short `cargo bench` case
+    /// wants many small batches).
+    pub fn with_window(mut self, len: Duration) -> Self {
+        self.window_len = len.max(Duration::from_millis(1));
+        self
+    }
+
     /// Waits until the next window of the schedule closes and returns what
-    /// completed in it.
+    /// completed since the previous one closed. Called late (a caller that
+    /// paused between batches), it closes at the first boundary after now:
+    /// the window is then longer, and its rate is counted over its real length.
     pub async fn window(&mut self) -> Batch {
-        self.window += 1;
-        let until = self.start + WINDOW * self.window;
-        let from = until - WINDOW;
+        let now = Instant::now();
+        let next = self.window + 1;
+        let mut until = self.start + self.window_len * next;
+        self.window = next;
+        if until < now {
+            let len = self.window_len.as_nanos().max(1);
+            let n = (now - self.start).as_nanos() / len + 1;
+            self.window = u32::try_from(n).unwrap_or(u32::MAX);
+            until = self.start + self.window_len * self.window;
+        }
+        let from = self.last_cut;
+        self.last_cut = until;
         self.clock.sleep_until(until).await;
         let s = std::mem::take(&mut *self.sink.lock().unwrap_or_else(PoisonError::into_inner));
+        let span = until.saturating_duration_since(from).max(Duration::from_nanos(1));
         let mut b = Batch {
-            wall: Instant::now().saturating_duration_since(from.max(self.start)),
+            wall: Instant::now().saturating_duration_since(from),
             latencies: s.corrected,
             errors: s.errors,
             ..Batch::default()
         };
-        // Windows are equally long, so the mean over windows is completed / time.
         let done = b.latencies.len() as f64;
-        b.values.push(("achieved_rps", done / WINDOW.as_secs_f64()));
+        b.values.push(("achieved_rps", done / span.as_secs_f64()));
         if let Some(r) = self.asked {
             b.values.push(("asked_rps", r as f64));
             b.extra.push(("generator_lateness", s.lateness));

@@ -43,6 +43,7 @@ const REGISTRY: &[Entry] = &[
     entry::<catalog::file_read::FileRead>(),
     entry::<catalog::primitives::Primitives>(),
     entry::<catalog::task_memory::TaskMemory>(),
+    entry::<catalog::http_server::HttpServer>(),
 ];
 
 pub fn known_scenarios() -> Vec<&'static str> {

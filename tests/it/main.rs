@@ -16,6 +16,7 @@ mod export;
 mod faults;
 mod fuzz;
 mod hazards;
+mod http_server;
 mod load;
 mod open_loop;
 mod python;

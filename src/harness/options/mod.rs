@@ -6,6 +6,7 @@
 
 mod bounds;
 mod results_root;
+mod sweep;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS,
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
+pub use sweep::route_names as sweep_route_names;
 
 /// A command with its options checked.
 #[derive(Debug)]
@@ -54,6 +56,7 @@ pub enum Task {
         format: crate::export::ExportFormat,
         output: Option<PathBuf>,
     },
+    Sweep(Box<crate::sweep::SweepOpts>),
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -99,6 +102,7 @@ impl Process {
 /// Checks the options of `command`.
 pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
     Ok(match command {
+        Command::Sweep(args) => Task::Sweep(Box::new(sweep::check_sweep(*args, process).map_err(Failure::usage)?)),
         Command::List { scenarios } => Task::List { scenarios },
         Command::Serve {
             addr,

@@ -9,6 +9,8 @@ pub mod overview;
 pub mod python_ratio;
 pub mod render;
 pub mod spectrum;
+pub mod sweep_achieved;
+pub mod sweep_latency;
 
 pub use batch::BatchChart;
 pub use overview::OverviewChart;

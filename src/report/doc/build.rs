@@ -364,6 +364,9 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
             b.para(vec![strong("Parameters: "), code(&info.description)]);
         }
     }
+    if scenario == crate::sweep::bench_knee::SCENARIO {
+        server_knees(b);
+    }
     let glance = tables::at_a_glance(run, scenario);
     if !glance.is_empty() {
         b.para(vec![strong("Answer from this run:")]);
@@ -449,4 +452,58 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
     } else {
         b.warnings(&warns);
     }
+}
+
+/// The http_server scenario's knee table, first in its section: per route and
+/// runtime, the highest offered rate of the run's short sweep whose p99 stayed
+/// under the file's SLO (`asyncbench sweep` draws the full curve).
+fn server_knees(b: &mut Builder<'_>) {
+    let knees = crate::sweep::bench_knee::knees(&b.run.summary.results);
+    if knees.is_empty() {
+        return;
+    }
+    b.para(vec![
+        strong("Knee (highest offered rate with p99 under the SLO, among this run's rates): "),
+        text("for the full latency-vs-load curve run "),
+        code("asyncbench sweep"),
+        text("."),
+    ]);
+    let rows = knees
+        .iter()
+        .map(|k| {
+            vec![
+                k.route.clone(),
+                palette::label(
+                    &k.runtime,
+                    k.runtime.parse::<crate::runtime::Flavor>().is_ok_and(|f| f.legacy()),
+                ),
+                format!("{:.0}", k.slo_us),
+                if k.knee.rate == 0 {
+                    "none".into()
+                } else {
+                    k.knee.rate.to_string()
+                },
+                if k.knee.rate == 0 {
+                    "—".into()
+                } else {
+                    format!("{:.0}", k.knee.p99_us)
+                },
+                k.rates.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+            ]
+        })
+        .collect();
+    b.blocks.push(Block::Table(super::model::Table {
+        header: [
+            "route",
+            "runtime",
+            "SLO p99 (µs)",
+            "knee (req/s)",
+            "p99 at knee (µs)",
+            "rates tried",
+        ]
+        .map(String::from)
+        .to_vec(),
+        right: vec![false, false, true, true, true, false],
+        rows,
+    }));
 }

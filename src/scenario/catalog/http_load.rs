@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{ClientError, ConnMode, HttpClient, Reply};
+use crate::client::RawGet;
+use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
-use crate::measure::open_loop::{Generator, Request};
-use crate::measure::{Batch, OpError};
+use crate::measure::open_loop::Generator;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::file::{CriterionSettings, Header};
@@ -118,30 +118,6 @@ pub struct LoadCase {
     pub server: SocketAddr,
 }
 
-/// What each connection sends: a GET of the route; a non-2xx status is a
-/// failure.
-#[derive(Clone)]
-struct Get<R: Runtime> {
-    client: HttpClient<R>,
-    path: Arc<str>,
-}
-
-impl<R: Runtime> Request for Get<R> {
-    type Outcome = Result<Reply, ClientError>;
-
-    fn send(&self) -> impl Future<Output = Self::Outcome> + Send {
-        self.client.get(&self.path)
-    }
-
-    fn check(outcome: Self::Outcome) -> Result<(), OpError> {
-        match outcome {
-            Ok(reply) if reply.is_success() => Ok(()),
-            Ok(reply) => Err(OpError::Status(reply.status)),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
 pub struct LoadState<R: Runtime> {
     generator: Generator<R>,
 }
@@ -150,14 +126,10 @@ impl AsyncScenario for LoadCase {
     type State<R: Runtime> = LoadState<R>;
 
     async fn setup<R: Runtime>(&self, rt: &R) -> Result<LoadState<R>, String> {
-        // One client (one pooled connection) per connection, as wrk2 does.
+        // One connection of its own per generator connection, as wrk2 does.
         let l = &self.load;
-        let conns: Vec<Get<R>> = (0..l.connections)
-            .map(|_| Get {
-                client: HttpClient::new(rt, self.server, ConnMode::KeepAlive, l.timeout),
-                path: l.path.clone(),
-            })
-            .collect();
+        let one = RawGet::new(rt, self.server, &l.path, l.timeout).map_err(|e| e.to_string())?;
+        let conns: Vec<RawGet<R>> = (0..l.connections).map(|_| one.clone()).collect();
         let clock = PreciseTimer::shared().map_err(|e| format!("cannot start the pacing thread: {e}"))?;
         Ok(LoadState {
             generator: Generator::start(rt, &clock, &conns, l.mode),

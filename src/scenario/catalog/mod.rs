@@ -8,6 +8,7 @@ pub mod fetch_parallel;
 pub mod file_read;
 pub mod gather_vs_select;
 pub mod http_load;
+pub mod http_server;
 pub mod pipeline;
 pub mod primitives;
 pub mod retry_backoff;

@@ -1,0 +1,124 @@
+//! The knee table of a `cargo bench` run: the http_server scenario's rows
+//! (one per route × offered rate × runtime, variants named `<route>-<rate>rps`)
+//! read as a short sweep, for the report to put first in its section.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::knee::{self, Knee, Point};
+use crate::results::summary::CaseResult;
+
+/// The scenario whose rows this reads.
+pub const SCENARIO: &str = "http_server";
+/// The value each http_server row carries: the SLO its knee is judged by.
+pub const SLO_VALUE: &str = "slo_p99_us";
+
+/// `immediate-2000rps` → (`immediate`, 2000).
+pub fn split_variant(v: &str) -> Option<(&str, u64)> {
+    let (route, rate) = v.rsplit_once('-')?;
+    Some((route, rate.strip_suffix("rps")?.parse().ok()?))
+}
+
+/// One row of the table: route, runtime, the knee, the SLO (µs) and the rates tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchKnee {
+    pub route: String,
+    pub runtime: String,
+    pub knee: Knee,
+    pub slo_us: f64,
+    pub rates: Vec<u64>,
+}
+
+/// Knees per route and runtime from a run's primary (`latency`) rows.
+pub fn knees(rows: &[CaseResult]) -> Vec<BenchKnee> {
+    let mut groups: BTreeMap<(String, String), (Vec<Point>, f64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.scenario == SCENARIO && r.metric == "latency") {
+        let Some((route, rate)) = split_variant(&r.variant) else {
+            continue;
+        };
+        let Some(p) = r.latency_ns.as_ref() else { continue };
+        let slo = r.values.get(SLO_VALUE).copied().unwrap_or(0.0);
+        let e = groups
+            .entry((route.to_string(), r.runtime.clone()))
+            .or_insert((Vec::new(), slo));
+        e.0.push(Point {
+            rate,
+            achieved: r.values.get("achieved_rps").copied().unwrap_or(0.0),
+            p99: Duration::from_nanos(p.p99),
+            errors: r.errors,
+            generator_bound: r.values.get("generator_cpu").copied().unwrap_or(0.0) >= knee::GENERATOR_CPU_BOUND,
+        });
+    }
+    groups
+        .into_iter()
+        .map(|((route, runtime), (points, slo_us))| {
+            let slo = Duration::from_secs_f64(slo_us.max(0.0) / 1e6);
+            let mut rates: Vec<u64> = points.iter().map(|p| p.rate).collect();
+            rates.sort_unstable();
+            BenchKnee {
+                knee: knee::knee(&points, slo, Duration::MAX),
+                route,
+                runtime,
+                slo_us,
+                rates,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_split_into_route_and_rate() {
+        assert_eq!(split_variant("immediate-2000rps"), Some(("immediate", 2000)));
+        assert_eq!(split_variant("burn-8000rps"), Some(("burn", 8000)));
+        assert_eq!(split_variant("immediate"), None);
+        assert_eq!(split_variant("x-12"), None);
+    }
+
+    fn row(variant: &str, runtime: &str, p99_us: u64, achieved: f64) -> CaseResult {
+        CaseResult {
+            scenario: SCENARIO.into(),
+            variant: variant.into(),
+            runtime: runtime.into(),
+            metric: "latency".into(),
+            latency_ns: Some(crate::results::summary::Percentiles {
+                p99: p99_us * 1000,
+                ..Default::default()
+            }),
+            values: [("achieved_rps".to_string(), achieved), (SLO_VALUE.to_string(), 5000.0)]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn planted_rows_give_their_knee() {
+        let rows = vec![
+            row("immediate-2000rps", "tokio-ct", 300, 2000.0),
+            row("immediate-8000rps", "tokio-ct", 900, 8000.0),
+            row("immediate-32000rps", "tokio-ct", 9000, 31_000.0),
+            row("immediate-2000rps", "smol-ct", 6000, 2000.0),
+            // Another scenario's row is ignored.
+            CaseResult {
+                scenario: "udp_echo".into(),
+                ..row("immediate-9rps", "tokio-ct", 1, 9.0)
+            },
+        ];
+        let k = knees(&rows);
+        assert_eq!(k.len(), 2);
+        let smol = &k[0];
+        assert_eq!((smol.runtime.as_str(), smol.knee.rate), ("smol-ct", 0));
+        let tokio = &k[1];
+        assert_eq!(
+            (tokio.route.as_str(), tokio.knee.rate, tokio.knee.first_fail),
+            ("immediate", 8000, Some(32_000))
+        );
+        assert_eq!(tokio.knee.p99_us, 900.0);
+        assert_eq!(tokio.slo_us, 5000.0);
+        assert_eq!(tokio.rates, [2000, 8000, 32_000]);
+    }
+}

@@ -1,0 +1,258 @@
+//! Reading a rate sweep: which steps passed, where the sweep must stop, and
+//! the knee — the highest offered rate whose p99 stays under the SLO, below
+//! the first rate that failed (the hockey stick turns up there; a lucky pass
+//! above a failure is noise, not capacity). Pure functions over step
+//! figures, so they are tested on synthetic curves.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Achieved below this share of offered: the server is saturated.
+pub const SATURATED_BELOW: f64 = 0.99;
+/// The generator's own CPU share above which it, not the server, may be the
+/// bottleneck (one core = 1.0).
+pub const GENERATOR_CPU_BOUND: f64 = 0.9;
+
+/// What the knee finder needs of one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub rate: u64,
+    pub achieved: f64,
+    /// Corrected (from intended send time).
+    pub p99: Duration,
+    pub errors: u64,
+    pub generator_bound: bool,
+}
+
+/// How one step came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// p99 under the SLO, achieved ≥ 99% of offered, no errors.
+    Pass,
+    /// Keeping up, but p99 over the SLO.
+    OverSlo,
+    /// Achieved < 99% of offered, p99 past the sweep's bound, or errors.
+    Saturated,
+    /// The generator fell behind (its lateness or its core): not the server's figure.
+    GeneratorBound,
+}
+
+impl Verdict {
+    pub fn of(p: &Point, slo: Duration, p99_bound: Duration) -> Verdict {
+        if p.generator_bound {
+            Verdict::GeneratorBound
+        } else if p.errors > 0 || p.achieved < SATURATED_BELOW * p.rate as f64 || p.p99 > p99_bound {
+            Verdict::Saturated
+        } else if p.p99 > slo {
+            Verdict::OverSlo
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Whether the sweep stops rising after this step: the server is past
+    /// saturation, or the generator is out of CPU (a higher rate would only
+    /// measure the generator). A step late for other reasons (a busy machine
+    /// descheduling the generator) is marked but does not stop the sweep.
+    pub fn stops(self, generator_cpu: f64) -> bool {
+        match self {
+            Verdict::Saturated => true,
+            Verdict::GeneratorBound => generator_cpu >= GENERATOR_CPU_BOUND,
+            Verdict::Pass | Verdict::OverSlo => false,
+        }
+    }
+}
+
+/// Why the knee is where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// The next rate up broke the SLO or saturated the server.
+    Server,
+    /// The next rate up was generator-bound: the knee is at least this.
+    Generator,
+    /// Every rate passed: the knee is at least the highest rate tried.
+    NotReached,
+    /// Even the lowest rate failed.
+    BelowRange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Knee {
+    /// The highest passing rate (0 when none passed).
+    pub rate: u64,
+    /// Its corrected p99, µs.
+    pub p99_us: f64,
+    pub limit: Limit,
+    /// The lowest rate that did not pass, if any.
+    pub first_fail: Option<u64>,
+}
+
+/// The knee of `points` (any order). Generator-bound steps are neither a
+/// pass nor a failure of the server: they are skipped, and when no server
+/// failure lies above the knee but such a step does, the knee is a lower
+/// bound set by the generator.
+pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
+    let mut sorted = points.to_vec();
+    sorted.sort_by_key(|p| p.rate);
+    let mut best: Option<&Point> = None;
+    let mut generator_above: Option<u64> = None;
+    for p in &sorted {
+        match Verdict::of(p, slo, p99_bound) {
+            Verdict::Pass => {
+                best = Some(p);
+                generator_above = None;
+            }
+            Verdict::GeneratorBound => {
+                generator_above.get_or_insert(p.rate);
+            }
+            Verdict::OverSlo | Verdict::Saturated => {
+                return Knee {
+                    rate: best.map_or(0, |b| b.rate),
+                    p99_us: best.map_or(0.0, |b| us(b.p99)),
+                    limit: if best.is_some() {
+                        Limit::Server
+                    } else {
+                        Limit::BelowRange
+                    },
+                    first_fail: Some(p.rate),
+                };
+            }
+        }
+    }
+    let limit = match (best, generator_above) {
+        (_, Some(_)) => Limit::Generator,
+        (Some(_), None) => Limit::NotReached,
+        (None, None) => Limit::BelowRange,
+    };
+    Knee {
+        rate: best.map_or(0, |b| b.rate),
+        p99_us: best.map_or(0.0, |b| us(b.p99)),
+        limit,
+        first_fail: generator_above,
+    }
+}
+
+/// The next rate to try between a passing `lo` and a failing `hi`
+/// (geometric midpoint, since the rates rise geometrically), or `None` when
+/// they are within 5% of each other.
+pub fn refine(lo: u64, hi: u64) -> Option<u64> {
+    if lo == 0 || hi as f64 <= lo as f64 * 1.05 {
+        return None;
+    }
+    let mid = ((lo as f64) * (hi as f64)).sqrt().round() as u64;
+    (mid > lo && mid < hi).then_some(mid)
+}
+
+/// The geometric rates of the first pass: `start`, ×`growth`, … up to `max`.
+pub fn geometric(start: u64, growth: f64, max: u64) -> Vec<u64> {
+    let mut out = vec![start.max(1)];
+    let mut r = start.max(1) as f64;
+    loop {
+        r *= growth.max(1.01);
+        let next = (r.round() as u64).max(out[out.len() - 1] + 1);
+        if next > max {
+            break;
+        }
+        out.push(next);
+    }
+    out
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SLO: Duration = Duration::from_millis(5);
+    const BOUND: Duration = Duration::from_millis(100);
+
+    /// A hockey stick: flat p99 of 200 µs up to `cap` requests/s, then
+    /// queueing (p99 grows without bound and achieved stops at `cap`).
+    fn stick(rates: &[u64], cap: u64) -> Vec<Point> {
+        rates
+            .iter()
+            .map(|&rate| {
+                let over = rate as f64 / cap as f64;
+                let p99_us = if over <= 0.8 {
+                    200.0
+                } else {
+                    200.0 + 50_000.0 * (over - 0.8)
+                };
+                Point {
+                    rate,
+                    achieved: rate.min(cap) as f64,
+                    p99: Duration::from_secs_f64(p99_us / 1e6),
+                    errors: 0,
+                    generator_bound: false,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn knee_of_a_hockey_stick_is_the_last_rate_under_the_slo() {
+        let rates = geometric(1000, 2.0, 64_000);
+        assert_eq!(rates, [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000]);
+        // Capacity 20 000/s: 16 000 is 0.8 of it (p99 200 µs); 32 000 saturates.
+        let k = knee(&stick(&rates, 20_000), SLO, BOUND);
+        assert_eq!(k.rate, 16_000);
+        assert_eq!(k.first_fail, Some(32_000));
+        assert_eq!(k.limit, Limit::Server);
+        assert!((k.p99_us - 200.0).abs() < 1e-6);
+        // Refining between them converges inside (16 000, 32 000).
+        let mid = refine(16_000, 32_000).unwrap();
+        assert_eq!(mid, 22_627);
+        assert_eq!(refine(16_000, 16_500), None);
+    }
+
+    #[test]
+    fn over_slo_without_saturation_ends_the_knee_but_not_the_sweep() {
+        // Capacity 10 000/s, SLO 5 ms: at 9 000 (0.9) p99 = 5.2 ms, still keeping up.
+        let pts = stick(&[5000, 9000, 9500], 10_000);
+        let slo = SLO;
+        assert_eq!(Verdict::of(&pts[1], slo, BOUND), Verdict::OverSlo);
+        assert!(!Verdict::OverSlo.stops(0.0));
+        assert!(Verdict::Saturated.stops(0.0));
+        assert!(!Verdict::GeneratorBound.stops(0.5) && Verdict::GeneratorBound.stops(0.95));
+        let k = knee(&pts, slo, BOUND);
+        assert_eq!((k.rate, k.first_fail), (5000, Some(9000)));
+    }
+
+    #[test]
+    fn a_lucky_pass_above_a_failure_does_not_move_the_knee() {
+        let mut pts = stick(&[1000, 2000, 4000], 1_000_000);
+        pts[1].p99 = Duration::from_millis(50);
+        assert_eq!(knee(&pts, SLO, BOUND).rate, 1000);
+    }
+
+    #[test]
+    fn errors_saturation_and_generator_bound_steps() {
+        let mut pts = stick(&[1000, 2000, 4000], 1_000_000);
+        pts[2].generator_bound = true;
+        let k = knee(&pts, SLO, BOUND);
+        assert_eq!((k.rate, k.limit, k.first_fail), (2000, Limit::Generator, Some(4000)));
+        // A generator-bound step below passing ones is skipped, not a failure.
+        pts[0].generator_bound = true;
+        assert_eq!(knee(&pts, SLO, BOUND).rate, 2000);
+        pts[0].generator_bound = false;
+        pts[2].generator_bound = false;
+        pts[1].errors = 1;
+        assert_eq!(Verdict::of(&pts[1], SLO, BOUND), Verdict::Saturated);
+        assert_eq!(knee(&pts, SLO, BOUND).rate, 1000);
+        // achieved 98.9% of offered is saturation even with a low p99.
+        pts[1].errors = 0;
+        pts[1].achieved = 1978.0;
+        assert_eq!(Verdict::of(&pts[1], SLO, BOUND), Verdict::Saturated);
+        let all_pass = stick(&[1000, 2000], 1_000_000);
+        assert_eq!(knee(&all_pass, SLO, BOUND).limit, Limit::NotReached);
+        let none = stick(&[30_000], 10_000);
+        let k = knee(&none, SLO, BOUND);
+        assert_eq!((k.rate, k.limit), (0, Limit::BelowRange));
+    }
+}

@@ -1,0 +1,434 @@
+//! `asyncbench sweep`: the runtime as a server under rising open-loop load.
+//!
+//! Per runtime: the http_server scenario's server on that runtime, the
+//! project's open-loop generator on its own thread and CPUs ([`load`]);
+//! offered rates rise geometrically, each step open loop for a fixed time,
+//! until a step saturates the server (achieved < 99% of offered, p99 past
+//! the bound, or errors) or the generator is the bottleneck; then steps
+//! bisect between the knee and the first failure ([`knee::refine`]). Every
+//! step keeps its corrected and uncorrected histograms (`.hgrm`, `.hlog`).
+//! The knee table and charts are written beside `sweep.json` ([`output`]).
+
+pub mod bench_knee;
+pub mod knee;
+pub mod load;
+pub mod output;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::measure::open_loop::LATENESS_BOUND;
+use crate::measure::percentile::percentile;
+use crate::measure::placement::{self, CpuSet};
+use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
+use crate::scenario::catalog::http_server::{Route, RuntimeServer, ServerOpts};
+use knee::{Knee, Point, Verdict};
+use load::{LoadSpec, LoadThread};
+
+/// The sweep's settings (from the http_server file's `[params]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SweepSettings {
+    pub connections: u64,
+    #[serde(with = "micros")]
+    #[schemars(with = "u64")]
+    pub timeout: Duration,
+    #[serde(with = "micros")]
+    #[schemars(with = "u64")]
+    pub slo_p99: Duration,
+    pub start_rate: u64,
+    pub max_rate: u64,
+    pub growth: f64,
+    #[serde(with = "micros")]
+    #[schemars(with = "u64")]
+    pub step: Duration,
+    pub refine_steps: u32,
+    #[serde(with = "micros")]
+    #[schemars(with = "u64")]
+    pub p99_bound: Duration,
+}
+
+/// Durations in these files are whole microseconds.
+mod micros {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_micros(u64::deserialize(d)?))
+    }
+}
+
+/// Latency percentiles of one histogram, µs.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct Pcts {
+    pub count: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub max_us: f64,
+}
+
+impl Pcts {
+    pub fn of(h: &Histogram<u64>) -> Pcts {
+        let us = |ns: u64| ns as f64 / 1000.0;
+        Pcts {
+            count: h.len(),
+            p50_us: us(percentile(h, 50.0)),
+            p99_us: us(percentile(h, 99.0)),
+            p999_us: us(percentile(h, 99.9)),
+            max_us: us(if h.is_empty() { 0 } else { h.max() }),
+        }
+    }
+}
+
+/// One step of a sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct Step {
+    pub offered_rps: u64,
+    pub achieved_rps: f64,
+    pub secs: f64,
+    /// From each request's intended send time (coordinated omission corrected).
+    pub corrected: Pcts,
+    /// From each request's actual send.
+    pub uncorrected: Pcts,
+    /// The generator's actual − intended send, µs.
+    pub lateness: Pcts,
+    /// The generator's CPU over the step, as a share of one core (max over windows).
+    pub generator_cpu: f64,
+    pub generator_bound: bool,
+    pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub verdict: Verdict,
+    /// A step of the refinement near the knee (not of the geometric pass).
+    pub refine: bool,
+    /// Histogram files of this step, relative to the sweep directory.
+    pub files: Vec<String>,
+}
+
+impl Step {
+    fn point(&self) -> Point {
+        Point {
+            rate: self.offered_rps,
+            achieved: self.achieved_rps,
+            p99: Duration::from_secs_f64(self.corrected.p99_us / 1e6),
+            errors: self.errors,
+            generator_bound: self.generator_bound,
+        }
+    }
+}
+
+/// One runtime's sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct RuntimeSweep {
+    pub runtime: String,
+    pub workers: usize,
+    pub steps: Vec<Step>,
+    pub knee: Knee,
+    /// CPUs of the runtime under test (the server here) and of the generator, as read back.
+    pub server_cpus: Option<String>,
+    pub generator_cpus: Option<String>,
+    /// Why the sweep of this runtime ended early, if it did.
+    #[serde(default)]
+    pub failure: Option<String>,
+}
+
+/// What `asyncbench sweep` was asked for.
+#[derive(Debug, Clone)]
+pub struct SweepOpts {
+    pub runtimes: Vec<AsyncFlavor>,
+    pub route: Route,
+    pub settings: SweepSettings,
+    pub workers: Option<usize>,
+    pub dir: PathBuf,
+    /// Print a line per step.
+    pub verbose: bool,
+    /// The command line, recorded so the sweep can be reproduced.
+    pub command: String,
+}
+
+/// Runs the sweep and assembles its report (the caller writes it).
+pub fn run(opts: &SweepOpts) -> output::SweepReport {
+    let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let runtimes = sweep_all(opts);
+    output::SweepReport {
+        schema_version: output::SCHEMA_VERSION,
+        started,
+        host: gethostname::gethostname().to_string_lossy().into_owned(),
+        command: opts.command.clone(),
+        route: opts.route.path(),
+        generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR_FLAVOR),
+        settings: opts.settings.clone(),
+        runtimes,
+        notes: vec![
+            "Latency percentiles count from each request's intended send time (coordinated-omission corrected); `p99 uncorr.` from its actual send.".into(),
+            "A step is generator-bound when the generator used ≥ 90% of its core, or its sends were late (p99 > 1 ms) while replies came back in time for them: such a step is not the server's figure.".into(),
+            "The server uses smol-hyper's futures-io adapter on every runtime, so the I/O path is the same code for all.".into(),
+        ],
+    }
+}
+
+/// The CPUs this process may use: the union of every thread's mask (a
+/// harness that pinned its own thread to the client side still has the test
+/// server's threads on the other side), falling back to the calling thread's.
+fn process_cpus() -> Option<CpuSet> {
+    let all = CpuSet::new(placement::threads().into_iter().flat_map(|t| t.cpus.cpus().to_vec()));
+    if all.is_empty() {
+        CpuSet::allowed().ok()
+    } else {
+        Some(all)
+    }
+}
+
+/// The planned placement (see [`placement::plan`]), `None` on one CPU.
+fn plan() -> Option<placement::Plan> {
+    placement::plan(&process_cpus()?, None, None).ok().flatten()
+}
+
+/// The CPUs the generator runs on: the planned *server* set (the
+/// instrument's CPUs), since here the instrument is the load generator.
+pub fn generator_cpus() -> Option<CpuSet> {
+    plan().map(|p| p.server)
+}
+
+/// Runs the sweep of every runtime in `opts`, writing each step's histograms
+/// under `opts.dir`; the caller writes the report.
+pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
+    // Planned once, before this thread pins itself to any side.
+    let allowed = process_cpus();
+    let plan = plan();
+    let mut out = Vec::new();
+    for &flavor in &opts.runtimes {
+        if let Some(p) = &plan {
+            // The runtime under test (the server here) on the harness's side;
+            // its threads inherit the mask (see placement.rs).
+            let side = if flavor.single_threaded() {
+                &p.client
+            } else {
+                &p.multi_thread
+            };
+            let _ = placement::pin_current_thread(side);
+        }
+        let v = SweepOne {
+            opts,
+            flavor,
+            generator: plan.as_ref().map(|p| p.server.clone()),
+        };
+        let r = match runtime::visit(flavor, opts.workers, v) {
+            Ok(r) => r,
+            Err(e) => RuntimeSweep {
+                runtime: flavor.to_string(),
+                workers: 0,
+                steps: Vec::new(),
+                knee: knee::knee(&[], opts.settings.slo_p99, opts.settings.p99_bound),
+                server_cpus: None,
+                generator_cpus: None,
+                failure: Some(format!("cannot start {flavor}: {e}")),
+            },
+        };
+        out.push(r);
+    }
+    if let Some(all) = allowed {
+        let _ = placement::pin_current_thread(&all);
+    }
+    out
+}
+
+struct SweepOne<'a> {
+    opts: &'a SweepOpts,
+    flavor: AsyncFlavor,
+    generator: Option<CpuSet>,
+}
+
+impl RuntimeVisitor for SweepOne<'_> {
+    type Output = RuntimeSweep;
+    fn visit<R: Runtime>(self, owned: Owned<R>) -> RuntimeSweep {
+        let rt = owned.rt();
+        let o = self.opts;
+        let s = &o.settings;
+        let mut r = RuntimeSweep {
+            runtime: self.flavor.to_string(),
+            workers: rt.workers(),
+            steps: Vec::new(),
+            knee: knee::knee(&[], s.slo_p99, s.p99_bound),
+            server_cpus: placement::affinity_of(0).ok().map(|c| c.to_string()),
+            generator_cpus: None,
+            failure: None,
+        };
+        rt.block_on(async {
+            let server = match RuntimeServer::start(rt, ServerOpts::default()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    r.failure = Some(format!("server: {e}"));
+                    return;
+                }
+            };
+            for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
+                match run_step(o, &mut r, &server, &self.generator, rate, false).await {
+                    Some((v, cpu)) if !v.stops(cpu) => {}
+                    _ => break,
+                }
+            }
+            if r.failure.is_none() {
+                // Bisect between the knee and the first rate that failed.
+                for _ in 0..s.refine_steps {
+                    let k = knee::knee(&points(&r.steps), s.slo_p99, s.p99_bound);
+                    if k.limit != knee::Limit::Server {
+                        break;
+                    }
+                    let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
+                        break;
+                    };
+                    if run_step(o, &mut r, &server, &self.generator, mid, true).await.is_none() {
+                        break;
+                    }
+                }
+            }
+            drop(server);
+        });
+        r.knee = knee::knee(&points(&r.steps), s.slo_p99, s.p99_bound);
+        r
+    }
+}
+
+/// Runs one step into `r`; its verdict and the generator's CPU share, or
+/// `None` (and `r.failure`) when the step could not run.
+async fn run_step(
+    o: &SweepOpts,
+    r: &mut RuntimeSweep,
+    server: &RuntimeServer,
+    gen_cpus: &Option<CpuSet>,
+    rate: u64,
+    refine: bool,
+) -> Option<(Verdict, f64)> {
+    match step(o, &r.runtime, server, gen_cpus, rate, refine).await {
+        Ok((st, cpus)) => {
+            if o.verbose {
+                eprintln!(
+                    "asyncbench: {} GET {} at {rate}/s: achieved {:.0}/s, p99 {:.0} µs, {:?}",
+                    r.runtime,
+                    o.route.path(),
+                    st.achieved_rps,
+                    st.corrected.p99_us,
+                    st.verdict
+                );
+            }
+            r.generator_cpus = cpus;
+            let v = (st.verdict, st.generator_cpu);
+            r.steps.push(st);
+            Some(v)
+        }
+        Err(e) => {
+            r.failure = Some(format!("step at {rate}/s: {e}"));
+            None
+        }
+    }
+}
+
+fn points(steps: &[Step]) -> Vec<Point> {
+    steps.iter().map(Step::point).collect()
+}
+
+fn new_hist() -> Histogram<u64> {
+    Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
+}
+
+/// One open-loop step at `rate`: a 1-second warm-up window, then 1-second
+/// windows for `settings.step`.
+async fn step(
+    o: &SweepOpts,
+    runtime: &str,
+    server: &RuntimeServer,
+    gen_cpus: &Option<CpuSet>,
+    rate: u64,
+    refine: bool,
+) -> Result<(Step, Option<String>), String> {
+    let s = &o.settings;
+    let load = LoadThread::start(LoadSpec {
+        server: server.addr(),
+        path: o.route.path().into(),
+        connections: s.connections,
+        rate,
+        window: Duration::from_secs(1),
+        timeout: s.timeout,
+        cpus: gen_cpus.clone(),
+    })?;
+    // The first window is warm-up (connections opening, the server's
+    // runtime waking to a new rate): run, not recorded.
+    load.window().await?;
+    let (wall0, t0) = (SystemTime::now(), Instant::now());
+    let windows = s.step.as_secs().max(1);
+    let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());
+    let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
+    let mut errors = crate::measure::ErrorCounts::default();
+    let mut gen_cpu: f64 = 0.0;
+    let mut prev = t0;
+    for _ in 0..windows {
+        let w = load.window().await?;
+        let now = Instant::now();
+        gen_cpu = gen_cpu.max(w.generator_cpu);
+        errors.merge(&w.batch.errors);
+        let mut wc = new_hist();
+        record(&mut wc, &w.batch.latencies);
+        let mut wu = new_hist();
+        for (name, v) in &w.batch.extra {
+            match *name {
+                "latency_uncorrected" => record(&mut wu, v),
+                "generator_lateness" => record(&mut late, v),
+                _ => {}
+            }
+        }
+        corr.add(&wc).map_err(|e| e.to_string())?;
+        unc.add(&wu).map_err(|e| e.to_string())?;
+        for (i, h) in [wc, wu].into_iter().enumerate() {
+            intervals[i].push(crate::results::hlog::Interval {
+                start_offset: prev - t0,
+                length: now - prev,
+                hist: h,
+            });
+        }
+        prev = now;
+    }
+    let cpus = load.placed_on.as_ref().map(|c| c.to_string());
+    drop(load);
+    let secs = (prev - t0).as_secs_f64().max(1e-9);
+    let corrected = Pcts::of(&corr);
+    let uncorrected = Pcts::of(&unc);
+    let lateness = Pcts::of(&late);
+    // Late sends are the generator's own when replies came back in time for
+    // them (a connection's next send is due C/rate after its last): a slow
+    // server delays sends too, and that lateness is the server's.
+    let spacing_us = s.connections as f64 / rate.max(1) as f64 * 1e6;
+    let own_lateness = lateness.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6 && uncorrected.p99_us < spacing_us;
+    let generator_bound = gen_cpu >= knee::GENERATOR_CPU_BOUND || own_lateness;
+    let mut st = Step {
+        offered_rps: rate,
+        achieved_rps: corrected.count as f64 / secs,
+        secs,
+        corrected,
+        uncorrected,
+        lateness,
+        generator_cpu: gen_cpu,
+        generator_bound,
+        errors: errors.total(),
+        errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
+        verdict: Verdict::Pass,
+        refine,
+        files: Vec::new(),
+    };
+    st.verdict = Verdict::of(&st.point(), s.slo_p99, s.p99_bound);
+    st.files = output::write_step_hists(&o.dir, runtime, rate, wall0, [&corr, &unc], &intervals)?;
+    Ok((st, cpus))
+}
+
+fn record(h: &mut Histogram<u64>, v: &[Duration]) {
+    for d in v {
+        let _ = h.record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1));
+    }
+}
