@@ -108,3 +108,12 @@ def test_every_shipped_scenario_has_a_module_naming_its_guide_section():
 
 def test_contract_version():
     assert CONTRACT == 1
+
+
+def test_an_early_timeout_is_classified_by_both_clocks():
+    from asyncbench_py.scenarios.timeout import classify_fire
+
+    due = 10_000_000
+    assert classify_fire(due + 5, due, 0.0105, 0.010) == "late"
+    assert classify_fire(due - 300_000, due, 0.0100, 0.010) == "early_real_clock"
+    assert classify_fire(due - 300_000, due, 0.0097, 0.010) == "early_loop_clock"
