@@ -328,3 +328,27 @@ fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResu
     }
     Ok(())
 }
+
+#[test]
+fn an_open_loop_scenario_is_answered_by_p99_not_by_its_fixed_windows() -> TestResult {
+    let root = tempfile::tempdir()?;
+    // Equal batch times (the window), smol-ct's latencies planted at 4× tokio-ct's.
+    let fast = crate::common::Case::new("http_server", "immediate-2000rps", "tokio-ct");
+    let mut slow = crate::common::Case::new("http_server", "immediate-2000rps", "smol-ct");
+    slow.latencies_ns = slow.latencies_ns.iter().map(|v| v * 4).collect();
+    let uncorrected =
+        crate::common::Case::new("http_server", "immediate-2000rps", "tokio-ct").metric("latency_uncorrected");
+    let dir = make_run(root.path(), &[fast, slow, uncorrected])?;
+    let md = fs::read_to_string(report::report(&dir)?.markdown)?;
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- [http_server]"))
+        .ok_or("no findings line")?;
+    assert!(
+        line.contains("open loop, p99 from the intended send time: lowest immediate-2000rps on tokio-ct")
+            && line.contains("highest immediate-2000rps on smol-ct")
+            && line.contains("(4.00× as long)"),
+        "{line}"
+    );
+    Ok(())
+}

@@ -39,6 +39,10 @@ pub fn link(label: impl Into<String>, heading: &str) -> Span {
 pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
     let mut out = Vec::new();
     for scenario in run.scenarios() {
+        if let Some(answer) = open_loop_answer(run, scenario) {
+            out.push(vec![link(scenario, &scenario_heading(scenario)), text(answer)]);
+            continue;
+        }
         let mut best: Vec<(&str, &crate::results::CaseResult, f64)> = Vec::new();
         let mut single = None;
         for variant in run.variants(scenario) {
@@ -80,6 +84,37 @@ pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
         out.push(vec![link(scenario, &scenario_heading(scenario)), text(answer)]);
     }
     out
+}
+
+/// An open-loop scenario (its rows carry an uncorrected latency beside the corrected one, as
+/// `http_server` and `run --rate` do) runs each batch for a fixed window, so its batch time says
+/// nothing; its answer is the p99 of the corrected latency, lowest against highest case.
+fn open_loop_answer(run: &RunData, scenario: &str) -> Option<String> {
+    if !run.metrics(scenario).contains(&"latency_uncorrected") {
+        return None;
+    }
+    let mut p99: Vec<(&str, &crate::results::CaseResult, f64)> = run
+        .variants(scenario)
+        .into_iter()
+        .flat_map(|v| {
+            run.case_rows(scenario, v, crate::report::data::PRIMARY_METRIC)
+                .into_iter()
+                .filter(|r| r.samples > 0)
+                .filter_map(move |r| r.latency_ns.as_ref().map(|l| (v, r, l.p99 as f64)))
+        })
+        .collect();
+    p99.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let (lo, hi) = (p99.first()?, p99.last()?);
+    Some(format!(
+        ": open loop, p99 from the intended send time: lowest {} on {} at {}; highest {} on {} at {} ({}).",
+        lo.0,
+        runtime_cell(lo.1),
+        format::duration(lo.2),
+        hi.0,
+        runtime_cell(hi.1),
+        format::duration(hi.2),
+        times(hi.2, lo.2)
+    ))
 }
 
 fn ideal(r: &crate::results::CaseResult) -> String {
