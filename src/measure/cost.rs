@@ -69,6 +69,9 @@ pub struct CostTotals {
     /// Signed: the excluded threads' share is subtracted at tick resolution.
     pub user_ns: i64,
     pub sys_ns: i64,
+    /// The excluded threads' user + system time that was subtracted, in whole ticks (ns): the
+    /// uncertainty of the split grows with it.
+    pub excluded_tick_ns: u64,
     /// `None` once any window ran without counting.
     pub allocs: Option<u64>,
     pub bytes: Option<u64>,
@@ -83,6 +86,7 @@ impl CostTotals {
         self.cpu_ns += o.cpu_ns;
         self.user_ns += o.user_ns;
         self.sys_ns += o.sys_ns;
+        self.excluded_tick_ns += o.excluded_tick_ns;
         let sum = |a: Option<u64>, b: Option<u64>| if first { b } else { Some(a? + b?) };
         self.allocs = sum(self.allocs, o.allocs);
         self.bytes = sum(self.bytes, o.bytes);
@@ -98,14 +102,20 @@ impl CostTotals {
         let n = ops as f64;
         let cpu = self.cpu_ns as f64 / n;
         // The split comes from tick-sampled counters (see the module doc): it
-        // is applied as a proportion of the exact total, so user + sys = cpu.
-        let (u, s) = (self.user_ns.max(0) as f64, self.sys_ns.max(0) as f64);
-        let user_share = if u + s > 0.0 { u / (u + s) } else { 1.0 };
+        // is applied as a proportion of the exact total, so user + sys = cpu,
+        // and only where it means something: no share came out negative and
+        // the excluded threads' tick-resolution time subtracted is at most a
+        // tenth of the process's (else the server's work, known only to 10 ms
+        // per thread, would decide the split; such a row gets none).
+        let (u, s) = (self.user_ns as f64, self.sys_ns as f64);
+        let raw = u + s + self.excluded_tick_ns as f64;
+        let split =
+            (u >= 0.0 && s >= 0.0 && u + s > 0.0 && self.excluded_tick_ns as f64 <= 0.1 * raw).then(|| u / (u + s));
         Some(Cost {
             ops,
             cpu_ns_per_op: cpu,
-            user_ns_per_op: cpu * user_share,
-            sys_ns_per_op: cpu * (1.0 - user_share),
+            user_ns_per_op: split.map(|share| cpu * share),
+            sys_ns_per_op: split.map(|share| cpu * (1.0 - share)),
             allocs_per_op: self.allocs.map(|a| a as f64 / n),
             bytes_per_op: self.bytes.map(|b| b as f64 / n),
             voluntary_cs_per_op: self.voluntary_cs as f64 / n,
@@ -123,8 +133,13 @@ pub struct Cost {
     pub cpu_ns_per_op: f64,
     /// User/system split of it: `cpu_ns_per_op` in the proportion getrusage's
     /// (tick-sampled) user and system times give, so the two add up to it.
-    pub user_ns_per_op: f64,
-    pub sys_ns_per_op: f64,
+    /// `None` where the split is not known: the excluded threads' time, read in
+    /// 10 ms ticks, was more than a tenth of the process's, or a share came out
+    /// negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ns_per_op: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sys_ns_per_op: Option<f64>,
     /// Allocation calls per operation (`None` in a build without counting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocs_per_op: Option<f64>,
@@ -202,6 +217,7 @@ pub fn end(s: Snapshot) -> CostTotals {
         cpu_ns: d(p.cpu_ns, s.process.cpu_ns).saturating_sub(d(x.cpu_ns, s.excluded.cpu_ns)),
         user_ns: d(p.user_ns, s.process.user_ns) as i64 - d(x.user_ticks, s.excluded.user_ticks) as i64 * tick,
         sys_ns: d(p.sys_ns, s.process.sys_ns) as i64 - d(x.sys_ticks, s.excluded.sys_ticks) as i64 * tick,
+        excluded_tick_ns: (d(x.user_ticks, s.excluded.user_ticks) + d(x.sys_ticks, s.excluded.sys_ticks)) * tick as u64,
         allocs: delta_alloc.map(|c| c.allocs),
         bytes: delta_alloc.map(|c| c.bytes),
         voluntary_cs: d(p.nvcsw, s.process.nvcsw).saturating_sub(d(x.nvcsw, s.excluded.nvcsw)),
@@ -351,5 +367,29 @@ mod tests {
             (100.0, Some(1.0), Some(64.0))
         );
         assert!(CostTotals::default().per_op(10).is_none());
+    }
+
+    #[test]
+    fn the_split_is_given_only_where_the_ticks_subtracted_are_small() {
+        let totals = |user_ns, sys_ns, excluded_tick_ns| CostTotals {
+            windows: 1,
+            cpu_ns: 1_000_000_000,
+            user_ns,
+            sys_ns,
+            excluded_tick_ns,
+            ..CostTotals::default()
+        };
+        let c = totals(750_000_000, 250_000_000, 0).per_op(1).unwrap();
+        assert_eq!(
+            (c.user_ns_per_op, c.sys_ns_per_op),
+            (Some(750_000_000.0), Some(250_000_000.0))
+        );
+        // The server's 10 ms ticks were half the process's time: the split is not known.
+        let c = totals(500_000_000, 500_000_000, 1_000_000_000).per_op(1).unwrap();
+        assert_eq!((c.user_ns_per_op, c.sys_ns_per_op), (None, None));
+        // A share driven negative by the subtraction: not known either (it used to read 0).
+        let c = totals(-10_000_000, 1_000_000_000, 50_000_000).per_op(1).unwrap();
+        assert_eq!((c.user_ns_per_op, c.sys_ns_per_op), (None, None));
+        assert_eq!(c.cpu_ns_per_op, 1_000_000_000.0);
     }
 }

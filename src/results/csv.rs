@@ -98,8 +98,8 @@ fn row(r: &CaseResult) -> Vec<String> {
     let c = r.cost.as_ref();
     let cost: [String; COST_COLUMNS.len()] = [
         float(c.map(|c| c.cpu_ns_per_op)),
-        float(c.map(|c| c.user_ns_per_op)),
-        float(c.map(|c| c.sys_ns_per_op)),
+        float(c.and_then(|c| c.user_ns_per_op)),
+        float(c.and_then(|c| c.sys_ns_per_op)),
         float(c.and_then(|c| c.allocs_per_op)),
         float(c.and_then(|c| c.bytes_per_op)),
         float(c.map(|c| c.voluntary_cs_per_op)),
@@ -173,8 +173,8 @@ mod tests {
             cost: Some(crate::measure::Cost {
                 ops: 10,
                 cpu_ns_per_op: 1500.0,
-                user_ns_per_op: 1000.0,
-                sys_ns_per_op: 500.0,
+                user_ns_per_op: Some(1000.0),
+                sys_ns_per_op: Some(500.0),
                 allocs_per_op: Some(2.0),
                 bytes_per_op: Some(128.0),
                 voluntary_cs_per_op: 0.5,

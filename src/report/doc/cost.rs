@@ -49,8 +49,8 @@ pub fn cost_table(rows: &[&CaseResult]) -> Option<Table> {
         t.rows.push(vec![
             label,
             format::duration(c.cpu_ns_per_op),
-            format::duration(c.user_ns_per_op),
-            format::duration(c.sys_ns_per_op),
+            format::duration_opt(c.user_ns_per_op),
+            format::duration_opt(c.sys_ns_per_op),
             n(c.allocs_per_op),
             c.bytes_per_op
                 .map_or(NONE.to_string(), |b| format!("{} B", format::number(b))),
@@ -123,8 +123,8 @@ mod tests {
             cost: Some(Cost {
                 ops: 100,
                 cpu_ns_per_op: 1500.0,
-                user_ns_per_op: 1000.0,
-                sys_ns_per_op: 500.0,
+                user_ns_per_op: Some(1000.0),
+                sys_ns_per_op: Some(500.0),
                 allocs_per_op: Some(allocs),
                 bytes_per_op: Some(allocs * 64.0),
                 voluntary_cs_per_op: 0.0,
