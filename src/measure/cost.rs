@@ -32,7 +32,15 @@ use super::alloc::{self, AllocCounts};
 
 /// Thread names (as `comm` shows them, 15 bytes at most) of the threads that
 /// are not under test.
-pub const EXCLUDED_THREADS: &[&str] = &["asyncbench-serv", "asyncbench-cloc"];
+/// Prefixes of the names (as `/proc` shows them: 15 bytes at most) of the threads that are not the
+/// side under test: the in-process test server, the precise clock, and `http_server`'s load
+/// generator and its pacing clock (there the runtime under test is the server).
+pub const EXCLUDED_THREADS: &[&str] = &[
+    "asyncbench-serv",
+    "asyncbench-cloc",
+    "asyncbench-load",
+    "asyncbench-lpac",
+];
 
 /// Counters of the threads not under test, summed.
 #[derive(Debug, Clone, Copy, Default)]

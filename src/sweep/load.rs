@@ -61,6 +61,8 @@ impl LoadThread {
         std::thread::Builder::new()
             .name("asyncbench-load".into())
             .spawn(move || {
+                // The generator is the harness's, not the side under test's (the server is).
+                crate::measure::alloc::exclude_current_thread();
                 let placed = match &spec.cpus {
                     Some(set) => placement::pin_current_thread(set)
                         .map_err(|e| format!("cannot pin the load generator to CPUs {set}: {e}")),
