@@ -296,7 +296,9 @@ impl Stopwatch {
         for &tid in &self.tids {
             self.seg_tid_cpu.push(thread_cpu_ns(tid));
         }
-        let process = read_process();
+        // getrusage before the CPU clock here and after it at the pause: the CPU window is the
+        // two clock reads, which enclose the wall clock's two reads and little else.
+        let process = read_process(true);
         let alloc = alloc::counts();
         let now = std::time::Instant::now();
         self.first.get_or_insert(now);
@@ -310,7 +312,7 @@ impl Stopwatch {
         };
         self.wall += t0.elapsed();
         let a = alloc::counts();
-        let p = read_process();
+        let p = read_process(false);
         // Only threads readable at both ends: one that exited mid-segment is not subtracted
         // (its time stays in the process total, as before), one that started is not either.
         let mut excluded = 0u64;
@@ -376,13 +378,17 @@ impl Stopwatch {
     }
 }
 
-fn read_process() -> Process {
+/// The process's counters; `clock_last` reads the CPU clock after getrusage (a segment's
+/// start) rather than before it (its end).
+fn read_process(clock_last: bool) -> Process {
+    let clock = || super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64);
+    let early = if clock_last { 0 } else { clock() };
     // SAFETY: `ru` is a valid, writable rusage; RUSAGE_SELF is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     Process {
-        cpu_ns: super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64),
+        cpu_ns: if clock_last { clock() } else { early },
         user_ns: tv(ru.ru_utime),
         sys_ns: tv(ru.ru_stime),
         nvcsw: ru.ru_nvcsw as u64,
