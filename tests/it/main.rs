@@ -38,5 +38,6 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod truth_cost;
 mod truth_figures;
 mod two_hosts;
