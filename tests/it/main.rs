@@ -18,6 +18,7 @@ mod fuzz;
 mod hazards;
 mod http_server;
 mod load;
+mod module_graph;
 mod open_loop;
 mod python;
 mod queues_files;

@@ -417,9 +417,34 @@ impl Session {
     /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds; `variants`
     /// (label prefixes, empty: all) limits its cases.
     pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32, variants: &[String]) {
-        if let Some(side) = self.python.clone() {
-            let seed = self.seed;
-            crate::python::run_scenario(self, s, &side, rounds, seed, variants);
+        use crate::python::record::Outcome;
+        let Some(side) = self.python.clone() else {
+            return;
+        };
+        if !crate::python::has_python_side(&s.header().name) {
+            return;
+        }
+        self.progress.line(&format!(
+            "asyncbench: {}: the guide's Python on {}",
+            s.header().name,
+            crate::python::RUNTIMES.join(" and ")
+        ));
+        let run_path = self.run_path().to_path_buf();
+        let found = crate::python::run_scenario(&run_path, self.env.server, s, &side, (rounds, self.seed), variants);
+        for o in found {
+            match o {
+                Outcome::Round {
+                    case,
+                    runtime,
+                    rec,
+                    position,
+                } => self.record_external_round(s, &case, runtime, *rec, position),
+                Outcome::Failed {
+                    variant,
+                    runtime,
+                    error,
+                } => self.fail_external(s, &variant, &runtime, error),
+            }
         }
     }
 

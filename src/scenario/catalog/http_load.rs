@@ -49,6 +49,7 @@ impl HttpLoad {
                 guide_section: "Open-loop load (wrk2 method): latency corrected for coordinated omission".into(),
                 path: "<command line>".into(),
                 runtimes,
+                excluded: Vec::new(),
                 variants: vec![variant],
                 // One long open-loop stretch: its windows are the repeats.
                 rounds: 1,
