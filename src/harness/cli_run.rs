@@ -125,18 +125,19 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     for s in chosen {
         let cases = selected(s.as_ref());
         let r = rounds_of(s.as_ref());
-        for round in 0..r {
+        // After Ctrl-C no new case starts, in this round or a later one.
+        'rounds: for round in 0..r {
             let order = session.round_order(&s.header().name, round, cases.len());
             for (position, idx) in order.into_iter().enumerate() {
+                if interrupt::interrupted() {
+                    break 'rounds;
+                }
                 let case = &cases[idx];
                 if session.case_failed(case) {
                     session.progress.skip_case();
                     continue;
                 }
                 run_round(&mut session, s.as_ref(), case, position as u32, &opts);
-                if interrupt::interrupted() {
-                    break;
-                }
             }
         }
         if !interrupt::interrupted() {
@@ -145,7 +146,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
-            return Err(Failure::from_run(Interrupted(session.run_path().to_path_buf()).into()));
+            let path = session.stop()?;
+            return Err(Failure::from_run(Interrupted(path).into()));
         }
     }
     // A run with errors stays complete but does not become `latest` unless they were expected.
@@ -168,9 +170,12 @@ fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, positi
             return;
         }
     };
+    let mut stopped = false;
     for i in 0..opts.warmup + opts.batches {
+        // Ctrl-C ends the round at this batch boundary; the round is dropped (a
+        // shorter round is not the round the others are compared with).
         if interrupt::interrupted() {
-            guarded.failed.get_or_insert_with(|| "interrupted by Ctrl-C".into());
+            stopped = true;
             break;
         }
         if guarded
@@ -181,6 +186,7 @@ fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, positi
         }
     }
     match (guarded.failed.clone(), guarded.finish()) {
+        (None, _) if stopped => session.drop_interrupted(s, case),
         (None, Some(rec)) => {
             warn_if_behind(session, case, &rec);
             session.record_round(s, case, rec, position, None)

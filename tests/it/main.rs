@@ -17,6 +17,7 @@ mod faults;
 mod fuzz;
 mod hazards;
 mod http_server;
+mod interrupts;
 mod load;
 mod open_loop;
 mod python;
