@@ -81,6 +81,19 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     if total == 0 {
         return Err(Failure::usage(anyhow::anyhow!("the filters select no case")));
     }
+    if let Some(addr) = opts.server {
+        // The routes the selected cases request where they declare one (their ideal's), or
+        // the load run's --path.
+        let routes: Vec<String> = match &opts.load {
+            Some(l) => vec![l.load.path.to_string()],
+            None => chosen
+                .iter()
+                .flat_map(|s| selected(s.as_ref()))
+                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|(path, _)| path))
+                .collect(),
+        };
+        super::preflight::check(addr, &routes).map_err(|e| Failure::from(anyhow::anyhow!("--server {addr}: {e}")))?;
+    }
     interrupt::install();
     crate::measure::task_metrics::set_enabled(opts.task_metrics);
     let mut session = Session::start(SessionOpts {

@@ -8,6 +8,7 @@ pub mod criterion_suite;
 pub mod interrupt;
 pub mod options;
 pub mod order;
+pub mod preflight;
 pub mod progress;
 pub mod session;
 pub mod summary_table;
