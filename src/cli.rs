@@ -316,7 +316,10 @@ impl TypedValueParser for FlavorParser {
                             crate::python::ENV_VAR
                         )
                     } else {
-                        e.to_string()
+                        match options::closest(&s, Flavor::ALL.iter().map(|f| f.name())) {
+                            Some(k) => format!("{e}; did you mean `{k}`?"),
+                            None => e.to_string(),
+                        }
                     }
                 })
             })

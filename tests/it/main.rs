@@ -19,6 +19,7 @@ mod hazards;
 mod http_server;
 mod interrupts;
 mod load;
+mod mistakes;
 mod open_loop;
 mod python;
 mod queues_files;
