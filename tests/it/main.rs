@@ -40,4 +40,5 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod truth_figures;
 mod two_hosts;
