@@ -319,7 +319,10 @@ impl TypedValueParser for FlavorParser {
                         "`{s}` is {}, not a Rust runtime: its rows join a run on their own; to get them, {}",
                         entry.help, EXTERNAL_HOW_TO_ENABLE
                     ),
-                    _ => e.to_string(),
+                    _ => match options::closest(&s, Flavor::ALL.iter().map(|f| f.name())) {
+                        Some(k) => format!("{e}; did you mean `{k}`?"),
+                        None => e.to_string(),
+                    },
                 })
             })
             .parse_ref(cmd, arg, value)

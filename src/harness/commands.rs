@@ -56,7 +56,14 @@ pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
 /// Exits 1 if a case failed or had errors, unless `--allow-errors`.
 pub fn run(opts: RunOpts) -> Result<(), Failure> {
     let (format, allow_errors) = (opts.format, opts.allow_errors);
-    let path = cli_run::run(opts)?;
+    let (path, interrupted) = match cli_run::run(opts) {
+        Ok(path) => (path, None),
+        // Ctrl-C: what finished is shown and reported as a complete run's would be, then 130.
+        Err(f) => match f.error.downcast_ref::<super::Interrupted>() {
+            Some(i) => (i.0.clone(), Some(f)),
+            None => return Err(f),
+        },
+    };
     report::publish(&path);
     let summary = Summary::read(&path.join("summary.json"))?;
     match format {
@@ -73,7 +80,10 @@ pub fn run(opts: RunOpts) -> Result<(), Failure> {
             eprintln!("asyncbench: results in {}", path.display());
         }
     }
-    errors_verdict(&summary, allow_errors)
+    match interrupted {
+        Some(f) => Err(f),
+        None => errors_verdict(&summary, allow_errors),
+    }
 }
 
 /// Exit code 1 for a run whose cases failed or had errors, unless the user kept them.

@@ -62,7 +62,9 @@ impl Batch {
     }
 }
 
-/// Everything recorded for one scenario × variant × runtime.
+/// Everything recorded for one scenario × variant × runtime. Clone: the
+/// session writes a case's rows after every round from a copy of its rounds so far.
+#[derive(Clone)]
 pub struct CaseRecord {
     pub latency: Recorder,
     /// One recorder per extra metric, by name.
