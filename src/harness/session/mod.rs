@@ -132,6 +132,21 @@ pub struct Session {
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
+    /// Restores the starting thread's CPUs when the session ends.
+    _restore: RestoreMask,
+}
+
+/// Puts the thread that started a session back on the CPUs it had: pinning is per thread, so
+/// without this a second run in the same process (`asyncbench noise`'s B half) would plan its
+/// placement from the client's one CPU ("cores: 2 → 1") instead of the machine's CPU set.
+struct RestoreMask(Option<CpuSet>);
+
+impl Drop for RestoreMask {
+    fn drop(&mut self) {
+        if let Some(set) = self.0.as_ref().filter(|s| !s.cpus().is_empty()) {
+            let _ = placement::pin_current_thread(set);
+        }
+    }
 }
 
 impl Session {
@@ -141,6 +156,8 @@ impl Session {
         // Before any pinning: the cores reported are the machine's, not the client's share.
         let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let allowed = CpuSet::allowed().unwrap_or_default();
+        // Before any pinning, so an early error return restores the mask too.
+        let restore = RestoreMask(Some(allowed.clone()));
         let plan =
             placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone()).map_err(BadPlacement)?;
         let mut placement = PlacementInfo {
@@ -247,6 +264,7 @@ impl Session {
             floors: Default::default(),
             progress,
             python: None,
+            _restore: restore,
         })
     }
 
