@@ -154,7 +154,7 @@ fn python_section(b: &mut Builder<'_>) {
         let why = s.run.python_skipped.clone().unwrap_or_default();
         b.para(vec![text(format!(
             "No asyncio/uvloop rows in this run ({why}): {}.",
-            crate::python::HOW_TO_ENABLE
+            crate::runtime::EXTERNAL_HOW_TO_ENABLE
         ))]);
         return;
     }
