@@ -41,7 +41,10 @@ impl Exporter for GithubActionBenchmark {
                 p.errors
             )];
             if !f.value.citable() {
-                extra.push(format!("unstable: rounds range {}", crate::results::figures::text(p)));
+                extra.push(format!(
+                    "unstable: rounds range {}",
+                    crate::report::format::value_text(p)
+                ));
             }
             if let Some(t) = p.throughput_per_s {
                 extra.push(format!(

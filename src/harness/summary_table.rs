@@ -217,7 +217,7 @@ fn table(s: &Summary, rows: &[&CaseResult]) -> Table {
         .map(|r| {
             let mut cells = vec![
                 case(r),
-                figures::short_text(r),
+                format::value_short(r),
                 percentile(Some(r), |p| p.p50),
                 percentile(Some(r), |p| p.p99),
                 percentile(Some(r), |p| p.max),

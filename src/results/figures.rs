@@ -1,6 +1,7 @@
 //! One definition per published figure of a row: what its value is (and its label and unit),
 //! its interval over rounds, the value per operation, its throughput and unit, its ratios to the
-//! ideal and the floor, its stability, and the text that cites it (a range for an unstable row).
+//! ideal and the floor, its stability, and how it is cited (a range for an unstable row;
+//! `report::format::cited` renders that as text).
 //! Every writer — summary.json rows, CSV, the terminal table, the report, findings, charts,
 //! compare and both exports — reads these functions instead of computing its own.
 
@@ -246,33 +247,45 @@ pub fn stability(r: &CaseResult) -> Stability {
     r.rounds.as_ref().map_or(Stability::Unknown, |x| x.stability)
 }
 
-/// The row's value over rounds as a table cell: `mean ± half-width`; `x (1 round)`; or, when
-/// the rounds disagree, their range with a marker ([`crate::report::format::range`]) — never one
-/// number for a row that must not be cited as one. "—" for a run without rounds (its batch
-/// figures are other columns).
-pub fn text(r: &CaseResult) -> String {
-    use crate::report::format;
+/// How a row's value is cited: the text form's shape, which `report::format::cited` renders.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Citation {
+    /// No value (no successful sample, or no rounds where rounds are asked for): "—".
+    Absent,
+    /// The rounds disagree: their range (smallest, largest round figure) with a marker, never
+    /// one number.
+    Range(f64, f64),
+    /// The value with its 95% interval over rounds.
+    Interval(f64, f64, f64),
+    /// One round: the value, saying it is one round's.
+    OneRound(f64),
+    /// The value alone (a short citation of a row whose rounds agree).
+    Plain(f64),
+}
+
+/// The row's value over rounds as a table cell cites it: `Interval`, `OneRound`, or `Range` when
+/// the rounds disagree; `Absent` for a run without rounds (its batch figures are other columns).
+pub fn citation(r: &CaseResult) -> Citation {
     let Some(v) = value(r).filter(|v| v.rounds > 0) else {
-        return format::NONE.to_string();
+        return Citation::Absent;
     };
     match (v.citable(), v.range, v.low.zip(v.high)) {
-        (false, Some((lo, hi)), _) => format::range(lo, hi),
-        (_, _, Some((lo, hi))) => format::mean_pm(v.value, lo, hi),
-        _ if v.rounds == 1 => format!("{} (1 round)", format::duration(v.value)),
-        _ => format::duration(v.value),
+        (false, Some((lo, hi)), _) => Citation::Range(lo, hi),
+        (_, _, Some((lo, hi))) => Citation::Interval(v.value, lo, hi),
+        _ if v.rounds == 1 => Citation::OneRound(v.value),
+        _ => Citation::Plain(v.value),
     }
 }
 
-/// The value as a short citation (findings, one-line answers, the terminal): the value alone,
-/// or the range with its marker for a row whose rounds disagree.
-pub fn short_text(r: &CaseResult) -> String {
-    use crate::report::format;
+/// The row's value as a short citation (findings, one-line answers, the terminal): the value
+/// alone, or the range for a row whose rounds disagree.
+pub fn short_citation(r: &CaseResult) -> Citation {
     match value(r) {
         Some(v) if !v.citable() => v
             .range
-            .map_or_else(|| format::duration(v.value), |(lo, hi)| format::range(lo, hi)),
-        Some(v) => format::duration(v.value),
-        None => format::NONE.to_string(),
+            .map_or(Citation::Plain(v.value), |(lo, hi)| Citation::Range(lo, hi)),
+        Some(v) => Citation::Plain(v.value),
+        None => Citation::Absent,
     }
 }
 
@@ -306,12 +319,12 @@ mod tests {
     fn unstable_row_reads_as_its_range_stable_as_mean() {
         let r = row(&[665_000.0, 836_000.0, 996_000.0], 1_000.0, 50);
         assert_eq!(stability(&r), Stability::Unstable);
-        assert_eq!(text(&r), "665 µs … 996 µs ⚠");
-        assert_eq!(short_text(&r), "665 µs … 996 µs ⚠");
+        assert_eq!(citation(&r), Citation::Range(665_000.0, 996_000.0));
+        assert_eq!(short_citation(&r), Citation::Range(665_000.0, 996_000.0));
         let r = row(&[1000.0, 1001.0, 999.0], 50.0, 50);
         assert_eq!(stability(&r), Stability::Stable);
-        assert!(text(&r).starts_with("1.00 ± "), "{}", text(&r));
-        assert_eq!(short_text(&r), "1.00 µs");
+        assert!(matches!(citation(&r), Citation::Interval(v, lo, hi) if v == 1000.0 && lo < v && hi > v));
+        assert_eq!(short_citation(&r), Citation::Plain(1000.0));
         assert_eq!(per_op_ns(&r), Some(250.0));
     }
 
@@ -320,7 +333,7 @@ mod tests {
         let mut r = row(&[1000.0, 1001.0], 50.0, 50);
         r.samples = 0;
         assert_eq!(value(&r), None);
-        assert_eq!(text(&r), crate::report::format::NONE);
+        assert_eq!(citation(&r), Citation::Absent);
     }
 
     #[test]

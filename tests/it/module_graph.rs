@@ -25,12 +25,6 @@ const ALLOWED_CIRCLES: &[&str] = &[
     // the server under test to a module of its own and SWEEP.md onto the document model.
     "report -> sweep -> report",
     "scenario -> sweep -> scenario",
-    // results/figures.rs (h21a, new) formats its cited text with report::format; the text
-    // formatting belongs below both (or in results) for this edge to go.
-    "report -> results -> report",
-    "report -> sweep -> results -> report",
-    "report -> sweep -> scenario -> results -> report",
-    "report -> sweep -> scenario -> server -> results -> report",
 ];
 
 fn src_dir() -> PathBuf {

@@ -210,8 +210,8 @@ fn an_unstable_row_is_shown_as_its_range_everywhere() -> TestResult {
     let r = unstable_row();
     assert_eq!(figures::stability(&r), Stability::Unstable);
     let range = "665 µs … 996 µs ⚠";
-    assert_eq!(figures::text(&r), range);
-    assert_eq!(figures::short_text(&r), range);
+    assert_eq!(asyncbench::report::format::value_text(&r), range);
+    assert_eq!(asyncbench::report::format::value_short(&r), range);
     let mean = asyncbench::report::format::duration(figures::value_ns(&r).unwrap_or_default());
     assert_eq!(mean, "832 µs");
 

@@ -114,7 +114,7 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
         let pct = |f: fn(&crate::results::Percentiles) -> u64| format::duration_opt(p.map(|p| f(p) as f64));
         t.rows.push(vec![
             runtime_cell(r),
-            figures::text(r),
+            format::value_text(r),
             rounds_cell(r),
             r.rounds
                 .as_ref()
@@ -182,7 +182,7 @@ pub fn metric_table(rows: &[&CaseResult]) -> Table {
         let d = |v: Option<f64>| format::duration_opt(v);
         t.rows.push(vec![
             runtime_cell(r),
-            figures::text(r),
+            format::value_text(r),
             rounds_cell(r),
             r.samples.to_string(),
             d(p.map(|p| p.p50 as f64)),
@@ -327,7 +327,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         let mut line = format!(
             "{variant}: fastest {} at {}{ideal}",
             runtime_cell(fast),
-            figures::short_text(fast)
+            format::value_short(fast)
         );
         if timed.len() > 1 {
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
@@ -335,7 +335,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
             line.push_str(&format!(
                 "; slowest {} at {} ({}){verdict}",
                 runtime_cell(slow),
-                figures::short_text(slow),
+                format::value_short(slow),
                 format::change_pct(pct),
             ));
         }
@@ -347,10 +347,10 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
             lines.push(format!(
                 "Across variants: best {} ({} on {}); slowest, even on its fastest runtime, {} ({} on {}).",
                 f.0,
-                figures::short_text(f.1),
+                format::value_short(f.1),
                 runtime_cell(f.1),
                 s.0,
-                figures::short_text(s.1),
+                format::value_short(s.1),
                 runtime_cell(s.1)
             ));
         }
