@@ -45,7 +45,9 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     let wall = (wa.map(|w| w.mean), wb.map(|w| w.mean));
     let single = one_round(a) || one_round(b);
     let wall_test = match (wa, wb) {
-        (Some(x), Some(y)) if !single => stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches)),
+        (Some(x), Some(y)) if !single => {
+            stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches))
+        }
         _ => None,
     };
     let pct = |r: &CaseResult, f: fn(&crate::results::Percentiles) -> u64| r.latency_ns.as_ref().map(|p| f(p) as f64);
@@ -90,12 +92,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
             None,
             "none",
         ),
-        (None, Some(t)) => (
-            "batch mean".to_string(),
-            change_pct(wall),
-            Some(t.p),
-            "batch-level Welch",
-        ),
+        (None, Some(t)) => ("batch mean".to_string(), change_pct(wall), Some(t.p), "batch-level Welch"),
         (None, None) => (
             format!("{} p50", a.metric),
             change_pct(p50),
@@ -141,8 +138,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
 /// The fewest rounds per run at which a change of `change_pct` would be detected (α 5%, power
 /// 80%) with this spread: where the minimum detectable effect falls to the change.
 pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64) -> Option<u32> {
-    (2..=MAX_ROUNDS_TO_DECIDE)
-        .find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
+    (2..=MAX_ROUNDS_TO_DECIDE).find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
 }
 
 pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> RowChange {
@@ -167,10 +163,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         ),
         (Some(c), None) if c.abs() > thr => (
             Verdict::Inconclusive,
-            format!(
-                "{figure} {}: no test possible (fewer than 2 batches, or no samples)",
-                signed(c)
-            ),
+            format!("{figure} {}: no test possible (fewer than 2 batches, or no samples)", signed(c)),
         ),
         (Some(c), None) => (
             Verdict::WithinNoise,
@@ -188,15 +181,9 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
             } else if sig && c < -thr {
                 (Verdict::Improvement, format!("{what}: faster beyond the {thr}% gate"))
             } else if sig && c > 0.0 {
-                (
-                    Verdict::SlowerBelowGate,
-                    format!("{what}: significant, under the {thr}% gate"),
-                )
+                (Verdict::SlowerBelowGate, format!("{what}: significant, under the {thr}% gate"))
             } else if sig && c < 0.0 {
-                (
-                    Verdict::FasterBelowGate,
-                    format!("{what}: significant, under the {thr}% gate"),
-                )
+                (Verdict::FasterBelowGate, format!("{what}: significant, under the {thr}% gate"))
             } else {
                 match row.mde_pct {
                     Some(mde) if c.abs() < mde => (
@@ -211,16 +198,12 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
                         };
                         (
                             Verdict::Inconclusive,
-                            format!(
-                                "{what}: not significant, yet larger than the minimum detectable effect {mde:.1}%; {more}"
-                            ),
+                            format!("{what}: not significant, yet larger than the minimum detectable effect {mde:.1}%; {more}"),
                         )
                     }
                     // Batch- or sample-level rows of runs without rounds have no MDE: the
                     // threshold decides what is too large to leave unexplained.
-                    None if c.abs() <= thr => {
-                        (Verdict::WithinNoise, format!("{what}: not significant, within ±{thr}%"))
-                    }
+                    None if c.abs() <= thr => (Verdict::WithinNoise, format!("{what}: not significant, within ±{thr}%")),
                     None => (
                         Verdict::Inconclusive,
                         format!("{what}: not significant; rounds would tell (this run has none)"),

@@ -27,9 +27,9 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 
 use crate::measure::ErrorCounts;
-use crate::report::data::PRIMARY_METRIC;
 use crate::report::data::RunData;
 use crate::results::{CaseResult, ResultsError, read_hlog};
+use crate::report::data::PRIMARY_METRIC;
 use crate::stats::{self, TestResult, fdr};
 
 /// Thresholds of the judgement.

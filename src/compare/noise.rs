@@ -74,8 +74,7 @@ pub fn aa_mismatch(c: &Comparison) -> Vec<String> {
         None => "not recorded".to_string(),
         Some(p) if !p.applied => format!("not applied ({})", p.note),
         Some(p) => {
-            let set =
-                |s: &Option<crate::measure::placement::CpuSet>| s.as_ref().map_or("—".into(), |s| s.to_string());
+            let set = |s: &Option<crate::measure::placement::CpuSet>| s.as_ref().map_or("—".into(), |s| s.to_string());
             format!(
                 "server {}, client {}, multi-thread {}",
                 set(&p.server_cpus),

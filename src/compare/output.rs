@@ -18,10 +18,7 @@ pub fn render(c: &Comparison) -> String {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
-    let gated = c
-        .rows
-        .iter()
-        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
+    let gated = c.rows.iter().filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
     let _ = writeln!(
         out,
         "\nTests: each row names the figure it tested. \"value\" is the case's value, the mean batch time per \
@@ -80,12 +77,7 @@ pub fn render(c: &Comparison) -> String {
         .iter()
         .map(|&v| format!("{} {}", c.count(v), v.name()))
         .collect();
-    let _ = writeln!(
-        out,
-        "\nResult: {}, of {} compared rows.",
-        counts.join("; "),
-        c.rows.len()
-    );
+    let _ = writeln!(out, "\nResult: {}, of {} compared rows.", counts.join("; "), c.rows.len());
     for v in [
         Verdict::Regression,
         Verdict::Improvement,
