@@ -264,10 +264,15 @@ pub struct RunArgs {
     /// clock reads per poll (measured and written in summary.json's `cost_info`).
     #[arg(long)]
     pub task_metrics: bool,
-    /// What to print at the end: a table on stderr (`table`), or the summary rows
-    /// (summary.json's `results`) as JSON on stdout (`json`).
+    /// What to print at the end: a table on stderr (`table`), or as JSON on stdout (`json`) an
+    /// object with `run_dir`, `partial`, `results` (summary.json's rows) and `warnings` (the
+    /// run's warnings as the table prints them).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Every column of the end-of-run table (by default it fits 120 columns: empty columns and,
+    /// for open-loop runs, the second p99, throughput and ideal ratios are left out).
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub results: ResultsArg,
 }

@@ -42,6 +42,8 @@ pub struct RunOpts {
     /// `--task-metrics`: poll-duration and wake → poll histograms per case.
     pub task_metrics: bool,
     pub format: crate::cli::OutputFormat,
+    /// `--wide`: every column of the table.
+    pub wide: bool,
 }
 
 /// Runs the selected cases; returns the run directory.

@@ -55,7 +55,7 @@ pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
 /// rows as JSON with `--format json`), the errors and warnings, and last the run directory.
 /// Exits 1 if a case failed or had errors, unless `--allow-errors`.
 pub fn run(opts: RunOpts) -> Result<(), Failure> {
-    let (format, allow_errors) = (opts.format, opts.allow_errors);
+    let (format, allow_errors, wide) = (opts.format, opts.allow_errors, opts.wide);
     let (path, interrupted) = match cli_run::run(opts) {
         Ok(path) => (path, None),
         // Ctrl-C: what finished is shown and reported as a complete run's would be, then 130.
@@ -69,14 +69,20 @@ pub fn run(opts: RunOpts) -> Result<(), Failure> {
     match format {
         OutputFormat::Table => {
             // `report::publish` has named REPORT.md and index.html above the table.
-            eprint!("{}", summary_table::render(&summary, Rows::All));
+            eprint!("{}", summary_table::render_with(&summary, Rows::All, wide));
             println!("{}", path.display());
         }
         OutputFormat::Json => {
             for line in summary_table::error_lines(&summary) {
                 eprintln!("{line}");
             }
-            println!("{}", serde_json::to_string_pretty(&summary.results)?);
+            let out = serde_json::json!({
+                "run_dir": path,
+                "partial": summary.run.partial,
+                "results": summary.results,
+                "warnings": summary_table::warning_texts(&summary),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
             eprintln!("asyncbench: results in {}", path.display());
         }
     }

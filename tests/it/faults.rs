@@ -127,7 +127,7 @@ fn ctrl_c_saves_what_finished_marks_partial_and_exits_130() {
         let line = line.unwrap();
         err.push_str(&line);
         err.push('\n');
-        if line.contains("fetch_parallel/") {
+        if line.contains("] fetch_parallel") {
             break;
         }
     }

@@ -237,6 +237,7 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         allow_errors: args.allow_errors,
         task_metrics: args.task_metrics,
         format: args.format,
+        wide: args.wide,
     })
 }
 
