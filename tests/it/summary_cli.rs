@@ -82,7 +82,9 @@ fn run_ends_with_a_table_of_the_cases_and_the_path_last() {
     );
     assert!(err.lines().any(|l| l.starts_with(&format!("| {case} "))), "{err}");
     assert!(
-        err.lines().filter(|l| l.starts_with('|')).all(|l| l.chars().count() <= 120),
+        err.lines()
+            .filter(|l| l.starts_with('|'))
+            .all(|l| l.chars().count() <= 120),
         "{err}"
     );
     let run_dir = printed_dir(&out);
