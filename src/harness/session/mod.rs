@@ -95,8 +95,9 @@ pub struct Session {
     rounds: Option<u32>,
     seed: u64,
     plan: Option<Plan>,
-    /// Each route's floor, measured the first time a finished case needs it.
-    floors: std::collections::BTreeMap<String, Option<f64>>,
+    /// Each request kind's floor (by connection mode and path), measured the first time a
+    /// finished case needs it.
+    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::measure::RouteFloor>>,
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
@@ -216,14 +217,15 @@ impl Session {
         })
     }
 
-    /// The floor of `path` (mean ns of a blocking keep-alive GET), measured
-    /// once per run, between cases so nothing else loads the server.
-    fn route_floor(&mut self, path: &str) -> Option<f64> {
-        if let Some(f) = self.floors.get(path) {
-            return *f;
+    /// The floor of one kind of request (the fastest of many blocking GETs of its path over its
+    /// connection mode), measured once per run, between cases so nothing else loads the server.
+    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::measure::RouteFloor> {
+        let key = (req.conn.name(), req.path.clone());
+        if let Some(f) = self.floors.get(&key) {
+            return f.clone();
         }
-        let f = crate::measure::route_floor(self.env.server, path).map(|f| f.mean_ns);
-        self.floors.insert(path.to_string(), f);
+        let f = crate::measure::route_floor(self.env.server, &req.path, req.conn);
+        self.floors.insert(key, f.clone());
         f
     }
 

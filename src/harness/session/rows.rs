@@ -62,14 +62,20 @@ impl Session {
             (Some(i), Some(m)) if i.ns > 0 => Some(m / i.ns as f64),
             _ => None,
         };
-        let floor_ns = match case.ideal.as_ref().and_then(|i| i.route.clone()) {
-            Some((path, n)) => self.route_floor(&path).map(|f| f * n as f64),
-            None => None,
-        };
-        let measured_over_floor = match (floor_ns, published) {
-            (Some(f), Some(m)) if f > 0.0 => Some(m / f),
-            _ => None,
-        };
+        let mut notes = case.notes.clone();
+        let floor = case.ideal.as_ref().and_then(|i| i.route.clone()).and_then(|req| {
+            let f = self.route_floor(&req)?;
+            notes.push(f.describe(req.count));
+            Some(f.min_ns * req.count as f64)
+        });
+        let floor_ns = floor.filter(|f| *f > 0.0);
+        let measured_over_floor = floor_ns.zip(published).map(|(f, m)| m / f);
+        // A floor above its row is a broken floor: said in the run and on the row, not hidden.
+        if let Some(Err(e)) = floor_ns.zip(published).map(|(f, m)| crate::measure::check_floor(f, m)) {
+            let msg = format!("{name}/{}/{runtime}: {e}", case.variant);
+            self.progress.line(&format!("asyncbench: warning: {msg}"));
+            notes.push(format!("warning: {e}"));
+        }
         // The operations the scenario names, successful ones only.
         let done = if case.ops_per_batch > 0 {
             (case.ops_per_batch * batches).saturating_sub(errors.total())
@@ -77,7 +83,6 @@ impl Session {
             samples
         };
         let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| done as f64 / busy.as_secs_f64());
-        let mut notes = case.notes.clone();
         if let Some(note) = case.flavor.legacy_note().filter(|_| external.is_none()) {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }

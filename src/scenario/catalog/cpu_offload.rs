@@ -144,6 +144,8 @@ impl Scenario for CpuOffload {
                     r,
                     d,
                     &crate::scenario::support::fetch::delay_path(d),
+                    // The victims' client keeps its connections alive (support/victims.rs).
+                    crate::client::ConnMode::KeepAlive,
                     format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
                 ))
                 .note(v.note(self.jobs_in_flight))

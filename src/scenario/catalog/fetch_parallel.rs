@@ -91,13 +91,12 @@ impl Scenario for FetchParallel {
     }
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
-        let ideal = self.pattern(v).ideal(self.requests, self.delay);
         self.connections
             .iter()
             .enumerate()
             .map(|(i, mode)| {
                 Case::new(self.requests, "requests")
-                    .ideal(ideal.clone())
+                    .ideal(self.pattern(v).ideal(self.requests, self.delay, *mode))
                     .sub(i, mode.name())
             })
             .collect()

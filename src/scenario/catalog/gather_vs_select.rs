@@ -101,12 +101,14 @@ impl Scenario for GatherVsSelect {
             1,
             min,
             &path(min),
+            ConnMode::Fresh,
             format!("time to first = min(D) = {} ms", min.as_millis()),
         );
         let all = Ideal::requests(
             1,
             max,
             &path(max),
+            ConnMode::Fresh,
             format!("time to all = max(D) = {} ms", max.as_millis()),
         );
         let (ideal, note) = match v {

@@ -81,7 +81,7 @@ impl Scenario for SyncVsAsync {
         };
         vec![
             Case::new(self.requests, "requests")
-                .ideal(v.pattern().ideal(self.requests, self.delay))
+                .ideal(v.pattern().ideal(self.requests, self.delay, self.mode))
                 .note(how),
         ]
     }
