@@ -114,6 +114,11 @@ pub struct CaseResult {
     /// What `throughput_per_s` counts, e.g. "requests" (successful operations only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput_unit: Option<String>,
+    /// Operations one batch performs, counted in `throughput_unit` (e.g. 32 requests);
+    /// divides a batch figure into a per-operation one. Absent where the case does not
+    /// declare it (the batch is then one operation per sample) and in older summaries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_batch: Option<u64>,
     /// Path relative to the run directory.
     pub hgrm: Option<String>,
     /// Path relative to the run directory.
