@@ -119,4 +119,9 @@ pub trait ScenarioDef: Send + Sync {
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String>;
     /// The parameters, one line, for `asyncbench list`.
     fn describe(&self) -> String;
+    /// The comparisons that answer the scenario's guide section, among the cases it runs
+    /// (none for a scenario built from options rather than a file, such as `http_load`).
+    fn comparisons(&self) -> Vec<crate::results::Comparison> {
+        Vec::new()
+    }
 }

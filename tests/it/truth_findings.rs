@@ -53,13 +53,32 @@ fn a_planted_delay_reads_at_least_its_delay_and_its_floor_bounds_every_row() {
         // The planted answer: N·D or D, and nothing can be faster.
         assert!(value >= waves * D_NS, "{id}: {value} ns < {waves} × D");
         let floor = r.floor_ns.unwrap_or_else(|| panic!("{id} has a floor"));
-        assert!(floor >= waves * D_NS, "{id}: the floor {floor} is below the delay itself");
+        assert!(
+            floor >= waves * D_NS,
+            "{id}: the floor {floor} is below the delay itself"
+        );
         assert!(floor <= value, "{id}: floor {floor} exceeds the row {value}");
-        assert!(r.measured_over_floor.is_some_and(|x| x >= 1.0), "{id}: {:?}", r.measured_over_floor);
+        assert!(
+            r.measured_over_floor.is_some_and(|x| x >= 1.0),
+            "{id}: {:?}",
+            r.measured_over_floor
+        );
         // Each row's floor is of its own request kind, and says so.
-        let mode = if r.variant.ends_with("fresh") { "fresh" } else { "keepalive" };
-        let note = r.notes.iter().find(|n| n.starts_with("floor:")).unwrap_or_else(|| panic!("{id}: {:?}", r.notes));
+        let mode = if r.variant.ends_with("fresh") {
+            "fresh"
+        } else {
+            "keepalive"
+        };
+        let note = r
+            .notes
+            .iter()
+            .find(|n| n.starts_with("floor:"))
+            .unwrap_or_else(|| panic!("{id}: {:?}", r.notes));
         assert!(note.contains(&format!("{mode} GET /delay/5")), "{id}: {note}");
-        assert!(!r.notes.iter().any(|n| n.starts_with("warning: floor")), "{id}: {:?}", r.notes);
+        assert!(
+            !r.notes.iter().any(|n| n.starts_with("warning: floor")),
+            "{id}: {:?}",
+            r.notes
+        );
     }
 }

@@ -423,6 +423,7 @@ impl Session {
             ScenarioInfo {
                 guide_section: h.guide_section.clone(),
                 description: s.describe(),
+                comparisons: s.comparisons(),
             },
         );
     }

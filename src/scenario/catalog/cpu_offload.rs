@@ -22,6 +22,7 @@ use toml::Spanned;
 
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::cpu_job::{Job, Place};
@@ -172,6 +173,23 @@ impl Scenario for CpuOffload {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for v in ["inline", "blocking_pool", "rayon", "dedicated_thread"] {
+            out.push(Comparison::variants(
+                v,
+                "no_load",
+                format!("with CPU jobs run {v}: the victims' requests against no CPU load, per victim request"),
+            ));
+            out.push(Comparison::rows(
+                Side::metric(v, "sched_delay"),
+                Side::metric("no_load", "sched_delay"),
+                format!("with CPU jobs run {v}: the loop's wake-to-poll delay against no CPU load, median per round"),
+            ));
+        }
+        out
     }
 
     fn describe(&self) -> String {

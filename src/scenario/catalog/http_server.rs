@@ -27,6 +27,7 @@ use toml::Spanned;
 
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::{Comparison, Figure};
 use crate::runtime::{Flavor, Listener, Runtime, first_of};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -367,6 +368,26 @@ impl Scenario for HttpServer {
             timeout: self.sweep.timeout,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        // The primary value of an open-loop row is not yet a latency per round, so each runtime's
+        // p99 from the intended send time is compared (one figure per row, no interval).
+        self.bench_rates
+            .iter()
+            .flat_map(|rate| {
+                <Variant as crate::scenario::VariantName>::ALL.iter().map(move |v| {
+                    Comparison::runtimes(
+                        format!("{}-{rate}rps", <&str>::from(*v)),
+                        format!(
+                            "which runtime serves {} at {rate} requests/s with the lowest p99",
+                            <&str>::from(*v)
+                        ),
+                    )
+                    .on(Figure::P99)
+                })
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {
