@@ -121,22 +121,22 @@ impl Scenario for TaskMemory {
     fn comparisons(&self) -> Vec<Comparison> {
         let name = |n: u64| format!("idle_channel-n{n}");
         let mut out = Vec::new();
-        if let (Some(&lo), Some(&hi)) = (self.tasks.first(), self.tasks.last()) {
-            if hi > lo {
-                out.push(Comparison::variants(
+        if let (Some(&lo), Some(&hi)) = (self.tasks.first(), self.tasks.last())
+            && hi > lo
+        {
+            out.push(Comparison::variants(
+                name(hi),
+                name(lo),
+                format!("does spawning and tearing down cost more per task at N = {hi} than at N = {lo}?"),
+            ));
+            out.push(
+                Comparison::variants(
                     name(hi),
                     name(lo),
-                    format!("does spawning and tearing down cost more per task at N = {hi} than at N = {lo}?"),
-                ));
-                out.push(
-                    Comparison::variants(
-                        name(hi),
-                        name(lo),
-                        format!("live bytes per task at N = {hi} vs N = {lo}"),
-                    )
-                    .on(Figure::Value("bytes_per_task_alloc".into())),
-                );
-            }
+                    format!("live bytes per task at N = {hi} vs N = {lo}"),
+                )
+                .on(Figure::Value("bytes_per_task_alloc".into())),
+            );
         }
         for &n in &self.tasks {
             out.push(Comparison::runtimes(
