@@ -45,17 +45,14 @@ pub enum Compared {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
-    /// The row's figure per round, per unit of work: a primary row's batch time divided by its
-    /// `ops_per_batch` (per request, per task, per delivery…), another metric's median per
-    /// round as it is. Rounds pair, so the ratio has an interval.
+    /// The row's figure per round, per unit of work: a batch time divided by its row's
+    /// `ops_per_batch` (per request, per task, per delivery…); a latency quantile (open loop)
+    /// or a metric's median per round as it is. Rounds pair, so the ratio has an interval.
     #[default]
     PerUnit,
     /// A scenario figure of `values` (already per unit, e.g. `bytes_per_task_alloc`): one
     /// number per row over all its batches, so the ratio has no interval.
     Value(String),
-    /// The row's p99 latency over all its rounds (open-loop rows): one number per row, no
-    /// interval.
-    P99,
 }
 
 impl Side {

@@ -214,7 +214,7 @@ fn an_unstable_planted_row_is_shown_as_its_range_never_one_mean() {
     let root = tempfile::tempdir().unwrap();
     let run = planted_run(root.path(), "prim", vec![shaky, steady], vec![c]);
     let text = lines(&run).join("\n");
-    assert!(text.contains("10.0 ms–20.0 ms (rounds disagree)"), "{text}");
+    assert!(text.contains("10.0 ms … 20.0 ms ⚠"), "{text}");
     assert!(!text.contains("15.0 ms"), "{text}");
     assert!(text.contains("fastest tokio-ct at 5.00 ms"), "{text}");
 }

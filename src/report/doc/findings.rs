@@ -9,9 +9,8 @@ use super::model::{Block, Span};
 use super::tables::{Gap, gap_test, runtime_cell, timed};
 use crate::report::data::{PRIMARY_METRIC, RunData};
 use crate::report::format;
-use crate::results::{CaseResult, Compared, Comparison, Figure, Side};
+use crate::results::{CaseResult, Compared, Comparison, Figure, Side, figures};
 use crate::stats::ratio::{Ratio, Verdict, paired_ratio};
-use crate::stats::rounds::Stability;
 
 /// How many of the run's largest effects of each kind Findings lists.
 pub const TOP: usize = 5;
@@ -39,22 +38,23 @@ pub fn link(label: impl Into<String>, heading: &str) -> Span {
     }
 }
 
-/// What a batch figure of `r` is divided by to give its figure per unit of work: a primary
-/// row's operations per batch; 1 for another metric's row (its per-round figure is a median
-/// per sample already) or a row that does not say.
+/// What a row's value is divided by to give its figure per unit of work (the definitions are
+/// [`figures`]'s): a batch time by the operations one batch performs; a latency quantile or a
+/// metric's median is per operation already (1), as is a batch time whose row does not say.
 fn divisor(r: &CaseResult) -> f64 {
     match r.ops_per_batch {
-        Some(n) if n > 0 && r.metric == PRIMARY_METRIC => n as f64,
+        Some(n) if n > 0 && figures::figure_of(r).is_batch_time() => n as f64,
         _ => 1.0,
     }
 }
 
 /// "per request", "per batch", "median per round": what a row's per-unit figure is per.
 pub fn per_label(r: &CaseResult) -> String {
+    let figure = figures::figure_of(r);
     match (&r.throughput_unit, r.ops_per_batch) {
-        (Some(u), Some(n)) if n > 0 && r.metric == PRIMARY_METRIC => format!("per {}", singular(u)),
-        _ if r.metric == PRIMARY_METRIC => "per batch".into(),
-        _ => "median per round".into(),
+        (Some(u), Some(n)) if n > 0 && figure.is_batch_time() => format!("per {}", singular(u)),
+        _ if figure.is_batch_time() => "per batch".into(),
+        _ => figure.label().to_string(),
     }
 }
 
@@ -78,40 +78,24 @@ fn per_round(r: &CaseResult) -> Vec<f64> {
         .unwrap_or_default()
 }
 
-/// The row's rounds disagree (unstable or bimodal): it is quoted as its range.
-fn unsettled(r: &CaseResult) -> bool {
-    matches!(
-        r.rounds.as_ref().map(|x| x.stability),
-        Some(Stability::Unstable | Stability::Bimodal)
-    )
-}
-
-/// The row's value per unit of work: its mean over rounds (else over batches).
+/// The row's value per unit of work.
 fn per_unit_value(r: &CaseResult) -> Option<f64> {
-    let m = r
-        .rounds
-        .as_ref()
-        .map(|x| x.mean)
-        .or(r.wall_ns.as_ref().map(|w| w.mean))?;
-    Some(m / divisor(r)).filter(|v| v.is_finite())
+    Some(figures::value_ns(r)? / divisor(r)).filter(|v| v.is_finite())
 }
 
-/// Lowest and highest of `xs`.
-fn span(xs: &[f64]) -> Option<(f64, f64)> {
-    let lo = xs.iter().copied().reduce(f64::min)?;
-    let hi = xs.iter().copied().reduce(f64::max)?;
-    Some((lo, hi))
-}
-
-/// A row's time per unit of work as a reader may cite it: the mean over rounds when they
-/// agree; when they disagree, the lowest and highest round, never one mean.
+/// A row's value per unit of work as a reader may cite it ([`figures::short_text`] per unit):
+/// the value when the rounds agree; when they disagree, their range with its marker, never
+/// one number.
 pub fn time_text(r: &CaseResult) -> String {
-    if unsettled(r)
-        && let Some((lo, hi)) = span(&per_round(r))
-    {
-        return format!("{}–{} (rounds disagree)", format::duration(lo), format::duration(hi));
+    let d = divisor(r);
+    match figures::value(r) {
+        Some(v) if !v.citable() => match v.range {
+            Some((lo, hi)) => format::range(lo / d, hi / d),
+            None => format::duration(v.value / d),
+        },
+        Some(v) => format::duration(v.value / d),
+        None => format::NONE.to_string(),
     }
-    format::duration_opt(per_unit_value(r))
 }
 
 /// One row's figure for a comparison: its value, its per-round values (empty where the
@@ -140,14 +124,6 @@ fn read(r: &CaseResult, figure: &Figure) -> Option<Read> {
                 point: v,
                 rounds: Vec::new(),
                 text,
-            }
-        }
-        Figure::P99 => {
-            let v = r.latency_ns.as_ref()?.p99 as f64;
-            Read {
-                point: v,
-                rounds: Vec::new(),
-                text: format::duration(v),
             }
         }
     };
@@ -206,7 +182,6 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
     let unit = |r: &CaseResult| match c.figure {
         Figure::PerUnit => per_label(r),
         Figure::Value(_) => "per row".into(),
-        Figure::P99 => "p99".into(),
     };
     match &c.compared {
         Compared::Rows { subject, baseline } => {
@@ -392,20 +367,19 @@ pub fn largest_runtime_gaps(run: &RunData) -> Vec<Vec<Span>> {
     gaps.into_iter().take(TOP).map(|(_, l)| l).collect()
 }
 
-/// measured/ideal as a reader may cite it: the ratio when the rounds agree, else its range.
+/// measured/ideal as a reader may cite it: the ratio when the rounds agree, else the range of
+/// the rounds over the ideal.
 fn over_ideal_text(r: &CaseResult, x: f64) -> String {
-    match (unsettled(r), r.ideal_ns, r.rounds.as_ref()) {
-        (true, Some(i), Some(rs)) if i > 0 => {
-            let means: Vec<f64> = rs.rounds.iter().map(|k| k.mean / i as f64).collect();
-            match span(&means) {
-                Some((lo, hi)) => format!(
-                    "{}–{} (rounds disagree)",
-                    format::ratio(Some(lo)),
-                    format::ratio(Some(hi))
-                ),
-                None => format::ratio(Some(x)),
-            }
-        }
+    match (figures::value(r), r.ideal_ns) {
+        (Some(v), Some(i)) if !v.citable() && i > 0 => match v.range {
+            Some((lo, hi)) => format!(
+                "{}–{} {}",
+                format::ratio(Some(lo / i as f64)),
+                format::ratio(Some(hi / i as f64)),
+                format::RANGE_MARK
+            ),
+            None => format::ratio(Some(x)),
+        },
         _ => format::ratio(Some(x)),
     }
 }

@@ -27,7 +27,7 @@ use toml::Spanned;
 
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
-use crate::results::{Comparison, Figure};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Listener, Runtime, first_of};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -344,6 +344,7 @@ impl Scenario for HttpServer {
             .enumerate()
             .map(|(i, &rate)| {
                 Case::new(0, "requests")
+                    .value(crate::results::figures::ValueFigure::P99FromIntended)
                     .sub(i, format!("{rate}rps"))
                     .note(format!(
                         "the runtime under test is the server (GET {path}); an open-loop generator (tokio-ct, its own thread and CPUs) offers {rate} requests/s over {} keep-alive connections",
@@ -371,8 +372,8 @@ impl Scenario for HttpServer {
     }
 
     fn comparisons(&self) -> Vec<Comparison> {
-        // The primary value of an open-loop row is not yet a latency per round, so each runtime's
-        // p99 from the intended send time is compared (one figure per row, no interval).
+        // An open-loop row's value is its p99 from the intended send time per round: compared
+        // across runtimes round by round.
         self.bench_rates
             .iter()
             .flat_map(|rate| {
@@ -384,7 +385,6 @@ impl Scenario for HttpServer {
                             <&str>::from(*v)
                         ),
                     )
-                    .on(Figure::P99)
                 })
             })
             .collect()

@@ -88,7 +88,6 @@ impl Scenario for Primitives {
                     "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",
                     self.ops
                 ))
-                .note("throughput_per_s of this row counts batches; see ops_per_s")
                 .note("the floor under the other scenarios: compare with the harness's timer floor in summary.json"),
         ]
     }
