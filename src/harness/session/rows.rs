@@ -77,7 +77,8 @@ impl Session {
             notes.push(format!("warning: {e}"));
         }
         let done = figures::successes(case.ops_per_batch, batches, errors.total(), samples, case.count_samples);
-        let throughput_per_s = figures::throughput_per_s(figure, done, batches, busy.as_secs_f64(), value_ns);
+        let achieved = values.get(figures::ACHIEVED_RATE).copied();
+        let throughput_per_s = figures::throughput_per_s(figure, done, batches, busy.as_secs_f64(), value_ns, achieved);
         // The row's throughput is the rate of its unit; a scenario value of the same rate
         // (a per-batch average of it) would be a second, different figure for one thing.
         let values = values

@@ -301,7 +301,14 @@ fn open_loop_answer(run: &RunData, scenario: &str) -> Option<String> {
             run.case_rows(scenario, v, PRIMARY_METRIC)
                 .into_iter()
                 .filter(|r| r.samples > 0)
-                .filter_map(move |r| r.latency_ns.as_ref().map(|l| (v, r, l.p99 as f64)))
+                // The row's published p99 (per round, mean over rounds: results/figures.rs);
+                // rows written before they published one: the p99 of all their samples.
+                .filter_map(move |r| match crate::results::figures::figure_of(r) {
+                    crate::results::figures::ValueFigure::P99FromIntended => {
+                        crate::results::figures::value_ns(r).map(|p| (v, r, p))
+                    }
+                    _ => r.latency_ns.as_ref().map(|l| (v, r, l.p99 as f64)),
+                })
         })
         .collect();
     p99.sort_by(|a, b| a.2.total_cmp(&b.2));

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorKind};
 use crate::results::{Comparison, Side};
@@ -173,7 +174,8 @@ impl AsyncScenario for SleepCase {
         let done = Arc::new(AtomicBool::new(false));
         let victims = st.spawn_victims(rt, &self.p.victims, MAX_VICTIM_REQUESTS, &stop, &done);
 
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let sleepers: Vec<_> = (0..self.p.tasks)
             .map(|_| {
                 let (r, wait, s) = (rt.clone(), self.wait, self.p.sleep);
@@ -196,13 +198,14 @@ impl AsyncScenario for SleepCase {
         }
         // From the sleepers' own finish instants: the batch future itself
         // may be polled late on a busy one-thread executor.
-        let wall = last.since(t0, t0.elapsed());
+        let timed = sw.stop();
+        let timed = timed.with_wall(last.since(t0, timed.wall));
 
         stop.store(true, Ordering::Release);
         let (outcomes, _) = join_victims(victims).await;
         let lag = probe.stop().await;
         let requests = outcomes.len() as f64;
-        let mut b = Batch::from_outcomes(wall, outcomes);
+        let mut b = Batch::from_outcomes(timed, outcomes);
         b.errors.add(ErrorKind::Join, failed);
         st.add_probe_rows(&mut b, lag, rt.workers());
         b.values.push(("victim_requests", requests));

@@ -12,6 +12,7 @@ use futures::io::{AsyncReadExt, AsyncWriteExt, WriteHalf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
@@ -232,7 +233,7 @@ impl AsyncScenario for ChatCase {
         st.round += 1;
         let (m, k) = (self.p.clients, self.p.messages);
         let mut tally = Tally::default();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let sent = match self.variant {
             Variant::Fanout => {
                 for seq in 0..k {
@@ -249,7 +250,8 @@ impl AsyncScenario for ChatCase {
                 m * k
             }
         };
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         // Extra copies already queued are caught here; later ones show up as
         // `late_messages` in the next round.
         while let Ok(d) = st.deliveries.try_recv() {
@@ -259,6 +261,7 @@ impl AsyncScenario for ChatCase {
         let lost = expected.saturating_sub(tally.latencies.len() as u64);
         Batch {
             wall,
+            cost: timed.cost,
             errors: [
                 (ErrorKind::Lost, lost),
                 (ErrorKind::Invalid, tally.duplicates + tally.misrouted),

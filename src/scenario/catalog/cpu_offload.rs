@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::results::{Comparison, Side};
@@ -250,7 +251,8 @@ impl AsyncScenario for OffloadCase {
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut OffloadState<R>) -> Batch {
         let probe = Probes::start(rt, &st.watched.clock, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         // The load first: the victims arrive at a runtime already busy.
         let job_tasks: Vec<_> = st
             .place
@@ -287,7 +289,10 @@ impl AsyncScenario for OffloadCase {
         let (outcomes, victims_done) = join_victims(victims).await;
         // From the victims' own finish instants: the batch future itself is
         // polled late on a one-thread executor busy with the load.
-        let wall = victims_done.since(t0, t0.elapsed());
+        // The timed region (and its cost) ends here: what follows (stopping the load, joining
+        // it, the probe) is bookkeeping.
+        let timed = sw.stop();
+        let timed = timed.with_wall(victims_done.since(t0, timed.wall));
 
         stop.store(true, Ordering::Release);
         let loaded = !job_tasks.is_empty();
@@ -307,7 +312,7 @@ impl AsyncScenario for OffloadCase {
         let load_time = jobs_done.since(t0, t0.elapsed());
         let lag = probe.stop().await;
 
-        let mut b = Batch::from_outcomes(wall, outcomes);
+        let mut b = Batch::from_outcomes(timed, outcomes);
         b.errors.merge(&job_errors);
         st.watched.add_probe_rows(&mut b, lag, rt.workers());
         if loaded {

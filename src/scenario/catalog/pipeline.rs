@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
@@ -338,8 +339,8 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
         let (p, n) = (self.p.producers, self.p.items);
         let (tx, rxs) = Q::channel(self.capacity, self.p.consumers as usize);
         let share = (p as usize * n as usize).div_ceil(self.p.consumers as usize);
-        let t0 = Instant::now();
-        let deadline = t0 + self.p.timeout;
+        let sw = Stopwatch::start();
+        let deadline = sw.started().unwrap_or_else(Instant::now) + self.p.timeout;
         let consumers: Vec<_> = rxs
             .into_iter()
             .map(|rx| rt.spawn(consume::<Q>(rx, p, n, share)))
@@ -358,11 +359,14 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
             // A stuck consumer's items count as lost.
             logs.extend(join_within(rt, h, left).await);
         }
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
+        // The log check is verification: outside the timed region.
         let c = check(&logs, p, n);
         let latencies = logs.into_iter().flat_map(|l| l.latencies).collect();
         Batch {
             wall,
+            cost: timed.cost,
             latencies,
             errors: [
                 (ErrorKind::Lost, c.lost),

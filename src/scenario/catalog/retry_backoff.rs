@@ -16,6 +16,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{ConnMode, HttpClient};
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorCounts, OpError};
 use crate::param;
 use crate::results::Comparison;
@@ -192,16 +193,13 @@ impl AsyncScenario for RetryCase {
         let first = st.next_call;
         st.next_call += self.p.calls;
         let client = &st.client;
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let calls: Vec<Call> = futures::stream::iter(first..first + self.p.calls)
             .map(|id| self.call(rt, client, id))
             .buffer_unordered(self.p.concurrency)
             .collect()
             .await;
-        let mut b = Batch {
-            wall: t0.elapsed(),
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(sw.stop());
         let (mut ok, mut attempts) = (0u64, 0u64);
         let (mut scheduled, mut slept) = (Duration::ZERO, Duration::ZERO);
         let mut exhausted = Vec::new();

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
 use crate::results::{Comparison, Side};
@@ -139,7 +140,8 @@ impl AsyncScenario for StructuredCase {
 impl StructuredCase {
     async fn one_fails<R: Runtime>(&self, rt: &R) -> Batch {
         let census = Census::new();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut group: TaskGroup<R, (), Instant> = TaskGroup::new(rt);
         let n = self.p.children;
         for i in 0..n {
@@ -164,14 +166,12 @@ impl StructuredCase {
             }
         }
         let exit = group.join().await;
-        let exited = Instant::now();
+        let timed = sw.stop();
+        let exited = t0 + timed.wall;
         // Read at once: structured means nothing is left at this point.
         let leaked = census.live();
         let cleanups = census.cleanups();
-        let mut b = Batch {
-            wall: exited - t0,
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(timed);
         match exit.failure {
             Some(ChildFailure::Failed(at)) => {
                 b.latencies = census
@@ -201,7 +201,8 @@ impl StructuredCase {
 
     async fn all_succeed<R: Runtime>(&self, rt: &R) -> Batch {
         let census = Census::new();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut group: TaskGroup<R, Duration, ()> = TaskGroup::new(rt);
         let children = self.p.children;
         for _ in 0..children {
@@ -212,11 +213,13 @@ impl StructuredCase {
             });
         }
         let exit = group.join().await;
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         let leaked = census.live();
         let n = children as f64;
         let mut b = Batch {
             wall,
+            cost: timed.cost,
             // A child that did not finish was cancelled by the group (or failed).
             errors: [(ErrorKind::Join, (children - exit.ok.len()) as u64)]
                 .into_iter()

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
 use crate::results::Comparison;
@@ -80,7 +81,7 @@ impl Scenario for UdpEcho {
                     self.payload,
                     self.timeout.as_millis()
                 ))
-                .note("datagrams_per_s counts echoed datagrams (round trips) per second"),
+                .note("throughput_per_s counts echoed datagrams (round trips) per second"),
         ]
     }
 
@@ -237,17 +238,19 @@ impl AsyncScenario for UdpCase {
         st.round += 1;
         let mut t = Tally::default();
         let in_flight = self.in_flight();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let mut first = 0;
         while first < self.p.datagrams {
             let count = in_flight.min(self.p.datagrams - first);
             self.window(rt, st, first, count, &mut t).await;
             first += count;
         }
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         let echoed = t.latencies.len() as f64;
         Batch {
             wall,
+            cost: timed.cost,
             errors: [
                 (ErrorKind::Lost, t.lost),
                 (ErrorKind::Invalid, t.bad),
