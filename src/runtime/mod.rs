@@ -21,7 +21,9 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 
 pub use executor::CriterionExecutor;
-pub use flavor::{AsyncFlavor, Flavor, Rgb, UnknownFlavor};
+pub use flavor::{
+    AsyncFlavor, EXTERNAL_HOW_TO_ENABLE, ExternalFlavor, Flavor, Rgb, RuntimeEntry, RuntimeKind, UnknownFlavor,
+};
 
 /// A timeout fired before the wrapped future finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -49,6 +49,7 @@ impl HttpLoad {
                 guide_section: "Open-loop load (wrk2 method): latency corrected for coordinated omission".into(),
                 path: "<command line>".into(),
                 runtimes,
+                excluded: Vec::new(),
                 variants: vec![variant],
                 // One long open-loop stretch: its windows are the repeats.
                 rounds: 1,
@@ -94,6 +95,9 @@ impl ScenarioDef for HttpLoad {
                 ops_per_batch: 0,
                 unit: "requests",
                 notes: notes.clone(),
+                // Each batch is a fixed window: its length is no result, the tail latency is.
+                value: crate::results::figures::ValueFigure::P99FromIntended,
+                count_samples: false,
             })
             .collect()
     }
