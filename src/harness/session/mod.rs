@@ -206,6 +206,16 @@ impl Session {
                 placement.note = format!("external server; {}", placement.note);
             }
         }
+        // Offload threads (blocking pools, rayon, dedicated threads) run where a user's unpinned
+        // ones could: the multi-thread set, never confined to a current-thread loop's CPU.
+        let offload = plan
+            .as_ref()
+            .filter(|_| placement.applied)
+            .map(|p| p.multi_thread.clone());
+        if let Some(set) = &offload {
+            placement.note = format!("{}; offload threads on {set}", placement.note);
+        }
+        crate::runtime::offload::set_cpus(offload);
         placement.server_threads = placement::threads()
             .into_iter()
             .filter(|t| t.name.starts_with("asyncbench-serv"))
