@@ -92,7 +92,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             None => chosen
                 .iter()
                 .flat_map(|s| selected(s.as_ref()))
-                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|(path, _)| path))
+                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|r| r.path))
                 .collect(),
         };
         super::preflight::check(addr, &routes).map_err(|e| Failure::from(anyhow::anyhow!("--server {addr}: {e}")))?;

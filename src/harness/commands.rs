@@ -110,6 +110,7 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
     let a = cli_run::run(opts.clone())?;
     let b = cli_run::run(opts)?;
     let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
+    refuse_unless_aa(&c)?;
     let n = compare::noise::noise(&c);
     n.write(&b)?;
     report::publish(&b);
@@ -125,6 +126,20 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
         errors_verdict(&summary, allow_errors)?;
     }
     Ok(())
+}
+
+/// An A/A figure from runs on different cores or placements would be no noise floor: exit 2.
+fn refuse_unless_aa(c: &compare::Comparison) -> Result<(), Failure> {
+    let diffs = compare::noise::aa_mismatch(c);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(anyhow::anyhow!(
+        "{} and {} are not an A/A pair of this machine ({}): their differences are not noise",
+        c.a.summary.run.id,
+        c.b.summary.run.id,
+        diffs.join("; ")
+    )))
 }
 
 /// `asyncbench plot`: every chart of a saved run, redrawn.
@@ -150,6 +165,7 @@ pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, 
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
     print!("{}", compare_output::render(&c));
     if aa {
+        refuse_unless_aa(&c)?;
         println!("\n{}", compare::noise::noise(&c).summary());
     }
     // The gate is each case's own value (its primary row) and new errors anywhere; further

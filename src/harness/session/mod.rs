@@ -127,11 +127,27 @@ pub struct Session {
     rounds: Option<u32>,
     seed: u64,
     plan: Option<Plan>,
-    /// Each route's floor, measured the first time a finished case needs it.
-    floors: std::collections::BTreeMap<String, Option<f64>>,
+    /// Each request kind's floor (by connection mode and path), measured the first time a
+    /// finished case needs it.
+    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::measure::RouteFloor>>,
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
+    /// Restores the starting thread's CPUs when the session ends.
+    _restore: RestoreMask,
+}
+
+/// Puts the thread that started a session back on the CPUs it had: pinning is per thread, so
+/// without this a second run in the same process (`asyncbench noise`'s B half) would plan its
+/// placement from the client's one CPU ("cores: 2 → 1") instead of the machine's CPU set.
+struct RestoreMask(Option<CpuSet>);
+
+impl Drop for RestoreMask {
+    fn drop(&mut self) {
+        if let Some(set) = self.0.as_ref().filter(|s| !s.cpus().is_empty()) {
+            let _ = placement::pin_current_thread(set);
+        }
+    }
 }
 
 impl Session {
@@ -141,6 +157,8 @@ impl Session {
         // Before any pinning: the cores reported are the machine's, not the client's share.
         let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let allowed = CpuSet::allowed().unwrap_or_default();
+        // Before any pinning, so an early error return restores the mask too.
+        let restore = RestoreMask(Some(allowed.clone()));
         let plan =
             placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone()).map_err(BadPlacement)?;
         let mut placement = PlacementInfo {
@@ -188,6 +206,16 @@ impl Session {
                 placement.note = format!("external server; {}", placement.note);
             }
         }
+        // Offload threads (blocking pools, rayon, dedicated threads) run where a user's unpinned
+        // ones could: the multi-thread set, never confined to a current-thread loop's CPU.
+        let offload = plan
+            .as_ref()
+            .filter(|_| placement.applied)
+            .map(|p| p.multi_thread.clone());
+        if let Some(set) = &offload {
+            placement.note = format!("{}; offload threads on {set}", placement.note);
+        }
+        crate::runtime::offload::set_cpus(offload);
         placement.server_threads = placement::threads()
             .into_iter()
             .filter(|t| t.name.starts_with("asyncbench-serv"))
@@ -247,17 +275,19 @@ impl Session {
             floors: Default::default(),
             progress,
             python: None,
+            _restore: restore,
         })
     }
 
-    /// The floor of `path` (mean ns of a blocking keep-alive GET), measured
-    /// once per run, between cases so nothing else loads the server.
-    fn route_floor(&mut self, path: &str) -> Option<f64> {
-        if let Some(f) = self.floors.get(path) {
-            return *f;
+    /// The floor of one kind of request (the fastest of many blocking GETs of its path over its
+    /// connection mode), measured once per run, between cases so nothing else loads the server.
+    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::measure::RouteFloor> {
+        let key = (req.conn.name(), req.path.clone());
+        if let Some(f) = self.floors.get(&key) {
+            return f.clone();
         }
-        let f = crate::measure::route_floor(self.env.server, path).map(|f| f.mean_ns);
-        self.floors.insert(path.to_string(), f);
+        let f = crate::measure::route_floor(self.env.server, &req.path, req.conn);
+        self.floors.insert(key, f.clone());
         f
     }
 
@@ -497,9 +527,34 @@ impl Session {
     /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds; `variants`
     /// (label prefixes, empty: all) limits its cases.
     pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32, variants: &[String]) {
-        if let Some(side) = self.python.clone() {
-            let seed = self.seed;
-            crate::python::run_scenario(self, s, &side, rounds, seed, variants);
+        use crate::python::record::Outcome;
+        let Some(side) = self.python.clone() else {
+            return;
+        };
+        if !crate::python::has_python_side(&s.header().name) {
+            return;
+        }
+        self.progress.line(&format!(
+            "asyncbench: {}: the guide's Python on {}",
+            s.header().name,
+            crate::python::RUNTIMES.join(" and ")
+        ));
+        let run_path = self.run_path().to_path_buf();
+        let found = crate::python::run_scenario(&run_path, self.env.server, s, &side, (rounds, self.seed), variants);
+        for o in found {
+            match o {
+                Outcome::Round {
+                    case,
+                    runtime,
+                    rec,
+                    position,
+                } => self.record_external_round(s, &case, runtime, *rec, position),
+                Outcome::Failed {
+                    variant,
+                    runtime,
+                    error,
+                } => self.fail_external(s, &variant, &runtime, error),
+            }
         }
     }
 
@@ -511,6 +566,7 @@ impl Session {
             ScenarioInfo {
                 guide_section: h.guide_section.clone(),
                 description: s.describe(),
+                comparisons: s.comparisons(),
             },
         );
     }
