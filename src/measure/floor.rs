@@ -83,7 +83,8 @@ mod tests {
 }
 
 /// A lower bound on one kind of request a case makes: one route of the test server, on a
-/// fresh connection or a kept-alive one, from a minimal blocking client, one at a time.
+/// fresh connection or a kept-alive one, from a minimal blocking client, one at a time. A row's
+/// floor is the lower of this and the row's own fastest request of the kind.
 ///
 /// The bound is the *fastest* of many such requests, not their mean: a mean of a handful
 /// sits above the typical request (scheduler hiccups only add), so cases that ran close to
@@ -100,15 +101,25 @@ pub struct RouteFloor {
 }
 
 impl RouteFloor {
-    /// How the floor was taken, for a row's notes.
-    pub fn describe(&self, count: u64) -> String {
+    /// How the floor of a row making `count` such requests was taken, for its notes; `own` is
+    /// the row's own fastest request (its latency minimum), which bounds it when lower.
+    pub fn describe(&self, count: u64, own: Option<f64>) -> String {
+        let per = own.map_or(self.min_ns, |o| o.min(self.min_ns));
+        let own = match own {
+            Some(o) if o < self.min_ns => format!(
+                "; this case's own fastest, {:.1} µs, is lower and is the floor",
+                o / 1e3
+            ),
+            _ => String::new(),
+        };
         format!(
-            "floor: {count} × {:.1} µs = the fastest of {} {} GET {} from a blocking client, one at a time \
-             (their median {:.1} µs)",
-            self.min_ns / 1e3,
-            self.samples,
+            "floor: {count} × {:.1} µs = the fastest {} GET {}: of {} from a blocking client, one at a time, \
+             {:.1} µs (their median {:.1} µs){own}",
+            per / 1e3,
             self.conn.name(),
             self.path,
+            self.samples,
+            self.min_ns / 1e3,
             self.p50_ns / 1e3
         )
     }

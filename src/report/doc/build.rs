@@ -246,8 +246,9 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
                 "measured/ideal divides a case's value by the physical lower bound its scenario states (N·D for \
                  N sequential requests of delay D); measured/floor divides it by the fastest the same requests \
                  went on this machine against this server when a minimal blocking client sent them one at a \
-                 time (one floor per route and connection mode, fresh or kept alive, the fastest of 20 to 200 \
-                 tries, measured in this run; its row's notes say which). The floor is a lower bound, so \
+                 time (one floor per route and connection mode, fresh or kept alive: the fastest of 20 to 200 \
+                 tries measured in this run, or the case's own fastest such request where that was lower; \
+                 its row's notes say which). The floor is a lower bound, so \
                  measured/floor is at least 1 (a row where it is not carries a warning). Its excess over 1 is \
                  everything the case adds to the bare requests: the runtime, its client stack and the pattern's \
                  own waiting, plus the run-to-run spread of the server and the loopback.",
