@@ -43,4 +43,5 @@ mod summary_cli;
 mod task_group;
 mod truth_cost;
 mod truth_figures;
+mod truth_gate;
 mod two_hosts;
