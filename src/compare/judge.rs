@@ -138,10 +138,11 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     }
 }
 
-/// The fewest rounds per run at which a change of `change_pct` would be detected (α 5%, power
-/// 80%) with this spread: where the minimum detectable effect falls to the change.
-pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64) -> Option<u32> {
-    (2..=MAX_ROUNDS_TO_DECIDE)
+/// The fewest rounds per run, more than the `have` that did not decide it, at which a change of
+/// `change_pct` would be detected with 80% power (α 5%) at this spread: where the minimum
+/// detectable effect falls to the change.
+pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64, have: u32) -> Option<u32> {
+    (have.max(1) + 1..=MAX_ROUNDS_TO_DECIDE)
         .find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
 }
 
@@ -179,7 +180,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         (Some(c), Some(p)) => {
             let sig = p < opts.alpha;
             let what = format!(
-                "{figure} {} ({test_name}, BH-adjusted {})",
+                "{figure} {} ({test_name}, family-adjusted {})",
                 signed(c),
                 crate::report::format::p_value(p)
             );
@@ -204,9 +205,10 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
                         format!("{what}: smaller than the minimum detectable effect {mde:.1}%"),
                     ),
                     Some(mde) => {
-                        row.rounds_to_decide = spread.and_then(|(mean, sd)| rounds_to_decide(mean, sd, c));
+                        let have = row.round_counts.0.min(row.round_counts.1);
+                        row.rounds_to_decide = spread.and_then(|(mean, sd)| rounds_to_decide(mean, sd, c, have));
                         let more = match row.rounds_to_decide {
-                            Some(r) => format!("about {r} rounds per run would decide it"),
+                            Some(r) => format!("{r} rounds per run would detect it with 80% power"),
                             None => format!("more than {MAX_ROUNDS_TO_DECIDE} rounds per run would be needed"),
                         };
                         (
@@ -252,10 +254,12 @@ mod tests {
     fn rounds_to_decide_is_where_the_mde_meets_the_change() {
         // sd 2% of the mean: with 3 rounds the MDE is (2.776 + 0.941)·2·√(2/3) ≈ 6.1%, so a 6.5%
         // change is decided at 3 rounds and a 3% one needs more.
-        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5), Some(3));
-        let r = rounds_to_decide(100.0, 2.0, 3.0).unwrap_or(0);
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 2), Some(3));
+        // Never fewer than one more round than the run had.
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 3), Some(4));
+        let r = rounds_to_decide(100.0, 2.0, 3.0, 3).unwrap_or(0);
         assert!(round_stats::mde_pct(100.0, 2.0, r as usize).is_some_and(|m| m <= 3.0));
         assert!(round_stats::mde_pct(100.0, 2.0, r as usize - 1).is_some_and(|m| m > 3.0));
-        assert_eq!(rounds_to_decide(100.0, 50.0, 1.0), None);
+        assert_eq!(rounds_to_decide(100.0, 50.0, 1.0, 3), None);
     }
 }

@@ -36,7 +36,7 @@ fn identical_runs_pass() -> TestResult {
         OsStr::new("--fail-on-regression"),
     ]))?;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("0 regression(s)"), "{out}");
+    assert!(out.contains("Result: 0 REGRESSION;"), "{out}");
     assert!(out.contains("Welch") && out.contains("Mann-Whitney"), "{out}");
     Ok(())
 }

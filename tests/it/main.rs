@@ -44,4 +44,5 @@ mod task_group;
 mod truth_cost;
 mod truth_figures;
 mod truth_findings;
+mod truth_gate;
 mod two_hosts;
