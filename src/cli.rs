@@ -85,8 +85,11 @@ pub enum Command {
     /// median and p90 run-to-run change, and each row's minimum detectable effect.
     ///
     /// Takes the options of `run` (select a few scenarios for a quick figure). Writes noise.json
-    /// into the second run (its REPORT.md then shows the figures) and prints the verdict.
-    Noise(Box<RunArgs>),
+    /// into the second run (its REPORT.md then shows the figures) and prints the verdict. Both
+    /// halves plan their CPU placement from the machine's CPU set; a pair whose cores or
+    /// placement differ is refused (exit 2). With --plant, B runs with one scenario parameter
+    /// changed (a planted A/B self-test of the gate); with --simulate, nothing runs.
+    Noise(Box<NoiseArgs>),
     /// Compares two saved runs: what changed per case, and whether it is significant.
     ///
     /// Rows measured in rounds are judged by Welch's t-test on their round figures, with the
@@ -191,6 +194,26 @@ fn parse_route(s: &str) -> Result<crate::scenario::catalog::http_server::Variant
         .map_err(|e: serde::de::value::Error| format!("{e} (allowed: {})", options::sweep_route_names()))
 }
 
+/// Options of `asyncbench noise`: those of `run`, the planted self-test and the simulation.
+#[derive(Debug, clap::Args)]
+pub struct NoiseArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Planted A/B self-test: run B with this scenario parameter changed, e.g.
+    /// `fetch_parallel.delay_ms=+10%` (the server delay of every request of that scenario); the
+    /// output gives the fraction of that scenario's case values flagged and of the other rows
+    /// falsely flagged.
+    #[arg(long, value_name = "SCENARIO.PARAM=+PCT%")]
+    pub plant: Option<String>,
+    /// Run nothing: simulate A/A pairs (with --plant, planted pairs) from the round means and spreads
+    /// recorded in this saved run directory, and print the gate's false-alarm rate per run.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub simulate: Option<PathBuf>,
+    /// Pairs of runs the simulation draws, 1..=100000.
+    #[arg(long, default_value_t = 1000)]
+    pub trials: u64,
+}
+
 /// Options of `asyncbench run`, as typed; `harness::options` checks them.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -264,10 +287,15 @@ pub struct RunArgs {
     /// clock reads per poll (measured and written in summary.json's `cost_info`).
     #[arg(long)]
     pub task_metrics: bool,
-    /// What to print at the end: a table on stderr (`table`), or the summary rows
-    /// (summary.json's `results`) as JSON on stdout (`json`).
+    /// What to print at the end: a table on stderr (`table`), or as JSON on stdout (`json`) an
+    /// object with `run_dir`, `partial`, `results` (summary.json's rows) and `warnings` (the
+    /// run's warnings as the table prints them).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Every column of the end-of-run table (by default it fits 120 columns: empty columns and,
+    /// for open-loop runs, the second p99, throughput and ideal ratios are left out).
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub results: ResultsArg,
 }

@@ -45,9 +45,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     let wall = (wa.map(|w| w.mean), wb.map(|w| w.mean));
     let single = one_round(a) || one_round(b);
     let wall_test = match (wa, wb) {
-        (Some(x), Some(y)) if !single => {
-            stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches))
-        }
+        (Some(x), Some(y)) if !single => stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches)),
         _ => None,
     };
     let pct = |r: &CaseResult, f: fn(&crate::results::Percentiles) -> u64| r.latency_ns.as_ref().map(|p| f(p) as f64);
@@ -92,7 +90,12 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
             None,
             "none",
         ),
-        (None, Some(t)) => ("batch mean".to_string(), change_pct(wall), Some(t.p), "batch-level Welch"),
+        (None, Some(t)) => (
+            "batch mean".to_string(),
+            change_pct(wall),
+            Some(t.p),
+            "batch-level Welch",
+        ),
         (None, None) => (
             format!("{} p50", a.metric),
             change_pct(p50),
@@ -135,10 +138,12 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     }
 }
 
-/// The fewest rounds per run at which a change of `change_pct` would be detected (α 5%, power
-/// 80%) with this spread: where the minimum detectable effect falls to the change.
-pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64) -> Option<u32> {
-    (2..=MAX_ROUNDS_TO_DECIDE).find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
+/// The fewest rounds per run, more than the `have` that did not decide it, at which a change of
+/// `change_pct` would be detected with 80% power (α 5%) at this spread: where the minimum
+/// detectable effect falls to the change.
+pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64, have: u32) -> Option<u32> {
+    (have.max(1) + 1..=MAX_ROUNDS_TO_DECIDE)
+        .find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
 }
 
 pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> RowChange {
@@ -163,7 +168,10 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         ),
         (Some(c), None) if c.abs() > thr => (
             Verdict::Inconclusive,
-            format!("{figure} {}: no test possible (fewer than 2 batches, or no samples)", signed(c)),
+            format!(
+                "{figure} {}: no test possible (fewer than 2 batches, or no samples)",
+                signed(c)
+            ),
         ),
         (Some(c), None) => (
             Verdict::WithinNoise,
@@ -172,7 +180,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         (Some(c), Some(p)) => {
             let sig = p < opts.alpha;
             let what = format!(
-                "{figure} {} ({test_name}, BH-adjusted {})",
+                "{figure} {} ({test_name}, family-adjusted {})",
                 signed(c),
                 crate::report::format::p_value(p)
             );
@@ -181,9 +189,15 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
             } else if sig && c < -thr {
                 (Verdict::Improvement, format!("{what}: faster beyond the {thr}% gate"))
             } else if sig && c > 0.0 {
-                (Verdict::SlowerBelowGate, format!("{what}: significant, under the {thr}% gate"))
+                (
+                    Verdict::SlowerBelowGate,
+                    format!("{what}: significant, under the {thr}% gate"),
+                )
             } else if sig && c < 0.0 {
-                (Verdict::FasterBelowGate, format!("{what}: significant, under the {thr}% gate"))
+                (
+                    Verdict::FasterBelowGate,
+                    format!("{what}: significant, under the {thr}% gate"),
+                )
             } else {
                 match row.mde_pct {
                     Some(mde) if c.abs() < mde => (
@@ -191,19 +205,24 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
                         format!("{what}: smaller than the minimum detectable effect {mde:.1}%"),
                     ),
                     Some(mde) => {
-                        row.rounds_to_decide = spread.and_then(|(mean, sd)| rounds_to_decide(mean, sd, c));
+                        let have = row.round_counts.0.min(row.round_counts.1);
+                        row.rounds_to_decide = spread.and_then(|(mean, sd)| rounds_to_decide(mean, sd, c, have));
                         let more = match row.rounds_to_decide {
-                            Some(r) => format!("about {r} rounds per run would decide it"),
+                            Some(r) => format!("{r} rounds per run would detect it with 80% power"),
                             None => format!("more than {MAX_ROUNDS_TO_DECIDE} rounds per run would be needed"),
                         };
                         (
                             Verdict::Inconclusive,
-                            format!("{what}: not significant, yet larger than the minimum detectable effect {mde:.1}%; {more}"),
+                            format!(
+                                "{what}: not significant, yet larger than the minimum detectable effect {mde:.1}%; {more}"
+                            ),
                         )
                     }
                     // Batch- or sample-level rows of runs without rounds have no MDE: the
                     // threshold decides what is too large to leave unexplained.
-                    None if c.abs() <= thr => (Verdict::WithinNoise, format!("{what}: not significant, within ±{thr}%")),
+                    None if c.abs() <= thr => {
+                        (Verdict::WithinNoise, format!("{what}: not significant, within ±{thr}%"))
+                    }
                     None => (
                         Verdict::Inconclusive,
                         format!("{what}: not significant; rounds would tell (this run has none)"),
@@ -235,10 +254,12 @@ mod tests {
     fn rounds_to_decide_is_where_the_mde_meets_the_change() {
         // sd 2% of the mean: with 3 rounds the MDE is (2.776 + 0.941)·2·√(2/3) ≈ 6.1%, so a 6.5%
         // change is decided at 3 rounds and a 3% one needs more.
-        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5), Some(3));
-        let r = rounds_to_decide(100.0, 2.0, 3.0).unwrap_or(0);
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 2), Some(3));
+        // Never fewer than one more round than the run had.
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 3), Some(4));
+        let r = rounds_to_decide(100.0, 2.0, 3.0, 3).unwrap_or(0);
         assert!(round_stats::mde_pct(100.0, 2.0, r as usize).is_some_and(|m| m <= 3.0));
         assert!(round_stats::mde_pct(100.0, 2.0, r as usize - 1).is_some_and(|m| m > 3.0));
-        assert_eq!(rounds_to_decide(100.0, 50.0, 1.0), None);
+        assert_eq!(rounds_to_decide(100.0, 50.0, 1.0, 3), None);
     }
 }

@@ -3,11 +3,11 @@
 //!
 //! Rows measured in rounds (every run since rounds exist) are judged at the level of rounds:
 //! Welch's t-test on the two runs' round figures (the case's value — mean batch time per round —
-//! on primary rows, the metric's median per round on the others). The p-values are adjusted by
-//! Benjamini–Hochberg in two families: the gated rows (each case's value, what
-//! `--fail-on-regression` reads) and the other metrics (see `crate::stats::fdr` for why BH and not
-//! Holm). A row recorded in one round only has no honest between-run test and is inconclusive,
-//! never a regression.
+//! on primary rows, the metric's median per round on the others). The p-values are adjusted per
+//! family — one scenario's case values (what `--fail-on-regression` reads), or one scenario's
+//! other metrics — by Benjamini–Hochberg, then multiplied by the number of such families
+//! (Bonferroni), see `crate::stats::fdr` for why. A row recorded in one round only has no honest
+//! between-run test and is inconclusive, never a regression.
 //!
 //! Rows of older runs without rounds fall back to Welch on per-batch wall times or the
 //! Mann–Whitney U test on the `.hlog` samples (`crate::stats::significance`), labelled
@@ -16,6 +16,8 @@
 mod judge;
 pub mod noise;
 pub mod output;
+pub mod plant;
+pub mod simulate;
 
 pub use judge::rounds_to_decide;
 use judge::{has_rounds, judge, measure};
@@ -27,9 +29,9 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 
 use crate::measure::ErrorCounts;
+use crate::report::data::PRIMARY_METRIC;
 use crate::report::data::RunData;
 use crate::results::{CaseResult, ResultsError, read_hlog};
-use crate::report::data::PRIMARY_METRIC;
 use crate::stats::{self, TestResult, fdr};
 
 /// Thresholds of the judgement.
@@ -118,7 +120,8 @@ pub struct RowChange {
     pub variant: String,
     pub runtime: String,
     pub metric: String,
-    /// The figure the verdict tested: "value" (the case's value over rounds), "<metric> median"
+    /// The figure the verdict tested: the value's definition over rounds ("batch mean over
+    /// rounds", "p99 from intended send over rounds"), "<metric> median"
     /// (its median per round, over rounds), "batch mean" / "<metric> p50" (runs without rounds),
     /// "…, 1 round" (untestable).
     pub tested: String,
@@ -137,7 +140,8 @@ pub struct RowChange {
     pub round_counts: (u32, u32),
     /// Welch on the round figures: raw p-value.
     pub rounds_p: Option<f64>,
-    /// The p-value the verdict used, Benjamini–Hochberg-adjusted within its family.
+    /// The p-value the verdict used: Benjamini–Hochberg within its scenario's family, times the
+    /// number of families (Bonferroni).
     pub p_adjusted: Option<f64>,
     /// The smallest change this pair of runs could detect on this row (percent, α 5%, power 80%).
     pub mde_pct: Option<f64>,
@@ -189,7 +193,7 @@ fn key(r: &CaseResult) -> Key {
 pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparison, ResultsError> {
     let a = RunData::load_summary(a_dir)?;
     let b = RunData::load_summary(b_dir)?;
-    let mut measured = Vec::new();
+    let mut pairs = Vec::new();
     for ra in &a.summary.results {
         let Some(rb) = b.summary.results.iter().find(|rb| key(rb) == key(ra)) else {
             continue;
@@ -203,25 +207,9 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
                 _ => None,
             }
         };
-        measured.push(measure(ra, rb, dist_test));
+        pairs.push((ra, rb, dist_test));
     }
-    // BH within each family (the gated case values; the other metrics), then the verdicts.
-    let gated = |m: &judge::Measured| m.row.metric == PRIMARY_METRIC;
-    let mut adjusted: Vec<Option<f64>> = vec![None; measured.len()];
-    for family in [true, false] {
-        let members: Vec<usize> = (0..measured.len())
-            .filter(|&i| gated(&measured[i]) == family && measured[i].p.is_some())
-            .collect();
-        let ps: Vec<f64> = members.iter().filter_map(|&i| measured[i].p).collect();
-        for (&i, adj) in members.iter().zip(fdr::benjamini_hochberg(&ps)) {
-            adjusted[i] = Some(adj);
-        }
-    }
-    let rows = measured
-        .into_iter()
-        .zip(adjusted)
-        .map(|(m, adj)| judge(m, adj, opts))
-        .collect();
+    let rows = compare_rows(pairs, opts);
     let (only_a, only_b) = (only_in(&a, &b), only_in(&b, &a));
     let env_diffs = env_diffs(&a, &b);
     Ok(Comparison {
@@ -233,6 +221,38 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
         only_b,
         env_diffs,
     })
+}
+
+/// The verdicts of matched rows (A's, B's, and their sample-level test where one was made).
+pub(crate) fn compare_rows(
+    pairs: Vec<(&CaseResult, &CaseResult, Option<TestResult>)>,
+    opts: CompareOpts,
+) -> Vec<RowChange> {
+    let measured: Vec<judge::Measured> = pairs.into_iter().map(|(a, b, t)| measure(a, b, t)).collect();
+    // One family per scenario and kind (its case values; its other metrics): BH inside, then
+    // Bonferroni over the families of that kind (see `crate::stats::fdr` for why).
+    let gated = |m: &judge::Measured| m.row.metric == PRIMARY_METRIC;
+    let mut adjusted: Vec<Option<f64>> = vec![None; measured.len()];
+    for kind in [true, false] {
+        let mut families: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, m) in measured.iter().enumerate() {
+            if gated(m) == kind && m.p.is_some() {
+                families.entry(m.row.scenario.as_str()).or_default().push(i);
+            }
+        }
+        let count = families.len() as f64;
+        for members in families.values() {
+            let ps: Vec<f64> = members.iter().filter_map(|&i| measured[i].p).collect();
+            for (&i, adj) in members.iter().zip(fdr::benjamini_hochberg(&ps)) {
+                adjusted[i] = Some((adj * count).min(1.0));
+            }
+        }
+    }
+    measured
+        .into_iter()
+        .zip(adjusted)
+        .map(|(m, adj)| judge(m, adj, opts))
+        .collect()
 }
 
 /// Every recorded sample of a row as sorted (value, count) pairs, merged from its `.hlog`.

@@ -41,9 +41,15 @@ fn figures(rows: &[NoiseRow], keep: impl Fn(&NoiseRow) -> bool) -> NoiseFigures 
 
 /// The A/A figures of a comparison of a run with its repeat.
 pub fn noise(c: &Comparison) -> Noise {
+    noise_without(c, None)
+}
+
+/// [`noise`] over the rows of every scenario but `planted` (a planted pair's A/A part).
+pub fn noise_without(c: &Comparison, planted: Option<&str>) -> Noise {
     let per_row: Vec<NoiseRow> = c
         .rows
         .iter()
+        .filter(|r| planted.is_none_or(|p| r.scenario != p))
         .map(|r| NoiseRow {
             case: format!("{} / {} / {}", r.scenario, r.variant, r.runtime),
             metric: r.metric.clone(),
@@ -58,6 +64,7 @@ pub fn noise(c: &Comparison) -> Noise {
         all: figures(&per_row, |_| true),
         primary: figures(&per_row, |r| r.metric == PRIMARY_METRIC),
         per_row,
+        plant: None,
     }
 }
 
@@ -74,7 +81,8 @@ pub fn aa_mismatch(c: &Comparison) -> Vec<String> {
         None => "not recorded".to_string(),
         Some(p) if !p.applied => format!("not applied ({})", p.note),
         Some(p) => {
-            let set = |s: &Option<crate::measure::placement::CpuSet>| s.as_ref().map_or("—".into(), |s| s.to_string());
+            let set =
+                |s: &Option<crate::measure::placement::CpuSet>| s.as_ref().map_or("—".into(), |s| s.to_string());
             format!(
                 "server {}, client {}, multi-thread {}",
                 set(&p.server_cpus),

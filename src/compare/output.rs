@@ -18,17 +18,22 @@ pub fn render(c: &Comparison) -> String {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
-    let gated = c.rows.iter().filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
+    let gated = c
+        .rows
+        .iter()
+        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
     let _ = writeln!(
         out,
-        "\nTests: each row names the figure it tested. \"value\" is the case's value, the mean batch time per \
-         round averaged over rounds; \"<metric> median\" is that metric's median per round, over rounds. Both \
-         are judged by Welch's t-test on the round figures (B. L. Welch, Biometrika 34, 1947); rows of runs \
+        "\nTests: each row names the figure it tested: a case's value over rounds (\"batch mean over rounds\", \
+         or \"p99 from intended send over rounds\" for open-loop rows), or \"<metric> median\", that metric's \
+         median per round, over rounds. Both are judged by Welch's t-test on the round figures (B. L. Welch, Biometrika 34, 1947); rows of runs \
          without rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog \
          samples (Mann & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are \
-         optimistic; a row with one round in either run is not tested. p-values are adjusted by \
-         Benjamini-Hochberg (J. R. Statist. Soc. B 57, 1995) in two families: the {} case values the gate reads \
-         and the {} other metrics. MDE: the smallest change the rows' round spread detects at alpha 5%, power \
+         optimistic; a row with one round in either run is not tested. p-values are adjusted within families, \
+         one per scenario for its case values ({} tested rows, the ones the gate reads) and one per scenario for \
+         its other metrics ({} rows): Benjamini-Hochberg inside a family (J. R. Statist. Soc. B 57, 1995), \
+         times the number of families (Bonferroni), so a change in one scenario cannot lower the bar in \
+         another and an A/A pair fails the gate with probability at most alpha. MDE: the smallest change the rows' round spread detects at alpha 5%, power \
          80%.\nVerdicts: REGRESSION / improvement = significant at adjusted alpha = {} and beyond the {}% gate \
          (or errors where A had none); \"slower/faster, below the gate\" = significant, smaller than the gate; \
          \"within noise\" = not significant and smaller than the MDE; \"inconclusive\" = not significant yet \
@@ -77,7 +82,12 @@ pub fn render(c: &Comparison) -> String {
         .iter()
         .map(|&v| format!("{} {}", c.count(v), v.name()))
         .collect();
-    let _ = writeln!(out, "\nResult: {}, of {} compared rows.", counts.join("; "), c.rows.len());
+    let _ = writeln!(
+        out,
+        "\nResult: {}, of {} compared rows.",
+        counts.join("; "),
+        c.rows.len()
+    );
     for v in [
         Verdict::Regression,
         Verdict::Improvement,
@@ -164,7 +174,7 @@ fn table(rows: &[RowChange]) -> Table {
         "A → B",
         "Δ",
         "MDE",
-        "p (BH)",
+        "p (adj.)",
         "p50 A → B",
         "Δ",
         "p99 A → B",

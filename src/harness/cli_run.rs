@@ -42,6 +42,8 @@ pub struct RunOpts {
     /// `--task-metrics`: poll-duration and wake → poll histograms per case.
     pub task_metrics: bool,
     pub format: crate::cli::OutputFormat,
+    /// `--wide`: every column of the table.
+    pub wide: bool,
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -90,7 +92,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             None => chosen
                 .iter()
                 .flat_map(|s| selected(s.as_ref()))
-                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|(path, _)| path))
+                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|r| r.path))
                 .collect(),
         };
         super::preflight::check(addr, &routes).map_err(|e| Failure::from(anyhow::anyhow!("--server {addr}: {e}")))?;

@@ -31,6 +31,9 @@ pub struct Noise {
     /// Over the cases' own values (primary rows) alone.
     pub primary: NoiseFigures,
     pub per_row: Vec<NoiseRow>,
+    /// A planted A/B pair (`noise --plant`): what the gate caught and falsely flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<PlantOutcome>,
 }
 
 /// Run-to-run change and MDE over a set of rows.
@@ -72,9 +75,14 @@ impl NoiseFigures {
 impl Noise {
     /// The one-paragraph verdict, for the terminal and the report.
     pub fn summary(&self) -> String {
+        let plant = self
+            .plant
+            .as_ref()
+            .map(|p| format!(" {}", p.summary()))
+            .unwrap_or_default();
         format!(
             "A/A on this machine ({} then {}): {}. The cases' own values: {}. On this machine this harness \
-             resolves differences of about {} in a case's value.",
+             resolves differences of about {} in a case's value.{plant}",
             self.run_a,
             self.run_b,
             self.all.describe(),
@@ -98,5 +106,49 @@ impl Noise {
     pub fn read(dir: &Path) -> Option<Noise> {
         let text = std::fs::read_to_string(dir.join(NOISE_JSON)).ok()?;
         serde_json::from_str(&text).ok()
+    }
+}
+
+/// What a planted pair showed: the planted scenario's case values flagged, and the rows of the
+/// other scenarios (nothing planted there) flagged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlantOutcome {
+    /// `fetch_parallel.delay_ms=+10%` as asked.
+    pub plant: String,
+    /// The change the scenario file got, percent.
+    pub planted_pct: f64,
+    /// Primary rows of the planted scenario, and how many were called REGRESSION (or
+    /// improvement, for a negative plant) — the gate's power on this change.
+    pub affected_rows: usize,
+    pub affected_flagged: usize,
+    /// Affected rows called "within noise": a change the gate missed entirely.
+    pub affected_within_noise: usize,
+    /// Every row of the other scenarios, and how many were flagged (false alarms of the gate).
+    pub unaffected_rows: usize,
+    pub unaffected_flagged: usize,
+    /// The same for the gated rows alone (primary rows: what `--fail-on-regression` reads).
+    pub unaffected_gated_rows: usize,
+    pub unaffected_gated_flagged: usize,
+}
+
+impl PlantOutcome {
+    pub fn summary(&self) -> String {
+        let frac = |k: usize, n: usize| {
+            if n == 0 {
+                "—".to_string()
+            } else {
+                format!("{k} of {n} ({:.0}%)", 100.0 * k as f64 / n as f64)
+            }
+        };
+        format!(
+            "Planted A/B ({}, the file got {:+.1}%): affected case values flagged {}, called within noise {}; \
+             rows of other scenarios falsely flagged {} (case values {}).",
+            self.plant,
+            self.planted_pct,
+            frac(self.affected_flagged, self.affected_rows),
+            frac(self.affected_within_noise, self.affected_rows),
+            frac(self.unaffected_flagged, self.unaffected_rows),
+            frac(self.unaffected_gated_flagged, self.unaffected_gated_rows),
+        )
     }
 }

@@ -3,14 +3,21 @@
 //! approach to multiple testing", J. R. Statist. Soc. B 57 (1995) 289–300), as adjusted p-values
 //! (the "BH" adjustment of R's `p.adjust`), each compared with α directly.
 //!
-//! Why not Holm over every row: with hundreds of rows and three rounds Holm needs p ≲ α/m, which
-//! a t-test with 4 degrees of freedom rarely reaches, so real changes came out "not significant"
-//! (p = 1.000). BH keeps power as the number of real changes grows (a planted change moves
-//! dozens of rows at once), and when every row is unchanged — an A/A pair, a commit against
-//! itself — the false discovery rate it controls is the probability of any false alarm, so the
-//! gate's family-wise false-alarm rate per run stays at α. That holds for independent tests and
-//! for positively dependent ones (Benjamini & Yekutieli, Ann. Statist. 29 (2001) 1165–1188),
-//! which is what rows of one run sharing the machine's drift are.
+//! How `compare` uses it, and why (figures from simulated pairs of the reference run's rows,
+//! `asyncbench noise --simulate results/reference`): one family per scenario, BH inside it, and
+//! the adjusted p multiplied by the number of families (Bonferroni across scenarios).
+//! - Not Holm over every row: with hundreds of rows and three rounds Holm needs p ≲ α/m, which a
+//!   t-test with 4 degrees of freedom rarely reaches; real changes came out "not significant".
+//! - BH inside a scenario keeps power as the number of real changes grows: a planted change
+//!   moves dozens of one scenario's rows at once, and BH's threshold grows with them.
+//! - Not one BH family over every row: the same growth then lowers the bar in every other
+//!   scenario, and a planted +10% on fetch_parallel made other scenarios' rows fail the gate in
+//!   about 1 in 5 simulated pairs. Per-scenario families keep a real change in one scenario from
+//!   making another look changed.
+//! - Bonferroni over the families: under the complete null (an A/A pair) BH controls the
+//!   probability of any false discovery in its family at its level (for independent or
+//!   positively dependent tests, Benjamini & Yekutieli, Ann. Statist. 29 (2001) 1165–1188), so
+//!   each family at α/F keeps the whole run's false-alarm probability at α or below.
 
 /// BH-adjusted p-values, in the input order: `p_(i) · m / i` made monotone from the largest down,
 /// capped at 1. A row is a discovery at level α when its adjusted p is below α.

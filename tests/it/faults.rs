@@ -84,15 +84,24 @@ fn killing_the_standalone_server_mid_run_counts_errors_and_the_run_completes() {
         .arg(dir.path())
         .arg("--results")
         .arg(&results)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Each case runs 25 batches of ≥ 100 ms: kill the server in the first.
+    // Each case runs 25 batches of ≥ 100 ms: kill the server a few batches into the first
+    // (counted from its start, not the process's: a loaded machine starts slowly).
+    let mut lines = BufReader::new(run.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("] fetch_parallel") {
+            break;
+        }
+    }
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).count());
     std::thread::sleep(Duration::from_millis(800));
     server.kill().unwrap();
     server.wait().unwrap();
     let st = wait_with_timeout(&mut run, Duration::from_secs(120));
+    drain.join().unwrap();
     assert!(st.success(), "the run goes on and completes: {st:?}");
     let latest = results.join("latest");
     let s = summary(&latest);
@@ -127,7 +136,7 @@ fn ctrl_c_saves_what_finished_marks_partial_and_exits_130() {
         let line = line.unwrap();
         err.push_str(&line);
         err.push('\n');
-        if line.contains("fetch_parallel/") {
+        if line.contains("] fetch_parallel") {
             break;
         }
     }

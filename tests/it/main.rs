@@ -43,4 +43,6 @@ mod summary_cli;
 mod task_group;
 mod truth_cost;
 mod truth_figures;
+mod truth_findings;
+mod truth_gate;
 mod two_hosts;

@@ -75,15 +75,39 @@ fn run_ends_with_a_table_of_the_cases_and_the_path_last() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     let header = table_header(&err);
     assert!(header.contains("p99") && header.contains("errors"), "{header}");
-    assert!(err.lines().any(|l| l.starts_with(&format!("| {CASE} "))), "{err}");
+    let (scenario, case) = CASE.split_once('/').unwrap();
+    assert!(
+        err.lines().any(|l| l.starts_with(&format!("{scenario}: value = "))),
+        "{err}"
+    );
+    assert!(err.lines().any(|l| l.starts_with(&format!("| {case} "))), "{err}");
+    assert!(
+        err.lines()
+            .filter(|l| l.starts_with('|'))
+            .all(|l| l.chars().count() <= 120),
+        "{err}"
+    );
     let run_dir = printed_dir(&out);
     assert!(run_dir.join("summary.json").is_file(), "{}", run_dir.display());
     assert_eq!(latest(dir.path()), run_dir.file_name().map(PathBuf::from));
 
     let out = run(dir.path(), &["--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON rows alone");
-    let rows = rows.as_array().expect("an array of rows");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON alone");
+    let rows = json["results"].as_array().expect("an array of rows");
+    let warnings = json["warnings"].as_array().expect("the run's warnings");
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().contains("debug")),
+        "a debug build's warning: {warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.as_str().unwrap().contains("multi-thread")),
+        "no shared-cores warning without a multi-thread runtime: {warnings:?}"
+    );
+    assert_eq!(
+        json["run_dir"].as_str().map(PathBuf::from),
+        latest(dir.path()).map(|l| dir.path().join("results").join(l))
+    );
     assert!(
         rows.iter()
             .any(|r| r["metric"] == "latency" && r["latency_ns"]["p99"].is_u64()),

@@ -13,7 +13,10 @@ use crate::common::TestResult;
 /// Runs `args` as a one-round CLI run and returns its primary rows as JSON.
 fn primary_rows(args: &[&str]) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
     let root = tempfile::tempdir()?;
-    let mut all: Vec<&OsStr> = ["run", "--batches", "4", "--rounds", "1"].iter().map(OsStr::new).collect();
+    let mut all: Vec<&OsStr> = ["run", "--batches", "4", "--rounds", "1"]
+        .iter()
+        .map(OsStr::new)
+        .collect();
     all.extend(args.iter().map(OsStr::new));
     all.extend([OsStr::new("--results"), root.path().as_os_str()]);
     let (code, out, err) = crate::common::cli(&all)?;
@@ -56,7 +59,14 @@ fn cpu_within_wall(args: &[&str]) -> Result<usize, Box<dyn std::error::Error>> {
 
 #[test]
 fn file_read_std_sequential_cpu_within_wall() -> TestResult {
-    let n = cpu_within_wall(&["--scenario", "file_read", "--variant", "std_sequential", "--runtime", "threads"])?;
+    let n = cpu_within_wall(&[
+        "--scenario",
+        "file_read",
+        "--variant",
+        "std_sequential",
+        "--runtime",
+        "threads",
+    ])?;
     assert_eq!(n, 1);
     Ok(())
 }
@@ -79,7 +89,14 @@ fn timeout_in_time_on_current_thread_cpu_within_wall() -> TestResult {
 
 #[test]
 fn primitives_on_current_thread_cpu_within_wall() -> TestResult {
-    let n = cpu_within_wall(&["--scenario", "primitives", "--runtime", "tokio-ct", "--runtime", "smol-ct"])?;
+    let n = cpu_within_wall(&[
+        "--scenario",
+        "primitives",
+        "--runtime",
+        "tokio-ct",
+        "--runtime",
+        "smol-ct",
+    ])?;
     assert_eq!(n, 8);
     Ok(())
 }

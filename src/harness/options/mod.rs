@@ -30,6 +30,15 @@ pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, resu
 pub use suggest::{closest, did_you_mean};
 pub use sweep::route_names as sweep_route_names;
 
+/// `asyncbench noise`, checked.
+#[derive(Debug)]
+pub struct NoiseOpts {
+    pub run: RunOpts,
+    pub plant: Option<crate::compare::plant::Plant>,
+    pub simulate: Option<PathBuf>,
+    pub trials: u32,
+}
+
 /// A command with its options checked.
 #[derive(Debug)]
 pub enum Task {
@@ -38,8 +47,8 @@ pub enum Task {
     },
     Serve(ServerConfig),
     Run(Box<RunOpts>),
-    /// `noise`: the run options, used twice.
-    Noise(Box<RunOpts>),
+    /// `noise`: the run options, used twice, and the plant or simulation.
+    Noise(Box<NoiseOpts>),
     Plot {
         run: PathBuf,
     },
@@ -125,7 +134,28 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             })
         }
         Command::Run(args) => Task::Run(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
-        Command::Noise(args) => Task::Noise(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
+        Command::Noise(args) => {
+            let crate::cli::NoiseArgs {
+                run,
+                plant,
+                simulate,
+                trials,
+            } = *args;
+            let plant = plant
+                .map(|p| p.parse().map_err(|why: String| BadOption::new("--plant", &p, why)))
+                .transpose()
+                .map_err(Failure::usage)?;
+            BadOption::unless((1..=100_000).contains(&trials), "--trials", trials, || {
+                "must be 1..=100000".into()
+            })
+            .map_err(Failure::usage)?;
+            Task::Noise(Box::new(NoiseOpts {
+                run: check_run(run, process).map_err(Failure::usage)?,
+                plant,
+                simulate,
+                trials: trials as u32,
+            }))
+        }
         Command::Plot { saved } => Task::Plot {
             run: process.saved_run(&saved)?,
         },
@@ -237,6 +267,7 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         allow_errors: args.allow_errors,
         task_metrics: args.task_metrics,
         format: args.format,
+        wide: args.wide,
     })
 }
 

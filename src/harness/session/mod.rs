@@ -127,8 +127,9 @@ pub struct Session {
     rounds: Option<u32>,
     seed: u64,
     plan: Option<Plan>,
-    /// Each route's floor, measured the first time a finished case needs it.
-    floors: std::collections::BTreeMap<String, Option<f64>>,
+    /// Each request kind's floor (by connection mode and path), measured the first time a
+    /// finished case needs it.
+    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::measure::RouteFloor>>,
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
@@ -205,6 +206,16 @@ impl Session {
                 placement.note = format!("external server; {}", placement.note);
             }
         }
+        // Offload threads (blocking pools, rayon, dedicated threads) run where a user's unpinned
+        // ones could: the multi-thread set, never confined to a current-thread loop's CPU.
+        let offload = plan
+            .as_ref()
+            .filter(|_| placement.applied)
+            .map(|p| p.multi_thread.clone());
+        if let Some(set) = &offload {
+            placement.note = format!("{}; offload threads on {set}", placement.note);
+        }
+        crate::runtime::offload::set_cpus(offload);
         placement.server_threads = placement::threads()
             .into_iter()
             .filter(|t| t.name.starts_with("asyncbench-serv"))
@@ -268,14 +279,15 @@ impl Session {
         })
     }
 
-    /// The floor of `path` (mean ns of a blocking keep-alive GET), measured
-    /// once per run, between cases so nothing else loads the server.
-    fn route_floor(&mut self, path: &str) -> Option<f64> {
-        if let Some(f) = self.floors.get(path) {
-            return *f;
+    /// The floor of one kind of request (the fastest of many blocking GETs of its path over its
+    /// connection mode), measured once per run, between cases so nothing else loads the server.
+    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::measure::RouteFloor> {
+        let key = (req.conn.name(), req.path.clone());
+        if let Some(f) = self.floors.get(&key) {
+            return f.clone();
         }
-        let f = crate::measure::route_floor(self.env.server, path).map(|f| f.mean_ns);
-        self.floors.insert(path.to_string(), f);
+        let f = crate::measure::route_floor(self.env.server, &req.path, req.conn);
+        self.floors.insert(key, f.clone());
         f
     }
 
@@ -554,6 +566,7 @@ impl Session {
             ScenarioInfo {
                 guide_section: h.guide_section.clone(),
                 description: s.describe(),
+                comparisons: s.comparisons(),
             },
         );
     }

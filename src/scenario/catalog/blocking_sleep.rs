@@ -23,6 +23,7 @@ use toml::Spanned;
 use crate::measure::cost::Stopwatch;
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
@@ -124,6 +125,21 @@ impl Scenario for BlockingSleep {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "thread_sleep",
+                "runtime_sleep",
+                "time.sleep vs asyncio.sleep: K tasks sleeping S, per sleep",
+            ),
+            Comparison::rows(
+                Side::metric("thread_sleep", "sched_delay"),
+                Side::metric("runtime_sleep", "sched_delay"),
+                "does a blocking sleep stall the loop? wake-to-poll delay of a probe task, median per round",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {

@@ -14,6 +14,7 @@ use toml::Spanned;
 
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::chat_client::{Delivery, Tally, client_reader, line};
@@ -97,6 +98,26 @@ impl Scenario for ChatBroadcast {
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, ChatCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            // Both variants count deliveries (a line arriving at one receiver), so this is like
+            // for like although all_talk's batch has M times fanout's deliveries.
+            Comparison::variants(
+                "all_talk",
+                "fanout",
+                "everyone talking at once vs one sender at a time, per delivery",
+            ),
+            Comparison::runtimes(
+                "fanout",
+                "which runtime's chat server delivers a broadcast line soonest, per delivery",
+            ),
+            Comparison::runtimes(
+                "all_talk",
+                "which runtime's chat server copes best with everyone talking, per delivery",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {

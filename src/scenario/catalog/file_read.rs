@@ -17,6 +17,7 @@ use toml::Spanned;
 
 use crate::measure::cost::{Stopwatch, Timed};
 use crate::measure::{Batch, ErrorKind, OpError};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -138,6 +139,28 @@ impl Scenario for FileRead {
             }
             Variant::RuntimeFs | Variant::SpawnBlocking => driver::prepare_async(case, env, FileCase { how: v, set }),
         }
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        // std_sequential runs on `threads` alone: every async row is set against that one row.
+        vec![
+            Comparison::variants(
+                "runtime_fs",
+                "std_sequential",
+                "aiofiles-style async file reads vs plain sequential reads, per file",
+            ),
+            Comparison::variants(
+                "spawn_blocking",
+                "std_sequential",
+                "blocking reads offloaded to a thread pool (to_thread) vs plain sequential reads, per file",
+            ),
+            Comparison::variants(
+                "rayon",
+                "std_sequential",
+                "a rayon pool vs plain sequential reads, per file",
+            ),
+            Comparison::runtimes("runtime_fs", "which runtime's async file reads are fastest, per file"),
+        ]
     }
 
     fn describe(&self) -> String {

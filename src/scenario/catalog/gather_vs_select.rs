@@ -18,6 +18,7 @@ use toml::Spanned;
 use crate::client::{ConnMode, HttpClient};
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, OpError};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, JoinError, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, delay_path, fetch_one};
@@ -102,12 +103,14 @@ impl Scenario for GatherVsSelect {
             1,
             min,
             &path(min),
+            ConnMode::Fresh,
             format!("time to first = min(D) = {} ms", min.as_millis()),
         );
         let all = Ideal::requests(
             1,
             max,
             &path(max),
+            ConnMode::Fresh,
             format!("time to all = max(D) = {} ms", max.as_millis()),
         );
         let (ideal, note) = match v {
@@ -143,6 +146,28 @@ impl Scenario for GatherVsSelect {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::rows(
+                Side::primary("select_cancel"),
+                Side::metric("join_all", "time_to_first"),
+                "wait(FIRST_COMPLETED) vs gather: when the caller gets its first result, per race",
+            ),
+            Comparison::variants(
+                "as_completed",
+                "select_cancel",
+                "as_completed vs FIRST_COMPLETED + cancel: time to the first result, per race",
+            ),
+            Comparison::rows(
+                Side::metric("first_keep_running", "loser_cleanup"),
+                Side::metric("select_cancel", "loser_cleanup"),
+                "cancelling the losers vs letting them run: until the server sees their connections closed, median \
+                 per round",
+            ),
+            Comparison::runtimes("select_cancel", "which runtime races and cancels fastest, per race"),
+        ]
     }
 
     fn describe(&self) -> String {

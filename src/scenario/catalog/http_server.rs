@@ -28,6 +28,7 @@ use toml::Spanned;
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Listener, Runtime, first_of};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -369,6 +370,25 @@ impl Scenario for HttpServer {
             timeout: self.sweep.timeout,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        // An open-loop row's value is its p99 from the intended send time per round: compared
+        // across runtimes round by round.
+        self.bench_rates
+            .iter()
+            .flat_map(|rate| {
+                <Variant as crate::scenario::VariantName>::ALL.iter().map(move |v| {
+                    Comparison::runtimes(
+                        format!("{}-{rate}rps", <&str>::from(*v)),
+                        format!(
+                            "which runtime serves {} at {rate} requests/s with the lowest p99",
+                            <&str>::from(*v)
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {

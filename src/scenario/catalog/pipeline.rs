@@ -12,6 +12,7 @@ use toml::Spanned;
 
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::queues::{AsyncChannel, Flume, Item, Queue, TokioMpsc};
@@ -165,6 +166,33 @@ impl Scenario for Pipeline {
             Variant::AsyncChannel => driver::prepare_async(case, env, self.case::<AsyncChannel>(bounded)),
             Variant::Flume => driver::prepare_async(case, env, self.case::<Flume>(bounded)),
         }
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for kind in &self.kinds {
+            let k = <&str>::from(*kind);
+            let base = format!("tokio_mpsc-{k}");
+            for q in ["async_channel", "flume"] {
+                out.push(Comparison::variants(
+                    format!("{q}-{k}"),
+                    &base,
+                    format!("which queue: {q} vs tokio mpsc ({k}), per item"),
+                ));
+            }
+            out.push(Comparison::runtimes(
+                format!("async_channel-{k}"),
+                format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
+            ));
+        }
+        if self.kinds.len() == 2 {
+            out.push(Comparison::variants(
+                "tokio_mpsc-unbounded",
+                "tokio_mpsc-bounded",
+                format!("an unbounded queue vs one bounded to {}, per item", self.capacity),
+            ));
+        }
+        out
     }
 
     fn describe(&self) -> String {

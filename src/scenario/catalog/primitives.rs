@@ -19,6 +19,7 @@ use toml::Spanned;
 use crate::measure::cost::{Stopwatch, Timed};
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -94,6 +95,18 @@ impl Scenario for Primitives {
 
     fn prepare(&self, op: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, PrimitiveCase { op, ops: self.ops })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        <Variant as crate::scenario::VariantName>::ALL
+            .iter()
+            .map(|v| {
+                Comparison::runtimes(
+                    <&str>::from(*v),
+                    format!("{}: what each runtime charges per operation", <&str>::from(*v)),
+                )
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {

@@ -19,6 +19,7 @@ use crate::client::{ConnMode, HttpClient};
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorCounts, OpError};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::backoff::{Policy, Schedule};
@@ -122,6 +123,22 @@ impl Scenario for RetryBackoff {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "exponential",
+                "fixed",
+                "exponential vs fixed backoff against the same flaky route, per call",
+            ),
+            Comparison::variants(
+                "full_jitter",
+                "exponential",
+                "full jitter vs plain exponential backoff, per call",
+            ),
+            Comparison::runtimes("full_jitter", "which runtime retries fastest, per call"),
+        ]
     }
 
     fn describe(&self) -> String {

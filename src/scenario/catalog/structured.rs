@@ -13,6 +13,7 @@ use toml::Spanned;
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::group::{Census, ChildFailure, TaskGroup};
@@ -90,6 +91,18 @@ impl Scenario for Structured {
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, StructuredCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        // The two variants do different work (a failure and its cancellations vs N successes):
+        // each is compared across runtimes, never with the other.
+        vec![
+            Comparison::runtimes_of(
+                Side::metric("one_fails", "failure_to_exit"),
+                "how soon after one child fails each runtime's group has cancelled the rest and exited, median per round",
+            ),
+            Comparison::runtimes("all_succeed", "what a task group costs per child on each runtime"),
+        ]
     }
 
     fn describe(&self) -> String {

@@ -25,6 +25,7 @@ use toml::Spanned;
 use crate::measure::Batch;
 use crate::measure::alloc::{self, AllocCounts};
 use crate::measure::cost::{Stopwatch, Timed};
+use crate::results::{Comparison, Figure};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -116,6 +117,42 @@ impl Scenario for TaskMemory {
             return Ok(Box::new(BlockingBench(move || threads_batch(n))));
         }
         driver::prepare_async(case, env, IdleTasks { n })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let name = |n: u64| format!("idle_channel-n{n}");
+        let mut out = Vec::new();
+        if let (Some(&lo), Some(&hi)) = (self.tasks.first(), self.tasks.last())
+            && hi > lo
+        {
+            out.push(Comparison::variants(
+                name(hi),
+                name(lo),
+                format!("does spawning and tearing down cost more per task at N = {hi} than at N = {lo}?"),
+            ));
+            out.push(
+                Comparison::variants(
+                    name(hi),
+                    name(lo),
+                    format!("live bytes per task at N = {hi} vs N = {lo}"),
+                )
+                .on(Figure::Value("bytes_per_task_alloc".into())),
+            );
+        }
+        for &n in &self.tasks {
+            out.push(Comparison::runtimes(
+                name(n),
+                format!("coroutines vs tasks vs threads: spawn + teardown per task, N = {n}"),
+            ));
+            out.push(
+                Comparison::runtimes(
+                    name(n),
+                    format!("coroutines vs tasks vs threads: live bytes per task, N = {n}"),
+                )
+                .on(Figure::Value("bytes_per_task_alloc".into())),
+            );
+        }
+        out
     }
 
     fn describe(&self) -> String {

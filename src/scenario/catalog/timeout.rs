@@ -12,6 +12,7 @@ use toml::Spanned;
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
@@ -87,6 +88,22 @@ impl Scenario for Timeout {
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, TimeoutCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::rows(
+                Side::primary("in_time"),
+                Side::metric("in_time", "unwrapped"),
+                "what asyncio.timeout() adds to an op that finishes in time: wrapped (mean per op) vs the bare op \
+                 (median of its per-op chunks per round)",
+            ),
+            Comparison::runtimes("in_time", "which runtime's timeout wrapper is cheapest, per wrapped op"),
+            Comparison::runtimes_of(
+                Side::metric("fires", "latency"),
+                "which runtime's timeout fires closest to its deadline, per timeout",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {

@@ -13,6 +13,7 @@ use toml::Spanned;
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, UdpSock};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::servers::UdpEchoServer;
@@ -86,6 +87,20 @@ impl Scenario for UdpEcho {
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, UdpCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "burst",
+                "pingpong",
+                "windows of datagrams in flight vs one at a time, per datagram",
+            ),
+            Comparison::runtimes(
+                "pingpong",
+                "which runtime's UDP echo round trip is fastest, per datagram",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {

@@ -36,8 +36,8 @@ pub enum Pattern {
 
 impl Pattern {
     /// The batch time if every request took exactly `d` and nothing else
-    /// cost anything.
-    pub fn ideal(self, n: u64, d: Duration) -> Ideal {
+    /// cost anything; its requests go over `conn`.
+    pub fn ideal(self, n: u64, d: Duration, conn: ConnMode) -> Ideal {
         let ms = d.as_millis();
         let (waves, formula) = match self {
             Pattern::Sequential => (n, format!("N·D = {n} × {ms} ms")),
@@ -47,7 +47,7 @@ impl Pattern {
                 (w, format!("⌈N/k⌉·D = ⌈{n}/{k}⌉ × {ms} ms"))
             }
         };
-        Ideal::requests(waves, d, &delay_path(d), formula)
+        Ideal::requests(waves, d, &delay_path(d), conn, formula)
     }
 }
 
