@@ -92,55 +92,9 @@ impl Chart for OverviewChart {
             x_desc: "measured / ideal (log scale)",
             lo_at_most: 1.0,
             fallback: (0.5, 2.0),
-            ticks: ratio_ticks,
-            label: ratio_label,
+            fine_ticks: true,
+            decimals: 2,
         };
         ratio_dots::draw(root, &axis, &self.rows, &self.runtimes, &self.dots)
-    }
-}
-
-/// Ticks for a ratio axis: 1-2-5 decades, with 1.1/1.2/1.5/3 added while the range is narrow
-/// enough for them to matter.
-fn ratio_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let mut ticks = Vec::new();
-    let fine = hi / lo < 30.0;
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi && ticks.len() < 40 {
-        let steps: &[f64] = if fine {
-            &[1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0]
-        } else {
-            &[1.0, 2.0, 5.0]
-        };
-        ticks.extend(steps.iter().map(|s| s * decade).filter(|t| *t >= lo && *t <= hi));
-        decade *= 10.0;
-    }
-    ticks
-}
-
-/// "1×", "1.5×", "20×".
-fn ratio_label(x: f64) -> String {
-    let mut s = format!("{x:.2}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    format!("{s}×")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratio_axis_ticks() {
-        assert_eq!(ratio_ticks(0.8, 2.5), vec![1.0, 1.1, 1.2, 1.5, 2.0]);
-        assert_eq!(
-            ratio_ticks(0.8, 500.0),
-            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
-        );
-        assert_eq!(ratio_label(1.5), "1.5×");
-        assert_eq!(ratio_label(20.0), "20×");
     }
 }

@@ -111,54 +111,9 @@ impl Chart for PythonChart {
             x_desc: "batch time ÷ asyncio's (log scale)",
             lo_at_most: 0.5,
             fallback: (0.1, 2.0),
-            ticks,
-            label: tick_label,
+            fine_ticks: false,
+            decimals: 3,
         };
         ratio_dots::draw(root, &axis, &self.rows, &self.runtimes, &self.dots)
-    }
-}
-
-/// 1-2-5 ticks per decade over [lo, hi].
-fn ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi && out.len() < 40 {
-        out.extend(
-            [1.0, 2.0, 5.0]
-                .iter()
-                .map(|s| s * decade)
-                .filter(|t| *t >= lo && *t <= hi),
-        );
-        decade *= 10.0;
-    }
-    out
-}
-
-/// "0.01×", "0.5×", "2×": no trailing zeros.
-fn tick_label(x: f64) -> String {
-    let mut s = format!("{x:.3}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    format!("{s}×")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tick_labels_drop_trailing_zeros() {
-        assert_eq!(tick_label(0.01), "0.01×");
-        assert_eq!(tick_label(2.0), "2×");
-        assert_eq!(tick_label(0.5), "0.5×");
-    }
-
-    #[test]
-    fn ticks_are_one_two_five() {
-        assert_eq!(ticks(0.08, 2.5), vec![0.1, 0.2, 0.5, 1.0, 2.0]);
     }
 }

@@ -28,8 +28,10 @@ pub struct RatioAxis {
     pub lo_at_most: f64,
     /// The range when the dots give none.
     pub fallback: (f64, f64),
-    pub ticks: fn(f64, f64) -> Vec<f64>,
-    pub label: fn(f64) -> String,
+    /// Add 1.1/1.2/1.5/3 between the 1-2-5 ticks while the range is narrow (under 30×).
+    pub fine_ticks: bool,
+    /// Decimals of the tick labels before trailing zeros are dropped.
+    pub decimals: usize,
 }
 
 /// Draws `dots` over `rows` (top to bottom) in the colours of `runtimes`. Dots that are not a
@@ -65,7 +67,7 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size((longest * 8 + 16).clamp(120, 420))
         // Row 0 at the top: the y axis runs from n down to 0.
         .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points((axis.ticks)(lo, hi)),
+            (lo..hi).log_scale().with_key_points(ticks(lo, hi, axis.fine_ticks)),
             render::Ticked::new(0.0..n as f64, (0..n).map(|i| i as f64 + 0.5).collect()),
         )?;
     chart
@@ -77,7 +79,7 @@ pub fn draw<DB: DrawingBackend>(
                 .cloned()
                 .unwrap_or_default()
         })
-        .x_label_formatter(&|x| (axis.label)(*x))
+        .x_label_formatter(&|x| label(*x, axis.decimals))
         .x_label_style((FONT, TICK_SIZE))
         .y_label_style((FONT, TICK_SIZE))
         .x_desc(axis.x_desc)
@@ -102,4 +104,54 @@ pub fn draw<DB: DrawingBackend>(
         }))?;
     }
     Ok(())
+}
+
+/// Ticks for a ratio axis: 1-2-5 per decade over [lo, hi], with 1.1/1.2/1.5/3 added when `fine`
+/// and the range is narrow enough for them to matter.
+fn ticks(lo: f64, hi: f64, fine: bool) -> Vec<f64> {
+    let mut out = Vec::new();
+    let fine = fine && hi / lo < 30.0;
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi && out.len() < 40 {
+        let steps: &[f64] = if fine {
+            &[1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0]
+        } else {
+            &[1.0, 2.0, 5.0]
+        };
+        out.extend(steps.iter().map(|s| s * decade).filter(|t| *t >= lo && *t <= hi));
+        decade *= 10.0;
+    }
+    out
+}
+
+/// "0.01×", "1.5×", "20×": `decimals` places, trailing zeros dropped.
+fn label(x: f64, decimals: usize) -> String {
+    let mut s = format!("{x:.decimals$}");
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    format!("{s}×")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratio_axis_ticks_and_labels() {
+        assert_eq!(ticks(0.8, 2.5, true), vec![1.0, 1.1, 1.2, 1.5, 2.0]);
+        assert_eq!(
+            ticks(0.8, 500.0, true),
+            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+        );
+        assert_eq!(ticks(0.08, 2.5, false), vec![0.1, 0.2, 0.5, 1.0, 2.0]);
+        assert_eq!((label(1.5, 2), label(20.0, 2)), ("1.5×".into(), "20×".into()));
+        assert_eq!(
+            (label(0.01, 3), label(2.0, 3), label(0.5, 3)),
+            ("0.01×".into(), "2×".into(), "0.5×".into())
+        );
+    }
 }
