@@ -122,7 +122,8 @@ pub enum Command {
     /// `customSmallerIsBetter` JSON).
     ///
     /// Each case is named scenario/variant/runtime; its value is the one summary.json
-    /// publishes (mean batch time over rounds, ns, with its 95% interval), beside its
+    /// publishes (its figure over rounds — the mean batch time, or the p99 from the intended
+    /// send time on open-loop rows — in ns, with its 95% interval), beside its
     /// operations' p50/p99/max, throughput and errors (see the README's "Tracking runs over
     /// time"). Cases with no successful operation are left out and named on stderr. Exits 2 if
     /// the run's summary.json is missing or corrupt.
@@ -318,7 +319,10 @@ impl TypedValueParser for FlavorParser {
                         "`{s}` is {}, not a Rust runtime: its rows join a run on their own; to get them, {}",
                         entry.help, EXTERNAL_HOW_TO_ENABLE
                     ),
-                    _ => e.to_string(),
+                    _ => match options::closest(&s, Flavor::ALL.iter().map(|f| f.name())) {
+                        Some(k) => format!("{e}; did you mean `{k}`?"),
+                        None => e.to_string(),
+                    },
                 })
             })
             .parse_ref(cmd, arg, value)

@@ -8,6 +8,7 @@ mod adapters;
 mod async_std_rt;
 mod executor;
 mod flavor;
+pub mod offload;
 mod smol_rt;
 mod tokio_rt;
 

@@ -1,11 +1,14 @@
 //! The statistics of asyncbench, in one place: special functions ([`special`]), the t and
-//! normal distributions ([`dist`]), the confidence interval of a mean ([`interval`]) and the
-//! two-sample tests `compare` and the report rest on ([`significance`]), and the median and
-//! quantiles of a set of measurements ([`sample`]). Each file cites its
-//! sources. Nothing here knows about runs or files: the layers above pass plain numbers in.
+//! normal distributions ([`dist`]), the confidence interval of a mean ([`interval`]), the
+//! two-sample tests `compare` and the report rest on ([`significance`]), false-discovery control
+//! for its gate ([`fdr`]), the paired ratio of two rows the findings quote ([`ratio`]), and the
+//! median and quantiles of a set of measurements ([`sample`]). Each file cites its sources.
+//! Nothing here knows about runs or files: the layers above pass plain numbers in.
 
 pub mod dist;
+pub mod fdr;
 pub mod interval;
+pub mod ratio;
 pub mod rounds;
 pub mod sample;
 pub mod significance;

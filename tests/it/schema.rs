@@ -271,7 +271,9 @@ fn undescribed(schema: &Value) -> Vec<String> {
                     for (p, s) in props {
                         // A serde tag (`"mode": {"const": "open-loop"}`) is described by the
                         // description of the branch it selects.
-                        let tag = s.get("const").is_some() && branch_described;
+                        // So is the one key of an externally tagged enum variant
+                        // (`{"rows": {…}}`), which is the variant's doc comment.
+                        let tag = (s.get("const").is_some() || props.len() == 1) && branch_described;
                         let described = tag
                             || s.get("description")
                                 .and_then(Value::as_str)

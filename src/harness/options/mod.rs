@@ -6,6 +6,7 @@
 
 mod bounds;
 mod results_root;
+mod suggest;
 mod sweep;
 
 use std::ffi::OsString;
@@ -26,6 +27,7 @@ pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS,
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
+pub use suggest::{closest, did_you_mean};
 pub use sweep::route_names as sweep_route_names;
 
 /// A command with its options checked.
@@ -169,6 +171,23 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
     BadOption::unless(args.path.starts_with('/'), "--path", &args.path, || {
         "must start with /".into()
     })?;
+    // A load run replaces the scenario files: say what --rate runs instead of failing on the name.
+    if let (Some(_), Some(name)) = (mode, args.scenarios_only.first()) {
+        let flag = if args.rate.is_some() {
+            "--rate"
+        } else {
+            "--max-throughput"
+        };
+        return Err(BadOption::new(
+            "--scenario",
+            name,
+            format!(
+                "{flag} runs an HTTP load against --path ({}) on each async runtime instead of the scenario \
+                 files, so it takes no --scenario; leave out {flag} to run `{name}` closed loop",
+                args.path
+            ),
+        ));
+    }
     if mode.is_some()
         && let Some(r) = args.runtimes.iter().find(|r| r.as_async().is_none())
     {
@@ -336,6 +355,12 @@ mod tests {
         assert_eq!(
             usage_error(&["run", "--duration", "0"]),
             "--duration 0: out of range: allowed 1..=3600"
+        );
+        let e = usage_error(&["run", "--rate", "100", "--scenario", "timeout"]);
+        assert!(
+            e.starts_with("--scenario timeout: --rate runs an HTTP load against --path (/delay/1)")
+                && e.contains("leave out --rate to run `timeout` closed loop"),
+            "{e}"
         );
     }
 

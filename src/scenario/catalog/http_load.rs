@@ -141,6 +141,10 @@ impl AsyncScenario for LoadCase {
     }
 
     async fn batch<R: Runtime>(&self, _rt: &R, st: &mut LoadState<R>) -> Batch {
-        st.generator.window().await
+        // The wall is the generator's own window; the cost is counted over awaiting it.
+        let sw = crate::measure::cost::Stopwatch::start();
+        let mut b = st.generator.window().await;
+        b.cost = sw.stop().cost;
+        b
     }
 }
