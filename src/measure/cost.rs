@@ -166,6 +166,7 @@ pub struct Cost {
     /// negative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_ns_per_op: Option<f64>,
+    /// The system-time share of `cpu_ns_per_op` (ns); absent with `user_ns_per_op`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sys_ns_per_op: Option<f64>,
     /// Allocation calls per operation (`None` in a build without counting).
@@ -174,7 +175,11 @@ pub struct Cost {
     /// Bytes requested per operation (`None` in a build without counting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_per_op: Option<f64>,
+    /// Voluntary context switches (a thread blocked or yielded) per operation: getrusage's
+    /// count for the process less the excluded (server) threads' own.
     pub voluntary_cs_per_op: f64,
+    /// Involuntary context switches (the kernel preempted a thread) per operation, counted
+    /// the same way.
     pub involuntary_cs_per_op: f64,
 }
 

@@ -25,6 +25,7 @@ pub struct Comparison {
 /// e.g. `sequential-keepalive`) of one metric.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Side {
+    /// The variant label of the side's rows (with its sub-case suffix, if any).
     pub variant: String,
     /// `latency` for the primary rows; else an extra metric's rows (e.g. `time_to_first`).
     pub metric: String,
@@ -36,9 +37,17 @@ pub struct Side {
 pub enum Compared {
     /// `subject` against `baseline` on each runtime: the baseline's row of the same runtime,
     /// or its only row where it ran on one runtime alone (std_sequential on `threads`).
-    Rows { subject: Side, baseline: Side },
+    Rows {
+        /// The rows whose figure is the numerator.
+        subject: Side,
+        /// The rows it is compared against (the denominator).
+        baseline: Side,
+    },
     /// One side across runtimes: each runtime against the fastest of them.
-    Runtimes { side: Side },
+    Runtimes {
+        /// The rows compared across runtimes.
+        side: Side,
+    },
 }
 
 /// The figure a comparison reads off each row.

@@ -32,8 +32,11 @@ pub const TRACKED_CRATES: &[&str] = &[
     "plotters",
 ];
 
+/// The environment of a run (`env.json`, and `summary.json`'s `env`). Probes are best effort:
+/// a value that could not be read is "unknown", 0 or absent, as each field says.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnvInfo {
+    /// The machine's host name (also the run id's suffix).
     pub host: String,
     /// `std::env::consts::OS`, e.g. "linux".
     pub os: String,
@@ -41,6 +44,7 @@ pub struct EnvInfo {
     pub arch: String,
     /// Kernel release (`/proc/sys/kernel/osrelease`).
     pub kernel: String,
+    /// The first `model name` of `/proc/cpuinfo`; "unknown" where the kernel gives none.
     pub cpu_model: String,
     /// Cores this process may run on (`available_parallelism`, which honours affinity masks and
     /// cgroup quotas: what the runtimes size their worker pools from); 0 if unknown.
@@ -51,13 +55,17 @@ pub struct EnvInfo {
     pub rustc: String,
     /// Cargo profile the benchmark was built with, as given by the caller.
     pub profile: String,
+    /// `git rev-parse HEAD` of the source tree; absent outside a git checkout or without git.
     pub git_commit: Option<String>,
     /// Whether the work tree had uncommitted changes (`git status --porcelain` non-empty).
     pub git_dirty: Option<bool>,
+    /// This crate's version (`CARGO_PKG_VERSION`).
     pub asyncbench_version: String,
     /// Crate name -> resolved version(s) from Cargo.lock; several versions are joined by ", ".
     #[serde(default)]
     pub crates: BTreeMap<String, String>,
+    /// The one-minute load average when the run started (`/proc/loadavg`): other work on the
+    /// machine; absent where it cannot be read.
     pub load_avg_1m: Option<f64>,
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,23 +13,31 @@ pub const NOISE_JSON: &str = "noise.json";
 /// One row of the A/A pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseRow {
+    /// The case, `scenario / variant / runtime`.
     pub case: String,
+    /// The row's metric (`latency` for a case's own row).
     pub metric: String,
     /// Change of the row's figure from A to B, percent (noise by construction).
     pub change_pct: Option<f64>,
+    /// The row's minimum detectable effect, percent of its value.
     pub mde_pct: Option<f64>,
+    /// What `compare` called the change: `unchanged`, `inconclusive`, `improvement` or
+    /// `REGRESSION` (an A/A pair should give only the first two).
     pub verdict: String,
 }
 
 /// The A/A figures of a machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Noise {
+    /// The first run's id.
     pub run_a: String,
+    /// The second run's id.
     pub run_b: String,
     /// Over every compared row.
     pub all: NoiseFigures,
     /// Over the cases' own values (primary rows) alone.
     pub primary: NoiseFigures,
+    /// Every compared row.
     pub per_row: Vec<NoiseRow>,
     /// A planted A/B pair (`noise --plant`): what the gate caught and falsely flagged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +47,7 @@ pub struct Noise {
 /// Run-to-run change and MDE over a set of rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFigures {
+    /// Rows compared.
     pub rows: usize,
     /// Rows `compare` called a regression or an improvement (false alarms of the gate).
     pub flagged: usize,
@@ -46,11 +55,14 @@ pub struct NoiseFigures {
     /// false discoveries of the tests themselves.
     #[serde(default)]
     pub significant: usize,
+    /// Median over rows of the absolute A→B change, percent.
     pub median_abs_change_pct: Option<f64>,
+    /// 90th percentile over rows of that change, percent.
     pub p90_abs_change_pct: Option<f64>,
     /// The median row's minimum detectable effect: the size of difference
     /// this harness resolves on this machine.
     pub median_mde_pct: Option<f64>,
+    /// 90th percentile over rows of the minimum detectable effect, percent.
     pub p90_mde_pct: Option<f64>,
 }
 

@@ -82,21 +82,23 @@ impl RunDir {
         Ok(run)
     }
 
+    /// The run directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The run id (the directory's name).
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// Records the harness floor in the summary (written with the next push).
     /// Records how many rounds each case gets and the seed of their order.
     pub fn set_rounds(&mut self, rounds: u32, seed: u64) {
         self.summary.run.rounds = Some(rounds);
         self.summary.run.order_seed = Some(seed);
     }
 
+    /// Records the harness floor in the summary (written with the next push).
     pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
         self.summary.harness = Some(floor);
     }
@@ -125,6 +127,7 @@ impl RunDir {
         self.summary.run.python_skipped = Some(reason);
     }
 
+    /// The summary as it stands (what the next push writes).
     pub fn summary(&self) -> &Summary {
         &self.summary
     }

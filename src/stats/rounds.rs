@@ -79,7 +79,9 @@ pub enum Stability {
 /// A row's value and uncertainty from its rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoundSummary {
+    /// Rounds the row has (the length of `rounds`).
     pub count: u32,
+    /// Each round's figure, in the order the rounds ran.
     pub rounds: Vec<Round>,
     /// Mean of the round means: the published value.
     pub mean: f64,
@@ -89,10 +91,13 @@ pub struct RoundSummary {
     pub stddev: f64,
     /// 95% Student-t interval of the mean over rounds.
     pub ci_low: f64,
+    /// Upper end of that interval.
     pub ci_high: f64,
     /// Smallest change (percent of the mean) that a comparison with another
     /// run of R rounds and this spread detects at α = 5% with 80% power.
     pub mde_pct: Option<f64>,
+    /// Whether the rounds agree beyond their batches' spread (`unstable` rows are shown as a
+    /// range, never averaged).
     pub stability: Stability,
 }
 
