@@ -132,18 +132,22 @@ pub struct PlantOutcome {
     /// Primary rows of the planted scenario, and how many were called REGRESSION (or
     /// improvement, for a negative plant) — the gate's power on this change.
     pub affected_rows: usize,
+    /// Of `affected_rows`, those called REGRESSION (improvement for a negative plant).
     pub affected_flagged: usize,
     /// Affected rows called "within noise": a change the gate missed entirely.
     pub affected_within_noise: usize,
     /// Every row of the other scenarios, and how many were flagged (false alarms of the gate).
     pub unaffected_rows: usize,
+    /// Of `unaffected_rows`, those flagged either way: false alarms.
     pub unaffected_flagged: usize,
     /// The same for the gated rows alone (primary rows: what `--fail-on-regression` reads).
     pub unaffected_gated_rows: usize,
+    /// Of `unaffected_gated_rows`, those flagged: false alarms of `--fail-on-regression`.
     pub unaffected_gated_flagged: usize,
 }
 
 impl PlantOutcome {
+    /// The outcome in one paragraph: the fraction of affected rows flagged and of the others.
     pub fn summary(&self) -> String {
         let frac = |k: usize, n: usize| {
             if n == 0 {
