@@ -100,9 +100,19 @@ pub struct Step {
     pub uncorrected: Pcts,
     /// The generator's actual − intended send, µs.
     pub lateness: Pcts,
-    /// The generator's CPU over the step, as a share of one core (max over windows).
+    /// The generator's CPU over the step: its busiest thread's share of one
+    /// core (max over windows).
     pub generator_cpu: f64,
+    /// The generator's CPU time per request sent, all its threads, µs.
+    #[serde(default)]
+    pub generator_cpu_us_per_request: f64,
+    /// Generator threads (each owning its connections in one event loop).
+    #[serde(default)]
+    pub generator_threads: usize,
     pub generator_bound: bool,
+    /// The server's CPUs overlap the generator's: labelled, not excused.
+    #[serde(default)]
+    pub shares_cpu_with_generator: bool,
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
     pub verdict: Verdict,
@@ -163,12 +173,13 @@ pub fn run(opts: &SweepOpts) -> output::SweepReport {
         host: gethostname::gethostname().to_string_lossy().into_owned(),
         command: opts.command.clone(),
         route: opts.route.path(),
-        generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR_FLAVOR),
+        generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR),
         settings: opts.settings.clone(),
         runtimes,
         notes: vec![
             "Latency percentiles count from each request's intended send time (coordinated-omission corrected); `p99 uncorr.` from its actual send.".into(),
-            "A step is generator-bound when the generator used ≥ 90% of its core, or its sends were late (p99 > 1 ms) while replies came back in time for them: such a step is not the server's figure.".into(),
+            "A step is generator-bound only by the generator's own figures: its busiest thread used ≥ 90% of its core, or its own send lag (actual send − when the send became possible: due and its connection free) had p99 > 1 ms on a CPU the server does not share. Replies are never read for it. Such a step is not the server's figure.".into(),
+            "A step whose server runs on a CPU the generator also uses is labelled \"shares a CPU with the generator\": its figures count as the server's (not excused), but they are not the server alone.".into(),
             "The server uses smol-hyper's futures-io adapter on every runtime, so the I/O path is the same code for all.".into(),
         ],
     }
@@ -252,12 +263,14 @@ impl RuntimeVisitor for SweepOne<'_> {
         let rt = owned.rt();
         let o = self.opts;
         let s = &o.settings;
+        // The server's threads inherit this thread's mask (see placement.rs).
+        let server_set = placement::affinity_of(0).ok();
         let mut r = RuntimeSweep {
             runtime: self.flavor.to_string(),
             workers: rt.workers(),
             steps: Vec::new(),
             knee: knee::knee(&[], s.slo_p99, s.p99_bound),
-            server_cpus: placement::affinity_of(0).ok().map(|c| c.to_string()),
+            server_cpus: server_set.as_ref().map(|c| c.to_string()),
             generator_cpus: None,
             failure: None,
         };
@@ -270,7 +283,7 @@ impl RuntimeVisitor for SweepOne<'_> {
                 }
             };
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_step(o, &mut r, &server, &self.generator, rate, false).await {
+                match run_step(o, &mut r, &server, (&self.generator, &server_set), rate, false).await {
                     Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
@@ -285,7 +298,10 @@ impl RuntimeVisitor for SweepOne<'_> {
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
-                    if run_step(o, &mut r, &server, &self.generator, mid, true).await.is_none() {
+                    if run_step(o, &mut r, &server, (&self.generator, &server_set), mid, true)
+                        .await
+                        .is_none()
+                    {
                         break;
                     }
                 }
@@ -303,11 +319,11 @@ async fn run_step(
     o: &SweepOpts,
     r: &mut RuntimeSweep,
     server: &RuntimeServer,
-    gen_cpus: &Option<CpuSet>,
+    cpus: (&Option<CpuSet>, &Option<CpuSet>),
     rate: u64,
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, server, gen_cpus, rate, refine).await {
+    match step(o, &r.runtime, server, cpus, rate, refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
@@ -345,12 +361,12 @@ async fn step(
     o: &SweepOpts,
     runtime: &str,
     server: &RuntimeServer,
-    gen_cpus: &Option<CpuSet>,
+    (gen_cpus, server_cpus): (&Option<CpuSet>, &Option<CpuSet>),
     rate: u64,
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
     let s = &o.settings;
-    let load = LoadThread::start(LoadSpec {
+    let mut load = LoadThread::start(LoadSpec {
         server: server.addr(),
         path: o.route.path().into(),
         connections: s.connections,
@@ -368,11 +384,14 @@ async fn step(
     let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
     let mut errors = crate::measure::ErrorCounts::default();
     let mut gen_cpu: f64 = 0.0;
+    let (mut gen_time, mut sent) = (Duration::ZERO, 0u64);
     let mut prev = t0;
     for _ in 0..windows {
         let w = load.window().await?;
         let now = Instant::now();
         gen_cpu = gen_cpu.max(w.generator_cpu);
+        gen_time += w.generator_cpu_time;
+        sent += w.sent;
         errors.merge(&w.batch.errors);
         let mut wc = new_hist();
         record(&mut wc, &w.batch.latencies);
@@ -380,7 +399,7 @@ async fn step(
         for (name, v) in &w.batch.extra {
             match *name {
                 "latency_uncorrected" => record(&mut wu, v),
-                "generator_lateness" => record(&mut late, v),
+                load::SEND_LAG => record(&mut late, v),
                 _ => {}
             }
         }
@@ -396,17 +415,18 @@ async fn step(
         prev = now;
     }
     let cpus = load.placed_on.as_ref().map(|c| c.to_string());
+    let threads = load.threads();
+    let shares = match (&load.placed_on, server_cpus.as_ref()) {
+        (Some(g), Some(sv)) => !g.is_disjoint(sv),
+        // Unplaced: both float over every CPU.
+        _ => true,
+    };
     drop(load);
     let secs = (prev - t0).as_secs_f64().max(1e-9);
     let corrected = Pcts::of(&corr);
     let uncorrected = Pcts::of(&unc);
     let lateness = Pcts::of(&late);
-    // Late sends are the generator's own when replies came back in time for
-    // them (a connection's next send is due C/rate after its last): a slow
-    // server delays sends too, and that lateness is the server's.
-    let spacing_us = s.connections as f64 / rate.max(1) as f64 * 1e6;
-    let own_lateness = lateness.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6 && uncorrected.p99_us < spacing_us;
-    let generator_bound = gen_cpu >= knee::GENERATOR_CPU_BOUND || own_lateness;
+    let generator_bound = generator_bound(gen_cpu, &lateness, shares);
     let mut st = Step {
         offered_rps: rate,
         achieved_rps: corrected.count as f64 / secs,
@@ -415,7 +435,10 @@ async fn step(
         uncorrected,
         lateness,
         generator_cpu: gen_cpu,
+        generator_cpu_us_per_request: gen_time.as_secs_f64() * 1e6 / sent.max(1) as f64,
+        generator_threads: threads,
         generator_bound,
+        shares_cpu_with_generator: shares,
         errors: errors.total(),
         errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
         verdict: Verdict::Pass,
@@ -425,6 +448,15 @@ async fn step(
     st.verdict = Verdict::of(&st.point(), s.slo_p99, s.p99_bound);
     st.files = output::write_step_hists(&o.dir, runtime, rate, wall0, [&corr, &unc], &intervals)?;
     Ok((st, cpus))
+}
+
+/// Generator-bound, from the generator's own figures only (never from
+/// replies): its busiest thread out of CPU, or its own send lag (which
+/// excludes waiting for replies) past [`LATENESS_BOUND`]. On a CPU the
+/// server shares, lag is the server preempting the generator: labelled, not
+/// excused, so only the CPU rule applies there.
+pub fn generator_bound(cpu: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
+    cpu >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
 }
 
 fn record(h: &mut Histogram<u64>, v: &[Duration]) {

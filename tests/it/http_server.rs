@@ -71,7 +71,7 @@ impl RuntimeVisitor for Faulty {
             let server = RuntimeServer::start(rt, ServerOpts { panic_route: true })
                 .await
                 .expect("server starts");
-            let load = LoadThread::start(LoadSpec {
+            let mut load = LoadThread::start(LoadSpec {
                 server: server.addr(),
                 path: if self.panic { "/panic" } else { "/" }.into(),
                 connections: 4,

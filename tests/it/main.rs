@@ -38,4 +38,5 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod truth_generator;
 mod two_hosts;
