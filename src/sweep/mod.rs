@@ -10,6 +10,7 @@
 //! The knee table and charts are written beside `sweep.json` ([`output`]).
 
 pub mod bench_knee;
+pub mod capacity;
 pub mod knee;
 pub mod load;
 pub mod output;
@@ -166,6 +167,15 @@ pub struct SweepOpts {
 /// Runs the sweep and assembles its report (the caller writes it).
 pub fn run(opts: &SweepOpts) -> output::SweepReport {
     let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (generator_capacity, generator_capacity_error) = match measure_capacity() {
+        Ok(c) => {
+            if opts.verbose {
+                eprintln!("asyncbench: {}", c.line());
+            }
+            (Some(c), None)
+        }
+        Err(e) => (None, Some(e)),
+    };
     let runtimes = sweep_all(opts);
     output::SweepReport {
         schema_version: output::SCHEMA_VERSION,
@@ -176,6 +186,8 @@ pub fn run(opts: &SweepOpts) -> output::SweepReport {
         generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR),
         settings: opts.settings.clone(),
         runtimes,
+        generator_capacity,
+        generator_capacity_error,
         notes: vec![
             "Latency percentiles count from each request's intended send time (coordinated-omission corrected); `p99 uncorr.` from its actual send.".into(),
             "A step is generator-bound only by the generator's own figures: its busiest thread used ≥ 90% of its core, or its own send lag (actual send − when the send became possible: due and its connection free) had p99 > 1 ms on a CPU the server does not share. Replies are never read for it. Such a step is not the server's figure.".into(),
@@ -197,15 +209,41 @@ fn process_cpus() -> Option<CpuSet> {
     }
 }
 
-/// The planned placement (see [`placement::plan`]), `None` on one CPU.
-fn plan() -> Option<placement::Plan> {
-    placement::plan(&process_cpus()?, None, None).ok().flatten()
+/// The planned placement of server and load ([`placement::load_plan`] over
+/// this machine's cores), `None` where nothing can be apart.
+fn plan() -> Option<placement::LoadPlan> {
+    let p = placement::load_plan(&placement::Topology::read(&process_cpus()?));
+    (!p.shared).then_some(p)
 }
 
-/// The CPUs the generator runs on: the planned *server* set (the
-/// instrument's CPUs), since here the instrument is the load generator.
+/// The CPUs the generator runs on (one thread per CPU of the set).
 pub fn generator_cpus() -> Option<CpuSet> {
-    plan().map(|p| p.server)
+    plan().map(|p| p.generator_cpus())
+}
+
+/// Where the runtime under test (the server) runs: a one-thread runtime on
+/// the subject's first CPU; a multi-thread one on the subject's CPUs, or on
+/// every CPU where the subject has one (pinning its workers onto one CPU
+/// would measure a misconfiguration; its steps then share a CPU with the
+/// generator and say so).
+fn subject_cpus(p: &placement::LoadPlan, single: bool, all: Option<&CpuSet>) -> CpuSet {
+    match (single, all) {
+        (true, _) => CpuSet::new(p.subject.cpus().first().copied()),
+        (false, Some(all)) if p.subject.len() < 2 => all.clone(),
+        (false, _) => p.subject.clone(),
+    }
+}
+
+/// The generator's capacity where the sweep would run it: one thread per
+/// generator CPU, the sink on the subject's first CPU.
+pub fn measure_capacity() -> Result<capacity::Capacity, String> {
+    let p = plan();
+    let threads = match &p {
+        Some(p) => p.generator.iter().cloned().map(Some).collect(),
+        None => vec![None],
+    };
+    let sink = p.and_then(|p| p.subject.cpus().first().map(|&c| CpuSet::new([c])));
+    capacity::measure(&capacity::CapacityOpts::quick(threads, sink))
 }
 
 /// Runs the sweep of every runtime in `opts`, writing each step's histograms
@@ -217,19 +255,14 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
     let mut out = Vec::new();
     for &flavor in &opts.runtimes {
         if let Some(p) = &plan {
-            // The runtime under test (the server here) on the harness's side;
+            // The runtime under test (the server here) on the subject's side;
             // its threads inherit the mask (see placement.rs).
-            let side = if flavor.single_threaded() {
-                &p.client
-            } else {
-                &p.multi_thread
-            };
-            let _ = placement::pin_current_thread(side);
+            let _ = placement::pin_current_thread(&subject_cpus(p, flavor.single_threaded(), allowed.as_ref()));
         }
         let v = SweepOne {
             opts,
             flavor,
-            generator: plan.as_ref().map(|p| p.server.clone()),
+            generator: plan.as_ref().map(|p| p.generator_cpus()),
         };
         let r = match runtime::visit(flavor, opts.workers, v) {
             Ok(r) => r,
@@ -351,7 +384,7 @@ fn points(steps: &[Step]) -> Vec<Point> {
     steps.iter().map(Step::point).collect()
 }
 
-fn new_hist() -> Histogram<u64> {
+pub(crate) fn new_hist() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }
 
@@ -459,8 +492,34 @@ pub fn generator_bound(cpu: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
     cpu >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
 }
 
-fn record(h: &mut Histogram<u64>, v: &[Duration]) {
+pub(crate) fn record(h: &mut Histogram<u64>, v: &[Duration]) {
     for d in v {
         let _ = h.record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lag(p99_us: f64) -> Pcts {
+        Pcts {
+            count: 100,
+            p99_us,
+            ..Pcts::default()
+        }
+    }
+
+    #[test]
+    fn generator_bound_is_read_from_the_generator_alone() {
+        // Out of CPU: bound, shared or not.
+        assert!(generator_bound(0.95, &lag(10.0), false));
+        assert!(generator_bound(0.95, &lag(10.0), true));
+        // Its own sends late on a CPU of its own: bound.
+        assert!(generator_bound(0.3, &lag(2000.0), false));
+        // The same lag where the server shares its CPU is the server
+        // preempting it: labelled, not excused.
+        assert!(!generator_bound(0.3, &lag(2000.0), true));
+        assert!(!generator_bound(0.3, &lag(50.0), false));
     }
 }

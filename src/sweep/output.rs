@@ -37,6 +37,13 @@ pub struct SweepReport {
     pub runtimes: Vec<RuntimeSweep>,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The generator's own capacity against a near-zero-cost sink, measured
+    /// before the sweep on the generator's CPUs (`None`: could not be measured).
+    #[serde(default)]
+    pub generator_capacity: Option<super::capacity::Capacity>,
+    /// Why the capacity is missing, if it is.
+    #[serde(default)]
+    pub generator_capacity_error: Option<String>,
 }
 
 /// The two histograms a step keeps.
@@ -140,11 +147,11 @@ pub fn steps_table(rep: &SweepReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. lateness p99 µs | gen. CPU | errors | step |"
+        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. own send lag p99 µs | gen. CPU (busiest thread) | gen. CPU µs/request | errors | step |"
     );
     let _ = writeln!(
         s,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for r in &rep.runtimes {
         let mut steps: Vec<_> = r.steps.iter().collect();
@@ -152,7 +159,7 @@ pub fn steps_table(rep: &SweepReport) -> String {
         for st in steps {
             let _ = writeln!(
                 s,
-                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {} | {} |",
+                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {:.2} | {} | {}{} |",
                 runtime_label(&r.runtime),
                 st.offered_rps,
                 if st.refine { " (refine)" } else { "" },
@@ -163,12 +170,30 @@ pub fn steps_table(rep: &SweepReport) -> String {
                 st.uncorrected.p99_us,
                 st.lateness.p99_us,
                 st.generator_cpu * 100.0,
+                st.generator_cpu_us_per_request,
                 st.errors,
-                verdict_text(st.verdict)
+                verdict_text(st.verdict),
+                if st.shares_cpu_with_generator {
+                    ", shares a CPU with the generator"
+                } else {
+                    ""
+                }
             );
         }
     }
     s
+}
+
+/// The generator's capacity as a sentence (or why it is missing).
+pub fn capacity_text(rep: &SweepReport) -> String {
+    match (&rep.generator_capacity, &rep.generator_capacity_error) {
+        (Some(c), _) => format!(
+            "Generator capacity, measured before the sweep: {}. A knee near that rate would be the generator's.",
+            c.line()
+        ),
+        (None, Some(e)) => format!("Generator capacity: not measured ({e})."),
+        (None, None) => "Generator capacity: not measured.".into(),
+    }
 }
 
 /// The markdown page of a sweep.
@@ -176,6 +201,7 @@ pub fn markdown(rep: &SweepReport, charts: &[(String, PathBuf)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Latency vs offered load: GET {}\n", rep.route);
     let _ = writeln!(s, "{}\n", knee_table(rep));
+    let _ = writeln!(s, "{}\n", capacity_text(rep));
     let _ = writeln!(
         s,
         "Knee: the highest offered rate whose p99 (from the intended send time) stays under the SLO, below the first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or errors; or generator-bound). Started {} on {}; generator {} on its own thread and CPUs; {} connections; {} s per step.\n",

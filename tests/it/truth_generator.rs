@@ -121,3 +121,27 @@ fn closed_loop_sends_on_each_reply_and_bad_targets_fail_at_start() {
     let e = PacedGenerator::start(spec(gone, "/", 1, Some(10))).err().unwrap();
     assert!(e.contains(&gone.to_string()), "{e}");
 }
+
+#[test]
+fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
+    use asyncbench::sweep::capacity::{CapacityOpts, measure};
+    // 5 M requests/s from one thread is far past any core (wrk does ~200k):
+    // it must come out unclean, and the probe must stop after it.
+    let o = CapacityOpts {
+        threads: vec![None],
+        sink_cpus: None,
+        connections: 4,
+        rates: vec![500, 5_000_000, 10_000_000],
+        windows: 1,
+        window: Duration::from_millis(200),
+    };
+    let c = measure(&o).unwrap();
+    assert_eq!(c.steps.len(), 2, "{c:?}");
+    assert!(!c.steps[1].clean);
+    assert!(c.highest_clean_rps <= 500);
+    assert!(c.steps[1].achieved_rps < 0.99 * 5e6);
+    for s in &c.steps {
+        assert!(s.cpu_us_per_request > 0.0, "{s:?}");
+    }
+    assert!(c.line().contains("requests/s"));
+}
