@@ -122,7 +122,8 @@ pub enum Command {
     /// `customSmallerIsBetter` JSON).
     ///
     /// Each case is named scenario/variant/runtime; its value is the one summary.json
-    /// publishes (mean batch time over rounds, ns, with its 95% interval), beside its
+    /// publishes (its figure over rounds — the mean batch time, or the p99 from the intended
+    /// send time on open-loop rows — in ns, with its 95% interval), beside its
     /// operations' p50/p99/max, throughput and errors (see the README's "Tracking runs over
     /// time"). Cases with no successful operation are left out and named on stderr. Exits 2 if
     /// the run's summary.json is missing or corrupt.

@@ -3,7 +3,7 @@
 
 use super::{CompareOpts, RowChange, Verdict, change_pct, signed};
 use crate::report::data::PRIMARY_METRIC;
-use crate::results::CaseResult;
+use crate::results::{CaseResult, figures};
 use crate::stats::rounds::{self as round_stats, RoundSummary};
 use crate::stats::{self, TestResult};
 
@@ -22,8 +22,9 @@ pub(super) struct Measured {
 }
 
 pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
-    let primary = a.metric == PRIMARY_METRIC;
-    let (wa, wb) = if primary {
+    let (fa, fb) = (figures::figure_of(a), figures::figure_of(b));
+    // Batch times are the value only where both runs publish one (not an open-loop window).
+    let (wa, wb) = if a.metric == PRIMARY_METRIC && fa.is_batch_time() && fb.is_batch_time() {
         (a.wall_ns.as_ref(), b.wall_ns.as_ref())
     } else {
         (None, None)
@@ -37,7 +38,8 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     let p50 = (pct(a, |p| p.p50), pct(b, |p| p.p50));
     let p99 = (pct(a, |p| p.p99), pct(b, |p| p.p99));
     let both: Option<(&RoundSummary, &RoundSummary)> = match (&a.rounds, &b.rounds) {
-        (Some(x), Some(y)) if x.count >= 2 && y.count >= 2 => Some((x, y)),
+        // Round figures compare only when both runs mean the same figure by them.
+        (Some(x), Some(y)) if x.count >= 2 && y.count >= 2 && fa == fb => Some((x, y)),
         _ => None,
     };
     let rounds = (a.rounds.as_ref().map(|r| r.mean), b.rounds.as_ref().map(|r| r.mean));
@@ -51,16 +53,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
         None => (None, None),
     };
     let (figure, change, p, test_name) = match (both, wall_test) {
-        (Some(_), _) => (
-            if primary {
-                "batch mean over rounds"
-            } else {
-                "median over rounds"
-            },
-            change_pct(rounds),
-            rounds_p,
-            "Welch on rounds",
-        ),
+        (Some(_), _) => (fa.over_rounds_label(), change_pct(rounds), rounds_p, "Welch on rounds"),
         (None, Some(t)) => ("batch mean", change_pct(wall), Some(t.p), "batch-level Welch"),
         (None, None) => (
             "p50",

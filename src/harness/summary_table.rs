@@ -11,8 +11,7 @@ use crate::report::doc::markdown;
 use crate::report::doc::model::Table;
 use crate::report::format;
 use crate::report::warnings::{self, Warning};
-use crate::results::{CaseResult, Percentiles, RunMode, Summary};
-use crate::stats::rounds::Stability;
+use crate::results::{CaseResult, Percentiles, RunMode, Summary, figures};
 
 /// An open-loop run's latency from each request's actual send (the corrected one is primary).
 const UNCORRECTED: &str = "latency_uncorrected";
@@ -139,9 +138,7 @@ fn primary_rows(s: &Summary) -> Vec<&CaseResult> {
 }
 
 fn unstable(r: &CaseResult) -> bool {
-    r.rounds
-        .as_ref()
-        .is_some_and(|x| matches!(x.stability, Stability::Unstable | Stability::Bimodal))
+    figures::value(r).is_some_and(|v| !v.citable())
 }
 
 /// Cases with errors, unstable ones and the [`SLOWEST`] furthest from their ideal, in the
@@ -172,14 +169,6 @@ fn sibling<'a>(s: &'a Summary, r: &CaseResult, metric: &str) -> Option<&'a CaseR
     s.results
         .iter()
         .find(|o| o.metric == metric && o.scenario == r.scenario && o.variant == r.variant && o.runtime == r.runtime)
-}
-
-/// The case's published value: the mean over rounds, else the mean batch.
-fn value(r: &CaseResult) -> Option<f64> {
-    r.rounds
-        .as_ref()
-        .map(|x| x.mean)
-        .or_else(|| r.wall_ns.as_ref().map(|w| w.mean))
 }
 
 fn percentile(r: Option<&CaseResult>, pick: fn(&Percentiles) -> u64) -> String {
@@ -228,7 +217,7 @@ fn table(s: &Summary, rows: &[&CaseResult]) -> Table {
         .map(|r| {
             let mut cells = vec![
                 case(r),
-                format::duration_opt(value(r)),
+                figures::short_text(r),
                 percentile(Some(r), |p| p.p50),
                 percentile(Some(r), |p| p.p99),
                 percentile(Some(r), |p| p.max),

@@ -61,6 +61,15 @@ pub fn mean_pm(mean: f64, low: f64, high: f64) -> String {
     format!("{} ± {} {}", sig3(mean / u.ns), sig3(half / u.ns), u.name)
 }
 
+/// The range of a row whose rounds disagree, with the marker that says so: "665 µs … 996 µs ⚠".
+/// What such a row is cited as instead of one number ([`crate::results::figures::text`]).
+pub fn range(low: f64, high: f64) -> String {
+    format!("{} … {} {RANGE_MARK}", duration(low), duration(high))
+}
+
+/// Marks a figure shown as its range because its rounds disagree.
+pub const RANGE_MARK: &str = "⚠";
+
 /// A ratio such as measured/ideal: "1.20×".
 pub fn ratio(x: Option<f64>) -> String {
     match x {

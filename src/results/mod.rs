@@ -17,6 +17,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod env;
+pub mod figures;
 pub mod hgrm;
 pub mod hlog;
 pub mod noise;
@@ -37,7 +38,8 @@ pub use hlog::{Interval, read_hlog, write_hlog};
 pub use run_dir::{RunDir, resolve_run};
 pub use run_mode::RunMode;
 pub use summary::{
-    CaseFailure, CaseResult, CriterionEstimate, Percentiles, RunInfo, SCHEMA_VERSION, ScenarioInfo, Summary, WallStats,
+    CaseFailure, CaseResult, CriterionEstimate, CriterionRound, MIN_SCHEMA_VERSION, Percentiles, RunInfo,
+    SCHEMA_VERSION, ScenarioInfo, Summary, WallStats,
 };
 
 /// Everything that can go wrong while reading or writing results. Every variant names the file
@@ -72,10 +74,15 @@ pub enum ResultsError {
 
     /// A summary written by a newer (or unknown) schema; refusing is safer than misreading it.
     #[error(
-        "{}: unsupported schema_version {found} (this build reads version {supported})",
+        "{}: unsupported schema_version {found} (this build reads versions {oldest} to {supported})",
         .path.display()
     )]
-    Schema { path: PathBuf, found: u64, supported: u32 },
+    Schema {
+        path: PathBuf,
+        found: u64,
+        oldest: u32,
+        supported: u32,
+    },
 
     /// A user-given run (or `latest`) does not resolve to a run directory.
     #[error("no run at {}: {reason}", .path.display())]

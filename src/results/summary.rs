@@ -15,7 +15,17 @@ use super::env::EnvInfo;
 
 /// Bumped whenever a field changes meaning or a required field is added; readers refuse
 /// versions they do not know rather than silently misreading them.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: a row says what its value is (`value_figure`; http_server rows publish the p99 from the
+/// intended send time, not their window); criterion's estimate is kept per round
+/// (`criterion_rounds`), never one round as the row's; metric rows' rounds carry their
+/// within-round spread and every row with two or more rounds has a stability (no `bimodal`);
+/// `throughput_per_s` is the successes per batch over the published value.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` this build reads: version 1 differs only in meanings the
+/// readers infer ([`super::figures::figure_of`]) or leave absent (`criterion_rounds`).
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// One run of asyncbench (`summary.json`): what ran, where, and every case's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -88,19 +98,32 @@ pub struct CaseResult {
     pub legacy: bool,
     pub samples: u64,
     pub errors: u64,
-    /// The row's figure per round (batch-mean wall time on primary rows, the metric's
-    /// median on the others), with the interval, spread, minimum detectable effect and
-    /// stability computed from the rounds. The published value of a case.
+    /// The row's figure per round (what `value_figure` names), with the interval, spread,
+    /// minimum detectable effect and stability computed from the rounds. The published value
+    /// of a case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<crate::stats::rounds::RoundSummary>,
+    /// What `rounds` holds per round: the mean batch time (the default), the p99 from the
+    /// intended send time (open loop), or the metric's median (metric rows). Absent in
+    /// schema-1 summaries, where it is the mean batch time on own rows and the median on
+    /// metric rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_figure: Option<super::figures::ValueFigure>,
     /// `errors` by kind (`timeout`, `status`, `connect`, …); kinds with none left out.
     #[serde(default)]
     pub errors_by_kind: crate::measure::ErrorCounts,
     pub latency_ns: Option<Percentiles>,
     /// Per-batch wall time statistics.
     pub wall_ns: Option<WallStats>,
-    /// Criterion's own estimate of time per iteration (per batch).
+    /// Schema 1 only: one round's criterion estimate (the last that wrote one), not the
+    /// row's. Never written since schema 2; see `criterion_rounds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion: Option<CriterionEstimate>,
+    /// Criterion's own estimate of time per iteration (per batch), one per round that
+    /// criterion measured, each labelled with its round: every round is its own criterion
+    /// benchmark (`…/r<k>`), so no estimate covers the row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criterion_rounds: Vec<CriterionRound>,
     pub ideal_ns: Option<u64>,
     pub ideal_formula: Option<String>,
     pub measured_over_ideal: Option<f64>,
@@ -114,6 +137,11 @@ pub struct CaseResult {
     /// What `throughput_per_s` counts, e.g. "requests" (successful operations only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput_unit: Option<String>,
+    /// Operations one batch performs, counted in `throughput_unit` (e.g. 32 requests);
+    /// divides a batch figure into a per-operation one. Absent where the case does not
+    /// declare it (the batch is then one operation per sample) and in older summaries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_batch: Option<u64>,
     /// Path relative to the run directory.
     pub hgrm: Option<String>,
     /// Path relative to the run directory.
@@ -220,6 +248,15 @@ impl WallStats {
     }
 }
 
+/// One round's criterion estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CriterionRound {
+    /// Which round (0 = first), the index into the row's `rounds.rounds`.
+    pub round: u32,
+    /// The estimate criterion wrote for that round's benchmark.
+    pub estimate: CriterionEstimate,
+}
+
 /// Criterion's estimate of the time per iteration, read from its `estimates.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionEstimate {
@@ -297,11 +334,12 @@ impl Summary {
             msg: "no schema_version field; not an asyncbench summary".to_string(),
         })?;
         match version.as_u64() {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) if (u64::from(MIN_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION)).contains(&v) => {}
             Some(found) => {
                 return Err(ResultsError::Schema {
                     path: path.to_path_buf(),
                     found,
+                    oldest: MIN_SCHEMA_VERSION,
                     supported: SCHEMA_VERSION,
                 });
             }

@@ -53,6 +53,11 @@ pub struct Case {
     pub ops_per_batch: u64,
     pub unit: &'static str,
     pub notes: Vec<String>,
+    /// What the case's row publishes as its value (default: the mean batch time).
+    pub value: crate::results::figures::ValueFigure,
+    /// Throughput counts the latency samples (one per successful operation) rather than
+    /// `ops_per_batch` less the errors: for cases whose errors are not failed operations.
+    pub count_samples: bool,
 }
 
 impl Case {
@@ -79,6 +84,16 @@ impl Case {
     }
     pub fn notes(mut self, n: impl IntoIterator<Item = String>) -> Case {
         self.notes.extend(n);
+        self
+    }
+    /// Publishes `figure` as the row's value instead of the mean batch time.
+    pub fn value(mut self, figure: crate::results::figures::ValueFigure) -> Case {
+        self.value = figure;
+        self
+    }
+    /// Counts the latency samples as the successful operations (see `count_samples`).
+    pub fn count_samples(mut self) -> Case {
+        self.count_samples = true;
         self
     }
     /// One of several cases a parameter makes of one variant.
@@ -156,6 +171,8 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
                     ops_per_batch: c.ops_per_batch,
                     unit: c.unit,
                     notes: c.notes,
+                    value: c.value,
+                    count_samples: c.count_samples,
                     key: CaseKey {
                         variant: index,
                         sub: c.sub,

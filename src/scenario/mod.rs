@@ -68,6 +68,10 @@ pub struct CaseSpec {
     /// What those operations are, e.g. `requests`.
     pub unit: &'static str,
     pub notes: Vec<String>,
+    /// What the case's row publishes as its value.
+    pub value: crate::results::figures::ValueFigure,
+    /// Throughput counts latency samples, not `ops_per_batch` less errors.
+    pub count_samples: bool,
     /// Which of the scenario's variants and sub-cases this is, as the
     /// scenario made it: `prepare` gets the typed variant back from it.
     pub key: CaseKey,

@@ -38,5 +38,6 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod truth_figures;
 mod truth_generator;
 mod two_hosts;

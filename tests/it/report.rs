@@ -65,10 +65,10 @@ fn markdown_table_layout_is_stable() {
     // Rounds 20 ms apart with 0.1 ms batches: unstable, shown as a range.
     b.rounds = rounds(&[5.0, 25.0, 6.0], 0.1);
     let expected = "\
-| runtime            | over rounds ± 95% CI | rounds        |    MDE |     p50 |     p99 |     max | batch mean ± 95% CI | throughput | measured/ideal | measured/floor | errors | samples |
-| ------------------ | -------------------: | ------------- | -----: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -------------: | -----: | ------: |
-| tokio-ct           |       12.0 ± 4.97 ms | 3, stable     |  50.6% | 22.0 ms | 32.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |              — |      0 |      80 |
-| async-std (legacy) |    5.00 ms … 25.0 ms | 3, ⚠ unstable | 285.0% |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |              — |      2 |      80 |
+| runtime            | mean batch time over rounds ± 95% CI | rounds        |    MDE |     p50 |     p99 |     max | batch mean ± 95% CI | throughput | measured/ideal | measured/floor | errors | samples |
+| ------------------ | -----------------------------------: | ------------- | -----: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -------------: | -----: | ------: |
+| tokio-ct           |                       12.0 ± 4.97 ms | 3, stable     |  50.6% | 22.0 ms | 32.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |              — |      0 |      80 |
+| async-std (legacy) |                  5.00 ms … 25.0 ms ⚠ | 3, ⚠ unstable | 285.0% |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |              — |      2 |      80 |
 ";
     assert_eq!(markdown::table(&tables::case_table(&[&a, &b])), expected);
 }

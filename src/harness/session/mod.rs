@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::measure::{HarnessFloor, RoundFigures, measure_floor};
-use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, RunDir, RunMode, ScenarioInfo};
+use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
 
@@ -65,7 +65,8 @@ struct Pending {
     case: CaseSpec,
     rec: CaseRecord,
     rounds: Vec<(u32, RoundFigures)>,
-    criterion: Option<CriterionEstimate>,
+    /// Each round's criterion estimate, labelled with its round (never one as the row's).
+    criterion: Vec<CriterionRound>,
     /// The runtime's name when it is not one of ours (the guide's Python:
     /// "asyncio", "uvloop"); `case` is then the Rust case it mirrors.
     external: Option<&'static str>,
@@ -78,6 +79,16 @@ impl Pending {
 
     fn runtime(&self) -> &'static str {
         self.external.unwrap_or(self.case.flavor.name())
+    }
+
+    /// Folds in one more round: its figures (taken before the merge), its record, and
+    /// criterion's estimate for it labelled with the round's number.
+    fn add_round(&mut self, rec: CaseRecord, position: u32, criterion: Option<CriterionEstimate>) {
+        let round = self.rounds.len() as u32;
+        self.rounds.push((position, rec.round_figures()));
+        self.criterion
+            .extend(criterion.map(|estimate| CriterionRound { round, estimate }));
+        self.rec.merge(rec);
     }
 }
 
@@ -327,20 +338,19 @@ impl Session {
             }
             return;
         }
-        let figures = rec.round_figures();
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
-            Some(p) => {
-                p.rec.merge(rec);
-                p.rounds.push((position, figures));
-                p.criterion = criterion.or(p.criterion.take());
+            Some(p) => p.add_round(rec, position, criterion),
+            None => {
+                let mut p = Pending {
+                    case: case.clone(),
+                    rec: CaseRecord::default(),
+                    rounds: Vec::new(),
+                    criterion: Vec::new(),
+                    external,
+                };
+                p.add_round(rec, position, criterion);
+                self.pending.push(p);
             }
-            None => self.pending.push(Pending {
-                case: case.clone(),
-                rec,
-                rounds: vec![(position, figures)],
-                criterion,
-                external,
-            }),
         }
     }
 

@@ -33,13 +33,9 @@ pub struct PythonChart {
     pub dots: Vec<Dot>,
 }
 
-/// A row's published value: the mean over rounds, else the batch mean.
+/// A row's published value ([`crate::results::figures::value_ns`]), positive for a ratio.
 pub fn published(r: &CaseResult) -> Option<f64> {
-    r.rounds
-        .as_ref()
-        .map(|x| x.mean)
-        .or(r.wall_ns.as_ref().map(|w| w.mean))
-        .filter(|v| v.is_finite() && *v > 0.0)
+    crate::results::figures::value_ns(r).filter(|v| *v > 0.0)
 }
 
 impl PythonChart {

@@ -180,11 +180,13 @@ fn rounds_text(s: &crate::results::Summary) -> String {
     match s.run.rounds {
         Some(r) => format!(
             "each case ran in up to {r} rounds, a fresh runtime each, with the cases of every round (runtimes and \
-             variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A case's \
-             published value is the mean over its rounds with a Student-t 95% interval over rounds; MDE is the \
-             smallest change a comparison with another run like this one detects (α 5%, power 80%); a row whose \
-             rounds disagree beyond their batches' spread (one-way ANOVA, p < 0.001, spread over 2%) is flagged \
-             unstable and shown as a range.",
+             variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A row's \
+             published value is its figure per round — the mean batch time; on open-loop rows the p99 from the \
+             intended send time; on metric rows the median — averaged over rounds, with a Student-t 95% interval \
+             over rounds; MDE is the smallest change a comparison with another run like this one detects (α 5%, \
+             power 80%); a row whose rounds disagree beyond the spread of the same figure per batch (one-way \
+             ANOVA, p < 0.001, spread over 2%; with no per-batch spread, rounds over 2% apart) is flagged \
+             unstable and shown as its range, never as one number.",
             s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string())
         ),
         None => "one round per case (a run made before rounds existed): batch statistics only, which leave \

@@ -94,6 +94,9 @@ impl ScenarioDef for HttpLoad {
                 ops_per_batch: 0,
                 unit: "requests",
                 notes: notes.clone(),
+                // Each batch is a fixed window: its length is no result, the tail latency is.
+                value: crate::results::figures::ValueFigure::P99FromIntended,
+                count_samples: false,
             })
             .collect()
     }

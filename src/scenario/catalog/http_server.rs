@@ -343,6 +343,7 @@ impl Scenario for HttpServer {
             .enumerate()
             .map(|(i, &rate)| {
                 Case::new(0, "requests")
+                    .value(crate::results::figures::ValueFigure::P99FromIntended)
                     .sub(i, format!("{rate}rps"))
                     .note(format!(
                         "the runtime under test is the server (GET {path}); an open-loop generator (tokio-ct, its own thread and CPUs) offers {rate} requests/s over {} keep-alive connections",

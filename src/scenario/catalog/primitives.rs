@@ -84,10 +84,9 @@ impl Scenario for Primitives {
             Case::new(self.ops, "ops")
                 .note(v.note())
                 .note(format!(
-                    "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",
+                    "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op is exact",
                     self.ops
                 ))
-                .note("throughput_per_s of this row counts batches; see ops_per_s")
                 .note("the floor under the other scenarios: compare with the harness's timer floor in summary.json"),
         ]
     }

@@ -95,7 +95,10 @@ impl Scenario for RetryBackoff {
     fn cases(&self, policy: Policy, _: Flavor) -> Vec<Case> {
         let e = self.schedule(policy).expect(self.p);
         vec![
+            // Errors here are failed attempts, and exhausted calls no error: throughput counts
+            // the calls that succeeded (one latency sample each).
             Case::new(self.calls, "calls")
+                .count_samples()
                 .note(format!(
                     "expected: success 1-p^R = {:.4}, attempts {:.3}, wait {:.3} ms per call (p = {}, R = {})",
                     e.success_rate,

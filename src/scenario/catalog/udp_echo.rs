@@ -79,7 +79,7 @@ impl Scenario for UdpEcho {
                     self.payload,
                     self.timeout.as_millis()
                 ))
-                .note("datagrams_per_s counts echoed datagrams (round trips) per second"),
+                .note("throughput_per_s counts echoed datagrams (round trips) per second"),
         ]
     }
 
