@@ -114,6 +114,12 @@ pub struct Step {
     /// The server's CPUs overlap the generator's: labelled, not excused.
     #[serde(default)]
     pub shares_cpu_with_generator: bool,
+    /// What the server under test spent per completed request over the
+    /// step's measured windows: the process's CPU clock, allocations and
+    /// context switches minus the generator's threads (excluded by name,
+    /// `measure::cost`), so only the runtime under test's threads count.
+    #[serde(default)]
+    pub server_cost: Option<crate::measure::cost::Cost>,
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
     pub verdict: Verdict,
@@ -412,6 +418,7 @@ async fn step(
     // runtime waking to a new rate): run, not recorded.
     load.window().await?;
     let (wall0, t0) = (SystemTime::now(), Instant::now());
+    let cost = crate::measure::cost::begin();
     let windows = s.step.as_secs().max(1);
     let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());
     let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
@@ -447,6 +454,7 @@ async fn step(
         }
         prev = now;
     }
+    let server_cost = crate::measure::cost::end(cost);
     let cpus = load.placed_on.as_ref().map(|c| c.to_string());
     let threads = load.threads();
     let shares = match (&load.placed_on, server_cpus.as_ref()) {
@@ -472,6 +480,7 @@ async fn step(
         generator_threads: threads,
         generator_bound,
         shares_cpu_with_generator: shares,
+        server_cost: server_cost.per_op(corrected.count),
         errors: errors.total(),
         errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
         verdict: Verdict::Pass,

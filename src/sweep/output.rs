@@ -147,11 +147,11 @@ pub fn steps_table(rep: &SweepReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. own send lag p99 µs | gen. CPU (busiest thread) | gen. CPU µs/request | errors | step |"
+        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. own send lag p99 µs | gen. CPU (busiest thread) | gen. CPU µs/request | server CPU µs/request | server allocs/request | server ctx switches/request | errors | step |"
     );
     let _ = writeln!(
         s,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for r in &rep.runtimes {
         let mut steps: Vec<_> = r.steps.iter().collect();
@@ -159,7 +159,7 @@ pub fn steps_table(rep: &SweepReport) -> String {
         for st in steps {
             let _ = writeln!(
                 s,
-                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {:.2} | {} | {}{} |",
+                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {:.2} | {} | {} | {} | {} | {}{} |",
                 runtime_label(&r.runtime),
                 st.offered_rps,
                 if st.refine { " (refine)" } else { "" },
@@ -171,6 +171,15 @@ pub fn steps_table(rep: &SweepReport) -> String {
                 st.lateness.p99_us,
                 st.generator_cpu * 100.0,
                 st.generator_cpu_us_per_request,
+                st.server_cost
+                    .map_or("—".into(), |c| format!("{:.2}", c.cpu_ns_per_op / 1000.0)),
+                st.server_cost
+                    .and_then(|c| c.allocs_per_op)
+                    .map_or("—".into(), |a| format!("{a:.1}")),
+                st.server_cost.map_or("—".into(), |c| format!(
+                    "{:.3}",
+                    c.voluntary_cs_per_op + c.involuntary_cs_per_op
+                )),
                 st.errors,
                 verdict_text(st.verdict),
                 if st.shares_cpu_with_generator {

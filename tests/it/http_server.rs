@@ -196,3 +196,45 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
         assert!(dir.join("charts").join(format!("{c}.png")).is_file(), "{c}");
     }
 }
+
+#[test]
+fn a_sweep_step_charges_the_server_a_planted_burn_and_records_the_generator() {
+    let tmp = tempfile::tempdir().unwrap();
+    // /burn/50 spins the server 50 µs per request: its CPU per request is at
+    // least that, and the generator's threads are not counted in it.
+    let out = sweep(
+        &[
+            "--runtime",
+            "tokio-ct",
+            "--route",
+            "burn",
+            "--step-secs",
+            "1",
+            "--start-rate",
+            "300",
+            "--max-rate",
+            "300",
+            "--refine",
+            "0",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let rep: asyncbench::sweep::output::SweepReport =
+        serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rep.route, "/burn/50");
+    let st = &rep.runtimes[0].steps[0];
+    let cost = st.server_cost.expect("server cost per request");
+    let us = cost.cpu_ns_per_op / 1000.0;
+    assert!((50.0..2000.0).contains(&us), "server CPU {us} µs per request: {st:?}");
+    assert!(
+        st.generator_threads >= 1 && st.generator_cpu_us_per_request > 0.0,
+        "{st:?}"
+    );
+    // Measured before the sweep, and said in SWEEP.md.
+    assert!(rep.generator_capacity.is_some() || rep.generator_capacity_error.is_some());
+    let md = std::fs::read_to_string(dir.join("SWEEP.md")).unwrap();
+    assert!(md.contains("Generator capacity"), "{md}");
+}
