@@ -9,6 +9,10 @@
 //! - its capacity probe (highest clean rate).
 //!
 //! A benchmark, not a test: it prints figures and judges nothing by time.
+//!
+//! With GEN_TARGET=host:port (scripts/oha-check.sh) it only paces GET
+//! GEN_PATH at each of GEN_RATES against that server and prints one JSON
+//! line per rate: corrected p50/p99 (µs), achieved rate, errors.
 //! Environment: GEN_SECS (default 3), GEN_CONNECTIONS (16), GEN_RATES
 //! ("10000,30000,60000").
 
@@ -116,6 +120,43 @@ fn ours(
     Ok(r)
 }
 
+/// Corrected latency percentiles of GET `path` paced at `rate` (one warm-up window dropped).
+fn latencies(
+    addr: std::net::SocketAddr,
+    path: &str,
+    cpu: Option<usize>,
+    conns: u64,
+    rate: u64,
+    secs: u64,
+) -> Result<String, String> {
+    let window = Duration::from_millis(500);
+    let mut g = PacedGenerator::start(PacedSpec {
+        server: addr,
+        path: path.into(),
+        connections: conns,
+        rate: Some(rate),
+        timeout: Duration::from_secs(5),
+        window,
+        threads: vec![cpu.map(|c| CpuSet::new([c]))],
+        spin: Duration::ZERO,
+    })?;
+    g.window_blocking()?;
+    let (mut lat, mut errors) = (Vec::new(), 0u64);
+    let n = (secs * 2).max(1);
+    for _ in 0..n {
+        let w = g.window_blocking()?;
+        lat.extend(w.corrected);
+        errors += w.errors.total();
+    }
+    let achieved = lat.len() as f64 / (window.as_secs_f64() * n as f64);
+    lat.sort();
+    Ok(format!(
+        "{{\"rate\": {rate}, \"achieved\": {achieved:.1}, \"p50_us\": {:.1}, \"p99_us\": {:.1}, \"errors\": {errors}}}",
+        q(&lat, 50.0),
+        q(&lat, 99.0)
+    ))
+}
+
 fn q(v: &[Duration], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -136,6 +177,18 @@ fn main() {
         .split(',')
         .filter_map(|r| r.trim().parse().ok())
         .collect();
+    if let Ok(target) = std::env::var("GEN_TARGET") {
+        let addr: std::net::SocketAddr = target.parse().expect("GEN_TARGET is host:port");
+        let path = std::env::var("GEN_PATH").unwrap_or_else(|_| "/".into());
+        let cpu = std::env::var("GEN_CPU").ok().and_then(|c| c.parse().ok());
+        for &rate in &rates {
+            match latencies(addr, &path, cpu, conns, rate, secs) {
+                Ok(line) => println!("{line}"),
+                Err(e) => println!("{{\"rate\": {rate}, \"error\": {e:?}}}"),
+            }
+        }
+        return;
+    }
     let allowed = CpuSet::allowed().expect("the CPU mask is readable");
     let cpus = allowed.cpus();
     // The generator (and wrk) on the last CPU, the sink on the first, where there are two.

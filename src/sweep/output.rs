@@ -103,10 +103,10 @@ pub fn knee_table(rep: &SweepReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| runtime | workers | knee (req/s) at p99 ≤ {} µs | p99 at knee (µs) | p50 at knee (µs) | limit |",
+        "| runtime | workers | knee (req/s) at p99 ≤ {} µs | knee interval (req/s) | p99 at knee (µs) | p50 at knee (µs) | limit |",
         rep.settings.slo_p99.as_micros()
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | --- |");
+    let _ = writeln!(s, "| --- | ---: | ---: | --- | ---: | ---: | --- |");
     for r in &rep.runtimes {
         let at = r.steps.iter().find(|st| st.offered_rps == r.knee.rate);
         let p50 = at.map_or("—".to_string(), |st| format!("{:.0}", st.corrected.p50_us));
@@ -132,9 +132,14 @@ pub fn knee_table(rep: &SweepReport) -> String {
             ),
             None => limit_text(r.knee.limit, r.knee.first_fail),
         };
+        let interval = match r.knee.interval() {
+            (0, _) => "—".to_string(),
+            (lo, Some(hi)) => format!("[{lo}, {hi})"),
+            (lo, None) => format!("≥ {lo}"),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {knee} | {p99} | {p50} | {limit} |",
+            "| {} | {} | {knee} | {interval} | {p99} | {p50} | {limit} |",
             runtime_label(&r.runtime),
             r.workers
         );
