@@ -12,7 +12,7 @@ use crate::harness::options::{
     self, BATCHES, CONNECTIONS, DURATION, Process, RATE, ROUNDS, SERVER_THREADS, Task, WARMUP, WORKERS,
 };
 use crate::harness::{Failure, commands};
-use crate::runtime::Flavor;
+use crate::runtime::{EXTERNAL_HOW_TO_ENABLE, Flavor, RuntimeEntry, RuntimeKind};
 use crate::scenario;
 
 #[derive(Debug, Parser)]
@@ -308,17 +308,21 @@ impl TypedValueParser for FlavorParser {
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Flavor, clap::Error> {
         StringValueParser::new()
             .try_map(|s| {
-                s.parse::<Flavor>().map_err(|e| {
-                    // The guide's Python rows are not a Rust runtime: say how to get them.
-                    if crate::python::RUNTIMES.contains(&s.as_str()) {
-                        format!(
-                            "`{s}` is the guide's Python side, not a Rust runtime: set {}=1 to add the asyncio and \
-                             uvloop rows to a run",
-                            crate::python::ENV_VAR
-                        )
-                    } else {
-                        e.to_string()
-                    }
+                s.parse::<Flavor>().map_err(|e| match RuntimeEntry::find(&s) {
+                    // An external entry (the guide's Python) is not built here: say how to get it.
+                    Some(
+                        entry @ RuntimeEntry {
+                            kind: RuntimeKind::External(_),
+                            ..
+                        },
+                    ) => format!(
+                        "`{s}` is {}, not a Rust runtime: its rows join a run on their own; to get them, {}",
+                        entry.help, EXTERNAL_HOW_TO_ENABLE
+                    ),
+                    _ => match options::closest(&s, Flavor::ALL.iter().map(|f| f.name())) {
+                        Some(k) => format!("{e}; did you mean `{k}`?"),
+                        None => e.to_string(),
+                    },
                 })
             })
             .parse_ref(cmd, arg, value)

@@ -56,7 +56,14 @@ pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
 /// Exits 1 if a case failed or had errors, unless `--allow-errors`.
 pub fn run(opts: RunOpts) -> Result<(), Failure> {
     let (format, allow_errors) = (opts.format, opts.allow_errors);
-    let path = cli_run::run(opts)?;
+    let (path, interrupted) = match cli_run::run(opts) {
+        Ok(path) => (path, None),
+        // Ctrl-C: what finished is shown and reported as a complete run's would be, then 130.
+        Err(f) => match f.error.downcast_ref::<super::Interrupted>() {
+            Some(i) => (i.0.clone(), Some(f)),
+            None => return Err(f),
+        },
+    };
     report::publish(&path);
     let summary = Summary::read(&path.join("summary.json"))?;
     match format {
@@ -73,7 +80,10 @@ pub fn run(opts: RunOpts) -> Result<(), Failure> {
             eprintln!("asyncbench: results in {}", path.display());
         }
     }
-    errors_verdict(&summary, allow_errors)
+    match interrupted {
+        Some(f) => Err(f),
+        None => errors_verdict(&summary, allow_errors),
+    }
 }
 
 /// Exit code 1 for a run whose cases failed or had errors, unless the user kept them.
@@ -94,6 +104,7 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
     let a = cli_run::run(opts.clone())?;
     let b = cli_run::run(opts)?;
     let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
+    refuse_unless_aa(&c)?;
     let n = compare::noise::noise(&c);
     n.write(&b)?;
     report::publish(&b);
@@ -109,6 +120,20 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
         errors_verdict(&summary, allow_errors)?;
     }
     Ok(())
+}
+
+/// An A/A figure from runs on different cores or placements would be no noise floor: exit 2.
+fn refuse_unless_aa(c: &compare::Comparison) -> Result<(), Failure> {
+    let diffs = compare::noise::aa_mismatch(c);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(anyhow::anyhow!(
+        "{} and {} are not an A/A pair of this machine ({}): their differences are not noise",
+        c.a.summary.run.id,
+        c.b.summary.run.id,
+        diffs.join("; ")
+    )))
 }
 
 /// `asyncbench plot`: every chart of a saved run, redrawn.
@@ -134,6 +159,7 @@ pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, 
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
     print!("{}", compare_output::render(&c));
     if aa {
+        refuse_unless_aa(&c)?;
         println!("\n{}", compare::noise::noise(&c).summary());
     }
     // The gate is each case's own value (its primary row) and new errors anywhere; further

@@ -11,8 +11,12 @@ use super::outcome::{ErrorCounts, OpError};
 #[derive(Debug, Default)]
 pub struct Batch {
     /// The batch's wall time, measured by the scenario around the part that
-    /// the scenario's ideal describes (setup excluded).
+    /// the scenario's ideal describes (setup excluded), with a
+    /// [`super::cost::Stopwatch`].
     pub wall: Duration,
+    /// What exactly that timed region cost (the stopwatch's count over the same segments as
+    /// `wall`); empty (`windows == 0`) when nothing was timed.
+    pub cost: super::CostTotals,
     /// Per-operation latencies of the operations that succeeded.
     pub latencies: Vec<Duration>,
     /// Operations that failed, by kind (transport error, timeout, unexpected status…).
@@ -26,15 +30,21 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Builds a batch from per-operation outcomes.
+    /// A batch whose timed region is `t` (a stopped [`super::cost::Stopwatch`]).
+    pub fn timed(t: super::cost::Timed) -> Batch {
+        Batch {
+            wall: t.wall,
+            cost: t.cost,
+            ..Batch::default()
+        }
+    }
+
+    /// Builds a batch from its timed region and per-operation outcomes.
     pub fn from_outcomes<E: Into<OpError>>(
-        wall: Duration,
+        t: super::cost::Timed,
         outcomes: impl IntoIterator<Item = Result<Duration, E>>,
     ) -> Batch {
-        let mut b = Batch {
-            wall,
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(t);
         for o in outcomes {
             match o {
                 Ok(d) => b.latencies.push(d),
@@ -52,7 +62,9 @@ impl Batch {
     }
 }
 
-/// Everything recorded for one scenario × variant × runtime.
+/// Everything recorded for one scenario × variant × runtime. Clone: the
+/// session writes a case's rows after every round from a copy of its rounds so far.
+#[derive(Clone)]
 pub struct CaseRecord {
     pub latency: Recorder,
     /// One recorder per extra metric, by name.
@@ -67,8 +79,8 @@ pub struct CaseRecord {
     pub ops: u64,
     /// Sum of batch wall times, for throughput.
     pub busy: Duration,
-    /// What the recorded batches cost the side under test (filled by the
-    /// watchdog around each recorded call, see [`super::cost`]).
+    /// What the recorded batches' timed regions cost the side under test, summed from each
+    /// [`Batch::cost`] (see [`super::cost::Stopwatch`]).
     pub cost: super::CostTotals,
     /// Each batch's own p99 of `latency` and median of each extra metric
     /// (ns), capped like `wall_samples`: the within-round spread of a round
@@ -113,6 +125,12 @@ fn batch_quantile(xs: &[Duration], q: f64) -> Option<f64> {
 
 impl CaseRecord {
     pub fn add(&mut self, b: &Batch) {
+        if b.cost.windows > 0 {
+            self.cost.add(&b.cost);
+        } else if b.wall > Duration::ZERO {
+            // Timed without a stopwatch: the case's cost becomes unknown rather than partial.
+            self.cost.untimed_batches += 1;
+        }
         self.wall.record(b.wall);
         if self.wall_samples.len() < MAX_WALL_SAMPLES {
             self.wall_samples

@@ -72,7 +72,19 @@ pub struct EnvInfo {
     pub python: BTreeMap<String, String>,
 }
 
-/// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
+/// What the test server's `GET /env` answers (see `server::fingerprint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServerFingerprint {
+    /// The address the server listens on, as it sees it.
+    pub addr: String,
+    /// Worker threads of the server's runtime.
+    pub threads: usize,
+    /// Whether fault controls (`/stall`, `/flaky`) answer non-loopback clients.
+    pub allow_remote_faults: bool,
+    /// The server process's environment, collected as a run collects its own.
+    pub env: EnvInfo,
+}
+
 /// The external server a run measured against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RemoteServer {
@@ -82,12 +94,13 @@ pub struct RemoteServer {
     pub loopback: bool,
     /// The server's own answer at `/env`, if it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<Box<crate::server::ServerFingerprint>>,
+    pub fingerprint: Option<Box<ServerFingerprint>>,
     /// Why there is no fingerprint (an older server without `/env`, a timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint_error: Option<String>,
 }
 
+/// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
 pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let logical_cores = std::thread::available_parallelism()

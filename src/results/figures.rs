@@ -208,21 +208,30 @@ pub fn successes(ops_per_batch: u64, batches: u64, errors: u64, samples: u64, co
     }
 }
 
+/// The scenario value in which an open-loop generator reports its successes per second of
+/// schedule (`measure::open_loop`); an open-loop row's throughput is that rate.
+pub const ACHIEVED_RATE: &str = "achieved_rps";
+
 /// The row's one throughput (per second, successes only). For a mean-batch value it is the
 /// successes per batch over the published value, so the rate a reader derives from the value
 /// and this column agree; for other values (a latency quantile says nothing about the rate) it
-/// is the successes over the batches' total wall time (open loop: the windows).
+/// is the generator's achieved rate where it reports one ([`ACHIEVED_RATE`], passed as
+/// `achieved`), so the row carries one rate of requests, else the successes over the batches'
+/// total wall time.
 pub fn throughput_per_s(
     figure: ValueFigure,
     successes: u64,
     batches: u64,
     busy_s: f64,
     value_ns: Option<f64>,
+    achieved: Option<f64>,
 ) -> Option<f64> {
     match (figure.is_batch_time(), value_ns) {
         (true, Some(v)) if v > 0.0 && batches > 0 => Some(successes as f64 / batches as f64 / (v / 1e9)),
         (true, _) => None,
-        (false, _) => (busy_s > 0.0).then(|| successes as f64 / busy_s),
+        (false, _) => achieved
+            .filter(|a| a.is_finite())
+            .or_else(|| (busy_s > 0.0).then(|| successes as f64 / busy_s)),
     }
 }
 
@@ -317,10 +326,12 @@ mod tests {
     #[test]
     fn throughput_is_the_value_s_rate() {
         // 32 successes per batch, mean batch 4 ms: 8000/s, whatever the windows summed to.
-        let t = throughput_per_s(ValueFigure::MeanBatch, 320, 10, 99.0, Some(4e6));
+        let t = throughput_per_s(ValueFigure::MeanBatch, 320, 10, 99.0, Some(4e6), None);
         assert_eq!(t, Some(8000.0));
-        let t = throughput_per_s(ValueFigure::P99FromIntended, 500, 5, 0.5, Some(4e6));
+        let t = throughput_per_s(ValueFigure::P99FromIntended, 500, 5, 0.5, Some(4e6), None);
         assert_eq!(t, Some(1000.0));
+        let t = throughput_per_s(ValueFigure::P99FromIntended, 500, 5, 0.5, Some(4e6), Some(990.0));
+        assert_eq!(t, Some(990.0));
         assert_eq!(successes(32, 10, 5, 7, false), 315);
         assert_eq!(successes(32, 10, 5, 7, true), 7);
         assert!(duplicates_throughput("datagrams", "datagrams_per_s"));

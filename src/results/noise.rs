@@ -37,8 +37,12 @@ pub struct Noise {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFigures {
     pub rows: usize,
-    /// Rows `compare` called a regression or an improvement (false alarms).
+    /// Rows `compare` called a regression or an improvement (false alarms of the gate).
     pub flagged: usize,
+    /// Rows with any significant change, below the gate included ("slower, below the gate"…):
+    /// false discoveries of the tests themselves.
+    #[serde(default)]
+    pub significant: usize,
     pub median_abs_change_pct: Option<f64>,
     pub p90_abs_change_pct: Option<f64>,
     /// The median row's minimum detectable effect: the size of difference
@@ -51,11 +55,12 @@ impl NoiseFigures {
     fn describe(&self) -> String {
         let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
         format!(
-            "{} of {} rows flagged by compare ({:.1}%); run-to-run change median {}, p90 {}; minimum detectable \
-             effect median {}, p90 {}",
+            "{} of {} rows flagged by compare ({:.1}%), {} significant below the gate; run-to-run change median \
+             {}, p90 {}; minimum detectable effect median {}, p90 {}",
             self.flagged,
             self.rows,
             100.0 * self.flagged as f64 / self.rows.max(1) as f64,
+            self.significant.saturating_sub(self.flagged),
             pct(self.median_abs_change_pct),
             pct(self.p90_abs_change_pct),
             pct(self.median_mde_pct),

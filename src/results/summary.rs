@@ -57,6 +57,10 @@ pub struct ScenarioInfo {
     /// The parameters, one line (`ScenarioDef::describe`).
     #[serde(default)]
     pub description: String,
+    /// The comparisons that answer the guide section, as the scenario declares them (those
+    /// whose variants the run has); the findings read them from here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparisons: Vec<super::Comparison>,
 }
 
 /// Which run this is and how it drove its cases.

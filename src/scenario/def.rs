@@ -14,6 +14,7 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use super::driver::Bench;
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseKey, CaseSpec, Env, Ideal, ScenarioDef};
+use crate::results::Comparison;
 use crate::runtime::Flavor;
 
 /// A scenario's variants: an enum deserialised straight from the file's
@@ -134,6 +135,11 @@ pub trait Scenario: Sized + Send + Sync + 'static {
 
     /// The parameters in one line, for `asyncbench list` and the report.
     fn describe(&self) -> String;
+
+    /// The comparisons that answer this scenario's guide section, each on one unit of work
+    /// (per request, per task, per delivery): what the report's findings state. May name
+    /// variants a file leaves out; only those whose rows the run makes are kept.
+    fn comparisons(&self) -> Vec<Comparison>;
 }
 
 /// A checked scenario with its file's header: what the registry hands out.
@@ -193,6 +199,15 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
 
     fn describe(&self) -> String {
         self.scenario.describe()
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let labels: std::collections::BTreeSet<String> = self.cases().into_iter().map(|c| c.variant).collect();
+        self.scenario
+            .comparisons()
+            .into_iter()
+            .filter(|c| c.variants_named().iter().all(|v| labels.contains(*v)))
+            .collect()
     }
 }
 

@@ -1,10 +1,14 @@
 //! The statistics of asyncbench, in one place: special functions ([`special`]), the t and
-//! normal distributions ([`dist`]), the confidence interval of a mean ([`interval`]) and the
-//! two-sample tests `compare` and the report rest on ([`significance`]). Each file cites its
-//! sources. Nothing here knows about runs or files: the layers above pass plain numbers in.
+//! normal distributions ([`dist`]), the confidence interval of a mean ([`interval`]), the
+//! two-sample tests `compare` and the report rest on ([`significance`]), false-discovery control
+//! for its gate ([`fdr`]) and the paired ratio of two rows the findings quote ([`ratio`]). Each
+//! file cites its sources. Nothing here knows about runs or files: the layers above pass plain
+//! numbers in.
 
 pub mod dist;
+pub mod fdr;
 pub mod interval;
+pub mod ratio;
 pub mod rounds;
 pub mod significance;
 pub mod special;

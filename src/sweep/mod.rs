@@ -418,7 +418,7 @@ async fn step(
     // runtime waking to a new rate): run, not recorded.
     load.window().await?;
     let (wall0, t0) = (SystemTime::now(), Instant::now());
-    let cost = crate::measure::cost::begin();
+    let cost = crate::measure::cost::Stopwatch::start();
     let windows = s.step.as_secs().max(1);
     let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());
     let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
@@ -454,7 +454,7 @@ async fn step(
         }
         prev = now;
     }
-    let server_cost = crate::measure::cost::end(cost);
+    let server_cost = cost.stop().cost;
     let cpus = load.placed_on.as_ref().map(|c| c.to_string());
     let threads = load.threads();
     let shares = match (&load.placed_on, server_cpus.as_ref()) {

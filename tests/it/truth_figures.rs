@@ -160,11 +160,11 @@ fn a_planted_throughput_reads_back() {
     assert_eq!(s.mean, 4e6);
     let batches = 30;
     let ok = figures::successes(32, batches, 0, 32 * batches, false);
-    let t = figures::throughput_per_s(ValueFigure::MeanBatch, ok, batches, 0.12, Some(s.mean));
+    let t = figures::throughput_per_s(ValueFigure::MeanBatch, ok, batches, 0.12, Some(s.mean), None);
     assert_eq!(t, Some(8000.0));
     // 30 failed operations out of 960: the throughput drops by the same share.
     let ok = figures::successes(32, batches, 30, 930, false);
-    let t = figures::throughput_per_s(ValueFigure::MeanBatch, ok, batches, 0.12, Some(s.mean));
+    let t = figures::throughput_per_s(ValueFigure::MeanBatch, ok, batches, 0.12, Some(s.mean), None);
     assert!((t.unwrap() - 8000.0 * 930.0 / 960.0).abs() < 1e-6);
     // A case whose errors are not failed operations counts its successes as samples.
     assert_eq!(figures::successes(32, batches, 3, 900, true), 900);
@@ -350,5 +350,8 @@ fn http_server_rows_publish_a_latency_end_to_end() -> TestResult {
         assert!((round.mean - window).abs() > 0.01 * window, "{round:?} is the window");
     }
     assert_eq!(r.measured_over_ideal, None);
+    // One rate of requests on the row: the throughput is the generator's achieved rate.
+    assert_eq!(r.throughput_per_s, r.values.get(figures::ACHIEVED_RATE).copied());
+    assert!(!r.values.contains_key("requests_per_s"));
     Ok(())
 }

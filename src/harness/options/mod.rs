@@ -6,6 +6,7 @@
 
 mod bounds;
 mod results_root;
+mod suggest;
 mod sweep;
 
 use std::ffi::OsString;
@@ -26,6 +27,7 @@ pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS,
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
+pub use suggest::{closest, did_you_mean};
 pub use sweep::route_names as sweep_route_names;
 
 /// A command with its options checked.
@@ -169,6 +171,23 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
     BadOption::unless(args.path.starts_with('/'), "--path", &args.path, || {
         "must start with /".into()
     })?;
+    // A load run replaces the scenario files: say what --rate runs instead of failing on the name.
+    if let (Some(_), Some(name)) = (mode, args.scenarios_only.first()) {
+        let flag = if args.rate.is_some() {
+            "--rate"
+        } else {
+            "--max-throughput"
+        };
+        return Err(BadOption::new(
+            "--scenario",
+            name,
+            format!(
+                "{flag} runs an HTTP load against --path ({}) on each async runtime instead of the scenario \
+                 files, so it takes no --scenario; leave out {flag} to run `{name}` closed loop",
+                args.path
+            ),
+        ));
+    }
     if mode.is_some()
         && let Some(r) = args.runtimes.iter().find(|r| r.as_async().is_none())
     {
@@ -309,9 +328,14 @@ mod tests {
             usage_error(&["run", "--path", "delay/1"]),
             "--path delay/1: must start with /"
         );
+        // The list is the registry's async entries (the unit tests' registry adds `dummy-rt`).
+        let names: Vec<&str> = AsyncFlavor::ALL.iter().map(|a| a.name()).collect();
         assert_eq!(
             usage_error(&["run", "--rate", "100", "--runtime", "threads"]),
-            "--runtime threads: load runs need an async runtime (tokio-ct, tokio-mt, async-std, smol-ct, smol-mt)"
+            format!(
+                "--runtime threads: load runs need an async runtime ({})",
+                names.join(", ")
+            )
         );
         assert!(usage_error(&["run", "--server", "10.1.2.3:80"]).starts_with("--server 10.1.2.3:80: "));
         assert!(usage_error(&["serve", "--addr", "0.0.0.0:0"]).contains("--allow-non-loopback"));
@@ -331,6 +355,12 @@ mod tests {
         assert_eq!(
             usage_error(&["run", "--duration", "0"]),
             "--duration 0: out of range: allowed 1..=3600"
+        );
+        let e = usage_error(&["run", "--rate", "100", "--scenario", "timeout"]);
+        assert!(
+            e.starts_with("--scenario timeout: --rate runs an HTTP load against --path (/delay/1)")
+                && e.contains("leave out --rate to run `timeout` closed loop"),
+            "{e}"
         );
     }
 

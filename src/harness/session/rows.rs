@@ -58,20 +58,33 @@ impl Session {
         // Ratios to bounds on a batch's time only: an ideal or floor bounds the batch.
         let bounded = value_ns.filter(|_| figure.is_batch_time());
         let measured_over_ideal = figures::ratio(bounded, case.ideal.as_ref().map(|i| i.ns as f64));
-        let floor_ns = match case.ideal.as_ref().and_then(|i| i.route.clone()) {
-            Some((path, n)) => self.route_floor(&path).map(|f| f * n as f64),
-            None => None,
-        };
+        let mut notes = case.notes.clone();
+        let floor_ns = case
+            .ideal
+            .as_ref()
+            .and_then(|i| i.route.clone())
+            .and_then(|req| {
+                let f = self.route_floor(&req)?;
+                notes.push(f.describe(req.count));
+                Some(f.min_ns * req.count as f64)
+            })
+            .filter(|f| *f > 0.0);
         let measured_over_floor = figures::ratio(bounded, floor_ns);
+        // A floor above its row is a broken floor: said in the run and on the row, not hidden.
+        if let Some(Err(e)) = floor_ns.zip(bounded).map(|(f, m)| crate::measure::check_floor(f, m)) {
+            let msg = format!("{name}/{}/{runtime}: {e}", case.variant);
+            self.progress.line(&format!("asyncbench: warning: {msg}"));
+            notes.push(format!("warning: {e}"));
+        }
         let done = figures::successes(case.ops_per_batch, batches, errors.total(), samples, case.count_samples);
-        let throughput_per_s = figures::throughput_per_s(figure, done, batches, busy.as_secs_f64(), value_ns);
+        let achieved = values.get(figures::ACHIEVED_RATE).copied();
+        let throughput_per_s = figures::throughput_per_s(figure, done, batches, busy.as_secs_f64(), value_ns, achieved);
         // The row's throughput is the rate of its unit; a scenario value of the same rate
         // (a per-batch average of it) would be a second, different figure for one thing.
         let values = values
             .into_iter()
             .filter(|(k, _)| !figures::duplicates_throughput(case.unit, k))
             .collect();
-        let mut notes = case.notes.clone();
         if let Some(note) = case.flavor.legacy_note().filter(|_| external.is_none()) {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }

@@ -11,11 +11,12 @@ use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFE
 use crate::report::data::RunData;
 use crate::report::palette::{self, RuntimeStyle};
 use crate::results::CaseResult;
+use crate::runtime::{ExternalFlavor, RuntimeEntry, RuntimeKind};
 
 const TITLE: &str = "Rust vs the guide's Python: batch time ÷ asyncio's (1× = asyncio, left = faster)";
 const ROW_PX: u32 = 24;
-/// The runtime every ratio is taken against.
-pub const BASE: &str = "asyncio";
+/// The runtime every ratio is taken against: the registry's first external entry (asyncio).
+pub const BASE: &str = ExternalFlavor::NAMES[0];
 
 /// One dot: a row (scenario/variant), a runtime and its time relative to asyncio.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,9 +70,12 @@ impl PythonChart {
                 }
                 // A row needs a Rust runtime: uvloop alone (a Python-only variant) is left to
                 // the scenario's table.
-                let has_rust = row_dots
-                    .iter()
-                    .any(|d| !crate::python::RUNTIMES.contains(&others[d.runtime]));
+                let has_rust = row_dots.iter().any(|d| {
+                    !matches!(
+                        RuntimeEntry::find(others[d.runtime]).map(|e| e.kind),
+                        Some(RuntimeKind::External(_))
+                    )
+                });
                 if has_rust {
                     rows.push(format!("{scenario} / {variant}"));
                     dots.extend(row_dots);

@@ -154,7 +154,7 @@ fn python_section(b: &mut Builder<'_>) {
         let why = s.run.python_skipped.clone().unwrap_or_default();
         b.para(vec![text(format!(
             "No asyncio/uvloop rows in this run ({why}): {}.",
-            crate::python::HOW_TO_ENABLE
+            crate::runtime::EXTERNAL_HOW_TO_ENABLE
         ))]);
         return;
     }
@@ -244,10 +244,13 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
             strong("Ideal and floor: "),
             text(
                 "measured/ideal divides a case's value by the physical lower bound its scenario states (N·D for \
-                 N sequential requests of delay D); measured/floor divides it by what the same requests take on \
-                 this machine against this server when a minimal blocking client sends them one at a time \
-                 (each route's floor, measured in this run). The gap between the two ratios is the server's and \
-                 the loopback's share; measured/floor is the runtime's own.",
+                 N sequential requests of delay D); measured/floor divides it by the fastest the same requests \
+                 went on this machine against this server when a minimal blocking client sent them one at a \
+                 time (one floor per route and connection mode, fresh or kept alive, the fastest of 20 to 200 \
+                 tries, measured in this run; its row's notes say which). The floor is a lower bound, so \
+                 measured/floor is at least 1 (a row where it is not carries a warning). Its excess over 1 is \
+                 everything the case adds to the bare requests: the runtime, its client stack and the pattern's \
+                 own waiting, plus the run-to-run spread of the server and the loopback.",
             ),
         ],
         vec![strong("CPU placement: "), text(placement_text(s))],

@@ -49,6 +49,7 @@ impl HttpLoad {
                 guide_section: "Open-loop load (wrk2 method): latency corrected for coordinated omission".into(),
                 path: "<command line>".into(),
                 runtimes,
+                excluded: Vec::new(),
                 variants: vec![variant],
                 // One long open-loop stretch: its windows are the repeats.
                 rounds: 1,
@@ -140,6 +141,10 @@ impl AsyncScenario for LoadCase {
     }
 
     async fn batch<R: Runtime>(&self, _rt: &R, st: &mut LoadState<R>) -> Batch {
-        st.generator.window().await
+        // The wall is the generator's own window; the cost is counted over awaiting it.
+        let sw = crate::measure::cost::Stopwatch::start();
+        let mut b = st.generator.window().await;
+        b.cost = sw.stop().cost;
+        b
     }
 }
