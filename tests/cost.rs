@@ -448,7 +448,7 @@ fn the_http_server_generator_is_not_counted() {
     let _one = ONE_AT_A_TIME.lock().unwrap();
     use asyncbench::sweep::load::{LoadSpec, LoadThread};
     let server = asyncbench::server::TestServer::start(Default::default()).unwrap();
-    let load = LoadThread::start(LoadSpec {
+    let mut load = LoadThread::start(LoadSpec {
         server: server.addr(),
         path: "/delay/0".into(),
         connections: 4,

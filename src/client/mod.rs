@@ -3,11 +3,15 @@
 //! and a blocking `ureq` baseline.
 
 mod blocking;
+mod evloop;
 mod http;
+pub mod paced;
 mod raw;
+pub mod sink;
 
 pub use blocking::BlockingClient;
 pub use http::{ConnMode, HttpClient};
+pub use paced::{PacedGenerator, PacedSpec, PacedWindow};
 pub use raw::RawGet;
 
 use std::time::Duration;

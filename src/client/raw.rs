@@ -22,7 +22,7 @@ use crate::measure::open_loop::Request;
 use crate::runtime::Runtime;
 
 /// The most header bytes a response may have.
-const MAX_HEAD: usize = 64 * 1024;
+pub(super) const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 
 /// A GET of one path over one connection, reopened when it closes. A clone
@@ -56,15 +56,15 @@ impl<R: Runtime> Clone for RawGet<R> {
 
 /// What a response head says about the body.
 #[derive(Debug, PartialEq, Eq)]
-struct Head {
-    status: u16,
-    len: usize,
-    content_length: u64,
-    close: bool,
+pub(super) struct Head {
+    pub(super) status: u16,
+    pub(super) len: usize,
+    pub(super) content_length: u64,
+    pub(super) close: bool,
 }
 
 /// Parses a response head from `buf`: `Ok(None)` when more bytes are needed.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, ClientError> {
+pub(super) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ClientError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let len = match resp.parse(buf) {

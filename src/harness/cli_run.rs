@@ -132,6 +132,16 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     })
     .map_err(Failure::from_run)?;
     session.note_rounds(opts.rounds.unwrap_or(crate::scenario::file::DEFAULT_ROUNDS));
+    // Issue 22: the event-loop generator's own capacity (the sweep's and
+    // http_server's load), so an open-loop rate can be read against it.
+    if let Some(l) = &opts.load
+        && matches!(l.load.mode, LoadMode::Rate(_))
+    {
+        session.progress.line(&match crate::sweep::measure_capacity() {
+            Ok(c) => format!("asyncbench: {}", c.line()),
+            Err(e) => format!("asyncbench: warning: the load generator's capacity was not measured: {e}"),
+        });
+    }
     // The CLI includes the Python rows only when asked (ASYNCBENCH_PYTHON=1).
     if std::env::var(crate::python::ENV_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
         let side = crate::python::detect(crate::python::PyMode::Full, true).map(|mut side| {

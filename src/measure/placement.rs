@@ -399,3 +399,227 @@ mod plan_tests {
         assert!(e.contains("no CPU for the server"), "{e}");
     }
 }
+
+/// One logical CPU: its number, its physical core and its NUMA node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuInfo {
+    pub cpu: usize,
+    /// Physical core, unique over the machine (SMT siblings share it).
+    pub core: usize,
+    pub node: usize,
+}
+
+/// The CPUs a plan may use, with their cores and nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology(pub Vec<CpuInfo>);
+
+impl Topology {
+    /// The allowed CPUs as sysfs describes them (core: package and core id;
+    /// node: the `nodeN` link). Unreadable fields fall back to "own core,
+    /// node 0", which plans as a machine without SMT or NUMA.
+    pub fn read(allowed: &CpuSet) -> Topology {
+        let sys = |c: usize, f: &str| -> Option<usize> {
+            std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu{c}/topology/{f}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let node = |c: usize| -> usize {
+            std::fs::read_dir(format!("/sys/devices/system/cpu/cpu{c}"))
+                .ok()
+                .and_then(|d| {
+                    d.flatten().find_map(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.strip_prefix("node").and_then(|x| x.parse().ok())
+                    })
+                })
+                .unwrap_or(0)
+        };
+        Topology(
+            allowed
+                .cpus()
+                .iter()
+                .map(|&c| CpuInfo {
+                    cpu: c,
+                    core: match (sys(c, "physical_package_id"), sys(c, "core_id")) {
+                        (Some(p), Some(k)) => p * 100_000 + k,
+                        _ => 1_000_000 + c,
+                    },
+                    node: node(c),
+                })
+                .collect(),
+        )
+    }
+
+    /// A made-up machine for tests: `cpus` logical CPUs, `smt` per core
+    /// numbered as Linux does on x86 (CPU c and c + cpus/smt are siblings),
+    /// cores split evenly over `nodes` nodes.
+    pub fn synthetic(cpus: usize, smt: usize, nodes: usize) -> Topology {
+        let cores = (cpus / smt.max(1)).max(1);
+        Topology(
+            (0..cpus)
+                .map(|c| {
+                    let core = c % cores;
+                    CpuInfo {
+                        cpu: c,
+                        core,
+                        node: core * nodes.max(1) / cores,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// Physical cores in node order, each with its CPUs.
+    fn cores(&self) -> Vec<(usize, Vec<usize>)> {
+        let mut by: std::collections::BTreeMap<(usize, usize), Vec<usize>> = std::collections::BTreeMap::new();
+        for i in &self.0 {
+            by.entry((i.node, i.core)).or_default().push(i.cpu);
+        }
+        by.into_iter()
+            .map(|((n, _), mut v)| {
+                v.sort_unstable();
+                (n, v)
+            })
+            .collect()
+    }
+}
+
+/// Where the server under test and its load generator run (`asyncbench
+/// sweep`, `http_server`): disjoint where the machine allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadPlan {
+    /// The runtime under test (the server). A one-thread runtime takes the first CPU of it.
+    pub subject: CpuSet,
+    /// One set per generator thread (each one CPU, on a core of its own).
+    pub generator: Vec<CpuSet>,
+    /// True when no disjoint plan exists (one physical core): both float.
+    pub shared: bool,
+}
+
+impl LoadPlan {
+    pub fn generator_cpus(&self) -> CpuSet {
+        CpuSet::new(self.generator.iter().flat_map(|s| s.cpus().to_vec()))
+    }
+}
+
+/// Plans the load's placement over whole physical cores: a quarter of them
+/// (at least one) for the generator, one thread per core on its first CPU,
+/// taken from the last NUMA node so the subject keeps the first node whole;
+/// every other core (all SMT siblings included) to the subject. No
+/// generator thread ever lands on an SMT sibling of a subject CPU: siblings
+/// share a core's execution units, so load there would be charged to the
+/// server. With one physical core nothing can be apart: `shared`.
+pub fn load_plan(t: &Topology) -> LoadPlan {
+    let cores = t.cores();
+    let all = CpuSet::new(t.0.iter().map(|i| i.cpu));
+    if cores.len() < 2 {
+        return LoadPlan {
+            subject: all.clone(),
+            generator: vec![all],
+            shared: true,
+        };
+    }
+    let g = (cores.len() / 4).max(1);
+    let (subject_cores, gen_cores) = cores.split_at(cores.len() - g);
+    LoadPlan {
+        subject: CpuSet::new(subject_cores.iter().flat_map(|(_, v)| v.clone())),
+        generator: gen_cores.iter().map(|(_, v)| CpuSet::new([v[0]])).collect(),
+        shared: false,
+    }
+}
+
+#[cfg(test)]
+mod load_plan_tests {
+    use super::*;
+
+    fn sibling_cpus(t: &Topology, set: &CpuSet) -> CpuSet {
+        let cores: Vec<usize> =
+            t.0.iter()
+                .filter(|i| set.cpus().contains(&i.cpu))
+                .map(|i| i.core)
+                .collect();
+        CpuSet::new(t.0.iter().filter(|i| cores.contains(&i.core)).map(|i| i.cpu))
+    }
+
+    /// What every plan on a machine of two or more cores must hold.
+    fn check(t: &Topology) -> LoadPlan {
+        let p = load_plan(t);
+        let gen_set = p.generator_cpus();
+        assert!(!p.shared);
+        assert!(p.subject.is_disjoint(&gen_set), "{p:?}");
+        // No generator thread on a sibling of a subject CPU.
+        assert!(sibling_cpus(t, &p.subject).is_disjoint(&gen_set), "{p:?}");
+        // Generator threads on distinct cores.
+        let gen_cores: Vec<usize> =
+            t.0.iter()
+                .filter(|i| gen_set.cpus().contains(&i.cpu))
+                .map(|i| i.core)
+                .collect();
+        let mut dedup = gen_cores.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), gen_cores.len());
+        assert!(p.generator.iter().all(|s| s.len() == 1));
+        p
+    }
+
+    #[test]
+    fn plans_on_the_listed_topologies() {
+        let two = check(&Topology::synthetic(2, 1, 1));
+        assert_eq!(
+            (two.subject.to_string(), two.generator_cpus().to_string()),
+            ("0".into(), "1".into())
+        );
+        let four = check(&Topology::synthetic(4, 1, 1));
+        assert_eq!(four.generator.len(), 1);
+        assert_eq!(four.subject.len(), 3);
+        let eight = check(&Topology::synthetic(8, 1, 1));
+        assert_eq!(eight.generator.len(), 2, "more generator threads where cores allow");
+        let sixteen = check(&Topology::synthetic(16, 1, 1));
+        assert_eq!(sixteen.generator.len(), 4);
+        let sixty_four = check(&Topology::synthetic(64, 1, 1));
+        assert_eq!(sixty_four.generator.len(), 16);
+    }
+
+    #[test]
+    fn smt_siblings_of_the_subject_are_not_given_to_the_load() {
+        // 8 CPUs as 4 cores × 2 (siblings c and c+4): the generator gets one
+        // whole core (one thread on its first CPU), the subject 3 cores = 6 CPUs.
+        let t = Topology::synthetic(8, 2, 1);
+        let p = check(&t);
+        assert_eq!(p.generator_cpus().to_string(), "3");
+        assert_eq!(p.subject.to_string(), "0-2,4-6");
+        // CPU 7, the generator core's sibling, is left to neither.
+        assert!(!p.subject.cpus().contains(&7));
+        check(&Topology::synthetic(16, 2, 1));
+        check(&Topology::synthetic(64, 2, 2));
+        // Two SMT threads of one core: nothing can be apart.
+        let one = load_plan(&Topology::synthetic(2, 2, 1));
+        assert!(one.shared);
+    }
+
+    #[test]
+    fn on_two_nodes_the_generator_sits_on_the_last_and_the_subject_keeps_the_first_whole() {
+        let t = Topology::synthetic(16, 1, 2);
+        let p = check(&t);
+        let node_of = |c: usize| t.0.iter().find(|i| i.cpu == c).unwrap().node;
+        assert!(p.generator_cpus().cpus().iter().all(|&c| node_of(c) == 1), "{p:?}");
+        assert!((0..8).all(|c| p.subject.cpus().contains(&c)));
+        let smt = Topology::synthetic(64, 2, 2);
+        let p = check(&smt);
+        assert_eq!(p.generator.len(), 8);
+        assert!(p.generator_cpus().cpus().iter().all(|&c| node_of_in(&smt, c) == 1));
+    }
+
+    fn node_of_in(t: &Topology, c: usize) -> usize {
+        t.0.iter().find(|i| i.cpu == c).unwrap().node
+    }
+
+    #[test]
+    fn this_machine_reads_as_a_topology_of_its_allowed_cpus() {
+        let allowed = CpuSet::allowed().unwrap();
+        let t = Topology::read(&allowed);
+        assert_eq!(t.0.len(), allowed.len());
+    }
+}

@@ -90,6 +90,26 @@ pub struct Knee {
     pub first_fail: Option<u64>,
 }
 
+impl Knee {
+    /// The knee's uncertainty from the rates tried: the server's capacity at
+    /// the SLO lies in `[rate, first_fail)` — at least the last pass, below
+    /// the first failure (the refinement narrows it to 5%). `None` above: no
+    /// server failure bounds it (not reached, or generator-bound).
+    pub fn interval(&self) -> (u64, Option<u64>) {
+        match self.limit {
+            Limit::Server | Limit::BelowRange => (self.rate, self.first_fail),
+            Limit::Generator | Limit::NotReached => (self.rate, None),
+        }
+    }
+
+    /// Whether two knees (two sweeps of one commit) agree: their intervals overlap.
+    pub fn agrees_with(&self, other: &Knee) -> bool {
+        let (a_lo, a_hi) = self.interval();
+        let (b_lo, b_hi) = other.interval();
+        a_hi.is_none_or(|h| b_lo < h) && b_hi.is_none_or(|h| a_lo < h)
+    }
+}
+
 /// The knee of `points` (any order). Generator-bound steps are neither a
 /// pass nor a failure of the server: they are skipped, and when no server
 /// failure lies above the knee but such a step does, the knee is a lower
@@ -209,6 +229,31 @@ mod tests {
         let mid = refine(16_000, 32_000).unwrap();
         assert_eq!(mid, 22_627);
         assert_eq!(refine(16_000, 16_500), None);
+    }
+
+    #[test]
+    fn a_knee_carries_its_interval_and_two_sweeps_agree_when_they_overlap() {
+        let rates = geometric(1000, 2.0, 64_000);
+        let a = knee(&stick(&rates, 20_000), SLO, BOUND);
+        assert_eq!(a.interval(), (16_000, Some(32_000)));
+        // A second sweep of the same server refined to 22 627 passing: inside.
+        let mut pts = stick(&rates, 20_000);
+        pts.extend(stick(&[22_627], 1_000_000));
+        let b = knee(&pts, SLO, BOUND);
+        assert_eq!(b.interval(), (22_627, Some(32_000)));
+        assert!(a.agrees_with(&b) && b.agrees_with(&a));
+        // A server twice as fast does not agree.
+        let c = knee(&stick(&geometric(1000, 2.0, 128_000), 50_000), SLO, BOUND);
+        assert_eq!(c.interval(), (32_000, Some(64_000)));
+        assert!(!a.agrees_with(&c));
+        // Generator-bound: open above, so it agrees with anything not below it.
+        let mut g = stick(&rates, 1_000_000);
+        for p in &mut g[3..] {
+            p.generator_bound = true;
+        }
+        let gk = knee(&g, SLO, BOUND);
+        assert_eq!(gk.interval(), (4000, None));
+        assert!(gk.agrees_with(&a));
     }
 
     #[test]

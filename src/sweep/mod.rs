@@ -10,6 +10,7 @@
 //! The knee table and charts are written beside `sweep.json` ([`output`]).
 
 pub mod bench_knee;
+pub mod capacity;
 pub mod knee;
 pub mod load;
 pub mod output;
@@ -100,9 +101,25 @@ pub struct Step {
     pub uncorrected: Pcts,
     /// The generator's actual − intended send, µs.
     pub lateness: Pcts,
-    /// The generator's CPU over the step, as a share of one core (max over windows).
+    /// The generator's CPU over the step: its busiest thread's share of one
+    /// core (max over windows).
     pub generator_cpu: f64,
+    /// The generator's CPU time per request sent, all its threads, µs.
+    #[serde(default)]
+    pub generator_cpu_us_per_request: f64,
+    /// Generator threads (each owning its connections in one event loop).
+    #[serde(default)]
+    pub generator_threads: usize,
     pub generator_bound: bool,
+    /// The server's CPUs overlap the generator's: labelled, not excused.
+    #[serde(default)]
+    pub shares_cpu_with_generator: bool,
+    /// What the server under test spent per completed request over the
+    /// step's measured windows: the process's CPU clock, allocations and
+    /// context switches minus the generator's threads (excluded by name,
+    /// `measure::cost`), so only the runtime under test's threads count.
+    #[serde(default)]
+    pub server_cost: Option<crate::measure::cost::Cost>,
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
     pub verdict: Verdict,
@@ -156,6 +173,15 @@ pub struct SweepOpts {
 /// Runs the sweep and assembles its report (the caller writes it).
 pub fn run(opts: &SweepOpts) -> output::SweepReport {
     let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (generator_capacity, generator_capacity_error) = match measure_capacity() {
+        Ok(c) => {
+            if opts.verbose {
+                eprintln!("asyncbench: {}", c.line());
+            }
+            (Some(c), None)
+        }
+        Err(e) => (None, Some(e)),
+    };
     let runtimes = sweep_all(opts);
     output::SweepReport {
         schema_version: output::SCHEMA_VERSION,
@@ -163,12 +189,15 @@ pub fn run(opts: &SweepOpts) -> output::SweepReport {
         host: gethostname::gethostname().to_string_lossy().into_owned(),
         command: opts.command.clone(),
         route: opts.route.path(),
-        generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR_FLAVOR),
+        generator: format!("{} (open loop, wrk2 schedule)", load::GENERATOR),
         settings: opts.settings.clone(),
         runtimes,
+        generator_capacity,
+        generator_capacity_error,
         notes: vec![
             "Latency percentiles count from each request's intended send time (coordinated-omission corrected); `p99 uncorr.` from its actual send.".into(),
-            "A step is generator-bound when the generator used ≥ 90% of its core, or its sends were late (p99 > 1 ms) while replies came back in time for them: such a step is not the server's figure.".into(),
+            "A step is generator-bound only by the generator's own figures: its busiest thread used ≥ 90% of its core, or its own send lag (actual send − when the send became possible: due and its connection free) had p99 > 1 ms on a CPU the server does not share. Replies are never read for it. Such a step is not the server's figure.".into(),
+            "A step whose server runs on a CPU the generator also uses is labelled \"shares a CPU with the generator\": its figures count as the server's (not excused), but they are not the server alone.".into(),
             "The server uses smol-hyper's futures-io adapter on every runtime, so the I/O path is the same code for all.".into(),
         ],
     }
@@ -186,15 +215,41 @@ fn process_cpus() -> Option<CpuSet> {
     }
 }
 
-/// The planned placement (see [`placement::plan`]), `None` on one CPU.
-fn plan() -> Option<placement::Plan> {
-    placement::plan(&process_cpus()?, None, None).ok().flatten()
+/// The planned placement of server and load ([`placement::load_plan`] over
+/// this machine's cores), `None` where nothing can be apart.
+fn plan() -> Option<placement::LoadPlan> {
+    let p = placement::load_plan(&placement::Topology::read(&process_cpus()?));
+    (!p.shared).then_some(p)
 }
 
-/// The CPUs the generator runs on: the planned *server* set (the
-/// instrument's CPUs), since here the instrument is the load generator.
+/// The CPUs the generator runs on (one thread per CPU of the set).
 pub fn generator_cpus() -> Option<CpuSet> {
-    plan().map(|p| p.server)
+    plan().map(|p| p.generator_cpus())
+}
+
+/// Where the runtime under test (the server) runs: a one-thread runtime on
+/// the subject's first CPU; a multi-thread one on the subject's CPUs, or on
+/// every CPU where the subject has one (pinning its workers onto one CPU
+/// would measure a misconfiguration; its steps then share a CPU with the
+/// generator and say so).
+fn subject_cpus(p: &placement::LoadPlan, single: bool, all: Option<&CpuSet>) -> CpuSet {
+    match (single, all) {
+        (true, _) => CpuSet::new(p.subject.cpus().first().copied()),
+        (false, Some(all)) if p.subject.len() < 2 => all.clone(),
+        (false, _) => p.subject.clone(),
+    }
+}
+
+/// The generator's capacity where the sweep would run it: one thread per
+/// generator CPU, the sink on the subject's first CPU.
+pub fn measure_capacity() -> Result<capacity::Capacity, String> {
+    let p = plan();
+    let threads = match &p {
+        Some(p) => p.generator.iter().cloned().map(Some).collect(),
+        None => vec![None],
+    };
+    let sink = p.and_then(|p| p.subject.cpus().first().map(|&c| CpuSet::new([c])));
+    capacity::measure(&capacity::CapacityOpts::quick(threads, sink))
 }
 
 /// Runs the sweep of every runtime in `opts`, writing each step's histograms
@@ -206,19 +261,14 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
     let mut out = Vec::new();
     for &flavor in &opts.runtimes {
         if let Some(p) = &plan {
-            // The runtime under test (the server here) on the harness's side;
+            // The runtime under test (the server here) on the subject's side;
             // its threads inherit the mask (see placement.rs).
-            let side = if flavor.single_threaded() {
-                &p.client
-            } else {
-                &p.multi_thread
-            };
-            let _ = placement::pin_current_thread(side);
+            let _ = placement::pin_current_thread(&subject_cpus(p, flavor.single_threaded(), allowed.as_ref()));
         }
         let v = SweepOne {
             opts,
             flavor,
-            generator: plan.as_ref().map(|p| p.server.clone()),
+            generator: plan.as_ref().map(|p| p.generator_cpus()),
         };
         let r = match runtime::visit(flavor, opts.workers, v) {
             Ok(r) => r,
@@ -252,12 +302,14 @@ impl RuntimeVisitor for SweepOne<'_> {
         let rt = owned.rt();
         let o = self.opts;
         let s = &o.settings;
+        // The server's threads inherit this thread's mask (see placement.rs).
+        let server_set = placement::affinity_of(0).ok();
         let mut r = RuntimeSweep {
             runtime: self.flavor.to_string(),
             workers: rt.workers(),
             steps: Vec::new(),
             knee: knee::knee(&[], s.slo_p99, s.p99_bound),
-            server_cpus: placement::affinity_of(0).ok().map(|c| c.to_string()),
+            server_cpus: server_set.as_ref().map(|c| c.to_string()),
             generator_cpus: None,
             failure: None,
         };
@@ -270,7 +322,7 @@ impl RuntimeVisitor for SweepOne<'_> {
                 }
             };
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_step(o, &mut r, &server, &self.generator, rate, false).await {
+                match run_step(o, &mut r, &server, (&self.generator, &server_set), rate, false).await {
                     Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
@@ -285,7 +337,10 @@ impl RuntimeVisitor for SweepOne<'_> {
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
-                    if run_step(o, &mut r, &server, &self.generator, mid, true).await.is_none() {
+                    if run_step(o, &mut r, &server, (&self.generator, &server_set), mid, true)
+                        .await
+                        .is_none()
+                    {
                         break;
                     }
                 }
@@ -303,11 +358,11 @@ async fn run_step(
     o: &SweepOpts,
     r: &mut RuntimeSweep,
     server: &RuntimeServer,
-    gen_cpus: &Option<CpuSet>,
+    cpus: (&Option<CpuSet>, &Option<CpuSet>),
     rate: u64,
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, server, gen_cpus, rate, refine).await {
+    match step(o, &r.runtime, server, cpus, rate, refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
@@ -335,7 +390,7 @@ fn points(steps: &[Step]) -> Vec<Point> {
     steps.iter().map(Step::point).collect()
 }
 
-fn new_hist() -> Histogram<u64> {
+pub(crate) fn new_hist() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }
 
@@ -345,12 +400,12 @@ async fn step(
     o: &SweepOpts,
     runtime: &str,
     server: &RuntimeServer,
-    gen_cpus: &Option<CpuSet>,
+    (gen_cpus, server_cpus): (&Option<CpuSet>, &Option<CpuSet>),
     rate: u64,
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
     let s = &o.settings;
-    let load = LoadThread::start(LoadSpec {
+    let mut load = LoadThread::start(LoadSpec {
         server: server.addr(),
         path: o.route.path().into(),
         connections: s.connections,
@@ -363,16 +418,20 @@ async fn step(
     // runtime waking to a new rate): run, not recorded.
     load.window().await?;
     let (wall0, t0) = (SystemTime::now(), Instant::now());
+    let cost = crate::measure::cost::Stopwatch::start();
     let windows = s.step.as_secs().max(1);
     let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());
     let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
     let mut errors = crate::measure::ErrorCounts::default();
     let mut gen_cpu: f64 = 0.0;
+    let (mut gen_time, mut sent) = (Duration::ZERO, 0u64);
     let mut prev = t0;
     for _ in 0..windows {
         let w = load.window().await?;
         let now = Instant::now();
         gen_cpu = gen_cpu.max(w.generator_cpu);
+        gen_time += w.generator_cpu_time;
+        sent += w.sent;
         errors.merge(&w.batch.errors);
         let mut wc = new_hist();
         record(&mut wc, &w.batch.latencies);
@@ -380,7 +439,7 @@ async fn step(
         for (name, v) in &w.batch.extra {
             match *name {
                 "latency_uncorrected" => record(&mut wu, v),
-                "generator_lateness" => record(&mut late, v),
+                load::SEND_LAG => record(&mut late, v),
                 _ => {}
             }
         }
@@ -395,18 +454,20 @@ async fn step(
         }
         prev = now;
     }
+    let server_cost = cost.stop().cost;
     let cpus = load.placed_on.as_ref().map(|c| c.to_string());
+    let threads = load.threads();
+    let shares = match (&load.placed_on, server_cpus.as_ref()) {
+        (Some(g), Some(sv)) => !g.is_disjoint(sv),
+        // Unplaced: both float over every CPU.
+        _ => true,
+    };
     drop(load);
     let secs = (prev - t0).as_secs_f64().max(1e-9);
     let corrected = Pcts::of(&corr);
     let uncorrected = Pcts::of(&unc);
     let lateness = Pcts::of(&late);
-    // Late sends are the generator's own when replies came back in time for
-    // them (a connection's next send is due C/rate after its last): a slow
-    // server delays sends too, and that lateness is the server's.
-    let spacing_us = s.connections as f64 / rate.max(1) as f64 * 1e6;
-    let own_lateness = lateness.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6 && uncorrected.p99_us < spacing_us;
-    let generator_bound = gen_cpu >= knee::GENERATOR_CPU_BOUND || own_lateness;
+    let generator_bound = generator_bound(gen_cpu, &lateness, shares);
     let mut st = Step {
         offered_rps: rate,
         achieved_rps: corrected.count as f64 / secs,
@@ -415,7 +476,11 @@ async fn step(
         uncorrected,
         lateness,
         generator_cpu: gen_cpu,
+        generator_cpu_us_per_request: gen_time.as_secs_f64() * 1e6 / sent.max(1) as f64,
+        generator_threads: threads,
         generator_bound,
+        shares_cpu_with_generator: shares,
+        server_cost: server_cost.per_op(corrected.count),
         errors: errors.total(),
         errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
         verdict: Verdict::Pass,
@@ -427,8 +492,43 @@ async fn step(
     Ok((st, cpus))
 }
 
-fn record(h: &mut Histogram<u64>, v: &[Duration]) {
+/// Generator-bound, from the generator's own figures only (never from
+/// replies): its busiest thread out of CPU, or its own send lag (which
+/// excludes waiting for replies) past [`LATENESS_BOUND`]. On a CPU the
+/// server shares, lag is the server preempting the generator: labelled, not
+/// excused, so only the CPU rule applies there.
+pub fn generator_bound(cpu: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
+    cpu >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
+}
+
+pub(crate) fn record(h: &mut Histogram<u64>, v: &[Duration]) {
     for d in v {
         let _ = h.record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lag(p99_us: f64) -> Pcts {
+        Pcts {
+            count: 100,
+            p99_us,
+            ..Pcts::default()
+        }
+    }
+
+    #[test]
+    fn generator_bound_is_read_from_the_generator_alone() {
+        // Out of CPU: bound, shared or not.
+        assert!(generator_bound(0.95, &lag(10.0), false));
+        assert!(generator_bound(0.95, &lag(10.0), true));
+        // Its own sends late on a CPU of its own: bound.
+        assert!(generator_bound(0.3, &lag(2000.0), false));
+        // The same lag where the server shares its CPU is the server
+        // preempting it: labelled, not excused.
+        assert!(!generator_bound(0.3, &lag(2000.0), true));
+        assert!(!generator_bound(0.3, &lag(50.0), false));
     }
 }

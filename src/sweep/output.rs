@@ -37,6 +37,13 @@ pub struct SweepReport {
     pub runtimes: Vec<RuntimeSweep>,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The generator's own capacity against a near-zero-cost sink, measured
+    /// before the sweep on the generator's CPUs (`None`: could not be measured).
+    #[serde(default)]
+    pub generator_capacity: Option<super::capacity::Capacity>,
+    /// Why the capacity is missing, if it is.
+    #[serde(default)]
+    pub generator_capacity_error: Option<String>,
 }
 
 /// The two histograms a step keeps.
@@ -96,10 +103,10 @@ pub fn knee_table(rep: &SweepReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| runtime | workers | knee (req/s) at p99 ≤ {} µs | p99 at knee (µs) | p50 at knee (µs) | limit |",
+        "| runtime | workers | knee (req/s) at p99 ≤ {} µs | knee interval (req/s) | p99 at knee (µs) | p50 at knee (µs) | limit |",
         rep.settings.slo_p99.as_micros()
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | --- |");
+    let _ = writeln!(s, "| --- | ---: | ---: | --- | ---: | ---: | --- |");
     for r in &rep.runtimes {
         let at = r.steps.iter().find(|st| st.offered_rps == r.knee.rate);
         let p50 = at.map_or("—".to_string(), |st| format!("{:.0}", st.corrected.p50_us));
@@ -125,9 +132,14 @@ pub fn knee_table(rep: &SweepReport) -> String {
             ),
             None => limit_text(r.knee.limit, r.knee.first_fail),
         };
+        let interval = match r.knee.interval() {
+            (0, _) => "—".to_string(),
+            (lo, Some(hi)) => format!("[{lo}, {hi})"),
+            (lo, None) => format!("≥ {lo}"),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {knee} | {p99} | {p50} | {limit} |",
+            "| {} | {} | {knee} | {interval} | {p99} | {p50} | {limit} |",
             runtime_label(&r.runtime),
             r.workers
         );
@@ -140,11 +152,11 @@ pub fn steps_table(rep: &SweepReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. lateness p99 µs | gen. CPU | errors | step |"
+        "| runtime | offered/s | achieved/s | p50 µs | p99 µs | p99.9 µs | p99 uncorr. µs | gen. own send lag p99 µs | gen. CPU (busiest thread) | gen. CPU µs/request | server CPU µs/request | server allocs/request | server ctx switches/request | errors | step |"
     );
     let _ = writeln!(
         s,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for r in &rep.runtimes {
         let mut steps: Vec<_> = r.steps.iter().collect();
@@ -152,7 +164,7 @@ pub fn steps_table(rep: &SweepReport) -> String {
         for st in steps {
             let _ = writeln!(
                 s,
-                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {} | {} |",
+                "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0}% | {:.2} | {} | {} | {} | {} | {}{} |",
                 runtime_label(&r.runtime),
                 st.offered_rps,
                 if st.refine { " (refine)" } else { "" },
@@ -163,12 +175,39 @@ pub fn steps_table(rep: &SweepReport) -> String {
                 st.uncorrected.p99_us,
                 st.lateness.p99_us,
                 st.generator_cpu * 100.0,
+                st.generator_cpu_us_per_request,
+                st.server_cost
+                    .map_or("—".into(), |c| format!("{:.2}", c.cpu_ns_per_op / 1000.0)),
+                st.server_cost
+                    .and_then(|c| c.allocs_per_op)
+                    .map_or("—".into(), |a| format!("{a:.1}")),
+                st.server_cost.map_or("—".into(), |c| format!(
+                    "{:.3}",
+                    c.voluntary_cs_per_op + c.involuntary_cs_per_op
+                )),
                 st.errors,
-                verdict_text(st.verdict)
+                verdict_text(st.verdict),
+                if st.shares_cpu_with_generator {
+                    ", shares a CPU with the generator"
+                } else {
+                    ""
+                }
             );
         }
     }
     s
+}
+
+/// The generator's capacity as a sentence (or why it is missing).
+pub fn capacity_text(rep: &SweepReport) -> String {
+    match (&rep.generator_capacity, &rep.generator_capacity_error) {
+        (Some(c), _) => format!(
+            "Generator capacity, measured before the sweep: {}. A knee near that rate would be the generator's.",
+            c.line()
+        ),
+        (None, Some(e)) => format!("Generator capacity: not measured ({e})."),
+        (None, None) => "Generator capacity: not measured.".into(),
+    }
 }
 
 /// The markdown page of a sweep.
@@ -176,6 +215,7 @@ pub fn markdown(rep: &SweepReport, charts: &[(String, PathBuf)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Latency vs offered load: GET {}\n", rep.route);
     let _ = writeln!(s, "{}\n", knee_table(rep));
+    let _ = writeln!(s, "{}\n", capacity_text(rep));
     let _ = writeln!(
         s,
         "Knee: the highest offered rate whose p99 (from the intended send time) stays under the SLO, below the first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or errors; or generator-bound). Started {} on {}; generator {} on its own thread and CPUs; {} connections; {} s per step.\n",

@@ -45,4 +45,5 @@ mod truth_cost;
 mod truth_figures;
 mod truth_findings;
 mod truth_gate;
+mod truth_generator;
 mod two_hosts;

@@ -348,10 +348,10 @@ impl Scenario for HttpServer {
                     .value(crate::results::figures::ValueFigure::P99FromIntended)
                     .sub(i, format!("{rate}rps"))
                     .note(format!(
-                        "the runtime under test is the server (GET {path}); an open-loop generator (tokio-ct, its own thread and CPUs) offers {rate} requests/s over {} keep-alive connections",
+                        "the runtime under test is the server (GET {path}); the project's event-loop generator (epoll + timerfd, its own threads and CPUs) offers {rate} requests/s over {} keep-alive connections",
                         self.sweep.connections
                     ))
-                    .note("`latency` counts from each request's intended send time (corrected for coordinated omission), `latency_uncorrected` from its actual send; `generator_cpu` is the generator's CPU share of one core")
+                    .note("`latency` counts from each request's intended send time (corrected for coordinated omission), `latency_uncorrected` from its actual send; `generator_send_lag` is the generator's own delay (actual send − when the send became possible: due and its connection free); `generator_cpu` is the busiest generator thread's CPU share of its core")
             })
             .collect()
     }

@@ -1,0 +1,255 @@
+//! The load generator's cost beside wrk's, in one run on one machine
+//! (`cargo bench --bench generator_capacity`; scripts/generator-capacity.sh
+//! installs wrk first). Both drive the same near-zero-cost sink
+//! (src/client/sink.rs) from the same CPU, the sink on another:
+//!
+//! - wrk -t1 closed loop: its CPU (getrusage of the child) per request;
+//! - the event-loop generator closed loop (like with like), then paced at
+//!   fixed rates (what the sweep uses): CPU per request and own send lag;
+//! - its capacity probe (highest clean rate).
+//!
+//! A benchmark, not a test: it prints figures and judges nothing by time.
+//!
+//! With GEN_TARGET=host:port (scripts/oha-check.sh) it only paces GET
+//! GEN_PATH at each of GEN_RATES against that server and prints one JSON
+//! line per rate: corrected p50/p99 (µs), achieved rate, errors.
+//! Environment: GEN_SECS (default 3), GEN_CONNECTIONS (16), GEN_RATES
+//! ("10000,30000,60000").
+
+use std::process::Command;
+use std::time::Duration;
+
+use asyncbench::client::sink::Sink;
+use asyncbench::client::{PacedGenerator, PacedSpec};
+use asyncbench::measure::placement::CpuSet;
+use asyncbench::sweep::capacity::{self, CapacityOpts};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn children_cpu() -> Duration {
+    // SAFETY: a valid, writable rusage; RUSAGE_CHILDREN counts waited-for children.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// wrk -t1 against `addr` on `cpu`: (requests, CPU per request µs), or why not.
+fn wrk(addr: std::net::SocketAddr, cpu: Option<usize>, conns: u64, secs: u64) -> Result<(u64, f64), String> {
+    let before = children_cpu();
+    let mut cmd = match cpu {
+        Some(c) => {
+            let mut t = Command::new("taskset");
+            t.args(["-c", &c.to_string(), "wrk"]);
+            t
+        }
+        None => Command::new("wrk"),
+    };
+    let out = cmd
+        .args([
+            "-t1",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            &format!("http://{addr}/"),
+        ])
+        .output()
+        .map_err(|e| format!("wrk not runnable ({e}); install it: apt-get install wrk"))?;
+    let cpu_used = children_cpu().saturating_sub(before);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "  123456 requests in 3.00s, ..."
+    let n = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .and_then(|(n, _)| n.parse::<u64>().ok())
+        })
+        .ok_or_else(|| format!("no request count in wrk's output:\n{text}"))?;
+    Ok((n, cpu_used.as_secs_f64() * 1e6 / n.max(1) as f64))
+}
+
+struct Run {
+    sent: u64,
+    achieved: f64,
+    cpu_us: f64,
+    share: f64,
+    lag: Vec<Duration>,
+}
+
+fn ours(
+    addr: std::net::SocketAddr,
+    cpu: Option<usize>,
+    conns: u64,
+    rate: Option<u64>,
+    secs: u64,
+) -> Result<Run, String> {
+    let window = Duration::from_millis(500);
+    let mut g = PacedGenerator::start(PacedSpec {
+        server: addr,
+        path: "/".into(),
+        connections: conns,
+        rate,
+        timeout: Duration::from_secs(2),
+        window,
+        threads: vec![cpu.map(|c| CpuSet::new([c]))],
+        spin: Duration::ZERO,
+    })?;
+    g.window_blocking()?;
+    let n = (secs * 2).max(1);
+    let mut r = Run {
+        sent: 0,
+        achieved: 0.0,
+        cpu_us: 0.0,
+        share: 0.0,
+        lag: Vec::new(),
+    };
+    let (mut cpu_t, mut done) = (Duration::ZERO, 0u64);
+    for _ in 0..n {
+        let w = g.window_blocking()?;
+        r.sent += w.sent;
+        done += w.completed();
+        cpu_t += w.cpu;
+        r.share = r.share.max(w.max_thread_cpu);
+        r.lag.extend(w.send_lag);
+    }
+    r.achieved = done as f64 / (window.as_secs_f64() * n as f64);
+    r.cpu_us = cpu_t.as_secs_f64() * 1e6 / r.sent.max(1) as f64;
+    r.lag.sort();
+    Ok(r)
+}
+
+/// Corrected latency percentiles of GET `path` paced at `rate` (one warm-up window dropped).
+fn latencies(
+    addr: std::net::SocketAddr,
+    path: &str,
+    cpu: Option<usize>,
+    conns: u64,
+    rate: u64,
+    secs: u64,
+) -> Result<String, String> {
+    let window = Duration::from_millis(500);
+    let mut g = PacedGenerator::start(PacedSpec {
+        server: addr,
+        path: path.into(),
+        connections: conns,
+        rate: Some(rate),
+        timeout: Duration::from_secs(5),
+        window,
+        threads: vec![cpu.map(|c| CpuSet::new([c]))],
+        spin: Duration::ZERO,
+    })?;
+    g.window_blocking()?;
+    let (mut lat, mut errors) = (Vec::new(), 0u64);
+    let n = (secs * 2).max(1);
+    for _ in 0..n {
+        let w = g.window_blocking()?;
+        lat.extend(w.corrected);
+        errors += w.errors.total();
+    }
+    let achieved = lat.len() as f64 / (window.as_secs_f64() * n as f64);
+    lat.sort();
+    Ok(format!(
+        "{{\"rate\": {rate}, \"achieved\": {achieved:.1}, \"p50_us\": {:.1}, \"p99_us\": {:.1}, \"errors\": {errors}}}",
+        q(&lat, 50.0),
+        q(&lat, 99.0)
+    ))
+}
+
+fn q(v: &[Duration], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() as f64 * p / 100.0).ceil() as usize).clamp(1, v.len()) - 1].as_secs_f64() * 1e6
+}
+
+fn main() {
+    // `cargo test --benches` / `--all-targets` builds this; only a real bench run measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("generator_capacity: run with `cargo bench --bench generator_capacity`");
+        return;
+    }
+    let secs = env_u64("GEN_SECS", 3);
+    let conns = env_u64("GEN_CONNECTIONS", 16);
+    let rates: Vec<u64> = std::env::var("GEN_RATES")
+        .unwrap_or_else(|_| "10000,30000,60000".into())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    if let Ok(target) = std::env::var("GEN_TARGET") {
+        let addr: std::net::SocketAddr = target.parse().expect("GEN_TARGET is host:port");
+        let path = std::env::var("GEN_PATH").unwrap_or_else(|_| "/".into());
+        let cpu = std::env::var("GEN_CPU").ok().and_then(|c| c.parse().ok());
+        for &rate in &rates {
+            match latencies(addr, &path, cpu, conns, rate, secs) {
+                Ok(line) => println!("{line}"),
+                Err(e) => println!("{{\"rate\": {rate}, \"error\": {e:?}}}"),
+            }
+        }
+        return;
+    }
+    let allowed = CpuSet::allowed().expect("the CPU mask is readable");
+    let cpus = allowed.cpus();
+    // The generator (and wrk) on the last CPU, the sink on the first, where there are two.
+    let (gen_cpu, sink_cpu) = if cpus.len() >= 2 {
+        (Some(cpus[cpus.len() - 1]), Some(cpus[0]))
+    } else {
+        (None, None)
+    };
+    let sink = Sink::start(sink_cpu.map(|c| CpuSet::new([c]))).expect("the sink starts");
+    let addr = sink.addr();
+    println!(
+        "generator capacity: sink on CPU {sink_cpu:?}, clients on CPU {gen_cpu:?}, {conns} connections, {secs} s each; load average {}",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+    println!("| client | mode | requests/s | CPU share | CPU µs/request | × wrk | own send lag p50 / p99 / p99.9 µs |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | --- |");
+    let wrk_cost = match wrk(addr, gen_cpu, conns, secs) {
+        Ok((n, c)) => {
+            println!(
+                "| wrk -t1 | closed loop | {:.0} | — | {c:.2} | 1.00 | — |",
+                n as f64 / secs as f64
+            );
+            Some(c)
+        }
+        Err(e) => {
+            println!("| wrk -t1 | closed loop | — | — | — | — | {e} |");
+            None
+        }
+    };
+    let ratio = |c: f64| wrk_cost.map_or("—".to_string(), |w| format!("{:.2}", c / w));
+    let modes: Vec<Option<u64>> = std::iter::once(None).chain(rates.iter().map(|&r| Some(r))).collect();
+    for rate in modes {
+        match ours(addr, gen_cpu, conns, rate, secs) {
+            Ok(r) => println!(
+                "| asyncbench event loop | {} | {:.0} | {:.0}% | {:.2} | {} | {} |",
+                rate.map_or("closed loop".to_string(), |r| format!("paced {r}/s")),
+                r.achieved,
+                r.share * 100.0,
+                r.cpu_us,
+                ratio(r.cpu_us),
+                if rate.is_some() {
+                    format!(
+                        "{:.0} / {:.0} / {:.0}",
+                        q(&r.lag, 50.0),
+                        q(&r.lag, 99.0),
+                        q(&r.lag, 99.9)
+                    )
+                } else {
+                    "—".into()
+                }
+            ),
+            Err(e) => println!("| asyncbench event loop | {rate:?} | — | — | — | — | {e} |"),
+        }
+    }
+    drop(sink);
+    let c = capacity::measure(&CapacityOpts::quick(
+        vec![gen_cpu.map(|c| CpuSet::new([c]))],
+        sink_cpu.map(|c| CpuSet::new([c])),
+    ));
+    match c {
+        Ok(c) => println!("\n{}", c.line()),
+        Err(e) => println!("\ncapacity probe failed: {e}"),
+    }
+}

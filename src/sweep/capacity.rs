@@ -1,0 +1,160 @@
+//! The generator's own capacity as a figure: its CPU per paced request and
+//! the highest rate it paces cleanly, measured against a [`Sink`] that costs
+//! almost nothing per request, so what is left is the generator. A sweep
+//! records it in `sweep.json` and `run --rate` prints it: a knee near it is
+//! the generator's, not the server's.
+//!
+//! "Clean" is one definition shared with the sweep: not generator-bound by
+//! [`super::generator_bound`] (busiest thread under 90% of its core, own send
+//! lag p99 ≤ 1 ms), achieved ≥ 99% of offered, no errors.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Pcts;
+use super::knee::SATURATED_BELOW;
+use crate::client::sink::Sink;
+use crate::client::{PacedGenerator, PacedSpec};
+use crate::measure::placement::CpuSet;
+
+/// Connections of the capacity probe (the sweep's default too).
+pub const CONNECTIONS: u64 = 16;
+
+/// One offered rate against the sink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CapacityStep {
+    pub offered_rps: u64,
+    pub achieved_rps: f64,
+    /// The busiest generator thread's CPU share of its core.
+    pub cpu_share: f64,
+    /// All generator threads' CPU time per request sent, µs.
+    pub cpu_us_per_request: f64,
+    /// The generator's own send lag.
+    pub send_lag: Pcts,
+    pub errors: u64,
+    pub clean: bool,
+}
+
+/// The generator's capacity on this machine, as measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Capacity {
+    /// The highest offered rate that was clean (0: none was).
+    pub highest_clean_rps: u64,
+    /// CPU per paced request at that rate, µs (all generator threads).
+    pub cpu_us_per_request: Option<f64>,
+    pub threads: usize,
+    pub connections: u64,
+    pub generator_cpus: Option<String>,
+    pub sink_cpus: Option<String>,
+    pub steps: Vec<CapacityStep>,
+}
+
+impl Capacity {
+    /// One line for a terminal.
+    pub fn line(&self) -> String {
+        let cpu = self
+            .cpu_us_per_request
+            .map_or("—".to_string(), |c| format!("{c:.2} µs of CPU per paced request"));
+        format!(
+            "load generator capacity (against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s, {cpu}",
+            self.threads,
+            self.generator_cpus.as_deref().unwrap_or("any"),
+            self.highest_clean_rps
+        )
+    }
+}
+
+/// What to measure with.
+#[derive(Debug, Clone)]
+pub struct CapacityOpts {
+    /// One generator thread per entry (as [`PacedSpec::threads`]).
+    pub threads: Vec<Option<CpuSet>>,
+    pub sink_cpus: Option<CpuSet>,
+    pub connections: u64,
+    /// Offered rates, rising; the probe stops after the first unclean one.
+    pub rates: Vec<u64>,
+    /// Measured windows per rate (one more is a discarded warm-up).
+    pub windows: u32,
+    pub window: Duration,
+}
+
+impl CapacityOpts {
+    /// 10k, 20k, … 320k requests/s, 2 windows of 250 ms each (about 5 s).
+    pub fn quick(threads: Vec<Option<CpuSet>>, sink_cpus: Option<CpuSet>) -> CapacityOpts {
+        CapacityOpts {
+            threads,
+            sink_cpus,
+            connections: CONNECTIONS,
+            rates: (0..6).map(|i| 10_000u64 << i).collect(),
+            windows: 2,
+            window: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Runs the probe: per rate a fresh generator against one sink.
+pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
+    let sink = Sink::start(o.sink_cpus.clone()).map_err(|e| format!("the capacity sink: {e}"))?;
+    let mut steps: Vec<CapacityStep> = Vec::new();
+    let mut placed = None;
+    let mut threads = 0;
+    for &rate in &o.rates {
+        let mut g = PacedGenerator::start(PacedSpec {
+            server: sink.addr(),
+            path: "/".into(),
+            connections: o.connections,
+            rate: Some(rate),
+            timeout: Duration::from_secs(2),
+            window: o.window,
+            threads: o.threads.clone(),
+            spin: Duration::ZERO,
+        })?;
+        threads = g.threads();
+        let cpus: Vec<usize> = g.placed_on.iter().flatten().flat_map(|c| c.cpus().to_vec()).collect();
+        placed = (!cpus.is_empty()).then(|| CpuSet::new(cpus).to_string());
+        g.window_blocking()?;
+        let (mut lag, mut done, mut sent, mut errors) = (crate::sweep::new_hist(), 0u64, 0u64, 0u64);
+        let (mut cpu, mut share) = (Duration::ZERO, 0.0f64);
+        for _ in 0..o.windows.max(1) {
+            let w = g.window_blocking()?;
+            crate::sweep::record(&mut lag, &w.send_lag);
+            done += w.completed();
+            sent += w.sent;
+            errors += w.errors.total();
+            cpu += w.cpu;
+            share = share.max(w.max_thread_cpu);
+        }
+        drop(g);
+        let secs = o.window.as_secs_f64() * f64::from(o.windows.max(1));
+        let send_lag = Pcts::of(&lag);
+        let achieved = done as f64 / secs;
+        // The sink shares no CPU with the generator when both are placed apart.
+        let shares = o.sink_cpus.is_none();
+        let clean = !super::generator_bound(share, &send_lag, shares)
+            && achieved >= SATURATED_BELOW * rate as f64
+            && errors == 0;
+        steps.push(CapacityStep {
+            offered_rps: rate,
+            achieved_rps: achieved,
+            cpu_share: share,
+            cpu_us_per_request: cpu.as_secs_f64() * 1e6 / sent.max(1) as f64,
+            send_lag,
+            errors,
+            clean,
+        });
+        if !clean {
+            break;
+        }
+    }
+    let best = steps.iter().rev().find(|s| s.clean);
+    Ok(Capacity {
+        highest_clean_rps: best.map_or(0, |s| s.offered_rps),
+        cpu_us_per_request: best.map(|s| s.cpu_us_per_request),
+        threads,
+        connections: o.connections,
+        generator_cpus: placed,
+        sink_cpus: o.sink_cpus.as_ref().map(|c| c.to_string()),
+        steps,
+    })
+}

@@ -1,0 +1,147 @@
+//! Planted answers for the event-loop load generator (src/client/paced.rs):
+//! the rate it offers, latency from the intended send (corrected) beside the
+//! actual send, its own send lag that excludes waiting for a slow reply, and
+//! its CPU per request. Bounds are physical (counts of a fixed schedule, a
+//! known server delay), never a timing threshold on this machine's speed.
+
+use std::time::Duration;
+
+use asyncbench::client::sink::Sink;
+use asyncbench::client::{PacedGenerator, PacedSpec, PacedWindow};
+use asyncbench::measure::placement::CpuSet;
+use asyncbench::server::{ServerConfig, TestServer};
+
+fn spec(server: std::net::SocketAddr, path: &str, conns: u64, rate: Option<u64>) -> PacedSpec {
+    PacedSpec {
+        server,
+        path: path.into(),
+        connections: conns,
+        rate,
+        timeout: Duration::from_secs(5),
+        window: Duration::from_millis(250),
+        threads: Vec::new(),
+        spin: Duration::ZERO,
+    }
+}
+
+fn windows(g: &mut PacedGenerator, n: usize) -> Vec<PacedWindow> {
+    (0..n).map(|_| g.window_blocking().unwrap()).collect()
+}
+
+fn p(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
+}
+
+#[test]
+fn it_offers_the_asked_rate_and_every_reply_is_counted_once() {
+    let sink = Sink::start(None).unwrap();
+    // 2000/s over 4 connections in 250 ms windows: 500 sends per window by the schedule.
+    let mut g = PacedGenerator::start(spec(sink.addr(), "/", 4, Some(2000))).unwrap();
+    let ws = windows(&mut g, 5);
+    drop(g);
+    for w in &ws[1..] {
+        assert!((450..=550).contains(&w.sent), "window {}: {} sent", w.index, w.sent);
+        assert!(w.errors.is_empty());
+        assert_eq!(w.send_lag.len() as u64, w.sent);
+        // A reply to the sink comes back; corrected ≥ uncorrected for each.
+        assert!(w.completed() + 4 >= w.sent && w.completed() <= w.sent + 4);
+        assert!(w.cpu > Duration::ZERO && w.max_thread_cpu < 1.0);
+    }
+    let done: u64 = ws.iter().map(|w| w.completed()).sum();
+    // No reply counted that the sink did not write; the sink also answered
+    // what was sent between the last cut and the drop (well under 100 ms of it).
+    assert!(
+        sink.served() >= done && sink.served() < done + 200,
+        "{} {done}",
+        sink.served()
+    );
+    assert_eq!(ws.iter().map(|w| w.index).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_slow_server_shows_in_corrected_latency_but_not_in_the_generators_own_send_lag() {
+    let server = TestServer::start(ServerConfig::default()).unwrap();
+    // One connection asked for 500/s (every 2 ms) against a 4 ms route: it can
+    // complete only ~250/s, so every send is late by the server, not by the generator.
+    let mut g = PacedGenerator::start(spec(server.addr(), "/delay/4ms", 1, Some(500))).unwrap();
+    let ws = windows(&mut g, 6);
+    drop(g);
+    let w = &ws[5];
+    assert!(w.completed() <= 70, "{} replies of 4 ms in 250 ms", w.completed());
+    let unc50 = p(&w.uncorrected, 0.5);
+    let cor50 = p(&w.corrected, 0.5);
+    assert!(
+        unc50 >= Duration::from_millis(4) && unc50 < Duration::from_millis(40),
+        "{unc50:?}"
+    );
+    // A second in, the schedule is ~half a second ahead of the replies: the
+    // corrected histogram counts that queue (coordinated omission).
+    assert!(cor50 > Duration::from_millis(300), "{cor50:?}");
+    // The sends went out the moment the connection came free: the lag the
+    // server caused (hundreds of ms) is not the generator's.
+    let lag50 = p(&w.send_lag, 0.5);
+    assert!(lag50 < Duration::from_millis(2), "own send lag {lag50:?}");
+}
+
+#[test]
+fn several_threads_offer_one_schedule_between_them() {
+    let sink = Sink::start(None).unwrap();
+    let allowed = CpuSet::allowed().unwrap();
+    let cpu = allowed.cpus()[0];
+    let mut s = spec(sink.addr(), "/", 6, Some(2400));
+    s.threads = vec![Some(CpuSet::new([cpu])), None, None];
+    let mut g = PacedGenerator::start(s).unwrap();
+    assert_eq!(g.threads(), 3);
+    assert_eq!(g.placed_on[0], Some(CpuSet::new([cpu])));
+    let ws = windows(&mut g, 4);
+    for w in &ws[1..] {
+        // 2400/s × 250 ms = 600, whichever thread sent them.
+        assert!((540..=660).contains(&w.sent), "{}", w.sent);
+    }
+}
+
+#[test]
+fn closed_loop_sends_on_each_reply_and_bad_targets_fail_at_start() {
+    let sink = Sink::start(None).unwrap();
+    let mut g = PacedGenerator::start(spec(sink.addr(), "/", 2, None)).unwrap();
+    let ws = windows(&mut g, 2);
+    drop(g);
+    assert!(ws[1].completed() > 100, "closed loop completed {}", ws[1].completed());
+    assert!(ws[1].send_lag.is_empty(), "no schedule, so no lag");
+    let e = PacedGenerator::start(spec(sink.addr(), "no-slash", 1, Some(10)))
+        .err()
+        .unwrap();
+    assert!(e.contains("no-slash"), "{e}");
+    let gone = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let e = PacedGenerator::start(spec(gone, "/", 1, Some(10))).err().unwrap();
+    assert!(e.contains(&gone.to_string()), "{e}");
+}
+
+#[test]
+fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
+    use asyncbench::sweep::capacity::{CapacityOpts, measure};
+    // 5 M requests/s from one thread is far past any core (wrk does ~200k):
+    // it must come out unclean, and the probe must stop after it.
+    let o = CapacityOpts {
+        threads: vec![None],
+        sink_cpus: None,
+        connections: 4,
+        rates: vec![500, 5_000_000, 10_000_000],
+        windows: 1,
+        window: Duration::from_millis(200),
+    };
+    let c = measure(&o).unwrap();
+    assert_eq!(c.steps.len(), 2, "{c:?}");
+    assert!(!c.steps[1].clean);
+    assert!(c.highest_clean_rps <= 500);
+    assert!(c.steps[1].achieved_rps < 0.99 * 5e6);
+    for s in &c.steps {
+        assert!(s.cpu_us_per_request > 0.0, "{s:?}");
+    }
+    assert!(c.line().contains("requests/s"));
+}
