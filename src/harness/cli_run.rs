@@ -82,7 +82,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         .map(|s| selected(s.as_ref()).len() as u64 * u64::from(rounds_of(s.as_ref())))
         .sum();
     if total == 0 {
-        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&chosen, &opts))));
+        let defs: Vec<&dyn ScenarioDef> = chosen.iter().map(|s| s.as_ref()).collect();
+        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&defs, &opts))));
     }
     if let Some(addr) = opts.server {
         // The routes the selected cases request where they declare one (their ideal's), or
@@ -243,7 +244,7 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
 
 /// Why the filters select no case: the first filter that matches nothing among the chosen
 /// scenarios, with a "did you mean" and what exists; else the combination that is empty.
-fn nothing_selected(chosen: &[&Box<dyn ScenarioDef>], opts: &RunOpts) -> String {
+fn nothing_selected(chosen: &[&dyn ScenarioDef], opts: &RunOpts) -> String {
     let names: Vec<&str> = chosen.iter().map(|s| s.header().name.as_str()).collect();
     let cases: Vec<CaseSpec> = chosen.iter().flat_map(|s| s.cases()).collect();
     let (mut variants, mut runtimes): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
