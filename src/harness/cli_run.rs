@@ -82,10 +82,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         .map(|s| selected(s.as_ref()).len() as u64 * u64::from(rounds_of(s.as_ref())))
         .sum();
     if total == 0 {
-        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(
-            &chosen.iter().map(|s| s.as_ref()).collect::<Vec<_>>(),
-            &opts
-        ))));
+        let defs: Vec<&dyn ScenarioDef> = chosen.iter().map(|s| s.as_ref()).collect();
+        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&defs, &opts))));
     }
     if let Some(addr) = opts.server {
         // The routes the selected cases request where they declare one (their ideal's), or

@@ -478,23 +478,10 @@ fn round_means(r: &CaseResult) -> Vec<f64> {
         .unwrap_or_default()
 }
 
-/// a/b over paired rounds: the geometric mean of the per-round ratios with Student's paired
-/// t-interval on their logarithms (Student 1908; Fleming & Wallace 1986 for the geometric mean).
-/// A stand-in for h21c's `stats::ratio::paired_ratio` (same method), until that lands on main:
-/// then this calls it.
+/// a/b over paired rounds, as the findings quote it ([`crate::stats::ratio::paired_ratio`]):
+/// the geometric mean of the per-round ratios and its 95% interval.
 fn paired_ratio(a: &[f64], b: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
-    let n = a.len().min(b.len());
-    let ok = |x: &f64| x.is_finite() && *x > 0.0;
-    if n == 0 || !a[..n].iter().all(ok) || !b[..n].iter().all(ok) {
-        return None;
-    }
-    let logs: Vec<f64> = a.iter().zip(b).take(n).map(|(x, y)| (x / y).ln()).collect();
-    let (mean, sd) = crate::stats::mean_sd(&logs);
-    let interval = (n >= 2).then(|| {
-        let h = crate::stats::student_t_critical(crate::stats::rounds::ALPHA, n as f64 - 1.0) * sd / (n as f64).sqrt();
-        ((mean - h).exp(), (mean + h).exp())
-    });
-    Some((mean.exp(), interval))
+    crate::stats::ratio::paired_ratio(a, b).map(|r| (r.estimate, r.interval))
 }
 
 #[cfg(test)]
