@@ -56,7 +56,8 @@ impl Session {
             .map(|r| r.mean)
             .or(wall.as_ref().map(|w| w.mean).filter(|_| figure.is_batch_time()));
         // Ratios to bounds on a batch's time only: an ideal or floor bounds the batch.
-        let bounded = value_ns.filter(|_| figure.is_batch_time());
+        // A case with no successful operation has no value (figures::value), so no ratio either.
+        let bounded = value_ns.filter(|_| figure.is_batch_time() && samples > 0);
         let measured_over_ideal = figures::ratio(bounded, case.ideal.as_ref().map(|i| i.ns as f64));
         let mut notes = case.notes.clone();
         let floor_ns = case
