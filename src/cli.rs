@@ -12,7 +12,7 @@ use crate::harness::options::{
     self, BATCHES, CONNECTIONS, DURATION, Process, RATE, ROUNDS, SERVER_THREADS, Task, WARMUP, WORKERS,
 };
 use crate::harness::{Failure, commands};
-use crate::runtime::Flavor;
+use crate::runtime::{EXTERNAL_HOW_TO_ENABLE, Flavor, RuntimeEntry, RuntimeKind};
 use crate::scenario;
 
 #[derive(Debug, Parser)]
@@ -85,8 +85,11 @@ pub enum Command {
     /// median and p90 run-to-run change, and each row's minimum detectable effect.
     ///
     /// Takes the options of `run` (select a few scenarios for a quick figure). Writes noise.json
-    /// into the second run (its REPORT.md then shows the figures) and prints the verdict.
-    Noise(Box<RunArgs>),
+    /// into the second run (its REPORT.md then shows the figures) and prints the verdict. Both
+    /// halves plan their CPU placement from the machine's CPU set; a pair whose cores or
+    /// placement differ is refused (exit 2). With --plant, B runs with one scenario parameter
+    /// changed (a planted A/B self-test of the gate); with --simulate, nothing runs.
+    Noise(Box<NoiseArgs>),
     /// Compares two saved runs: what changed per case, and whether it is significant.
     ///
     /// Rows measured in rounds are judged by Welch's t-test on their round figures, with the
@@ -122,7 +125,8 @@ pub enum Command {
     /// `customSmallerIsBetter` JSON).
     ///
     /// Each case is named scenario/variant/runtime; its value is the one summary.json
-    /// publishes (mean batch time over rounds, ns, with its 95% interval), beside its
+    /// publishes (its figure over rounds — the mean batch time, or the p99 from the intended
+    /// send time on open-loop rows — in ns, with its 95% interval), beside its
     /// operations' p50/p99/max, throughput and errors (see the README's "Tracking runs over
     /// time"). Cases with no successful operation are left out and named on stderr. Exits 2 if
     /// the run's summary.json is missing or corrupt.
@@ -188,6 +192,26 @@ fn parse_route(s: &str) -> Result<crate::scenario::catalog::http_server::Variant
     use serde::de::IntoDeserializer;
     crate::scenario::catalog::http_server::Variant::deserialize(s.into_deserializer())
         .map_err(|e: serde::de::value::Error| format!("{e} (allowed: {})", options::sweep_route_names()))
+}
+
+/// Options of `asyncbench noise`: those of `run`, the planted self-test and the simulation.
+#[derive(Debug, clap::Args)]
+pub struct NoiseArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Planted A/B self-test: run B with this scenario parameter changed, e.g.
+    /// `fetch_parallel.delay_ms=+10%` (the server delay of every request of that scenario); the
+    /// output gives the fraction of that scenario's case values flagged and of the other rows
+    /// falsely flagged.
+    #[arg(long, value_name = "SCENARIO.PARAM=+PCT%")]
+    pub plant: Option<String>,
+    /// Run nothing: simulate A/A pairs (with --plant, planted pairs) from the round means and spreads
+    /// recorded in this saved run directory, and print the gate's false-alarm rate per run.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub simulate: Option<PathBuf>,
+    /// Pairs of runs the simulation draws, 1..=100000.
+    #[arg(long, default_value_t = 1000)]
+    pub trials: u64,
 }
 
 /// Options of `asyncbench run`, as typed; `harness::options` checks them.
@@ -263,10 +287,15 @@ pub struct RunArgs {
     /// clock reads per poll (measured and written in summary.json's `cost_info`).
     #[arg(long)]
     pub task_metrics: bool,
-    /// What to print at the end: a table on stderr (`table`), or the summary rows
-    /// (summary.json's `results`) as JSON on stdout (`json`).
+    /// What to print at the end: a table on stderr (`table`), or as JSON on stdout (`json`) an
+    /// object with `run_dir`, `partial`, `results` (summary.json's rows) and `warnings` (the
+    /// run's warnings as the table prints them).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Every column of the end-of-run table (by default it fits 120 columns: empty columns and,
+    /// for open-loop runs, the second p99, throughput and ideal ratios are left out).
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub results: ResultsArg,
 }
@@ -307,17 +336,21 @@ impl TypedValueParser for FlavorParser {
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Flavor, clap::Error> {
         StringValueParser::new()
             .try_map(|s| {
-                s.parse::<Flavor>().map_err(|e| {
-                    // The guide's Python rows are not a Rust runtime: say how to get them.
-                    if crate::python::RUNTIMES.contains(&s.as_str()) {
-                        format!(
-                            "`{s}` is the guide's Python side, not a Rust runtime: set {}=1 to add the asyncio and \
-                             uvloop rows to a run",
-                            crate::python::ENV_VAR
-                        )
-                    } else {
-                        e.to_string()
-                    }
+                s.parse::<Flavor>().map_err(|e| match RuntimeEntry::find(&s) {
+                    // An external entry (the guide's Python) is not built here: say how to get it.
+                    Some(
+                        entry @ RuntimeEntry {
+                            kind: RuntimeKind::External(_),
+                            ..
+                        },
+                    ) => format!(
+                        "`{s}` is {}, not a Rust runtime: its rows join a run on their own; to get them, {}",
+                        entry.help, EXTERNAL_HOW_TO_ENABLE
+                    ),
+                    _ => match options::closest(&s, Flavor::ALL.iter().map(|f| f.name())) {
+                        Some(k) => format!("{e}; did you mean `{k}`?"),
+                        None => e.to_string(),
+                    },
                 })
             })
             .parse_ref(cmd, arg, value)

@@ -1,69 +1,103 @@
 //! One row's verdict: what its two runs measured (round figures, or batches and samples for
-//! runs without rounds), then — once every row's p-value is in and adjusted — the verdict.
+//! runs without rounds), then — once every row's p-value is in and adjusted — the verdict in
+//! plain words (see [`Verdict`]).
 
 use super::{CompareOpts, RowChange, Verdict, change_pct, signed};
 use crate::report::data::PRIMARY_METRIC;
-use crate::results::CaseResult;
+use crate::results::{CaseResult, figures};
 use crate::stats::rounds::{self as round_stats, RoundSummary};
 use crate::stats::{self, TestResult};
+
+/// Rounds per run beyond which `compare` stops counting how many would decide a row.
+pub(super) const MAX_ROUNDS_TO_DECIDE: u32 = 50;
 
 pub(super) fn has_rounds(r: &CaseResult) -> bool {
     r.rounds.as_ref().is_some_and(|x| x.count >= 2)
 }
 
+/// A row recorded in rounds but only one: no between-run test is honest for it (its batches
+/// share one runtime instance and one moment of the machine, so testing them calls any drift
+/// significant).
+fn one_round(r: &CaseResult) -> bool {
+    r.rounds.as_ref().is_some_and(|x| x.count < 2)
+}
+
 /// What a row's two runs measured, before the verdict (which needs every
 /// row's p-value for the adjustment).
 pub(super) struct Measured {
-    row: RowChange,
-    figure: &'static str,
+    pub(super) row: RowChange,
     change: Option<f64>,
     pub(super) p: Option<f64>,
     test_name: &'static str,
+    /// Pooled round spread and the mean, for the rounds an inconclusive row would need.
+    spread: Option<(f64, f64)>,
 }
 
 pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
     let primary = a.metric == PRIMARY_METRIC;
-    let (wa, wb) = if primary {
+    let (fa, fb) = (figures::figure_of(a), figures::figure_of(b));
+    // Batch times are the value only where both runs publish one (not an open-loop window).
+    let (wa, wb) = if primary && fa.is_batch_time() && fb.is_batch_time() {
         (a.wall_ns.as_ref(), b.wall_ns.as_ref())
     } else {
         (None, None)
     };
     let wall = (wa.map(|w| w.mean), wb.map(|w| w.mean));
+    let single = one_round(a) || one_round(b);
     let wall_test = match (wa, wb) {
-        (Some(x), Some(y)) => stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches)),
+        (Some(x), Some(y)) if !single => stats::welch((x.mean, x.stddev, x.batches), (y.mean, y.stddev, y.batches)),
         _ => None,
     };
     let pct = |r: &CaseResult, f: fn(&crate::results::Percentiles) -> u64| r.latency_ns.as_ref().map(|p| f(p) as f64);
     let p50 = (pct(a, |p| p.p50), pct(b, |p| p.p50));
     let p99 = (pct(a, |p| p.p99), pct(b, |p| p.p99));
     let both: Option<(&RoundSummary, &RoundSummary)> = match (&a.rounds, &b.rounds) {
-        (Some(x), Some(y)) if x.count >= 2 && y.count >= 2 => Some((x, y)),
+        // Round figures compare only when both runs mean the same figure by them.
+        (Some(x), Some(y)) if x.count >= 2 && y.count >= 2 && fa == fb => Some((x, y)),
         _ => None,
     };
     let rounds = (a.rounds.as_ref().map(|r| r.mean), b.rounds.as_ref().map(|r| r.mean));
-    let (rounds_p, mde_pct) = match both {
+    let (rounds_p, mde_pct, spread) = match both {
         Some((x, y)) => {
             // The spread of both runs pooled, at the smaller round count.
             let sd = ((x.stddev.powi(2) + y.stddev.powi(2)) / 2.0).sqrt();
             let r = x.count.min(y.count) as usize;
-            (round_stats::welch_rounds(x, y), round_stats::mde_pct(x.mean, sd, r))
+            (
+                round_stats::welch_rounds(x, y),
+                round_stats::mde_pct(x.mean, sd, r),
+                Some((x.mean, sd)),
+            )
         }
-        None => (None, None),
+        None => (None, None, None),
     };
-    let (figure, change, p, test_name) = match (both, wall_test) {
-        (Some(_), _) => (
-            if primary {
-                "batch mean over rounds"
-            } else {
-                "median over rounds"
-            },
+    let metric_median = || format!("{} median", a.metric);
+    let (tested, change, p, test_name) = match (both, wall_test) {
+        // The value as the row defines it (batch mean, or p99 from the intended send…).
+        (Some(_), _) if primary => (
+            fa.over_rounds_label().to_string(),
             change_pct(rounds),
             rounds_p,
             "Welch on rounds",
         ),
-        (None, Some(t)) => ("batch mean", change_pct(wall), Some(t.p), "batch-level Welch"),
+        (Some(_), _) => (metric_median(), change_pct(rounds), rounds_p, "Welch on rounds"),
+        (None, _) if single => (
+            if primary {
+                format!("{}, 1 round", fa.label())
+            } else {
+                format!("{}, 1 round", a.metric)
+            },
+            change_pct(rounds).or(if primary { change_pct(wall) } else { change_pct(p50) }),
+            None,
+            "none",
+        ),
+        (None, Some(t)) => (
+            "batch mean".to_string(),
+            change_pct(wall),
+            Some(t.p),
+            "batch-level Welch",
+        ),
         (None, None) => (
-            "p50",
+            format!("{} p50", a.metric),
             change_pct(p50),
             dist_test.map(|t| t.p),
             "sample-level Mann-Whitney",
@@ -75,77 +109,125 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
             variant: a.variant.clone(),
             runtime: a.runtime.clone(),
             metric: a.metric.clone(),
+            tested,
+            change_pct: change,
             wall,
             wall_test,
             p50,
             p99,
             dist_test,
             rounds,
+            round_counts: (
+                a.rounds.as_ref().map_or(0, |r| r.count),
+                b.rounds.as_ref().map_or(0, |r| r.count),
+            ),
             rounds_p,
             p_adjusted: None,
             mde_pct,
+            rounds_to_decide: None,
             errors: (a.errors, b.errors),
             errors_by_kind: (a.errors_by_kind.clone(), b.errors_by_kind.clone()),
             cost: (a.cost, b.cost),
-            verdict: Verdict::Unchanged,
+            verdict: Verdict::WithinNoise,
             reason: String::new(),
         },
-        figure,
         change,
         p,
         test_name,
+        spread,
     }
+}
+
+/// The fewest rounds per run, more than the `have` that did not decide it, at which a change of
+/// `change_pct` would be detected with 80% power (α 5%) at this spread: where the minimum
+/// detectable effect falls to the change.
+pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64, have: u32) -> Option<u32> {
+    (have.max(1) + 1..=MAX_ROUNDS_TO_DECIDE)
+        .find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
 }
 
 pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> RowChange {
     let Measured {
         mut row,
-        figure,
         change,
         test_name,
+        spread,
         ..
     } = m;
     row.p_adjusted = p_adjusted;
-    let within_noise = |c: f64| row.mde_pct.filter(|mde| c.abs() < *mde);
+    let thr = opts.threshold_pct;
+    let figure = row.tested.clone();
     let (mut verdict, mut reason) = match (change, p_adjusted) {
-        (None, _) => (Verdict::Inconclusive, "no figure to compare".to_string()),
-        (Some(c), _) if within_noise(c).is_some() => (
-            Verdict::Unchanged,
-            format!(
-                "{figure} {}: within noise (minimum detectable effect {:.1}%)",
-                signed(c),
-                within_noise(c).unwrap_or_default()
-            ),
-        ),
-        (Some(c), None) if c.abs() > opts.threshold_pct => (
+        (None, _) => (Verdict::Inconclusive, format!("{figure}: no figure to compare")),
+        (Some(c), None) if test_name == "none" => (
             Verdict::Inconclusive,
             format!(
-                "{figure} {} but no test possible (fewer than 2 rounds or batches, or no samples)",
+                "{figure} {}: one round in a run, so no test between the runs (give the scenario rounds ≥ 2)",
                 signed(c)
             ),
         ),
-        (Some(_), None) => (Verdict::Unchanged, format!("{figure} within ±{}%", opts.threshold_pct)),
+        (Some(c), None) if c.abs() > thr => (
+            Verdict::Inconclusive,
+            format!(
+                "{figure} {}: no test possible (fewer than 2 batches, or no samples)",
+                signed(c)
+            ),
+        ),
+        (Some(c), None) => (
+            Verdict::WithinNoise,
+            format!("{figure} {}: no test possible, within ±{thr}%", signed(c)),
+        ),
         (Some(c), Some(p)) => {
             let sig = p < opts.alpha;
             let what = format!(
-                "{figure} {} ({test_name}, Holm-adjusted {})",
+                "{figure} {} ({test_name}, family-adjusted {})",
                 signed(c),
                 crate::report::format::p_value(p)
             );
-            if sig && c > opts.threshold_pct {
+            if sig && c > thr {
+                (Verdict::Regression, format!("{what}: slower beyond the {thr}% gate"))
+            } else if sig && c < -thr {
+                (Verdict::Improvement, format!("{what}: faster beyond the {thr}% gate"))
+            } else if sig && c > 0.0 {
                 (
-                    Verdict::Regression,
-                    format!("{what}: slower beyond {}%", opts.threshold_pct),
+                    Verdict::SlowerBelowGate,
+                    format!("{what}: significant, under the {thr}% gate"),
                 )
-            } else if sig && c < -opts.threshold_pct {
-                (Verdict::Improvement, what)
-            } else if !sig && c.abs() > opts.threshold_pct {
+            } else if sig && c < 0.0 {
                 (
-                    Verdict::Inconclusive,
-                    format!("{what}: not significant; more rounds would tell"),
+                    Verdict::FasterBelowGate,
+                    format!("{what}: significant, under the {thr}% gate"),
                 )
             } else {
-                (Verdict::Unchanged, what)
+                match row.mde_pct {
+                    Some(mde) if c.abs() < mde => (
+                        Verdict::WithinNoise,
+                        format!("{what}: smaller than the minimum detectable effect {mde:.1}%"),
+                    ),
+                    Some(mde) => {
+                        let have = row.round_counts.0.min(row.round_counts.1);
+                        row.rounds_to_decide = spread.and_then(|(mean, sd)| rounds_to_decide(mean, sd, c, have));
+                        let more = match row.rounds_to_decide {
+                            Some(r) => format!("{r} rounds per run would detect it with 80% power"),
+                            None => format!("more than {MAX_ROUNDS_TO_DECIDE} rounds per run would be needed"),
+                        };
+                        (
+                            Verdict::Inconclusive,
+                            format!(
+                                "{what}: not significant, yet larger than the minimum detectable effect {mde:.1}%; {more}"
+                            ),
+                        )
+                    }
+                    // Batch- or sample-level rows of runs without rounds have no MDE: the
+                    // threshold decides what is too large to leave unexplained.
+                    None if c.abs() <= thr => {
+                        (Verdict::WithinNoise, format!("{what}: not significant, within ±{thr}%"))
+                    }
+                    None => (
+                        Verdict::Inconclusive,
+                        format!("{what}: not significant; rounds would tell (this run has none)"),
+                    ),
+                }
             }
         }
     };
@@ -162,4 +244,22 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
     row.verdict = verdict;
     row.reason = reason;
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_to_decide_is_where_the_mde_meets_the_change() {
+        // sd 2% of the mean: with 3 rounds the MDE is (2.776 + 0.941)·2·√(2/3) ≈ 6.1%, so a 6.5%
+        // change is decided at 3 rounds and a 3% one needs more.
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 2), Some(3));
+        // Never fewer than one more round than the run had.
+        assert_eq!(rounds_to_decide(100.0, 2.0, 6.5, 3), Some(4));
+        let r = rounds_to_decide(100.0, 2.0, 3.0, 3).unwrap_or(0);
+        assert!(round_stats::mde_pct(100.0, 2.0, r as usize).is_some_and(|m| m <= 3.0));
+        assert!(round_stats::mde_pct(100.0, 2.0, r as usize - 1).is_some_and(|m| m > 3.0));
+        assert_eq!(rounds_to_decide(100.0, 50.0, 1.0, 3), None);
+    }
 }

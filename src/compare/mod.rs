@@ -2,21 +2,24 @@
 //! to run B and whether the change is real.
 //!
 //! Rows measured in rounds (every run since rounds exist) are judged at the level of rounds:
-//! Welch's t-test on the two runs' round figures (batch-mean wall time on primary rows, the
-//! metric's median on the others), the p-values adjusted with Holm's procedure over every row
-//! tested, and a change smaller than the row's minimum detectable effect (from the rounds'
-//! spread, see `crate::stats::rounds`) is "within noise", never a regression. Batches of one
-//! round are not independent repeats, so a batch-level test would call any drift significant.
+//! Welch's t-test on the two runs' round figures (the case's value — mean batch time per round —
+//! on primary rows, the metric's median per round on the others). The p-values are adjusted per
+//! family — one scenario's case values (what `--fail-on-regression` reads), or one scenario's
+//! other metrics — by Benjamini–Hochberg, then multiplied by the number of such families
+//! (Bonferroni), see `crate::stats::fdr` for why. A row recorded in one round only has no honest
+//! between-run test and is inconclusive, never a regression.
 //!
 //! Rows of older runs without rounds fall back to Welch on per-batch wall times or the
-//! Mann–Whitney U test on the `.hlog` samples (`crate::stats::significance`), adjusted by the
-//! same Holm procedure and labelled batch-level (optimistic). A regression is a change beyond
-//! the threshold and the MDE that is significant after adjustment, or errors where A had none.
+//! Mann–Whitney U test on the `.hlog` samples (`crate::stats::significance`), labelled
+//! batch-level (optimistic). The verdicts are in [`Verdict`].
 
 mod judge;
 pub mod noise;
 pub mod output;
+pub mod plant;
+pub mod simulate;
 
+pub use judge::rounds_to_decide;
 use judge::{has_rounds, judge, measure};
 
 use std::collections::BTreeSet;
@@ -26,10 +29,10 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 
 use crate::measure::ErrorCounts;
+use crate::report::data::PRIMARY_METRIC;
 use crate::report::data::RunData;
 use crate::results::{CaseResult, ResultsError, read_hlog};
-use crate::stats::rounds as round_stats;
-use crate::stats::{self, TestResult};
+use crate::stats::{self, TestResult, fdr};
 
 /// Thresholds of the judgement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,23 +52,53 @@ impl Default for CompareOpts {
     }
 }
 
+/// A row's verdict, in the words the table prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
+    /// Slower by more than the gate's threshold, significant after adjustment (or errors where
+    /// A had none). What `--fail-on-regression` fails on (primary rows).
     Regression,
+    /// Faster by more than the threshold, significant.
     Improvement,
-    /// Changed beyond the threshold but not significantly (or no test was possible).
+    /// Significantly slower, by less than the threshold: real, but under the gate.
+    SlowerBelowGate,
+    /// Significantly faster, by less than the threshold.
+    FasterBelowGate,
+    /// Not significant although larger than the row's minimum detectable effect, or no test was
+    /// possible (one round): more rounds would decide it.
     Inconclusive,
-    Unchanged,
+    /// Not significant and smaller than the row's minimum detectable effect (rows without
+    /// rounds: not significant and within the threshold).
+    WithinNoise,
 }
 
 impl Verdict {
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Regression,
+        Verdict::Improvement,
+        Verdict::SlowerBelowGate,
+        Verdict::FasterBelowGate,
+        Verdict::Inconclusive,
+        Verdict::WithinNoise,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Regression => "REGRESSION",
             Verdict::Improvement => "improvement",
+            Verdict::SlowerBelowGate => "slower, below the gate",
+            Verdict::FasterBelowGate => "faster, below the gate",
             Verdict::Inconclusive => "inconclusive",
-            Verdict::Unchanged => "unchanged",
+            Verdict::WithinNoise => "within noise",
         }
+    }
+
+    /// A significant change (either way, past the gate or not).
+    pub fn significant(self) -> bool {
+        matches!(
+            self,
+            Verdict::Regression | Verdict::Improvement | Verdict::SlowerBelowGate | Verdict::FasterBelowGate
+        )
     }
 }
 
@@ -87,6 +120,13 @@ pub struct RowChange {
     pub variant: String,
     pub runtime: String,
     pub metric: String,
+    /// The figure the verdict tested: the value's definition over rounds ("batch mean over
+    /// rounds", "p99 from intended send over rounds"), "<metric> median"
+    /// (its median per round, over rounds), "batch mean" / "<metric> p50" (runs without rounds),
+    /// "…, 1 round" (untestable).
+    pub tested: String,
+    /// The tested figure's change from A to B, percent.
+    pub change_pct: Option<f64>,
     /// Mean batch wall time (ns); only on primary rows.
     pub wall: Pair,
     pub wall_test: Option<TestResult>,
@@ -96,12 +136,17 @@ pub struct RowChange {
     pub dist_test: Option<TestResult>,
     /// The rounds' figure in A and B (mean over rounds), where both runs have rounds.
     pub rounds: Pair,
+    /// Rounds of the row in A and in B (0: the run has no rounds).
+    pub round_counts: (u32, u32),
     /// Welch on the round figures: raw p-value.
     pub rounds_p: Option<f64>,
-    /// The p-value the verdict used, Holm-adjusted over every row tested.
+    /// The p-value the verdict used: Benjamini–Hochberg within its scenario's family, times the
+    /// number of families (Bonferroni).
     pub p_adjusted: Option<f64>,
-    /// The smallest change this pair of runs could detect on this row (percent).
+    /// The smallest change this pair of runs could detect on this row (percent, α 5%, power 80%).
     pub mde_pct: Option<f64>,
+    /// Inconclusive rows: the rounds per run at which the measured change would be detectable.
+    pub rounds_to_decide: Option<u32>,
     pub errors: (u64, u64),
     /// The same failures by kind (empty for summaries written before kinds were counted).
     pub errors_by_kind: (ErrorCounts, ErrorCounts),
@@ -148,7 +193,7 @@ fn key(r: &CaseResult) -> Key {
 pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparison, ResultsError> {
     let a = RunData::load_summary(a_dir)?;
     let b = RunData::load_summary(b_dir)?;
-    let mut measured = Vec::new();
+    let mut pairs = Vec::new();
     for ra in &a.summary.results {
         let Some(rb) = b.summary.results.iter().find(|rb| key(rb) == key(ra)) else {
             continue;
@@ -162,18 +207,9 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
                 _ => None,
             }
         };
-        measured.push(measure(ra, rb, dist_test));
+        pairs.push((ra, rb, dist_test));
     }
-    // Holm over every row that has a test, then the verdicts.
-    let ps: Vec<f64> = measured.iter().filter_map(|m| m.p).collect();
-    let mut adjusted = round_stats::holm(&ps).into_iter();
-    let rows = measured
-        .into_iter()
-        .map(|m| {
-            let adj = m.p.and_then(|_| adjusted.next());
-            judge(m, adj, opts)
-        })
-        .collect();
+    let rows = compare_rows(pairs, opts);
     let (only_a, only_b) = (only_in(&a, &b), only_in(&b, &a));
     let env_diffs = env_diffs(&a, &b);
     Ok(Comparison {
@@ -185,6 +221,38 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
         only_b,
         env_diffs,
     })
+}
+
+/// The verdicts of matched rows (A's, B's, and their sample-level test where one was made).
+pub(crate) fn compare_rows(
+    pairs: Vec<(&CaseResult, &CaseResult, Option<TestResult>)>,
+    opts: CompareOpts,
+) -> Vec<RowChange> {
+    let measured: Vec<judge::Measured> = pairs.into_iter().map(|(a, b, t)| measure(a, b, t)).collect();
+    // One family per scenario and kind (its case values; its other metrics): BH inside, then
+    // Bonferroni over the families of that kind (see `crate::stats::fdr` for why).
+    let gated = |m: &judge::Measured| m.row.metric == PRIMARY_METRIC;
+    let mut adjusted: Vec<Option<f64>> = vec![None; measured.len()];
+    for kind in [true, false] {
+        let mut families: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, m) in measured.iter().enumerate() {
+            if gated(m) == kind && m.p.is_some() {
+                families.entry(m.row.scenario.as_str()).or_default().push(i);
+            }
+        }
+        let count = families.len() as f64;
+        for members in families.values() {
+            let ps: Vec<f64> = members.iter().filter_map(|&i| measured[i].p).collect();
+            for (&i, adj) in members.iter().zip(fdr::benjamini_hochberg(&ps)) {
+                adjusted[i] = Some((adj * count).min(1.0));
+            }
+        }
+    }
+    measured
+        .into_iter()
+        .zip(adjusted)
+        .map(|(m, adj)| judge(m, adj, opts))
+        .collect()
 }
 
 /// Every recorded sample of a row as sorted (value, count) pairs, merged from its `.hlog`.

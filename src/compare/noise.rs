@@ -4,7 +4,8 @@
 //! alarm rate here, and the rows' minimum detectable effects say what size
 //! of difference this harness resolves on this machine.
 
-use super::{Comparison, Verdict, change_pct};
+use super::{Comparison, Verdict};
+use crate::measure::placement::PlacementInfo;
 use crate::report::data::PRIMARY_METRIC;
 use crate::results::noise::{Noise, NoiseFigures, NoiseRow};
 
@@ -27,6 +28,10 @@ fn figures(rows: &[NoiseRow], keep: impl Fn(&NoiseRow) -> bool) -> NoiseFigures 
             .iter()
             .filter(|r| r.verdict == Verdict::Regression.name() || r.verdict == Verdict::Improvement.name())
             .count(),
+        significant: kept
+            .iter()
+            .filter(|r| Verdict::ALL.iter().any(|v| v.significant() && v.name() == r.verdict))
+            .count(),
         median_abs_change_pct: quantile(abs.clone(), 0.5),
         p90_abs_change_pct: quantile(abs, 0.9),
         median_mde_pct: quantile(mde.clone(), 0.5),
@@ -36,13 +41,19 @@ fn figures(rows: &[NoiseRow], keep: impl Fn(&NoiseRow) -> bool) -> NoiseFigures 
 
 /// The A/A figures of a comparison of a run with its repeat.
 pub fn noise(c: &Comparison) -> Noise {
+    noise_without(c, None)
+}
+
+/// [`noise`] over the rows of every scenario but `planted` (a planted pair's A/A part).
+pub fn noise_without(c: &Comparison, planted: Option<&str>) -> Noise {
     let per_row: Vec<NoiseRow> = c
         .rows
         .iter()
+        .filter(|r| planted.is_none_or(|p| r.scenario != p))
         .map(|r| NoiseRow {
             case: format!("{} / {} / {}", r.scenario, r.variant, r.runtime),
             metric: r.metric.clone(),
-            change_pct: change_pct(r.rounds).or(change_pct(r.wall)).or(change_pct(r.p50)),
+            change_pct: r.change_pct,
             mde_pct: r.mde_pct,
             verdict: r.verdict.name().to_string(),
         })
@@ -53,5 +64,36 @@ pub fn noise(c: &Comparison) -> Noise {
         all: figures(&per_row, |_| true),
         primary: figures(&per_row, |r| r.metric == PRIMARY_METRIC),
         per_row,
+        plant: None,
     }
+}
+
+/// Why two runs are not an A/A pair of this machine: a different core count or CPU placement
+/// (server, client, multi-thread sets, or placement applied in one run only) changes what is
+/// measured, so their differences are not noise. Empty when they are a pair.
+pub fn aa_mismatch(c: &Comparison) -> Vec<String> {
+    let (ea, eb) = (&c.a.summary.env, &c.b.summary.env);
+    let mut out = Vec::new();
+    if ea.logical_cores != eb.logical_cores {
+        out.push(format!("cores: {} → {}", ea.logical_cores, eb.logical_cores));
+    }
+    let show = |p: &Option<PlacementInfo>| match p {
+        None => "not recorded".to_string(),
+        Some(p) if !p.applied => format!("not applied ({})", p.note),
+        Some(p) => {
+            let set =
+                |s: &Option<crate::measure::placement::CpuSet>| s.as_ref().map_or("—".into(), |s| s.to_string());
+            format!(
+                "server {}, client {}, multi-thread {}",
+                set(&p.server_cpus),
+                set(&p.client_cpus),
+                set(&p.multi_thread_cpus)
+            )
+        }
+    };
+    let (pa, pb) = (show(&ea.placement), show(&eb.placement));
+    if pa != pb {
+        out.push(format!("placement: {pa} → {pb}"));
+    }
+    out
 }

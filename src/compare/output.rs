@@ -18,19 +18,33 @@ pub fn render(c: &Comparison) -> String {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
+    let gated = c
+        .rows
+        .iter()
+        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
     let _ = writeln!(
         out,
-        "\nTests: rows measured in rounds are judged on their round figures (batch-mean wall time, or a \
-         metric's median per round) by Welch's t-test (B. L. Welch, Biometrika 34, 1947); rows of runs without \
-         rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog samples (Mann \
-         & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are optimistic. All \
-         p-values are adjusted with Holm's procedure over the {} rows tested (Holm, Scand. J. Statist. 6, 1979). \
-         A change smaller than the row's minimum detectable effect (alpha 5%, power 80%, from the rounds' \
-         spread) is within noise. Regression: slower by more than {}% and the MDE, significant at adjusted \
-         alpha = {}, or errors where A had none.",
-        c.rows.iter().filter(|r| r.p_adjusted.is_some()).count(),
+        "\nTests: each row names the figure it tested: a case's value over rounds (\"batch mean over rounds\", \
+         or \"p99 from intended send over rounds\" for open-loop rows), or \"<metric> median\", that metric's \
+         median per round, over rounds. Both are judged by Welch's t-test on the round figures (B. L. Welch, Biometrika 34, 1947); rows of runs \
+         without rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog \
+         samples (Mann & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are \
+         optimistic; a row with one round in either run is not tested. p-values are adjusted within families, \
+         one per scenario for its case values ({} tested rows, the ones the gate reads) and one per scenario for \
+         its other metrics ({} rows): Benjamini-Hochberg inside a family (J. R. Statist. Soc. B 57, 1995), \
+         times the number of families (Bonferroni), so a change in one scenario cannot lower the bar in \
+         another and an A/A pair fails the gate with probability at most alpha. MDE: the smallest change the rows' round spread detects at alpha 5%, power \
+         80%.\nVerdicts: REGRESSION / improvement = significant at adjusted alpha = {} and beyond the {}% gate \
+         (or errors where A had none); \"slower/faster, below the gate\" = significant, smaller than the gate; \
+         \"within noise\" = not significant and smaller than the MDE; \"inconclusive\" = not significant yet \
+         larger than the MDE (the rounds that would decide it are given), or untestable.",
+        gated.filter(|r| r.p_adjusted.is_some()).count(),
+        c.rows
+            .iter()
+            .filter(|r| r.metric != crate::report::data::PRIMARY_METRIC && r.p_adjusted.is_some())
+            .count(),
+        c.opts.alpha,
         c.opts.threshold_pct,
-        c.opts.alpha
     );
     if c.env_diffs.is_empty() {
         let _ = writeln!(out, "\nEnvironment: same machine, toolchain, mode and crate versions.");
@@ -64,16 +78,23 @@ pub fn render(c: &Comparison) -> String {
             }
         }
     }
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| format!("{} {}", c.count(v), v.name()))
+        .collect();
     let _ = writeln!(
         out,
-        "\nResult: {} regression(s), {} improvement(s), {} unchanged, {} inconclusive, of {} compared rows.",
-        c.count(Verdict::Regression),
-        c.count(Verdict::Improvement),
-        c.count(Verdict::Unchanged),
-        c.count(Verdict::Inconclusive),
+        "\nResult: {}, of {} compared rows.",
+        counts.join("; "),
         c.rows.len()
     );
-    for v in [Verdict::Regression, Verdict::Improvement, Verdict::Inconclusive] {
+    for v in [
+        Verdict::Regression,
+        Verdict::Improvement,
+        Verdict::SlowerBelowGate,
+        Verdict::FasterBelowGate,
+        Verdict::Inconclusive,
+    ] {
         let rows: Vec<&RowChange> = c.rows.iter().filter(|r| r.verdict == v).collect();
         if !rows.is_empty() {
             let _ = writeln!(out, "{}:", capitalised(v.name()));
@@ -94,12 +115,14 @@ pub fn render(c: &Comparison) -> String {
     out
 }
 
-/// The row's mean: over rounds where both runs have them, else over batches.
+/// The tested figure in A and B: over rounds where both runs have them, else over batches.
 fn figure(r: &RowChange) -> Pair {
     if r.rounds.0.is_some() && r.rounds.1.is_some() {
         r.rounds
-    } else {
+    } else if r.wall.0.is_some() || r.wall.1.is_some() {
         r.wall
+    } else {
+        r.p50
     }
 }
 
@@ -147,10 +170,11 @@ fn p_of(p: Option<f64>) -> String {
 fn table(rows: &[RowChange]) -> Table {
     let header = [
         "case",
-        "mean A → B",
+        "tested",
+        "A → B",
         "Δ",
         "MDE",
-        "p (Holm)",
+        "p (adj.)",
         "p50 A → B",
         "Δ",
         "p99 A → B",
@@ -160,7 +184,8 @@ fn table(rows: &[RowChange]) -> Table {
     ];
     let mut right = vec![true; header.len()];
     right[0] = false;
-    right[10] = false;
+    right[1] = false;
+    right[11] = false;
     Table {
         header: header.iter().map(|h| h.to_string()).collect(),
         right,
@@ -169,8 +194,9 @@ fn table(rows: &[RowChange]) -> Table {
             .map(|r| {
                 vec![
                     case(r),
+                    r.tested.clone(),
                     arrow(figure(r)),
-                    delta(figure(r)),
+                    r.change_pct.map_or(format::NONE.to_string(), format::change_pct),
                     r.mde_pct.map_or(format::NONE.to_string(), |m| format!("{m:.1}%")),
                     p_of(r.p_adjusted),
                     arrow(r.p50),

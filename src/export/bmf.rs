@@ -44,14 +44,14 @@ impl Exporter for Bmf {
         let mut out: BTreeMap<String, BTreeMap<String, Metric>> = BTreeMap::new();
         for f in figures(summary).0 {
             let mut m = BTreeMap::new();
-            m.insert(
-                "latency".to_string(),
+            m.insert("latency".to_string(), {
+                let (lower_value, upper_value) = super::bounds(&f.value);
                 Metric {
                     value: f.value.value,
-                    lower_value: f.value.low,
-                    upper_value: f.value.high,
-                },
-            );
+                    lower_value,
+                    upper_value,
+                }
+            });
             if let Some(t) = f.primary.throughput_per_s.filter(|t| t.is_finite()) {
                 m.insert("throughput".into(), point(t));
             }

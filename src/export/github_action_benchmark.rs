@@ -35,9 +35,17 @@ impl Exporter for GithubActionBenchmark {
             let p = f.primary;
             let rounds = p.rounds.as_ref().map_or(1, |r| r.count);
             let mut extra = vec![format!(
-                "mean batch time over {rounds} round(s); {} samples, {} errors",
-                p.samples, p.errors
+                "{} over {rounds} round(s); {} samples, {} errors",
+                f.value.figure.label(),
+                p.samples,
+                p.errors
             )];
+            if !f.value.citable() {
+                extra.push(format!(
+                    "unstable: rounds range {}",
+                    crate::report::format::value_text(p)
+                ));
+            }
             if let Some(t) = p.throughput_per_s {
                 extra.push(format!(
                     "throughput {t:.1} {}/s",
@@ -51,11 +59,11 @@ impl Exporter for GithubActionBenchmark {
                 name: f.name.clone(),
                 unit: "ns",
                 value: f.value.value,
-                range: f
-                    .value
-                    .low
-                    .zip(f.value.high)
-                    .map(|(l, h)| format!("± {:.0}", (h - l) / 2.0)),
+                range: match super::bounds(&f.value) {
+                    // An unstable row's range is its rounds' span, not a symmetric interval.
+                    (Some(l), Some(h)) if !f.value.citable() => Some(format!("{l:.0} … {h:.0}")),
+                    (l, h) => l.zip(h).map(|(l, h)| format!("± {:.0}", (h - l) / 2.0)),
+                },
                 extra: Some(extra.join("; ")),
             });
             for row in f.metrics.iter().filter(|r| r.samples > 0) {

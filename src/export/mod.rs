@@ -7,7 +7,7 @@ pub mod bmf;
 pub mod github_action_benchmark;
 
 use crate::report::data::PRIMARY_METRIC;
-use crate::results::{CaseResult, Summary};
+use crate::results::{CaseResult, Summary, figures};
 
 /// The formats `asyncbench export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,14 +33,8 @@ impl ExportFormat {
     }
 }
 
-/// A case's published value with its interval: the mean over rounds and its 95% interval over
-/// rounds, or (for runs without rounds) the batch mean and its 95% interval over batches.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Value {
-    pub value: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-}
+/// A case's published value with its interval ([`figures::Value`], the one definition).
+pub use crate::results::figures::Value;
 
 /// What a tracking tool gets of one case: its name (`scenario/variant/runtime`), its value in
 /// ns, its throughput, its errors, and the latency percentiles of each of its metrics.
@@ -55,19 +49,16 @@ pub struct Figure<'a> {
 
 /// The case's value as the summary publishes it (the table and REPORT.md show the same).
 pub fn value(r: &CaseResult) -> Option<Value> {
-    if let Some(x) = &r.rounds {
-        let interval = x.count > 1;
-        return Some(Value {
-            value: x.mean,
-            low: interval.then_some(x.ci_low),
-            high: interval.then_some(x.ci_high),
-        });
+    figures::value(r)
+}
+
+/// The bounds a tracking tool gets around a value: its 95% interval over rounds, or, for a row
+/// whose rounds disagree, their whole range (the value alone must not look citable there).
+pub fn bounds(v: &Value) -> (Option<f64>, Option<f64>) {
+    match v.range {
+        Some((lo, hi)) if !v.citable() => (Some(lo), Some(hi)),
+        _ => (v.low, v.high),
     }
-    r.wall_ns.as_ref().map(|w| Value {
-        value: w.mean,
-        low: (w.batches > 1).then_some(w.ci95_low),
-        high: (w.batches > 1).then_some(w.ci95_high),
-    })
 }
 
 /// `scenario/variant/runtime`: the name a case keeps from run to run, so a tool tracks it.
@@ -83,7 +74,7 @@ pub fn figures(summary: &Summary) -> (Vec<Figure<'_>>, Vec<String>) {
     let mut skipped = Vec::new();
     for p in summary.results.iter().filter(|r| r.metric == PRIMARY_METRIC) {
         let name = case_name(p);
-        match value(p).filter(|v| p.samples > 0 && v.value.is_finite()) {
+        match value(p) {
             Some(value) => {
                 let mut metrics: Vec<&CaseResult> = summary
                     .results
@@ -164,8 +155,9 @@ pub(crate) mod tests {
                 .map(|(i, &m)| crate::stats::rounds::Round {
                     position: i as u32,
                     mean: m,
-                    stddev: 0.0,
-                    batches: 1,
+                    // Batches this spread make the rounds' 10% differences noise: stable.
+                    stddev: 200.0,
+                    batches: 20,
                 })
                 .collect(),
         );

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use super::watchdog;
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
+use super::{options, watchdog};
 use crate::measure::open_loop::LATENESS_BOUND;
 use crate::measure::placement::CpuSet;
 use crate::results::RunMode;
@@ -42,6 +42,8 @@ pub struct RunOpts {
     /// `--task-metrics`: poll-duration and wake → poll histograms per case.
     pub task_metrics: bool,
     pub format: crate::cli::OutputFormat,
+    /// `--wide`: every column of the table.
+    pub wide: bool,
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -52,9 +54,10 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     };
     for name in &opts.only_scenarios {
         if !all.iter().any(|s| &s.header().name == name) {
-            let known: Vec<_> = all.iter().map(|s| s.header().name.clone()).collect();
+            let known: Vec<&str> = all.iter().map(|s| s.header().name.as_str()).collect();
             return Err(Failure::usage(anyhow::anyhow!(
-                "unknown scenario `{name}`: {} holds {}",
+                "--scenario {name}: unknown scenario: {}{} holds {}",
+                options::did_you_mean(name, known.iter().copied()),
                 opts.scenarios_dir.display(),
                 known.join(", ")
             )));
@@ -79,7 +82,23 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         .map(|s| selected(s.as_ref()).len() as u64 * u64::from(rounds_of(s.as_ref())))
         .sum();
     if total == 0 {
-        return Err(Failure::usage(anyhow::anyhow!("the filters select no case")));
+        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(
+            &chosen.iter().map(|s| s.as_ref()).collect::<Vec<_>>(),
+            &opts
+        ))));
+    }
+    if let Some(addr) = opts.server {
+        // The routes the selected cases request where they declare one (their ideal's), or
+        // the load run's --path.
+        let routes: Vec<String> = match &opts.load {
+            Some(l) => vec![l.load.path.to_string()],
+            None => chosen
+                .iter()
+                .flat_map(|s| selected(s.as_ref()))
+                .filter_map(|c| c.ideal.and_then(|i| i.route).map(|r| r.path))
+                .collect(),
+        };
+        super::preflight::check(addr, &routes).map_err(|e| Failure::from(anyhow::anyhow!("--server {addr}: {e}")))?;
     }
     interrupt::install();
     crate::measure::task_metrics::set_enabled(opts.task_metrics);
@@ -125,18 +144,19 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     for s in chosen {
         let cases = selected(s.as_ref());
         let r = rounds_of(s.as_ref());
-        for round in 0..r {
+        // After Ctrl-C no new case starts, in this round or a later one.
+        'rounds: for round in 0..r {
             let order = session.round_order(&s.header().name, round, cases.len());
             for (position, idx) in order.into_iter().enumerate() {
+                if interrupt::interrupted() {
+                    break 'rounds;
+                }
                 let case = &cases[idx];
                 if session.case_failed(case) {
                     session.progress.skip_case();
                     continue;
                 }
                 run_round(&mut session, s.as_ref(), case, position as u32, &opts);
-                if interrupt::interrupted() {
-                    break;
-                }
             }
         }
         if !interrupt::interrupted() {
@@ -145,7 +165,8 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
-            return Err(Failure::from_run(Interrupted(session.run_path().to_path_buf()).into()));
+            let path = session.stop()?;
+            return Err(Failure::from_run(Interrupted(path).into()));
         }
     }
     // A run with errors stays complete but does not become `latest` unless they were expected.
@@ -168,9 +189,12 @@ fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, positi
             return;
         }
     };
+    let mut stopped = false;
     for i in 0..opts.warmup + opts.batches {
+        // Ctrl-C ends the round at this batch boundary; the round is dropped (a
+        // shorter round is not the round the others are compared with).
         if interrupt::interrupted() {
-            guarded.failed.get_or_insert_with(|| "interrupted by Ctrl-C".into());
+            stopped = true;
             break;
         }
         if guarded
@@ -181,6 +205,7 @@ fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, positi
         }
     }
     match (guarded.failed.clone(), guarded.finish()) {
+        (None, _) if stopped => session.drop_interrupted(s, case),
         (None, Some(rec)) => {
             warn_if_behind(session, case, &rec);
             session.record_round(s, case, rec, position, None)
@@ -217,4 +242,61 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
             ));
         }
     }
+}
+
+/// Why the filters select no case: the first filter that matches nothing among the chosen
+/// scenarios, with a "did you mean" and what exists; else the combination that is empty.
+fn nothing_selected(chosen: &[&dyn ScenarioDef], opts: &RunOpts) -> String {
+    let names: Vec<&str> = chosen.iter().map(|s| s.header().name.as_str()).collect();
+    let cases: Vec<CaseSpec> = chosen.iter().flat_map(|s| s.cases()).collect();
+    let (mut variants, mut runtimes): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    for c in &cases {
+        if !variants.contains(&c.variant.as_str()) {
+            variants.push(&c.variant);
+        }
+        if !runtimes.contains(&c.flavor.name()) {
+            runtimes.push(c.flavor.name());
+        }
+    }
+    // A typo is closer to the file's variant name (`join_all`) than to a case's label
+    // (`join_all-fresh`): both are offered.
+    let mut guesses: Vec<&str> = chosen
+        .iter()
+        .flat_map(|s| s.header().variants.iter().map(String::as_str))
+        .collect();
+    guesses.extend(variants.iter().copied());
+    let within = if opts.only_scenarios.is_empty() {
+        "any scenario".to_string()
+    } else {
+        names.join(", ")
+    };
+    for v in &opts.only_variants {
+        if !variants.iter().any(|x| x.starts_with(v.as_str())) {
+            return format!(
+                "--variant {v} selects no case of {within}: {}variants (--variant takes a prefix): {}",
+                options::did_you_mean(v, guesses.iter().copied()),
+                variants.join(", ")
+            );
+        }
+    }
+    for r in &opts.only_runtimes {
+        if !runtimes.contains(&r.name()) {
+            return format!(
+                "--runtime {r}: {within} does not run on {r}; runtimes there: {}",
+                runtimes.join(", ")
+            );
+        }
+    }
+    let filters: Vec<String> = opts
+        .only_variants
+        .iter()
+        .map(|v| format!("--variant {v}"))
+        .chain(opts.only_runtimes.iter().map(|r| format!("--runtime {r}")))
+        .collect();
+    format!(
+        "{} together select no case of {within} (each matches some case alone); variants: {}; runtimes: {}",
+        filters.join(" "),
+        variants.join(", "),
+        runtimes.join(", ")
+    )
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::Failure;
 use super::cli_run::{self, RunOpts};
+use super::options::NoiseOpts;
 use super::summary_table::{self, Rows};
 use crate::cli::OutputFormat;
 use crate::compare::output as compare_output;
@@ -55,25 +56,41 @@ pub fn serve(cfg: ServerConfig) -> Result<(), Failure> {
 /// rows as JSON with `--format json`), the errors and warnings, and last the run directory.
 /// Exits 1 if a case failed or had errors, unless `--allow-errors`.
 pub fn run(opts: RunOpts) -> Result<(), Failure> {
-    let (format, allow_errors) = (opts.format, opts.allow_errors);
-    let path = cli_run::run(opts)?;
+    let (format, allow_errors, wide) = (opts.format, opts.allow_errors, opts.wide);
+    let (path, interrupted) = match cli_run::run(opts) {
+        Ok(path) => (path, None),
+        // Ctrl-C: what finished is shown and reported as a complete run's would be, then 130.
+        Err(f) => match f.error.downcast_ref::<super::Interrupted>() {
+            Some(i) => (i.0.clone(), Some(f)),
+            None => return Err(f),
+        },
+    };
     report::publish(&path);
     let summary = Summary::read(&path.join("summary.json"))?;
     match format {
         OutputFormat::Table => {
             // `report::publish` has named REPORT.md and index.html above the table.
-            eprint!("{}", summary_table::render(&summary, Rows::All));
+            eprint!("{}", summary_table::render_with(&summary, Rows::All, wide));
             println!("{}", path.display());
         }
         OutputFormat::Json => {
             for line in summary_table::error_lines(&summary) {
                 eprintln!("{line}");
             }
-            println!("{}", serde_json::to_string_pretty(&summary.results)?);
+            let out = serde_json::json!({
+                "run_dir": path,
+                "partial": summary.run.partial,
+                "results": summary.results,
+                "warnings": summary_table::warning_texts(&summary),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
             eprintln!("asyncbench: results in {}", path.display());
         }
     }
-    errors_verdict(&summary, allow_errors)
+    match interrupted {
+        Some(f) => Err(f),
+        None => errors_verdict(&summary, allow_errors),
+    }
 }
 
 /// Exit code 1 for a run whose cases failed or had errors, unless the user kept them.
@@ -88,13 +105,50 @@ fn errors_verdict(summary: &Summary, allow_errors: bool) -> Result<(), Failure> 
     )))
 }
 
-/// `asyncbench noise`: the selection twice, then their comparison as the machine's noise floor.
-pub fn noise(opts: RunOpts) -> Result<(), Failure> {
+/// `asyncbench noise`: the selection twice, then their comparison as the machine's noise floor;
+/// with a plant, B runs the planted scenario files; with `--simulate`, nothing runs.
+pub fn noise(opts: NoiseOpts) -> Result<(), Failure> {
+    let NoiseOpts {
+        run: opts,
+        plant,
+        simulate,
+        trials,
+    } = opts;
+    if let Some(dir) = simulate {
+        let summary = Summary::read(&dir.join("summary.json")).map_err(Failure::usage)?;
+        let plant = plant.as_ref().map(|p| (p.scenario.as_str(), p.pct));
+        let sim = compare::simulate::simulate(&summary, trials, 0x5eed, CompareOpts::default(), plant);
+        println!("{}", sim.summary());
+        return Ok(());
+    }
     let allow_errors = opts.allow_errors;
+    // The planted files first: a bad --plant fails before anything runs.
+    let planted = match &plant {
+        Some(p) => {
+            let dir = compare::plant::plant_dir();
+            let pct = p
+                .apply(&opts.scenarios_dir, &dir)
+                .map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+            Some((p, dir, pct))
+        }
+        None => None,
+    };
     let a = cli_run::run(opts.clone())?;
-    let b = cli_run::run(opts)?;
+    let mut b_opts = opts;
+    if let Some((_, dir, _)) = &planted {
+        b_opts.scenarios_dir = dir.clone();
+    }
+    let b = cli_run::run(b_opts);
+    if let Some((_, dir, _)) = &planted {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let b = b?;
     let c = compare::compare(&a, &b, CompareOpts::default()).map_err(Failure::usage)?;
-    let n = compare::noise::noise(&c);
+    refuse_unless_aa(&c)?;
+    let mut n = compare::noise::noise_without(&c, planted.as_ref().map(|(p, _, _)| p.scenario.as_str()));
+    if let Some((p, _, pct)) = &planted {
+        n.plant = Some(compare::plant::outcome(&c, p, *pct));
+    }
     n.write(&b)?;
     report::publish(&b);
     print!("{}", compare_output::render(&c));
@@ -109,6 +163,20 @@ pub fn noise(opts: RunOpts) -> Result<(), Failure> {
         errors_verdict(&summary, allow_errors)?;
     }
     Ok(())
+}
+
+/// An A/A figure from runs on different cores or placements would be no noise floor: exit 2.
+fn refuse_unless_aa(c: &compare::Comparison) -> Result<(), Failure> {
+    let diffs = compare::noise::aa_mismatch(c);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(anyhow::anyhow!(
+        "{} and {} are not an A/A pair of this machine ({}): their differences are not noise",
+        c.a.summary.run.id,
+        c.b.summary.run.id,
+        diffs.join("; ")
+    )))
 }
 
 /// `asyncbench plot`: every chart of a saved run, redrawn.
@@ -134,6 +202,7 @@ pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, 
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
     print!("{}", compare_output::render(&c));
     if aa {
+        refuse_unless_aa(&c)?;
         println!("\n{}", compare::noise::noise(&c).summary());
     }
     // The gate is each case's own value (its primary row) and new errors anywhere; further

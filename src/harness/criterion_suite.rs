@@ -65,6 +65,10 @@ struct Slot<'a> {
     skip_first_call: bool,
     /// Added to the watchdog's limit: criterion's own time budget per call.
     budget: Duration,
+    /// Ctrl-C came while this round ran: it is dropped, earlier rounds kept.
+    stopped: bool,
+    /// Calls whose batches were recorded.
+    recorded: u64,
 }
 
 impl Slot<'_> {
@@ -78,12 +82,15 @@ impl Slot<'_> {
             self.progress.start(&self.label);
             now
         });
-        if interrupt::interrupted() && self.guarded.failed.is_none() {
-            self.guarded.failed = Some("interrupted by Ctrl-C".into());
+        // Ctrl-C: criterion gets token durations so it ends the benchmark quickly.
+        if interrupt::interrupted() {
+            self.stopped = true;
+            return Duration::from_nanos(iters.max(1));
         }
         let first_of_all = now == first;
         let record = now.duration_since(first) >= self.warm_up && !(self.skip_first_call && first_of_all);
         let limit = watchdog::limit(self.case, iters, self.budget);
+        self.recorded += u64::from(record);
         // A failed case hands criterion a token duration so it moves on
         // quickly; the case is reported as failed, never with these times.
         self.guarded
@@ -155,10 +162,11 @@ pub fn run(
         // The Python side runs only the variants a criterion filter left (all of them,
         // Python-only ones included, when it left the whole scenario).
         let mut ran: Vec<&str> = Vec::new();
-        for round in 0..r {
+        // After Ctrl-C no new case starts, in this round or a later one.
+        'rounds: for round in 0..r {
             for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
                 if interrupt::interrupted() {
-                    break;
+                    break 'rounds;
                 }
                 let case = &cases[idx];
                 if session.case_failed(case) {
@@ -206,6 +214,7 @@ pub fn run(
         }
         session.end_scenario(s.as_ref())?;
         if interrupt::interrupted() {
+            // The caller ends the session ([`Session::stop`]) and reports what finished.
             return Err(super::Interrupted(session.run_path().to_path_buf()).into());
         }
     }
@@ -251,10 +260,22 @@ fn run_case(
         warm_up,
         skip_first_call,
         budget,
+        stopped: false,
+        recorded: 0,
     };
     g.bench_function(id, |b| b.iter_custom(|iters| slot.run(iters)));
+    // Quick mode ends a case whose first (unrecorded, cold) call already used up criterion's
+    // short budget — 10,000 OS threads, 100,000 tasks — with nothing recorded: one more batch,
+    // outside criterion, so every case of a quick run has at least one.
+    if mode == SuiteMode::Quick && slot.first_call.is_some() && slot.recorded == 0 {
+        let limit = watchdog::limit(case, 1, budget);
+        let _ = slot.guarded.run(1, true, limit);
+    }
     let Slot {
-        guarded, first_call, ..
+        guarded,
+        first_call,
+        stopped,
+        ..
     } = slot;
     if first_call.is_none() || mode == SuiteMode::Other {
         // Filtered out by the user's criterion filter, or a listing: it
@@ -263,6 +284,11 @@ fn run_case(
         return false;
     }
     session.progress.finish_case();
+    if stopped && guarded.failed.is_none() {
+        let _ = guarded.finish();
+        session.drop_interrupted(s, case);
+        return true;
+    }
     if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
         return true;

@@ -8,6 +8,7 @@ pub mod criterion_suite;
 pub mod interrupt;
 pub mod options;
 pub mod order;
+pub mod preflight;
 pub mod progress;
 pub mod session;
 pub mod summary_table;
@@ -198,11 +199,19 @@ pub fn bench_main() -> Result<(), Failure> {
         None if mode == SuiteMode::Test => session.enable_python(Err("cargo test runs the suite Rust-only".into())),
         None => {}
     }
-    criterion_suite::run(&mut c, &scenarios, &mut session, mode).map_err(Failure::from_run)?;
+    let interrupted = match criterion_suite::run(&mut c, &scenarios, &mut session, mode) {
+        Ok(()) => None,
+        Err(e) if e.is::<Interrupted>() => Some(e),
+        Err(e) => return Err(Failure::from_run(e)),
+    };
     c.final_summary();
     // As `asyncbench run`: a run whose cases had errors stays complete on disk, but `latest`
     // does not move to it and the suite exits 1, unless ASYNCBENCH_ALLOW_ERRORS=1.
-    let path = session.finish_if(|s| allow_errors || !summary_table::has_errors(s))?;
+    // An interrupted run stays partial and still gets its report and table.
+    let path = match interrupted {
+        Some(_) => session.stop()?,
+        None => session.finish_if(|s| allow_errors || !summary_table::has_errors(s))?,
+    };
     if mode != SuiteMode::Other {
         // Charts and REPORT.md from the files just written, as `asyncbench report` would.
         crate::report::publish(&path);
@@ -213,6 +222,9 @@ pub fn bench_main() -> Result<(), Failure> {
         }
     }
     eprintln!("asyncbench: results in {}", path.display());
+    if let Some(e) = interrupted {
+        return Err(Failure::from_run(e));
+    }
     let summary = crate::results::Summary::read(&path.join("summary.json"))?;
     if !allow_errors && summary_table::has_errors(&summary) {
         let (failed, with_errors) = summary_table::error_counts(&summary);

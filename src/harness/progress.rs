@@ -1,20 +1,27 @@
 //! Progress on stderr: what is running, how many cases are done, how long it has taken and
 //! roughly how long is left. An indicatif bar when stderr is a terminal that nobody else writes
 //! to (`asyncbench run`); plain lines otherwise (CI logs, pipes, and under criterion, whose own
-//! output on the same terminal would tear a redrawn bar).
+//! output on the same terminal would tear a redrawn bar). Plain lines are few: one when a
+//! scenario starts, and one every [`HEARTBEAT`] within a long scenario, so a CI log of the whole
+//! catalogue stays readable (a line per round was 729 lines).
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-const TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} cases, ~{eta} left  {msg}";
+const TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} rounds, ~{eta} left  {msg}";
+
+/// Within one scenario, plain lines say what runs at most this often.
+pub const HEARTBEAT: Duration = Duration::from_secs(60);
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     total: u64,
     done: u64,
     started: Instant,
+    /// Plain lines: the scenario of the last line and when it was printed.
+    last: std::cell::RefCell<Option<(String, Instant)>>,
 }
 
 impl Progress {
@@ -33,6 +40,7 @@ impl Progress {
             total,
             done: 0,
             started: Instant::now(),
+            last: std::cell::RefCell::new(None),
         }
     }
 
@@ -44,12 +52,37 @@ impl Progress {
         }
     }
 
-    /// Announces the case about to run.
+    /// Announces the case about to run (`scenario/variant/runtime`).
     pub fn start(&self, what: &str) {
         match &self.bar {
             Some(b) => b.set_message(what.to_string()),
-            None => eprintln!("asyncbench: [{}] {what}", self.status()),
+            None => {
+                if let Some(line) = self.plain_line(what, Instant::now()) {
+                    eprintln!("{line}");
+                }
+            }
         }
+    }
+
+    /// The plain line for `what` starting at `now`, if one is due: the scenario's first case, or
+    /// [`HEARTBEAT`] after the last line.
+    fn plain_line(&self, what: &str, now: Instant) -> Option<String> {
+        let scenario = what.split('/').next().unwrap_or(what);
+        let mut last = self.last.borrow_mut();
+        let due = match &*last {
+            Some((s, at)) => s != scenario || now.duration_since(*at) >= HEARTBEAT,
+            None => true,
+        };
+        if !due {
+            return None;
+        }
+        let new_scenario = last.as_ref().is_none_or(|(s, _)| s != scenario);
+        *last = Some((scenario.to_string(), now));
+        Some(if new_scenario {
+            format!("asyncbench: [{}] {scenario}", self.status())
+        } else {
+            format!("asyncbench: [{}] {what}", self.status())
+        })
     }
 
     /// A case that will not run (filtered out): the total shrinks.
@@ -79,7 +112,7 @@ impl Progress {
         match &self.bar {
             Some(b) => b.finish_and_clear(),
             None => eprintln!(
-                "asyncbench: {} of {} cases in {}",
+                "asyncbench: {} of {} rounds in {}",
                 self.done,
                 self.total,
                 clock(self.started.elapsed())
@@ -87,11 +120,16 @@ impl Progress {
         }
     }
 
-    /// "3/40, 0:42 elapsed, ~9:10 left": the estimate assumes the remaining cases take as long
+    /// "3/40 rounds, 0:42 elapsed, ~9:10 left": the estimate assumes the remaining cases take as long
     /// as the finished ones did on average, and is left out until one has finished.
     fn status(&self) -> String {
         let elapsed = self.started.elapsed();
-        let mut s = format!("{}/{}, {} elapsed", self.done + 1, self.total, clock(elapsed));
+        let mut s = format!(
+            "{}/{} rounds, {} elapsed",
+            (self.done + 1).min(self.total.max(1)),
+            self.total,
+            clock(elapsed)
+        );
         if self.done > 0 && self.total > self.done {
             let left = elapsed.mul_f64((self.total - self.done) as f64 / self.done as f64);
             s.push_str(&format!(", ~{} left", clock(left)));
@@ -121,13 +159,36 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
         let mut p = Progress::new(4);
         p.use_plain_lines();
-        assert!(p.status().starts_with("1/4, 0:00 elapsed"), "{}", p.status());
+        assert!(p.status().starts_with("1/4 rounds, 0:00 elapsed"), "{}", p.status());
         assert!(!p.status().contains("left"));
         p.finish_case();
         assert!(
-            p.status().starts_with("2/4,") && p.status().contains("left"),
+            p.status().starts_with("2/4 rounds,") && p.status().contains("left"),
             "{}",
             p.status()
         );
+    }
+
+    #[test]
+    fn plain_lines_one_per_scenario_and_a_heartbeat() {
+        let mut p = Progress::new(100);
+        p.use_plain_lines();
+        let t0 = Instant::now();
+        let mut lines = 0;
+        for (i, what) in [
+            "a/x/tokio-ct",
+            "a/y/smol-ct",
+            "a/x/smol-ct",
+            "b/x/tokio-ct",
+            "b/y/tokio-ct",
+        ]
+        .iter()
+        .enumerate()
+        {
+            lines += usize::from(p.plain_line(what, t0 + Duration::from_millis(i as u64)).is_some());
+        }
+        assert_eq!(lines, 2, "one line per scenario");
+        let beat = p.plain_line("b/z/async-std", t0 + HEARTBEAT + Duration::from_secs(1));
+        assert!(beat.is_some_and(|l| l.ends_with("b/z/async-std")));
     }
 }

@@ -11,8 +11,7 @@ use crate::report::doc::markdown;
 use crate::report::doc::model::Table;
 use crate::report::format;
 use crate::report::warnings::{self, Warning};
-use crate::results::{CaseResult, Percentiles, RunMode, Summary};
-use crate::stats::rounds::Stability;
+use crate::results::{CaseResult, Percentiles, RunMode, Summary, figures};
 
 /// An open-loop run's latency from each request's actual send (the corrected one is primary).
 const UNCORRECTED: &str = "latency_uncorrected";
@@ -50,16 +49,31 @@ pub fn error_counts(s: &Summary) -> (usize, usize) {
     (s.failures.len() + failed_rows, with_errors)
 }
 
-/// The table, the error lines and the warnings, each line ending in a newline.
+/// The table, the error lines and the warnings, each line ending in a newline; narrow
+/// (within [`MAX_WIDTH`] columns).
 pub fn render(s: &Summary, which: Rows) -> String {
+    render_with(s, which, false)
+}
+
+/// [`render`]; `wide` shows every column (`run --wide`), without folding.
+pub fn render_with(s: &Summary, which: Rows, wide: bool) -> String {
     let all = primary_rows(s);
     let shown = match which {
         Rows::All => all.clone(),
         Rows::Notable => notable(&all),
     };
     let mut out = String::new();
-    if !shown.is_empty() {
-        out.push_str(&markdown::table(&table(s, &shown)));
+    let mut scenarios: Vec<&str> = Vec::new();
+    for r in &shown {
+        if !scenarios.contains(&r.scenario.as_str()) {
+            scenarios.push(&r.scenario);
+        }
+    }
+    for name in scenarios {
+        let rows: Vec<&CaseResult> = shown.iter().copied().filter(|r| r.scenario == name).collect();
+        out.push_str(&heading(name, &rows));
+        out.push('\n');
+        out.push_str(&markdown::table(&table(s, &rows, wide)));
     }
     if which == Rows::Notable {
         let unstable = all.iter().filter(|r| unstable(r)).count();
@@ -70,6 +84,12 @@ pub fn render(s: &Summary, which: Rows) -> String {
             all.len(),
             SLOWEST.min(all.len())
         ));
+    }
+    if which == Rows::All {
+        for line in fastest_lines(s) {
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     for line in error_lines(s) {
         out.push_str(&line);
@@ -121,8 +141,12 @@ pub fn error_lines(s: &Summary) -> Vec<String> {
 
 /// The run-wide warnings, then those of the shown cases; errors and failures have their own
 /// lines above, so they are not repeated.
-fn run_and_case_warnings(s: &Summary, shown: &[&CaseResult]) -> Vec<Warning> {
+pub fn run_and_case_warnings(s: &Summary, shown: &[&CaseResult]) -> Vec<Warning> {
     let mut out = warnings::run_warnings(s);
+    // The shared-cores warning is about multi-thread runtimes: only where one ran.
+    if !s.results.iter().any(|r| multi_threaded(&r.runtime)) {
+        out.retain(|w| !matches!(w, Warning::SharedCores { .. }));
+    }
     for r in shown {
         out.extend(
             warnings::case_warnings(r)
@@ -133,15 +157,29 @@ fn run_and_case_warnings(s: &Summary, shown: &[&CaseResult]) -> Vec<Warning> {
     out
 }
 
+/// Whether `runtime` runs its tasks on several threads (a multi-thread runtime, async-std's
+/// global executor, or a blocking baseline); the guide's Python runtimes are one thread.
+fn multi_threaded(runtime: &str) -> bool {
+    runtime
+        .parse::<crate::runtime::Flavor>()
+        .is_ok_and(|f| f.as_async().is_none_or(|a| !a.single_threaded()))
+}
+
+/// The warnings of a run as `--format json` prints them: the run's, then its cases'.
+pub fn warning_texts(s: &Summary) -> Vec<String> {
+    run_and_case_warnings(s, &primary_rows(s))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// Each case's own row, in the summary's order.
 fn primary_rows(s: &Summary) -> Vec<&CaseResult> {
     s.results.iter().filter(|r| r.metric == PRIMARY_METRIC).collect()
 }
 
 fn unstable(r: &CaseResult) -> bool {
-    r.rounds
-        .as_ref()
-        .is_some_and(|x| matches!(x.stability, Stability::Unstable | Stability::Bimodal))
+    figures::value(r).is_some_and(|v| !v.citable())
 }
 
 /// Cases with errors, unstable ones and the [`SLOWEST`] furthest from their ideal, in the
@@ -174,14 +212,6 @@ fn sibling<'a>(s: &'a Summary, r: &CaseResult, metric: &str) -> Option<&'a CaseR
         .find(|o| o.metric == metric && o.scenario == r.scenario && o.variant == r.variant && o.runtime == r.runtime)
 }
 
-/// The case's published value: the mean over rounds, else the mean batch.
-fn value(r: &CaseResult) -> Option<f64> {
-    r.rounds
-        .as_ref()
-        .map(|x| x.mean)
-        .or_else(|| r.wall_ns.as_ref().map(|w| w.mean))
-}
-
 fn percentile(r: Option<&CaseResult>, pick: fn(&Percentiles) -> u64) -> String {
     match r.and_then(|r| r.latency_ns.as_ref()) {
         Some(p) if r.is_some_and(|r| r.samples > 0) => format::duration(pick(p) as f64),
@@ -202,59 +232,269 @@ fn rate(v: Option<f64>) -> String {
     v.map_or_else(|| format::NONE.to_string(), format::number)
 }
 
-fn table(s: &Summary, rows: &[&CaseResult]) -> Table {
+/// The widest line a table may print without `--wide`: a common terminal.
+pub const MAX_WIDTH: usize = 120;
+
+/// One column: its header, alignment, whether the narrow layout keeps it, and its cells.
+struct Col {
+    head: String,
+    right: bool,
+    narrow: bool,
+    cells: Vec<String>,
+}
+
+impl Col {
+    fn new(head: &str, right: bool, narrow: bool, cells: Vec<String>) -> Col {
+        Col {
+            head: head.to_string(),
+            right,
+            narrow,
+            cells,
+        }
+    }
+
+    fn empty(&self) -> bool {
+        self.cells.iter().all(|c| c == format::NONE)
+    }
+}
+
+/// `rows` of one scenario as a table. The case column is `variant/runtime` (the scenario is
+/// the heading above); the value column is named for the figure the rows publish. Narrow (not
+/// `wide`), closed loop drops nothing but empty columns and moves a shared throughput unit
+/// into the header; open loop, whose value is the p99 from the intended send, drops p99 (a
+/// second p99), throughput (the achieved rate is its own column) and the ideal ratios.
+fn table(s: &Summary, rows: &[&CaseResult], wide: bool) -> Table {
     let open_loop = matches!(s.run.mode, RunMode::OpenLoop { .. });
-    let mut header = vec![
-        "case",
-        "value",
-        "p50",
-        "p99",
-        "max",
-        "throughput",
-        "/ideal",
-        "/floor",
-        "errors",
+    let figure = shared(rows.iter().map(|r| figures::figure_of(r).label()));
+    let unit = shared(rows.iter().map(|r| r.throughput_unit.as_deref().unwrap_or("")));
+    let col = |f: &dyn Fn(&CaseResult) -> String| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let value_head = figure.unwrap_or("value");
+    let (thr_head, thr_cells) = match unit.filter(|u| !u.is_empty() && !wide) {
+        Some(u) => (format!("{u}/s"), col(&|r| rate(r.throughput_per_s))),
+        None => ("throughput".to_string(), col(&throughput)),
+    };
+    let mut cols = vec![
+        Col::new("case", false, true, col(&|r| format!("{}/{}", r.variant, r.runtime))),
+        Col::new(value_head, true, true, col(&format::value_text)),
+        Col::new("p50", true, true, col(&|r| percentile(Some(r), |p| p.p50))),
+        Col::new("p99", true, !open_loop, col(&|r| percentile(Some(r), |p| p.p99))),
+        Col::new("max", true, true, col(&|r| percentile(Some(r), |p| p.max))),
+        Col::new(&thr_head, true, !open_loop, thr_cells),
+        Col::new(
+            "/ideal",
+            true,
+            !open_loop,
+            col(&|r| format::ratio(r.measured_over_ideal)),
+        ),
+        Col::new(
+            "/floor",
+            true,
+            !open_loop,
+            col(&|r| format::ratio(r.measured_over_floor)),
+        ),
+        Col::new(
+            "errors",
+            false,
+            true,
+            col(&|r| format::errors(r.errors, &r.errors_by_kind)),
+        ),
     ];
     if open_loop {
-        header.extend(["p50 uncorr.", "p99 uncorr.", "asked/s", "achieved/s", "lateness p99"]);
+        cols.extend([
+            Col::new(
+                "p50 uncorr.",
+                true,
+                false,
+                col(&|r| percentile(sibling(s, r, UNCORRECTED), |p| p.p50)),
+            ),
+            Col::new(
+                "p99 uncorr.",
+                true,
+                true,
+                col(&|r| percentile(sibling(s, r, UNCORRECTED), |p| p.p99)),
+            ),
+            Col::new(
+                "asked/s",
+                true,
+                true,
+                col(&|r| rate(r.values.get("asked_rps").copied())),
+            ),
+            Col::new(
+                "achieved/s",
+                true,
+                true,
+                col(&|r| rate(r.values.get("achieved_rps").copied())),
+            ),
+            Col::new(
+                "lateness p99",
+                true,
+                true,
+                col(&|r| percentile(sibling(s, r, LATENESS), |p| p.p99)),
+            ),
+        ]);
     }
-    let right = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| i > 0 && *h != "errors")
-        .collect();
-    let rows = rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![
-                case(r),
-                format::duration_opt(value(r)),
-                percentile(Some(r), |p| p.p50),
-                percentile(Some(r), |p| p.p99),
-                percentile(Some(r), |p| p.max),
-                throughput(r),
-                format::ratio(r.measured_over_ideal),
-                format::ratio(r.measured_over_floor),
-                format::errors(r.errors, &r.errors_by_kind),
-            ];
-            if open_loop {
-                let uncorrected = sibling(s, r, UNCORRECTED);
-                cells.extend([
-                    percentile(uncorrected, |p| p.p50),
-                    percentile(uncorrected, |p| p.p99),
-                    rate(r.values.get("asked_rps").copied()),
-                    rate(r.values.get("achieved_rps").copied()),
-                    percentile(sibling(s, r, LATENESS), |p| p.p99),
-                ]);
+    // Narrow: a column of dashes says nothing; the case and value columns always stay.
+    cols.retain(|c| wide || (c.narrow && (c.head == "case" || c.head == value_head || !c.empty())));
+    let n = rows.len();
+    let build = |cols: &[Col]| Table {
+        header: cols.iter().map(|c| c.head.clone()).collect(),
+        right: cols.iter().map(|c| c.right).collect(),
+        rows: (0..n)
+            .map(|i| cols.iter().map(|c| c.cells[i].clone()).collect())
+            .collect(),
+    };
+    if !wide {
+        // Still too wide (long variant names, several throughput units): the secondary columns
+        // go, least telling first, until it fits; `--wide` shows them.
+        for drop in ["max", "/floor", "p50", "p50 uncorr.", "/ideal"] {
+            if width(&build(&cols)) <= MAX_WIDTH {
+                break;
             }
-            cells
-        })
-        .collect();
-    Table {
-        header: header.into_iter().map(String::from).collect(),
-        right,
-        rows,
+            cols.retain(|c| c.head != drop);
+        }
     }
+    build(&cols)
+}
+
+/// The widest line of `t` as markdown.
+fn width(t: &Table) -> usize {
+    markdown::table(t).lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// The one value every item has, if they agree.
+fn shared<'a>(mut items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let first = items.next()?;
+    items.all(|x| x == first).then_some(first)
+}
+
+/// The line above a scenario's table: what its value column is and how to read it.
+fn heading(scenario: &str, rows: &[&CaseResult]) -> String {
+    let figure = shared(rows.iter().map(|r| figures::figure_of(r).over_rounds_label()));
+    let rounds = rows.iter().filter_map(|r| r.rounds.as_ref().map(|x| x.count)).max();
+    let mut h = format!("{scenario}:");
+    if let Some(label) = figure {
+        h.push_str(&format!(" value = {label}"));
+    }
+    if rounds.is_some_and(|n| n > 1) {
+        h.push_str(" ± 95% interval");
+    }
+    if rows.iter().any(|r| unstable(r)) {
+        h.push_str(&format!("; {} rounds disagree: range shown", format::RANGE_MARK));
+    }
+    h
+}
+
+/// The closing answer per scenario and variant, as hyperfine ends: the fastest runtime and how
+/// many times faster it ran than each other, the paired per-round ratio with its 95% interval.
+pub fn fastest_lines(s: &Summary) -> Vec<String> {
+    let all = primary_rows(s);
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for r in &all {
+        if !groups.contains(&(r.scenario.as_str(), r.variant.as_str())) {
+            groups.push((&r.scenario, &r.variant));
+        }
+    }
+    let mut out = Vec::new();
+    for (scenario, variant) in groups {
+        let mut rows: Vec<(&CaseResult, f64)> = all
+            .iter()
+            .filter(|r| r.scenario == scenario && r.variant == variant)
+            .filter_map(|r| figures::value_ns(r).map(|v| (*r, v)))
+            .collect();
+        if rows.len() < 2 {
+            continue;
+        }
+        rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (best, _) = rows[0];
+        // A batch time is "faster"; a latency quantile is "lower".
+        let (verb, than) = match figures::figure_of(best) {
+            f if f.is_batch_time() => ("ran fastest".to_string(), "faster"),
+            f => (format!("had the lowest {}", f.label()), "lower"),
+        };
+        let others: Vec<String> = rows[1..]
+            .iter()
+            .map(|(r, _)| {
+                let ratio = match paired_ratio(&round_means(r), &round_means(best)) {
+                    Some((x, Some((lo, hi)))) => {
+                        let noise = if lo <= 1.0 { ", within noise" } else { "" };
+                        format!("{}× ({}–{}{noise})", sig(x), sig(lo), sig(hi))
+                    }
+                    Some((x, None)) => format!("{}× (1 round, no interval)", sig(x)),
+                    None => format::ratio(figures::ratio(figures::value_ns(r), figures::value_ns(best))),
+                };
+                let mark = if unstable(r) {
+                    format!(" {}", format::RANGE_MARK)
+                } else {
+                    String::new()
+                };
+                format!("{ratio} {than} than {}{mark}", r.runtime)
+            })
+            .collect();
+        let mark = if unstable(best) {
+            format!(" {}", format::RANGE_MARK)
+        } else {
+            String::new()
+        };
+        out.push(wrap(
+            &format!("{scenario}/{variant}: {}{mark} {verb}:", best.runtime),
+            &others,
+        ));
+    }
+    out
+}
+
+/// `head` then `parts` joined by ", ", broken into lines of at most [`MAX_WIDTH`] characters
+/// (continuation lines indented).
+fn wrap(head: &str, parts: &[String]) -> String {
+    let mut out = head.to_string();
+    let mut line = out.chars().count();
+    for (i, p) in parts.iter().enumerate() {
+        let piece = if i + 1 < parts.len() {
+            format!("{p},")
+        } else {
+            p.clone()
+        };
+        let n = piece.chars().count();
+        if line + 1 + n > MAX_WIDTH {
+            out.push_str("\n   ");
+            line = 3;
+        }
+        out.push(' ');
+        out.push_str(&piece);
+        line += 1 + n;
+    }
+    out
+}
+
+fn sig(x: f64) -> String {
+    format::ratio(Some(x)).trim_end_matches('×').to_string()
+}
+
+/// A row's figure per round, in round order (rounds of one scenario pair by index).
+fn round_means(r: &CaseResult) -> Vec<f64> {
+    r.rounds
+        .as_ref()
+        .map(|x| x.rounds.iter().map(|r| r.mean).collect())
+        .unwrap_or_default()
+}
+
+/// a/b over paired rounds: the geometric mean of the per-round ratios with Student's paired
+/// t-interval on their logarithms (Student 1908; Fleming & Wallace 1986 for the geometric mean).
+/// A stand-in for h21c's `stats::ratio::paired_ratio` (same method), until that lands on main:
+/// then this calls it.
+fn paired_ratio(a: &[f64], b: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
+    let n = a.len().min(b.len());
+    let ok = |x: &f64| x.is_finite() && *x > 0.0;
+    if n == 0 || !a[..n].iter().all(ok) || !b[..n].iter().all(ok) {
+        return None;
+    }
+    let logs: Vec<f64> = a.iter().zip(b).take(n).map(|(x, y)| (x / y).ln()).collect();
+    let (mean, sd) = crate::stats::mean_sd(&logs);
+    let interval = (n >= 2).then(|| {
+        let h = crate::stats::student_t_critical(crate::stats::rounds::ALPHA, n as f64 - 1.0) * sd / (n as f64).sqrt();
+        ((mean - h).exp(), (mean + h).exp())
+    });
+    Some((mean.exp(), interval))
 }
 
 #[cfg(test)]
@@ -301,9 +541,9 @@ mod tests {
     fn rows_carry_the_figures_and_errors_get_lines() {
         let s = summary(vec![row("ok", 0, 100, 1.2), row("dead", 5, 0, 1.0)]);
         let out = render(&s, Rows::All);
-        assert!(out.contains("| s/ok/tokio-ct "), "{out}");
+        assert!(out.contains("| ok/tokio-ct "), "{out}");
         assert!(out.contains("2.50 ms"), "{out}");
-        assert!(out.contains("1.23k requests/s"), "{out}");
+        assert!(out.contains(" requests/s |") && out.contains(" 1234 |"), "{out}");
         assert!(out.contains("1.20×"), "{out}");
         assert!(
             out.contains(
@@ -316,14 +556,99 @@ mod tests {
     }
 
     #[test]
+    fn tables_fit_120_columns_name_the_value_and_show_unstable_rows_as_ranges() {
+        let text = include_str!("../../results/reference/summary.json");
+        let mut s: Summary = serde_json::from_str(text).expect("the reference summary parses");
+        let out = render(&s, Rows::All);
+        let widest = table_lines(&out).map(|l| l.chars().count()).max();
+        assert!(widest.is_some_and(|w| w <= MAX_WIDTH), "{widest:?}\n{out}");
+        assert!(
+            out.contains("| mean batch time |") || out.contains(" mean batch time "),
+            "{out}"
+        );
+        let unstable = primary_rows(&s).into_iter().find(|r| unstable(r)).cloned();
+        if let Some(r) = unstable {
+            assert!(out.contains(&format::value_text(&r)) && format::value_text(&r).contains(format::RANGE_MARK));
+        }
+        // Open loop: the value is the p99 from the intended send; still within 120 columns.
+        s.run.mode = RunMode::OpenLoop {
+            rate_per_s: 1000,
+            connections: 16,
+        };
+        for r in &mut s.results {
+            r.value_figure = Some(figures::ValueFigure::P99FromIntended);
+            r.values.insert("asked_rps".into(), 1000.0);
+            r.values.insert("achieved_rps".into(), 999.0);
+        }
+        let out = render(&s, Rows::All);
+        let widest = table_lines(&out).map(|l| l.chars().count()).max();
+        assert!(widest.is_some_and(|w| w <= MAX_WIDTH), "{widest:?}\n{out}");
+        assert!(
+            out.contains("p99 from intended send") && out.contains("achieved/s"),
+            "{out}"
+        );
+        let wide = render_with(&s, Rows::All, true);
+        assert!(wide.contains("p50 uncorr.") && wide.contains("throughput"), "{wide}");
+    }
+
+    /// The table's lines and the headings above them (warnings are prose and may wrap).
+    fn table_lines(out: &str) -> impl Iterator<Item = &str> {
+        out.lines()
+            .filter(|l| !l.starts_with("warning:") && !l.starts_with("asyncbench:"))
+    }
+
+    #[test]
+    fn the_shared_cores_warning_only_with_a_multi_thread_runtime() {
+        let mut s = summary(vec![row("ok", 0, 100, 1.2)]);
+        s.env.logical_cores = 2;
+        let has = |s: &Summary| warning_texts(s).iter().any(|w| w.contains("multi-thread"));
+        assert!(!has(&s), "tokio-ct alone: {:?}", warning_texts(&s));
+        s.results[0].runtime = "tokio-mt".into();
+        assert!(has(&s), "{:?}", warning_texts(&s));
+    }
+
+    #[test]
+    fn the_closing_line_names_the_fastest_and_the_paired_ratio() {
+        use crate::stats::rounds::{Round, summarize};
+        let with_rounds = |runtime: &str, means: &[f64]| {
+            let mut r = row("v", 0, 100, 1.0);
+            r.runtime = runtime.into();
+            r.rounds = summarize(
+                means
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &m)| Round {
+                        position: i as u32,
+                        mean: m,
+                        stddev: 300.0,
+                        batches: 10,
+                    })
+                    .collect(),
+            );
+            r
+        };
+        // Planted: smol-ct takes exactly twice tokio-ct's time in every round.
+        let s = summary(vec![
+            with_rounds("smol-ct", &[2000.0, 2200.0, 1800.0]),
+            with_rounds("tokio-ct", &[1000.0, 1100.0, 900.0]),
+        ]);
+        let lines = fastest_lines(&s);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("s/v: tokio-ct ran fastest: 2.00× (2.00–2.00) faster than smol-ct"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
     fn the_compact_table_keeps_errors_and_the_slowest() {
         let mut rows: Vec<CaseResult> = (0..30).map(|i| row(&format!("v{i}"), 0, 10, 1.0 + i as f64)).collect();
         rows[0].errors = 2;
         let s = summary(rows);
         let out = render(&s, Rows::Notable);
-        assert!(out.contains("s/v0/"), "{out}");
+        assert!(out.contains("| v0/"), "{out}");
         assert!(
-            out.contains("s/v29/") && out.contains("s/v20/") && !out.contains("s/v19/"),
+            out.contains("| v29/") && out.contains("| v20/") && !out.contains("| v19/"),
             "{out}"
         );
         assert!(out.contains("30 cases: 0 failed, 1 with errors, 0 unstable"), "{out}");

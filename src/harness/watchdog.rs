@@ -43,18 +43,15 @@ impl Guarded {
                 while let Ok(cmd) = cmd_rx.recv() {
                     match cmd {
                         Cmd::Run { iters, record } => {
-                            // The cost window is exactly the recorded calls, on this thread, so
-                            // both entry points measure it alike.
+                            // Cost is counted by each batch's own stopwatch over its timed
+                            // region (see measure::cost) and arrives in `rec` with the batch,
+                            // so both entry points measure it alike.
                             use crate::measure::task_metrics;
                             let metrics = record && task_metrics::enabled();
                             if metrics {
                                 task_metrics::reset();
                             }
-                            let window = record.then(crate::measure::cost::begin);
                             let r = bench.run(iters, record.then_some(&mut rec));
-                            if let Some(w) = window {
-                                rec.cost.add(&crate::measure::cost::end(w));
-                            }
                             if metrics && let Some((poll, wake)) = task_metrics::take() {
                                 rec.extra.entry("poll_duration").or_default().absorb(poll);
                                 rec.extra.entry("wake_to_poll").or_default().absorb(wake);

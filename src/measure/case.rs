@@ -11,8 +11,12 @@ use super::outcome::{ErrorCounts, OpError};
 #[derive(Debug, Default)]
 pub struct Batch {
     /// The batch's wall time, measured by the scenario around the part that
-    /// the scenario's ideal describes (setup excluded).
+    /// the scenario's ideal describes (setup excluded), with a
+    /// [`super::cost::Stopwatch`].
     pub wall: Duration,
+    /// What exactly that timed region cost (the stopwatch's count over the same segments as
+    /// `wall`); empty (`windows == 0`) when nothing was timed.
+    pub cost: super::CostTotals,
     /// Per-operation latencies of the operations that succeeded.
     pub latencies: Vec<Duration>,
     /// Operations that failed, by kind (transport error, timeout, unexpected status…).
@@ -26,15 +30,21 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Builds a batch from per-operation outcomes.
+    /// A batch whose timed region is `t` (a stopped [`super::cost::Stopwatch`]).
+    pub fn timed(t: super::cost::Timed) -> Batch {
+        Batch {
+            wall: t.wall,
+            cost: t.cost,
+            ..Batch::default()
+        }
+    }
+
+    /// Builds a batch from its timed region and per-operation outcomes.
     pub fn from_outcomes<E: Into<OpError>>(
-        wall: Duration,
+        t: super::cost::Timed,
         outcomes: impl IntoIterator<Item = Result<Duration, E>>,
     ) -> Batch {
-        let mut b = Batch {
-            wall,
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(t);
         for o in outcomes {
             match o {
                 Ok(d) => b.latencies.push(d),
@@ -52,7 +62,9 @@ impl Batch {
     }
 }
 
-/// Everything recorded for one scenario × variant × runtime.
+/// Everything recorded for one scenario × variant × runtime. Clone: the
+/// session writes a case's rows after every round from a copy of its rounds so far.
+#[derive(Clone)]
 pub struct CaseRecord {
     pub latency: Recorder,
     /// One recorder per extra metric, by name.
@@ -67,10 +79,18 @@ pub struct CaseRecord {
     pub ops: u64,
     /// Sum of batch wall times, for throughput.
     pub busy: Duration,
-    /// What the recorded batches cost the side under test (filled by the
-    /// watchdog around each recorded call, see [`super::cost`]).
+    /// What the recorded batches' timed regions cost the side under test, summed from each
+    /// [`Batch::cost`] (see [`super::cost::Stopwatch`]).
     pub cost: super::CostTotals,
+    /// Each batch's own p99 of `latency` and median of each extra metric
+    /// (ns), capped like `wall_samples`: the within-round spread of a round
+    /// figure that is a percentile (see [`RoundFigures`]).
+    pub batch_quantiles: BTreeMap<&'static str, Vec<f64>>,
 }
+
+/// Key of the per-batch p99 of `latency` in [`CaseRecord::batch_quantiles`]
+/// (extra metrics use their own names, which never collide with it).
+pub const LATENCY_P99: &str = "latency/p99";
 
 const MAX_WALL_SAMPLES: usize = 1_000_000;
 
@@ -86,12 +106,31 @@ impl Default for CaseRecord {
             ops: 0,
             busy: Duration::ZERO,
             cost: super::CostTotals::default(),
+            batch_quantiles: BTreeMap::new(),
         }
     }
 }
 
+/// The nearest-rank quantile `q` of `xs` (ns) — the rank rule HdrHistogram
+/// uses — in O(n) (select, not sort: this runs after every batch).
+fn batch_quantile(xs: &[Duration], q: f64) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let mut ns: Vec<u128> = xs.iter().map(Duration::as_nanos).collect();
+    let rank = ((q * ns.len() as f64).ceil() as usize).clamp(1, ns.len());
+    let (_, v, _) = ns.select_nth_unstable(rank - 1);
+    Some(*v as f64)
+}
+
 impl CaseRecord {
     pub fn add(&mut self, b: &Batch) {
+        if b.cost.windows > 0 {
+            self.cost.add(&b.cost);
+        } else if b.wall > Duration::ZERO {
+            // Timed without a stopwatch: the case's cost becomes unknown rather than partial.
+            self.cost.untimed_batches += 1;
+        }
         self.wall.record(b.wall);
         if self.wall_samples.len() < MAX_WALL_SAMPLES {
             self.wall_samples
@@ -99,6 +138,10 @@ impl CaseRecord {
         }
         for l in &b.latencies {
             self.latency.record(*l);
+        }
+        self.keep_batch_quantile(LATENCY_P99, batch_quantile(&b.latencies, 0.99));
+        for (name, ds) in &b.extra {
+            self.keep_batch_quantile(name, batch_quantile(ds, 0.5));
         }
         for (name, ds) in &b.extra {
             let r = self.extra.entry(name).or_default();
@@ -119,6 +162,15 @@ impl CaseRecord {
         self.wall.tick();
     }
 
+    /// Keeps one batch's quantile under `key` ([`LATENCY_P99`] or an extra
+    /// metric's name); `None` (the batch had no samples of it) keeps nothing.
+    pub fn keep_batch_quantile(&mut self, key: &'static str, v: Option<f64>) {
+        let e = self.batch_quantiles.entry(key).or_default();
+        if let Some(v) = v.filter(|_| e.len() < MAX_WALL_SAMPLES) {
+            e.push(v);
+        }
+    }
+
     /// The per-batch mean of a scenario value, if any batch reported it.
     pub fn value(&self, name: &str) -> Option<f64> {
         self.values.get(name).map(|(sum, n)| sum / (*n).max(1) as f64)
@@ -137,8 +189,22 @@ impl CaseRecord {
     }
 
     /// What this record says as one round of its case: the batch-mean wall
-    /// time with its spread, and the median of each further metric.
+    /// time with its spread, the p99 of its operations and the median of each
+    /// further metric, each with the spread of the same quantile per batch.
     pub fn round_figures(&self) -> RoundFigures {
+        let spread = |key: &str, value: f64| {
+            let per_batch = self.batch_quantiles.get(key).map_or(&[][..], Vec::as_slice);
+            let sd = if per_batch.len() > 1 {
+                crate::stats::mean_sd(per_batch).1
+            } else {
+                0.0
+            };
+            RoundFigure {
+                value,
+                stddev: sd,
+                batches: per_batch.len() as u64,
+            }
+        };
         let walls: Vec<f64> = self.wall_samples.iter().map(|&x| x as f64).collect();
         let (mean, sd) = if walls.is_empty() {
             (0.0, 0.0)
@@ -149,11 +215,20 @@ impl CaseRecord {
             wall_mean: mean,
             wall_stddev: sd,
             batches: walls.len() as u64,
-            extra_p50: self
+            latency_p99: (!self.latency.is_empty()).then(|| {
+                spread(
+                    LATENCY_P99,
+                    crate::measure::percentile::percentile(self.latency.histogram(), 99.0) as f64,
+                )
+            }),
+            extra: self
                 .extra
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
-                .map(|(k, r)| (*k, crate::measure::percentile::percentile(r.histogram(), 50.0) as f64))
+                .map(|(k, r)| {
+                    let p50 = crate::measure::percentile::percentile(r.histogram(), 50.0) as f64;
+                    (*k, spread(k, p50))
+                })
                 .collect(),
         }
     }
@@ -171,8 +246,14 @@ impl CaseRecord {
             ops,
             busy,
             cost,
+            batch_quantiles,
         } = other;
         self.cost.add(&cost);
+        for (k, v) in batch_quantiles {
+            let e = self.batch_quantiles.entry(k).or_default();
+            let room = MAX_WALL_SAMPLES.saturating_sub(e.len());
+            e.extend(v.into_iter().take(room));
+        }
         self.latency.absorb(latency);
         for (k, r) in extra {
             self.extra.entry(k).or_default().absorb(r);
@@ -208,6 +289,20 @@ pub struct RoundFigures {
     pub wall_mean: f64,
     pub wall_stddev: f64,
     pub batches: u64,
-    /// Median of each further metric in this round, ns.
-    pub extra_p50: BTreeMap<&'static str, f64>,
+    /// p99 of the round's operation latencies (its whole histogram), with
+    /// the spread of the batches' own p99s; `None` when nothing succeeded.
+    pub latency_p99: Option<RoundFigure>,
+    /// Median of each further metric in this round (its whole histogram,
+    /// ns), with the spread of the batches' own medians.
+    pub extra: BTreeMap<&'static str, RoundFigure>,
+}
+
+/// One figure of one round with its within-round spread: the standard
+/// deviation of the same figure taken per batch, over `batches` batches
+/// (0 when no batch had samples; the stability rule then has no spread).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundFigure {
+    pub value: f64,
+    pub stddev: f64,
+    pub batches: u64,
 }

@@ -22,9 +22,24 @@
 //! `voluntary_ctxt_switches`/`nonvoluntary_ctxt_switches` from
 //! `/proc/self/task/TID/status`.
 //!
-//! Reading the excluded threads costs a few file reads; [`begin`] reads them
-//! before the process counters and [`end`] after, so that work (and its
-//! allocations) falls outside the window.
+//! Reading the excluded threads costs a few file reads; [`Stopwatch`] reads
+//! them before the process counters at its start and after them at its stop,
+//! so that work (and its allocations) falls outside the window.
+//!
+//! The window is a batch's timed region: scenarios time it with a
+//! [`Stopwatch`] instead of a bare `Instant`, and the stopwatch counts the
+//! cost over exactly the segments its wall time adds up (per-batch set-up,
+//! verification and the untimed half of an interleaved loop stay outside).
+//! Pausing and resuming read only syscall clocks (the process CPU clock,
+//! getrusage, the excluded threads' CPU clocks by tid, the allocator's
+//! atomics), a few µs, so a loop that pauses per chunk is not slowed by
+//! `/proc` reads between its timed chunks; the excluded threads' `/proc`
+//! figures (their user/system ticks and context switches) are read once at
+//! the stopwatch's start and once at its stop, so for a paused stopwatch they
+//! are subtracted over its whole span. That is exact while those threads are
+//! idle in the gaps, which holds for every scenario that pauses (in-process
+//! loops with no server traffic); the CPU total is exact per segment in any
+//! case.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,14 +67,6 @@ struct Excluded {
     nivcsw: u64,
 }
 
-/// The counters at the start of a window.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot {
-    excluded: Excluded,
-    process: Process,
-    alloc: Option<AllocCounts>,
-}
-
 #[derive(Debug, Clone, Copy, Default)]
 struct Process {
     cpu_ns: u64,
@@ -85,10 +92,19 @@ pub struct CostTotals {
     pub bytes: Option<u64>,
     pub voluntary_cs: u64,
     pub involuntary_cs: u64,
+    /// Recorded batches that timed something (wall > 0) without a [`Stopwatch`]: their cost is
+    /// not known, so the case's is not either ([`CostTotals::per_op`] gives `None`) rather than
+    /// a figure over part of its batches.
+    pub untimed_batches: u64,
 }
 
 impl CostTotals {
     pub fn add(&mut self, o: &CostTotals) {
+        self.untimed_batches += o.untimed_batches;
+        if o.windows == 0 {
+            // Nothing measured there: an empty operand must not turn known counts into `None`.
+            return;
+        }
         let first = self.windows == 0;
         self.windows += o.windows;
         self.cpu_ns += o.cpu_ns;
@@ -102,9 +118,13 @@ impl CostTotals {
         self.involuntary_cs += o.involuntary_cs;
     }
 
-    /// The totals per operation; `None` when nothing was measured.
+    /// The totals per operation; `None` when nothing was measured, or when some recorded batch
+    /// was timed without a [`Stopwatch`] (its cost is unknown).
+    ///
+    /// `ops` is what the caller divides by: the harness passes the scenario's own operations
+    /// (`ops_per_batch` × recorded batches, failed ones included), see `session/rows.rs`.
     pub fn per_op(&self, ops: u64) -> Option<Cost> {
-        if self.windows == 0 || ops == 0 {
+        if self.windows == 0 || ops == 0 || self.untimed_batches > 0 {
             return None;
         }
         let n = ops as f64;
@@ -146,6 +166,7 @@ pub struct Cost {
     /// negative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_ns_per_op: Option<f64>,
+    /// The system-time share of `cpu_ns_per_op` (ns); absent with `user_ns_per_op`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sys_ns_per_op: Option<f64>,
     /// Allocation calls per operation (`None` in a build without counting).
@@ -154,7 +175,11 @@ pub struct Cost {
     /// Bytes requested per operation (`None` in a build without counting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_per_op: Option<f64>,
+    /// Voluntary context switches (a thread blocked or yielded) per operation: getrusage's
+    /// count for the process less the excluded (server) threads' own.
     pub voluntary_cs_per_op: f64,
+    /// Involuntary context switches (the kernel preempted a thread) per operation, counted
+    /// the same way.
     pub involuntary_cs_per_op: f64,
 }
 
@@ -197,56 +222,178 @@ pub fn info() -> CostInfo {
     }
 }
 
-/// Opens a window: excluded threads first, then the process, then the
-/// allocator, so the reading itself happens before the window.
-pub fn begin() -> Snapshot {
-    let excluded = read_excluded();
-    let process = read_process();
-    Snapshot {
-        excluded,
-        process,
-        alloc: alloc::counts(),
+/// A batch's timed region: its wall time and what exactly that region cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timed {
+    pub wall: std::time::Duration,
+    pub cost: CostTotals,
+}
+
+impl Timed {
+    /// The same region with its wall time taken from the work's own finish instants (a batch
+    /// future polled late on a busy one-thread executor resumes after its work ended); the cost
+    /// stays the stopwatch's, counted up to when the batch observed the end.
+    pub fn with_wall(self, wall: std::time::Duration) -> Timed {
+        Timed { wall, ..self }
     }
 }
 
-/// Closes the window `s` opened, in the reverse order.
-pub fn end(s: Snapshot) -> CostTotals {
-    let a = alloc::counts();
-    let p = read_process();
-    let x = read_excluded();
-    let tick = tick_ns() as i64;
-    let d = |a: u64, b: u64| a.saturating_sub(b);
-    let delta_alloc = match (a, s.alloc) {
-        (Some(a), Some(b)) => Some(a.since(b)),
-        _ => None,
-    };
-    CostTotals {
-        windows: 1,
-        cpu_ns: d(p.cpu_ns, s.process.cpu_ns).saturating_sub(d(x.cpu_ns, s.excluded.cpu_ns)),
-        user_ns: d(p.user_ns, s.process.user_ns) as i64 - d(x.user_ticks, s.excluded.user_ticks) as i64 * tick,
-        sys_ns: d(p.sys_ns, s.process.sys_ns) as i64 - d(x.sys_ticks, s.excluded.sys_ticks) as i64 * tick,
-        excluded_tick_ns: (d(x.user_ticks, s.excluded.user_ticks) + d(x.sys_ticks, s.excluded.sys_ticks)) * tick as u64,
-        allocs: delta_alloc.map(|c| c.allocs),
-        bytes: delta_alloc.map(|c| c.bytes),
-        voluntary_cs: d(p.nvcsw, s.process.nvcsw).saturating_sub(d(x.nvcsw, s.excluded.nvcsw)),
-        involuntary_cs: d(p.nivcsw, s.process.nivcsw).saturating_sub(d(x.nivcsw, s.excluded.nivcsw)),
+/// The syscall-only part of a snapshot, read at every start, pause and resume (the excluded
+/// threads' CPU clocks are kept per tid in [`Stopwatch`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Fast {
+    process: Process,
+    alloc: Option<AllocCounts>,
+}
+
+/// Times the region a batch's wall figure covers and counts its cost over the same segments.
+///
+/// Scenarios use it in place of `Instant::now()` / `elapsed()`: [`Stopwatch::start`] before
+/// the measured work, [`Stopwatch::stop`] after it, and for a loop that interleaves timed and
+/// untimed work (timeout's wrapped and bare chunks) [`Stopwatch::paused`] with
+/// [`Stopwatch::resume`] / [`Stopwatch::pause`] around each timed part. Hand-written: no crate
+/// pairs a wall clock with the process's CPU, allocation and context-switch counters.
+#[derive(Debug)]
+pub struct Stopwatch {
+    wall: std::time::Duration,
+    totals: CostTotals,
+    /// Excluded threads' `/proc` figures at the start (ticks, switches) and their tids.
+    excluded: Excluded,
+    tids: Vec<libc::pid_t>,
+    /// Each excluded tid's CPU clock at the running segment's start (preallocated, reused).
+    seg_tid_cpu: Vec<Option<u64>>,
+    running: Option<(std::time::Instant, Fast)>,
+    /// When the first segment started.
+    first: Option<std::time::Instant>,
+}
+
+impl Stopwatch {
+    /// A stopwatch already running.
+    pub fn start() -> Stopwatch {
+        let mut sw = Stopwatch::paused();
+        sw.resume();
+        sw
+    }
+
+    /// A stopwatch that counts nothing until [`Stopwatch::resume`].
+    pub fn paused() -> Stopwatch {
+        let (excluded, tids) = read_excluded();
+        let n = tids.len();
+        Stopwatch {
+            wall: std::time::Duration::ZERO,
+            totals: CostTotals::default(),
+            excluded,
+            tids,
+            seg_tid_cpu: Vec::with_capacity(n),
+            running: None,
+            first: None,
+        }
+    }
+
+    /// Starts a timed segment (no effect if one is running).
+    pub fn resume(&mut self) {
+        if self.running.is_some() {
+            return;
+        }
+        // Excluded clocks, process, allocator, wall: each read happens outside what the next
+        // one starts counting (the reverse order closes a segment).
+        self.seg_tid_cpu.clear();
+        for &tid in &self.tids {
+            self.seg_tid_cpu.push(thread_cpu_ns(tid));
+        }
+        // getrusage before the CPU clock here and after it at the pause: the CPU window is the
+        // two clock reads, which enclose the wall clock's two reads and little else.
+        let process = read_process(true);
+        let alloc = alloc::counts();
+        let now = std::time::Instant::now();
+        self.first.get_or_insert(now);
+        self.running = Some((now, Fast { process, alloc }));
+    }
+
+    /// Ends the running segment (no effect if none is).
+    pub fn pause(&mut self) {
+        let Some((t0, f)) = self.running.take() else {
+            return;
+        };
+        self.wall += t0.elapsed();
+        let a = alloc::counts();
+        let p = read_process(false);
+        // Only threads readable at both ends: one that exited mid-segment is not subtracted
+        // (its time stays in the process total, as before), one that started is not either.
+        let mut excluded = 0u64;
+        for (&tid, &before) in self.tids.iter().zip(&self.seg_tid_cpu) {
+            if let (Some(b), Some(e)) = (before, thread_cpu_ns(tid)) {
+                excluded += e.saturating_sub(b);
+            }
+        }
+        let d = |a: u64, b: u64| a.saturating_sub(b);
+        let delta_alloc = match (a, f.alloc) {
+            (Some(a), Some(b)) => Some(a.since(b)),
+            _ => None,
+        };
+        let t = &mut self.totals;
+        let first = t.windows == 0;
+        t.windows = 1;
+        t.cpu_ns += d(p.cpu_ns, f.process.cpu_ns).saturating_sub(excluded);
+        t.user_ns += d(p.user_ns, f.process.user_ns) as i64;
+        t.sys_ns += d(p.sys_ns, f.process.sys_ns) as i64;
+        let sum = |acc: Option<u64>, x: Option<u64>| if first { x } else { Some(acc? + x?) };
+        t.allocs = sum(t.allocs, delta_alloc.map(|c| c.allocs));
+        t.bytes = sum(t.bytes, delta_alloc.map(|c| c.bytes));
+        t.voluntary_cs += d(p.nvcsw, f.process.nvcsw);
+        t.involuntary_cs += d(p.nivcsw, f.process.nivcsw);
+    }
+
+    /// When the first timed segment started (the `t0` that finish instants are measured from).
+    pub fn started(&self) -> Option<std::time::Instant> {
+        self.first
+    }
+
+    /// The wall time of the segments so far (the running one included).
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.wall
+            + self
+                .running
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |(t0, _)| t0.elapsed())
+    }
+
+    /// Ends timing: the summed wall time and the cost over exactly those segments (one window).
+    pub fn stop(mut self) -> Timed {
+        self.pause();
+        let x = read_excluded_of(&self.tids);
+        let s = self.excluded;
+        let tick = tick_ns() as i64;
+        let d = |a: u64, b: u64| a.saturating_sub(b);
+        let t = &mut self.totals;
+        if t.windows == 0 {
+            // Never resumed: nothing timed, nothing counted.
+            return Timed::default();
+        }
+        let (ut, st) = (d(x.user_ticks, s.user_ticks), d(x.sys_ticks, s.sys_ticks));
+        t.user_ns -= ut as i64 * tick;
+        t.sys_ns -= st as i64 * tick;
+        t.excluded_tick_ns += (ut + st) * tick as u64;
+        t.voluntary_cs = t.voluntary_cs.saturating_sub(d(x.nvcsw, s.nvcsw));
+        t.involuntary_cs = t.involuntary_cs.saturating_sub(d(x.nivcsw, s.nivcsw));
+        Timed {
+            wall: self.wall,
+            cost: self.totals,
+        }
     }
 }
 
-/// Runs `f` as one window.
-pub fn measure<T>(f: impl FnOnce() -> T) -> (T, CostTotals) {
-    let s = begin();
-    let out = f();
-    (out, end(s))
-}
-
-fn read_process() -> Process {
+/// The process's counters; `clock_last` reads the CPU clock after getrusage (a segment's
+/// start) rather than before it (its end).
+fn read_process(clock_last: bool) -> Process {
+    let clock = || super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64);
+    let early = if clock_last { 0 } else { clock() };
     // SAFETY: `ru` is a valid, writable rusage; RUSAGE_SELF is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     Process {
-        cpu_ns: super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64),
+        cpu_ns: if clock_last { clock() } else { early },
         user_ns: tv(ru.ru_utime),
         sys_ns: tv(ru.ru_stime),
         nvcsw: ru.ru_nvcsw as u64,
@@ -254,22 +401,30 @@ fn read_process() -> Process {
     }
 }
 
-fn read_excluded() -> Excluded {
-    let mut out = Excluded::default();
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok()) else {
-            continue;
-        };
-        let path = e.path();
-        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
-            continue;
-        };
-        if !EXCLUDED_THREADS.iter().any(|p| name.trim_end().starts_with(p)) {
-            continue;
+/// The excluded threads' counters, summed, and their tids.
+fn read_excluded() -> (Excluded, Vec<libc::pid_t>) {
+    let mut tids = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
+        for e in dir.flatten() {
+            let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok()) else {
+                continue;
+            };
+            let Ok(name) = std::fs::read_to_string(e.path().join("comm")) else {
+                continue;
+            };
+            if EXCLUDED_THREADS.iter().any(|p| name.trim_end().starts_with(p)) {
+                tids.push(tid);
+            }
         }
+    }
+    (read_excluded_of(&tids), tids)
+}
+
+/// The counters of the threads `tids`, summed (a thread gone since reads as nothing).
+fn read_excluded_of(tids: &[libc::pid_t]) -> Excluded {
+    let mut out = Excluded::default();
+    for &tid in tids {
+        let path = std::path::PathBuf::from(format!("/proc/self/task/{tid}"));
         out.cpu_ns += thread_cpu_ns(tid).unwrap_or(0);
         if let Ok(stat) = std::fs::read_to_string(path.join("stat"))
             && let Some((u, s)) = parse_stat_times(&stat)

@@ -18,8 +18,8 @@ pub mod probe;
 mod recorder;
 pub mod task_metrics;
 
-pub use case::{Batch, CaseRecord, RoundFigures};
+pub use case::{Batch, CaseRecord, LATENCY_P99, RoundFigure, RoundFigures};
 pub use cost::{Cost, CostInfo, CostTotals};
-pub use floor::{HarnessFloor, RouteFloor, measure_floor, route_floor};
+pub use floor::{FloorExceeded, HarnessFloor, RouteFloor, check_floor, measure_floor, route_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

@@ -265,9 +265,14 @@ pub struct Plan {
 /// What was applied, recorded in `env.json` and stated in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlacementInfo {
+    /// Whether the CPU sets below were applied (pinned); false when the machine or the
+    /// options left threads where the kernel puts them (`note` says why).
     pub applied: bool,
+    /// CPUs of the in-process test server's threads; absent without a plan.
     pub server_cpus: Option<CpuSet>,
+    /// CPUs of the harness thread and the current-thread runtimes; absent without a plan.
     pub client_cpus: Option<CpuSet>,
+    /// CPUs of the multi-thread runtimes' workers; absent without a plan.
     pub multi_thread_cpus: Option<CpuSet>,
     /// How the plan was chosen, or why none was applied.
     pub note: String,

@@ -12,6 +12,7 @@ pub(super) const SIGFIG: u8 = 3;
 pub(super) const INTERVAL: Duration = Duration::from_secs(1);
 
 /// One closed interval of the interval log.
+#[derive(Clone)]
 pub struct IntervalHist {
     /// When the interval began: absolute, so the recorders of one case (and
     /// its rounds) share one time origin when the log is written.
@@ -23,6 +24,7 @@ pub struct IntervalHist {
 /// Records durations in nanoseconds. Memory stays bounded whatever the count:
 /// the histogram's size depends on the value range, not on the number of
 /// samples, and intervals close every [`INTERVAL`].
+#[derive(Clone)]
 pub struct Recorder {
     total: Histogram<u64>,
     current: Histogram<u64>,

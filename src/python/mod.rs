@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::Session;
+use crate::runtime::ExternalFlavor;
 use crate::scenario::ScenarioDef;
 
-/// The rows' runtime names, in table order.
-pub const RUNTIMES: [&str; 2] = ["asyncio", "uvloop"];
+/// The rows' runtime names, in table order: the registry's external entries.
+pub const RUNTIMES: [&str; ExternalFlavor::ALL.len()] = ExternalFlavor::NAMES;
 
 /// Whether the Python side implements scenario `name`: one module per scenario in
 /// `python/asyncbench_py/scenarios/` (the package's own `SCENARIOS` lists the same files, and
@@ -42,8 +42,9 @@ pub fn has_python_side(name: &str) -> bool {
 /// The environment variable that turns the rows on (`1`) or off (`0`).
 pub const ENV_VAR: &str = "ASYNCBENCH_PYTHON";
 
-/// How to get the rows, for the one skip line.
-pub const HOW_TO_ENABLE: &str = "create the environment with scripts/python-env.sh (or set ASYNCBENCH_PYTHON=1)";
+/// How to get the rows, for the one skip line (the registry states it, so the report and the
+/// CLI say the same without naming this module).
+pub const HOW_TO_ENABLE: &str = crate::runtime::EXTERNAL_HOW_TO_ENABLE;
 
 /// Longest one scenario's Python side may take before it is killed (its cases fail).
 const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
@@ -154,29 +155,27 @@ pub fn skip_line(reason: &str) -> String {
     format!("asyncbench: asyncio/uvloop rows skipped ({reason}): {HOW_TO_ENABLE}")
 }
 
-/// Runs the Python side of `s` (all its cases on both runtimes, `rounds` rounds) and
-/// records its rows in `session`. Does nothing for a scenario without a Python side.
-/// Failures become failure rows of the Python cases, never an error of the run.
+/// Runs the Python side of `s` (all its cases on both runtimes, `rounds` rounds) against
+/// `server`, keeping its files under `<run_path>/python`, and returns what the harness records.
+/// Empty for a scenario without a Python side. Failures become failure outcomes of the Python
+/// cases, never an error of the run.
 pub fn run_scenario(
-    session: &mut Session,
+    run_path: &Path,
+    server: std::net::SocketAddr,
     s: &dyn ScenarioDef,
     side: &PythonSide,
-    rounds: u32,
-    seed: u64,
+    (rounds, seed): (u32, u64),
     variants: &[String],
-) {
+) -> Vec<record::Outcome> {
     let name = s.header().name.clone();
     if !has_python_side(&name) {
-        return;
+        return Vec::new();
     }
-    let out_dir = session.run_path().join("python");
-    session
-        .progress
-        .line(&format!("asyncbench: {name}: the guide's Python on asyncio and uvloop"));
+    let out_dir = run_path.join("python");
     let result = invoke(
         side,
         s.header().path.as_path(),
-        session.env.server,
+        server,
         &out_dir,
         rounds,
         seed,
@@ -184,12 +183,8 @@ pub fn run_scenario(
     )
     .and_then(|()| record::read(&out_dir.join(format!("{name}.json"))));
     match result {
-        Ok(rows) => record::apply(session, s, rows),
-        Err(e) => {
-            for rt in RUNTIMES {
-                session.fail_external(s, "*", rt, e.clone());
-            }
-        }
+        Ok(rows) => record::outcomes(s, rows),
+        Err(e) => record::all_failed(&e),
     }
 }
 

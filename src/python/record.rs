@@ -12,7 +12,6 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use serde::Deserialize;
 
-use crate::harness::Session;
 use crate::measure::{CaseRecord, ErrorKind};
 use crate::scenario::{CaseSpec, ScenarioDef};
 
@@ -125,9 +124,14 @@ pub fn round_record(round: &PyRound) -> Result<CaseRecord, String> {
             let h = decode(l)?;
             rec.ops += h.len();
             rec.latency.record_histogram(&h);
+            // The batch's own p99: the within-round spread of a round's p99.
+            let p99 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 99.0) as f64);
+            rec.keep_batch_quantile(crate::measure::LATENCY_P99, p99);
         }
         for (name, text) in &b.extra {
             let h = decode(text).map_err(|e| format!("{name}: {e}"))?;
+            let p50 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 50.0) as f64);
+            rec.keep_batch_quantile(intern(name), p50);
             let r = rec.extra.entry(intern(name)).or_default();
             r.record_histogram(&h);
             r.tick();
@@ -174,22 +178,54 @@ fn spec_for(s: &dyn ScenarioDef, c: &PyCase) -> Option<CaseSpec> {
     Some(spec)
 }
 
-/// Puts the Python side's rows into the session (and its failures as failure rows).
-pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
+/// What the Python side produced for one scenario, for the harness to record: this module
+/// hands back data and never touches the session, so `python` sits below `harness`.
+pub enum Outcome {
+    /// One round of a Python case; `case` is the Rust case it mirrors (ideal, unit).
+    Round {
+        case: CaseSpec,
+        runtime: &'static str,
+        rec: Box<CaseRecord>,
+        position: u32,
+    },
+    /// A Python case that failed or never ran (`variant` `*`: all of that runtime's cases).
+    Failed {
+        variant: String,
+        runtime: String,
+        error: String,
+    },
+}
+
+/// Every runtime's `*` failure with `error`: the whole Python side of a scenario failed.
+pub fn all_failed(error: &str) -> Vec<Outcome> {
+    super::RUNTIMES
+        .into_iter()
+        .map(|rt| Outcome::Failed {
+            variant: "*".into(),
+            runtime: rt.into(),
+            error: error.to_string(),
+        })
+        .collect()
+}
+
+/// The Python side's rows (and its failures) as outcomes for scenario `s`.
+pub fn outcomes(s: &dyn ScenarioDef, run: PyRun) -> Vec<Outcome> {
     if run.scenario != s.header().name {
-        for rt in super::RUNTIMES {
-            let e = format!(
-                "the Python side answered for `{}`, not `{}`",
-                run.scenario,
-                s.header().name
-            );
-            session.fail_external(s, "*", rt, e);
-        }
-        return;
+        return all_failed(&format!(
+            "the Python side answered for `{}`, not `{}`",
+            run.scenario,
+            s.header().name
+        ));
     }
+    let mut out = Vec::new();
+    let failed = |variant: &str, runtime: &str, error: String| Outcome::Failed {
+        variant: variant.to_string(),
+        runtime: runtime.to_string(),
+        error,
+    };
     for c in &run.cases {
         let Some(runtime) = super::RUNTIMES.into_iter().find(|r| *r == c.runtime) else {
-            session.fail_external(s, &c.variant, &c.runtime, "unknown Python runtime".into());
+            out.push(failed(&c.variant, &c.runtime, "unknown Python runtime".into()));
             continue;
         };
         let Some(spec) = spec_for(s, c) else {
@@ -197,17 +233,23 @@ pub fn apply(session: &mut Session, s: &dyn ScenarioDef, run: PyRun) {
         };
         for round in &c.rounds {
             match round_record(round) {
-                Ok(rec) => session.record_external_round(s, &spec, runtime, rec, round.position),
+                Ok(rec) => out.push(Outcome::Round {
+                    case: spec.clone(),
+                    runtime,
+                    rec: Box::new(rec),
+                    position: round.position,
+                }),
                 Err(e) => {
-                    session.fail_external(s, &c.variant, runtime, e);
+                    out.push(failed(&c.variant, runtime, e));
                     break;
                 }
             }
         }
     }
     for k in &run.skipped {
-        session.fail_external(s, &k.variant, &k.runtime, k.reason.clone());
+        out.push(failed(&k.variant, &k.runtime, k.reason.clone()));
     }
+    out
 }
 
 #[cfg(test)]

@@ -61,6 +61,38 @@ pub fn mean_pm(mean: f64, low: f64, high: f64) -> String {
     format!("{} ± {} {}", sig3(mean / u.ns), sig3(half / u.ns), u.name)
 }
 
+/// The range of a row whose rounds disagree, with the marker that says so: "665 µs … 996 µs ⚠".
+/// What such a row is cited as instead of one number ([`cited`]).
+pub fn range(low: f64, high: f64) -> String {
+    format!("{} … {} {RANGE_MARK}", duration(low), duration(high))
+}
+
+/// A row's value as [`figures::citation`](crate::results::figures::citation) says to cite it:
+/// "192 ± 10.2 ms", "12.0 ms (1 round)", "665 µs … 996 µs ⚠", "—".
+pub fn cited(c: crate::results::figures::Citation) -> String {
+    use crate::results::figures::Citation;
+    match c {
+        Citation::Absent => NONE.to_string(),
+        Citation::Range(lo, hi) => range(lo, hi),
+        Citation::Interval(v, lo, hi) => mean_pm(v, lo, hi),
+        Citation::OneRound(v) => format!("{} (1 round)", duration(v)),
+        Citation::Plain(v) => duration(v),
+    }
+}
+
+/// The table cell of a row's value over rounds ([`crate::results::figures::citation`]).
+pub fn value_text(r: &crate::results::CaseResult) -> String {
+    cited(crate::results::figures::citation(r))
+}
+
+/// The short citation of a row's value ([`crate::results::figures::short_citation`]).
+pub fn value_short(r: &crate::results::CaseResult) -> String {
+    cited(crate::results::figures::short_citation(r))
+}
+
+/// Marks a figure shown as its range because its rounds disagree.
+pub const RANGE_MARK: &str = "⚠";
+
 /// A ratio such as measured/ideal: "1.20×".
 pub fn ratio(x: Option<f64>) -> String {
     match x {

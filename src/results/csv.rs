@@ -4,10 +4,17 @@
 //! After the fixed columns come `errors_<kind>`, one per [`ErrorKind`] in its declared order
 //! (`errors_status`, `errors_timeout`, …): the row's `errors_by_kind`, 0 for a kind with none.
 //! They sum to `errors` except in summaries written before failures were counted by kind. They
-//! go last so that the fixed columns keep their positions for scripts that read by index.
+//! come after the fixed columns so those keep their positions for scripts that read by index.
 //!
-//! Last of all come the cost columns ([`COST_COLUMNS`]: CPU, allocations, context switches per
+//! Then come the cost columns ([`COST_COLUMNS`]: CPU, allocations, context switches per
 //! operation; empty on rows without cost, such as extra-metric rows and older runs).
+//!
+//! Last of all the published value as [`super::figures`] defines it ([`VALUE_COLUMNS`]): what
+//! it is, the value and its interval over rounds, the rounds' range and stability (an unstable
+//! row is cited by that range), the value per operation, and the throughput's unit.
+//!
+//! `criterion_round_means_ns` holds criterion's mean per round, `;`-separated in round order
+//! (each round is its own criterion benchmark; no estimate covers the row).
 
 use super::summary::{CaseResult, Summary};
 use crate::measure::ErrorKind;
@@ -30,7 +37,7 @@ const COLUMNS: [&str; 20] = [
     "wall_mean_ns",
     "wall_ci95_low_ns",
     "wall_ci95_high_ns",
-    "criterion_mean_ns",
+    "criterion_round_means_ns",
     "ideal_ns",
     "measured_over_ideal",
     "throughput_per_s",
@@ -45,6 +52,21 @@ pub const COST_COLUMNS: [&str; 7] = [
     "bytes_per_op",
     "voluntary_cs_per_op",
     "involuntary_cs_per_op",
+];
+
+/// The published value and its companions (see the module's notes), after the cost columns.
+pub const VALUE_COLUMNS: [&str; 11] = [
+    "value_figure",
+    "value_ns",
+    "value_ci95_low_ns",
+    "value_ci95_high_ns",
+    "rounds",
+    "stability",
+    "round_min_ns",
+    "round_max_ns",
+    "per_op_ns",
+    "ops_per_batch",
+    "throughput_unit",
 ];
 
 /// Renders the header plus one row per result. Absent values (`None`, or a non-finite float)
@@ -66,6 +88,7 @@ fn header() -> Vec<String> {
         .map(|c| c.to_string())
         .chain(kinds)
         .chain(COST_COLUMNS.iter().map(|c| c.to_string()))
+        .chain(VALUE_COLUMNS.iter().map(|c| c.to_string()))
         .collect()
 }
 
@@ -89,7 +112,12 @@ fn row(r: &CaseResult) -> Vec<String> {
         float(wall.map(|w| w.mean)),
         float(wall.map(|w| w.ci95_low)),
         float(wall.map(|w| w.ci95_high)),
-        float(r.criterion.as_ref().map(|c| c.mean_ns)),
+        r.criterion_rounds
+            .iter()
+            .filter(|c| c.estimate.mean_ns.is_finite())
+            .map(|c| c.estimate.mean_ns.to_string())
+            .collect::<Vec<_>>()
+            .join(";"),
         int(r.ideal_ns),
         float(r.measured_over_ideal),
         float(r.throughput_per_s),
@@ -105,7 +133,29 @@ fn row(r: &CaseResult) -> Vec<String> {
         float(c.map(|c| c.voluntary_cs_per_op)),
         float(c.map(|c| c.involuntary_cs_per_op)),
     ];
-    fixed.into_iter().chain(kinds).chain(cost).collect()
+    let v = super::figures::value(r);
+    let figure = serde_json::to_value(super::figures::figure_of(r))
+        .ok()
+        .and_then(|j| j.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let stability = serde_json::to_value(super::figures::stability(r))
+        .ok()
+        .and_then(|j| j.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let value: [String; VALUE_COLUMNS.len()] = [
+        figure,
+        float(v.map(|v| v.value)),
+        float(v.and_then(|v| v.low)),
+        float(v.and_then(|v| v.high)),
+        int(r.rounds.as_ref().map(|x| u64::from(x.count))),
+        stability,
+        float(v.and_then(|v| v.range).map(|r| r.0)),
+        float(v.and_then(|v| v.range).map(|r| r.1)),
+        float(super::figures::per_op_ns(r)),
+        int(r.ops_per_batch),
+        r.throughput_unit.clone().unwrap_or_default(),
+    ];
+    fixed.into_iter().chain(kinds).chain(cost).chain(value).collect()
 }
 
 fn int(v: Option<u64>) -> String {
@@ -168,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn cost_columns_come_last() {
+    fn cost_columns_come_after_the_error_kinds() {
         let r = CaseResult {
             cost: Some(crate::measure::Cost {
                 ops: 10,
@@ -183,8 +233,12 @@ mod tests {
             ..Default::default()
         };
         let csv = summary_csv(&summary(vec![r]));
+        // The 7 cost cells, then the value columns: a row without value names its figure only.
         assert!(
-            csv.lines().nth(1).unwrap().ends_with(",1500,1000,500,2,128,0.5,0"),
+            csv.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(",1500,1000,500,2,128,0.5,0,metric_median,,,,,unknown,,,,,"),
             "{csv}"
         );
     }
@@ -203,9 +257,10 @@ mod tests {
         assert_eq!(csv, format!("{}\n", header().join(",")));
         assert!(csv.starts_with("scenario,variant,runtime,metric,"));
         assert!(csv.contains(",errors_status,errors_timeout,errors_connect,errors_closed,errors_join,errors_io,errors_lost,errors_invalid,"));
-        assert!(csv.trim_end().ends_with(
-            ",cpu_ns_per_op,user_ns_per_op,sys_ns_per_op,allocs_per_op,bytes_per_op,voluntary_cs_per_op,involuntary_cs_per_op"
+        assert!(csv.contains(
+            ",cpu_ns_per_op,user_ns_per_op,sys_ns_per_op,allocs_per_op,bytes_per_op,voluntary_cs_per_op,involuntary_cs_per_op,"
         ));
+        assert!(csv.trim_end().ends_with(&VALUE_COLUMNS.join(",")));
     }
 
     #[test]
@@ -237,7 +292,59 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(
             lines[1],
-            "\"http, keep-alive\",c=64,tokio,latency,false,10,3,100,200,300,400,500,150.5,,,,,,,1234.5,0,2,0,0,0,0,1,0,,,,,,,"
+            "\"http, keep-alive\",c=64,tokio,latency,false,10,3,100,200,300,400,500,150.5,,,,,,,1234.5,0,2,0,0,0,0,1,0,,,,,,,,mean_batch,,,,,unknown,,,,,"
         );
+    }
+
+    #[test]
+    fn value_columns_carry_the_published_value_and_criterion_per_round() {
+        let est = |mean_ns: f64| crate::results::CriterionEstimate {
+            mean_ns,
+            mean_ci_low: mean_ns - 1.0,
+            mean_ci_high: mean_ns + 1.0,
+            median_ns: mean_ns,
+            confidence_level: 0.95,
+            source: "x".into(),
+        };
+        let r = CaseResult {
+            metric: "latency".into(),
+            samples: 30,
+            ops_per_batch: Some(10),
+            throughput_unit: Some("requests".into()),
+            rounds: crate::stats::rounds::summarize(
+                [1000.0, 2000.0, 1500.0]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &m)| crate::stats::rounds::Round {
+                        position: i as u32,
+                        mean: m,
+                        stddev: 1.0,
+                        batches: 20,
+                    })
+                    .collect(),
+            ),
+            criterion_rounds: vec![
+                crate::results::CriterionRound {
+                    round: 0,
+                    estimate: est(1001.0),
+                },
+                crate::results::CriterionRound {
+                    round: 2,
+                    estimate: est(1499.5),
+                },
+            ],
+            ..Default::default()
+        };
+        let csv = summary_csv(&summary(vec![r]));
+        let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+        let cell = |name: &str| row[head.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(cell("criterion_round_means_ns"), "1001;1499.5");
+        assert_eq!(cell("value_figure"), "mean_batch");
+        assert_eq!(cell("value_ns"), "1500");
+        assert_eq!(cell("stability"), "unstable");
+        assert_eq!((cell("round_min_ns"), cell("round_max_ns")), ("1000", "2000"));
+        assert_eq!(cell("per_op_ns"), "150");
+        assert_eq!(cell("throughput_unit"), "requests");
     }
 }

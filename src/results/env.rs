@@ -32,8 +32,11 @@ pub const TRACKED_CRATES: &[&str] = &[
     "plotters",
 ];
 
+/// The environment of a run (`env.json`, and `summary.json`'s `env`). Probes are best effort:
+/// a value that could not be read is "unknown", 0 or absent, as each field says.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnvInfo {
+    /// The machine's host name (also the run id's suffix).
     pub host: String,
     /// `std::env::consts::OS`, e.g. "linux".
     pub os: String,
@@ -41,6 +44,7 @@ pub struct EnvInfo {
     pub arch: String,
     /// Kernel release (`/proc/sys/kernel/osrelease`).
     pub kernel: String,
+    /// The first `model name` of `/proc/cpuinfo`; "unknown" where the kernel gives none.
     pub cpu_model: String,
     /// Cores this process may run on (`available_parallelism`, which honours affinity masks and
     /// cgroup quotas: what the runtimes size their worker pools from); 0 if unknown.
@@ -51,13 +55,17 @@ pub struct EnvInfo {
     pub rustc: String,
     /// Cargo profile the benchmark was built with, as given by the caller.
     pub profile: String,
+    /// `git rev-parse HEAD` of the source tree; absent outside a git checkout or without git.
     pub git_commit: Option<String>,
     /// Whether the work tree had uncommitted changes (`git status --porcelain` non-empty).
     pub git_dirty: Option<bool>,
+    /// This crate's version (`CARGO_PKG_VERSION`).
     pub asyncbench_version: String,
     /// Crate name -> resolved version(s) from Cargo.lock; several versions are joined by ", ".
     #[serde(default)]
     pub crates: BTreeMap<String, String>,
+    /// The one-minute load average when the run started (`/proc/loadavg`): other work on the
+    /// machine; absent where it cannot be read.
     pub load_avg_1m: Option<f64>,
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,7 +80,19 @@ pub struct EnvInfo {
     pub python: BTreeMap<String, String>,
 }
 
-/// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
+/// What the test server's `GET /env` answers (see `server::fingerprint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServerFingerprint {
+    /// The address the server listens on, as it sees it.
+    pub addr: String,
+    /// Worker threads of the server's runtime.
+    pub threads: usize,
+    /// Whether fault controls (`/stall`, `/flaky`) answer non-loopback clients.
+    pub allow_remote_faults: bool,
+    /// The server process's environment, collected as a run collects its own.
+    pub env: EnvInfo,
+}
+
 /// The external server a run measured against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RemoteServer {
@@ -82,12 +102,13 @@ pub struct RemoteServer {
     pub loopback: bool,
     /// The server's own answer at `/env`, if it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<Box<crate::server::ServerFingerprint>>,
+    pub fingerprint: Option<Box<ServerFingerprint>>,
     /// Why there is no fingerprint (an older server without `/env`, a timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint_error: Option<String>,
 }
 
+/// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
 pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let logical_cores = std::thread::available_parallelism()

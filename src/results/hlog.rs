@@ -23,7 +23,9 @@ const LEGEND: &str = "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"
 pub struct Interval {
     /// When the interval began, measured from the run start passed to [`write_hlog`].
     pub start_offset: Duration,
+    /// How long the interval lasted.
     pub length: Duration,
+    /// The values recorded in it (ns).
     pub hist: Histogram<u64>,
 }
 

@@ -1,5 +1,5 @@
 //! The run-directory lifecycle: create a fresh `<root>/<id>/` that never touches an earlier
-//! run, rewrite its summary after every scenario (so an interrupted run keeps what finished),
+//! run, rewrite its summary after every finished round (so an interrupted run keeps what finished),
 //! and on completion repoint `<root>/latest`, which only ever names a complete run.
 
 use std::fs;
@@ -82,21 +82,23 @@ impl RunDir {
         Ok(run)
     }
 
+    /// The run directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The run id (the directory's name).
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// Records the harness floor in the summary (written with the next push).
     /// Records how many rounds each case gets and the seed of their order.
     pub fn set_rounds(&mut self, rounds: u32, seed: u64) {
         self.summary.run.rounds = Some(rounds);
         self.summary.run.order_seed = Some(seed);
     }
 
+    /// Records the harness floor in the summary (written with the next push).
     pub fn set_harness(&mut self, floor: crate::measure::HarnessFloor) {
         self.summary.harness = Some(floor);
     }
@@ -125,6 +127,7 @@ impl RunDir {
         self.summary.run.python_skipped = Some(reason);
     }
 
+    /// The summary as it stands (what the next push writes).
     pub fn summary(&self) -> &Summary {
         &self.summary
     }
@@ -166,12 +169,29 @@ impl RunDir {
     }
 
     /// Adds results and failures and rewrites summary.json and summary.csv atomically (still
-    /// partial). Called after every scenario so an interrupted run keeps what finished. If the
+    /// partial). Called after every round so an interrupted run keeps what finished. If the
     /// write fails the additions are kept in memory and the next push or finish retries them.
     pub fn push(&mut self, results: Vec<CaseResult>, failures: Vec<CaseFailure>) -> Result<(), ResultsError> {
+        self.push_with(results, failures, &[])
+    }
+
+    /// [`RunDir::push`], and the files also hold `provisional`: rows of cases still running
+    /// (their scenario not ended), as of their last finished round. They are written, not
+    /// kept: the next push replaces them, so after every round the files hold every round
+    /// that finished.
+    pub fn push_with(
+        &mut self,
+        results: Vec<CaseResult>,
+        failures: Vec<CaseFailure>,
+        provisional: &[CaseResult],
+    ) -> Result<(), ResultsError> {
         self.summary.results.extend(results);
         self.summary.failures.extend(failures);
-        self.write_summary()
+        let kept = self.summary.results.len();
+        self.summary.results.extend(provisional.iter().cloned());
+        let written = self.write_summary();
+        self.summary.results.truncate(kept);
+        written
     }
 
     /// Marks the run complete (partial: false, finished_utc set), rewrites the summary files,

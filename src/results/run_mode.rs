@@ -23,9 +23,17 @@ pub enum RunMode {
     /// `asyncbench run` over the scenario files: closed loop, a fixed number of batches.
     Cli,
     /// `asyncbench run --rate`: constant offered rate, latency from the intended send time.
-    OpenLoop { rate_per_s: u64, connections: u64 },
+    OpenLoop {
+        /// The offered rate, requests per second.
+        rate_per_s: u64,
+        /// Connections the load was spread over.
+        connections: u64,
+    },
     /// `asyncbench run --max-throughput`: closed loop, each connection as fast as replies allow.
-    MaxThroughput { connections: u64 },
+    MaxThroughput {
+        /// Connections, each sending its next request when the previous reply arrived.
+        connections: u64,
+    },
     /// criterion's `--list` or `--profile-time`: nothing was measured.
     Other,
 }

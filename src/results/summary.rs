@@ -15,16 +15,34 @@ use super::env::EnvInfo;
 
 /// Bumped whenever a field changes meaning or a required field is added; readers refuse
 /// versions they do not know rather than silently misreading them.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: a row says what its value is (`value_figure`; http_server rows publish the p99 from the
+/// intended send time, not their window); criterion's estimate is kept per round
+/// (`criterion_rounds`), never one round as the row's; metric rows' rounds carry their
+/// within-round spread and every row with two or more rounds has a stability (no `bimodal`);
+/// `throughput_per_s` is the successes per batch over the published value.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` this build reads: version 1 differs only in meanings the
+/// readers infer ([`super::figures::figure_of`]) or leave absent (`criterion_rounds`).
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// One run of asyncbench (`summary.json`): what ran, where, and every case's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
+    /// The layout version of this file ([`SCHEMA_VERSION`] when written by this build); a
+    /// reader refuses versions it does not know.
     pub schema_version: u32,
+    /// Which run this is, how it drove its cases, and whether it finished.
     pub run: RunInfo,
+    /// The machine, toolchain and crate versions the run was measured with (also `env.json`).
     pub env: EnvInfo,
+    /// One row per case and metric that produced samples (a case's primary row has metric
+    /// `latency`; extra metrics such as `sched_delay` get rows of their own). Empty while a
+    /// run has finished no scenario yet.
     #[serde(default)]
     pub results: Vec<CaseResult>,
+    /// Cases that failed or never ran, with the reason; their rows are absent from `results`.
     #[serde(default)]
     pub failures: Vec<CaseFailure>,
     /// What timing and recording cost on this machine (the harness's floor).
@@ -43,20 +61,27 @@ pub struct Summary {
 /// A scenario as the run saw it: the guide section it answers and its parameters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
+    /// The section(s) of the asyncio guide the scenario translates (its file's `guide_section`).
     pub guide_section: String,
     /// The parameters, one line (`ScenarioDef::describe`).
     #[serde(default)]
     pub description: String,
+    /// The comparisons that answer the guide section, as the scenario declares them (those
+    /// whose variants the run has); the findings read them from here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparisons: Vec<super::Comparison>,
 }
 
 /// Which run this is and how it drove its cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
+    /// The run's id and directory name: UTC start time and host (`20261125T193814Z-myhost`).
     pub id: String,
     /// RFC 3339, UTC.
     pub started_utc: String,
     /// RFC 3339, UTC; `None` while the run is in progress or if it was interrupted.
     pub finished_utc: Option<String>,
+    /// The command line that made the run, as typed (program name included).
     pub command: String,
     /// How the cases were driven; flattened so the tag stays the `"mode"` string old summaries
     /// have, with a load run's rate and connections beside it.
@@ -77,47 +102,91 @@ pub struct RunInfo {
     pub python_skipped: Option<String>,
 }
 
+/// One row of the results: a case (scenario, variant, runtime) and one metric of it, with the
+/// figures over its rounds and batches. Times are in nanoseconds unless a name says otherwise.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
+    /// The scenario's name (`scenarios/<name>.toml`).
     pub scenario: String,
+    /// The variant label, with a sub-case suffix where a parameter makes several
+    /// (`join_all-keepalive`).
     pub variant: String,
+    /// The runtime the case ran on: a registry name (`tokio-ct`, …, `threads`, `rayon`, or the
+    /// guide's Python `asyncio`/`uvloop`).
     pub runtime: String,
     /// "latency" for per-operation latency; other scenarios add e.g. "sched_delay".
     pub metric: String,
     /// True for async-std, which is discontinued upstream.
     pub legacy: bool,
+    /// Values in this row's histogram (`latency_ns`, the `.hgrm`/`.hlog`): one per successful
+    /// timed operation on a primary row, one per probe reading on a metric row; every round.
     pub samples: u64,
+    /// Operations that failed (timeouts, bad statuses, connect errors, …) over every round;
+    /// 0 on metric rows. `errors_by_kind` splits it.
     pub errors: u64,
-    /// The row's figure per round (batch-mean wall time on primary rows, the metric's
-    /// median on the others), with the interval, spread, minimum detectable effect and
-    /// stability computed from the rounds. The published value of a case.
+    /// The row's figure per round (what `value_figure` names), with the interval, spread,
+    /// minimum detectable effect and stability computed from the rounds. The published value
+    /// of a case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<crate::stats::rounds::RoundSummary>,
+    /// What `rounds` holds per round: the mean batch time (the default), the p99 from the
+    /// intended send time (open loop), or the metric's median (metric rows). Absent in
+    /// schema-1 summaries, where it is the mean batch time on own rows and the median on
+    /// metric rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_figure: Option<super::figures::ValueFigure>,
     /// `errors` by kind (`timeout`, `status`, `connect`, …); kinds with none left out.
     #[serde(default)]
     pub errors_by_kind: crate::measure::ErrorCounts,
+    /// Percentiles (ns) of this row's histogram over every round: per-operation latency on a
+    /// primary row (from the intended send time on open-loop rows), the metric's readings on a
+    /// metric row. Absent when the case recorded no value.
     pub latency_ns: Option<Percentiles>,
     /// Per-batch wall time statistics.
     pub wall_ns: Option<WallStats>,
-    /// Criterion's own estimate of time per iteration (per batch).
+    /// Schema 1 only: one round's criterion estimate (the last that wrote one), not the
+    /// row's. Never written since schema 2; see `criterion_rounds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion: Option<CriterionEstimate>,
+    /// Criterion's own estimate of time per iteration (per batch), one per round that
+    /// criterion measured, each labelled with its round: every round is its own criterion
+    /// benchmark (`…/r<k>`), so no estimate covers the row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criterion_rounds: Vec<CriterionRound>,
+    /// The scenario's lower bound for one batch (ns), from its parameters (e.g. N·D for N
+    /// sequential requests of delay D); absent where the scenario states none.
     pub ideal_ns: Option<u64>,
+    /// How `ideal_ns` was derived, e.g. `"N·D = 8 × 20 ms"`; absent with it.
     pub ideal_formula: Option<String>,
+    /// The published batch time over `ideal_ns` (≥ 1 when the bound holds); absent without an
+    /// ideal or when the row's value is not a batch time (open loop, metric rows).
     pub measured_over_ideal: Option<f64>,
     /// What the ideal's requests take on this machine and server, one at a time from a
     /// minimal blocking client (measured in this run): the route's floor × the count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor_ns: Option<f64>,
+    /// The published batch time over `floor_ns`; absent without a floor or when the value is
+    /// not a batch time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_over_floor: Option<f64>,
+    /// Successful operations per second, in `throughput_unit`: for a batch-time value the
+    /// successes per batch over the published value, otherwise the successes over the
+    /// batches' total wall time. Absent on metric rows and where nothing succeeded.
     pub throughput_per_s: Option<f64>,
     /// What `throughput_per_s` counts, e.g. "requests" (successful operations only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput_unit: Option<String>,
+    /// Operations one batch performs, counted in `throughput_unit` (e.g. 32 requests);
+    /// divides a batch figure into a per-operation one. Absent where the case does not
+    /// declare it (the batch is then one operation per sample) and in older summaries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_batch: Option<u64>,
     /// Path relative to the run directory.
     pub hgrm: Option<String>,
     /// Path relative to the run directory.
     pub hlog: Option<String>,
+    /// Caveats a reader needs beside the figures (a legacy runtime, a variant that does not
+    /// apply as stated, the Python idiom used); empty when there are none.
     #[serde(default)]
     pub notes: Vec<String>,
     /// Scenario-specific figures (mean per batch), e.g. `cpu_jobs_per_s`,
@@ -130,24 +199,38 @@ pub struct CaseResult {
     pub cost: Option<crate::measure::Cost>,
 }
 
+/// A case that failed (in any round) or never ran; it has no row in `results`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseFailure {
+    /// The scenario's name.
     pub scenario: String,
+    /// The variant label, or `*` when every case of that runtime failed together (e.g. the
+    /// Python side could not run).
     pub variant: String,
+    /// The runtime's registry name.
     pub runtime: String,
+    /// Why, in one line (the first error the case met).
     pub error: String,
 }
 
 /// Latency percentiles in the histogram's unit (nanoseconds throughout asyncbench).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Percentiles {
+    /// Median: the value at the 50th percentile by HdrHistogram's rank rule.
     pub p50: u64,
+    /// 90th percentile.
     pub p90: u64,
+    /// 99th percentile.
     pub p99: u64,
+    /// 99.9th percentile.
     pub p999: u64,
+    /// Largest recorded value (to the histogram's 3 significant digits).
     pub max: u64,
+    /// Smallest recorded value (to 3 significant digits).
     pub min: u64,
+    /// Mean of the recorded values.
     pub mean: f64,
+    /// Population standard deviation of the recorded values (HdrHistogram's `stdev`).
     pub stddev: f64,
 }
 
@@ -172,16 +255,23 @@ impl Percentiles {
 /// Statistics of per-batch wall times (ns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WallStats {
+    /// Batches measured, over every round.
     pub batches: u64,
+    /// Mean batch wall time (ns).
     pub mean: f64,
     /// Sample standard deviation (n - 1 denominator); 0 for a single batch.
     pub stddev: f64,
+    /// Fastest batch (ns).
     pub min: u64,
     /// Nearest-rank median: the ceil(n/2)-th smallest batch.
     pub p50: u64,
+    /// Slowest batch (ns).
     pub max: u64,
-    /// Two-sided 95% confidence interval of the mean.
+    /// Lower end of the two-sided 95% Student-t confidence interval of the mean over batches
+    /// (ns); equals `mean` for one batch. Batches of one run are not independent repeats: the
+    /// interval over rounds (`rounds`) is the one to cite.
     pub ci95_low: f64,
+    /// Upper end of that interval (ns).
     pub ci95_high: f64,
 }
 
@@ -220,13 +310,27 @@ impl WallStats {
     }
 }
 
+/// One round's criterion estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CriterionRound {
+    /// Which round (0 = first), the index into the row's `rounds.rounds`.
+    pub round: u32,
+    /// The estimate criterion wrote for that round's benchmark.
+    pub estimate: CriterionEstimate,
+}
+
 /// Criterion's estimate of the time per iteration, read from its `estimates.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionEstimate {
+    /// criterion's point estimate of the mean time per iteration (one batch), ns.
     pub mean_ns: f64,
+    /// Lower bound of criterion's bootstrap interval of that mean (ns).
     pub mean_ci_low: f64,
+    /// Upper bound of that interval (ns).
     pub mean_ci_high: f64,
+    /// criterion's point estimate of the median time per iteration (ns).
     pub median_ns: f64,
+    /// The interval's confidence level as criterion states it (0.95 by default).
     pub confidence_level: f64,
     /// Path of the estimates.json this was read from.
     pub source: String,
@@ -297,11 +401,12 @@ impl Summary {
             msg: "no schema_version field; not an asyncbench summary".to_string(),
         })?;
         match version.as_u64() {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) if (u64::from(MIN_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION)).contains(&v) => {}
             Some(found) => {
                 return Err(ResultsError::Schema {
                     path: path.to_path_buf(),
                     found,
+                    oldest: MIN_SCHEMA_VERSION,
                     supported: SCHEMA_VERSION,
                 });
             }

@@ -83,7 +83,9 @@ impl Runtime for AsyncStdRt {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        CaughtHandle::new(async_std::task::spawn_blocking(catching_fn(f)))
+        CaughtHandle::new(async_std::task::spawn_blocking(catching_fn(super::offload::offloaded(
+            f,
+        ))))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]

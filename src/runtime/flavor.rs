@@ -12,7 +12,7 @@ use std::str::FromStr;
 use super::RuntimeVisitor;
 
 /// The runtime registry as an X-macro: `runtime_registry!(m)` expands to `m! { [] async { … }
-/// baselines { … } }` (`runtime_registry!(m, tokens…)` passes `tokens` inside the brackets).
+/// baselines { … } external { … } }` (`runtime_registry!(m, tokens…)` passes `tokens` inside the brackets).
 /// [`AsyncFlavor`]/[`Flavor`] are generated from it, and tests walk it to get one named case per
 /// runtime. The `build` paths resolve only inside `runtime/`; other walkers skip that field.
 ///
@@ -62,6 +62,18 @@ macro_rules! runtime_registry {
                 /// rayon's pool, for scenarios with CPU work.
                 Rayon { name: "rayon", rgb: (0x33, 0x33, 0x33), help: "rayon's thread pool, for scenarios with CPU work" },
             }
+            // Run outside this process by `python/asyncbench_py` (the guide's own code), on the
+            // same server and scenario files; `python/` drives them, so there is nothing to build.
+            external {
+                Asyncio {
+                    name: "asyncio", rgb: (0x94, 0x67, 0xBD),
+                    help: "the guide's Python on asyncio's default event loop",
+                },
+                Uvloop {
+                    name: "uvloop", rgb: (0x2C, 0xA0, 0x2C),
+                    help: "the guide's Python on uvloop's event loop",
+                },
+            }
         }
     };
 }
@@ -71,8 +83,12 @@ macro_rules! runtime_registry {
 pub struct Rgb(pub u8, pub u8, pub u8);
 
 macro_rules! define_flavors {
+    // Entries passed in the brackets join the async runtimes: how the unit tests register one.
+    ([$($extra:tt)*] async { $($entries:tt)* } $($rest:tt)*) => {
+        define_flavors! { @go async { $($entries)* $($extra)* } $($rest)* }
+    };
     (
-        []
+        @go
         async { $(
             $(#[$adoc:meta])*
             $A:ident {
@@ -85,6 +101,9 @@ macro_rules! define_flavors {
         baselines { $(
             $(#[$bdoc:meta])*
             $B:ident { name: $bname:literal, rgb: ($br:literal, $bg:literal, $bb:literal), help: $bhelp:literal $(,)? }
+        ),* $(,)? }
+        external { $(
+            $X:ident { name: $xname:literal, rgb: ($xr:literal, $xg:literal, $xb:literal), help: $xhelp:literal $(,)? }
         ),* $(,)? }
     ) => {
         /// The async runtimes under test.
@@ -145,10 +164,52 @@ macro_rules! define_flavors {
                 match self { Flavor::Async(a) => a.rgb(), $(Flavor::$B => Rgb($br, $bg, $bb),)* }
             }
         }
+
+        /// Runtimes whose rows another program measures and hands back in the run's schema:
+        /// the guide's Python side (`src/python/`). They are not a [`Flavor`]: nothing in this
+        /// process builds them, but they are named, coloured and ordered by the same registry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ExternalFlavor { $($X,)* }
+
+        impl ExternalFlavor {
+            /// In registry order.
+            pub const ALL: [ExternalFlavor; [$(ExternalFlavor::$X),*].len()] = [$(ExternalFlavor::$X),*];
+            /// Their names, in the same order (what the Python side is asked for).
+            pub const NAMES: [&'static str; ExternalFlavor::ALL.len()] = [$($xname),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(ExternalFlavor::$X => $xname,)* }
+            }
+            /// One line for `--help` and error messages.
+            pub fn help(self) -> &'static str {
+                match self { $(ExternalFlavor::$X => $xhelp,)* }
+            }
+            /// Its colour in every chart.
+            pub fn rgb(self) -> Rgb {
+                match self { $(ExternalFlavor::$X => Rgb($xr, $xg, $xb),)* }
+            }
+        }
     };
 }
 
+#[cfg(not(test))]
 crate::runtime_registry!(define_flavors);
+
+// The library's unit tests register one more runtime exactly as a new one would be (one entry),
+// so `scenario::file`'s test can check that a new entry reaches every scenario's run plan. The
+// exported registry (what `cargo bench` and the integration tests see) does not have it.
+#[cfg(test)]
+crate::runtime_registry!(
+    define_flavors,
+    DummyRt {
+        name: "dummy-rt",
+        rgb: (0x80, 0x00, 0x00),
+        single_threaded: true,
+        legacy: None,
+        help: "a test-only runtime (smol's executor under another name)",
+        build: super::smol_rt::build,
+    },
+);
 
 // Everything below is written over `ALL` and `name`: no runtime is listed twice.
 
@@ -178,6 +239,70 @@ impl Flavor {
     /// The async runtimes as `Flavor`s: what most scenarios run on.
     pub fn all_async() -> Vec<Flavor> {
         AsyncFlavor::ALL.into_iter().map(Flavor::Async).collect()
+    }
+}
+
+/// What the registry says about one name, whichever group it is in: what reports, charts and
+/// the CLI need without caring whether this process can build the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeEntry {
+    pub name: &'static str,
+    pub rgb: Rgb,
+    /// One line for `--help` and messages.
+    pub help: &'static str,
+    /// Why it is labelled legacy, if it is.
+    pub legacy_note: Option<&'static str>,
+    pub kind: RuntimeKind,
+}
+
+/// Which group of the registry an entry is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// Built in this process and given to scenarios through [`super::visit`].
+    Async(AsyncFlavor),
+    /// A blocking baseline (`threads`, `rayon`), run by the scenarios that have one.
+    Baseline(Flavor),
+    /// Measured by another program and handed back (the guide's Python).
+    External(ExternalFlavor),
+}
+
+/// How to get the external (guide's Python) rows into a run: the one hint every message and
+/// report gives when they are absent.
+pub const EXTERNAL_HOW_TO_ENABLE: &str =
+    "create the environment with scripts/python-env.sh (or set ASYNCBENCH_PYTHON=1)";
+
+impl RuntimeEntry {
+    /// Every entry: the async runtimes, the baselines, then the external ones, in the order of
+    /// tables and legends.
+    pub fn all() -> Vec<RuntimeEntry> {
+        let flavors = Flavor::ALL.into_iter().map(|f| RuntimeEntry {
+            name: f.name(),
+            rgb: f.rgb(),
+            help: f.help(),
+            legacy_note: f.legacy_note(),
+            kind: match f {
+                Flavor::Async(a) => RuntimeKind::Async(a),
+                other => RuntimeKind::Baseline(other),
+            },
+        });
+        let external = ExternalFlavor::ALL.into_iter().map(|x| RuntimeEntry {
+            name: x.name(),
+            rgb: x.rgb(),
+            help: x.help(),
+            legacy_note: None,
+            kind: RuntimeKind::External(x),
+        });
+        flavors.chain(external).collect()
+    }
+
+    /// The entry called `name`, if the registry has one.
+    pub fn find(name: &str) -> Option<RuntimeEntry> {
+        RuntimeEntry::all().into_iter().find(|e| e.name == name)
+    }
+
+    /// Its place in [`RuntimeEntry::all`].
+    pub fn position(name: &str) -> Option<usize> {
+        RuntimeEntry::all().iter().position(|e| e.name == name)
     }
 }
 
@@ -240,12 +365,26 @@ mod tests {
     fn unknown_name_lists_allowed() {
         let e = "tokio".parse::<Flavor>().unwrap_err();
         assert!(e.to_string().contains("unknown runtime `tokio`"));
+        // The unit tests' registry has the test-only `dummy-rt` after the shipped async ones.
         assert!(
             e.to_string()
-                .contains("tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, threads, rayon")
+                .contains("tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, dummy-rt, threads, rayon")
         );
         let e = "threads".parse::<AsyncFlavor>().unwrap_err();
-        assert_eq!(e.allowed, "tokio-ct, tokio-mt, async-std, smol-ct, smol-mt");
+        assert_eq!(e.allowed, "tokio-ct, tokio-mt, async-std, smol-ct, smol-mt, dummy-rt");
+    }
+
+    #[test]
+    fn the_python_sides_are_registry_entries_after_the_rust_ones() {
+        let all = RuntimeEntry::all();
+        let names: Vec<&str> = all.iter().map(|e| e.name).collect();
+        assert_eq!(&names[names.len() - 2..], ["asyncio", "uvloop"]);
+        assert_eq!(all.len(), Flavor::ALL.len() + ExternalFlavor::ALL.len());
+        let uv = RuntimeEntry::find("uvloop").expect("an entry");
+        assert_eq!(uv.kind, RuntimeKind::External(ExternalFlavor::Uvloop));
+        // Not a Rust runtime: nothing in this process builds or parses it as one.
+        assert!("uvloop".parse::<Flavor>().is_err());
+        assert!(EXTERNAL_HOW_TO_ENABLE.contains("ASYNCBENCH_PYTHON"));
     }
 
     #[test]

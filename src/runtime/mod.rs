@@ -8,6 +8,7 @@ mod adapters;
 mod async_std_rt;
 mod executor;
 mod flavor;
+pub mod offload;
 mod smol_rt;
 mod tokio_rt;
 
@@ -20,7 +21,9 @@ use std::time::Duration;
 use futures::io::{AsyncRead, AsyncWrite};
 
 pub use executor::CriterionExecutor;
-pub use flavor::{AsyncFlavor, Flavor, Rgb, UnknownFlavor};
+pub use flavor::{
+    AsyncFlavor, EXTERNAL_HOW_TO_ENABLE, ExternalFlavor, Flavor, Rgb, RuntimeEntry, RuntimeKind, UnknownFlavor,
+};
 
 /// A timeout fired before the wrapped future finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -142,7 +142,7 @@ impl Runtime for SmolRt {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        CaughtHandle::new(blocking::unblock(catching_fn(f)))
+        CaughtHandle::new(blocking::unblock(catching_fn(super::offload::offloaded(f))))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]

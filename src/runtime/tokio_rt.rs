@@ -127,7 +127,7 @@ impl Runtime for TokioRt {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        TokioHandle(self.handle.spawn_blocking(f))
+        TokioHandle(self.handle.spawn_blocking(super::offload::offloaded(f)))
     }
     // Not `async fn`: the sleep must not borrow the handle ('static).
     #[allow(clippy::manual_async_fn)]

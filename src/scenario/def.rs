@@ -14,6 +14,7 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use super::driver::Bench;
 use super::file::{FileMirror, Header, ScenarioError, Source};
 use super::{CaseKey, CaseSpec, Env, Ideal, ScenarioDef};
+use crate::results::Comparison;
 use crate::runtime::Flavor;
 
 /// A scenario's variants: an enum deserialised straight from the file's
@@ -53,6 +54,11 @@ pub struct Case {
     pub ops_per_batch: u64,
     pub unit: &'static str,
     pub notes: Vec<String>,
+    /// What the case's row publishes as its value (default: the mean batch time).
+    pub value: crate::results::figures::ValueFigure,
+    /// Throughput counts the latency samples (one per successful operation) rather than
+    /// `ops_per_batch` less the errors: for cases whose errors are not failed operations.
+    pub count_samples: bool,
 }
 
 impl Case {
@@ -79,6 +85,16 @@ impl Case {
     }
     pub fn notes(mut self, n: impl IntoIterator<Item = String>) -> Case {
         self.notes.extend(n);
+        self
+    }
+    /// Publishes `figure` as the row's value instead of the mean batch time.
+    pub fn value(mut self, figure: crate::results::figures::ValueFigure) -> Case {
+        self.value = figure;
+        self
+    }
+    /// Counts the latency samples as the successful operations (see `count_samples`).
+    pub fn count_samples(mut self) -> Case {
+        self.count_samples = true;
         self
     }
     /// One of several cases a parameter makes of one variant.
@@ -119,6 +135,11 @@ pub trait Scenario: Sized + Send + Sync + 'static {
 
     /// The parameters in one line, for `asyncbench list` and the report.
     fn describe(&self) -> String;
+
+    /// The comparisons that answer this scenario's guide section, each on one unit of work
+    /// (per request, per task, per delivery): what the report's findings state. May name
+    /// variants a file leaves out; only those whose rows the run makes are kept.
+    fn comparisons(&self) -> Vec<Comparison>;
 }
 
 /// A checked scenario with its file's header: what the registry hands out.
@@ -156,6 +177,8 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
                     ops_per_batch: c.ops_per_batch,
                     unit: c.unit,
                     notes: c.notes,
+                    value: c.value,
+                    count_samples: c.count_samples,
                     key: CaseKey {
                         variant: index,
                         sub: c.sub,
@@ -176,6 +199,15 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
 
     fn describe(&self) -> String {
         self.scenario.describe()
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let labels: std::collections::BTreeSet<String> = self.cases().into_iter().map(|c| c.variant).collect();
+        self.scenario
+            .comparisons()
+            .into_iter()
+            .filter(|c| c.variants_named().iter().all(|v| labels.contains(*v)))
+            .collect()
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::future::Future;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::measure::cost::{Stopwatch, Timed};
 use crate::measure::{Batch, CaseRecord};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
 
@@ -113,9 +114,9 @@ impl<F: FnMut() -> Batch + Send> Bench for BlockingBench<F> {
     }
 }
 
-/// Times `f`, returning its output and how long it took.
-pub async fn timed<F: Future>(f: F) -> (F::Output, Duration) {
-    let t0 = Instant::now();
+/// Times `f` with a [`Stopwatch`], returning its output and its timed region.
+pub async fn timed<F: Future>(f: F) -> (F::Output, Timed) {
+    let sw = Stopwatch::start();
     let out = f.await;
-    (out, t0.elapsed())
+    (out, sw.stop())
 }

@@ -109,9 +109,13 @@ pub struct CriterionMirror {
 pub struct FileMirror<P> {
     pub scenario: Spanned<String>,
     pub guide_section: String,
-    /// Optional: every runtime the scenario applies to when absent.
+    /// Optional, and best left out: absent, the scenario runs on every registry runtime it
+    /// applies to, so a runtime added to the registry is benchmarked without editing files.
     #[serde(default)]
     pub runtimes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Runtimes this file leaves out of "every runtime", each with the reason the report gives.
+    #[serde(default)]
+    pub exclude: Option<Spanned<Vec<ExcludeMirror>>>,
     pub variants: Spanned<Vec<Spanned<String>>>,
     /// Rounds per case, each on a fresh runtime (default [`DEFAULT_ROUNDS`]).
     #[serde(default)]
@@ -119,6 +123,21 @@ pub struct FileMirror<P> {
     #[serde(default)]
     pub criterion: CriterionMirror,
     pub params: P,
+}
+
+/// One `exclude = [{ runtime = "…", reason = "…" }]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludeMirror {
+    pub runtime: Spanned<String>,
+    pub reason: Spanned<String>,
+}
+
+/// A runtime a file leaves out, and why (checked: a registry name the scenario applies to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    pub runtime: Flavor,
+    pub reason: String,
 }
 
 /// Only the `scenario` key, read first to pick the right mirror.
@@ -142,6 +161,8 @@ pub struct Header {
     pub guide_section: String,
     pub path: PathBuf,
     pub runtimes: Vec<Flavor>,
+    /// What the file's `exclude` list left out of the runtimes, with the reasons.
+    pub excluded: Vec<Excluded>,
     pub variants: Vec<String>,
     /// Rounds per case unless `--rounds` / `ASYNCBENCH_ROUNDS` says otherwise.
     pub rounds: u32,
@@ -166,10 +187,32 @@ impl<P> FileMirror<P> {
                 "must list at least one variant",
             ));
         }
-        let runtimes = match &self.runtimes {
-            None => allowed_runtimes.to_vec(),
-            Some(list) => check_runtimes(src, list, allowed_runtimes)?,
+        let excluded = match &self.exclude {
+            Some(list) => check_exclude(src, list, allowed_runtimes)?,
+            None => Vec::new(),
         };
+        let runtimes = match (&self.runtimes, &self.exclude) {
+            (Some(_), Some(ex)) => {
+                return Err(src.error(
+                    Some(ex.span()),
+                    Some("exclude"),
+                    "give either `runtimes` or `exclude`, not both (leave `runtimes` out and exclude the exceptions)",
+                ));
+            }
+            (Some(list), None) => check_runtimes(src, list, allowed_runtimes)?,
+            (None, _) => allowed_runtimes
+                .iter()
+                .copied()
+                .filter(|f| !excluded.iter().any(|x| x.runtime == *f))
+                .collect(),
+        };
+        if runtimes.is_empty() {
+            return Err(src.error(
+                self.exclude.as_ref().map(|e| e.span()),
+                Some("exclude"),
+                "excludes every runtime the scenario applies to",
+            ));
+        }
         let c = &self.criterion;
         let criterion = CriterionSettings {
             // criterion itself refuses fewer than 10 samples.
@@ -191,6 +234,7 @@ impl<P> FileMirror<P> {
             guide_section: self.guide_section.clone(),
             path: src.path.to_path_buf(),
             runtimes,
+            excluded,
             variants: Vec::new(),
             rounds: match &self.rounds {
                 Some(v) => src.range(v, "rounds", 1, MAX_ROUNDS)? as u32,
@@ -199,6 +243,63 @@ impl<P> FileMirror<P> {
             criterion,
         })
     }
+}
+
+/// One runtime name from the file: a registry name the scenario applies to.
+fn check_runtime(
+    src: &Source<'_>,
+    r: &Spanned<String>,
+    key: &str,
+    allowed_runtimes: &[Flavor],
+) -> Result<Flavor, ScenarioError> {
+    let allowed = allowed_runtimes.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
+    let f: Flavor = r.get_ref().parse().map_err(|_| {
+        src.error(
+            Some(r.span()),
+            Some(key),
+            format!("unknown runtime `{}`: allowed {allowed}", r.get_ref()),
+        )
+    })?;
+    if !allowed_runtimes.contains(&f) {
+        return Err(src.error(
+            Some(r.span()),
+            Some(key),
+            format!("runtime `{f}` does not apply to this scenario: allowed {allowed}"),
+        ));
+    }
+    Ok(f)
+}
+
+/// The file's `exclude` list: each a runtime the scenario applies to, with a reason.
+fn check_exclude(
+    src: &Source<'_>,
+    list: &Spanned<Vec<ExcludeMirror>>,
+    allowed_runtimes: &[Flavor],
+) -> Result<Vec<Excluded>, ScenarioError> {
+    let mut out: Vec<Excluded> = Vec::new();
+    for x in list.get_ref() {
+        let runtime = check_runtime(src, &x.runtime, "exclude.runtime", allowed_runtimes)?;
+        let reason = x.reason.get_ref().trim();
+        if reason.is_empty() {
+            return Err(src.error(
+                Some(x.reason.span()),
+                Some("exclude.reason"),
+                "say why the runtime is left out (the report shows it)",
+            ));
+        }
+        if out.iter().any(|e| e.runtime == runtime) {
+            return Err(src.error(
+                Some(x.runtime.span()),
+                Some("exclude.runtime"),
+                format!("`{runtime}` is excluded twice"),
+            ));
+        }
+        out.push(Excluded {
+            runtime,
+            reason: reason.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// The file's `runtimes` list: known names, each one the scenario applies
@@ -215,23 +316,9 @@ fn check_runtimes(
             "must list at least one runtime (or leave the key out for all of them)",
         ));
     }
-    let allowed = allowed_runtimes.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
     let mut runtimes = Vec::new();
     for r in list.get_ref() {
-        let f: Flavor = r.get_ref().parse().map_err(|_| {
-            src.error(
-                Some(r.span()),
-                Some("runtimes"),
-                format!("unknown runtime `{}`: allowed {allowed}", r.get_ref()),
-            )
-        })?;
-        if !allowed_runtimes.contains(&f) {
-            return Err(src.error(
-                Some(r.span()),
-                Some("runtimes"),
-                format!("runtime `{f}` does not apply to this scenario: allowed {allowed}"),
-            ));
-        }
+        let f = check_runtime(src, r, "runtimes", allowed_runtimes)?;
         if !runtimes.contains(&f) {
             runtimes.push(f);
         }
@@ -241,7 +328,87 @@ fn check_runtimes(
 
 #[cfg(test)]
 mod tests {
-    use super::line_col;
+    use super::*;
+    use crate::runtime::AsyncFlavor;
+
+    /// The unit tests' registry has one more runtime, `dummy-rt`, registered as a new runtime
+    /// would be (one entry in `runtime/flavor.rs`). Every shipped scenario file must run on it:
+    /// none pins a list that would leave a new runtime parsed but never benchmarked.
+    #[test]
+    fn a_runtime_added_to_the_registry_is_in_every_scenarios_run_plan() {
+        let dummy: Flavor = "dummy-rt".parse().expect("the test registry has the dummy runtime");
+        assert!(AsyncFlavor::ALL.iter().any(|a| Flavor::Async(*a) == dummy));
+        let defs = crate::scenario::load_dir(&crate::scenario::default_dir()).expect("the shipped files load");
+        assert!(defs.len() >= 15, "{} scenario files", defs.len());
+        for d in &defs {
+            let h = d.header();
+            assert!(h.runtimes.contains(&dummy), "{}: runtimes {:?}", h.name, h.runtimes);
+            let planned = d.cases().into_iter().filter(|c| c.flavor == dummy).count();
+            assert!(planned > 0, "{}: no case on the new runtime in its run plan", h.name);
+        }
+    }
+
+    fn header_of(text: &str) -> Result<Header, ScenarioError> {
+        let src = Source {
+            path: Path::new("scenarios/x.toml"),
+            text,
+        };
+        let f: FileMirror<toml::Value> = src.parse()?;
+        f.header(&src, &Flavor::all_async())
+    }
+
+    const HEAD: &str = "scenario = \"x\"\nguide_section = \"g\"\nvariants = [\"a\"]\n[params]\n";
+
+    #[test]
+    fn without_runtimes_a_file_runs_everywhere_but_its_exclusions() {
+        let all = header_of(HEAD).expect("valid");
+        assert_eq!(all.runtimes, Flavor::all_async());
+        assert!(all.excluded.is_empty());
+        let text = format!("exclude = [{{ runtime = \"smol-ct\", reason = \"no timer\" }}]\n{HEAD}");
+        let h = header_of(&text).expect("valid");
+        let smol: Flavor = "smol-ct".parse().expect("a runtime");
+        assert!(!h.runtimes.contains(&smol));
+        assert_eq!(h.runtimes.len(), Flavor::all_async().len() - 1);
+        assert_eq!(
+            h.excluded,
+            [Excluded {
+                runtime: smol,
+                reason: "no timer".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_bad_exclusion_names_its_line_and_what_is_allowed() {
+        let cases = [
+            (
+                "exclude = [{ runtime = \"glommio\", reason = \"r\" }]\n",
+                "unknown runtime `glommio`: allowed",
+            ),
+            (
+                "exclude = [{ runtime = \"rayon\", reason = \"r\" }]\n",
+                "does not apply to this scenario",
+            ),
+            ("exclude = [{ runtime = \"tokio-ct\", reason = \" \" }]\n", "say why"),
+            ("exclude = [{ runtime = \"tokio-ct\" }]\n", "missing field `reason`"),
+            (
+                "runtimes = [\"tokio-ct\"]\nexclude = [{ runtime = \"smol-ct\", reason = \"r\" }]\n",
+                "not both",
+            ),
+        ];
+        for (line, want) in cases {
+            let e = header_of(&format!("{line}{HEAD}")).expect_err(line);
+            assert!(e.to_string().contains(want), "{line}: {e}");
+            assert_eq!(e.line, Some(1 + usize::from(line.starts_with("runtimes"))), "{e}");
+        }
+        let every: String = Flavor::all_async()
+            .iter()
+            .map(|f| format!("{{ runtime = \"{f}\", reason = \"r\" }}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let e = header_of(&format!("exclude = [{every}]\n{HEAD}")).expect_err("nothing left");
+        assert!(e.to_string().contains("excludes every runtime"), "{e}");
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

@@ -26,11 +26,20 @@ pub struct Ideal {
     pub ns: u64,
     /// How the bound was derived, e.g. `N·D = 8 × 10 ms`.
     pub formula: String,
-    /// Where the bound is `count` requests to one route, one after another:
-    /// the run measures that route's floor (a minimal blocking client, one
-    /// request at a time) and the row gets measured/floor beside
-    /// measured/ideal.
-    pub route: Option<(String, u64)>,
+    /// Where the bound is `count` requests of one kind, one after another:
+    /// the run measures that kind's floor (a minimal blocking client, one
+    /// request at a time, the fastest of many) and the row gets
+    /// measured/floor beside measured/ideal.
+    pub route: Option<Requests>,
+}
+
+/// The requests an ideal counts: `count` GETs of `path` one after another, over `conn` (a fresh
+/// connection pays a TCP handshake a kept-alive one does not, so each has its own floor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requests {
+    pub path: String,
+    pub count: u64,
+    pub conn: crate::client::ConnMode,
 }
 
 impl Ideal {
@@ -48,10 +57,20 @@ impl Ideal {
         }
     }
 
-    /// `n` requests to `path` one after another, each ideally `d`.
-    pub fn requests(n: u64, d: Duration, path: &str, formula: impl Into<String>) -> Ideal {
+    /// `n` requests to `path` over `conn`, one after another, each ideally `d`.
+    pub fn requests(
+        n: u64,
+        d: Duration,
+        path: &str,
+        conn: crate::client::ConnMode,
+        formula: impl Into<String>,
+    ) -> Ideal {
         Ideal {
-            route: Some((path.to_string(), n)),
+            route: Some(Requests {
+                path: path.to_string(),
+                count: n,
+                conn,
+            }),
             ..Ideal::times(n, d, formula)
         }
     }
@@ -68,6 +87,10 @@ pub struct CaseSpec {
     /// What those operations are, e.g. `requests`.
     pub unit: &'static str,
     pub notes: Vec<String>,
+    /// What the case's row publishes as its value.
+    pub value: crate::results::figures::ValueFigure,
+    /// Throughput counts latency samples, not `ops_per_batch` less errors.
+    pub count_samples: bool,
     /// Which of the scenario's variants and sub-cases this is, as the
     /// scenario made it: `prepare` gets the typed variant back from it.
     pub key: CaseKey,
@@ -100,4 +123,9 @@ pub trait ScenarioDef: Send + Sync {
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String>;
     /// The parameters, one line, for `asyncbench list`.
     fn describe(&self) -> String;
+    /// The comparisons that answer the scenario's guide section, among the cases it runs
+    /// (none for a scenario built from options rather than a file, such as `http_load`).
+    fn comparisons(&self) -> Vec<crate::results::Comparison> {
+        Vec::new()
+    }
 }

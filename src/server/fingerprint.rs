@@ -7,27 +7,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::results::EnvInfo;
+// The type lives with the on-disk format it is part of (env.json's `remote_server`), so the
+// results layer never names the server.
+pub use crate::results::env::ServerFingerprint;
 
 /// The route that answers the fingerprint.
 pub const ENV_ROUTE: &str = "/env";
-
-/// What `/env` answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ServerFingerprint {
-    /// The address the server listens on, as it sees it.
-    pub addr: String,
-    /// Worker threads of the server's runtime.
-    pub threads: usize,
-    /// Whether fault controls (`/stall`, `/flaky`) answer non-loopback clients.
-    pub allow_remote_faults: bool,
-    /// The server process's environment, collected as a run collects its own.
-    pub env: EnvInfo,
-}
 
 /// `/env`'s body, collected on the first request (it runs git and rustc, so off the server's
 /// worker threads) and kept.

@@ -16,8 +16,18 @@
 //! - Many rows at once: Holm's step-down correction (Holm 1979, "A simple
 //!   sequentially rejective multiple test procedure", Scand. J. Statist. 6).
 //! - Stability: a one-way ANOVA F of between-round against within-round
-//!   variance (rounds that disagree beyond their batches' own spread), and a
-//!   gap test for two clusters of rounds (bimodal).
+//!   variance (rounds that disagree beyond their batches' own spread), from
+//!   per-round summaries (e.g. Montgomery, *Design and Analysis of
+//!   Experiments*, ch. 3). A round figure that is a quantile (a metric's
+//!   median, a p99) takes its within-round spread from the same quantile
+//!   per batch. Where no round has that spread (one batch per round), the
+//!   rule is the spread alone: rounds more than [`UNSTABLE_MIN_CV`] apart
+//!   are unstable, since nothing shows them to be within noise.
+//! - No bimodal class is produced (since schema 2): two groups of rounds
+//!   cannot be told from one disturbed round at the default 3 rounds (a
+//!   2 + 1 split is both), and on a shared machine the disturbed round is
+//!   the likelier cause; either way the rounds disagree, so the row is
+//!   unstable and shown as its range.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,19 +40,23 @@ pub const ALPHA: f64 = 0.05;
 pub const POWER: f64 = 0.8;
 /// An F this improbable under "rounds are exchangeable" marks a row unstable.
 const UNSTABLE_P: f64 = 0.001;
-/// Round means that spread less than this (relative) are never called
-/// unstable, however tight the batches: a 1% wobble is not worth a flag.
-const UNSTABLE_MIN_CV: f64 = 0.02;
+/// Round means that spread less than this (relative standard deviation) are
+/// never called unstable, however tight the batches: a 1% wobble is not
+/// worth a flag. Also the whole rule where rounds carry no within-round spread.
+pub const UNSTABLE_MIN_CV: f64 = 0.02;
 
 /// What one round of a case measured.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Round {
     /// Where this case ran in its round's order (0 = first).
     pub position: u32,
-    /// Mean of the round's per-batch values (ns for wall times).
+    /// The round's figure (ns): the mean of its batches' wall times, or a
+    /// quantile over the round (see the row's `value_figure`).
     pub mean: f64,
-    /// Standard deviation of the round's batches.
+    /// Standard deviation of the same figure per batch (the within-round
+    /// spread); 0 with fewer than two batches.
     pub stddev: f64,
+    /// Batches behind `stddev`.
     pub batches: u64,
 }
 
@@ -55,7 +69,8 @@ pub enum Stability {
     /// The rounds disagree beyond their batches' spread: report the spread,
     /// not a confident mean.
     Unstable,
-    /// The rounds fall into two separate groups.
+    /// The rounds fell into two separate groups. Written by schema-1
+    /// summaries only; now such rows are `unstable` (see the module's notes).
     Bimodal,
     /// Fewer than two rounds: nothing to judge.
     Unknown,
@@ -64,7 +79,9 @@ pub enum Stability {
 /// A row's value and uncertainty from its rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoundSummary {
+    /// Rounds the row has (the length of `rounds`).
     pub count: u32,
+    /// Each round's figure, in the order the rounds ran.
     pub rounds: Vec<Round>,
     /// Mean of the round means: the published value.
     pub mean: f64,
@@ -74,10 +91,13 @@ pub struct RoundSummary {
     pub stddev: f64,
     /// 95% Student-t interval of the mean over rounds.
     pub ci_low: f64,
+    /// Upper end of that interval.
     pub ci_high: f64,
     /// Smallest change (percent of the mean) that a comparison with another
     /// run of R rounds and this spread detects at α = 5% with 80% power.
     pub mde_pct: Option<f64>,
+    /// Whether the rounds agree beyond their batches' spread (`unstable` rows are shown as a
+    /// range, never averaged).
     pub stability: Stability,
 }
 
@@ -139,9 +159,6 @@ pub fn stability(rounds: &[Round]) -> Stability {
     if grand <= 0.0 || sd / grand < UNSTABLE_MIN_CV {
         return Stability::Stable;
     }
-    if bimodal(&means) {
-        return Stability::Bimodal;
-    }
     // One-way ANOVA from per-round summaries: between-round mean square
     // against the pooled within-round mean square.
     let n: u64 = rounds.iter().map(|r| r.batches).sum();
@@ -155,10 +172,9 @@ pub fn stability(rounds: &[Round]) -> Stability {
         .map(|r| r.batches.saturating_sub(1) as f64 * r.stddev.powi(2))
         .sum();
     let (df1, df2) = (k as f64 - 1.0, n as f64 - k as f64);
-    if df2 < 1.0 {
-        return Stability::Unknown;
-    }
-    if ss_within <= 0.0 {
+    // No within-round spread to weigh the rounds against: they differ by
+    // more than UNSTABLE_MIN_CV and nothing says that is noise.
+    if df2 < 1.0 || ss_within <= 0.0 {
         return Stability::Unstable;
     }
     let f = (ss_between / df1) / (ss_within / df2);
@@ -167,26 +183,6 @@ pub fn stability(rounds: &[Round]) -> Stability {
     } else {
         Stability::Stable
     }
-}
-
-/// Two groups of at least two rounds each, separated by a gap at least four
-/// times the spread inside the groups and at least 5% of the mean.
-fn bimodal(means: &[f64]) -> bool {
-    if means.len() < 4 {
-        return false;
-    }
-    let mut s = means.to_vec();
-    s.sort_by(f64::total_cmp);
-    let grand = s.iter().sum::<f64>() / s.len() as f64;
-    let (cut, gap) = (2..=s.len() - 2)
-        .map(|i| (i, s[i] - s[i - 1]))
-        .fold((0, f64::MIN), |best, x| if x.1 > best.1 { x } else { best });
-    if cut == 0 {
-        return false;
-    }
-    let spread = |g: &[f64]| g.last().unwrap_or(&0.0) - g.first().unwrap_or(&0.0);
-    let inside = spread(&s[..cut]).max(spread(&s[cut..]));
-    gap >= 4.0 * inside && gap >= 0.05 * grand
 }
 
 /// P(F > f) for an F(d1, d2) variable, through the regularized incomplete
@@ -274,12 +270,18 @@ mod tests {
         );
         // Tiny batch noise, means 10% apart: unstable.
         assert_eq!(stability(&rounds(&[100.0, 110.0, 95.0], 0.5, 50)), Stability::Unstable);
-        // Two clusters: bimodal.
+        // Two clusters, at 5 rounds and at the default 3: no bimodal class, unstable.
         assert_eq!(
             stability(&rounds(&[100.0, 101.0, 150.0, 151.0, 100.5], 0.5, 50)),
-            Stability::Bimodal
+            Stability::Unstable
         );
+        assert_eq!(stability(&rounds(&[100.0, 101.0, 150.0], 0.5, 50)), Stability::Unstable);
         assert_eq!(stability(&rounds(&[100.0], 1.0, 50)), Stability::Unknown);
+        // No within-round spread (one batch per round): the spread alone decides.
+        assert_eq!(stability(&rounds(&[191.0, 21.0, 14.0], 0.0, 1)), Stability::Unstable);
+        assert_eq!(stability(&rounds(&[100.0, 100.5, 99.8], 0.0, 0)), Stability::Stable);
+        // Wide batch spread explains a 10% difference: stable.
+        assert_eq!(stability(&rounds(&[100.0, 110.0, 95.0], 60.0, 20)), Stability::Stable);
     }
 
     #[test]

@@ -23,7 +23,11 @@ fn identical_runs_pass() -> TestResult {
     let c = compare(&a, &b, CompareOpts::default())?;
     assert_eq!(c.rows.len(), catalogue().len());
     // `beta` has errors in both runs: not new, so not a regression.
-    assert!(c.rows.iter().all(|r| r.verdict == Verdict::Unchanged), "{:#?}", c.rows);
+    assert!(
+        c.rows.iter().all(|r| r.verdict == Verdict::WithinNoise),
+        "{:#?}",
+        c.rows
+    );
     assert!(c.only_a.is_empty() && c.only_b.is_empty() && c.env_diffs.is_empty());
     let (code, out, err) = cli(&args(&[
         OsStr::new("compare"),
@@ -32,7 +36,7 @@ fn identical_runs_pass() -> TestResult {
         OsStr::new("--fail-on-regression"),
     ]))?;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("0 regression(s)"), "{out}");
+    assert!(out.contains("Result: 0 REGRESSION;"), "{out}");
     assert!(out.contains("Welch") && out.contains("Mann-Whitney"), "{out}");
     Ok(())
 }

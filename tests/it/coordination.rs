@@ -14,7 +14,7 @@ use crate::common::{
 /// gather_vs_select on every runtime: one request per delay, long timeouts.
 fn gather(delays_ms: &[u64], variants: &[&str]) -> ScenarioToml {
     ScenarioToml::from_file("gather_vs_select")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", variants)
         .set("params.delays_ms", delays_ms)
         .set("params.timeout_ms", 5000)
@@ -24,7 +24,7 @@ fn gather(delays_ms: &[u64], variants: &[&str]) -> ScenarioToml {
 /// structured on every runtime: 32 children, one failing after 10 ms, siblings that would work 5 s.
 fn structured() -> ScenarioToml {
     ScenarioToml::from_file("structured")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", ["one_fails", "all_succeed"])
         .set("params.children", 32)
         .set("params.fail_after_ms", 10)
@@ -34,7 +34,7 @@ fn structured() -> ScenarioToml {
 /// timeout on every runtime, 20 timeouts of `deadline_ms` per `fires` batch.
 fn timeout(deadline_ms: u64) -> ScenarioToml {
     ScenarioToml::from_file("timeout")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", ["in_time", "fires"])
         .set("params.ops", 256)
         .set("params.chunk", 16)
@@ -46,7 +46,7 @@ fn timeout(deadline_ms: u64) -> ScenarioToml {
 /// retry_backoff on every runtime: `calls` calls that fail with probability `p` per attempt.
 fn retry(p: f64, attempts: u32, calls: u64, variants: &[&str]) -> ScenarioToml {
     ScenarioToml::from_file("retry_backoff")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", variants)
         .set("params.p", p)
         .set("params.max_attempts", attempts)
@@ -189,9 +189,7 @@ fn predicted_success(p: f64, seed: u64, r: u64, id: u64) -> bool {
 fn retry_success_rate_matches_one_minus_p_to_the_r() {
     let server = TestServer::start(ServerConfig::default()).unwrap();
     let (p, r, calls, batches) = (0.5, 3u32, 100u64, 20u64);
-    let s = retry(p, r, calls, &["exponential"])
-        .set("runtimes", ["tokio-ct"])
-        .load();
+    let s = retry(p, r, calls, &["exponential"]).runtimes(["tokio-ct"]).load();
     let o = run_cases_cold(s.as_ref(), &env(&server), batches).remove(0);
     let label = &o.label;
     assert_eq!(o.rec.errors.total(), 0, "{label}");

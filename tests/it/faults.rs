@@ -84,15 +84,24 @@ fn killing_the_standalone_server_mid_run_counts_errors_and_the_run_completes() {
         .arg(dir.path())
         .arg("--results")
         .arg(&results)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Each case runs 25 batches of ≥ 100 ms: kill the server in the first.
+    // Each case runs 25 batches of ≥ 100 ms: kill the server a few batches into the first
+    // (counted from its start, not the process's: a loaded machine starts slowly).
+    let mut lines = BufReader::new(run.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("] fetch_parallel") {
+            break;
+        }
+    }
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).count());
     std::thread::sleep(Duration::from_millis(800));
     server.kill().unwrap();
     server.wait().unwrap();
     let st = wait_with_timeout(&mut run, Duration::from_secs(120));
+    drain.join().unwrap();
     assert!(st.success(), "the run goes on and completes: {st:?}");
     let latest = results.join("latest");
     let s = summary(&latest);
@@ -119,13 +128,25 @@ fn ctrl_c_saves_what_finished_marks_partial_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Signalled once its first case is running (each case runs for ~100 s): a signal before
+    // any case starts interrupts none.
+    let mut lines = BufReader::new(run.stderr.take().unwrap()).lines();
+    let mut err = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        err.push_str(&line);
+        err.push('\n');
+        if line.contains("] fetch_parallel") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    let reader = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
     let st = wait_with_timeout(&mut run, Duration::from_secs(30));
-    assert_eq!(st.code(), Some(130));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut run.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(st.code(), Some(130), "{err}");
+    err.push_str(&reader.join().unwrap());
     assert!(err.contains("interrupted"), "{err}");
     assert!(
         !results.join("latest").exists(),

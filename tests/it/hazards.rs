@@ -84,7 +84,7 @@ each_runtime!(fn probes_catch_a_known_stall(flavor) {
 /// blocking_sleep at a tiny size on every runtime: K = 4 tasks sleep S = 25 ms.
 fn sleep_file() -> ScenarioToml {
     ScenarioToml::from_file("blocking_sleep")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", ["runtime_sleep", "thread_sleep"])
         .set("params.tasks", 4)
         .set("params.sleep_ms", 25)
@@ -97,7 +97,7 @@ fn sleep_file() -> ScenarioToml {
 /// cpu_offload at a tiny size on every runtime, with jobs of `passes` passes over 64 KiB.
 fn offload_file(passes: u64) -> ScenarioToml {
     ScenarioToml::from_file("cpu_offload")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set(
             "variants",
             ["no_load", "inline", "blocking_pool", "rayon", "dedicated_thread"],

@@ -15,7 +15,7 @@ use crate::common::{ScenarioToml, env_no_server, run_cases};
 /// http_server on `flavor`: every route at 300 requests/s, 100 ms windows.
 fn scenario(flavor: AsyncFlavor) -> ScenarioToml {
     ScenarioToml::from_file("http_server")
-        .set("runtimes", [flavor.name()])
+        .runtimes([flavor.name()])
         .set("variants", ["immediate", "delay", "burn", "body"])
         .set("params.bench_rates", [300])
         .set("params.bench_window_ms", 100)

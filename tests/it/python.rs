@@ -84,7 +84,7 @@ fn a_broken_python_is_one_skip_line_and_the_rust_rows_stay() -> TestResult {
 fn asyncio_and_uvloop_fetch_rows_meet_the_rust_ideals_and_read_back() -> TestResult {
     let Some(python) = venv() else { return Ok(()) };
     let file = ScenarioToml::from_file("fetch_parallel")
-        .set("runtimes", ["tokio-ct"])
+        .runtimes(["tokio-ct"])
         .set("variants", ["sequential", "join_all", "spawned", "bounded"])
         .set("params.requests", 6)
         .set("params.delay_ms", 40)

@@ -15,7 +15,7 @@ use crate::common::{ScenarioToml, async_runtimes, env_no_server, run_cases};
 /// pipeline on `runtimes`: 3 producers × 400 items through 4-slot queues to `consumers` consumers.
 fn pipeline(runtimes: &[&str], consumers: u32) -> ScenarioToml {
     ScenarioToml::from_file("pipeline")
-        .set("runtimes", runtimes)
+        .runtimes(runtimes)
         .set("variants", ["tokio_mpsc", "async_channel", "flume"])
         .set("params.producers", 3)
         .set("params.consumers", consumers)
@@ -74,7 +74,7 @@ fn the_pipeline_check_catches_loss_duplicates_and_reordering() {
 /// file_read on `runtimes`: 6 files of 3000 bytes.
 fn files(runtimes: &[&str]) -> ScenarioToml {
     ScenarioToml::from_file("file_read")
-        .set("runtimes", runtimes)
+        .runtimes(runtimes)
         .set("variants", ["std_sequential", "runtime_fs", "spawn_blocking", "rayon"])
         .set("params.files", 6)
         .set("params.file_bytes", 3000)
@@ -136,7 +136,7 @@ each_runtime!(fn a_changed_file_is_caught_by_the_async_readers(flavor) {
 /// primitives on `runtimes`: 301 operations per batch.
 fn primitives(runtimes: &[&str]) -> ScenarioToml {
     ScenarioToml::from_file("primitives")
-        .set("runtimes", runtimes)
+        .runtimes(runtimes)
         .set(
             "variants",
             ["spawn_join", "yield_pingpong", "channel_pingpong", "stream_iter"],

@@ -100,3 +100,21 @@ fn every_async_flavour_builds_and_runs_a_future_through_visit() {
         }
     }
 }
+
+#[test]
+fn the_guides_python_is_a_registry_entry_the_cli_explains() {
+    use asyncbench::runtime::{EXTERNAL_HOW_TO_ENABLE, ExternalFlavor, RuntimeEntry, RuntimeKind};
+    use clap::Parser;
+    assert_eq!(asyncbench::python::RUNTIMES, ExternalFlavor::NAMES);
+    for x in ExternalFlavor::ALL {
+        let e = RuntimeEntry::find(x.name()).expect("a registry entry");
+        assert_eq!(e.kind, RuntimeKind::External(x));
+        let style = palette::style(x.name(), false);
+        let Rgb(r, g, b) = x.rgb();
+        assert_eq!(style.colour, RGBColor(r, g, b), "{}: the registry's colour", x.name());
+        let err = Cli::try_parse_from(["asyncbench", "run", "--runtime", x.name()])
+            .expect_err("not a Rust runtime")
+            .to_string();
+        assert!(err.contains(x.help()) && err.contains(EXTERNAL_HOW_TO_ENABLE), "{err}");
+    }
+}

@@ -65,10 +65,10 @@ fn markdown_table_layout_is_stable() {
     // Rounds 20 ms apart with 0.1 ms batches: unstable, shown as a range.
     b.rounds = rounds(&[5.0, 25.0, 6.0], 0.1);
     let expected = "\
-| runtime            | over rounds ± 95% CI | rounds        |    MDE |     p50 |     p99 |     max | batch mean ± 95% CI | throughput | measured/ideal | measured/floor | errors | samples |
-| ------------------ | -------------------: | ------------- | -----: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -------------: | -----: | ------: |
-| tokio-ct           |       12.0 ± 4.97 ms | 3, stable     |  50.6% | 22.0 ms | 32.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |              — |      0 |      80 |
-| async-std (legacy) |    5.00 ms … 25.0 ms | 3, ⚠ unstable | 285.0% |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |              — |      2 |      80 |
+| runtime            | mean batch time over rounds ± 95% CI | rounds        |    MDE |     p50 |     p99 |     max | batch mean ± 95% CI | throughput | measured/ideal | measured/floor | errors | samples |
+| ------------------ | -----------------------------------: | ------------- | -----: | ------: | ------: | ------: | ------------------: | ---------: | -------------: | -------------: | -----: | ------: |
+| tokio-ct           |                       12.0 ± 4.97 ms | 3, stable     |  50.6% | 22.0 ms | 32.0 ms | 33.0 ms |      14.0 ± 3.93 ms |     41.7/s |          1.23× |              — |      0 |      80 |
+| async-std (legacy) |                  5.00 ms … 25.0 ms ⚠ | 3, ⚠ unstable | 285.0% |       — |       — |       — |   7.00 ms (1 batch) |          — |              — |              — |      2 |      80 |
 ";
     assert_eq!(markdown::table(&tables::case_table(&[&a, &b])), expected);
 }
@@ -276,6 +276,15 @@ fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResu
     let slow = crate::common::Case::new("fetch_parallel", "join_all", "smol-ct").scaled(3.0);
     let other = crate::common::Case::new("timeout", "in_time", "tokio-ct");
     let dir = make_run(root.path(), &[fast, slow, other])?;
+    // The scenario's declared comparison, as a real run's summary carries it.
+    let path = dir.join("summary.json");
+    let mut s = asyncbench::results::Summary::read(&path)?;
+    s.scenarios.entry("fetch_parallel".into()).or_default().comparisons =
+        vec![asyncbench::results::Comparison::runtimes(
+            "join_all",
+            "which runtime gathers fastest",
+        )];
+    fs::write(&path, serde_json::to_string(&s)?)?;
     let files = report::report(&dir)?;
     let md = fs::read_to_string(&files.markdown)?;
     let findings = md.find("## Findings").ok_or("no findings")?;
@@ -285,7 +294,11 @@ fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResu
         "findings and contents come first"
     );
     assert!(
-        md.contains("- [fetch_parallel](#scenario-fetch_parallel): tokio-ct fastest at 9.90 ms (1.24× its ideal); slowest smol-ct at 29.7 ms (3.00× as long)."),
+        md.contains(
+            "- [fetch_parallel](#scenario-fetch_parallel): which runtime gathers fastest — join_all (per batch): \
+             fastest tokio-ct at 9.90 ms; against it: smol-ct 3.00× (one figure per row: no interval, no claim) \
+             (29.7 ms)."
+        ),
         "{md}"
     );
     assert!(md.contains("[join_all](#fetch_parallel--join_all)"), "{md}");

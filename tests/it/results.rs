@@ -337,10 +337,17 @@ fn summary_read_rejects_bad_files_naming_them() -> TestResult {
     let future = tmp.path().join("future.json");
     fs::write(
         &future,
-        good.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1),
+        good.replacen(
+            &format!("\"schema_version\": {SCHEMA_VERSION}"),
+            "\"schema_version\": 99",
+            1,
+        ),
     )?;
     let msg = assert_error_names(Summary::read(&future), &future);
-    assert!(msg.contains("99"), "{msg}");
+    assert!(
+        msg.contains("99") && msg.contains(&format!("to {SCHEMA_VERSION}")),
+        "{msg}"
+    );
 
     let not_ours = tmp.path().join("other.json");
     fs::write(&not_ours, "{\"hello\": \"world\"}")?;

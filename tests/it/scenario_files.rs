@@ -12,7 +12,7 @@ use crate::common::{ScenarioToml, async_runtimes};
 /// A small valid fetch_parallel: 2 variants × 1 connection mode × 2 runtimes.
 fn good() -> ScenarioToml {
     ScenarioToml::from_file("fetch_parallel")
-        .set("runtimes", ["tokio-ct", "smol-ct"])
+        .runtimes(["tokio-ct", "smol-ct"])
         .set("variants", ["sequential", "join_all"])
         .set("params.requests", 4)
         .set("params.delay_ms", 10)
@@ -86,7 +86,7 @@ fn unknown_key_is_rejected() {
 
 #[test]
 fn unknown_runtime_lists_the_allowed_ones() {
-    let file = good().set("runtimes", ["tokio-ct", "glommio"]);
+    let file = good().runtimes(["tokio-ct", "glommio"]);
     let e = file.load_err();
     assert_eq!(e.key.as_deref(), Some("runtimes"));
     let at = (file.line_of("runtimes"), file.col_of("runtimes", "\"glommio\""));
@@ -101,7 +101,7 @@ fn unknown_runtime_lists_the_allowed_ones() {
 
 #[test]
 fn runtime_that_does_not_apply_is_rejected() {
-    let e = good().set("runtimes", ["tokio-ct", "rayon"]).load_err();
+    let e = good().runtimes(["tokio-ct", "rayon"]).load_err();
     assert!(e.message.contains("does not apply to this scenario"), "{e}");
 }
 

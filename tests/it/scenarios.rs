@@ -13,7 +13,7 @@ use crate::common::{ScenarioToml, async_runtimes, env, env_dead_server, run_case
 /// fetch_parallel on every runtime: N = 6 requests of D = 40 ms, k = 2 for `bounded`.
 fn fetch() -> ScenarioToml {
     ScenarioToml::from_file("fetch_parallel")
-        .set("runtimes", async_runtimes())
+        .runtimes(async_runtimes())
         .set("variants", ["sequential", "join_all", "spawned", "bounded"])
         .set("params.requests", 6)
         .set("params.delay_ms", 40)
@@ -25,7 +25,7 @@ fn fetch() -> ScenarioToml {
 /// sync_vs_async on threads and every runtime: N = 6 requests of D = 40 ms.
 fn sync() -> ScenarioToml {
     ScenarioToml::from_file("sync_vs_async")
-        .set("runtimes", [vec!["threads"], async_runtimes()].concat())
+        .runtimes([vec!["threads"], async_runtimes()].concat())
         .set("variants", ["sequential", "concurrent"])
         .set("params.requests", 6)
         .set("params.delay_ms", 40)

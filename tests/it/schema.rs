@@ -259,3 +259,75 @@ fn summaries_written_by_real_runs_fit_the_schema() -> TestResult {
     );
     Ok(())
 }
+
+/// Every property of every object in `schema` (definitions included) that has no
+/// `description`, as `Definition.property`.
+fn undescribed(schema: &Value) -> Vec<String> {
+    fn walk(name: &str, v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    let branch_described = map.contains_key("description");
+                    for (p, s) in props {
+                        // A serde tag (`"mode": {"const": "open-loop"}`) is described by the
+                        // description of the branch it selects.
+                        // So is the one key of an externally tagged enum variant
+                        // (`{"rows": {…}}`), which is the variant's doc comment.
+                        let tag = (s.get("const").is_some() || props.len() == 1) && branch_described;
+                        let described = tag
+                            || s.get("description")
+                                .and_then(Value::as_str)
+                                .is_some_and(|d| !d.trim().is_empty());
+                        if !described {
+                            out.push(format!("{name}.{p}"));
+                        }
+                        walk(&format!("{name}.{p}"), s, out);
+                    }
+                }
+                for (k, s) in map {
+                    if k == "properties" {
+                        continue;
+                    }
+                    let inner = if k == "$defs" { String::new() } else { name.to_string() };
+                    match s {
+                        Value::Object(defs) if k == "$defs" => {
+                            for (d, s) in defs {
+                                walk(d, s, out);
+                            }
+                        }
+                        _ => walk(&inner, s, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(name, x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("Summary", schema, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The schema is the contract scripts read: each property says what it means (unit, when it is
+/// absent). The descriptions are the types' doc comments (schemars copies them), so this fails
+/// on a field added without one.
+#[test]
+fn every_schema_property_is_described() -> TestResult {
+    let schema: Value = serde_json::from_str(&summary_schema()?)?;
+    let missing = undescribed(&schema);
+    assert!(
+        missing.is_empty(),
+        "{} properties of summary.json have no description (write a doc comment on the field):\n  {}",
+        missing.len(),
+        missing.join("\n  ")
+    );
+    // The walk itself finds an undescribed property where there is one.
+    let planted = serde_json::json!({
+        "$defs": { "T": { "properties": { "a": { "description": "x" }, "b": { "type": "string" } } } },
+        "properties": { "t": { "$ref": "#/$defs/T" } }
+    });
+    assert_eq!(undescribed(&planted), ["Summary.t", "T.b"]);
+    Ok(())
+}

@@ -19,7 +19,7 @@ const ANY: &str = "127.0.0.1:0";
 /// chat_broadcast on `flavor`: 4 clients, 6 lines of 80 bytes.
 fn chat(flavor: AsyncFlavor) -> ScenarioToml {
     ScenarioToml::from_file("chat_broadcast")
-        .set("runtimes", [flavor.name()])
+        .runtimes([flavor.name()])
         .set("variants", ["fanout", "all_talk"])
         .set("params.clients", 4)
         .set("params.messages", 6)
@@ -30,7 +30,7 @@ fn chat(flavor: AsyncFlavor) -> ScenarioToml {
 /// udp_echo on `flavor`: 40 datagrams of 200 bytes, 8 in flight for `burst`.
 fn udp(flavor: AsyncFlavor) -> ScenarioToml {
     ScenarioToml::from_file("udp_echo")
-        .set("runtimes", [flavor.name()])
+        .runtimes([flavor.name()])
         .set("variants", ["pingpong", "burst"])
         .set("params.datagrams", 40)
         .set("params.payload_bytes", 200)

@@ -6,6 +6,7 @@
 
 mod bounds;
 mod results_root;
+mod suggest;
 mod sweep;
 
 use std::ffi::OsString;
@@ -26,7 +27,17 @@ pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS,
 use bounds::{check_alpha, check_threshold};
 use results_root::current_dir;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
+pub use suggest::{closest, did_you_mean};
 pub use sweep::route_names as sweep_route_names;
+
+/// `asyncbench noise`, checked.
+#[derive(Debug)]
+pub struct NoiseOpts {
+    pub run: RunOpts,
+    pub plant: Option<crate::compare::plant::Plant>,
+    pub simulate: Option<PathBuf>,
+    pub trials: u32,
+}
 
 /// A command with its options checked.
 #[derive(Debug)]
@@ -36,8 +47,8 @@ pub enum Task {
     },
     Serve(ServerConfig),
     Run(Box<RunOpts>),
-    /// `noise`: the run options, used twice.
-    Noise(Box<RunOpts>),
+    /// `noise`: the run options, used twice, and the plant or simulation.
+    Noise(Box<NoiseOpts>),
     Plot {
         run: PathBuf,
     },
@@ -123,7 +134,28 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             })
         }
         Command::Run(args) => Task::Run(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
-        Command::Noise(args) => Task::Noise(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
+        Command::Noise(args) => {
+            let crate::cli::NoiseArgs {
+                run,
+                plant,
+                simulate,
+                trials,
+            } = *args;
+            let plant = plant
+                .map(|p| p.parse().map_err(|why: String| BadOption::new("--plant", &p, why)))
+                .transpose()
+                .map_err(Failure::usage)?;
+            BadOption::unless((1..=100_000).contains(&trials), "--trials", trials, || {
+                "must be 1..=100000".into()
+            })
+            .map_err(Failure::usage)?;
+            Task::Noise(Box::new(NoiseOpts {
+                run: check_run(run, process).map_err(Failure::usage)?,
+                plant,
+                simulate,
+                trials: trials as u32,
+            }))
+        }
         Command::Plot { saved } => Task::Plot {
             run: process.saved_run(&saved)?,
         },
@@ -169,6 +201,23 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
     BadOption::unless(args.path.starts_with('/'), "--path", &args.path, || {
         "must start with /".into()
     })?;
+    // A load run replaces the scenario files: say what --rate runs instead of failing on the name.
+    if let (Some(_), Some(name)) = (mode, args.scenarios_only.first()) {
+        let flag = if args.rate.is_some() {
+            "--rate"
+        } else {
+            "--max-throughput"
+        };
+        return Err(BadOption::new(
+            "--scenario",
+            name,
+            format!(
+                "{flag} runs an HTTP load against --path ({}) on each async runtime instead of the scenario \
+                 files, so it takes no --scenario; leave out {flag} to run `{name}` closed loop",
+                args.path
+            ),
+        ));
+    }
     if mode.is_some()
         && let Some(r) = args.runtimes.iter().find(|r| r.as_async().is_none())
     {
@@ -218,6 +267,7 @@ fn check_run(args: RunArgs, process: &Process) -> Result<RunOpts, BadOption> {
         allow_errors: args.allow_errors,
         task_metrics: args.task_metrics,
         format: args.format,
+        wide: args.wide,
     })
 }
 
@@ -309,9 +359,14 @@ mod tests {
             usage_error(&["run", "--path", "delay/1"]),
             "--path delay/1: must start with /"
         );
+        // The list is the registry's async entries (the unit tests' registry adds `dummy-rt`).
+        let names: Vec<&str> = AsyncFlavor::ALL.iter().map(|a| a.name()).collect();
         assert_eq!(
             usage_error(&["run", "--rate", "100", "--runtime", "threads"]),
-            "--runtime threads: load runs need an async runtime (tokio-ct, tokio-mt, async-std, smol-ct, smol-mt)"
+            format!(
+                "--runtime threads: load runs need an async runtime ({})",
+                names.join(", ")
+            )
         );
         assert!(usage_error(&["run", "--server", "10.1.2.3:80"]).starts_with("--server 10.1.2.3:80: "));
         assert!(usage_error(&["serve", "--addr", "0.0.0.0:0"]).contains("--allow-non-loopback"));
@@ -331,6 +386,12 @@ mod tests {
         assert_eq!(
             usage_error(&["run", "--duration", "0"]),
             "--duration 0: out of range: allowed 1..=3600"
+        );
+        let e = usage_error(&["run", "--rate", "100", "--scenario", "timeout"]);
+        assert!(
+            e.starts_with("--scenario timeout: --rate runs an HTTP load against --path (/delay/1)")
+                && e.contains("leave out --rate to run `timeout` closed loop"),
+            "{e}"
         );
     }
 

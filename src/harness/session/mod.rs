@@ -1,5 +1,5 @@
 //! One run: the in-process test server, the run directory (rewritten after
-//! every scenario so an interrupted run keeps what finished), and the
+//! every finished round so an interrupted run keeps what finished), and the
 //! conversion of recorded samples into summary entries.
 
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::measure::{HarnessFloor, RoundFigures, measure_floor};
-use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, RunDir, RunMode, ScenarioInfo};
+use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
 
@@ -65,10 +65,29 @@ struct Pending {
     case: CaseSpec,
     rec: CaseRecord,
     rounds: Vec<(u32, RoundFigures)>,
-    criterion: Option<CriterionEstimate>,
+    /// Each round's criterion estimate, labelled with its round (never one as the row's).
+    criterion: Vec<CriterionRound>,
     /// The runtime's name when it is not one of ours (the guide's Python:
     /// "asyncio", "uvloop"); `case` is then the Rust case it mirrors.
     external: Option<&'static str>,
+}
+
+impl Pending {
+    /// A copy to turn into rows now, while this one keeps collecting rounds.
+    fn snapshot(&self) -> Pending {
+        Pending {
+            case: self.case.clone(),
+            rec: self.rec.clone(),
+            rounds: self.rounds.clone(),
+            criterion: self.criterion.clone(),
+            external: self.external,
+        }
+    }
+
+    /// Whether `r` is one of this case's rows.
+    fn owns(&self, scenario: &str, r: &CaseResult) -> bool {
+        r.scenario == scenario && r.variant == self.case.variant && r.runtime == self.runtime()
+    }
 }
 
 impl Pending {
@@ -78,6 +97,16 @@ impl Pending {
 
     fn runtime(&self) -> &'static str {
         self.external.unwrap_or(self.case.flavor.name())
+    }
+
+    /// Folds in one more round: its figures (taken before the merge), its record, and
+    /// criterion's estimate for it labelled with the round's number.
+    fn add_round(&mut self, rec: CaseRecord, position: u32, criterion: Option<CriterionEstimate>) {
+        let round = self.rounds.len() as u32;
+        self.rounds.push((position, rec.round_figures()));
+        self.criterion
+            .extend(criterion.map(|estimate| CriterionRound { round, estimate }));
+        self.rec.merge(rec);
     }
 }
 
@@ -90,16 +119,35 @@ pub struct Session {
     results: Vec<CaseResult>,
     failures: Vec<CaseFailure>,
     pending: Vec<Pending>,
+    /// The rows of the pending cases as of their last finished round, written
+    /// with every summary so an interrupted run keeps them.
+    provisional: Vec<CaseResult>,
     /// Cases that failed in some round: their later rounds are skipped.
     failed: Vec<(String, crate::runtime::Flavor)>,
     rounds: Option<u32>,
     seed: u64,
     plan: Option<Plan>,
-    /// Each route's floor, measured the first time a finished case needs it.
-    floors: std::collections::BTreeMap<String, Option<f64>>,
+    /// Each request kind's floor (by connection mode and path), measured the first time a
+    /// finished case needs it.
+    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::measure::RouteFloor>>,
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
+    /// Restores the starting thread's CPUs when the session ends.
+    _restore: RestoreMask,
+}
+
+/// Puts the thread that started a session back on the CPUs it had: pinning is per thread, so
+/// without this a second run in the same process (`asyncbench noise`'s B half) would plan its
+/// placement from the client's one CPU ("cores: 2 → 1") instead of the machine's CPU set.
+struct RestoreMask(Option<CpuSet>);
+
+impl Drop for RestoreMask {
+    fn drop(&mut self) {
+        if let Some(set) = self.0.as_ref().filter(|s| !s.cpus().is_empty()) {
+            let _ = placement::pin_current_thread(set);
+        }
+    }
 }
 
 impl Session {
@@ -109,6 +157,8 @@ impl Session {
         // Before any pinning: the cores reported are the machine's, not the client's share.
         let mut env_info = results::env::collect(&opts.profile, Path::new(env!("CARGO_MANIFEST_DIR")));
         let allowed = CpuSet::allowed().unwrap_or_default();
+        // Before any pinning, so an early error return restores the mask too.
+        let restore = RestoreMask(Some(allowed.clone()));
         let plan =
             placement::plan(&allowed, opts.server_cpus.clone(), opts.client_cpus.clone()).map_err(BadPlacement)?;
         let mut placement = PlacementInfo {
@@ -156,6 +206,16 @@ impl Session {
                 placement.note = format!("external server; {}", placement.note);
             }
         }
+        // Offload threads (blocking pools, rayon, dedicated threads) run where a user's unpinned
+        // ones could: the multi-thread set, never confined to a current-thread loop's CPU.
+        let offload = plan
+            .as_ref()
+            .filter(|_| placement.applied)
+            .map(|p| p.multi_thread.clone());
+        if let Some(set) = &offload {
+            placement.note = format!("{}; offload threads on {set}", placement.note);
+        }
+        crate::runtime::offload::set_cpus(offload);
         placement.server_threads = placement::threads()
             .into_iter()
             .filter(|t| t.name.starts_with("asyncbench-serv"))
@@ -185,6 +245,7 @@ impl Session {
             .with_context(|| format!("cannot create a run directory under {}", opts.results_root.display()))?;
         run.set_harness(floor);
         run.set_cost_info(crate::measure::cost::info());
+        super::interrupt::set_run_dir(run.path());
         let seed = opts.seed.unwrap_or_else(|| fastrand::u64(..));
         let progress = Progress::new(opts.total_cases);
         progress.line(&format!(
@@ -206,6 +267,7 @@ impl Session {
             results: Vec::new(),
             failures: Vec::new(),
             pending: Vec::new(),
+            provisional: Vec::new(),
             failed: Vec::new(),
             rounds: opts.rounds,
             seed,
@@ -213,17 +275,19 @@ impl Session {
             floors: Default::default(),
             progress,
             python: None,
+            _restore: restore,
         })
     }
 
-    /// The floor of `path` (mean ns of a blocking keep-alive GET), measured
-    /// once per run, between cases so nothing else loads the server.
-    fn route_floor(&mut self, path: &str) -> Option<f64> {
-        if let Some(f) = self.floors.get(path) {
-            return *f;
+    /// The floor of one kind of request (the fastest of many blocking GETs of its path over its
+    /// connection mode), measured once per run, between cases so nothing else loads the server.
+    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::measure::RouteFloor> {
+        let key = (req.conn.name(), req.path.clone());
+        if let Some(f) = self.floors.get(&key) {
+            return f.clone();
         }
-        let f = crate::measure::route_floor(self.env.server, path).map(|f| f.mean_ns);
-        self.floors.insert(path.to_string(), f);
+        let f = crate::measure::route_floor(self.env.server, &req.path, req.conn);
+        self.floors.insert(key, f.clone());
         f
     }
 
@@ -327,20 +391,67 @@ impl Session {
             }
             return;
         }
-        let figures = rec.round_figures();
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
-            Some(p) => {
-                p.rec.merge(rec);
-                p.rounds.push((position, figures));
-                p.criterion = criterion.or(p.criterion.take());
+            Some(p) => p.add_round(rec, position, criterion),
+            None => {
+                let mut p = Pending {
+                    case: case.clone(),
+                    rec: CaseRecord::default(),
+                    rounds: Vec::new(),
+                    criterion: Vec::new(),
+                    external,
+                };
+                p.add_round(rec, position, criterion);
+                self.pending.push(p);
             }
-            None => self.pending.push(Pending {
-                case: case.clone(),
-                rec,
-                rounds: vec![(position, figures)],
-                criterion,
-                external,
-            }),
+        }
+        self.checkpoint(&s.header().name, case, external);
+    }
+
+    /// Writes the rows of `case` from its rounds so far (and its histograms),
+    /// with everything else recorded, so the files on disk hold every
+    /// finished round whatever happens next.
+    fn checkpoint(&mut self, scenario: &str, case: &CaseSpec, external: Option<&'static str>) {
+        let Some(p) = self
+            .pending
+            .iter()
+            .find(|p| p.is(case, external))
+            .map(Pending::snapshot)
+        else {
+            return;
+        };
+        self.provisional.retain(|r| !p.owns(scenario, r));
+        let before = self.results.len();
+        self.finalize(scenario, p);
+        let rows = self.results.split_off(before);
+        self.provisional.extend(rows);
+        self.save();
+    }
+
+    /// [`flush`](Self::flush) with the provisional rows; a failed write is a
+    /// warning (the next round's write retries it).
+    fn save(&mut self) {
+        let results = std::mem::take(&mut self.results);
+        let failures = std::mem::take(&mut self.failures);
+        if let Err(e) = self.run.push_with(results, failures, &self.provisional) {
+            self.progress.line(&format!("asyncbench: warning: {e}"));
+        }
+    }
+
+    /// The round of `case` in flight when Ctrl-C came was dropped: the case
+    /// keeps its finished rounds; one with none is named as interrupted.
+    pub fn drop_interrupted(&mut self, s: &dyn ScenarioDef, case: &CaseSpec) {
+        let label = format!("{}/{}/{}", s.header().name, case.variant, case.flavor);
+        match self.pending.iter().find(|p| p.is(case, None)) {
+            Some(p) => self.progress.line(&format!(
+                "asyncbench: interrupted: {label}: its unfinished round was dropped; its {} finished round(s) are kept",
+                p.rounds.len()
+            )),
+            None => self.fail(
+                s,
+                case,
+                "interrupted by Ctrl-C before its first round finished (its unfinished round was dropped)".into(),
+            ),
         }
     }
 
@@ -348,6 +459,10 @@ impl Session {
         self.describe(s);
         // A case that failed in any round is a failed case: its other rounds go.
         self.pending.retain(|p| !p.is(case, None));
+        let name = &s.header().name;
+        let runtime = case.flavor.name();
+        self.provisional
+            .retain(|r| !(&r.scenario == name && r.variant == case.variant && r.runtime == runtime));
         self.failed.push((case.variant.clone(), case.flavor));
         self.progress.line(&format!(
             "asyncbench: {}/{}/{} failed: {error}",
@@ -361,6 +476,7 @@ impl Session {
             runtime: case.flavor.name().to_string(),
             error,
         });
+        self.save();
     }
 
     /// A case of an external runtime failed (or never ran): a failure row,
@@ -369,6 +485,9 @@ impl Session {
         self.describe(s);
         self.pending
             .retain(|p| !(p.external.is_some_and(|e| e == runtime) && p.case.variant == variant));
+        let name = &s.header().name;
+        self.provisional
+            .retain(|r| !(&r.scenario == name && r.variant == variant && r.runtime == runtime));
         self.progress.line(&format!(
             "asyncbench: {}/{variant}/{runtime} failed: {error}",
             s.header().name
@@ -379,6 +498,7 @@ impl Session {
             runtime: runtime.to_string(),
             error,
         });
+        self.save();
     }
 
     /// Includes the guide's Python rows (asyncio, uvloop) when `side` is one, and
@@ -407,9 +527,34 @@ impl Session {
     /// Runs the Python side of `s`, if this run includes it, for `rounds` rounds; `variants`
     /// (label prefixes, empty: all) limits its cases.
     pub fn run_python(&mut self, s: &dyn ScenarioDef, rounds: u32, variants: &[String]) {
-        if let Some(side) = self.python.clone() {
-            let seed = self.seed;
-            crate::python::run_scenario(self, s, &side, rounds, seed, variants);
+        use crate::python::record::Outcome;
+        let Some(side) = self.python.clone() else {
+            return;
+        };
+        if !crate::python::has_python_side(&s.header().name) {
+            return;
+        }
+        self.progress.line(&format!(
+            "asyncbench: {}: the guide's Python on {}",
+            s.header().name,
+            crate::python::RUNTIMES.join(" and ")
+        ));
+        let run_path = self.run_path().to_path_buf();
+        let found = crate::python::run_scenario(&run_path, self.env.server, s, &side, (rounds, self.seed), variants);
+        for o in found {
+            match o {
+                Outcome::Round {
+                    case,
+                    runtime,
+                    rec,
+                    position,
+                } => self.record_external_round(s, &case, runtime, *rec, position),
+                Outcome::Failed {
+                    variant,
+                    runtime,
+                    error,
+                } => self.fail_external(s, &variant, &runtime, error),
+            }
         }
     }
 
@@ -421,6 +566,7 @@ impl Session {
             ScenarioInfo {
                 guide_section: h.guide_section.clone(),
                 description: s.describe(),
+                comparisons: s.comparisons(),
             },
         );
     }
@@ -441,6 +587,8 @@ impl Session {
             };
             (at.unwrap_or(usize::MAX), p.external.is_some())
         });
+        // The final rows replace the provisional ones.
+        self.provisional.clear();
         for p in pending {
             self.finalize(&name, p);
         }
@@ -454,6 +602,21 @@ impl Session {
         let failures = std::mem::take(&mut self.failures);
         self.run.push(results, failures)?;
         Ok(())
+    }
+
+    /// Ends an interrupted run: everything recorded is written, the run stays
+    /// partial and `latest` stays where it was. Returns the run directory.
+    pub fn stop(mut self) -> anyhow::Result<PathBuf> {
+        // Rows of a scenario that did not reach `end_scenario` stay as last written.
+        let rows = std::mem::take(&mut self.provisional);
+        self.results.extend(rows);
+        self.flush()?;
+        self.progress.done();
+        let path = self.run.path().to_path_buf();
+        if let Some(s) = self.server.take() {
+            s.shutdown();
+        }
+        Ok(path)
     }
 
     /// Marks the run complete and moves `results/latest` to it.

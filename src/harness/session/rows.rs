@@ -6,9 +6,10 @@ use std::time::{Instant, SystemTime};
 
 use super::{Pending, Session};
 use crate::measure::Recorder;
+use crate::results::figures::{self, ValueFigure};
 use crate::results::{CaseResult, Interval, Percentiles, WallStats};
 use crate::scenario::CaseRecord;
-use crate::stats::rounds::{self, Round};
+use crate::stats::rounds;
 
 impl Session {
     /// Turns one case's merged rounds into summary rows and writes its
@@ -42,42 +43,52 @@ impl Session {
         let wall = WallStats::from_samples(&wall_samples);
         let latency_ns = (samples > 0).then(|| Percentiles::from_histogram(latency.histogram()));
         let files = self.write_files(&name, &case.variant, runtime, "latency", latency, origin, base);
+        // The case declares which figure its rounds publish (figures.rs defines each).
+        let figure = case.value;
         let primary_rounds = rounds::summarize(
             figures
                 .iter()
-                .map(|(pos, f)| Round {
-                    position: *pos,
-                    mean: f.wall_mean,
-                    stddev: f.wall_stddev,
-                    batches: f.batches,
-                })
+                .filter_map(|(pos, f)| figure.round(*pos, None, f))
                 .collect(),
         );
-        // The published value is the mean over rounds where there are rounds.
-        let published = primary_rounds
+        let value_ns = primary_rounds
             .as_ref()
             .map(|r| r.mean)
-            .or(wall.as_ref().map(|w| w.mean));
-        let measured_over_ideal = match (&case.ideal, published) {
-            (Some(i), Some(m)) if i.ns > 0 => Some(m / i.ns as f64),
-            _ => None,
-        };
-        let floor_ns = match case.ideal.as_ref().and_then(|i| i.route.clone()) {
-            Some((path, n)) => self.route_floor(&path).map(|f| f * n as f64),
-            None => None,
-        };
-        let measured_over_floor = match (floor_ns, published) {
-            (Some(f), Some(m)) if f > 0.0 => Some(m / f),
-            _ => None,
-        };
-        // The operations the scenario names, successful ones only.
-        let done = if case.ops_per_batch > 0 {
-            (case.ops_per_batch * batches).saturating_sub(errors.total())
-        } else {
-            samples
-        };
-        let throughput_per_s = (busy.as_secs_f64() > 0.0).then(|| done as f64 / busy.as_secs_f64());
+            .or(wall.as_ref().map(|w| w.mean).filter(|_| figure.is_batch_time()));
+        // Ratios to bounds on a batch's time only: an ideal or floor bounds the batch.
+        let bounded = value_ns.filter(|_| figure.is_batch_time());
+        let measured_over_ideal = figures::ratio(bounded, case.ideal.as_ref().map(|i| i.ns as f64));
         let mut notes = case.notes.clone();
+        let floor_ns = case
+            .ideal
+            .as_ref()
+            .and_then(|i| i.route.clone())
+            .and_then(|req| {
+                let f = self.route_floor(&req)?;
+                // The fastest such request seen: the blocking prober's, or this case's own where
+                // it went faster (a different client at another moment of a shared machine), so
+                // the floor stays below the row by construction.
+                let own = latency_ns.as_ref().map(|p| p.min as f64).filter(|m| *m > 0.0);
+                notes.push(f.describe(req.count, own));
+                Some(own.map_or(f.min_ns, |o| o.min(f.min_ns)) * req.count as f64)
+            })
+            .filter(|f| *f > 0.0);
+        let measured_over_floor = figures::ratio(bounded, floor_ns);
+        // A floor above its row is a broken floor: said in the run and on the row, not hidden.
+        if let Some(Err(e)) = floor_ns.zip(bounded).map(|(f, m)| crate::measure::check_floor(f, m)) {
+            let msg = format!("{name}/{}/{runtime}: {e}", case.variant);
+            self.progress.line(&format!("asyncbench: warning: {msg}"));
+            notes.push(format!("warning: {e}"));
+        }
+        let done = figures::successes(case.ops_per_batch, batches, errors.total(), samples, case.count_samples);
+        let achieved = values.get(figures::ACHIEVED_RATE).copied();
+        let throughput_per_s = figures::throughput_per_s(figure, done, batches, busy.as_secs_f64(), value_ns, achieved);
+        // The row's throughput is the rate of its unit; a scenario value of the same rate
+        // (a per-batch average of it) would be a second, different figure for one thing.
+        let values = values
+            .into_iter()
+            .filter(|(k, _)| !figures::duplicates_throughput(case.unit, k))
+            .collect();
         if let Some(note) = case.flavor.legacy_note().filter(|_| external.is_none()) {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }
@@ -91,10 +102,12 @@ impl Session {
             samples,
             errors: errors.total(),
             rounds: primary_rounds,
+            value_figure: Some(figure),
             errors_by_kind: errors,
             latency_ns,
             wall_ns: wall,
-            criterion,
+            criterion: None,
+            criterion_rounds: criterion,
             ideal_ns: case.ideal.as_ref().map(|i| i.ns),
             ideal_formula: case.ideal.as_ref().map(|i| i.formula.clone()),
             measured_over_ideal,
@@ -102,6 +115,7 @@ impl Session {
             measured_over_floor,
             throughput_per_s,
             throughput_unit: Some(case.unit.to_string()),
+            ops_per_batch: (case.ops_per_batch > 0).then_some(case.ops_per_batch),
             hgrm,
             hlog,
             notes,
@@ -123,14 +137,7 @@ impl Session {
             let per_round = rounds::summarize(
                 figures
                     .iter()
-                    .filter_map(|(pos, f)| {
-                        Some(Round {
-                            position: *pos,
-                            mean: *f.extra_p50.get(metric)?,
-                            stddev: 0.0,
-                            batches: 0,
-                        })
-                    })
+                    .filter_map(|(pos, f)| ValueFigure::MetricMedian.round(*pos, Some(metric), f))
                     .collect(),
             );
             let (hgrm, hlog) = self
@@ -141,9 +148,11 @@ impl Session {
                 samples,
                 errors: 0,
                 rounds: per_round,
+                value_figure: Some(ValueFigure::MetricMedian),
                 errors_by_kind: Default::default(),
                 latency_ns,
                 criterion: None,
+                criterion_rounds: Vec::new(),
                 ideal_ns: None,
                 ideal_formula: None,
                 measured_over_ideal: None,
@@ -151,6 +160,7 @@ impl Session {
                 measured_over_floor: None,
                 throughput_per_s: None,
                 throughput_unit: None,
+                ops_per_batch: None,
                 hgrm,
                 hlog,
                 values: Default::default(),
@@ -200,5 +210,63 @@ impl Session {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Pending;
+    use crate::measure::{Batch, CaseRecord};
+    use crate::results::CriterionEstimate;
+
+    fn estimate(mean_ns: f64) -> CriterionEstimate {
+        CriterionEstimate {
+            mean_ns,
+            mean_ci_low: mean_ns * 0.9,
+            mean_ci_high: mean_ns * 1.1,
+            median_ns: mean_ns,
+            confidence_level: 0.95,
+            source: format!("r{mean_ns}"),
+        }
+    }
+
+    fn round(wall_ms: u64) -> CaseRecord {
+        let mut rec = CaseRecord::default();
+        for _ in 0..3 {
+            rec.add(&Batch {
+                wall: Duration::from_millis(wall_ms),
+                latencies: vec![Duration::from_micros(wall_ms)],
+                ..Batch::default()
+            });
+        }
+        rec
+    }
+
+    /// Each round's criterion estimate stays that round's, labelled with its number; a round
+    /// criterion did not measure has none; no estimate is presented as the row's.
+    #[test]
+    fn criterion_estimates_stay_with_their_rounds() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let s = crate::scenario::load_file(&dir.join("timeout.toml"))?;
+        let case = s.cases().into_iter().next().ok_or("timeout has cases")?;
+        let mut p = Pending {
+            case,
+            rec: CaseRecord::default(),
+            rounds: Vec::new(),
+            criterion: Vec::new(),
+            external: None,
+        };
+        p.add_round(round(10), 2, Some(estimate(10e6)));
+        p.add_round(round(20), 0, None);
+        p.add_round(round(30), 1, Some(estimate(30e6)));
+        let got: Vec<(u32, f64)> = p.criterion.iter().map(|c| (c.round, c.estimate.mean_ns)).collect();
+        assert_eq!(got, vec![(0, 10e6), (2, 30e6)]);
+        // Each round's own figure, in the order they ran, and the merged record holds all.
+        let walls: Vec<(u32, f64)> = p.rounds.iter().map(|(pos, f)| (*pos, f.wall_mean)).collect();
+        assert_eq!(walls, vec![(2, 10e6), (0, 20e6), (1, 30e6)]);
+        assert_eq!(p.rec.batches(), 9);
+        Ok(())
     }
 }

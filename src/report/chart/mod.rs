@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cost;
 pub mod overview;
 pub mod python_ratio;
+pub mod ratio_dots;
 pub mod render;
 pub mod spectrum;
 pub mod sweep_achieved;

@@ -4,23 +4,17 @@
 //! the best possible" reads across the whole catalogue at a glance.
 
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
+use super::ratio_dots::{self, RatioAxis};
+use super::render::{self, Chart, DrawResult};
 use crate::report::data::RunData;
 use crate::report::palette::{self, RuntimeStyle};
 
 const TITLE: &str = "measured / ideal per case (mean batch time ÷ lower bound; 1× = ideal)";
 const ROW_PX: u32 = 24;
 
-/// One dot: a row (scenario/variant), a runtime and its ratio.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dot {
-    pub row: usize,
-    pub runtime: usize,
-    pub ratio: f64,
-}
+pub use super::ratio_dots::Dot;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverviewChart {
@@ -92,113 +86,15 @@ impl Chart for OverviewChart {
         if self.rows.is_empty() || ratios.is_empty() {
             return render::draw_empty(root, TITLE, "no case in this run states an ideal");
         }
-        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min).min(1.0) * 0.8;
-        let hi = ratios.iter().copied().fold(0.0, f64::max).max(2.0) * 1.25;
-        let (lo, hi) = render::safe_range(lo, hi, (0.5, 2.0));
-        let n = self.rows.len();
-        let labels = self.rows.clone();
-        let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10) as u32;
-        let mut legend: Vec<LegendEntry> = self
-            .runtimes
-            .iter()
-            .map(|r| LegendEntry::new(r.label.clone(), r.colour, Swatch::Dot))
-            .collect();
-        legend.push(LegendEntry::new("ideal (1×)", REFERENCE, Swatch::Dashed));
-        let area = render::header(root, TITLE, &legend)?;
-        let mut chart = ChartBuilder::on(&area)
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size((longest * 8 + 16).clamp(120, 420))
-            // Row 0 at the top: the y axis runs from n down to 0.
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(ratio_ticks(lo, hi)),
-                render::Ticked::new(0.0..n as f64, (0..n).map(|i| i as f64 + 0.5).collect()),
-            )?;
-        chart
-            .configure_mesh()
-            .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                n.checked_sub(i + 1)
-                    .and_then(|r| labels.get(r))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .x_label_formatter(&|x| ratio_label(*x))
-            .x_label_style((FONT, TICK_SIZE))
-            .y_label_style((FONT, TICK_SIZE))
-            .x_desc("measured / ideal (log scale)")
-            .axis_desc_style((FONT, LABEL_SIZE))
-            .draw()?;
-        chart.draw_series([DashedPathElement::new(
-            vec![(1.0, 0.0), (1.0, n as f64)],
-            6,
-            4,
-            REFERENCE.stroke_width(2),
-        )])?;
-        let n_rt = self.runtimes.len().max(1) as f64;
-        for (ri, style) in self.runtimes.iter().enumerate() {
-            // Each runtime at its own height within the row, so equal ratios do not hide
-            // one another.
-            let dy = 0.8 - 0.6 * (ri as f64 + 0.5) / n_rt;
-            let dots = self
-                .dots
-                .iter()
-                .filter(|d| d.runtime == ri && d.ratio.is_finite() && d.ratio > 0.0);
-            chart.draw_series(dots.map(|d| {
-                Circle::new(
-                    (d.ratio, (n - 1 - d.row.min(n - 1)) as f64 + dy),
-                    5,
-                    style.colour.filled(),
-                )
-            }))?;
-        }
-        Ok(())
-    }
-}
-
-/// Ticks for a ratio axis: 1-2-5 decades, with 1.1/1.2/1.5/3 added while the range is narrow
-/// enough for them to matter.
-fn ratio_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let mut ticks = Vec::new();
-    let fine = hi / lo < 30.0;
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi && ticks.len() < 40 {
-        let steps: &[f64] = if fine {
-            &[1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0]
-        } else {
-            &[1.0, 2.0, 5.0]
+        let axis = RatioAxis {
+            title: TITLE,
+            reference: "ideal (1×)",
+            x_desc: "measured / ideal (log scale)",
+            lo_at_most: 1.0,
+            fallback: (0.5, 2.0),
+            fine_ticks: true,
+            decimals: 2,
         };
-        ticks.extend(steps.iter().map(|s| s * decade).filter(|t| *t >= lo && *t <= hi));
-        decade *= 10.0;
-    }
-    ticks
-}
-
-/// "1×", "1.5×", "20×".
-fn ratio_label(x: f64) -> String {
-    let mut s = format!("{x:.2}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    format!("{s}×")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratio_axis_ticks() {
-        assert_eq!(ratio_ticks(0.8, 2.5), vec![1.0, 1.1, 1.2, 1.5, 2.0]);
-        assert_eq!(
-            ratio_ticks(0.8, 500.0),
-            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
-        );
-        assert_eq!(ratio_label(1.5), "1.5×");
-        assert_eq!(ratio_label(20.0), "20×");
+        ratio_dots::draw(root, &axis, &self.rows, &self.runtimes, &self.dots)
     }
 }

@@ -154,7 +154,7 @@ fn python_section(b: &mut Builder<'_>) {
         let why = s.run.python_skipped.clone().unwrap_or_default();
         b.para(vec![text(format!(
             "No asyncio/uvloop rows in this run ({why}): {}.",
-            crate::python::HOW_TO_ENABLE
+            crate::runtime::EXTERNAL_HOW_TO_ENABLE
         ))]);
         return;
     }
@@ -180,11 +180,13 @@ fn rounds_text(s: &crate::results::Summary) -> String {
     match s.run.rounds {
         Some(r) => format!(
             "each case ran in up to {r} rounds, a fresh runtime each, with the cases of every round (runtimes and \
-             variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A case's \
-             published value is the mean over its rounds with a Student-t 95% interval over rounds; MDE is the \
-             smallest change a comparison with another run like this one detects (α 5%, power 80%); a row whose \
-             rounds disagree beyond their batches' spread (one-way ANOVA, p < 0.001, spread over 2%) is flagged \
-             unstable and shown as a range.",
+             variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A row's \
+             published value is its figure per round — the mean batch time; on open-loop rows the p99 from the \
+             intended send time; on metric rows the median — averaged over rounds, with a Student-t 95% interval \
+             over rounds; MDE is the smallest change a comparison with another run like this one detects (α 5%, \
+             power 80%); a row whose rounds disagree beyond the spread of the same figure per batch (one-way \
+             ANOVA, p < 0.001, spread over 2%; with no per-batch spread, rounds over 2% apart) is flagged \
+             unstable and shown as its range, never as one number.",
             s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string())
         ),
         None => "one round per case (a run made before rounds existed): batch statistics only, which leave \
@@ -242,10 +244,14 @@ fn method(run: &RunData) -> Vec<Vec<Span>> {
             strong("Ideal and floor: "),
             text(
                 "measured/ideal divides a case's value by the physical lower bound its scenario states (N·D for \
-                 N sequential requests of delay D); measured/floor divides it by what the same requests take on \
-                 this machine against this server when a minimal blocking client sends them one at a time \
-                 (each route's floor, measured in this run). The gap between the two ratios is the server's and \
-                 the loopback's share; measured/floor is the runtime's own.",
+                 N sequential requests of delay D); measured/floor divides it by the fastest the same requests \
+                 went on this machine against this server when a minimal blocking client sent them one at a \
+                 time (one floor per route and connection mode, fresh or kept alive: the fastest of 20 to 200 \
+                 tries measured in this run, or the case's own fastest such request where that was lower; \
+                 its row's notes say which). The floor is a lower bound, so \
+                 measured/floor is at least 1 (a row where it is not carries a warning). Its excess over 1 is \
+                 everything the case adds to the bare requests: the runtime, its client stack and the pattern's \
+                 own waiting, plus the run-to-run spread of the server and the loopback.",
             ),
         ],
         vec![strong("CPU placement: "), text(placement_text(s))],

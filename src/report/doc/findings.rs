@@ -1,12 +1,16 @@
-//! The top of the report: **Findings** (per scenario its one-line answer with its number, then
-//! the run's largest effects: the widest real gaps between runtimes and the cases furthest from
-//! their ideal) and **Contents** (a link to every section, scenario and variant). Every figure is
-//! one the scenario sections below show; nothing here is computed differently.
+//! The top of the report: **Findings** (per scenario the comparisons it declares to answer its
+//! guide section, each on one unit of work with its ratio and interval over rounds, then the
+//! run's largest effects: the widest real gaps between runtimes and the cases furthest from
+//! their ideal) and **Contents** (a link to every section, scenario and variant). Every figure
+//! is one the scenario sections below show; a row whose rounds disagree is shown as its range,
+//! never as one mean.
 
 use super::model::{Block, Span};
 use super::tables::{Gap, gap_test, runtime_cell, timed};
 use crate::report::data::{PRIMARY_METRIC, RunData};
 use crate::report::format;
+use crate::results::{CaseResult, Compared, Comparison, Figure, Side, figures};
+use crate::stats::ratio::{Ratio, Verdict, paired_ratio};
 
 /// How many of the run's largest effects of each kind Findings lists.
 pub const TOP: usize = 5;
@@ -34,73 +38,277 @@ pub fn link(label: impl Into<String>, heading: &str) -> Span {
     }
 }
 
-/// One line per scenario: with several variants, the fastest variant (on its fastest runtime)
-/// against the slowest; with one, its fastest runtime against its slowest.
+/// What a row's value is divided by to give its figure per unit of work (the definitions are
+/// [`figures`]'s): a batch time by the operations one batch performs; a latency quantile or a
+/// metric's median is per operation already (1), as is a batch time whose row does not say.
+fn divisor(r: &CaseResult) -> f64 {
+    match r.ops_per_batch {
+        Some(n) if n > 0 && figures::figure_of(r).is_batch_time() => n as f64,
+        _ => 1.0,
+    }
+}
+
+/// "per request", "per batch", "median per round": what a row's per-unit figure is per.
+pub fn per_label(r: &CaseResult) -> String {
+    let figure = figures::figure_of(r);
+    match (&r.throughput_unit, r.ops_per_batch) {
+        (Some(u), Some(n)) if n > 0 && figure.is_batch_time() => format!("per {}", singular(u)),
+        _ if figure.is_batch_time() => "per batch".into(),
+        _ => figure.label().to_string(),
+    }
+}
+
+/// "requests" → "request", "deliveries" → "delivery", "children" → "child".
+fn singular(unit: &str) -> String {
+    if let Some(s) = unit.strip_suffix("children") {
+        format!("{s}child")
+    } else if let Some(s) = unit.strip_suffix("ies") {
+        format!("{s}y")
+    } else {
+        unit.strip_suffix('s').unwrap_or(unit).to_string()
+    }
+}
+
+/// The row's figure in each round, per unit of work.
+fn per_round(r: &CaseResult) -> Vec<f64> {
+    let d = divisor(r);
+    r.rounds
+        .as_ref()
+        .map(|x| x.rounds.iter().map(|k| k.mean / d).collect())
+        .unwrap_or_default()
+}
+
+/// The row's value per unit of work.
+fn per_unit_value(r: &CaseResult) -> Option<f64> {
+    Some(figures::value_ns(r)? / divisor(r)).filter(|v| v.is_finite())
+}
+
+/// A row's value per unit of work as a reader may cite it ([`format::value_short`](crate::report::format::value_short) per unit):
+/// the value when the rounds agree; when they disagree, their range with its marker, never
+/// one number.
+pub fn time_text(r: &CaseResult) -> String {
+    let d = divisor(r);
+    match figures::value(r) {
+        Some(v) if !v.citable() => match v.range {
+            Some((lo, hi)) => format::range(lo / d, hi / d),
+            None => format::duration(v.value / d),
+        },
+        Some(v) => format::duration(v.value / d),
+        None => format::NONE.to_string(),
+    }
+}
+
+/// One row's figure for a comparison: its value, its per-round values (empty where the
+/// figure has no rounds) and how to print it.
+struct Read {
+    point: f64,
+    rounds: Vec<f64>,
+    text: String,
+}
+
+fn read(r: &CaseResult, figure: &Figure) -> Option<Read> {
+    let read = match figure {
+        Figure::PerUnit => Read {
+            point: per_unit_value(r)?,
+            rounds: per_round(r),
+            text: time_text(r),
+        },
+        Figure::Value(key) => {
+            let v = *r.values.get(key)?;
+            let text = if key.contains("bytes") {
+                format!("{} B", format::number(v))
+            } else {
+                format::number(v)
+            };
+            Read {
+                point: v,
+                rounds: Vec::new(),
+                text,
+            }
+        }
+    };
+    (read.point.is_finite() && read.point > 0.0).then_some(read)
+}
+
+/// a/b: paired over rounds where both have them, else the one-figure ratio without interval.
+fn ratio_of(a: &Read, b: &Read) -> Option<Ratio> {
+    if !a.rounds.is_empty() && !b.rounds.is_empty() {
+        return paired_ratio(&a.rounds, &b.rounds);
+    }
+    Some(Ratio {
+        estimate: a.point / b.point,
+        interval: None,
+        pairs: 0,
+    })
+}
+
+/// "0.127× [0.121–0.133], real": a ratio, its 95% interval over rounds and what it says.
+pub fn ratio_text(r: &Ratio) -> String {
+    let x = format::ratio(Some(r.estimate));
+    match (r.interval, r.verdict()) {
+        (Some((lo, hi)), v) => format!(
+            "{x} [{}–{}], {}",
+            format::sig3(lo),
+            format::sig3(hi),
+            if v == Verdict::Real {
+                "a real difference"
+            } else {
+                "within noise"
+            }
+        ),
+        (None, _) if r.pairs == 1 => format!("{x} (one round: no interval, no claim)"),
+        (None, _) => format!("{x} (one figure per row: no interval, no claim)"),
+    }
+}
+
+/// "join_all-keepalive" or "in_time [unwrapped]".
+fn side_label(s: &Side) -> String {
+    if s.metric == PRIMARY_METRIC {
+        s.variant.clone()
+    } else {
+        format!("{} [{}]", s.variant, s.metric)
+    }
+}
+
+fn rows_of<'a>(run: &'a RunData, scenario: &str, s: &Side) -> Vec<&'a CaseResult> {
+    run.case_rows(scenario, &s.variant, &s.metric)
+        .into_iter()
+        .filter(|r| r.samples > 0)
+        .collect()
+}
+
+/// One declared comparison as a line, `None` when the run has no rows to compare.
+pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<String> {
+    let unit = |r: &CaseResult| match c.figure {
+        Figure::PerUnit => per_label(r),
+        Figure::Value(_) => "per row".into(),
+    };
+    match &c.compared {
+        Compared::Rows { subject, baseline } => {
+            let base = rows_of(run, scenario, baseline);
+            let mut parts = Vec::new();
+            let mut per = None;
+            for s in rows_of(run, scenario, subject) {
+                // The baseline of the same runtime, or its only row (a variant run on one runtime).
+                let b =
+                    base.iter()
+                        .find(|b| b.runtime == s.runtime)
+                        .or(if base.len() == 1 { base.first() } else { None });
+                let Some(b) = b else { continue };
+                let (Some(x), Some(y)) = (read(s, &c.figure), read(b, &c.figure)) else {
+                    continue;
+                };
+                let Some(ratio) = ratio_of(&x, &y) else { continue };
+                per.get_or_insert_with(|| unit(s));
+                let against = if b.runtime == s.runtime {
+                    String::new()
+                } else {
+                    format!(" on {}", runtime_cell(b))
+                };
+                parts.push(format!(
+                    "{}: {} ({} vs {}{against})",
+                    runtime_cell(s),
+                    ratio_text(&ratio),
+                    x.text,
+                    y.text
+                ));
+            }
+            let per = per?;
+            Some(format!(
+                "{} — {} / {} ({per}): {}.",
+                c.question,
+                side_label(subject),
+                side_label(baseline),
+                parts.join("; ")
+            ))
+        }
+        Compared::Runtimes { side } => {
+            let mut rows: Vec<(&CaseResult, Read)> = rows_of(run, scenario, side)
+                .into_iter()
+                .filter_map(|r| read(r, &c.figure).map(|x| (r, x)))
+                .collect();
+            rows.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
+            let ((fast, f), rest) = rows.split_first()?;
+            let head = format!(
+                "{} — {} ({}): fastest {} at {}",
+                c.question,
+                side_label(side),
+                unit(fast),
+                runtime_cell(fast),
+                f.text
+            );
+            if rest.is_empty() {
+                return Some(format!("{head} (one runtime: nothing to compare)."));
+            }
+            let parts: Vec<String> = rest
+                .iter()
+                .filter_map(|(r, x)| {
+                    let ratio = ratio_of(x, f)?;
+                    Some(format!("{} {} ({})", runtime_cell(r), ratio_text(&ratio), x.text))
+                })
+                .collect();
+            Some(format!("{head}; against it: {}.", parts.join("; ")))
+        }
+    }
+}
+
+/// Per scenario, one line per comparison it declared (read from the summary, so a report
+/// regenerated from `summary.json` alone states the same ones).
 pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
     let mut out = Vec::new();
     for scenario in run.scenarios() {
-        if let Some(answer) = open_loop_answer(run, scenario) {
-            out.push(vec![link(scenario, &scenario_heading(scenario)), text(answer)]);
-            continue;
+        let declared = run
+            .summary
+            .scenarios
+            .get(scenario)
+            .map(|i| i.comparisons.as_slice())
+            .unwrap_or_default();
+        let lines: Vec<String> = declared
+            .iter()
+            .filter_map(|c| comparison_line(run, scenario, c))
+            .collect();
+        let heading = scenario_heading(scenario);
+        if lines.is_empty() {
+            let answer = open_loop_answer(run, scenario).unwrap_or_else(|| {
+                if declared.is_empty() {
+                    ": the summary declares no comparison for it (written before scenarios declared theirs, or a \
+                     run built from options); its section has the figures."
+                        .to_string()
+                } else {
+                    ": none of its declared comparisons has rows on both sides in this run.".to_string()
+                }
+            });
+            out.push(vec![link(scenario, &heading), text(answer)]);
         }
-        let mut best: Vec<(&str, &crate::results::CaseResult, f64)> = Vec::new();
-        let mut single = None;
-        for variant in run.variants(scenario) {
-            let t = timed(run, scenario, variant);
-            if let Some(&(r, v)) = t.first() {
-                best.push((variant, r, v));
-            }
-            if t.len() > 1 {
-                single = Some(t);
-            }
+        for l in lines {
+            out.push(vec![link(scenario, &heading), text(format!(": {l}"))]);
         }
-        best.sort_by(|a, b| a.2.total_cmp(&b.2));
-        let answer = match (best.first(), best.last()) {
-            (Some(f), Some(s)) if best.len() > 1 => format!(
-                ": {} is fastest, {} on {}{}; {} takes {}, {} on {}.",
-                f.0,
-                format::duration(f.2),
-                runtime_cell(f.1),
-                ideal(f.1),
-                s.0,
-                times(s.2, f.2),
-                format::duration(s.2),
-                runtime_cell(s.1),
-            ),
-            (Some(f), _) => match single.as_ref().and_then(|t| t.last()) {
-                Some(&(slow, sv)) => format!(
-                    ": {} fastest at {}{}; slowest {} at {} ({}).",
-                    runtime_cell(f.1),
-                    format::duration(f.2),
-                    ideal(f.1),
-                    runtime_cell(slow),
-                    format::duration(sv),
-                    times(sv, f.2)
-                ),
-                None => format!(": {} at {}{}.", runtime_cell(f.1), format::duration(f.2), ideal(f.1)),
-            },
-            _ => ": no case finished with a successful operation.".to_string(),
-        };
-        out.push(vec![link(scenario, &scenario_heading(scenario)), text(answer)]);
     }
     out
 }
 
-/// An open-loop scenario (its rows carry an uncorrected latency beside the corrected one, as
-/// `http_server` and `run --rate` do) runs each batch for a fixed window, so its batch time says
+/// An open-loop run without declared comparisons (`run --rate`: its rows carry an uncorrected
+/// latency beside the corrected one) runs each batch for a fixed window, so its batch time says
 /// nothing; its answer is the p99 of the corrected latency, lowest against highest case.
 fn open_loop_answer(run: &RunData, scenario: &str) -> Option<String> {
     if !run.metrics(scenario).contains(&"latency_uncorrected") {
         return None;
     }
-    let mut p99: Vec<(&str, &crate::results::CaseResult, f64)> = run
+    let mut p99: Vec<(&str, &CaseResult, f64)> = run
         .variants(scenario)
         .into_iter()
         .flat_map(|v| {
-            run.case_rows(scenario, v, crate::report::data::PRIMARY_METRIC)
+            run.case_rows(scenario, v, PRIMARY_METRIC)
                 .into_iter()
                 .filter(|r| r.samples > 0)
-                .filter_map(move |r| r.latency_ns.as_ref().map(|l| (v, r, l.p99 as f64)))
+                // The row's published p99 (per round, mean over rounds: results/figures.rs);
+                // rows written before they published one: the p99 of all their samples.
+                .filter_map(move |r| match crate::results::figures::figure_of(r) {
+                    crate::results::figures::ValueFigure::P99FromIntended => {
+                        crate::results::figures::value_ns(r).map(|p| (v, r, p))
+                    }
+                    _ => r.latency_ns.as_ref().map(|l| (v, r, l.p99 as f64)),
+                })
         })
         .collect();
     p99.sort_by(|a, b| a.2.total_cmp(&b.2));
@@ -115,13 +323,6 @@ fn open_loop_answer(run: &RunData, scenario: &str) -> Option<String> {
         format::duration(hi.2),
         times(hi.2, lo.2)
     ))
-}
-
-fn ideal(r: &crate::results::CaseResult) -> String {
-    r.measured_over_ideal
-        .filter(|x| x.is_finite())
-        .map(|x| format!(" ({} its ideal)", format::ratio(Some(x))))
-        .unwrap_or_default()
 }
 
 /// "8.02× as long": how many times `a` is `b` ("the same" when they agree to 3 significant digits).
@@ -154,13 +355,14 @@ pub fn largest_runtime_gaps(run: &RunData) -> Vec<Vec<Span>> {
                 let line = vec![
                     link(&heading, &heading),
                     text(format!(
-                        ": {} takes {} as {} ({} against {}; Welch on rounds, {} after correcting for {pairs:.0} \
+                        ": {} takes {} as {} ({} against {}, {}; Welch on rounds, {} after correcting for {pairs:.0} \
                          pairs).",
                         runtime_cell(slow),
                         times(sv, fv),
                         runtime_cell(fast),
-                        format::duration(sv),
-                        format::duration(fv),
+                        time_text(slow),
+                        time_text(fast),
+                        per_label(fast),
                         format::p_value(p)
                     )),
                 ];
@@ -170,6 +372,23 @@ pub fn largest_runtime_gaps(run: &RunData) -> Vec<Vec<Span>> {
     }
     gaps.sort_by(|a, b| b.0.total_cmp(&a.0));
     gaps.into_iter().take(TOP).map(|(_, l)| l).collect()
+}
+
+/// measured/ideal as a reader may cite it: the ratio when the rounds agree, else the range of
+/// the rounds over the ideal.
+fn over_ideal_text(r: &CaseResult, x: f64) -> String {
+    match (figures::value(r), r.ideal_ns) {
+        (Some(v), Some(i)) if !v.citable() && i > 0 => match v.range {
+            Some((lo, hi)) => format!(
+                "{}–{} {}",
+                format::ratio(Some(lo / i as f64)),
+                format::ratio(Some(hi / i as f64)),
+                format::RANGE_MARK
+            ),
+            None => format::ratio(Some(x)),
+        },
+        _ => format::ratio(Some(x)),
+    }
 }
 
 /// The cases furthest from their ideal (measured/ideal, largest first).
@@ -194,7 +413,7 @@ pub fn furthest_from_ideal(run: &RunData) -> Vec<Vec<Span>> {
                 text(format!(
                     " on {}: {} its ideal ({}).",
                     runtime_cell(r),
-                    format::ratio(Some(x)),
+                    over_ideal_text(r, x),
                     // The formula usually ends in its value ("N·D = 160 ms"); else give it.
                     match (&r.ideal_formula, r.ideal_ns) {
                         (Some(f), _) if f.contains('=') => f.clone(),
@@ -211,9 +430,13 @@ pub fn furthest_from_ideal(run: &RunData) -> Vec<Vec<Span>> {
 pub fn findings(run: &RunData, heading: &mut impl FnMut(u8, String) -> Block) -> Vec<Block> {
     let mut out = vec![heading(2, "Findings".into())];
     out.push(Block::Para(vec![text(
-        "Per scenario, the one-line answer of this run: the fastest variant (on its fastest runtime) against the \
-         slowest, each as measured (mean batch time over rounds). Each links to its section, where the tables, \
-         charts and tests behind it are.",
+        "Per scenario, the comparisons it declares to answer its guide section, each on the same unit of work \
+         (per request, per task, per delivery…). A ratio is subject / baseline: the geometric mean of the \
+         per-round ratios (the rounds of one scenario run interleaved, so round i of both rows saw the same \
+         machine), with its 95% interval (paired Student t on the log ratios); a real difference when the \
+         interval excludes 1, within noise when it does not. A row whose rounds disagree is given as the range \
+         of its rounds, never as one mean. Each links to its section, where the tables, charts and tests \
+         behind it are.",
     )]));
     out.push(Block::List(scenario_lines(run)));
     let gaps = largest_runtime_gaps(run);

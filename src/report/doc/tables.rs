@@ -8,7 +8,7 @@ use super::model::Table;
 use crate::report::data::RunData;
 use crate::report::format::{self, NONE};
 use crate::report::palette;
-use crate::results::{CaseResult, Summary};
+use crate::results::{CaseResult, Summary, figures};
 use crate::stats::rounds::Stability;
 
 fn table(header: &[&str], right: &[bool]) -> Table {
@@ -84,10 +84,15 @@ pub fn environment(s: &Summary) -> Table {
 
 /// The main table of one scenario × variant: one row per runtime.
 pub fn case_table(rows: &[&CaseResult]) -> Table {
+    // The rows of one scenario × variant publish the same figure; the column says which.
+    let what = rows
+        .first()
+        .map_or(figures::ValueFigure::MeanBatch, |r| figures::figure_of(r));
+    let value_header = format!("{} over rounds ± 95% CI", what.label());
     let mut t = table(
         &[
             "runtime",
-            "over rounds ± 95% CI",
+            &value_header,
             "rounds",
             "MDE",
             "p50",
@@ -109,7 +114,7 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
         let pct = |f: fn(&crate::results::Percentiles) -> u64| format::duration_opt(p.map(|p| f(p) as f64));
         t.rows.push(vec![
             runtime_cell(r),
-            rounds_value(r),
+            format::value_text(r),
             rounds_cell(r),
             r.rounds
                 .as_ref()
@@ -140,23 +145,6 @@ pub fn case_table(rows: &[&CaseResult]) -> Table {
     t
 }
 
-/// The published value: the mean over rounds with its interval over rounds; an unstable row
-/// shows its range instead of a confident mean.
-fn rounds_value(r: &CaseResult) -> String {
-    let Some(x) = &r.rounds else {
-        return NONE.to_string();
-    };
-    match x.stability {
-        Stability::Unstable | Stability::Bimodal => {
-            let lo = x.rounds.iter().map(|r| r.mean).fold(f64::INFINITY, f64::min);
-            let hi = x.rounds.iter().map(|r| r.mean).fold(f64::NEG_INFINITY, f64::max);
-            format!("{} … {}", format::duration(lo), format::duration(hi))
-        }
-        _ if x.count < 2 => format!("{} (1 round)", format::duration(x.mean)),
-        _ => format::mean_pm(x.mean, x.ci_low, x.ci_high),
-    }
-}
-
 /// Round count and stability, e.g. `3, stable` or `3, ⚠ unstable`.
 fn rounds_cell(r: &CaseResult) -> String {
     let Some(x) = &r.rounds else {
@@ -171,17 +159,31 @@ fn rounds_cell(r: &CaseResult) -> String {
     format!("{}, {s}", x.count)
 }
 
-/// A further timed metric (sched_delay, time to first, …): its distribution per runtime.
+/// A further timed metric (sched_delay, time to first, …): its median over rounds (the row's
+/// value, with its stability) and its distribution per runtime.
 pub fn metric_table(rows: &[&CaseResult]) -> Table {
     let mut t = table(
-        &["runtime", "samples", "p50", "p90", "p99", "p99.9", "max", "mean"],
-        &[false, true, true, true, true, true, true, true],
+        &[
+            "runtime",
+            "median over rounds ± 95% CI",
+            "rounds",
+            "samples",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+            "mean",
+        ],
+        &[false, true, false, true, true, true, true, true, true, true],
     );
     for r in rows {
         let p = r.latency_ns.as_ref();
         let d = |v: Option<f64>| format::duration_opt(v);
         t.rows.push(vec![
             runtime_cell(r),
+            format::value_text(r),
+            rounds_cell(r),
             r.samples.to_string(),
             d(p.map(|p| p.p50 as f64)),
             d(p.map(|p| p.p90 as f64)),
@@ -298,12 +300,7 @@ pub fn timed<'a>(run: &'a RunData, scenario: &str, variant: &str) -> Vec<(&'a Ca
     let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
     let mut timed: Vec<(&CaseResult, f64)> = rows
         .iter()
-        .filter(|r| r.samples > 0)
-        .filter_map(|r| {
-            let m = r.rounds.as_ref().map(|x| x.mean).or(r.wall_ns.as_ref().map(|w| w.mean));
-            m.map(|m| (*r, m))
-        })
-        .filter(|(_, m)| m.is_finite())
+        .filter_map(|r| figures::value_ns(r).map(|m| (*r, m)))
         .collect();
     timed.sort_by(|a, b| a.1.total_cmp(&b.1));
     timed
@@ -316,11 +313,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
         let mut timed: Vec<(&CaseResult, f64)> = rows
             .iter()
-            .filter_map(|r| {
-                let m = r.rounds.as_ref().map(|x| x.mean).or(r.wall_ns.as_ref().map(|w| w.mean));
-                m.map(|m| (*r, m))
-            })
-            .filter(|(_, m)| m.is_finite())
+            .filter_map(|r| figures::value_ns(r).map(|m| (*r, m)))
             .collect();
         timed.sort_by(|a, b| a.1.total_cmp(&b.1));
         let (Some(&(fast, fm)), Some(&(slow, sm))) = (timed.first(), timed.last()) else {
@@ -334,7 +327,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
         let mut line = format!(
             "{variant}: fastest {} at {}{ideal}",
             runtime_cell(fast),
-            format::duration(fm)
+            format::value_short(fast)
         );
         if timed.len() > 1 {
             let pct = if fm > 0.0 { 100.0 * (sm - fm) / fm } else { f64::NAN };
@@ -342,7 +335,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
             line.push_str(&format!(
                 "; slowest {} at {} ({}){verdict}",
                 runtime_cell(slow),
-                format::duration(sm),
+                format::value_short(slow),
                 format::change_pct(pct),
             ));
         }
@@ -354,10 +347,10 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
             lines.push(format!(
                 "Across variants: best {} ({} on {}); slowest, even on its fastest runtime, {} ({} on {}).",
                 f.0,
-                format::duration(f.2),
+                format::value_short(f.1),
                 runtime_cell(f.1),
                 s.0,
-                format::duration(s.2),
+                format::value_short(s.1),
                 runtime_cell(s.1)
             ));
         }

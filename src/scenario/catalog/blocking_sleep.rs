@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
@@ -125,6 +127,21 @@ impl Scenario for BlockingSleep {
         driver::prepare_async(case, env, s)
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "thread_sleep",
+                "runtime_sleep",
+                "time.sleep vs asyncio.sleep: K tasks sleeping S, per sleep",
+            ),
+            Comparison::rows(
+                Side::metric("thread_sleep", "sched_delay"),
+                Side::metric("runtime_sleep", "sched_delay"),
+                "does a blocking sleep stall the loop? wake-to-poll delay of a probe task, median per round",
+            ),
+        ]
+    }
+
     fn describe(&self) -> String {
         format!(
             "K={} tasks × S={} ms; {}",
@@ -157,7 +174,8 @@ impl AsyncScenario for SleepCase {
         let done = Arc::new(AtomicBool::new(false));
         let victims = st.spawn_victims(rt, &self.p.victims, MAX_VICTIM_REQUESTS, &stop, &done);
 
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let sleepers: Vec<_> = (0..self.p.tasks)
             .map(|_| {
                 let (r, wait, s) = (rt.clone(), self.wait, self.p.sleep);
@@ -180,13 +198,14 @@ impl AsyncScenario for SleepCase {
         }
         // From the sleepers' own finish instants: the batch future itself
         // may be polled late on a busy one-thread executor.
-        let wall = last.since(t0, t0.elapsed());
+        let timed = sw.stop();
+        let timed = timed.with_wall(last.since(t0, timed.wall));
 
         stop.store(true, Ordering::Release);
         let (outcomes, _) = join_victims(victims).await;
         let lag = probe.stop().await;
         let requests = outcomes.len() as f64;
-        let mut b = Batch::from_outcomes(wall, outcomes);
+        let mut b = Batch::from_outcomes(timed, outcomes);
         b.errors.add(ErrorKind::Join, failed);
         st.add_probe_rows(&mut b, lag, rt.workers());
         b.values.push(("victim_requests", requests));

@@ -12,7 +12,9 @@ use futures::io::{AsyncReadExt, AsyncWriteExt, WriteHalf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::chat_client::{Delivery, Tally, client_reader, line};
@@ -96,6 +98,26 @@ impl Scenario for ChatBroadcast {
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, ChatCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            // Both variants count deliveries (a line arriving at one receiver), so this is like
+            // for like although all_talk's batch has M times fanout's deliveries.
+            Comparison::variants(
+                "all_talk",
+                "fanout",
+                "everyone talking at once vs one sender at a time, per delivery",
+            ),
+            Comparison::runtimes(
+                "fanout",
+                "which runtime's chat server delivers a broadcast line soonest, per delivery",
+            ),
+            Comparison::runtimes(
+                "all_talk",
+                "which runtime's chat server copes best with everyone talking, per delivery",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {
@@ -211,7 +233,7 @@ impl AsyncScenario for ChatCase {
         st.round += 1;
         let (m, k) = (self.p.clients, self.p.messages);
         let mut tally = Tally::default();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let sent = match self.variant {
             Variant::Fanout => {
                 for seq in 0..k {
@@ -228,7 +250,8 @@ impl AsyncScenario for ChatCase {
                 m * k
             }
         };
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         // Extra copies already queued are caught here; later ones show up as
         // `late_messages` in the next round.
         while let Ok(d) = st.deliveries.try_recv() {
@@ -238,6 +261,7 @@ impl AsyncScenario for ChatCase {
         let lost = expected.saturating_sub(tally.latencies.len() as u64);
         Batch {
             wall,
+            cost: timed.cost,
             errors: [
                 (ErrorKind::Lost, lost),
                 (ErrorKind::Invalid, tally.duplicates + tally.misrouted),

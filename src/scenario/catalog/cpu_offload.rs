@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::cpu_job::{Job, Place};
@@ -69,7 +71,7 @@ impl Variant {
         Ok(match self {
             Variant::NoLoad => None,
             Variant::Inline => Some(Place::Inline),
-            Variant::BlockingPool => Some(Place::BlockingPool),
+            Variant::BlockingPool => Some(Place::blocking_pool()),
             Variant::Rayon => Some(Place::rayon()?),
             Variant::DedicatedThread => Some(Place::dedicated()?),
         })
@@ -138,29 +140,40 @@ impl Scenario for CpuOffload {
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
         let (r, d) = (self.victim_requests, self.victims.delay);
-        vec![
-            Case::new(r * self.victims.tasks as u64, "victim requests")
-                .ideal(Ideal::requests(
-                    r,
-                    d,
-                    &crate::scenario::support::fetch::delay_path(d),
-                    format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
-                ))
-                .note(v.note(self.jobs_in_flight))
-                .note(format!(
-                    "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
+        let case = Case::new(r * self.victims.tasks as u64, "victim requests")
+            .ideal(Ideal::requests(
+                r,
+                d,
+                &crate::scenario::support::fetch::delay_path(d),
+                // The victims' client keeps its connections alive (support/victims.rs).
+                crate::client::ConnMode::KeepAlive,
+                format!("R·D = {r} × {} ms (the victims, unloaded)", d.as_millis()),
+            ))
+            .note(v.note(self.jobs_in_flight))
+            .note(format!(
+                "latency = the victims: {} tasks × {r} GET /delay/{} one after another over keep-alive; \
                      wall = until the victims finish",
-                    self.victims.tasks,
-                    d.as_millis()
-                ))
-                .note(
-                    "job tasks start a new job as soon as the last returns, until the victims finish, and yield \
+                self.victims.tasks,
+                d.as_millis()
+            ))
+            .note(
+                "job tasks start a new job as soon as the last returns, until the victims finish, and yield \
                      after each (the await a handler has between CPU chunks; without it inline jobs would \
                      never let a one-thread loop serve the victims); cpu_job row = submit→result per job; \
                      cpu_job_ns = one job alone on one thread (median of 5, measured in setup)",
-                )
-                .note(self.victims.lag_note()),
-        ]
+            )
+            .note(self.victims.lag_note());
+        let offloads = matches!(v, Variant::BlockingPool | Variant::Rayon | Variant::DedicatedThread);
+        vec![if offloads {
+            case.note(
+                "offload threads (blocking pool, rayon, dedicated thread) run on the multi-thread CPU set, \
+                     not the loop's: offload_threads = threads that ran jobs, offload_threads_off_loop_cpus = \
+                     of those, allowed a CPU the batch's thread (the loop, on -ct) is not, offload_cpus / \
+                     loop_cpus = CPUs in their masks, read back with sched_getaffinity",
+            )
+        } else {
+            case
+        }]
     }
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
@@ -170,6 +183,23 @@ impl Scenario for CpuOffload {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for v in ["inline", "blocking_pool", "rayon", "dedicated_thread"] {
+            out.push(Comparison::variants(
+                v,
+                "no_load",
+                format!("with CPU jobs run {v}: the victims' requests against no CPU load, per victim request"),
+            ));
+            out.push(Comparison::rows(
+                Side::metric(v, "sched_delay"),
+                Side::metric("no_load", "sched_delay"),
+                format!("with CPU jobs run {v}: the loop's wake-to-poll delay against no CPU load, median per round"),
+            ));
+        }
+        out
     }
 
     fn describe(&self) -> String {
@@ -230,7 +260,8 @@ impl AsyncScenario for OffloadCase {
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut OffloadState<R>) -> Batch {
         let probe = Probes::start(rt, &st.watched.clock, self.p.victims.probe_period);
         let stop = Arc::new(AtomicBool::new(false));
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         // The load first: the victims arrive at a runtime already busy.
         let job_tasks: Vec<_> = st
             .place
@@ -267,7 +298,10 @@ impl AsyncScenario for OffloadCase {
         let (outcomes, victims_done) = join_victims(victims).await;
         // From the victims' own finish instants: the batch future itself is
         // polled late on a one-thread executor busy with the load.
-        let wall = victims_done.since(t0, t0.elapsed());
+        // The timed region (and its cost) ends here: what follows (stopping the load, joining
+        // it, the probe) is bookkeeping.
+        let timed = sw.stop();
+        let timed = timed.with_wall(victims_done.since(t0, timed.wall));
 
         stop.store(true, Ordering::Release);
         let loaded = !job_tasks.is_empty();
@@ -287,7 +321,7 @@ impl AsyncScenario for OffloadCase {
         let load_time = jobs_done.since(t0, t0.elapsed());
         let lag = probe.stop().await;
 
-        let mut b = Batch::from_outcomes(wall, outcomes);
+        let mut b = Batch::from_outcomes(timed, outcomes);
         b.errors.merge(&job_errors);
         st.watched.add_probe_rows(&mut b, lag, rt.workers());
         if loaded {
@@ -297,6 +331,31 @@ impl AsyncScenario for OffloadCase {
             b.values.push(("cpu_job_ns", st.cpu_job_ns));
             b.extra.push(("cpu_job", jobs));
         }
+        if let Some(seen) = st.place.as_ref().and_then(Place::seen) {
+            b.values.extend(offload_placement(&seen.tids()));
+        }
         b
     }
+}
+
+/// Where the offload threads were allowed to run, read back from the kernel
+/// (sched_getaffinity of each thread that ran a job) beside the batch thread's own mask: the
+/// loop's on a current-thread runtime.
+fn offload_placement(tids: &[libc::pid_t]) -> Vec<(&'static str, f64)> {
+    use crate::measure::placement::{CpuSet, affinity_of};
+    let Ok(me) = affinity_of(0) else {
+        return Vec::new();
+    };
+    let masks: Vec<CpuSet> = tids.iter().filter_map(|&t| affinity_of(t).ok()).collect();
+    let off_loop = masks
+        .iter()
+        .filter(|m| m.cpus().iter().any(|c| !me.cpus().contains(c)))
+        .count();
+    let union = CpuSet::new(masks.iter().flat_map(|m| m.cpus().to_vec()));
+    vec![
+        ("offload_threads", masks.len() as f64),
+        ("offload_threads_off_loop_cpus", off_loop as f64),
+        ("offload_cpus", union.len() as f64),
+        ("loop_cpus", me.len() as f64),
+    ]
 }

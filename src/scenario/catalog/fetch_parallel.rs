@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::ConnMode;
+use crate::results::Comparison;
 use crate::runtime::Flavor;
 use crate::scenario::driver::{self, Bench};
 use crate::scenario::support::fetch::{Connection, FetchCase, MAX_REQUESTS, MAX_TIMEOUT_MS, Pattern, delay_path};
@@ -91,13 +92,12 @@ impl Scenario for FetchParallel {
     }
 
     fn cases(&self, v: Variant, _: Flavor) -> Vec<Case> {
-        let ideal = self.pattern(v).ideal(self.requests, self.delay);
         self.connections
             .iter()
             .enumerate()
             .map(|(i, mode)| {
                 Case::new(self.requests, "requests")
-                    .ideal(ideal.clone())
+                    .ideal(self.pattern(v).ideal(self.requests, self.delay, *mode))
                     .sub(i, mode.name())
             })
             .collect()
@@ -117,6 +117,54 @@ impl Scenario for FetchParallel {
             timeout: self.timeout,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for mode in &self.connections {
+            let m = mode.name();
+            let (seq, gather) = (format!("sequential-{m}"), format!("join_all-{m}"));
+            out.push(Comparison::variants(
+                &gather,
+                &seq,
+                format!(
+                    "gather vs sequential awaits: the same {} requests ({m}), per request",
+                    self.requests
+                ),
+            ));
+            out.push(Comparison::variants(
+                format!("spawned-{m}"),
+                &gather,
+                format!(
+                    "create_task vs gather: the same {} requests ({m}), per request",
+                    self.requests
+                ),
+            ));
+            out.push(Comparison::variants(
+                format!("bounded-{m}"),
+                &gather,
+                format!(
+                    "a gather bounded to {} in flight vs an unbounded one ({m}), per request",
+                    self.bound
+                ),
+            ));
+            out.push(Comparison::runtimes(
+                &gather,
+                format!(
+                    "which runtime gathers {} requests ({m}) fastest, per request",
+                    self.requests
+                ),
+            ));
+        }
+        if let [a, b] = self.connections.as_slice() {
+            let (fresh, kept) = if *a == ConnMode::Fresh { (a, b) } else { (b, a) };
+            out.push(Comparison::variants(
+                format!("sequential-{}", fresh.name()),
+                format!("sequential-{}", kept.name()),
+                "a fresh connection per request vs a kept-alive one, sequential awaits, per request",
+            ));
+        }
+        out
     }
 
     fn describe(&self) -> String {

@@ -15,7 +15,9 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::{Stopwatch, Timed};
 use crate::measure::{Batch, ErrorKind, OpError};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -139,6 +141,28 @@ impl Scenario for FileRead {
         }
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        // std_sequential runs on `threads` alone: every async row is set against that one row.
+        vec![
+            Comparison::variants(
+                "runtime_fs",
+                "std_sequential",
+                "aiofiles-style async file reads vs plain sequential reads, per file",
+            ),
+            Comparison::variants(
+                "spawn_blocking",
+                "std_sequential",
+                "blocking reads offloaded to a thread pool (to_thread) vs plain sequential reads, per file",
+            ),
+            Comparison::variants(
+                "rayon",
+                "std_sequential",
+                "a rayon pool vs plain sequential reads, per file",
+            ),
+            Comparison::runtimes("runtime_fs", "which runtime's async file reads are fastest, per file"),
+        ]
+    }
+
     fn describe(&self) -> String {
         format!("F={} files × S={} B, warm page cache", self.files, self.file_bytes)
     }
@@ -193,12 +217,11 @@ impl FileSet {
     }
 
     /// Checks each read against its file and builds the batch: a failed or
-    /// mismatched read is an error, never a latency.
-    pub fn finish<E: Into<OpError>>(&self, wall: Duration, reads: Vec<(Result<Vec<u8>, E>, Duration)>) -> Batch {
-        let mut b = Batch {
-            wall,
-            ..Batch::default()
-        };
+    /// mismatched read is an error, never a latency. The check runs after the
+    /// stopwatch `timed` came from stopped, so it is neither timed nor costed.
+    pub fn finish<E: Into<OpError>>(&self, timed: Timed, reads: Vec<(Result<Vec<u8>, E>, Duration)>) -> Batch {
+        let wall = timed.wall;
+        let mut b = Batch::timed(timed);
         let (mut mismatched, mut bytes) = (0u64, 0usize);
         for (f, (r, latency)) in self.files.iter().zip(reads) {
             match r {
@@ -226,7 +249,7 @@ impl FileSet {
 
 /// `std_sequential`: latency of each read from its own start.
 pub fn read_sequential(set: &FileSet) -> Batch {
-    let t0 = Instant::now();
+    let sw = Stopwatch::start();
     let reads = set
         .files
         .iter()
@@ -236,25 +259,27 @@ pub fn read_sequential(set: &FileSet) -> Batch {
             (r, t.elapsed())
         })
         .collect();
-    set.finish(t0.elapsed(), reads)
+    set.finish(sw.stop(), reads)
 }
 
 /// `rayon`: every read issued at the batch start.
 pub fn read_rayon(pool: &rayon::ThreadPool, set: &FileSet) -> Batch {
-    let t0 = Instant::now();
+    let sw = Stopwatch::start();
+    let t0 = sw.started().unwrap_or_else(Instant::now);
     let reads = pool.install(|| {
         set.files
             .par_iter()
             .map(|f| (std::fs::read(&f.path), t0.elapsed()))
             .collect()
     });
-    set.finish(t0.elapsed(), reads)
+    set.finish(sw.stop(), reads)
 }
 
 /// `runtime_fs` / `spawn_blocking`: every read issued at the batch start and
 /// joined on the calling task; latency ends when the task sees the bytes.
 pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: Variant) -> Batch {
-    let t0 = Instant::now();
+    let sw = Stopwatch::start();
+    let t0 = sw.started().unwrap_or_else(Instant::now);
     let reads = set.files.iter().map(|f| {
         let path = f.path.clone();
         async move {
@@ -268,7 +293,7 @@ pub async fn read_concurrent<R: Runtime>(rt: &R, set: &FileSet, how: Variant) ->
         }
     });
     let reads = futures::future::join_all(reads).await;
-    set.finish(t0.elapsed(), reads)
+    set.finish(sw.stop(), reads)
 }
 
 /// One async file_read case: the same code on every runtime.

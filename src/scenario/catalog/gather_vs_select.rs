@@ -16,7 +16,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{ConnMode, HttpClient};
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, OpError};
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, JoinError, Runtime, TaskHandle};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::fetch::{MAX_TIMEOUT_MS, delay_path, fetch_one};
@@ -101,12 +103,14 @@ impl Scenario for GatherVsSelect {
             1,
             min,
             &path(min),
+            ConnMode::Fresh,
             format!("time to first = min(D) = {} ms", min.as_millis()),
         );
         let all = Ideal::requests(
             1,
             max,
             &path(max),
+            ConnMode::Fresh,
             format!("time to all = max(D) = {} ms", max.as_millis()),
         );
         let (ideal, note) = match v {
@@ -142,6 +146,28 @@ impl Scenario for GatherVsSelect {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::rows(
+                Side::primary("select_cancel"),
+                Side::metric("join_all", "time_to_first"),
+                "wait(FIRST_COMPLETED) vs gather: when the caller gets its first result, per race",
+            ),
+            Comparison::variants(
+                "as_completed",
+                "select_cancel",
+                "as_completed vs FIRST_COMPLETED + cancel: time to the first result, per race",
+            ),
+            Comparison::rows(
+                Side::metric("first_keep_running", "loser_cleanup"),
+                Side::metric("select_cancel", "loser_cleanup"),
+                "cancelling the losers vs letting them run: until the server sees their connections closed, median \
+                 per round",
+            ),
+            Comparison::runtimes("select_cancel", "which runtime races and cancels fastest, per race"),
+        ]
     }
 
     fn describe(&self) -> String {
@@ -202,28 +228,33 @@ impl AsyncScenario for RaceCase {
 
 impl RaceCase {
     async fn join_all<R: Runtime>(&self, st: &RaceState<R>) -> Batch {
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let outcomes = futures::future::join_all(self.paths.iter().map(|p| fetch_one(&st.client, p))).await;
-        let all = t0.elapsed();
-        let mut b = Batch::from_outcomes(all, outcomes);
+        let timed = sw.stop();
+        let all = timed.wall;
+        let mut b = Batch::from_outcomes(timed, outcomes);
         // gather hands nothing over before the last result arrives.
         b.extra.push(("time_to_first", vec![all]));
         b
     }
 
     async fn as_completed<R: Runtime>(&self, st: &RaceState<R>) -> Batch {
-        let t0 = Instant::now();
+        let mut sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut stream: FuturesUnordered<_> = self.paths.iter().map(|p| fetch_one(&st.client, p)).collect();
-        let mut first = None;
+        let mut first = false;
         let mut outcomes = Vec::with_capacity(self.paths.len());
         while let Some(o) = stream.next().await {
-            if o.is_ok() && first.is_none() {
-                first = Some(t0.elapsed());
+            if o.is_ok() && !first {
+                // The timed region (wall = time to first) and its cost end here; the rest of
+                // the stream is the extra time_to_all.
+                sw.pause();
+                first = true;
             }
             outcomes.push(o);
         }
         let all = t0.elapsed();
-        let mut b = Batch::from_outcomes(first.unwrap_or(all), outcomes);
+        let mut b = Batch::from_outcomes(sw.stop(), outcomes);
         b.extra.push(("time_to_all", vec![all]));
         b
     }
@@ -240,7 +271,8 @@ impl RaceCase {
                 None
             }
         };
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut set: FuturesUnordered<R::Handle<Result<Duration, OpError>>> = self
             .paths
             .iter()
@@ -259,8 +291,9 @@ impl RaceCase {
                 Err(e) => b.errors.record(&e),
             }
         }
-        let first_at = Instant::now();
-        b.wall = first_at - t0;
+        let timed = sw.stop();
+        let first_at = t0 + timed.wall;
+        (b.wall, b.cost) = (timed.wall, timed.cost);
         let losers = set.len();
         let mut wait = self.p.cleanup_wait;
         if self.variant == Variant::SelectCancel {

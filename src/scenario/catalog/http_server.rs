@@ -25,8 +25,10 @@ use hyper::{Request, Response, StatusCode};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Listener, Runtime, first_of};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -343,6 +345,7 @@ impl Scenario for HttpServer {
             .enumerate()
             .map(|(i, &rate)| {
                 Case::new(0, "requests")
+                    .value(crate::results::figures::ValueFigure::P99FromIntended)
                     .sub(i, format!("{rate}rps"))
                     .note(format!(
                         "the runtime under test is the server (GET {path}); an open-loop generator (tokio-ct, its own thread and CPUs) offers {rate} requests/s over {} keep-alive connections",
@@ -367,6 +370,25 @@ impl Scenario for HttpServer {
             timeout: self.sweep.timeout,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        // An open-loop row's value is its p99 from the intended send time per round: compared
+        // across runtimes round by round.
+        self.bench_rates
+            .iter()
+            .flat_map(|rate| {
+                <Variant as crate::scenario::VariantName>::ALL.iter().map(move |v| {
+                    Comparison::runtimes(
+                        format!("{}-{rate}rps", <&str>::from(*v)),
+                        format!(
+                            "which runtime serves {} at {rate} requests/s with the lowest p99",
+                            <&str>::from(*v)
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {
@@ -418,9 +440,15 @@ impl AsyncScenario for ServerCase {
     }
 
     async fn batch<R: Runtime>(&self, _rt: &R, st: &mut ServerState) -> Batch {
-        match st.load.window().await {
+        // The cost is the server runtime's over the awaited window (the generator's threads
+        // are excluded by name, see measure::cost); the wall stays the generator's window.
+        let sw = Stopwatch::start();
+        let window = st.load.window().await;
+        let cost = sw.stop().cost;
+        match window {
             Ok(w) => {
                 let mut b = w.batch;
+                b.cost = cost;
                 b.values.push(("generator_cpu", w.generator_cpu));
                 // Constant per case: the report's knee table judges by it.
                 b.values
@@ -430,6 +458,7 @@ impl AsyncScenario for ServerCase {
             Err(_) => {
                 let mut b = Batch {
                     wall: self.window,
+                    cost,
                     ..Batch::default()
                 };
                 b.errors.add(ErrorKind::Join, 1);

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, join_within};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::queues::{AsyncChannel, Flume, Item, Queue, TokioMpsc};
@@ -166,6 +168,33 @@ impl Scenario for Pipeline {
         }
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        let mut out = Vec::new();
+        for kind in &self.kinds {
+            let k = <&str>::from(*kind);
+            let base = format!("tokio_mpsc-{k}");
+            for q in ["async_channel", "flume"] {
+                out.push(Comparison::variants(
+                    format!("{q}-{k}"),
+                    &base,
+                    format!("which queue: {q} vs tokio mpsc ({k}), per item"),
+                ));
+            }
+            out.push(Comparison::runtimes(
+                format!("async_channel-{k}"),
+                format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
+            ));
+        }
+        if self.kinds.len() == 2 {
+            out.push(Comparison::variants(
+                "tokio_mpsc-unbounded",
+                "tokio_mpsc-bounded",
+                format!("an unbounded queue vs one bounded to {}, per item", self.capacity),
+            ));
+        }
+        out
+    }
+
     fn describe(&self) -> String {
         let kinds: Vec<&str> = self.kinds.iter().map(|k| <&str>::from(*k)).collect();
         format!(
@@ -310,8 +339,8 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
         let (p, n) = (self.p.producers, self.p.items);
         let (tx, rxs) = Q::channel(self.capacity, self.p.consumers as usize);
         let share = (p as usize * n as usize).div_ceil(self.p.consumers as usize);
-        let t0 = Instant::now();
-        let deadline = t0 + self.p.timeout;
+        let sw = Stopwatch::start();
+        let deadline = sw.started().unwrap_or_else(Instant::now) + self.p.timeout;
         let consumers: Vec<_> = rxs
             .into_iter()
             .map(|rx| rt.spawn(consume::<Q>(rx, p, n, share)))
@@ -330,11 +359,14 @@ impl<Q: Queue> AsyncScenario for PipelineCase<Q> {
             // A stuck consumer's items count as lost.
             logs.extend(join_within(rt, h, left).await);
         }
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
+        // The log check is verification: outside the timed region.
         let c = check(&logs, p, n);
         let latencies = logs.into_iter().flat_map(|l| l.latencies).collect();
         Batch {
             wall,
+            cost: timed.cost,
             latencies,
             errors: [
                 (ErrorKind::Lost, c.lost),

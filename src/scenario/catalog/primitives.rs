@@ -10,14 +10,16 @@
 //! the batch's mean time per operation.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::{Stopwatch, Timed};
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -84,10 +86,9 @@ impl Scenario for Primitives {
             Case::new(self.ops, "ops")
                 .note(v.note())
                 .note(format!(
-                    "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op and ops_per_s are exact",
+                    "{} ops per batch timed as a whole; latency samples are per-batch means (ns per op, whole ns), one per batch; ns_per_op is exact",
                     self.ops
                 ))
-                .note("throughput_per_s of this row counts batches; see ops_per_s")
                 .note("the floor under the other scenarios: compare with the harness's timer floor in summary.json"),
         ]
     }
@@ -96,16 +97,28 @@ impl Scenario for Primitives {
         driver::prepare_async(case, env, PrimitiveCase { op, ops: self.ops })
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        <Variant as crate::scenario::VariantName>::ALL
+            .iter()
+            .map(|v| {
+                Comparison::runtimes(
+                    <&str>::from(*v),
+                    format!("{}: what each runtime charges per operation", <&str>::from(*v)),
+                )
+            })
+            .collect()
+    }
+
     fn describe(&self) -> String {
         format!("{} ops per batch", self.ops)
     }
 }
 
-/// Runs `n` operations of `op`; returns the time they took and the failures.
-pub async fn run_op<R: Runtime>(rt: &R, op: Variant, n: u64) -> (Duration, ErrorCounts) {
+/// Runs `n` operations of `op`; returns their timed region and the failures.
+pub async fn run_op<R: Runtime>(rt: &R, op: Variant, n: u64) -> (Timed, ErrorCounts) {
     // Plain counters while timing; sorted into kinds after.
     let (mut failed_tasks, mut wrong) = (0u64, 0u64);
-    let t0 = Instant::now();
+    let sw = Stopwatch::start();
     match op {
         Variant::SpawnJoin => {
             for i in 0..n {
@@ -167,13 +180,13 @@ pub async fn run_op<R: Runtime>(rt: &R, op: Variant, n: u64) -> (Duration, Error
             wrong += n.abs_diff(count);
         }
     }
-    let wall = t0.elapsed();
+    let timed = sw.stop();
     // A count that came out wrong (lost or extra items) is invalid; a task
     // that panicked or was cancelled is a join failure.
     let errors = [(ErrorKind::Join, failed_tasks), (ErrorKind::Invalid, wrong)]
         .into_iter()
         .collect();
-    (wall, errors)
+    (timed, errors)
 }
 
 /// One primitives case: the same code on every runtime.
@@ -193,12 +206,14 @@ impl AsyncScenario for PrimitiveCase {
         let (op, n, r) = (self.op, self.ops, rt.clone());
         // Inside a task, as server code runs: on the multi-thread flavours
         // `block_on`'s own thread is not a worker.
-        let Ok((wall, errors)) = rt.spawn(async move { run_op(&r, op, n).await }).await else {
+        let Ok((timed, errors)) = rt.spawn(async move { run_op(&r, op, n).await }).await else {
             return Batch::failed(n, OpError::Join("the op task failed".into()));
         };
+        let wall = timed.wall;
         let per_op = wall.as_secs_f64() * 1e9 / n as f64;
         Batch {
             wall,
+            cost: timed.cost,
             latencies: if errors.total() < n {
                 vec![Duration::from_nanos(per_op.round() as u64)]
             } else {

@@ -16,8 +16,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::client::{ConnMode, HttpClient};
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorCounts, OpError};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::backoff::{Policy, Schedule};
@@ -95,7 +97,10 @@ impl Scenario for RetryBackoff {
     fn cases(&self, policy: Policy, _: Flavor) -> Vec<Case> {
         let e = self.schedule(policy).expect(self.p);
         vec![
+            // Errors here are failed attempts, and exhausted calls no error: throughput counts
+            // the calls that succeeded (one latency sample each).
             Case::new(self.calls, "calls")
+                .count_samples()
                 .note(format!(
                     "expected: success 1-p^R = {:.4}, attempts {:.3}, wait {:.3} ms per call (p = {}, R = {})",
                     e.success_rate,
@@ -118,6 +123,22 @@ impl Scenario for RetryBackoff {
             server: env.server,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "exponential",
+                "fixed",
+                "exponential vs fixed backoff against the same flaky route, per call",
+            ),
+            Comparison::variants(
+                "full_jitter",
+                "exponential",
+                "full jitter vs plain exponential backoff, per call",
+            ),
+            Comparison::runtimes("full_jitter", "which runtime retries fastest, per call"),
+        ]
     }
 
     fn describe(&self) -> String {
@@ -172,16 +193,13 @@ impl AsyncScenario for RetryCase {
         let first = st.next_call;
         st.next_call += self.p.calls;
         let client = &st.client;
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let calls: Vec<Call> = futures::stream::iter(first..first + self.p.calls)
             .map(|id| self.call(rt, client, id))
             .buffer_unordered(self.p.concurrency)
             .collect()
             .await;
-        let mut b = Batch {
-            wall: t0.elapsed(),
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(sw.stop());
         let (mut ok, mut attempts) = (0u64, 0u64);
         let (mut scheduled, mut slept) = (Duration::ZERO, Duration::ZERO);
         let mut exhausted = Vec::new();

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::group::{Census, ChildFailure, TaskGroup};
@@ -91,6 +93,18 @@ impl Scenario for Structured {
         driver::prepare_async(case, env, StructuredCase { variant, p: *self })
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        // The two variants do different work (a failure and its cancellations vs N successes):
+        // each is compared across runtimes, never with the other.
+        vec![
+            Comparison::runtimes_of(
+                Side::metric("one_fails", "failure_to_exit"),
+                "how soon after one child fails each runtime's group has cancelled the rest and exited, median per round",
+            ),
+            Comparison::runtimes("all_succeed", "what a task group costs per child on each runtime"),
+        ]
+    }
+
     fn describe(&self) -> String {
         format!(
             "N={} children, one fails after F={} ms, siblings work S={} ms",
@@ -126,7 +140,8 @@ impl AsyncScenario for StructuredCase {
 impl StructuredCase {
     async fn one_fails<R: Runtime>(&self, rt: &R) -> Batch {
         let census = Census::new();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut group: TaskGroup<R, (), Instant> = TaskGroup::new(rt);
         let n = self.p.children;
         for i in 0..n {
@@ -151,14 +166,12 @@ impl StructuredCase {
             }
         }
         let exit = group.join().await;
-        let exited = Instant::now();
+        let timed = sw.stop();
+        let exited = t0 + timed.wall;
         // Read at once: structured means nothing is left at this point.
         let leaked = census.live();
         let cleanups = census.cleanups();
-        let mut b = Batch {
-            wall: exited - t0,
-            ..Batch::default()
-        };
+        let mut b = Batch::timed(timed);
         match exit.failure {
             Some(ChildFailure::Failed(at)) => {
                 b.latencies = census
@@ -188,7 +201,8 @@ impl StructuredCase {
 
     async fn all_succeed<R: Runtime>(&self, rt: &R) -> Batch {
         let census = Census::new();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
+        let t0 = sw.started().unwrap_or_else(Instant::now);
         let mut group: TaskGroup<R, Duration, ()> = TaskGroup::new(rt);
         let children = self.p.children;
         for _ in 0..children {
@@ -199,11 +213,13 @@ impl StructuredCase {
             });
         }
         let exit = group.join().await;
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         let leaked = census.live();
         let n = children as f64;
         let mut b = Batch {
             wall,
+            cost: timed.cost,
             // A child that did not finish was cancelled by the group (or failed).
             errors: [(ErrorKind::Join, (children - exit.ok.len()) as u64)]
                 .into_iter()

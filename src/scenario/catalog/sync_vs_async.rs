@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use crate::client::{BlockingClient, ConnMode};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::Flavor;
 use crate::scenario::driver::{self, Bench, BlockingBench};
 use crate::scenario::support::fetch::{
@@ -81,7 +82,7 @@ impl Scenario for SyncVsAsync {
         };
         vec![
             Case::new(self.requests, "requests")
-                .ideal(v.pattern().ideal(self.requests, self.delay))
+                .ideal(v.pattern().ideal(self.requests, self.delay, self.mode))
                 .note(how),
         ]
     }
@@ -104,6 +105,24 @@ impl Scenario for SyncVsAsync {
             timeout: self.timeout,
         };
         driver::prepare_async(case, env, s)
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "concurrent",
+                "sequential",
+                format!(
+                    "concurrent vs sequential: the same {} requests, per request",
+                    self.requests
+                ),
+            ),
+            Comparison::runtimes(
+                "concurrent",
+                "threads (a thread per request) vs each async runtime, concurrent, per request",
+            ),
+            Comparison::runtimes("sequential", "blocking vs async sequential requests, per request"),
+        ]
     }
 
     fn describe(&self) -> String {

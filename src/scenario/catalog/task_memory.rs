@@ -17,13 +17,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::measure::Batch;
 use crate::measure::alloc::{self, AllocCounts};
+use crate::measure::cost::{Stopwatch, Timed};
+use crate::results::{Comparison, Figure};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench, BlockingBench};
 use crate::scenario::{Case, CaseSpec, Env, Scenario, ScenarioError, Source};
@@ -117,6 +119,42 @@ impl Scenario for TaskMemory {
         driver::prepare_async(case, env, IdleTasks { n })
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        let name = |n: u64| format!("idle_channel-n{n}");
+        let mut out = Vec::new();
+        if let (Some(&lo), Some(&hi)) = (self.tasks.first(), self.tasks.last())
+            && hi > lo
+        {
+            out.push(Comparison::variants(
+                name(hi),
+                name(lo),
+                format!("does spawning and tearing down cost more per task at N = {hi} than at N = {lo}?"),
+            ));
+            out.push(
+                Comparison::variants(
+                    name(hi),
+                    name(lo),
+                    format!("live bytes per task at N = {hi} vs N = {lo}"),
+                )
+                .on(Figure::Value("bytes_per_task_alloc".into())),
+            );
+        }
+        for &n in &self.tasks {
+            out.push(Comparison::runtimes(
+                name(n),
+                format!("coroutines vs tasks vs threads: spawn + teardown per task, N = {n}"),
+            ));
+            out.push(
+                Comparison::runtimes(
+                    name(n),
+                    format!("coroutines vs tasks vs threads: live bytes per task, N = {n}"),
+                )
+                .on(Figure::Value("bytes_per_task_alloc".into())),
+            );
+        }
+        out
+    }
+
     fn describe(&self) -> String {
         let ns: Vec<String> = self.tasks.iter().map(u64::to_string).collect();
         format!("N = {} idle tasks; threads up to {}", ns.join(", "), self.max_threads)
@@ -139,7 +177,10 @@ impl Footprint {
     }
 
     /// The per-task figures once the N are all waiting, plus the two times.
-    fn batch(self, n: u64, spawn: Duration, teardown: Duration, grown: (Option<AllocCounts>, Option<u64>)) -> Batch {
+    /// `timed` is the stopwatch's region: spawn then teardown, the footprint reading between
+    /// them paused out.
+    fn batch(self, n: u64, timed: Timed, spawn: Duration, grown: (Option<AllocCounts>, Option<u64>)) -> Batch {
+        let teardown = timed.wall.saturating_sub(spawn);
         let per = |x: f64| x / n as f64;
         let mut values = vec![
             ("tasks", n as f64),
@@ -155,7 +196,8 @@ impl Footprint {
             values.push(("bytes_per_task_rss", per(a as f64 - b as f64)));
         }
         Batch {
-            wall: spawn + teardown,
+            wall: timed.wall,
+            cost: timed.cost,
             latencies: vec![spawn / u32::try_from(n).unwrap_or(u32::MAX)],
             extra: vec![(
                 "teardown_per_task",
@@ -209,7 +251,7 @@ pub async fn idle_tasks<R: Runtime>(rt: &R, n: u64) -> Batch {
     let (tx, rx) = async_channel::bounded::<()>(1);
     let started = Arc::new(AtomicU64::new(0));
     let before = Footprint::now();
-    let t0 = Instant::now();
+    let mut sw = Stopwatch::start();
     for _ in 0..n {
         let (rx, started) = (rx.clone(), started.clone());
         handles.push(rt.spawn(async move {
@@ -223,16 +265,17 @@ pub async fn idle_tasks<R: Runtime>(rt: &R, n: u64) -> Batch {
     while started.load(Ordering::Relaxed) < n {
         rt.yield_now().await;
     }
-    let spawn = t0.elapsed();
+    sw.pause();
+    let spawn = sw.elapsed();
     let grown = (alloc::counts(), rss_bytes());
-    let t1 = Instant::now();
+    sw.resume();
     tx.close();
     for h in handles.drain(..) {
         let _ = h.await;
     }
-    let teardown = t1.elapsed();
+    let timed = sw.stop();
     drop(rx);
-    before.batch(n, spawn, teardown, grown)
+    before.batch(n, timed, spawn, grown)
 }
 
 /// The `threads` baseline: `n` OS threads parked on one condition variable.
@@ -241,7 +284,7 @@ pub fn threads_batch(n: u64) -> Batch {
     let started = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::with_capacity(usize::try_from(n).unwrap_or(usize::MAX));
     let before = Footprint::now();
-    let t0 = Instant::now();
+    let mut sw = Stopwatch::start();
     for _ in 0..n {
         let (gate, started) = (gate.clone(), started.clone());
         let spawned = std::thread::Builder::new()
@@ -264,16 +307,17 @@ pub fn threads_batch(n: u64) -> Batch {
     while started.load(Ordering::Relaxed) < spawned {
         std::thread::yield_now();
     }
-    let spawn = t0.elapsed();
+    sw.pause();
+    let spawn = sw.elapsed();
     let grown = (alloc::counts(), rss_bytes());
-    let t1 = Instant::now();
+    sw.resume();
     *gate.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
     gate.1.notify_all();
     for h in handles {
         let _ = h.join();
     }
-    let teardown = t1.elapsed();
-    let mut b = before.batch(spawned.max(1), spawn, teardown, grown);
+    let timed = sw.stop();
+    let mut b = before.batch(spawned.max(1), timed, spawn, grown);
     if spawned < n {
         b.errors.add(crate::measure::ErrorKind::Io, n - spawned);
     }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
@@ -88,6 +90,22 @@ impl Scenario for Timeout {
         driver::prepare_async(case, env, TimeoutCase { variant, p: *self })
     }
 
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::rows(
+                Side::primary("in_time"),
+                Side::metric("in_time", "unwrapped"),
+                "what asyncio.timeout() adds to an op that finishes in time: wrapped (mean per op) vs the bare op \
+                 (median of its per-op chunks per round)",
+            ),
+            Comparison::runtimes("in_time", "which runtime's timeout wrapper is cheapest, per wrapped op"),
+            Comparison::runtimes_of(
+                Side::metric("fires", "latency"),
+                "which runtime's timeout fires closest to its deadline, per timeout",
+            ),
+        ]
+    }
+
     fn describe(&self) -> String {
         format!(
             "in_time: {} ops in chunks of {}; fires: {} × {} ms deadlines",
@@ -137,9 +155,16 @@ impl Timeout {
         let mut b = Batch::default();
         let mut plain = Vec::with_capacity(chunks as usize);
         let (mut plain_total, mut fired) = (Duration::ZERO, 0u64);
+        // The batch's wall and cost are the wrapped chunks only: its stopwatch runs during
+        // them and is paused over the bare chunks between. The bare chunks get a stopwatch of
+        // their own (its cost unused) so both sides pay the same clock reads around them.
+        let (mut sw, mut bare) = (Stopwatch::paused(), Stopwatch::paused());
+        let mut latencies = Vec::with_capacity(chunks as usize);
         for _ in 0..chunks {
             for wrapped in [wrapped_first, !wrapped_first] {
-                let t0 = Instant::now();
+                let on = if wrapped { &mut sw } else { &mut bare };
+                let before = on.elapsed();
+                on.resume();
                 if wrapped {
                     for _ in 0..self.chunk {
                         if rt.timeout(self.in_time_deadline, rt.yield_now()).await.is_err() {
@@ -151,16 +176,19 @@ impl Timeout {
                         rt.yield_now().await;
                     }
                 }
-                let took = t0.elapsed();
+                let on = if wrapped { &mut sw } else { &mut bare };
+                on.pause();
+                let took = on.elapsed() - before;
                 if wrapped {
-                    b.wall += took;
-                    b.latencies.push(took / per);
+                    latencies.push(took / per);
                 } else {
                     plain_total += took;
                     plain.push(took / per);
                 }
             }
         }
+        let timed = sw.stop();
+        (b.wall, b.cost, b.latencies) = (timed.wall, timed.cost, latencies);
         let n = (chunks * self.chunk) as f64;
         let wrapped_ns = b.wall.as_nanos() as f64 / n;
         let plain_ns = plain_total.as_nanos() as f64 / n;
@@ -177,9 +205,9 @@ impl Timeout {
     }
 
     async fn fires<R: Runtime>(&self, rt: &R) -> Batch {
-        let mut b = Batch::default();
         let (mut early, mut completed) = (0u64, 0u64);
-        let t0 = Instant::now();
+        let mut latencies = Vec::new();
+        let sw = Stopwatch::start();
         for _ in 0..self.fires {
             // Taken before the wrapper exists, so it is never later than the
             // runtime's own start of the deadline: a fire before
@@ -190,11 +218,12 @@ impl Timeout {
             let due = start + self.deadline;
             match r {
                 Ok(()) => completed += 1,
-                Err(_) if resumed >= due => b.latencies.push(resumed - due),
+                Err(_) if resumed >= due => latencies.push(resumed - due),
                 Err(_) => early += 1,
             }
         }
-        b.wall = t0.elapsed();
+        let mut b = Batch::timed(sw.stop());
+        b.latencies = latencies;
         b.errors.add(ErrorKind::Invalid, early + completed);
         b.values = vec![
             ("fired_early", early as f64),

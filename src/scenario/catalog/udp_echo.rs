@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
+use crate::results::Comparison;
 use crate::runtime::{Flavor, Runtime, UdpSock};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::servers::UdpEchoServer;
@@ -79,12 +81,26 @@ impl Scenario for UdpEcho {
                     self.payload,
                     self.timeout.as_millis()
                 ))
-                .note("datagrams_per_s counts echoed datagrams (round trips) per second"),
+                .note("throughput_per_s counts echoed datagrams (round trips) per second"),
         ]
     }
 
     fn prepare(&self, variant: Variant, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
         driver::prepare_async(case, env, UdpCase { variant, p: *self })
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        vec![
+            Comparison::variants(
+                "burst",
+                "pingpong",
+                "windows of datagrams in flight vs one at a time, per datagram",
+            ),
+            Comparison::runtimes(
+                "pingpong",
+                "which runtime's UDP echo round trip is fastest, per datagram",
+            ),
+        ]
     }
 
     fn describe(&self) -> String {
@@ -222,17 +238,19 @@ impl AsyncScenario for UdpCase {
         st.round += 1;
         let mut t = Tally::default();
         let in_flight = self.in_flight();
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let mut first = 0;
         while first < self.p.datagrams {
             let count = in_flight.min(self.p.datagrams - first);
             self.window(rt, st, first, count, &mut t).await;
             first += count;
         }
-        let wall = t0.elapsed();
+        let timed = sw.stop();
+        let wall = timed.wall;
         let echoed = t.latencies.len() as f64;
         Batch {
             wall,
+            cost: timed.cost,
             errors: [
                 (ErrorKind::Lost, t.lost),
                 (ErrorKind::Invalid, t.bad),

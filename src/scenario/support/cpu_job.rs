@@ -1,9 +1,12 @@
 //! The fixed CPU job of `cpu_offload` and the places it can run: on the
 //! executor (inline), on the runtime's blocking pool, on a rayon pool, or on
 //! one dedicated thread — each handing the result back to an awaiting task.
+//! The offload threads run on the offload CPU set (`runtime::offload`), not
+//! the loop's, and each place keeps the ids of the threads that ran its jobs
+//! so their masks can be read back.
 
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::channel::oneshot;
@@ -64,13 +67,42 @@ impl Job {
             result = self.run();
             times.push(t0.elapsed().as_nanos() as f64);
         }
-        times.sort_by(f64::total_cmp);
-        (times[times.len() / 2], result)
+        // At least one run, all finite durations: the sample's invariants hold.
+        let median = crate::stats::Sample::new(times).map_or(0.0, |s| s.median());
+        (median, result)
     }
 }
 
 /// A job and the thread that runs it, for the dedicated thread.
 type Request = (Job, oneshot::Sender<u64>);
+
+/// The threads that ran a place's jobs (tids), kept so their CPU masks can be read back.
+/// Preallocated so that noting a thread inside a timed region allocates nothing.
+#[derive(Clone)]
+pub struct Seen(Arc<Mutex<Vec<libc::pid_t>>>);
+
+/// More distinct job threads than any pool here has; later ones are not noted.
+const MAX_SEEN: usize = 256;
+
+impl Seen {
+    fn new() -> Seen {
+        Seen(Arc::new(Mutex::new(Vec::with_capacity(MAX_SEEN))))
+    }
+
+    /// Notes the calling thread.
+    fn note(&self) {
+        // SAFETY: gettid has no memory effects.
+        let tid = unsafe { libc::gettid() };
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !v.contains(&tid) && v.len() < MAX_SEEN {
+            v.push(tid);
+        }
+    }
+
+    pub fn tids(&self) -> Vec<libc::pid_t> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 /// Where a job task sends its job.
 #[derive(Clone)]
@@ -78,38 +110,66 @@ pub enum Place {
     /// On the executor thread, inside the task: CPU work on the loop.
     Inline,
     /// The runtime's pool for blocking work (`Runtime::spawn_blocking`).
-    BlockingPool,
+    BlockingPool(Seen),
     /// A rayon pool; the result comes back through a futures oneshot.
-    Rayon(Arc<rayon::ThreadPool>),
+    Rayon(Arc<rayon::ThreadPool>, Seen),
     /// One std thread fed by a channel, one job at a time.
-    Dedicated(mpsc::Sender<Request>),
+    Dedicated(mpsc::Sender<Request>, Seen),
 }
 
 impl Place {
-    /// A rayon pool of rayon's default size; its threads end when the last
-    /// clone of this place is dropped.
+    /// The runtime's blocking pool (its threads move to the offload set, see
+    /// `runtime::offload`).
+    pub fn blocking_pool() -> Place {
+        Place::BlockingPool(Seen::new())
+    }
+
+    /// A rayon pool of one thread per offload CPU (rayon's default size when
+    /// no offload set is given), its threads on the offload set;
+    /// they end when the last clone of this place is dropped.
     pub fn rayon() -> Result<Place, String> {
+        let seen = Seen::new();
+        let noted = seen.clone();
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("asyncbench-rayon-{i}"))
+            // Sized for the offload set: rayon's default counts the CPUs the *calling* thread
+            // may use, which on a current-thread runtime is the loop's one CPU (0 = default).
+            .num_threads(crate::runtime::offload::cpus().map_or(0, |s| s.len()))
+            .start_handler(move |_| {
+                crate::runtime::offload::enter();
+                noted.note();
+            })
             .build()
-            .map(|pool| Place::Rayon(Arc::new(pool)))
+            .map(|pool| Place::Rayon(Arc::new(pool), seen))
             .map_err(|e| format!("cannot build the rayon pool: {e}"))
     }
 
-    /// One std thread fed by a channel; it ends by itself once every sender
-    /// (this place and its clones) is dropped.
+    /// One std thread fed by a channel, on the offload set; it ends by itself
+    /// once every sender (this place and its clones) is dropped.
     pub fn dedicated() -> Result<Place, String> {
         let (tx, rx) = mpsc::channel::<Request>();
+        let seen = Seen::new();
+        let noted = seen.clone();
         std::thread::Builder::new()
             .name("asyncbench-cpu".into())
             .spawn(move || {
+                crate::runtime::offload::enter();
+                noted.note();
                 while let Ok((job, reply)) = rx.recv() {
                     // The awaiting task may be gone (aborted): fine.
                     let _ = reply.send(job.run());
                 }
             })
             .map_err(|e| format!("cannot start the dedicated thread: {e}"))?;
-        Ok(Place::Dedicated(tx))
+        Ok(Place::Dedicated(tx, seen))
+    }
+
+    /// The threads that ran (or run) this place's jobs; `None` inline (the loop itself).
+    pub fn seen(&self) -> Option<&Seen> {
+        match self {
+            Place::Inline => None,
+            Place::BlockingPool(s) | Place::Rayon(_, s) | Place::Dedicated(_, s) => Some(s),
+        }
     }
 
     /// Runs `job` here and returns its result to the awaiting task. A place
@@ -117,11 +177,16 @@ impl Place {
     pub async fn run<R: Runtime>(&self, rt: &R, job: &Job) -> Result<u64, OpError> {
         match self {
             Place::Inline => Ok(job.run()),
-            Place::BlockingPool => {
-                let j = job.clone();
-                Ok(rt.spawn_blocking(move || j.run()).await?)
+            Place::BlockingPool(seen) => {
+                let (j, seen) = (job.clone(), seen.clone());
+                Ok(rt
+                    .spawn_blocking(move || {
+                        seen.note();
+                        j.run()
+                    })
+                    .await?)
             }
-            Place::Rayon(pool) => {
+            Place::Rayon(pool, _) => {
                 let (tx, rx) = oneshot::channel();
                 let j = job.clone();
                 pool.spawn(move || {
@@ -129,7 +194,7 @@ impl Place {
                 });
                 rx.await.map_err(|_| OpError::Join("rayon dropped the job".into()))
             }
-            Place::Dedicated(tx) => {
+            Place::Dedicated(tx, _) => {
                 let (reply, rx) = oneshot::channel();
                 tx.send((job.clone(), reply))
                     .map_err(|_| OpError::Join("the dedicated thread is gone".into()))?;

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use crate::client::{BlockingClient, ClientError, ConnMode, HttpClient, Reply};
+use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, OpError};
 use crate::runtime::Runtime;
 use crate::scenario::Ideal;
@@ -35,8 +36,8 @@ pub enum Pattern {
 
 impl Pattern {
     /// The batch time if every request took exactly `d` and nothing else
-    /// cost anything.
-    pub fn ideal(self, n: u64, d: Duration) -> Ideal {
+    /// cost anything; its requests go over `conn`.
+    pub fn ideal(self, n: u64, d: Duration, conn: ConnMode) -> Ideal {
         let ms = d.as_millis();
         let (waves, formula) = match self {
             Pattern::Sequential => (n, format!("N·D = {n} × {ms} ms")),
@@ -46,7 +47,7 @@ impl Pattern {
                 (w, format!("⌈N/k⌉·D = ⌈{n}/{k}⌉ × {ms} ms"))
             }
         };
-        Ideal::requests(waves, d, &delay_path(d), formula)
+        Ideal::requests(waves, d, &delay_path(d), conn, formula)
     }
 }
 
@@ -154,9 +155,9 @@ impl AsyncScenario for FetchCase {
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, client: &mut HttpClient<R>) -> Batch {
-        let t0 = Instant::now();
+        let sw = Stopwatch::start();
         let outcomes = fetch_all(rt, client, self.pattern, self.n, &self.path).await;
-        Batch::from_outcomes(t0.elapsed(), outcomes)
+        Batch::from_outcomes(sw.stop(), outcomes)
     }
 }
 
@@ -168,7 +169,7 @@ fn blocking_one(client: &BlockingClient, path: &str) -> Result<Duration, OpError
 /// The blocking counterpart of [`FetchCase`]'s batch: sequential calls on
 /// this thread, or (any concurrent pattern) one std thread per request.
 pub fn fetch_all_blocking(client: &BlockingClient, pattern: Pattern, n: u64, path: &Arc<str>) -> Batch {
-    let t0 = Instant::now();
+    let sw = Stopwatch::start();
     let outcomes: Vec<Result<Duration, OpError>> = if pattern == Pattern::Sequential {
         (0..n).map(|_| blocking_one(client, path)).collect()
     } else {
@@ -188,5 +189,5 @@ pub fn fetch_all_blocking(client: &BlockingClient, pattern: Pattern, n: u64, pat
             })
             .collect()
     };
-    Batch::from_outcomes(t0.elapsed(), outcomes)
+    Batch::from_outcomes(sw.stop(), outcomes)
 }

@@ -161,6 +161,7 @@ pub fn make_run(root: &Path, cases: &[Case]) -> Result<PathBuf, Box<dyn std::err
             ScenarioInfo {
                 guide_section: format!("Guide section of {}", c.scenario),
                 description: "N=8 requests".into(),
+                ..ScenarioInfo::default()
             },
         );
     }
