@@ -93,8 +93,8 @@ pub enum Command {
     /// Compares two saved runs: what changed per case, and whether it is significant.
     ///
     /// Rows measured in rounds are judged by Welch's t-test on their round figures, with the
-    /// p-values adjusted by Holm's procedure over every row; a change below the row's minimum
-    /// detectable effect is within noise. Runs without rounds fall back to batch- or
+    /// p-values adjusted within one family per scenario (Benjamini–Hochberg inside, times the
+    /// number of families); a change below the row's minimum detectable effect is within noise. Runs without rounds fall back to batch- or
     /// sample-level tests. A regression is a slowdown beyond --threshold and the MDE that is
     /// significant at --alpha after adjustment, or new errors. Cases only one run has
     /// are listed, not compared. Exits 1 on a regression with --fail-on-regression (for CI), 2
@@ -117,6 +117,10 @@ pub enum Command {
         /// they show (rows flagged, run-to-run change, minimum detectable effects).
         #[arg(long)]
         aa: bool,
+        /// Print the paragraph of methods (tests, family correction, verdicts) with their sources;
+        /// without it, one line names them.
+        #[arg(long)]
+        verbose: bool,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -382,7 +386,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             opts,
             fail_on_regression,
             aa,
-        } => commands::compare(&a, &b, opts, fail_on_regression, aa),
+            verbose,
+        } => commands::compare(&a, &b, opts, fail_on_regression, aa, verbose),
         Task::Export { run, format, output } => commands::export(&run, format, output.as_deref()),
         Task::Sweep(opts) => commands::sweep(*opts),
     }

@@ -10,42 +10,33 @@ use crate::report::doc::markdown;
 use crate::report::doc::model::Table;
 use crate::report::format;
 
-/// Renders the comparison.
+/// Renders the comparison, the methods in one line (see [`render_verbose`]).
 pub fn render(c: &Comparison) -> String {
+    render_with(c, false)
+}
+
+/// Renders the comparison with the paragraph of methods and their sources (`compare --verbose`;
+/// the report states it once).
+pub fn render_verbose(c: &Comparison) -> String {
+    render_with(c, true)
+}
+
+fn render_with(c: &Comparison, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asyncbench compare");
     for (which, run) in [("A", &c.a), ("B", &c.b)] {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
-    let gated = c
-        .rows
-        .iter()
-        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
-    let _ = writeln!(
-        out,
-        "\nTests: each row names the figure it tested: a case's value over rounds (\"batch mean over rounds\", \
-         or \"p99 from intended send over rounds\" for open-loop rows), or \"<metric> median\", that metric's \
-         median per round, over rounds. Both are judged by Welch's t-test on the round figures (B. L. Welch, Biometrika 34, 1947); rows of runs \
-         without rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog \
-         samples (Mann & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are \
-         optimistic; a row with one round in either run is not tested. p-values are adjusted within families, \
-         one per scenario for its case values ({} tested rows, the ones the gate reads) and one per scenario for \
-         its other metrics ({} rows): Benjamini-Hochberg inside a family (J. R. Statist. Soc. B 57, 1995), \
-         times the number of families (Bonferroni), so a change in one scenario cannot lower the bar in \
-         another and an A/A pair fails the gate with probability at most alpha. MDE: the smallest change the rows' round spread detects at alpha 5%, power \
-         80%.\nVerdicts: REGRESSION / improvement = significant at adjusted alpha = {} and beyond the {}% gate \
-         (or errors where A had none); \"slower/faster, below the gate\" = significant, smaller than the gate; \
-         \"within noise\" = not significant and smaller than the MDE; \"inconclusive\" = not significant yet \
-         larger than the MDE (the rounds that would decide it are given), or untestable.",
-        gated.filter(|r| r.p_adjusted.is_some()).count(),
-        c.rows
-            .iter()
-            .filter(|r| r.metric != crate::report::data::PRIMARY_METRIC && r.p_adjusted.is_some())
-            .count(),
-        c.opts.alpha,
-        c.opts.threshold_pct,
-    );
+    if verbose {
+        out.push_str(&methods(c));
+    } else {
+        let _ = writeln!(
+            out,
+            "\nTests: Welch on round figures; p-values Benjamini-Hochberg within each scenario's family, times the \
+             number of families; MDE at alpha 5%, power 80% (--verbose: the methods and their sources)."
+        );
+    }
     if c.env_diffs.is_empty() {
         let _ = writeln!(out, "\nEnvironment: same machine, toolchain, mode and crate versions.");
     } else {
@@ -260,4 +251,38 @@ fn cost_table(rows: &[RowChange]) -> Option<Table> {
             })
             .collect(),
     })
+}
+
+/// The tests, the family correction and the verdicts, with their sources.
+fn methods(c: &Comparison) -> String {
+    let mut out = String::new();
+    let gated = c
+        .rows
+        .iter()
+        .filter(|r| r.metric == crate::report::data::PRIMARY_METRIC);
+    let _ = writeln!(
+        out,
+        "\nTests: each row names the figure it tested: a case's value over rounds (\"batch mean over rounds\", \
+         or \"p99 from intended send over rounds\" for open-loop rows), or \"<metric> median\", that metric's \
+         median per round, over rounds. Both are judged by Welch's t-test on the round figures (B. L. Welch, Biometrika 34, 1947); rows of runs \
+         without rounds fall back to Welch on per-batch wall times or the Mann-Whitney U test on the .hlog \
+         samples (Mann & Whitney, Ann. Math. Statist. 18, 1947), which treat batches as independent and are \
+         optimistic; a row with one round in either run is not tested. p-values are adjusted within families, \
+         one per scenario for its case values ({} tested rows, the ones the gate reads) and one per scenario for \
+         its other metrics ({} rows): Benjamini-Hochberg inside a family (J. R. Statist. Soc. B 57, 1995), \
+         times the number of families (Bonferroni), so a change in one scenario cannot lower the bar in \
+         another and an A/A pair fails the gate with probability at most alpha. MDE: the smallest change the rows' round spread detects at alpha 5%, power \
+         80%.\nVerdicts: REGRESSION / improvement = significant at adjusted alpha = {} and beyond the {}% gate \
+         (or errors where A had none); \"slower/faster, below the gate\" = significant, smaller than the gate; \
+         \"within noise\" = not significant and smaller than the MDE; \"inconclusive\" = not significant yet \
+         larger than the MDE (the rounds that would decide it are given), or untestable.",
+        gated.filter(|r| r.p_adjusted.is_some()).count(),
+        c.rows
+            .iter()
+            .filter(|r| r.metric != crate::report::data::PRIMARY_METRIC && r.p_adjusted.is_some())
+            .count(),
+        c.opts.alpha,
+        c.opts.threshold_pct,
+    );
+    out
 }

@@ -198,9 +198,21 @@ pub fn report(run: &Path) -> Result<(), Failure> {
 }
 
 /// `asyncbench compare`: exits 1 on a regression when asked to (for CI).
-pub fn compare(a: &Path, b: &Path, opts: CompareOpts, fail_on_regression: bool, aa: bool) -> Result<(), Failure> {
+pub fn compare(
+    a: &Path,
+    b: &Path,
+    opts: CompareOpts,
+    fail_on_regression: bool,
+    aa: bool,
+    verbose: bool,
+) -> Result<(), Failure> {
     let c = compare::compare(a, b, opts).map_err(Failure::usage)?;
-    print!("{}", compare_output::render(&c));
+    let text = if verbose {
+        compare_output::render_verbose(&c)
+    } else {
+        compare_output::render(&c)
+    };
+    print!("{text}");
     if aa {
         refuse_unless_aa(&c)?;
         println!("\n{}", compare::noise::noise(&c).summary());

@@ -142,11 +142,8 @@ pub fn error_lines(s: &Summary) -> Vec<String> {
 /// The run-wide warnings, then those of the shown cases; errors and failures have their own
 /// lines above, so they are not repeated.
 pub fn run_and_case_warnings(s: &Summary, shown: &[&CaseResult]) -> Vec<Warning> {
+    // (The shared-cores warning comes only where a multi-threaded runtime ran.)
     let mut out = warnings::run_warnings(s);
-    // The shared-cores warning is about multi-thread runtimes: only where one ran.
-    if !s.results.iter().any(|r| multi_threaded(&r.runtime)) {
-        out.retain(|w| !matches!(w, Warning::SharedCores { .. }));
-    }
     for r in shown {
         out.extend(
             warnings::case_warnings(r)
@@ -155,14 +152,6 @@ pub fn run_and_case_warnings(s: &Summary, shown: &[&CaseResult]) -> Vec<Warning>
         );
     }
     out
-}
-
-/// Whether `runtime` runs its tasks on several threads (a multi-thread runtime, async-std's
-/// global executor, or a blocking baseline); the guide's Python runtimes are one thread.
-fn multi_threaded(runtime: &str) -> bool {
-    runtime
-        .parse::<crate::runtime::Flavor>()
-        .is_ok_and(|f| f.as_async().is_none_or(|a| !a.single_threaded()))
 }
 
 /// The warnings of a run as `--format json` prints them: the run's, then its cases'.

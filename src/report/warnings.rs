@@ -182,7 +182,8 @@ pub fn run_warnings(s: &Summary) -> Vec<Warning> {
     {
         out.push(Warning::MachineLoad { load, cores });
     }
-    if cores > 0 && cores < SHARED_CORES_BELOW {
+    // About multi-thread runtimes sharing cores with the server: only where one ran.
+    if cores > 0 && cores < SHARED_CORES_BELOW && s.results.iter().any(|r| multi_threaded(&r.runtime)) {
         out.push(Warning::SharedCores { cores });
     }
     if let Some(p) = &s.env.placement
@@ -280,4 +281,12 @@ mod tests {
         assert!(matches!(w.as_slice(), [Warning::WideCi { .. }]), "{w:?}");
         assert!(w[0].to_string().contains("s / v / r"));
     }
+}
+
+/// Whether `runtime` runs its tasks on several threads (a multi-thread runtime, async-std's
+/// global executor, or a blocking baseline); the guide's Python runtimes are one thread.
+pub fn multi_threaded(runtime: &str) -> bool {
+    runtime
+        .parse::<crate::runtime::Flavor>()
+        .is_ok_and(|f| f.as_async().is_none_or(|a| !a.single_threaded()))
 }

@@ -37,6 +37,15 @@ fn identical_runs_pass() -> TestResult {
     ]))?;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Result: 0 REGRESSION;"), "{out}");
+    // The methods paragraph with its sources only on request; one line names the tests.
+    assert!(out.contains("Welch") && !out.contains("Mann-Whitney"), "{out}");
+    let (code, out, err) = cli(&args(&[
+        OsStr::new("compare"),
+        a.as_os_str(),
+        b.as_os_str(),
+        OsStr::new("--verbose"),
+    ]))?;
+    assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Welch") && out.contains("Mann-Whitney"), "{out}");
     Ok(())
 }

@@ -12,6 +12,7 @@ mod cli_options;
 mod compare;
 mod coordination;
 mod cost;
+mod docs;
 mod export;
 mod faults;
 mod fuzz;

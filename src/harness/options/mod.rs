@@ -61,6 +61,8 @@ pub enum Task {
         opts: CompareOpts,
         fail_on_regression: bool,
         aa: bool,
+        /// Print the methods paragraph with its sources.
+        verbose: bool,
     },
     Export {
         run: PathBuf,
@@ -174,6 +176,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
             alpha,
             fail_on_regression,
             aa,
+            verbose,
             results,
         } => {
             let opts = CompareOpts {
@@ -187,6 +190,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
                 opts,
                 fail_on_regression,
                 aa,
+                verbose,
             }
         }
     })

@@ -216,11 +216,23 @@ impl Session {
             placement.note = format!("{}; offload threads on {set}", placement.note);
         }
         crate::runtime::offload::set_cpus(offload);
-        placement.server_threads = placement::threads()
-            .into_iter()
-            .filter(|t| t.name.starts_with("asyncbench-serv"))
-            .map(|t| format!("{} {} on {}", t.tid, t.name, t.cpus))
-            .collect();
+        // A thread names itself once it first runs (std sets the name from inside it), so on a
+        // busy machine the server's may not carry their names yet: wait for them, briefly.
+        let server_threads = || -> Vec<String> {
+            placement::threads()
+                .into_iter()
+                .filter(|t| t.name.starts_with("asyncbench-serv"))
+                .map(|t| format!("{} {} on {}", t.tid, t.name, t.cpus))
+                .collect()
+        };
+        placement.server_threads = server_threads();
+        for _ in 0..100 {
+            if !placement.server_threads.is_empty() || server.is_none() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            placement.server_threads = server_threads();
+        }
         let server_addr = match (&server, opts.external_server) {
             (Some(s), _) => s.addr(),
             (None, Some(a)) => a,
