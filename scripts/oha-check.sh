@@ -47,8 +47,8 @@ o50, o99 = ours["p50_us"], ours["p99_us"]
 t50, t99 = lp["p50"] * 1e6, lp["p99"] * 1e6
 ok50 = abs(o50 - t50) <= 0.10 * t50
 ok99 = abs(o99 - t99) <= 0.25 * t99
-print(f"rate {rate}/s: asyncbench p50 {o50:.0} µs p99 {o99:.0} µs (achieved {ours['achieved']:.0}/s, errors {ours['errors']}); "
-      f"oha p50 {t50:.0} µs p99 {t99:.0} µs (achieved {theirs['summary']['requestsPerSec']:.0}/s) -> "
+print(f"rate {rate}/s: asyncbench p50 {o50:.0f} µs p99 {o99:.0f} µs (achieved {ours['achieved']:.0f}/s, errors {ours['errors']}); "
+      f"oha p50 {t50:.0f} µs p99 {t99:.0f} µs (achieved {theirs['summary']['requestsPerSec']:.0f}/s) -> "
       f"p50 {'ok' if ok50 else 'FAIL'} ({(o50 / t50 - 1) * 100:+.0f}%), p99 {'ok' if ok99 else 'FAIL'} ({(o99 / t99 - 1) * 100:+.0f}%)")
 sys.exit(0 if ok50 and ok99 else 1)
 PY
