@@ -245,6 +245,14 @@ pub fn failure_warning(f: &CaseFailure) -> Warning {
     }
 }
 
+/// Whether `runtime` runs its tasks on several threads (a multi-thread runtime, async-std's
+/// global executor, or a blocking baseline); the guide's Python runtimes are one thread.
+pub fn multi_threaded(runtime: &str) -> bool {
+    runtime
+        .parse::<crate::runtime::Flavor>()
+        .is_ok_and(|f| f.as_async().is_none_or(|a| !a.single_threaded()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,12 +289,4 @@ mod tests {
         assert!(matches!(w.as_slice(), [Warning::WideCi { .. }]), "{w:?}");
         assert!(w[0].to_string().contains("s / v / r"));
     }
-}
-
-/// Whether `runtime` runs its tasks on several threads (a multi-thread runtime, async-std's
-/// global executor, or a blocking baseline); the guide's Python runtimes are one thread.
-pub fn multi_threaded(runtime: &str) -> bool {
-    runtime
-        .parse::<crate::runtime::Flavor>()
-        .is_ok_and(|f| f.as_async().is_none_or(|a| !a.single_threaded()))
 }
