@@ -13,6 +13,7 @@ pub mod rounds;
 pub mod sample;
 pub mod significance;
 pub mod special;
+pub mod two_stage;
 
 pub use dist::{normal_two_sided, student_t_critical, student_t_two_sided};
 pub use interval::{LEVEL_95, mean_sd, t_half_width};
