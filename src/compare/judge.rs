@@ -6,6 +6,7 @@ use super::{CompareOpts, RowChange, Verdict, change_pct, signed};
 use crate::report::data::PRIMARY_METRIC;
 use crate::results::{CaseResult, figures};
 use crate::stats::rounds::{self as round_stats, RoundSummary};
+use crate::stats::two_stage::RoundPlan;
 use crate::stats::{self, TestResult};
 
 /// Rounds per run beyond which `compare` stops counting how many would decide a row.
@@ -31,6 +32,8 @@ pub(super) struct Measured {
     test_name: &'static str,
     /// Pooled round spread and the mean, for the rounds an inconclusive row would need.
     spread: Option<(f64, f64)>,
+    /// Each run's adaptive-round plan of the row (cargo bench), for the verdict's words.
+    plans: (Option<RoundPlan>, Option<RoundPlan>),
 }
 
 pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
@@ -135,6 +138,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
         p,
         test_name,
         spread,
+        plans: (a.round_plan.clone(), b.round_plan.clone()),
     }
 }
 
@@ -152,6 +156,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         change,
         test_name,
         spread,
+        plans: m_plans,
         ..
     } = m;
     row.p_adjusted = p_adjusted;
@@ -242,13 +247,43 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
         reason = format!("{eb} errors{kinds} where A had none; {reason}");
     }
     row.verdict = verdict;
-    row.reason = reason;
+    row.reason = match rounds_note(&m_plans) {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason,
+    };
     row
+}
+
+/// "rounds: A 3, B 3+3 (stage-1 MDE 8.1% > 5% target)" where either run gave the row stage-2
+/// rounds or planned some (cargo bench's adaptive rounds); `None` otherwise.
+fn rounds_note(plans: &(Option<RoundPlan>, Option<RoundPlan>)) -> Option<String> {
+    let staged = |p: &Option<RoundPlan>| p.as_ref().is_some_and(|p| p.planned > p.stage1);
+    if !staged(&plans.0) && !staged(&plans.1) {
+        return None;
+    }
+    let side = |p: &Option<RoundPlan>| p.as_ref().map_or("no plan".to_string(), RoundPlan::describe);
+    Some(format!("rounds: A {}, B {}", side(&plans.0), side(&plans.1)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A row that ran stage-2 rounds says so beside its verdict; rows without a plan, or whose
+    /// stage 1 met the target, get no note.
+    #[test]
+    fn the_rounds_note_names_each_runs_plan() {
+        let quiet = RoundPlan::new(&[100.0, 100.1, 99.9], 5.0);
+        let mut noisy = RoundPlan::new(&[98.8, 100.0, 101.2], 5.0);
+        noisy.close(4, None);
+        assert_eq!(rounds_note(&(None, None)), None);
+        assert_eq!(rounds_note(&(Some(quiet.clone()), None)), None);
+        let note = rounds_note(&(Some(quiet), Some(noisy))).unwrap();
+        assert!(
+            note.starts_with("rounds: A 3 rounds (stage-1 MDE") && note.contains("B 3+1 rounds (stage-1 MDE"),
+            "{note}"
+        );
+    }
 
     #[test]
     fn rounds_to_decide_is_where_the_mde_meets_the_change() {

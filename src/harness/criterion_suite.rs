@@ -10,9 +10,14 @@ use criterion::{Criterion, SamplingMode};
 
 use super::Session;
 use super::interrupt;
+use super::session::stage_two::{Budget, StageTwo};
 use super::watchdog::{self, Guarded};
 use crate::results::CriterionEstimate;
 use crate::scenario::{CaseSpec, ScenarioDef};
+use crate::stats::two_stage::{self, RoundPlan};
+
+mod filter;
+pub use filter::Filter;
 
 /// How the bench binary was invoked (criterion reads the same flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,20 +145,116 @@ pub fn rounds_in(r: u32, mode: SuiteMode) -> u32 {
     }
 }
 
+/// The group and function of a case's round as criterion names them: the benchmark id is
+/// `<group>/<function>`, what criterion's filter matches.
+fn bench_id(scenario: &str, case: &CaseSpec, round: u32, rounds: u32) -> (String, String) {
+    let group = format!("{scenario}/{}", case.variant);
+    let id = if rounds > 1 {
+        format!("{}/r{}", case.flavor, round + 1)
+    } else {
+        case.flavor.name().to_string()
+    };
+    (group, id)
+}
+
+/// Rounds the suite will run before any stage 2: every case's stage-1 rounds that `filter`
+/// leaves (`rounds`: the `ASYNCBENCH_ROUNDS` override).
+pub fn planned_rounds(
+    scenarios: &[Box<dyn ScenarioDef>],
+    rounds: Option<u32>,
+    mode: SuiteMode,
+    filter: &Filter,
+) -> u64 {
+    let mut total = 0;
+    for s in scenarios {
+        let name = &s.header().name;
+        let r = rounds_in(rounds.unwrap_or(s.header().rounds).max(1), mode);
+        for case in s.cases() {
+            total += (0..r)
+                .filter(|&k| {
+                    let (g, id) = bench_id(name, &case, k, r);
+                    filter.matches(&format!("{g}/{id}"))
+                })
+                .count() as u64;
+        }
+    }
+    total
+}
+
+/// One round of one case, as the loops below run it.
+struct Round<'a> {
+    scenario: &'a dyn ScenarioDef,
+    case: &'a CaseSpec,
+    /// 0-based round number and the case's position in that round's order.
+    round: u32,
+    position: u32,
+    /// Stage-1 rounds: each round measures 1/`rounds` of the file's measurement time.
+    rounds: u32,
+}
+
+/// What a round came to.
+enum Ran {
+    /// Not run: the filter dropped it or the case had failed before.
+    No,
+    /// Run (recorded, or failed), taking this long.
+    Yes(Duration),
+}
+
+fn run_round(c: &mut Criterion, session: &mut Session, mode: SuiteMode, filter: &Filter, r: Round<'_>) -> Ran {
+    let h = r.scenario.header();
+    let (group_name, id) = bench_id(&h.name, r.case, r.round, r.rounds);
+    // Dropped by the filter: counted nowhere, never built.
+    if !filter.matches(&format!("{group_name}/{id}")) {
+        return Ran::No;
+    }
+    if session.case_failed(r.case) {
+        session.progress.skip_case();
+        return Ran::No;
+    }
+    let started = Instant::now();
+    let mut g = c.benchmark_group(&group_name);
+    // Batches take milliseconds to seconds: flat sampling keeps the
+    // iteration count (and the run time) predictable.
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(h.criterion.sample_size)
+        .measurement_time(Duration::from_secs_f64(
+            h.criterion.measurement_secs / f64::from(r.rounds),
+        ))
+        .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
+    let did_run = run_case(
+        &mut g,
+        r.scenario,
+        r.case,
+        session,
+        mode,
+        &group_name,
+        &id,
+        r.position,
+        r.rounds,
+    );
+    g.finish();
+    if did_run { Ran::Yes(started.elapsed()) } else { Ran::No }
+}
+
 /// Runs every case of `scenarios` under criterion and records them in
 /// `session`: per scenario, R rounds, each a fresh runtime per case and the
-/// cases (runtimes and variants) in a shuffled order of their own.
+/// cases (runtimes and variants) in a shuffled order of their own; then, under
+/// `cargo bench`, stage 2 of the adaptive rounds (`stats::two_stage`) for the
+/// rows whose MDE misses its target, within `budget`.
 ///
 /// How rounds map onto criterion: every round of a case is its own
 /// criterion benchmark, `<scenario>/<variant>/<runtime>/r<k>`, measured for
 /// 1/R of the file's measurement time after its own warm-up, so criterion's
 /// statistics, `--save-baseline` and `critcmp` work per round; asyncbench's
-/// published value and interval come from the R rounds together.
+/// published value and interval come from the rounds together. A stage-2 round
+/// is the same experiment (same measurement time) under the next `r<k>`.
 pub fn run(
     c: &mut Criterion,
     scenarios: &[Box<dyn ScenarioDef>],
     session: &mut Session,
     mode: SuiteMode,
+    filter: &Filter,
+    budget: &mut Budget,
 ) -> anyhow::Result<()> {
     for s in scenarios {
         let h = s.header();
@@ -162,6 +263,9 @@ pub fn run(
         // The Python side runs only the variants a criterion filter left (all of them,
         // Python-only ones included, when it left the whole scenario).
         let mut ran: Vec<&str> = Vec::new();
+        // What each case's rounds took, for stage 2's estimates.
+        let mut took = vec![(Duration::ZERO, 0u32); cases.len()];
+        let stage1 = Instant::now();
         // After Ctrl-C no new case starts, in this round or a later one.
         'rounds: for round in 0..r {
             for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
@@ -169,39 +273,25 @@ pub fn run(
                     break 'rounds;
                 }
                 let case = &cases[idx];
-                if session.case_failed(case) {
-                    session.progress.skip_case();
-                    continue;
-                }
-                let group_name = format!("{}/{}", h.name, case.variant);
-                let mut g = c.benchmark_group(&group_name);
-                // Batches take milliseconds to seconds: flat sampling keeps the
-                // iteration count (and the run time) predictable.
-                g.sampling_mode(SamplingMode::Flat)
-                    .sample_size(h.criterion.sample_size)
-                    .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs / f64::from(r)))
-                    .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
-                let id = if r > 1 {
-                    format!("{}/r{}", case.flavor, round + 1)
-                } else {
-                    case.flavor.name().to_string()
-                };
-                let did_run = run_case(
-                    &mut g,
-                    s.as_ref(),
+                let round = Round {
+                    scenario: s.as_ref(),
                     case,
-                    session,
-                    mode,
-                    &group_name,
-                    &id,
-                    position as u32,
-                    r,
-                );
-                if did_run && !ran.contains(&case.variant.as_str()) {
-                    ran.push(&case.variant);
+                    round,
+                    position: position as u32,
+                    rounds: r,
+                };
+                if let Ran::Yes(d) = run_round(c, session, mode, filter, round) {
+                    took[idx].0 += d;
+                    took[idx].1 += 1;
+                    if !ran.contains(&case.variant.as_str()) {
+                        ran.push(&case.variant);
+                    }
                 }
-                g.finish();
             }
+        }
+        if mode == SuiteMode::Bench && r >= 2 && budget.enabled() && !interrupt::interrupted() {
+            budget.earn(stage1.elapsed());
+            stage_two(c, s.as_ref(), &cases, session, filter, budget, r, &took);
         }
         if !ran.is_empty() && !interrupt::interrupted() {
             let all = cases.iter().all(|c| ran.contains(&c.variant.as_str()));
@@ -219,6 +309,64 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// Stage 2 of one scenario: plans every case that finished its `r` stage-1 rounds (Stein's
+/// formula on their spread, toward its runtime's target), runs the extra rounds interleaved
+/// round by round while `budget` has room, and records each row's plan.
+#[allow(clippy::too_many_arguments)]
+fn stage_two(
+    c: &mut Criterion,
+    s: &dyn ScenarioDef,
+    cases: &[CaseSpec],
+    session: &mut Session,
+    filter: &Filter,
+    budget: &mut Budget,
+    r: u32,
+    took: &[(Duration, u32)],
+) {
+    let name = s.header().name.clone();
+    let mut plan = StageTwo::default();
+    for (idx, case) in cases.iter().enumerate() {
+        let Some(means) = session.round_means(case).filter(|m| m.len() == r as usize) else {
+            continue;
+        };
+        let one_thread = case.flavor.as_async().is_some_and(|a| a.single_threaded());
+        let p = RoundPlan::new(&means, two_stage::target_pct(one_thread));
+        let (t, n) = took[idx];
+        plan.add(idx, p, t / n.max(1));
+    }
+    session.progress.add_rounds(plan.extra());
+    'rounds: for k in plan.rounds() {
+        for (position, idx) in plan.due(session.seed(), &name, k).into_iter().enumerate() {
+            if interrupt::interrupted() {
+                let dropped = plan.interrupt(k);
+                session.progress.skip_rounds(u64::from(dropped));
+                break 'rounds;
+            }
+            if let Err(dropped) = plan.admit(idx, k, budget) {
+                session.progress.skip_rounds(u64::from(dropped));
+                continue;
+            }
+            let round = Round {
+                scenario: s,
+                case: &cases[idx],
+                round: k,
+                position: position as u32,
+                rounds: r,
+            };
+            if let Ran::Yes(d) = run_round(c, session, SuiteMode::Bench, filter, round) {
+                budget.spend(d);
+            }
+        }
+    }
+    let kept: Vec<Option<u32>> = cases
+        .iter()
+        .map(|case| session.round_means(case).map(|m| m.len() as u32))
+        .collect();
+    for (idx, p) in plan.close(|i| kept[i]) {
+        session.set_plan(s, &cases[idx], p);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -303,4 +451,44 @@ fn run_case(
         None => session.fail(s, case, "the case did not shut down in time".into()),
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The progress total under a filter counts the rounds of the cases it selects, from the
+    /// real catalogue: `timeout` alone, one of its variants, one round, or nothing.
+    #[test]
+    fn planned_rounds_count_what_the_filter_selects() -> Result<(), Box<dyn std::error::Error>> {
+        let all = crate::scenario::load_dir(&crate::scenario::default_dir())?;
+        let timeout = all
+            .iter()
+            .find(|s| s.header().name == "timeout")
+            .ok_or("timeout exists")?;
+        let cases = timeout.cases();
+        let r = timeout.header().rounds;
+        let args = |a: &str| -> Vec<String> { ["suite", "--bench", a].iter().map(|s| s.to_string()).collect() };
+        let total = |a: &str| -> Result<u64, String> {
+            Ok(planned_rounds(
+                &all,
+                None,
+                SuiteMode::Bench,
+                &Filter::from_args(&args(a))?,
+            ))
+        };
+        assert_eq!(total("^timeout/")?, cases.len() as u64 * u64::from(r));
+        let variant = &cases[0].variant;
+        let of_variant = cases.iter().filter(|c| &c.variant == variant).count() as u64;
+        assert_eq!(total(&format!("^timeout/{variant}/"))?, of_variant * u64::from(r));
+        assert_eq!(total(&format!("^timeout/{variant}/{}/r1$", cases[0].flavor))?, 1);
+        assert_eq!(total("no-such-benchmark")?, 0);
+        // No filter: every case's rounds; test mode runs two each.
+        let everything: u64 = all
+            .iter()
+            .map(|s| s.cases().len() as u64 * u64::from(s.header().rounds.min(2)))
+            .sum();
+        assert_eq!(planned_rounds(&all, None, SuiteMode::Test, &Filter::All), everything);
+        Ok(())
+    }
 }

@@ -128,6 +128,8 @@ pub fn bench_main() -> Result<(), Failure> {
     // criterion's own HTML charts cost seconds per case (they would break the
     // suite's time budget); asyncbench draws its own. `--plotting-backend
     // plotters` turns criterion's back on.
+    // Read before criterion parses the same arguments (it panics on a bad pattern).
+    let filter = criterion_suite::Filter::from_args(&args).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
     let mut c = Criterion::default().without_plots().configure_from_args();
     let rounds: Option<u32> = env_value("ASYNCBENCH_ROUNDS", 1..=scenario::file::MAX_ROUNDS as u32)?;
     let seed: Option<u64> = env_value("ASYNCBENCH_SEED", 0..=u64::MAX)?;
@@ -141,13 +143,10 @@ pub fn bench_main() -> Result<(), Failure> {
             _ => Ok(None),
         }
     };
-    let total = scenarios
-        .iter()
-        .map(|s| {
-            let r = criterion_suite::rounds_in(rounds.unwrap_or(s.header().rounds), mode);
-            s.cases().len() as u64 * u64::from(r)
-        })
-        .sum();
+    let total = criterion_suite::planned_rounds(&scenarios, rounds, mode, &filter);
+    let mut budget = session::stage_two::Budget::new(
+        env_value(STAGE2_SHARE_ENV, 0.0..=4.0)?.unwrap_or(session::stage_two::DEFAULT_SHARE),
+    );
     crate::measure::task_metrics::set_enabled(crate::measure::task_metrics::enabled_by_env());
     let mut session = Session::start(SessionOpts {
         results_root: results_root(mode),
@@ -199,7 +198,7 @@ pub fn bench_main() -> Result<(), Failure> {
         None if mode == SuiteMode::Test => session.enable_python(Err("cargo test runs the suite Rust-only".into())),
         None => {}
     }
-    let interrupted = match criterion_suite::run(&mut c, &scenarios, &mut session, mode) {
+    let interrupted = match criterion_suite::run(&mut c, &scenarios, &mut session, mode, &filter, &mut budget) {
         Ok(()) => None,
         Err(e) if e.is::<Interrupted>() => Some(e),
         Err(e) => return Err(Failure::from_run(e)),
@@ -235,6 +234,9 @@ pub fn bench_main() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Stage 2 of `cargo bench`'s adaptive rounds may take this share of stage 1's time (0: off).
+pub const STAGE2_SHARE_ENV: &str = "ASYNCBENCH_STAGE2_SHARE";
 
 /// `cargo bench`'s `--allow-errors`: keep a run whose cases had errors.
 pub const ALLOW_ERRORS_ENV: &str = "ASYNCBENCH_ALLOW_ERRORS";

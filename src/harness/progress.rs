@@ -85,9 +85,23 @@ impl Progress {
         })
     }
 
-    /// A case that will not run (filtered out): the total shrinks.
+    /// A round that will not run after all (its case failed earlier): the total shrinks.
     pub fn skip_case(&mut self) {
-        self.total = self.total.saturating_sub(1);
+        self.skip_rounds(1);
+    }
+
+    /// `n` rounds counted in the total will not run (a stage-2 plan cut short by its budget).
+    pub fn skip_rounds(&mut self, n: u64) {
+        self.set_total(self.total.saturating_sub(n));
+    }
+
+    /// `n` more rounds will run (stage 2 of the adaptive rounds, once it is planned).
+    pub fn add_rounds(&mut self, n: u64) {
+        self.set_total(self.total + n);
+    }
+
+    fn set_total(&mut self, total: u64) {
+        self.total = total;
         if let Some(b) = &self.bar {
             b.set_length(self.total);
         }

@@ -89,7 +89,8 @@ pub struct RunInfo {
     pub mode: super::run_mode::RunMode,
     /// True until `RunDir::finish`: an interrupted run keeps `partial: true`.
     pub partial: bool,
-    /// Rounds each case was measured in (a fresh runtime each); absent in runs made
+    /// Rounds each case was measured in (a fresh runtime each); under `cargo bench` the rounds
+    /// of stage 1, which a row's stage 2 may add to (its `round_plan`); absent in runs made
     /// before rounds existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u32>,
@@ -129,6 +130,11 @@ pub struct CaseResult {
     /// of a case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<crate::stats::rounds::RoundSummary>,
+    /// How many rounds the row was planned and ran under `cargo bench`'s two-stage design
+    /// (Stein's procedure: stage-1 rounds, then stage-2 rounds for rows whose MDE misses its
+    /// target), and why; on primary rows of `cargo bench` runs, absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_plan: Option<crate::stats::two_stage::RoundPlan>,
     /// What `rounds` holds per round: the mean batch time (the default), the p99 from the
     /// intended send time (open loop), or the metric's median (metric rows). Absent in
     /// schema-1 summaries, where it is the mean batch time on own rows and the median on

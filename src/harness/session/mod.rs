@@ -10,6 +10,7 @@ use crate::measure::{HarnessFloor, RoundFigures, measure_floor};
 use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
+use crate::stats::two_stage::RoundPlan;
 
 use super::criterion_suite::SuiteMode;
 use super::progress::Progress;
@@ -17,6 +18,7 @@ use super::watchdog::Guarded;
 use crate::measure::placement::{self, CpuSet, PlacementInfo, Plan};
 
 mod rows;
+pub mod stage_two;
 
 impl From<SuiteMode> for RunMode {
     fn from(m: SuiteMode) -> RunMode {
@@ -70,6 +72,8 @@ struct Pending {
     /// The runtime's name when it is not one of ours (the guide's Python:
     /// "asyncio", "uvloop"); `case` is then the Rust case it mirrors.
     external: Option<&'static str>,
+    /// The two-stage plan of its rounds, once stage 1 is over (`cargo bench` only).
+    plan: Option<RoundPlan>,
 }
 
 impl Pending {
@@ -81,6 +85,7 @@ impl Pending {
             rounds: self.rounds.clone(),
             criterion: self.criterion.clone(),
             external: self.external,
+            plan: self.plan.clone(),
         }
     }
 
@@ -314,11 +319,39 @@ impl Session {
         self.run.set_rounds(rounds, self.seed);
     }
 
+    /// The seed of the run's round orders.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The order the cases of `scenario` run in, round `round`: a shuffle
     /// seeded by the run's seed, the scenario and the round, so drift over
     /// a run hits every runtime alike and the order can be reproduced.
     pub fn round_order(&self, scenario: &str, round: u32, n: usize) -> Vec<usize> {
         super::order::shuffled(self.seed, scenario, round, n)
+    }
+
+    /// The figures of `case`'s rounds so far (its primary figure, in the order they ran), for
+    /// planning its stage 2; `None` when it has no finished round.
+    pub fn round_means(&self, case: &CaseSpec) -> Option<Vec<f64>> {
+        let p = self.pending.iter().find(|p| p.is(case, None))?;
+        Some(
+            p.rounds
+                .iter()
+                .filter_map(|(pos, f)| case.value.round(*pos, None, f))
+                .map(|r| r.mean)
+                .collect(),
+        )
+    }
+
+    /// Keeps `case`'s two-stage plan for its rows (replacing an earlier one), and rewrites its
+    /// provisional rows so an interrupted run has it.
+    pub fn set_plan(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, plan: RoundPlan) {
+        let Some(p) = self.pending.iter_mut().find(|p| p.is(case, None)) else {
+            return;
+        };
+        p.plan = Some(plan);
+        self.checkpoint(&s.header().name, case, None);
     }
 
     /// Whether an earlier round of this case failed (later rounds are skipped).
@@ -412,6 +445,7 @@ impl Session {
                     rounds: Vec::new(),
                     criterion: Vec::new(),
                     external,
+                    plan: None,
                 };
                 p.add_round(rec, position, criterion);
                 self.pending.push(p);

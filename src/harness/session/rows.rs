@@ -22,6 +22,7 @@ impl Session {
             rounds: figures,
             criterion,
             external,
+            plan,
         } = p;
         let name = scenario.to_string();
         // One time origin for every log of the case: its first interval.
@@ -103,6 +104,8 @@ impl Session {
             samples,
             errors: errors.total(),
             rounds: primary_rounds,
+            // The plan is of the primary figure: the case's other metrics ride on its rounds.
+            round_plan: plan,
             value_figure: Some(figure),
             errors_by_kind: errors,
             latency_ns,
@@ -149,6 +152,7 @@ impl Session {
                 samples,
                 errors: 0,
                 rounds: per_round,
+                round_plan: None,
                 value_figure: Some(ValueFigure::MetricMedian),
                 errors_by_kind: Default::default(),
                 latency_ns,
@@ -258,6 +262,7 @@ mod tests {
             rounds: Vec::new(),
             criterion: Vec::new(),
             external: None,
+            plan: None,
         };
         p.add_round(round(10), 2, Some(estimate(10e6)));
         p.add_round(round(20), 0, None);

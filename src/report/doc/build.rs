@@ -186,13 +186,31 @@ fn rounds_text(s: &crate::results::Summary) -> String {
              over rounds; MDE is the smallest change a comparison with another run like this one detects (α 5%, \
              power 80%); a row whose rounds disagree beyond the spread of the same figure per batch (one-way \
              ANOVA, p < 0.001, spread over 2%; with no per-batch spread, rounds over 2% apart) is flagged \
-             unstable and shown as its range, never as one number.",
-            s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string())
+             unstable and shown as its range, never as one number.{}",
+            s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string()),
+            adaptive_text(s)
         ),
         None => "one round per case (a run made before rounds existed): batch statistics only, which leave \
                  out the variance between runtime instances."
             .into(),
     }
+}
+
+/// The adaptive rounds' sentence, where the run has them (cargo bench's stage 2).
+fn adaptive_text(s: &crate::results::Summary) -> String {
+    let plans: Vec<_> = s.results.iter().filter_map(|r| r.round_plan.as_ref()).collect();
+    if plans.is_empty() {
+        return String::new();
+    }
+    let staged = plans.iter().filter(|p| p.ran > p.stage1).count();
+    format!(
+        " Those {} rounds are stage 1 of Stein's two-stage design: {staged} of {} rows whose stage-1 MDE missed its \
+         target (5% on current-thread runtimes, 10% on the others) ran stage-2 rounds, up to {}× stage 1 and \
+         within a time budget; the rounds column shows stage 1 + stage 2.",
+        s.run.rounds.unwrap_or(0),
+        plans.len(),
+        crate::stats::two_stage::CAP_FACTOR
+    )
 }
 
 fn placement_text(s: &crate::results::Summary) -> String {

@@ -156,7 +156,9 @@ fn rounds_cell(r: &CaseResult) -> String {
         Stability::Bimodal => "⚠ bimodal",
         Stability::Unknown => "—",
     };
-    format!("{}, {s}", x.count)
+    // Under cargo bench's adaptive rounds: stage 1 + stage 2, and why it stopped where it did.
+    let count = r.round_plan.as_ref().map_or(x.count.to_string(), |p| p.short());
+    format!("{count}, {s}")
 }
 
 /// A further timed metric (sched_delay, time to first, …): its median over rounds (the row's
