@@ -59,7 +59,24 @@ struct Row {
     plan: RoundPlan,
     /// What one of its rounds cost in stage 1 (mean), the estimate of a stage-2 round.
     per_round: Duration,
+    /// Rounds admitted so far, stage 1 included.
+    admitted: u32,
     stopped: Option<PlanReason>,
+}
+
+impl Row {
+    /// Stein's n, for priority: the fewer rounds a row needs, the closer it is to its target.
+    fn need(&self) -> u32 {
+        self.plan.needed.unwrap_or(self.plan.stage1)
+    }
+
+    /// What the rest of its plan would cost.
+    fn owed(&self) -> Duration {
+        if self.stopped.is_some() {
+            return Duration::ZERO;
+        }
+        self.per_round * self.plan.planned.saturating_sub(self.admitted)
+    }
 }
 
 /// One scenario's stage 2.
@@ -71,10 +88,12 @@ pub struct StageTwo {
 impl StageTwo {
     /// Plans case `idx` (index in the scenario's cases) from its stage-1 rounds.
     pub fn add(&mut self, idx: usize, plan: RoundPlan, per_round: Duration) {
+        let plan_stage1 = plan.stage1;
         self.rows.push(Row {
             idx,
             plan,
             per_round,
+            admitted: plan_stage1,
             stopped: None,
         });
     }
@@ -106,12 +125,25 @@ impl StageTwo {
     }
 
     /// Whether case `idx` may run its round `k` within `budget`; a refusal stops the case and
-    /// returns how many of its planned rounds will not run.
+    /// returns how many of its planned rounds will not run. Rows nearer their target come
+    /// first: a row is admitted only if the budget covers its round after the rest of every
+    /// plan that needs fewer rounds than its own, so a short budget completes the plans it can
+    /// complete instead of spreading thin over rows that would miss their target anyway. The
+    /// order of the round is unchanged (still the shuffle).
     pub fn admit(&mut self, idx: usize, k: u32, budget: &Budget) -> Result<(), u32> {
-        let Some(row) = self.rows.iter_mut().find(|r| r.idx == idx) else {
+        let Some(at) = self.rows.iter().position(|r| r.idx == idx) else {
             return Ok(());
         };
-        if budget.fits(row.per_round) {
+        let need = self.rows[at].need();
+        let ahead: Duration = self
+            .rows
+            .iter()
+            .filter(|r| r.idx != idx && r.need() < need)
+            .map(Row::owed)
+            .sum();
+        let row = &mut self.rows[at];
+        if budget.fits(row.per_round + ahead) {
+            row.admitted += 1;
             return Ok(());
         }
         row.stopped = Some(PlanReason::Budget);
@@ -205,6 +237,26 @@ mod tests {
         assert!(plans[..2].iter().all(|(_, p)| p.reason == PlanReason::Budget));
         // No share: stage 2 is off.
         assert!(!Budget::new(0.0).enabled());
+    }
+
+    /// A short budget completes the plan nearest its target before a far one gets rounds.
+    #[test]
+    fn the_budget_goes_first_to_the_rows_nearest_their_target() {
+        let mut st = StageTwo::default();
+        st.add(0, plan(0.05, 5.0), Duration::from_secs(1)); // needs 58: far
+        st.add(1, plan(0.012, 5.0), Duration::from_secs(1)); // needs 4: near
+        st.add(2, plan(0.016, 5.0), Duration::from_secs(1)); // needs 6
+        let mut budget = Budget::new(1.0);
+        budget.earn(Duration::from_secs(5));
+        let ran = drive(&mut st, &mut budget, |_| Duration::from_secs(1));
+        // 5 s: one round for row 1 and three for row 2 complete both; row 0 gets the last one.
+        assert_eq!(ran, vec![4, 4, 6]);
+        let plans = st.close(|i| Some(ran[i]));
+        let reasons: Vec<PlanReason> = plans.iter().map(|(_, p)| p.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![PlanReason::Budget, PlanReason::Extended, PlanReason::Extended]
+        );
     }
 
     #[test]
