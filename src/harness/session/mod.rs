@@ -344,14 +344,22 @@ impl Session {
         )
     }
 
-    /// Keeps `case`'s two-stage plan for its rows (replacing an earlier one), and rewrites its
-    /// provisional rows so an interrupted run has it.
+    /// Keeps `case`'s two-stage plan for its primary row, and puts it on the row's provisional
+    /// copy too (no files rewritten: stage 2's budget counts rounds, not bookkeeping), so an
+    /// interrupted run writes it.
     pub fn set_plan(&mut self, s: &dyn ScenarioDef, case: &CaseSpec, plan: RoundPlan) {
         let Some(p) = self.pending.iter_mut().find(|p| p.is(case, None)) else {
             return;
         };
+        let name = &s.header().name;
+        if let Some(row) = self
+            .provisional
+            .iter_mut()
+            .find(|r| p.owns(name, r) && r.metric == crate::report::data::PRIMARY_METRIC)
+        {
+            row.round_plan = Some(plan.clone());
+        }
         p.plan = Some(plan);
-        self.checkpoint(&s.header().name, case, None);
     }
 
     /// Whether an earlier round of this case failed (later rounds are skipped).
