@@ -337,6 +337,8 @@ fn stage_two(
         plan.add(idx, p, t / n.max(1));
     }
     session.progress.add_rounds(plan.extra());
+    let (started, left_at_start) = (Instant::now(), budget.left_secs());
+    let mut extra = 0u32;
     'rounds: for k in plan.rounds() {
         for (position, idx) in plan.due(session.seed(), &name, k).into_iter().enumerate() {
             if interrupt::interrupted() {
@@ -357,6 +359,7 @@ fn stage_two(
             };
             if let Ran::Yes(d) = run_round(c, session, SuiteMode::Bench, filter, round) {
                 budget.spend(d);
+                extra += 1;
             }
         }
     }
@@ -364,7 +367,17 @@ fn stage_two(
         .iter()
         .map(|case| session.round_means(case).map(|m| m.len() as u32))
         .collect();
-    for (idx, p) in plan.close(|i| kept[i]) {
+    let plans = plan.close(|i| kept[i]);
+    let staged = plans.iter().filter(|(_, p)| p.planned > p.stage1).count();
+    if staged > 0 {
+        session.progress.line(&format!(
+            "asyncbench: {name}: stage 2: {extra} more round(s) for {staged} of {} rows in {:.1} s (budget {:.1} s)",
+            plans.len(),
+            started.elapsed().as_secs_f64(),
+            left_at_start.max(0.0)
+        ));
+    }
+    for (idx, p) in plans {
         session.set_plan(s, &cases[idx], p);
     }
 }
