@@ -336,7 +336,8 @@ fn stage_two(
         let (t, n) = took[idx];
         plan.add(idx, p, t / n.max(1));
     }
-    session.progress.add_rounds(plan.extra());
+    let planned = plan.extra();
+    session.progress.add_rounds(planned);
     let (started, left_at_start) = (Instant::now(), budget.left_secs());
     let mut extra = 0u32;
     'rounds: for k in plan.rounds() {
@@ -371,7 +372,9 @@ fn stage_two(
     let staged = plans.iter().filter(|(_, p)| p.planned > p.stage1).count();
     if staged > 0 {
         session.progress.line(&format!(
-            "asyncbench: {name}: stage 2: {extra} more round(s) for {staged} of {} rows in {:.1} s (budget {:.1} s)",
+            "asyncbench: {name}: stage 2: {extra} of {} planned round(s) ran ({staged} of {} rows missed their MDE \
+             target) in {:.1} s (budget {:.1} s)",
+            planned,
             plans.len(),
             started.elapsed().as_secs_f64(),
             left_at_start.max(0.0)
