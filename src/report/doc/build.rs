@@ -177,9 +177,16 @@ fn python_section(b: &mut Builder<'_>) {
 }
 
 fn rounds_text(s: &crate::results::Summary) -> String {
+    // Stage-2 rounds (cargo bench's adaptive rounds) can take a row past the run's stage-1 count.
+    let most = |r: u32| {
+        s.results
+            .iter()
+            .filter_map(|x| x.round_plan.as_ref().map(|p| p.ran))
+            .fold(r, u32::max)
+    };
     match s.run.rounds {
         Some(r) => format!(
-            "each case ran in up to {r} rounds, a fresh runtime each, with the cases of every round (runtimes and \
+            "each case ran in up to {} rounds, a fresh runtime each, with the cases of every round (runtimes and \
              variants) in a shuffled order (seed {}), so drift over the run meets every runtime alike. A row's \
              published value is its figure per round — the mean batch time; on open-loop rows the p99 from the \
              intended send time; on metric rows the median — averaged over rounds, with a Student-t 95% interval \
@@ -187,6 +194,7 @@ fn rounds_text(s: &crate::results::Summary) -> String {
              power 80%); a row whose rounds disagree beyond the spread of the same figure per batch (one-way \
              ANOVA, p < 0.001, spread over 2%; with no per-batch spread, rounds over 2% apart) is flagged \
              unstable and shown as its range, never as one number.{}",
+            most(r),
             s.run.order_seed.map_or("unknown".to_string(), |x| x.to_string()),
             adaptive_text(s)
         ),
@@ -202,11 +210,12 @@ fn adaptive_text(s: &crate::results::Summary) -> String {
     if plans.is_empty() {
         return String::new();
     }
+    let missed = plans.iter().filter(|p| p.planned > p.stage1).count();
     let staged = plans.iter().filter(|p| p.ran > p.stage1).count();
     format!(
-        " Those {} rounds are stage 1 of Stein's two-stage design: {staged} of {} rows whose stage-1 MDE missed its \
-         target (5% on current-thread runtimes, 10% on the others) ran stage-2 rounds, up to {}× stage 1 and \
-         within a time budget; the rounds column shows stage 1 + stage 2.",
+        " Those {} rounds are stage 1 of Stein's two-stage design: {missed} of {} rows missed their MDE target \
+         after it (5% on current-thread runtimes, 10% on the others) and {staged} of them ran stage-2 rounds, up to \
+         {}× stage 1 and within a time budget; the rounds column shows stage 1 + stage 2.",
         s.run.rounds.unwrap_or(0),
         plans.len(),
         crate::stats::two_stage::CAP_FACTOR
