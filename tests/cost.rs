@@ -533,3 +533,13 @@ fn a_loop_that_pauses_per_operation_reads_no_more_cpu_than_wall() {
         c.cpu_ns_per_op
     );
 }
+
+/// The machine's charge for an idle sleep and wake-up: a thread that only waits 5 ms in
+/// `epoll_wait` costs some CPU (the kernel's wake path runs on it) but far less than the wait:
+/// physical bounds, not a speed threshold.
+#[test]
+fn an_idle_wake_costs_some_cpu_and_less_than_the_wait() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let w = asyncbench::measure::cost::idle_wake_cpu_ns().expect("epoll and the thread CPU clock work here");
+    assert!(w > 0.0 && w < 5e6, "{w} ns of CPU per 5 ms wait");
+}

@@ -206,6 +206,14 @@ pub struct CostInfo {
     /// than wall on one thread. `None` in summaries written before it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment_overhead_ns: Option<u64>,
+    /// What this machine charges a thread for one sleep and wake-up with nothing else to do, ns
+    /// of that thread's CPU: the median over 20 `epoll_wait`s of 5 ms on an empty epoll set, on
+    /// a thread of its own at the run's start. A variant that blocks once per operation
+    /// (fetch_parallel's sequential requests) pays about this per operation on top of its own
+    /// work, and on a VM it is tens of µs, growing with the idle time; it is the platform's, not
+    /// the runtime's. `None` in summaries written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_wake_cpu_ns: Option<f64>,
     /// Whether task metrics (`--task-metrics`) were recorded in this run.
     #[serde(default)]
     pub task_metrics: bool,
@@ -227,6 +235,7 @@ pub fn info() -> CostInfo {
         alloc_overhead_ns: alloc::overhead_ns_per_alloc(),
         excluded_threads: EXCLUDED_THREADS.iter().map(|s| s.to_string()).collect(),
         segment_overhead_ns: Some(segment_overhead_ns()),
+        idle_wake_cpu_ns: idle_wake_cpu_ns(),
         task_metrics: super::task_metrics::enabled(),
         task_metrics_overhead_ns: super::task_metrics::enabled().then(super::task_metrics::overhead_ns_per_poll),
     }
@@ -439,6 +448,36 @@ pub fn segment_overhead_ns() -> u64 {
         per_segment.sort_unstable();
         per_segment[per_segment.len() / 2].max(0) as u64
     })
+}
+
+/// See [`CostInfo::idle_wake_cpu_ns`]: one thread's CPU per 5 ms sleep in `epoll_wait` and its
+/// wake-up (median of 20), measured on a fresh thread so nothing else it does is counted.
+/// Hand-written on libc: the question is the kernel's own charge, so no runtime is in the way.
+pub fn idle_wake_cpu_ns() -> Option<f64> {
+    std::thread::spawn(|| {
+        // SAFETY: plain syscalls on an fd this closure owns and closes.
+        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if ep < 0 {
+            return None;
+        }
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        let mut per_wake = Vec::with_capacity(20);
+        for _ in 0..21 {
+            let c0 = super::cpu::thread_cpu_time()?;
+            // SAFETY: `ev` is a valid buffer for one event; `ep` is open.
+            unsafe { libc::epoll_wait(ep, &mut ev, 1, 5) };
+            let c1 = super::cpu::thread_cpu_time()?;
+            per_wake.push((c1 - c0).as_nanos() as f64);
+        }
+        // SAFETY: `ep` is ours and open.
+        unsafe { libc::close(ep) };
+        per_wake.remove(0); // the first wake also pays for the thread's start
+        per_wake.sort_by(f64::total_cmp);
+        Some(per_wake[per_wake.len() / 2])
+    })
+    .join()
+    .ok()
+    .flatten()
 }
 
 /// The process's counters; `clock_last` reads the CPU clock after getrusage (a segment's

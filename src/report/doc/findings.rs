@@ -262,9 +262,9 @@ pub fn placement_text(r: &CaseResult) -> Option<String> {
     let (free, all) = (v("offload_cpus_not_loop")?, v("offload_cpus")?);
     let demand = v("cpu_jobs_per_s")? * v("cpu_job_ns")? / 1e9;
     let verdict = if demand > free {
-        "more than the CPUs free of the loop, so job threads shared the loop's CPU"
+        "more than the CPUs free of the loop, so job threads must have shared the loop's CPU"
     } else {
-        "within the CPUs free of the loop"
+        "within the CPUs free of the loop, so they need not have shared its CPU (other load on the machine aside)"
     };
     Some(format!(
         "offload threads on {all:.0} CPUs, {free:.0} not the loop's (read back); the jobs used {demand:.2} CPUs' worth \
