@@ -26,7 +26,7 @@ use crate::measure::open_loop::LATENESS_BOUND;
 use crate::measure::percentile::percentile;
 use crate::measure::placement::{self, CpuSet};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
-use crate::scenario::catalog::http_server::{Route, RuntimeServer, ServerOpts};
+use crate::server::under_test::{Route, RuntimeServer, ServerOpts};
 use knee::{Knee, Point, Verdict};
 use load::{LoadSpec, LoadThread};
 

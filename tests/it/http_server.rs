@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use asyncbench::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
-use asyncbench::scenario::catalog::http_server::{RuntimeServer, ServerOpts};
+use asyncbench::server::under_test::{RuntimeServer, ServerOpts};
 use asyncbench::sweep::load::{LoadSpec, LoadThread};
 
 use crate::common::{ScenarioToml, env_no_server, run_cases};
