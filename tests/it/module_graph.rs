@@ -21,8 +21,6 @@ const ALLOWED_CIRCLES: &[&str] = &[
     "client -> runtime -> measure -> client",
     // runtime/*_rt.rs wrap spawns in measure::task_metrics (h21b's counters).
     "measure -> runtime -> measure",
-    // sweep/output.rs ↔ report/chart/sweep_*: h31 moves SWEEP.md onto the document model.
-    "report -> sweep -> report",
 ];
 
 fn src_dir() -> PathBuf {

@@ -26,6 +26,8 @@ use crate::sweep::load::{LoadSpec, LoadThread};
 
 /// Offered rates a step may ask for.
 pub const MAX_RATE: u64 = 1_000_000;
+/// Steps per offered rate a sweep may ask for.
+pub const MAX_REPEATS: u64 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::VariantArray, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +60,7 @@ pub struct Params {
     sweep_step_secs: Spanned<u64>,
     sweep_refine_steps: Spanned<u64>,
     sweep_p99_bound_us: Spanned<u64>,
+    sweep_repeats: Spanned<u64>,
 }
 
 /// The checked parameters.
@@ -134,6 +137,7 @@ impl Scenario for HttpServer {
             step: Duration::from_secs(param!(src, p.sweep_step_secs, 1, 600)?),
             refine_steps: param!(src, p.sweep_refine_steps, 0, 10)? as u32,
             p99_bound: Duration::from_micros(param!(src, p.sweep_p99_bound_us, 1, 60_000_000)?),
+            repeats: param!(src, p.sweep_repeats, 1, MAX_REPEATS)? as u32,
         };
         Ok(HttpServer {
             delay: Duration::from_micros(param!(src, p.delay_us, 0, MAX_DELAY_US)?),
