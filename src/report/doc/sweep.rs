@@ -329,3 +329,120 @@ pub fn write(dir: &Path, rep: &SweepReport) -> Result<PathBuf, String> {
     write_atomic(&md, markdown::render(&document(rep, &charts)).as_bytes()).map_err(|e| e.to_string())?;
     Ok(md)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sweep::knee::knee_over_repeats;
+    use crate::sweep::{Pcts, Step, SweepSettings, rate_verdicts};
+
+    /// A step at `rate` (repeat `repeat`) with a planted p99 and full achieved rate.
+    fn step(rate: u64, repeat: u32, p99_us: f64) -> Step {
+        let pcts = Pcts {
+            count: rate,
+            p50_us: p99_us / 2.0,
+            p99_us,
+            p999_us: p99_us,
+            max_us: p99_us,
+        };
+        let mut st = Step {
+            offered_rps: rate,
+            achieved_rps: rate as f64,
+            secs: 1.0,
+            corrected: pcts,
+            uncorrected: pcts,
+            lateness: Pcts::default(),
+            generator_cpu: 0.1,
+            generator_cpu_us_per_request: 1.0,
+            generator_threads: 1,
+            generator_bound: false,
+            shares_cpu_with_generator: false,
+            server_cost: None,
+            errors: 0,
+            errors_by_kind: Default::default(),
+            verdict: Verdict::Pass,
+            repeat,
+            refine: false,
+            files: Vec::new(),
+        };
+        st.verdict = Verdict::of(&st.point(), SLO, BOUND);
+        st
+    }
+
+    const SLO: Duration = Duration::from_millis(5);
+    const BOUND: Duration = Duration::from_millis(100);
+
+    fn report(steps: Vec<Step>) -> SweepReport {
+        let pts: Vec<_> = steps.iter().map(|s| (s.repeat, s.point())).collect();
+        SweepReport {
+            schema_version: crate::sweep::output::SCHEMA_VERSION,
+            started: "2026-01-01T00:00:00Z".into(),
+            host: "h".into(),
+            command: "asyncbench sweep".into(),
+            route: "/".into(),
+            generator: "g".into(),
+            settings: SweepSettings {
+                connections: 16,
+                timeout: Duration::from_secs(2),
+                slo_p99: SLO,
+                start_rate: 1000,
+                max_rate: 4000,
+                growth: 2.0,
+                step: Duration::from_secs(1),
+                refine_steps: 0,
+                p99_bound: BOUND,
+                repeats: 3,
+            },
+            runtimes: vec![RuntimeSweep {
+                runtime: "tokio-ct".into(),
+                workers: 1,
+                rates: rate_verdicts(&steps),
+                knee: knee_over_repeats(&pts, SLO, BOUND),
+                steps,
+                server_cpus: None,
+                generator_cpus: None,
+                failure: None,
+            }],
+            notes: vec!["a note".into()],
+            generator_capacity: None,
+            generator_capacity_error: None,
+        }
+    }
+
+    #[test]
+    fn the_page_opens_with_the_knee_and_its_interval_over_the_repeats() {
+        // 1000 and 2000 pass in every repeat; 4000 passes in one repeat of three (p99 over
+        // the SLO in the others): the knee is 2000, and the dissenting repeat's first failure
+        // lies above 4000, untried, so the interval stays open above.
+        let mut steps = Vec::new();
+        for k in 0..3 {
+            steps.push(step(1000, k, 300.0));
+            steps.push(step(2000, k, 400.0));
+            steps.push(step(4000, k, if k == 1 { 900.0 } else { 7000.0 }));
+        }
+        let rep = report(steps);
+        let t = knee_table(&rep);
+        assert!(t.header[3].contains("over 3 repeats"), "{:?}", t.header);
+        assert_eq!(t.rows[0][2..5], ["2000", "≥ 2000", "400"]);
+        let rates = rates_table(&rep);
+        assert_eq!(rates.rows[2][4], "over SLO, pass, over SLO");
+        assert_eq!(rates.rows[2][5], "over SLO (1 of 3 passed)");
+        let md = markdown::render(&document(&rep, &[]));
+        assert!(md.starts_with("# Latency vs offered load: GET /\n\n| runtime"), "{md}");
+        assert!(md.find("## Rates") < md.find("## Steps"), "{md}");
+        assert!(md.contains("- a note") && md.contains("asyncbench sweep\n```"), "{md}");
+    }
+
+    #[test]
+    fn repeats_that_agree_give_the_last_pass_and_the_first_failure() {
+        let mut steps = Vec::new();
+        for k in 0..3 {
+            steps.push(step(1000, k, 300.0));
+            steps.push(step(2000, k, 7000.0));
+        }
+        let rep = report(steps);
+        assert_eq!(knee_table(&rep).rows[0][3], "[1000, 2000)");
+    }
+}
