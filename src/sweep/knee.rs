@@ -142,18 +142,28 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
     knee_of(judged)
 }
 
-/// The verdict of a rate tried several times: the one most repeats gave; a tie goes to the
-/// worse (pass < over SLO < saturated < generator-bound), so a split never reads as a pass.
+/// The verdict of a rate tried several times: the kind most repeats gave — a pass, a
+/// failure of the server (over the SLO or saturated) or generator-bound — a tie going to the
+/// failure, then to generator-bound, so a split never reads as a pass and a server failure is
+/// not excused by a generator that lagged as often. A failure is `saturated` unless more
+/// repeats were only over the SLO.
 pub fn decide(verdicts: &[Verdict]) -> Verdict {
-    const ORDER: [Verdict; 4] = [
-        Verdict::Pass,
-        Verdict::OverSlo,
-        Verdict::Saturated,
-        Verdict::GeneratorBound,
-    ];
-    let count = |v: Verdict| verdicts.iter().filter(|&&x| x == v).count();
-    // `max_by_key` keeps the last of equal counts: the worst, in this order.
-    ORDER.into_iter().max_by_key(|&v| count(v)).unwrap_or(Verdict::Pass)
+    let count = |f: fn(&Verdict) -> bool| verdicts.iter().filter(|v| f(v)).count();
+    let (over, saturated) = (count(|v| *v == Verdict::OverSlo), count(|v| *v == Verdict::Saturated));
+    let failed = if over > saturated {
+        Verdict::OverSlo
+    } else {
+        Verdict::Saturated
+    };
+    // `max_by_key` keeps the last of equal counts: the preferred one, in this order.
+    [
+        (Verdict::Pass, count(|v| *v == Verdict::Pass)),
+        (Verdict::GeneratorBound, count(|v| *v == Verdict::GeneratorBound)),
+        (failed, over + saturated),
+    ]
+    .into_iter()
+    .max_by_key(|&(_, n)| n)
+    .map_or(Verdict::Pass, |(v, _)| v)
 }
 
 /// The knee of steps tried `repeats` times each, `(repeat, point)` in any order: each rate's

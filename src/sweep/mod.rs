@@ -155,7 +155,7 @@ impl Step {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct RateVerdict {
     pub offered_rps: u64,
-    /// Decided over the repeats ([`knee::decide`]: the most common, a tie to the worse).
+    /// Decided over the repeats ([`knee::decide`]: the most common kind, a tie never a pass).
     pub verdict: Verdict,
     /// Each repeat's own verdict, in the order they ran.
     pub repeats: Vec<Verdict>,

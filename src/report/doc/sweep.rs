@@ -265,8 +265,8 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
                 "the highest offered rate whose p99 (from the intended send time) stays under the SLO, below the \
                  first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or \
                  errors; or generator-bound). Each rate ran {} time(s) back to back, each with a fresh generator \
-                 and its own warm-up; a rate's verdict is the one most of its repeats gave (a tie counts as the \
-                 worse). The interval runs from the lowest knee any single repeat gives to the highest first \
+                 and its own warm-up; a rate's verdict is the kind most of its repeats gave (pass, a server \
+                 failure, or generator-bound; a tie goes to the failure, then to generator-bound). The interval runs from the lowest knee any single repeat gives to the highest first \
                  failure of any single repeat: repeats that agree keep it at [last pass, first failure), repeats \
                  that disagree widen it, and two sweeps of one commit agree when their intervals overlap.",
                 s.p99_bound.as_micros(),
