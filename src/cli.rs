@@ -180,6 +180,9 @@ pub struct SweepArgs {
     /// Bisection steps near the knee [0..=10] (default: the file's sweep_refine_steps).
     #[arg(long)]
     pub refine: Option<u64>,
+    /// Steps per offered rate, its verdict decided over them [1..=20] (default: the file's sweep_repeats).
+    #[arg(long)]
+    pub repeats: Option<u64>,
     /// Worker threads of the multi-thread runtimes [1..=1024] (default: one per core).
     #[arg(long)]
     pub workers: Option<u64>,

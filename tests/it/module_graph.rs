@@ -21,10 +21,6 @@ const ALLOWED_CIRCLES: &[&str] = &[
     "client -> runtime -> measure -> client",
     // runtime/*_rt.rs wrap spawns in measure::task_metrics (h21b's counters).
     "measure -> runtime -> measure",
-    // sweep/output.rs ↔ report/chart/sweep_*, and catalog/http_server.rs ↔ sweep: h22 moves
-    // the server under test to a module of its own and SWEEP.md onto the document model.
-    "report -> sweep -> report",
-    "scenario -> sweep -> scenario",
 ];
 
 fn src_dir() -> PathBuf {

@@ -8,7 +8,7 @@ use super::Process;
 use super::bounds::{BadOption, Bound};
 use crate::cli::SweepArgs;
 use crate::runtime::{AsyncFlavor, Flavor};
-use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, Variant};
+use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, MAX_REPEATS, Variant};
 use crate::sweep::SweepOpts;
 
 const STEP_SECS: Bound = Bound {
@@ -30,6 +30,11 @@ const REFINE: Bound = Bound {
     flag: "--refine",
     min: 0,
     max: 10,
+};
+const REPEATS: Bound = Bound {
+    flag: "--repeats",
+    min: 1,
+    max: MAX_REPEATS,
 };
 const SWEEP_WORKERS: Bound = Bound {
     flag: "--workers",
@@ -55,6 +60,9 @@ pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, 
     }
     if let Some(v) = a.refine {
         s.refine_steps = REFINE.check(v)? as u32;
+    }
+    if let Some(v) = a.repeats {
+        s.repeats = REPEATS.check(v)? as u32;
     }
     BadOption::unless(s.max_rate >= s.start_rate, "--max-rate", s.max_rate, || {
         format!(

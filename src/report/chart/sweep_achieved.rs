@@ -1,6 +1,7 @@
 //! Achieved vs offered rate from a sweep, both on log scales, with the
 //! diagonal (achieved = offered) for reference: where a runtime's line
-//! leaves the diagonal, the server stopped keeping up.
+//! leaves the diagonal, the server stopped keeping up. One point per rate:
+//! the median achieved rate over its repeats.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -30,12 +31,12 @@ impl AchievedChart {
             .runtimes
             .iter()
             .map(|r| {
-                let mut points: Vec<_> = r
-                    .steps
+                // Per rate, the median over its repeats and the verdict decided over them.
+                let points = r
+                    .rates
                     .iter()
-                    .map(|s| (s.offered_rps as f64, s.achieved_rps, s.verdict))
+                    .map(|v| (v.offered_rps as f64, v.achieved_rps, v.verdict))
                     .collect();
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 Line {
                     runtime: palette::style(&r.runtime, false),
                     points,

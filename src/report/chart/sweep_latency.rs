@@ -1,6 +1,7 @@
 //! Latency vs offered rate from a sweep: three panels (p50, p99, p99.9 from
 //! the intended send time), x the offered rate and y the latency, both on log
-//! scales; one line per runtime. A saturated step is drawn as a cross, a
+//! scales; one line per runtime, one point per rate (the medians over its
+//! repeats, marked by the verdict decided over them). A saturated step is drawn as a cross, a
 //! generator-bound one as a hollow circle; the p99 panel carries the SLO.
 
 use plotters::coord::Shift;
@@ -22,6 +23,8 @@ pub struct Line {
 pub struct LatencyVsRateChart {
     pub route: String,
     pub slo_us: f64,
+    /// Steps per rate: each point is the median over them.
+    pub repeats: u32,
     pub lines: Vec<Line>,
 }
 
@@ -33,15 +36,12 @@ impl LatencyVsRateChart {
             .runtimes
             .iter()
             .map(|r| {
-                let mut points: Vec<_> = r
-                    .steps
+                // Per rate, the medians over its repeats and the verdict decided over them.
+                let points = r
+                    .rates
                     .iter()
-                    .map(|s| {
-                        let c = &s.corrected;
-                        (s.offered_rps as f64, [c.p50_us, c.p99_us, c.p999_us], s.verdict)
-                    })
+                    .map(|v| (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict))
                     .collect();
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 Line {
                     runtime: palette::style(&r.runtime, false),
                     points,
@@ -51,6 +51,7 @@ impl LatencyVsRateChart {
         LatencyVsRateChart {
             route: rep.route.clone(),
             slo_us: rep.settings.slo_p99.as_secs_f64() * 1e6,
+            repeats: rep.settings.repeats.max(1),
             lines,
         }
     }
@@ -90,7 +91,12 @@ impl Chart for LatencyVsRateChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("GET {}: latency vs offered rate (from intended send time)", self.route);
+        let title = format!(
+            "GET {}: latency vs offered rate (from intended send time, median of {} repeat{})",
+            self.route,
+            self.repeats,
+            if self.repeats == 1 { "" } else { "s" }
+        );
         let all = || self.lines.iter().flat_map(|l| l.points.iter());
         let xs = all().map(|p| p.0).filter(|x| x.is_finite() && *x > 0.0);
         let ys = all().flat_map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0);
