@@ -136,7 +136,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         && matches!(l.load.mode, LoadMode::Rate(_))
     {
         session.progress.line(&match crate::sweep::measure_capacity() {
-            Ok(c) => format!("asyncbench: {}", c.line()),
+            Ok(c) => format!("asyncbench: {} — not the generator of this run's --rate load (http_load paces on the runtime under test)", c.line()),
             Err(e) => format!("asyncbench: warning: the load generator's capacity was not measured: {e}"),
         });
     }

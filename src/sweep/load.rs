@@ -49,7 +49,7 @@ impl LoadSpec {
             timeout: self.timeout,
             window: self.window,
             threads,
-            spin: Duration::ZERO,
+            spin: crate::client::paced::DEFAULT_SPIN,
         }
     }
 }
