@@ -41,7 +41,7 @@ pub struct RunOpts {
     pub allow_errors: bool,
     /// `--task-metrics`: poll-duration and wake → poll histograms per case.
     pub task_metrics: bool,
-    pub format: crate::cli::OutputFormat,
+    pub format: super::options::args::OutputFormat,
     /// `--wide`: every column of the table.
     pub wide: bool,
 }

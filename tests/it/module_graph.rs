@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 /// smallest node first. Empty is the goal: the test fails on any circle not listed here, and on
 /// a listed one that no longer exists (so the list only shrinks).
 const ALLOWED_CIRCLES: &[&str] = &[
-    // harness/options and harness/commands read clap's types in cli.rs (h24's files).
-    "cli -> harness -> cli",
     // client/raw.rs names measure::OpError and open_loop::Request (h22's generator rewrite);
     // measure/outcome.rs converts client::ClientError, measure/floor.rs uses the blocking client.
     "client -> measure -> client",
