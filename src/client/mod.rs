@@ -5,6 +5,7 @@
 mod blocking;
 mod evloop;
 mod http;
+pub mod open_loop;
 pub mod paced;
 mod raw;
 pub mod sink;

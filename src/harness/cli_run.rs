@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
 use super::{options, watchdog};
-use crate::measure::open_loop::LATENESS_BOUND;
+use crate::client::open_loop::LATENESS_BOUND;
 use crate::measure::placement::CpuSet;
 use crate::results::RunMode;
 use crate::runtime::Flavor;

@@ -10,11 +10,9 @@ pub mod clock;
 pub mod cost;
 pub mod cpu;
 mod floor;
-pub mod open_loop;
 mod outcome;
 pub mod percentile;
 pub mod placement;
-pub mod probe;
 mod recorder;
 pub mod task_metrics;
 
