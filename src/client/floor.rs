@@ -74,12 +74,12 @@ pub fn route_floor(server: std::net::SocketAddr, path: &str, conn: ConnMode) -> 
     for _ in 0..n {
         ns.push(one()?.as_nanos() as f64);
     }
-    ns.sort_by(f64::total_cmp);
+    let s = crate::stats::Sample::new(ns).ok()?;
     Some(RouteFloor {
         path: path.to_string(),
         conn,
-        min_ns: ns[0],
-        p50_ns: ns[(n - 1) / 2],
+        min_ns: s.min(),
+        p50_ns: s.median(),
         samples: n,
     })
 }

@@ -45,15 +45,10 @@ pub fn measure_floor() -> HarnessFloor {
         record.push(t0.elapsed().as_nanos() as f64 / f64::from(PER_ROUND));
     }
     HarnessFloor {
-        timer_ns: median(&mut timer),
-        record_ns: median(&mut record),
+        timer_ns: crate::stats::median(timer).expect("21 finite timings"),
+        record_ns: crate::stats::median(record).expect("21 finite timings"),
         timer_resolution_ns: resolution(),
     }
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn resolution() -> u64 {

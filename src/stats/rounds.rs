@@ -121,14 +121,9 @@ pub fn summarize(rounds: Vec<Round>) -> Option<RoundSummary> {
     }
     let means: Vec<f64> = rounds.iter().map(|r| r.mean).collect();
     let (mean, sd) = mean_sd(&means);
-    let mut sorted = means.clone();
-    sorted.sort_by(f64::total_cmp);
-    let k = sorted.len();
-    let median = if k % 2 == 1 {
-        sorted[k / 2]
-    } else {
-        0.5 * (sorted[k / 2 - 1] + sorted[k / 2])
-    };
+    let k = means.len();
+    // Non-empty; a non-finite round mean makes the mean non-finite too, and the median with it.
+    let median = super::median(means.iter().copied()).unwrap_or(mean);
     let (ci_low, ci_high) = if k >= 2 {
         let h = student_t_critical(ALPHA, k as f64 - 1.0) * sd / (k as f64).sqrt();
         (mean - h, mean + h)
