@@ -299,18 +299,7 @@ mod tests {
             metric: PRIMARY_METRIC.into(),
             samples: 10,
             ops_per_batch: Some(4),
-            rounds: summarize(
-                means
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| Round {
-                        position: i as u32,
-                        mean: m,
-                        stddev: sd,
-                        batches,
-                    })
-                    .collect(),
-            ),
+            rounds: summarize(Round::series(means, sd, batches)),
             ..CaseResult::default()
         }
     }

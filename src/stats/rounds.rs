@@ -60,6 +60,23 @@ pub struct Round {
     pub batches: u64,
 }
 
+impl Round {
+    /// Rounds in the order they ran (positions 0, 1, …) with these `means`, each of `batches`
+    /// batches spread `sd`: a row with a planted answer, for tests and worked examples.
+    pub fn series(means: &[f64], sd: f64, batches: u64) -> Vec<Round> {
+        means
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| Round {
+                position: i as u32,
+                mean: m,
+                stddev: sd,
+                batches,
+            })
+            .collect()
+    }
+}
+
 /// How far a row's rounds agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -228,16 +245,7 @@ mod tests {
     use super::*;
 
     fn rounds(means: &[f64], sd: f64, batches: u64) -> Vec<Round> {
-        means
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| Round {
-                position: i as u32,
-                mean: m,
-                stddev: sd,
-                batches,
-            })
-            .collect()
+        Round::series(means, sd, batches)
     }
 
     #[test]
