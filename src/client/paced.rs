@@ -2,7 +2,7 @@
 //! generator thread owns its connections and their schedules in one epoll
 //! loop ([`evloop`](super::evloop)), and a due send is written on the loop
 //! turn that finds it due — no wake-up across threads, no lock per request
-//! (the runtime-generic [`Generator`](crate::measure::open_loop::Generator)
+//! (the runtime-generic [`Generator`](crate::client::open_loop::Generator)
 //! paid a cross-thread wake per paced send, ~49 µs of generator CPU).
 //!
 //! Pacing: wrk2's schedule (request i of connection k is due at

@@ -162,47 +162,26 @@ pub fn run(
         // The Python side runs only the variants a criterion filter left (all of them,
         // Python-only ones included, when it left the whole scenario).
         let mut ran: Vec<&str> = Vec::new();
-        // After Ctrl-C no new case starts, in this round or a later one.
-        'rounds: for round in 0..r {
-            for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
-                if interrupt::interrupted() {
-                    break 'rounds;
-                }
-                let case = &cases[idx];
-                if session.case_failed(case) {
-                    session.progress.skip_case();
-                    continue;
-                }
-                let group_name = format!("{}/{}", h.name, case.variant);
-                let mut g = c.benchmark_group(&group_name);
-                // Batches take milliseconds to seconds: flat sampling keeps the
-                // iteration count (and the run time) predictable.
-                g.sampling_mode(SamplingMode::Flat)
-                    .sample_size(h.criterion.sample_size)
-                    .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs / f64::from(r)))
-                    .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
-                let id = if r > 1 {
-                    format!("{}/r{}", case.flavor, round + 1)
-                } else {
-                    case.flavor.name().to_string()
-                };
-                let did_run = run_case(
-                    &mut g,
-                    s.as_ref(),
-                    case,
-                    session,
-                    mode,
-                    &group_name,
-                    &id,
-                    position as u32,
-                    r,
-                );
-                if did_run && !ran.contains(&case.variant.as_str()) {
-                    ran.push(&case.variant);
-                }
-                g.finish();
+        super::cli_run::each_round_case(session, &h.name, r, &cases, |session, case, round, position| {
+            let group_name = format!("{}/{}", h.name, case.variant);
+            let mut g = c.benchmark_group(&group_name);
+            // Batches take milliseconds to seconds: flat sampling keeps the
+            // iteration count (and the run time) predictable.
+            g.sampling_mode(SamplingMode::Flat)
+                .sample_size(h.criterion.sample_size)
+                .measurement_time(Duration::from_secs_f64(h.criterion.measurement_secs / f64::from(r)))
+                .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
+            let id = if r > 1 {
+                format!("{}/r{}", case.flavor, round + 1)
+            } else {
+                case.flavor.name().to_string()
+            };
+            let did_run = run_case(&mut g, s.as_ref(), case, session, mode, &group_name, &id, position, r);
+            if did_run && !ran.contains(&case.variant.as_str()) {
+                ran.push(&case.variant);
             }
-        }
+            g.finish();
+        });
         if !ran.is_empty() && !interrupt::interrupted() {
             let all = cases.iter().all(|c| ran.contains(&c.variant.as_str()));
             let only: Vec<String> = if all {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::measure::open_loop::LATENESS_BOUND;
+use crate::client::open_loop::LATENESS_BOUND;
 use crate::measure::percentile::percentile;
 use crate::measure::placement::{self, CpuSet};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};

@@ -34,9 +34,9 @@ use super::super::ClientError;
 use super::super::evloop::{Epoll, EventFd, min_timer_slack, now_ns};
 use super::super::raw::{MAX_HEAD, parse_head};
 use super::{PacedSpec, Part};
+use crate::client::open_loop::Schedule;
 use crate::measure::OpError;
 use crate::measure::cpu::thread_cpu_time;
-use crate::measure::open_loop::Schedule;
 use crate::measure::placement::{self, CpuSet};
 
 const STOP: u64 = 0;

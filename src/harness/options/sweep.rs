@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Process;
+use super::args::SweepArgs;
 use super::bounds::{BadOption, Bound};
-use crate::cli::SweepArgs;
 use crate::runtime::{AsyncFlavor, Flavor};
 use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, MAX_REPEATS, Variant};
 use crate::sweep::SweepOpts;
