@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
-use super::sweep_latency::decades;
-use crate::report::palette::{self, RuntimeStyle};
+use super::sweep_latency::{decades, runtime_legend, runtime_lines};
+use crate::report::palette::RuntimeStyle;
 use crate::sweep::knee::Verdict;
 use crate::sweep::output::SweepReport;
 
@@ -27,21 +27,9 @@ pub struct AchievedChart {
 
 impl AchievedChart {
     pub fn new(rep: &SweepReport) -> AchievedChart {
-        let lines = rep
-            .runtimes
-            .iter()
-            .map(|r| {
-                // Per rate, the median over its repeats and the verdict decided over them.
-                let points = r
-                    .rates
-                    .iter()
-                    .map(|v| (v.offered_rps as f64, v.achieved_rps, v.verdict))
-                    .collect();
-                Line {
-                    runtime: palette::style(&r.runtime, false),
-                    points,
-                }
-            })
+        let lines = runtime_lines(rep, |v| (v.offered_rps as f64, v.achieved_rps, v.verdict))
+            .into_iter()
+            .map(|(runtime, points)| Line { runtime, points })
             .collect();
         AchievedChart {
             route: rep.route.clone(),
@@ -70,12 +58,10 @@ impl Chart for AchievedChart {
         if hi <= 0.0 {
             return render::draw_empty(root, &title, "no steps recorded");
         }
-        let mut legend: Vec<LegendEntry> = self
-            .lines
-            .iter()
-            .map(|l| LegendEntry::new(l.runtime.label.clone(), l.runtime.colour, Swatch::Line))
-            .collect();
-        legend.push(LegendEntry::new("achieved = offered", REFERENCE, Swatch::Line));
+        let legend = runtime_legend(
+            self.lines.iter().map(|l| &l.runtime),
+            LegendEntry::new("achieved = offered", REFERENCE, Swatch::Line),
+        );
         let area = render::header(root, &title, &legend)?;
         let r = decades(lo, hi);
         let mut chart = ChartBuilder::on(&area)

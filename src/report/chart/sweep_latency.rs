@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
 use crate::report::palette::{self, RuntimeStyle};
+use crate::sweep::RateVerdict;
 use crate::sweep::knee::Verdict;
 use crate::sweep::output::SweepReport;
 
@@ -32,22 +33,12 @@ pub const PANELS: [&str; 3] = ["p50", "p99", "p99.9"];
 
 impl LatencyVsRateChart {
     pub fn new(rep: &SweepReport) -> LatencyVsRateChart {
-        let lines = rep
-            .runtimes
-            .iter()
-            .map(|r| {
-                // Per rate, the medians over its repeats and the verdict decided over them.
-                let points = r
-                    .rates
-                    .iter()
-                    .map(|v| (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict))
-                    .collect();
-                Line {
-                    runtime: palette::style(&r.runtime, false),
-                    points,
-                }
-            })
-            .collect();
+        let lines = runtime_lines(rep, |v| {
+            (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict)
+        })
+        .into_iter()
+        .map(|(runtime, points)| Line { runtime, points })
+        .collect();
         LatencyVsRateChart {
             route: rep.route.clone(),
             slo_us: rep.settings.slo_p99.as_secs_f64() * 1e6,
@@ -55,6 +46,23 @@ impl LatencyVsRateChart {
             lines,
         }
     }
+}
+
+/// Per runtime of a sweep, its style and what `point` reads of each rate (the medians over the
+/// rate's repeats and the verdict decided over them), by rate: both sweep charts' lines.
+pub fn runtime_lines<T>(rep: &SweepReport, point: impl Fn(&RateVerdict) -> T) -> Vec<(RuntimeStyle, Vec<T>)> {
+    rep.runtimes
+        .iter()
+        .map(|r| (palette::style(&r.runtime, false), r.rates.iter().map(&point).collect()))
+        .collect()
+}
+
+/// A legend entry per runtime line, then `last`.
+pub fn runtime_legend<'a>(styles: impl Iterator<Item = &'a RuntimeStyle>, last: LegendEntry) -> Vec<LegendEntry> {
+    styles
+        .map(|s| LegendEntry::new(s.label.clone(), s.colour, Swatch::Line))
+        .chain([last])
+        .collect()
 }
 
 /// The route as a file-name part: `/burn/50` → `burn_50`, `/` → `root`.
@@ -107,16 +115,10 @@ impl Chart for LatencyVsRateChart {
         if x_hi <= 0.0 || y_hi <= 0.0 {
             return render::draw_empty(root, &title, "no steps recorded");
         }
-        let mut legend: Vec<LegendEntry> = self
-            .lines
-            .iter()
-            .map(|l| LegendEntry::new(l.runtime.label.clone(), l.runtime.colour, Swatch::Line))
-            .collect();
-        legend.push(LegendEntry::new(
-            "× saturated  ○ generator-bound",
-            REFERENCE,
-            Swatch::Dot,
-        ));
+        let legend = runtime_legend(
+            self.lines.iter().map(|l| &l.runtime),
+            LegendEntry::new("× saturated  ○ generator-bound", REFERENCE, Swatch::Dot),
+        );
         let area = render::header(root, &title, &legend)?;
         let (xr, yr) = (decades(x_lo, x_hi), decades(y_lo, y_hi));
         for (i, panel) in area.split_evenly((1, 3)).iter().enumerate() {
