@@ -483,3 +483,63 @@ fn the_http_server_generator_is_not_counted() {
         assert!(t.cost.allocs.is_some_and(|a| a < 100), "{:?}", t.cost);
     }
 }
+
+/// A loop that pauses around every short operation (timeout's interleaved chunks, ~1 µs each)
+/// reads no more CPU than wall on one thread: the stopwatch's own clock reads, which sit inside
+/// every segment's CPU window but outside its wall window, are taken off (measured per segment,
+/// `segment_overhead_ns`). Without that correction this job read about 1.35× its wall time in a debug build here
+/// (2.7 vs 2.0 µs per op; 1.01× with it).
+#[test]
+fn a_loop_that_pauses_per_operation_reads_no_more_cpu_than_wall() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    const N: u64 = 20_000;
+    let overhead = asyncbench::measure::cost::segment_overhead_ns();
+    let mut walls = Vec::new();
+    let c = {
+        let walls = &mut walls;
+        let bench = BlockingBench(move || {
+            let mut sw = Stopwatch::paused();
+            for i in 0..N {
+                sw.resume();
+                // About a microsecond of work: the size of one wrapped timeout operation.
+                let mut x = i;
+                for _ in 0..200 {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+                sw.pause();
+                std::hint::black_box(x);
+            }
+            let t = sw.stop();
+            walls.push(t.wall);
+            Batch::timed(t)
+        });
+        let mut rec = CaseRecord::default();
+        let mut b = bench;
+        b.run(1, None).unwrap();
+        b.run(BATCHES, Some(&mut rec)).unwrap();
+        rec.cost.per_op(N * BATCHES).unwrap()
+    };
+    let wall_per_op = walls.iter().skip(1).map(|w| w.as_nanos() as f64).sum::<f64>() / (N * BATCHES) as f64;
+    // One thread: CPU ≤ wall, with 5% for the median correction's spread (a physical bound,
+    // not a speed threshold); and the correction must not take off more than it added.
+    assert!(
+        c.cpu_ns_per_op <= wall_per_op * 1.05,
+        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op (segment overhead {overhead} ns): {c:?}",
+        c.cpu_ns_per_op
+    );
+    assert!(
+        c.cpu_ns_per_op >= wall_per_op * 0.5,
+        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op (segment overhead {overhead} ns): the correction took off real work",
+        c.cpu_ns_per_op
+    );
+}
+
+/// The machine's charge for an idle sleep and wake-up: a thread that only waits 5 ms in
+/// `epoll_wait` costs some CPU (the kernel's wake path runs on it) but far less than the wait:
+/// physical bounds, not a speed threshold.
+#[test]
+fn an_idle_wake_costs_some_cpu_and_less_than_the_wait() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let w = asyncbench::measure::cost::idle_wake_cpu_ns().expect("epoll and the thread CPU clock work here");
+    assert!(w > 0.0 && w < 5e6, "{w} ns of CPU per 5 ms wait");
+}

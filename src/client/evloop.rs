@@ -1,13 +1,16 @@
-//! The generator's own event loop primitives on Linux: one epoll set, a
-//! zero-slack timerfd armed at absolute CLOCK_MONOTONIC times, an eventfd to
-//! stop the loop from another thread, and the clock they all share.
+//! The generator's own event loop primitives on Linux: one epoll set whose
+//! wait ends at an absolute CLOCK_MONOTONIC nanosecond, an eventfd to stop
+//! the loop from another thread, and the clock they share.
 //!
 //! Hand-written on libc rather than `mio`: mio's `Poll::poll` rounds its
 //! timeout to whole milliseconds (the very imprecision the pacer must avoid)
-//! and has no timer of its own; a timerfd inside the epoll set ends the wait
-//! at the planned nanosecond (`timerfd_settime` → `hrtimer_start` with no
-//! slack, fs/timerfd.c), which is what lets a paced send go out on the loop
-//! turn that finds it due, on the generator's own thread.
+//! and has no timer of its own. [`Epoll::wait_until`] ends the wait with
+//! `epoll_pwait2`'s nanosecond timeout (Linux 5.11; an hrtimer whose slack
+//! is the thread's timer slack, set to 1 ns by [`min_timer_slack`]): one
+//! syscall per sleep, where a timerfd in the set costs a `timerfd_settime`
+//! per new deadline and a `read` per expiry besides. On an older kernel
+//! (ENOSYS) it falls back to such a zero-slack timerfd (`timerfd_settime` →
+//! `hrtimer_start` with no slack, fs/timerfd.c).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -34,10 +37,23 @@ fn owned(fd: libc::c_int) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(check(fd)?) })
 }
 
-/// An epoll set whose events carry a `u64` token.
+/// The token of the fallback timerfd's events (never returned to the caller).
+const FALLBACK_TIMER: u64 = u64::MAX;
+
+/// Sets this thread's timer slack to 1 ns (0 would mean "the default",
+/// 50 µs), so an `epoll_pwait2` timeout ends when asked, not up to 50 µs
+/// later. Affects only the calling thread.
+pub(super) fn min_timer_slack() {
+    // SAFETY: PR_SET_TIMERSLACK takes an integer; no pointers.
+    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0) };
+}
+
+/// An epoll set whose events carry a `u64` token (`u64::MAX` is reserved).
 pub(super) struct Epoll {
     fd: OwnedFd,
     events: Vec<libc::epoll_event>,
+    /// Set once `epoll_pwait2` proved missing: the timerfd that replaces it.
+    fallback: Option<TimerFd>,
 }
 
 impl Epoll {
@@ -47,6 +63,7 @@ impl Epoll {
         Ok(Epoll {
             fd,
             events: vec![libc::epoll_event { events: 0, u64: 0 }; 256],
+            fallback: None,
         })
     }
 
@@ -80,35 +97,96 @@ impl Epoll {
                 timeout_ms,
             )
         };
+        self.ready(n)
+    }
+
+    /// Waits for events until `at_ns` (`now_ns` clock) at the latest; one
+    /// syscall (`epoll_pwait2`), or the timerfd fallback where it is missing.
+    pub(super) fn wait_until(&mut self, at_ns: u64) -> io::Result<impl Iterator<Item = (u64, u32)> + '_> {
+        if self.fallback.is_none() {
+            let left = at_ns.saturating_sub(now_ns());
+            let ts = libc::timespec {
+                tv_sec: (left / 1_000_000_000) as libc::time_t,
+                tv_nsec: (left % 1_000_000_000) as libc::c_long,
+            };
+            // SAFETY: the buffer holds `len` writable events; `ts` outlives the
+            // call; a null sigmask means none (the call is then epoll_wait's
+            // with a nanosecond timeout).
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    self.fd.as_raw_fd(),
+                    self.events.as_mut_ptr(),
+                    self.events.len() as libc::c_int,
+                    &ts as *const libc::timespec,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            } as libc::c_int;
+            if n >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS) {
+                return self.ready(n);
+            }
+            let t = TimerFd::new()?;
+            self.add(t.raw(), libc::EPOLLIN as u32, FALLBACK_TIMER)?;
+            self.fallback = Some(t);
+        }
+        if let Some(t) = self.fallback.as_mut() {
+            t.arm_at(at_ns)?;
+        }
+        let n = {
+            // SAFETY: as in `wait`.
+            unsafe {
+                libc::epoll_wait(
+                    self.fd.as_raw_fd(),
+                    self.events.as_mut_ptr(),
+                    self.events.len() as libc::c_int,
+                    -1,
+                )
+            }
+        };
+        self.ready(n)
+    }
+
+    fn ready(&mut self, n: libc::c_int) -> io::Result<impl Iterator<Item = (u64, u32)> + '_> {
         let n = match check(n) {
             Ok(n) => n as usize,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
             Err(e) => return Err(e),
         };
-        Ok(self.events[..n].iter().map(|e| (e.u64, e.events)))
+        let evs = &self.events[..n];
+        if let Some(t) = self.fallback.as_mut()
+            && evs.iter().any(|e| e.u64 == FALLBACK_TIMER)
+        {
+            t.clear();
+        }
+        Ok(evs
+            .iter()
+            .filter(|e| e.u64 != FALLBACK_TIMER)
+            .map(|e| (e.u64, e.events)))
     }
 }
 
-/// A non-blocking one-shot timerfd armed at absolute CLOCK_MONOTONIC times.
-pub(super) struct TimerFd {
+/// A non-blocking one-shot timerfd armed at absolute CLOCK_MONOTONIC times
+/// (the fallback of [`Epoll::wait_until`]).
+struct TimerFd {
     fd: OwnedFd,
     armed: Option<u64>,
 }
 
 impl TimerFd {
-    pub(super) fn new() -> io::Result<TimerFd> {
+    fn new() -> io::Result<TimerFd> {
         // SAFETY: no pointers.
         let fd = owned(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) })?;
         Ok(TimerFd { fd, armed: None })
     }
 
-    pub(super) fn raw(&self) -> RawFd {
+    fn raw(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 
     /// Arms the timer to fire at `at_ns` (`now_ns` clock); a no-op when it
     /// is already armed there, so a loop re-arming each turn costs no syscall.
-    pub(super) fn arm_at(&mut self, at_ns: u64) -> io::Result<()> {
+    fn arm_at(&mut self, at_ns: u64) -> io::Result<()> {
         if self.armed == Some(at_ns) {
             return Ok(());
         }
@@ -135,7 +213,7 @@ impl TimerFd {
     }
 
     /// Clears a fired timer (its readiness), after which it must be re-armed.
-    pub(super) fn clear(&mut self) {
+    fn clear(&mut self) {
         let mut n = 0u64;
         // SAFETY: reads 8 bytes into `n`; a not-yet-fired timer returns EAGAIN, ignored.
         unsafe { libc::read(self.fd.as_raw_fd(), (&mut n as *mut u64).cast(), 8) };
@@ -167,27 +245,35 @@ impl EventFd {
 mod tests {
     use super::*;
 
+    /// Waits until `deadline` (events on the way count as early ends, retried).
+    fn sleep_to(ep: &mut Epoll, deadline: u64) {
+        while now_ns() < deadline {
+            assert_eq!(ep.wait_until(deadline).unwrap().count(), 0, "no fd is ready");
+        }
+    }
+
     #[test]
-    fn the_timer_ends_the_wait_at_its_deadline_not_before() {
-        let mut ep = Epoll::new().unwrap();
-        let mut t = TimerFd::new().unwrap();
-        ep.add(t.raw(), libc::EPOLLIN as u32, 7).unwrap();
-        let deadline = now_ns() + 3_000_000;
-        t.arm_at(deadline).unwrap();
-        let got: Vec<_> = loop {
-            let v: Vec<_> = ep.wait(-1).unwrap().collect();
-            if !v.is_empty() {
-                break v;
+    fn the_wait_ends_at_its_deadline_not_before_with_either_timer() {
+        min_timer_slack();
+        for fallback in [false, true] {
+            let mut ep = Epoll::new().unwrap();
+            if fallback {
+                let t = TimerFd::new().unwrap();
+                ep.add(t.raw(), libc::EPOLLIN as u32, FALLBACK_TIMER).unwrap();
+                ep.fallback = Some(t);
             }
-        };
-        assert!(now_ns() >= deadline, "woke before the deadline");
-        assert_eq!(got[0].0, 7);
-        t.clear();
-        // Cleared: nothing is ready any more.
-        assert_eq!(ep.wait(0).unwrap().count(), 0);
-        let e = EventFd::new().unwrap();
-        ep.add(e.raw(), libc::EPOLLIN as u32, 9).unwrap();
-        e.notify();
-        assert_eq!(ep.wait(0).unwrap().map(|x| x.0).collect::<Vec<_>>(), [9]);
+            let deadline = now_ns() + 3_000_000;
+            assert_eq!(ep.wait_until(deadline).unwrap().count(), 0);
+            assert!(now_ns() >= deadline, "woke before the deadline (fallback {fallback})");
+            // A past deadline returns at once; the fired fallback timer is not an event.
+            sleep_to(&mut ep, now_ns() + 1_000_000);
+            assert_eq!(ep.wait(0).unwrap().count(), 0);
+            let e = EventFd::new().unwrap();
+            ep.add(e.raw(), libc::EPOLLIN as u32, 9).unwrap();
+            e.notify();
+            let far = now_ns() + 10_000_000_000;
+            assert_eq!(ep.wait_until(far).unwrap().map(|x| x.0).collect::<Vec<_>>(), [9]);
+            assert_eq!(ep.wait(0).unwrap().map(|x| x.0).collect::<Vec<_>>(), [9]);
+        }
     }
 }

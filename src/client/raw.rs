@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::open_loop::Request;
 use super::{ClientError, Reply};
 use crate::measure::OpError;
-use crate::measure::open_loop::Request;
 use crate::runtime::Runtime;
 
 /// The most header bytes a response may have.

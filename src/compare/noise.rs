@@ -8,15 +8,7 @@ use super::{Comparison, Verdict};
 use crate::measure::placement::PlacementInfo;
 use crate::report::data::PRIMARY_METRIC;
 use crate::results::noise::{Noise, NoiseFigures, NoiseRow};
-
-fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
-    Some(v[i])
-}
+use crate::stats::quantile;
 
 fn figures(rows: &[NoiseRow], keep: impl Fn(&NoiseRow) -> bool) -> NoiseFigures {
     let kept: Vec<&NoiseRow> = rows.iter().filter(|r| keep(r)).collect();

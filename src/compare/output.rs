@@ -94,13 +94,12 @@ fn render_with(c: &Comparison, verbose: bool) -> String {
             }
         }
     }
-    let noise: Vec<f64> = c.rows.iter().filter_map(|r| r.mde_pct).collect();
-    if !noise.is_empty() {
+    if let Some(noise) = crate::stats::median(c.rows.iter().filter_map(|r| r.mde_pct)) {
         let _ = writeln!(
             out,
             "Noise: the median row could detect a change of {:.1}% between these two runs (minimum detectable \
              effect from the rounds' spread; `asyncbench noise` measures it on this machine).",
-            median(noise)
+            noise
         );
     }
     out
@@ -114,16 +113,6 @@ fn figure(r: &RowChange) -> Pair {
         r.wall
     } else {
         r.p50
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
     }
 }
 

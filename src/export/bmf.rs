@@ -69,22 +69,20 @@ impl Exporter for Bmf {
             }
             out.insert(f.name, m);
         }
-        let mut bytes = serde_json::to_vec_pretty(&out)?;
-        bytes.push(b'\n');
-        Ok(bytes)
+        super::pretty_json(&out)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::export::tests::planted;
+    use crate::export::tests::planted_json;
 
     #[test]
     fn the_planted_case_comes_out_with_its_figures() {
-        let v: Value = serde_json::from_slice(&Bmf.serialize(&planted()).unwrap()).unwrap();
+        let v = planted_json(&Bmf);
         let case = &v["fetch/join_all/tokio-ct"];
         assert_eq!(case["latency"]["value"], json!(1000.0));
         let (lo, hi) = (

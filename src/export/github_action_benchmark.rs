@@ -85,22 +85,20 @@ impl Exporter for GithubActionBenchmark {
                 });
             }
         }
-        let mut bytes = serde_json::to_vec_pretty(&out)?;
-        bytes.push(b'\n');
-        Ok(bytes)
+        super::pretty_json(&out)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::export::tests::planted;
+    use crate::export::tests::planted_json;
 
     #[test]
     fn the_planted_case_comes_out_with_its_figures() {
-        let v: Value = serde_json::from_slice(&GithubActionBenchmark.serialize(&planted()).unwrap()).unwrap();
+        let v = planted_json(&GithubActionBenchmark);
         let a = v.as_array().unwrap();
         let names: Vec<&str> = a.iter().map(|e| e["name"].as_str().unwrap()).collect();
         assert_eq!(

@@ -101,6 +101,13 @@ pub fn figures(summary: &Summary) -> (Vec<Figure<'_>>, Vec<String>) {
     (out, skipped)
 }
 
+/// A format's file: pretty JSON and a final newline.
+fn pretty_json(value: &impl serde::Serialize) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// A metric's name as a Bencher measure slug / a chart name: `sched_delay` → `sched-delay`.
 pub fn kebab(metric: &str) -> String {
     metric.replace('_', "-")
@@ -110,6 +117,12 @@ pub fn kebab(metric: &str) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::results::{Percentiles, WallStats};
+
+    /// What `exporter` writes for [`planted`], parsed back.
+    pub(crate) fn planted_json(exporter: &dyn Exporter) -> serde_json::Value {
+        serde_json::from_slice(&exporter.serialize(&planted()).expect("the planted run exports"))
+            .expect("an exporter writes JSON")
+    }
 
     /// A case with planted figures: batch mean 1000 ns (interval 900..1100 over 3 rounds),
     /// op latency p50 200, p99 700, max 900 ns, 50 ops/s, 2 errors; and a `sched_delay` row
@@ -149,17 +162,8 @@ pub(crate) mod tests {
         p.latency_ns = Some(pct(200, 700, 900));
         p.wall_ns = WallStats::from_samples(&[900, 1000, 1100]);
         p.rounds = crate::stats::rounds::summarize(
-            [900.0, 1000.0, 1100.0]
-                .iter()
-                .enumerate()
-                .map(|(i, &m)| crate::stats::rounds::Round {
-                    position: i as u32,
-                    mean: m,
-                    // Batches this spread make the rounds' 10% differences noise: stable.
-                    stddev: 200.0,
-                    batches: 20,
-                })
-                .collect(),
+            // Batches this spread make the rounds' 10% differences noise: stable.
+            crate::stats::rounds::Round::series(&[900.0, 1000.0, 1100.0], 200.0, 20),
         );
         p.throughput_per_s = Some(50.0);
         p.throughput_unit = Some("requests".into());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Failure, Interrupted, Session, SessionOpts, interrupt};
 use super::{options, watchdog};
-use crate::measure::open_loop::LATENESS_BOUND;
+use crate::client::open_loop::LATENESS_BOUND;
 use crate::measure::placement::CpuSet;
 use crate::results::RunMode;
 use crate::runtime::Flavor;
@@ -41,7 +41,7 @@ pub struct RunOpts {
     pub allow_errors: bool,
     /// `--task-metrics`: poll-duration and wake → poll histograms per case.
     pub task_metrics: bool,
-    pub format: crate::cli::OutputFormat,
+    pub format: super::options::args::OutputFormat,
     /// `--wide`: every column of the table.
     pub wide: bool,
 }
@@ -136,7 +136,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         && matches!(l.load.mode, LoadMode::Rate(_))
     {
         session.progress.line(&match crate::sweep::measure_capacity() {
-            Ok(c) => format!("asyncbench: {}", c.line()),
+            Ok(c) => format!("asyncbench: {} — not the generator of this run's --rate load (http_load paces on the runtime under test)", c.line()),
             Err(e) => format!("asyncbench: warning: the load generator's capacity was not measured: {e}"),
         });
     }
@@ -152,21 +152,13 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     for s in chosen {
         let cases = selected(s.as_ref());
         let r = rounds_of(s.as_ref());
-        // After Ctrl-C no new case starts, in this round or a later one.
-        'rounds: for round in 0..r {
-            let order = session.round_order(&s.header().name, round, cases.len());
-            for (position, idx) in order.into_iter().enumerate() {
-                if interrupt::interrupted() {
-                    break 'rounds;
-                }
-                let case = &cases[idx];
-                if session.case_failed(case) {
-                    session.progress.skip_case();
-                    continue;
-                }
-                run_round(&mut session, s.as_ref(), case, position as u32, &opts);
-            }
-        }
+        each_round_case(
+            &mut session,
+            &s.header().name,
+            r,
+            &cases,
+            |session, case, _, position| run_round(session, s.as_ref(), case, position, &opts),
+        );
         if !interrupt::interrupted() {
             // `--variant` filters (prefixes) apply to the Python cases too.
             session.run_python(s.as_ref(), r, &opts.only_variants);
@@ -185,6 +177,35 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
 /// One round of one case: a fresh runtime, warm-up batches, then the
 /// recorded ones, one per call so the watchdog bounds each batch and Ctrl-C
 /// is noticed between batches.
+/// The rounds of one scenario, as both entry points run them: round by round, each round's
+/// cases in the session's order for it; `one(session, case, round, position)` runs a case
+/// that has not failed yet. After Ctrl-C no new case starts, in this round or a later one.
+pub(super) fn each_round_case<'c>(
+    session: &mut Session,
+    scenario: &str,
+    rounds: u32,
+    cases: &'c [CaseSpec],
+    mut one: impl FnMut(&mut Session, &'c CaseSpec, u32, u32),
+) {
+    for round in 0..rounds {
+        for (position, idx) in session
+            .round_order(scenario, round, cases.len())
+            .into_iter()
+            .enumerate()
+        {
+            if interrupt::interrupted() {
+                return;
+            }
+            let case = &cases[idx];
+            if session.case_failed(case) {
+                session.progress.skip_case();
+                continue;
+            }
+            one(session, case, round, position as u32);
+        }
+    }
+}
+
 fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, position: u32, opts: &RunOpts) {
     session
         .progress

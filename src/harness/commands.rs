@@ -6,8 +6,8 @@ use std::path::Path;
 use super::Failure;
 use super::cli_run::{self, RunOpts};
 use super::options::NoiseOpts;
+use super::options::args::OutputFormat;
 use super::summary_table::{self, Rows};
-use crate::cli::OutputFormat;
 use crate::compare::output as compare_output;
 use crate::compare::{self, CompareOpts, Verdict};
 use crate::report::{self, ReportError, palette};
@@ -293,8 +293,12 @@ fn report_failure(e: ReportError) -> Failure {
 pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
     std::fs::create_dir_all(&opts.dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", opts.dir.display()))?;
     let rep = crate::sweep::run(&opts);
-    let md = crate::sweep::output::write_all(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
-    eprint!("{}", crate::sweep::output::knee_table(&rep));
+    crate::sweep::output::write_json(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
+    let md = crate::report::doc::sweep::write(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
+    eprint!(
+        "{}",
+        crate::report::doc::markdown::table(&crate::report::doc::sweep::knee_table(&rep))
+    );
     eprintln!("asyncbench: report in {}", md.display());
     println!("{}", opts.dir.display());
     let failed: Vec<&str> = rep

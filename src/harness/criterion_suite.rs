@@ -266,29 +266,25 @@ pub fn run(
         // What each case's rounds took, for stage 2's estimates.
         let mut took = vec![(Duration::ZERO, 0u32); cases.len()];
         let stage1 = Instant::now();
-        // After Ctrl-C no new case starts, in this round or a later one.
-        'rounds: for round in 0..r {
-            for (position, idx) in session.round_order(&h.name, round, cases.len()).into_iter().enumerate() {
-                if interrupt::interrupted() {
-                    break 'rounds;
-                }
-                let case = &cases[idx];
-                let round = Round {
-                    scenario: s.as_ref(),
-                    case,
-                    round,
-                    position: position as u32,
-                    rounds: r,
-                };
-                if let Ran::Yes(d) = run_round(c, session, mode, filter, round) {
-                    took[idx].0 += d;
-                    took[idx].1 += 1;
-                    if !ran.contains(&case.variant.as_str()) {
-                        ran.push(&case.variant);
-                    }
+        super::cli_run::each_round_case(session, &h.name, r, &cases, |session, case, round, position| {
+            let Some(idx) = cases.iter().position(|x| std::ptr::eq(x, case)) else {
+                return;
+            };
+            let round = Round {
+                scenario: s.as_ref(),
+                case,
+                round,
+                position,
+                rounds: r,
+            };
+            if let Ran::Yes(d) = run_round(c, session, mode, filter, round) {
+                took[idx].0 += d;
+                took[idx].1 += 1;
+                if !ran.contains(&case.variant.as_str()) {
+                    ran.push(&case.variant);
                 }
             }
-        }
+        });
         if mode == SuiteMode::Bench && r >= 2 && budget.enabled() && !interrupt::interrupted() {
             budget.earn(stage1.elapsed());
             stage_two(c, s.as_ref(), &cases, session, filter, budget, r, &took);

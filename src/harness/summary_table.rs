@@ -589,18 +589,7 @@ mod tests {
         let with_rounds = |runtime: &str, means: &[f64]| {
             let mut r = row("v", 0, 100, 1.0);
             r.runtime = runtime.into();
-            r.rounds = summarize(
-                means
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| Round {
-                        position: i as u32,
-                        mean: m,
-                        stddev: 300.0,
-                        batches: 10,
-                    })
-                    .collect(),
-            );
+            r.rounds = summarize(Round::series(means, 300.0, 10));
             r
         };
         // Planted: smol-ct takes exactly twice tokio-ct's time in every round.

@@ -166,8 +166,7 @@ pub fn overhead_ns_per_alloc() -> Option<f64> {
         let plain = t0.elapsed().as_nanos() as f64;
         diffs.push((counted - plain) / f64::from(PER_ROUND));
     }
-    diffs.sort_by(f64::total_cmp);
-    Some(diffs[ROUNDS / 2].max(0.0))
+    crate::stats::median(diffs).map(|m| m.max(0.0))
 }
 
 #[cfg(all(test, feature = "count-allocs"))]

@@ -1,8 +1,14 @@
 //! Measurement: HDR recorders for every timed operation and the case
-//! aggregates, failures by kind, the harness's own floor, CPU clocks, the
-//! precise timer thread with the open-loop pacer and the responsiveness
-//! probes built on it, and what a case costs (CPU, allocations, context
-//! switches) beside its time.
+//! aggregates, failures by kind, the harness's own floor, CPU clocks and CPU
+//! placement, the precise timer thread, task metrics, and what a case costs
+//! (CPU, allocations, context switches) beside its time.
+//!
+//! The instruments every other layer carries, so this folder names none of
+//! them (only `stats`): the runtimes wrap their spawns in [`task_metrics`] and
+//! pin offload threads with [`placement`]; what *runs on* a runtime is above
+//! it — the load generators (`client::open_loop`, `client::paced`), the route
+//! floor (`client::RouteFloor`) and the responsiveness probes
+//! (`scenario::support::probe`).
 
 pub mod alloc;
 mod case;
@@ -10,16 +16,14 @@ pub mod clock;
 pub mod cost;
 pub mod cpu;
 mod floor;
-pub mod open_loop;
 mod outcome;
 pub mod percentile;
 pub mod placement;
-pub mod probe;
 mod recorder;
 pub mod task_metrics;
 
 pub use case::{Batch, CaseRecord, LATENCY_P99, RoundFigure, RoundFigures};
 pub use cost::{Cost, CostInfo, CostTotals};
-pub use floor::{FloorExceeded, HarnessFloor, RouteFloor, check_floor, measure_floor, route_floor};
+pub use floor::{FloorExceeded, HarnessFloor, check_floor, measure_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};
 pub use recorder::{IntervalHist, Recorder};

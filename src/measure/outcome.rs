@@ -7,9 +7,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::ClientError;
-use crate::runtime::JoinError;
-
 /// The kinds of failure counted per case. The names are the keys of a
 /// summary row's `errors_by_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -99,27 +96,6 @@ impl OpError {
             OpError::Lost(_) => ErrorKind::Lost,
             OpError::Invalid(_) => ErrorKind::Invalid,
         }
-    }
-}
-
-impl From<ClientError> for OpError {
-    fn from(e: ClientError) -> OpError {
-        match e {
-            ClientError::Connect { .. } => OpError::Connect(e.to_string()),
-            ClientError::Timeout(d) => OpError::Timeout(d),
-            ClientError::Closed => OpError::Closed(e.to_string()),
-            // hyper reports resets and early EOFs as errors on the connection.
-            ClientError::Http(ref h) if h.is_incomplete_message() || h.is_closed() || h.is_canceled() => {
-                OpError::Closed(e.to_string())
-            }
-            ClientError::Http(_) | ClientError::Request(_) | ClientError::Blocking(_) => OpError::Io(e.to_string()),
-        }
-    }
-}
-
-impl From<JoinError> for OpError {
-    fn from(e: JoinError) -> OpError {
-        OpError::Join(e.to_string())
     }
 }
 
@@ -213,20 +189,5 @@ mod tests {
         assert_eq!(c.total(), 3);
         assert_eq!(c.to_string(), "1 status, 2 timeout");
         assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"status":1,"timeout":2}"#);
-    }
-
-    #[test]
-    fn client_errors_map_to_kinds() {
-        let refused = ClientError::Connect {
-            addr: "127.0.0.1:1".parse().unwrap(),
-            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-        };
-        assert_eq!(OpError::from(refused).kind(), ErrorKind::Connect);
-        assert_eq!(
-            OpError::from(ClientError::Timeout(Duration::ZERO)).kind(),
-            ErrorKind::Timeout
-        );
-        assert_eq!(OpError::from(ClientError::Closed).kind(), ErrorKind::Closed);
-        assert_eq!(OpError::from(JoinError::Panicked("x".into())).kind(), ErrorKind::Join);
     }
 }

@@ -311,18 +311,11 @@ mod tests {
             samples: 30,
             ops_per_batch: Some(10),
             throughput_unit: Some("requests".into()),
-            rounds: crate::stats::rounds::summarize(
-                [1000.0, 2000.0, 1500.0]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| crate::stats::rounds::Round {
-                        position: i as u32,
-                        mean: m,
-                        stddev: 1.0,
-                        batches: 20,
-                    })
-                    .collect(),
-            ),
+            rounds: crate::stats::rounds::summarize(crate::stats::rounds::Round::series(
+                &[1000.0, 2000.0, 1500.0],
+                1.0,
+                20,
+            )),
             criterion_rounds: vec![
                 crate::results::CriterionRound {
                     round: 0,

@@ -210,7 +210,7 @@ pub fn successes(ops_per_batch: u64, batches: u64, errors: u64, samples: u64, co
 }
 
 /// The scenario value in which an open-loop generator reports its successes per second of
-/// schedule (`measure::open_loop`); an open-loop row's throughput is that rate.
+/// schedule (`client::open_loop`); an open-loop row's throughput is that rate.
 pub const ACHIEVED_RATE: &str = "achieved_rps";
 
 /// The row's one throughput (per second, successes only). For a mean-batch value it is the
@@ -299,18 +299,7 @@ mod tests {
             metric: PRIMARY_METRIC.into(),
             samples: 10,
             ops_per_batch: Some(4),
-            rounds: summarize(
-                means
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| Round {
-                        position: i as u32,
-                        mean: m,
-                        stddev: sd,
-                        batches,
-                    })
-                    .collect(),
-            ),
+            rounds: summarize(Round::series(means, sd, batches)),
             ..CaseResult::default()
         }
     }

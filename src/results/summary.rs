@@ -286,17 +286,14 @@ impl WallStats {
     /// [`crate::stats::interval`]); for n == 1 the spread is unknown and the CI collapses to
     /// [mean, mean].
     pub fn from_samples(ns: &[u64]) -> Option<WallStats> {
+        // No batches, no sample: `None`.
+        let sample = crate::stats::Sample::new(ns.iter().map(|&v| v as f64)).ok()?;
         let n = ns.len();
-        if n == 0 {
-            return None;
-        }
-        let mut sorted = ns.to_vec();
-        sorted.sort_unstable();
         // u128 so that summing many multi-second batches cannot overflow before dividing.
-        let sum: u128 = sorted.iter().map(|&v| u128::from(v)).sum();
+        let sum: u128 = ns.iter().map(|&v| u128::from(v)).sum();
         let mean = sum as f64 / n as f64;
         let stddev = if n > 1 {
-            let ss: f64 = sorted.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+            let ss: f64 = ns.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
             (ss / (n - 1) as f64).sqrt()
         } else {
             0.0
@@ -306,10 +303,10 @@ impl WallStats {
             batches: n as u64,
             mean,
             stddev,
-            min: sorted[0],
-            // Nearest-rank definition (the one HdrHistogram's value_at_quantile uses too).
-            p50: sorted[n.div_ceil(2) - 1],
-            max: sorted[n - 1],
+            // Exact: batch times are far below 2^53 ns (104 days).
+            min: sample.min() as u64,
+            p50: sample.quantile(0.5) as u64,
+            max: sample.max() as u64,
             ci95_low: mean - half_width,
             ci95_high: mean + half_width,
         })

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use futures::io::{AsyncRead, AsyncWrite};
 
+use crate::measure::OpError;
+
 pub use executor::CriterionExecutor;
 pub use flavor::{
     AsyncFlavor, EXTERNAL_HOW_TO_ENABLE, ExternalFlavor, Flavor, Rgb, RuntimeEntry, RuntimeKind, UnknownFlavor,
@@ -37,6 +39,13 @@ pub enum JoinError {
     Cancelled,
     #[error("task panicked: {0}")]
     Panicked(String),
+}
+
+/// A task that failed counts as a `join` error of its case.
+impl From<JoinError> for OpError {
+    fn from(e: JoinError) -> OpError {
+        OpError::Join(e.to_string())
+    }
 }
 
 /// A spawned task. Dropping the handle detaches the task (it keeps running);
@@ -229,4 +238,16 @@ pub(crate) fn yield_once() -> impl Future<Output = ()> + Send {
             std::task::Poll::Pending
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_task_counts_as_a_join_error() {
+        let e = OpError::from(JoinError::Panicked("x".into()));
+        assert_eq!(e.kind(), crate::measure::ErrorKind::Join);
+        assert_eq!(e.to_string(), "task failed: task panicked: x");
+    }
 }

@@ -7,6 +7,7 @@ mod routes;
 mod stats;
 mod timer;
 mod timerfd;
+pub mod under_test;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;

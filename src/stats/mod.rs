@@ -17,5 +17,5 @@ pub mod two_stage;
 
 pub use dist::{normal_two_sided, student_t_critical, student_t_two_sided};
 pub use interval::{LEVEL_95, mean_sd, t_half_width};
-pub use sample::{Sample, SampleError};
+pub use sample::{Sample, SampleError, median, quantile};
 pub use significance::{TestResult, URanks, mann_whitney, u_ranks, welch};

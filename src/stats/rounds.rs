@@ -60,6 +60,23 @@ pub struct Round {
     pub batches: u64,
 }
 
+impl Round {
+    /// Rounds in the order they ran (positions 0, 1, …) with these `means`, each of `batches`
+    /// batches spread `sd`: a row with a planted answer, for tests and worked examples.
+    pub fn series(means: &[f64], sd: f64, batches: u64) -> Vec<Round> {
+        means
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| Round {
+                position: i as u32,
+                mean: m,
+                stddev: sd,
+                batches,
+            })
+            .collect()
+    }
+}
+
 /// How far a row's rounds agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -121,14 +138,9 @@ pub fn summarize(rounds: Vec<Round>) -> Option<RoundSummary> {
     }
     let means: Vec<f64> = rounds.iter().map(|r| r.mean).collect();
     let (mean, sd) = mean_sd(&means);
-    let mut sorted = means.clone();
-    sorted.sort_by(f64::total_cmp);
-    let k = sorted.len();
-    let median = if k % 2 == 1 {
-        sorted[k / 2]
-    } else {
-        0.5 * (sorted[k / 2 - 1] + sorted[k / 2])
-    };
+    let k = means.len();
+    // Non-empty; a non-finite round mean makes the mean non-finite too, and the median with it.
+    let median = super::median(means.iter().copied()).unwrap_or(mean);
     let (ci_low, ci_high) = if k >= 2 {
         let h = student_t_critical(ALPHA, k as f64 - 1.0) * sd / (k as f64).sqrt();
         (mean - h, mean + h)
@@ -233,16 +245,7 @@ mod tests {
     use super::*;
 
     fn rounds(means: &[f64], sd: f64, batches: u64) -> Vec<Round> {
-        means
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| Round {
-                position: i as u32,
-                mean: m,
-                stddev: sd,
-                batches,
-            })
-            .collect()
+        Round::series(means, sd, batches)
     }
 
     #[test]

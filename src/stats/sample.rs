@@ -8,6 +8,11 @@
 //! - [`Sample::quantile`] is the nearest-rank quantile: the ⌈q·n⌉-th smallest value (Hyndman &
 //!   Fan type 1), the rule HdrHistogram's `value_at_quantile` and `.hgrm` rows follow, so a
 //!   quantile of a sample and of its histogram agree up to the histogram's precision.
+//!
+//! Every median and quantile of a list of measurements in the crate is taken here: a row's
+//! rounds, `compare`'s noise figures, the harness and route floors, the counters' overhead
+//! calibrations, a CPU job's calibration and a row's batch walls (`WallStats`). Percentiles of
+//! an HDR histogram are `measure::percentile`'s, by the same nearest-rank rule.
 
 use std::cmp::Ordering;
 
@@ -102,6 +107,17 @@ impl Sample {
     }
 }
 
+/// The midpoint median of `values`, or `None` when they do not make a [`Sample`] (none, or one
+/// not finite).
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    Sample::new(values).ok().map(|s| s.median())
+}
+
+/// The nearest-rank `q`-quantile of `values`, or `None` as for [`median`].
+pub fn quantile(values: impl IntoIterator<Item = f64>, q: f64) -> Option<f64> {
+    Sample::new(values).ok().map(|s| s.quantile(q))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +135,9 @@ mod tests {
         assert_eq!((odd.median(), odd.quantile(0.5)), (2.0, 2.0));
         assert_eq!(s.fraction_at_or_below(20.0), 0.5);
         assert_eq!(s.fraction_at_or_below(5.0), 0.0);
+        assert_eq!(median([40.0, 10.0, 30.0, 20.0]), Some(25.0));
+        assert_eq!(quantile([40.0, 10.0, 30.0, 20.0], 0.9), Some(40.0));
+        assert_eq!((median([]), quantile([f64::NAN], 0.5)), (None, None));
     }
 
     #[test]

@@ -51,13 +51,15 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// One line for a terminal.
+    /// One line for a terminal. It names the event-loop generator (the
+    /// sweep's and `http_server`'s load): `run --rate`'s `http_load` paces
+    /// with the runtime-generic generator instead, whose cost this is not.
     pub fn line(&self) -> String {
         let cpu = self
             .cpu_us_per_request
             .map_or("—".to_string(), |c| format!("{c:.2} µs of CPU per paced request"));
         format!(
-            "load generator capacity (against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s, {cpu}",
+            "event-loop load generator's capacity (the sweep's and http_server's load; against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s, {cpu}",
             self.threads,
             self.generator_cpus.as_deref().unwrap_or("any"),
             self.highest_clean_rps
@@ -108,7 +110,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
             timeout: Duration::from_secs(2),
             window: o.window,
             threads: o.threads.clone(),
-            spin: Duration::ZERO,
+            spin: crate::client::paced::DEFAULT_SPIN,
         })?;
         threads = g.threads();
         let cpus: Vec<usize> = g.placed_on.iter().flatten().flat_map(|c| c.cpus().to_vec()).collect();

@@ -81,24 +81,32 @@ pub enum Limit {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Knee {
-    /// The highest passing rate (0 when none passed).
+    /// The highest rate whose step passed (decided over its repeats), below the first that
+    /// did not (0 when none passed).
     pub rate: u64,
-    /// Its corrected p99, µs.
+    /// Its corrected p99, µs (the median over its repeats).
     pub p99_us: f64,
     pub limit: Limit,
-    /// The lowest rate that did not pass, if any.
+    /// The lowest rate that did not pass (decided over its repeats), if any.
     pub first_fail: Option<u64>,
+    /// Lower end of the knee's interval: the lowest knee any single repeat gives (each repeat
+    /// read as a sweep of its own), never above `rate`. Equal to `rate` when repeats agree.
+    pub interval_lo: u64,
+    /// Upper end (exclusive): the highest first failure of any single repeat, never below
+    /// `first_fail`; `None` when some repeat failed at no rate tried (or no failure bounds it).
+    pub interval_hi: Option<u64>,
 }
 
 impl Knee {
-    /// The knee's uncertainty from the rates tried: the server's capacity at
-    /// the SLO lies in `[rate, first_fail)` — at least the last pass, below
-    /// the first failure (the refinement narrows it to 5%). `None` above: no
-    /// server failure bounds it (not reached, or generator-bound).
+    /// The knee's uncertainty: the server's capacity at the SLO lies in `[lo, hi)` — at least
+    /// the lowest knee of any repeat, below the highest first failure of any repeat (one
+    /// repeat: the last pass and the first failure, which the refinement narrows to 5%).
+    /// `None` above: no server failure bounds it (not reached, generator-bound, or a repeat
+    /// that never failed).
     pub fn interval(&self) -> (u64, Option<u64>) {
         match self.limit {
-            Limit::Server | Limit::BelowRange => (self.rate, self.first_fail),
-            Limit::Generator | Limit::NotReached => (self.rate, None),
+            Limit::Server | Limit::BelowRange => (self.interval_lo, self.interval_hi),
+            Limit::Generator | Limit::NotReached => (self.interval_lo, None),
         }
     }
 
@@ -110,17 +118,110 @@ impl Knee {
     }
 }
 
-/// The knee of `points` (any order). Generator-bound steps are neither a
-/// pass nor a failure of the server: they are skipped, and when no server
-/// failure lies above the knee but such a step does, the knee is a lower
-/// bound set by the generator.
+/// One rate as the knee finder reads it: its verdict and corrected p99.
+#[derive(Debug, Clone, Copy)]
+struct Judged {
+    rate: u64,
+    verdict: Verdict,
+    p99_us: f64,
+}
+
+/// The knee of `points` (any order), each rate tried once. Generator-bound steps are
+/// neither a pass nor a failure of the server: they are skipped, and when no server
+/// failure lies above the knee but such a step does, the knee is a lower bound set by the
+/// generator.
 pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
-    let mut sorted = points.to_vec();
+    let judged = points
+        .iter()
+        .map(|p| Judged {
+            rate: p.rate,
+            verdict: Verdict::of(p, slo, p99_bound),
+            p99_us: us(p.p99),
+        })
+        .collect();
+    knee_of(judged)
+}
+
+/// The verdict of a rate tried several times: the kind most repeats gave — a pass, a
+/// failure of the server (over the SLO or saturated) or generator-bound — a tie going to the
+/// failure, then to generator-bound, so a split never reads as a pass and a server failure is
+/// not excused by a generator that lagged as often. A failure is `saturated` unless more
+/// repeats were only over the SLO.
+pub fn decide(verdicts: &[Verdict]) -> Verdict {
+    let count = |f: fn(&Verdict) -> bool| verdicts.iter().filter(|v| f(v)).count();
+    let (over, saturated) = (count(|v| *v == Verdict::OverSlo), count(|v| *v == Verdict::Saturated));
+    let failed = if over > saturated {
+        Verdict::OverSlo
+    } else {
+        Verdict::Saturated
+    };
+    // `max_by_key` keeps the last of equal counts: the preferred one, in this order.
+    [
+        (Verdict::Pass, count(|v| *v == Verdict::Pass)),
+        (Verdict::GeneratorBound, count(|v| *v == Verdict::GeneratorBound)),
+        (failed, over + saturated),
+    ]
+    .into_iter()
+    .max_by_key(|&(_, n)| n)
+    .map_or(Verdict::Pass, |(v, _)| v)
+}
+
+/// The knee of steps tried `repeats` times each, `(repeat, point)` in any order: each rate's
+/// verdict is decided over its repeats ([`decide`]) and the knee read from those; its interval
+/// spans the knees of the single repeats, so repeats that disagree widen it.
+pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Duration) -> Knee {
+    let mut by_rate: std::collections::BTreeMap<u64, Vec<&Point>> = Default::default();
+    let mut by_repeat: std::collections::BTreeMap<u32, Vec<Point>> = Default::default();
+    for (k, p) in points {
+        by_rate.entry(p.rate).or_default().push(p);
+        by_repeat.entry(*k).or_default().push(*p);
+    }
+    let decided = by_rate
+        .into_iter()
+        .map(|(rate, ps)| {
+            let verdicts: Vec<Verdict> = ps.iter().map(|p| Verdict::of(p, slo, p99_bound)).collect();
+            Judged {
+                rate,
+                verdict: decide(&verdicts),
+                p99_us: median(ps.iter().map(|p| us(p.p99))),
+            }
+        })
+        .collect();
+    let mut k = knee_of(decided);
+    for pts in by_repeat.values() {
+        let one = knee(pts, slo, p99_bound);
+        let (lo, hi) = one.interval();
+        k.interval_lo = k.interval_lo.min(lo);
+        k.interval_hi = match (k.interval_hi, hi) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    k
+}
+
+/// The median of the repeats' figures: the middle one, the upper of the two middle ones
+/// for an even count (the worse latency, so a split does not flatter); 0 for none.
+pub fn median(v: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = v.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn knee_of(mut sorted: Vec<Judged>) -> Knee {
     sorted.sort_by_key(|p| p.rate);
-    let mut best: Option<&Point> = None;
+    let mut best: Option<&Judged> = None;
     let mut generator_above: Option<u64> = None;
+    let at = |best: Option<&Judged>, limit, first_fail: Option<u64>| Knee {
+        rate: best.map_or(0, |b| b.rate),
+        p99_us: best.map_or(0.0, |b| b.p99_us),
+        limit,
+        first_fail,
+        interval_lo: best.map_or(0, |b| b.rate),
+        interval_hi: first_fail,
+    };
     for p in &sorted {
-        match Verdict::of(p, slo, p99_bound) {
+        match p.verdict {
             Verdict::Pass => {
                 best = Some(p);
                 generator_above = None;
@@ -129,16 +230,12 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
                 generator_above.get_or_insert(p.rate);
             }
             Verdict::OverSlo | Verdict::Saturated => {
-                return Knee {
-                    rate: best.map_or(0, |b| b.rate),
-                    p99_us: best.map_or(0.0, |b| us(b.p99)),
-                    limit: if best.is_some() {
-                        Limit::Server
-                    } else {
-                        Limit::BelowRange
-                    },
-                    first_fail: Some(p.rate),
+                let limit = if best.is_some() {
+                    Limit::Server
+                } else {
+                    Limit::BelowRange
                 };
+                return at(best, limit, Some(p.rate));
             }
         }
     }
@@ -147,12 +244,7 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
         (Some(_), None) => Limit::NotReached,
         (None, None) => Limit::BelowRange,
     };
-    Knee {
-        rate: best.map_or(0, |b| b.rate),
-        p99_us: best.map_or(0.0, |b| us(b.p99)),
-        limit,
-        first_fail: generator_above,
-    }
+    at(best, limit, generator_above)
 }
 
 /// The next rate to try between a passing `lo` and a failing `hi`
@@ -254,6 +346,55 @@ mod tests {
         let gk = knee(&g, SLO, BOUND);
         assert_eq!(gk.interval(), (4000, None));
         assert!(gk.agrees_with(&a));
+    }
+
+    /// `repeats` sweeps of one server, repeat k planted with capacity `caps[k]`.
+    fn repeated(rates: &[u64], caps: &[u64]) -> Vec<(u32, Point)> {
+        caps.iter()
+            .enumerate()
+            .flat_map(|(k, &cap)| stick(rates, cap).into_iter().map(move |p| (k as u32, p)))
+            .collect()
+    }
+
+    #[test]
+    fn repeats_that_agree_keep_the_interval_narrow() {
+        let rates = geometric(1000, 2.0, 64_000);
+        // Capacities 19 000 to 21 000: every repeat passes 16 000 and saturates at 32 000.
+        let k = knee_over_repeats(&repeated(&rates, &[19_000, 20_000, 21_000]), SLO, BOUND);
+        assert_eq!((k.rate, k.first_fail, k.limit), (16_000, Some(32_000), Limit::Server));
+        assert_eq!(k.interval(), (16_000, Some(32_000)));
+        // One repeat is a plain sweep.
+        let one = knee_over_repeats(&repeated(&rates, &[20_000]), SLO, BOUND);
+        assert_eq!(one, knee(&stick(&rates, 20_000), SLO, BOUND));
+    }
+
+    #[test]
+    fn repeats_that_disagree_widen_the_interval_to_span_them() {
+        let rates = geometric(1000, 2.0, 64_000);
+        // One repeat of three sees a server half as fast (a noisy neighbour): its knee is
+        // 8000, the others' 16 000. The majority decides each rate, so the knee stays
+        // 16 000, and the interval reaches down to the dissenting repeat's knee.
+        let k = knee_over_repeats(&repeated(&rates, &[20_000, 10_500, 20_000]), SLO, BOUND);
+        assert_eq!((k.rate, k.first_fail), (16_000, Some(32_000)));
+        assert_eq!(k.interval(), (8000, Some(32_000)));
+        // Two of three slow: the majority moves the knee down; the fast repeat's first
+        // failure (32 000) bounds the interval above.
+        let k = knee_over_repeats(&repeated(&rates, &[10_500, 10_500, 20_000]), SLO, BOUND);
+        assert_eq!((k.rate, k.first_fail), (8000, Some(16_000)));
+        assert_eq!(k.interval(), (8000, Some(32_000)));
+        // Two sweeps whose repeats disagree still agree with the narrow one.
+        let narrow = knee_over_repeats(&repeated(&rates, &[20_000; 3]), SLO, BOUND);
+        assert!(k.agrees_with(&narrow));
+        // A split of two goes to the worse verdict: no pass by a tie.
+        assert_eq!(decide(&[Verdict::Pass, Verdict::Saturated]), Verdict::Saturated);
+        assert_eq!(decide(&[Verdict::Pass, Verdict::Pass, Verdict::OverSlo]), Verdict::Pass);
+        assert_eq!(
+            decide(&[Verdict::Pass, Verdict::GeneratorBound]),
+            Verdict::GeneratorBound
+        );
+        // A repeat that never failed leaves the interval open above.
+        let k = knee_over_repeats(&repeated(&rates, &[20_000, 20_000, 1_000_000]), SLO, BOUND);
+        assert_eq!((k.rate, k.interval()), (16_000, (16_000, None)));
     }
 
     #[test]

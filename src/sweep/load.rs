@@ -49,7 +49,7 @@ impl LoadSpec {
             timeout: self.timeout,
             window: self.window,
             threads,
-            spin: Duration::ZERO,
+            spin: crate::client::paced::DEFAULT_SPIN,
         }
     }
 }
@@ -74,7 +74,7 @@ impl Window {
             ..Batch::default()
         };
         b.values.push(("achieved_rps", w.completed() as f64 / span));
-        b.values.push(("asked_rps", rate as f64));
+        b.values.push((super::bench_knee::RATE_VALUE, rate as f64));
         b.latencies = w.corrected;
         b.errors = w.errors;
         b.extra.push(("latency_uncorrected", w.uncorrected));

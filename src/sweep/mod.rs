@@ -5,9 +5,13 @@
 //! offered rates rise geometrically, each step open loop for a fixed time,
 //! until a step saturates the server (achieved < 99% of offered, p99 past
 //! the bound, or errors) or the generator is the bottleneck; then steps
-//! bisect between the knee and the first failure ([`knee::refine`]). Every
-//! step keeps its corrected and uncorrected histograms (`.hgrm`, `.hlog`).
-//! The knee table and charts are written beside `sweep.json` ([`output`]).
+//! bisect between the knee and the first failure ([`knee::refine`]). Each
+//! rate runs `repeats` times back to back (each a fresh generator and its
+//! own warm-up), its verdict decided over them and the knee's interval
+//! spanning their disagreement ([`knee::knee_over_repeats`]). Every step
+//! keeps its corrected and uncorrected histograms (`.hgrm`, `.hlog`);
+//! `sweep.json` is written by [`output`], `SWEEP.md` and the charts by the
+//! report (`report::doc::sweep`).
 
 pub mod bench_knee;
 pub mod capacity;
@@ -22,11 +26,11 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::measure::open_loop::LATENESS_BOUND;
+use crate::client::open_loop::LATENESS_BOUND;
 use crate::measure::percentile::percentile;
 use crate::measure::placement::{self, CpuSet};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
-use crate::scenario::catalog::http_server::{Route, RuntimeServer, ServerOpts};
+use crate::server::under_test::{Route, RuntimeServer, ServerOpts};
 use knee::{Knee, Point, Verdict};
 use load::{LoadSpec, LoadThread};
 
@@ -50,6 +54,8 @@ pub struct SweepSettings {
     #[serde(with = "micros")]
     #[schemars(with = "u64")]
     pub p99_bound: Duration,
+    /// Steps per offered rate (schema 2): each rate's verdict is decided over them.
+    pub repeats: u32,
 }
 
 /// Durations in these files are whole microseconds.
@@ -122,7 +128,11 @@ pub struct Step {
     pub server_cost: Option<crate::measure::cost::Cost>,
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// This step's own verdict (one repeat); the rate's is decided over its repeats
+    /// ([`RuntimeSweep::rates`]).
     pub verdict: Verdict,
+    /// Which repeat of its rate this step is, from 0 (schema 2).
+    pub repeat: u32,
     /// A step of the refinement near the knee (not of the geometric pass).
     pub refine: bool,
     /// Histogram files of this step, relative to the sweep directory.
@@ -130,7 +140,7 @@ pub struct Step {
 }
 
 impl Step {
-    fn point(&self) -> Point {
+    pub fn point(&self) -> Point {
         Point {
             rate: self.offered_rps,
             achieved: self.achieved_rps,
@@ -141,12 +151,33 @@ impl Step {
     }
 }
 
+/// One offered rate over its repeats (schema 2).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct RateVerdict {
+    pub offered_rps: u64,
+    /// Decided over the repeats ([`knee::decide`]: the most common kind, a tie never a pass).
+    pub verdict: Verdict,
+    /// Each repeat's own verdict, in the order they ran.
+    pub repeats: Vec<Verdict>,
+    /// The lowest and highest corrected p99 of the repeats, µs.
+    pub p99_us_range: [f64; 2],
+    /// Medians over the repeats ([`knee::median`]): achieved rate and corrected p50, p99,
+    /// p99.9 (µs). What the charts draw per rate.
+    pub achieved_rps: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+}
+
 /// One runtime's sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct RuntimeSweep {
     pub runtime: String,
     pub workers: usize,
     pub steps: Vec<Step>,
+    /// Every rate tried, by rate, with its verdict decided over its repeats (schema 2).
+    pub rates: Vec<RateVerdict>,
+    /// Read from `rates` ([`knee::knee_over_repeats`]); its interval spans the repeats.
     pub knee: Knee,
     /// CPUs of the runtime under test (the server here) and of the generator, as read back.
     pub server_cpus: Option<String>,
@@ -276,6 +307,7 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
                 runtime: flavor.to_string(),
                 workers: 0,
                 steps: Vec::new(),
+                rates: Vec::new(),
                 knee: knee::knee(&[], opts.settings.slo_p99, opts.settings.p99_bound),
                 server_cpus: None,
                 generator_cpus: None,
@@ -308,6 +340,7 @@ impl RuntimeVisitor for SweepOne<'_> {
             runtime: self.flavor.to_string(),
             workers: rt.workers(),
             steps: Vec::new(),
+            rates: Vec::new(),
             knee: knee::knee(&[], s.slo_p99, s.p99_bound),
             server_cpus: server_set.as_ref().map(|c| c.to_string()),
             generator_cpus: None,
@@ -321,8 +354,9 @@ impl RuntimeVisitor for SweepOne<'_> {
                     return;
                 }
             };
+            let cpus = (&self.generator, &server_set);
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_step(o, &mut r, &server, (&self.generator, &server_set), rate, false).await {
+                match run_rate(o, &mut r, &server, cpus, rate, false).await {
                     Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
@@ -330,26 +364,44 @@ impl RuntimeVisitor for SweepOne<'_> {
             if r.failure.is_none() {
                 // Bisect between the knee and the first rate that failed.
                 for _ in 0..s.refine_steps {
-                    let k = knee::knee(&points(&r.steps), s.slo_p99, s.p99_bound);
+                    let k = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
                     if k.limit != knee::Limit::Server {
                         break;
                     }
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
-                    if run_step(o, &mut r, &server, (&self.generator, &server_set), mid, true)
-                        .await
-                        .is_none()
-                    {
+                    if run_rate(o, &mut r, &server, cpus, mid, true).await.is_none() {
                         break;
                     }
                 }
             }
             drop(server);
         });
-        r.knee = knee::knee(&points(&r.steps), s.slo_p99, s.p99_bound);
+        r.rates = rate_verdicts(&r.steps);
+        r.knee = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
         r
     }
+}
+
+/// Runs `rate`'s repeats into `r`; the verdict decided over them and the
+/// generator's highest CPU share among them, or `None` (and `r.failure`) when
+/// a step could not run.
+async fn run_rate(
+    o: &SweepOpts,
+    r: &mut RuntimeSweep,
+    server: &RuntimeServer,
+    cpus: (&Option<CpuSet>, &Option<CpuSet>),
+    rate: u64,
+    refine: bool,
+) -> Option<(Verdict, f64)> {
+    let (mut verdicts, mut cpu) = (Vec::new(), 0.0f64);
+    for repeat in 0..o.settings.repeats.max(1) {
+        let (v, c) = run_step(o, r, server, cpus, (rate, repeat), refine).await?;
+        verdicts.push(v);
+        cpu = cpu.max(c);
+    }
+    Some((knee::decide(&verdicts), cpu))
 }
 
 /// Runs one step into `r`; its verdict and the generator's CPU share, or
@@ -359,16 +411,18 @@ async fn run_step(
     r: &mut RuntimeSweep,
     server: &RuntimeServer,
     cpus: (&Option<CpuSet>, &Option<CpuSet>),
-    rate: u64,
+    (rate, repeat): (u64, u32),
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, server, cpus, rate, refine).await {
+    match step(o, &r.runtime, server, cpus, (rate, repeat), refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
-                    "asyncbench: {} GET {} at {rate}/s: achieved {:.0}/s, p99 {:.0} µs, {:?}",
+                    "asyncbench: {} GET {} at {rate}/s (repeat {}/{}): achieved {:.0}/s, p99 {:.0} µs, {:?}",
                     r.runtime,
                     o.route.path(),
+                    repeat + 1,
+                    o.settings.repeats.max(1),
                     st.achieved_rps,
                     st.corrected.p99_us,
                     st.verdict
@@ -386,22 +440,48 @@ async fn run_step(
     }
 }
 
-fn points(steps: &[Step]) -> Vec<Point> {
-    steps.iter().map(Step::point).collect()
+fn points(steps: &[Step]) -> Vec<(u32, Point)> {
+    steps.iter().map(|st| (st.repeat, st.point())).collect()
+}
+
+/// Every rate of `steps`, by rate, with the verdict decided over its repeats.
+pub fn rate_verdicts(steps: &[Step]) -> Vec<RateVerdict> {
+    let mut by_rate: BTreeMap<u64, Vec<&Step>> = BTreeMap::new();
+    for st in steps {
+        by_rate.entry(st.offered_rps).or_default().push(st);
+    }
+    by_rate
+        .into_iter()
+        .map(|(offered_rps, sts)| {
+            let repeats: Vec<Verdict> = sts.iter().map(|st| st.verdict).collect();
+            let p99 = sts.iter().map(|st| st.corrected.p99_us);
+            let med = |f: fn(&Step) -> f64| knee::median(sts.iter().map(|st| f(st)));
+            RateVerdict {
+                offered_rps,
+                verdict: knee::decide(&repeats),
+                repeats,
+                p99_us_range: [p99.clone().fold(f64::INFINITY, f64::min), p99.fold(0.0, f64::max)],
+                achieved_rps: med(|st| st.achieved_rps),
+                p50_us: med(|st| st.corrected.p50_us),
+                p99_us: med(|st| st.corrected.p99_us),
+                p999_us: med(|st| st.corrected.p999_us),
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn new_hist() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }
 
-/// One open-loop step at `rate`: a 1-second warm-up window, then 1-second
-/// windows for `settings.step`.
+/// One open-loop step at `rate` (its `repeat`-th): a fresh generator, a
+/// 1-second warm-up window, then 1-second windows for `settings.step`.
 async fn step(
     o: &SweepOpts,
     runtime: &str,
     server: &RuntimeServer,
     (gen_cpus, server_cpus): (&Option<CpuSet>, &Option<CpuSet>),
-    rate: u64,
+    (rate, repeat): (u64, u32),
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
     let s = &o.settings;
@@ -484,11 +564,12 @@ async fn step(
         errors: errors.total(),
         errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
         verdict: Verdict::Pass,
+        repeat,
         refine,
         files: Vec::new(),
     };
     st.verdict = Verdict::of(&st.point(), s.slo_p99, s.p99_bound);
-    st.files = output::write_step_hists(&o.dir, runtime, rate, wall0, [&corr, &unc], &intervals)?;
+    st.files = output::write_step_hists(&o.dir, (runtime, rate, repeat), wall0, [&corr, &unc], &intervals)?;
     Ok((st, cpus))
 }
 

@@ -41,8 +41,8 @@ fn cli_reference() -> String {
     cmd.build();
     let mut out = String::from(
         "# CLI reference\n\n\
-         Generated from the command-line definition (`src/cli.rs`); `cargo test` fails when it\n\
-         differs from what `--help` prints. Run the binary as `asyncbench` after\n\
+         Generated from the command-line definition (`src/cli.rs`, `src/harness/options/args.rs`);\n\
+         `cargo test` fails when it differs from what `--help` prints. Run the binary as `asyncbench` after\n\
          `cargo install --path .`, or as `cargo run --release --` from the checkout.\n\n",
     );
     let mut top = cmd.clone();

@@ -8,10 +8,10 @@
 use std::time::{Duration, Instant};
 
 use asyncbench::measure::clock::PreciseTimer;
-use asyncbench::measure::probe::Probes;
 use asyncbench::on_runtime;
 use asyncbench::runtime::AsyncFlavor;
 use asyncbench::scenario::support::cpu_job::Job;
+use asyncbench::scenario::support::probe::Probes;
 use asyncbench::server::{ServerConfig, TestServer};
 
 use crate::common::{CaseOutcome, ScenarioToml, async_runtimes, env, run_cases};

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use asyncbench::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
-use asyncbench::scenario::catalog::http_server::{RuntimeServer, ServerOpts};
+use asyncbench::server::under_test::{RuntimeServer, ServerOpts};
 use asyncbench::sweep::load::{LoadSpec, LoadThread};
 
 use crate::common::{ScenarioToml, env_no_server, run_cases};
@@ -142,6 +142,7 @@ fn sweep_rejects_bad_values_naming_them_and_the_range() {
             "--step-secs 0: out of range: allowed 1..=600",
         ),
         (&["--runtime", "threads"][..], "--runtime threads: not an async runtime"),
+        (&["--repeats", "0"][..], "--repeats 0: out of range: allowed 1..=20"),
         (
             &["--start-rate", "100", "--max-rate", "10"][..],
             "--max-rate 10: below the start rate 100",
@@ -170,6 +171,8 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
             "400",
             "--refine",
             "0",
+            "--repeats",
+            "2",
             "--quiet",
         ],
         tmp.path(),
@@ -180,10 +183,20 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
     let rep: asyncbench::sweep::output::SweepReport =
         serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(rep.route, "/");
+    assert_eq!((rep.schema_version, rep.settings.repeats), (2, 2));
     let r = &rep.runtimes[0];
     assert_eq!(r.runtime, "smol-ct");
-    let offered: Vec<u64> = r.steps.iter().map(|s| s.offered_rps).collect();
-    assert_eq!(offered, [200, 400]);
+    // Each rate twice, back to back; each rate's verdict decided over its two repeats.
+    let offered: Vec<(u64, u32)> = r.steps.iter().map(|s| (s.offered_rps, s.repeat)).collect();
+    assert_eq!(offered, [(200, 0), (200, 1), (400, 0), (400, 1)]);
+    let rates: Vec<(u64, usize)> = r.rates.iter().map(|v| (v.offered_rps, v.repeats.len())).collect();
+    assert_eq!(rates, [(200, 2), (400, 2)]);
+    for v in &r.rates {
+        assert!(v.p99_us_range[0] <= v.p99_us && v.p99_us <= v.p99_us_range[1], "{v:?}");
+    }
+    // The knee's interval holds the knee.
+    let (lo, hi) = r.knee.interval();
+    assert!(lo <= r.knee.rate && hi.is_none_or(|h| r.knee.rate < h), "{:?}", r.knee);
     for s in &r.steps {
         // One second at the offered rate: a busy machine may lose a little, never half.
         assert!(s.achieved_rps > 0.5 * s.offered_rps as f64, "{s:?}");
@@ -195,7 +208,16 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
         }
     }
     let md = std::fs::read_to_string(dir.join("SWEEP.md")).unwrap();
-    assert!(md.contains("| smol-ct | 1 |"), "{md}");
+    // The knee table first (one padded row per runtime), then rates and steps.
+    let first_row = md.lines().find(|l| l.starts_with("| smol-ct")).unwrap_or_default();
+    let cells: Vec<&str> = first_row.split('|').map(str::trim).collect();
+    assert_eq!(cells.get(2), Some(&"1"), "{md}");
+    assert!(
+        md.contains("over 2 repeats") && md.contains("## Rates") && md.contains("## Steps"),
+        "{md}"
+    );
+    // The terminal shows the same table.
+    assert!(String::from_utf8_lossy(&out.stderr).contains(first_row), "{md}");
     for c in ["sweep__root__latency", "sweep__root__achieved"] {
         assert!(dir.join("charts").join(format!("{c}.svg")).is_file(), "{c}");
         assert!(dir.join("charts").join(format!("{c}.png")).is_file(), "{c}");
@@ -221,6 +243,8 @@ fn a_sweep_step_charges_the_server_a_planted_burn_and_records_the_generator() {
             "300",
             "--refine",
             "0",
+            "--repeats",
+            "1",
             "--quiet",
         ],
         tmp.path(),

@@ -8,19 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Three runtimes, each round 60 batches of two 1 ms requests: a run of 10 rounds lasts several
-/// seconds, long enough to be interrupted after some rounds finished and before the last.
-const SCENARIO: &str = r#"scenario = "fetch_parallel"
-guide_section = "Fetching multiple URLs"
-runtimes = ["tokio-ct", "smol-ct", "async-std"]
-variants = ["sequential"]
-[params]
-requests = 2
-delay_ms = 1
-bound = 1
-timeout_ms = 2000
-connections = ["keepalive"]
-"#;
+use crate::common::{ScenarioToml, TINY_FETCH};
 
 struct Run {
     child: Child,
@@ -57,7 +45,10 @@ fn start() -> Run {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = dir.path().join("scenarios");
     std::fs::create_dir_all(&scenarios).unwrap();
-    std::fs::write(scenarios.join("f.toml"), SCENARIO).unwrap();
+    // Three runtimes, each round 60 batches of two 1 ms requests: a run of 10 rounds lasts several
+    // seconds, long enough to be interrupted after some rounds finished and before the last.
+    let scenario = ScenarioToml::from_text(TINY_FETCH).runtimes(["tokio-ct", "smol-ct", "async-std"]);
+    std::fs::write(scenarios.join("f.toml"), scenario.text()).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_asyncbench"))
         .args([
             "run",

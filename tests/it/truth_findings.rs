@@ -112,18 +112,7 @@ fn planted_run(root: &Path, scenario: &str, rows: Vec<CaseResult>, comparisons: 
 
 /// A row whose rounds are `means` (ns per batch), each `batches` batches with spread `sd`.
 fn row(scenario: &str, variant: &str, runtime: &str, ops: u64, unit: &str, means: &[f64], sd: f64) -> CaseResult {
-    let rounds = rounds::summarize(
-        means
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| Round {
-                position: i as u32,
-                mean: m,
-                stddev: sd,
-                batches: 50,
-            })
-            .collect(),
-    );
+    let rounds = rounds::summarize(Round::series(means, sd, 50));
     CaseResult {
         scenario: scenario.into(),
         variant: variant.into(),

@@ -103,6 +103,35 @@ fn several_threads_offer_one_schedule_between_them() {
 }
 
 #[test]
+fn a_pinned_generator_with_spin_sleeps_between_sparse_sends_and_reports_the_machines_share() {
+    let sink = Sink::start(None).unwrap();
+    let cpu = CpuSet::allowed().unwrap().cpus()[0];
+    // 400/s over 2 connections: a send every 2.5 ms, 100 per 250 ms window,
+    // each far beyond the 25 µs spin, so the loop must sleep between them.
+    let mut s = spec(sink.addr(), "/", 2, Some(400));
+    s.threads = vec![Some(CpuSet::new([cpu]))];
+    s.spin = asyncbench::client::paced::DEFAULT_SPIN;
+    let mut g = PacedGenerator::start(s).unwrap();
+    let ws = windows(&mut g, 4);
+    drop(g);
+    for w in &ws[1..] {
+        assert!((90..=110).contains(&w.sent), "{}", w.sent);
+        // At least one sleep per send (between them) and no hot loop: a
+        // send and its reply take a handful of turns, not thousands.
+        assert!(
+            w.sleeps >= w.sent / 2 && w.sleeps <= 4 * w.sent + 50,
+            "{} sleeps for {} sends",
+            w.sleeps,
+            w.sent
+        );
+        // A spinning thread would be busy the whole window.
+        assert!(w.max_thread_cpu < 0.5, "{}", w.max_thread_cpu);
+        // Waiting for a CPU is part of the wall time, never more than it.
+        assert!(w.run_queue_wait < 2 * w.span, "{:?}", w.run_queue_wait);
+    }
+}
+
+#[test]
 fn closed_loop_sends_on_each_reply_and_bad_targets_fail_at_start() {
     let sink = Sink::start(None).unwrap();
     let mut g = PacedGenerator::start(spec(sink.addr(), "/", 2, None)).unwrap();
@@ -144,4 +173,6 @@ fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
         assert!(s.cpu_us_per_request > 0.0, "{s:?}");
     }
     assert!(c.line().contains("requests/s"));
+    // The line names which generator it measured (`run --rate` prints it beside another's load).
+    assert!(c.line().contains("event-loop load generator"), "{}", c.line());
 }

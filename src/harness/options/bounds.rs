@@ -47,7 +47,7 @@ pub struct Bound {
 }
 
 impl Bound {
-    const fn new(flag: &'static str, min: u64, max: u64) -> Bound {
+    pub const fn new(flag: &'static str, min: u64, max: u64) -> Bound {
         Bound { flag, min, max }
     }
 

@@ -1,9 +1,10 @@
 //! The command line's second step (ripgrep's LowArgs → HiArgs): [`check`] turns what clap parsed
-//! (`crate::cli`) into checked options, one [`Task`] per command. Every rule about a flag's value
+//! ([`args`], the flags as typed) into checked options, one [`Task`] per command. Every rule about a flag's value
 //! lives here, and every error names the flag, the value and what is allowed; past `check`
 //! nothing re-validates. The ranges and the error are in `bounds`; `results_root` holds the rule
 //! for where run directories go, shared by `cargo bench` and the CLI ([`ResultsRoot`]).
 
+pub mod args;
 mod bounds;
 mod results_root;
 mod suggest;
@@ -15,13 +16,13 @@ use std::time::Duration;
 
 use super::Failure;
 use super::cli_run::RunOpts;
-use crate::cli::{Command, ResultsArg, RunArgs, SavedRunArg};
 use crate::compare::CompareOpts;
 use crate::measure::placement::CpuSet;
 use crate::results::resolve_run;
 use crate::runtime::{AsyncFlavor, Flavor};
 use crate::scenario::catalog::http_load::{HttpLoad, LoadMode};
 use crate::server::ServerConfig;
+use args::{Command, ResultsArg, RunArgs, SavedRunArg};
 
 pub use bounds::{BATCHES, BadOption, Bound, CONNECTIONS, DURATION, RATE, ROUNDS, SERVER_THREADS, WARMUP, WORKERS};
 use bounds::{check_alpha, check_threshold};
@@ -137,7 +138,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
         }
         Command::Run(args) => Task::Run(Box::new(check_run(*args, process).map_err(Failure::usage)?)),
         Command::Noise(args) => {
-            let crate::cli::NoiseArgs {
+            let args::NoiseArgs {
                 run,
                 plant,
                 simulate,
@@ -322,9 +323,15 @@ mod tests {
 
     fn check_args(args: &[&str]) -> Result<Task, Failure> {
         use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(std::iter::once("asyncbench").chain(args.iter().copied()))
-            .expect("clap parses");
-        check(cli.command, &process())
+        // The root parser is `crate::cli::Cli`, above this module; its subcommands are these.
+        #[derive(Parser)]
+        struct Root {
+            #[command(subcommand)]
+            command: Command,
+        }
+        let root =
+            Root::try_parse_from(std::iter::once("asyncbench").chain(args.iter().copied())).expect("clap parses");
+        check(root.command, &process())
     }
 
     /// The message of a usage error (exit code 2).

@@ -5,37 +5,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Process;
+use super::args::SweepArgs;
 use super::bounds::{BadOption, Bound};
-use crate::cli::SweepArgs;
 use crate::runtime::{AsyncFlavor, Flavor};
-use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, Variant};
+use crate::scenario::catalog::http_server::{HttpServer, MAX_RATE, MAX_REPEATS, Variant};
 use crate::sweep::SweepOpts;
 
-const STEP_SECS: Bound = Bound {
-    flag: "--step-secs",
-    min: 1,
-    max: 600,
-};
-const START_RATE: Bound = Bound {
-    flag: "--start-rate",
-    min: 1,
-    max: MAX_RATE,
-};
-const MAX_RATE_FLAG: Bound = Bound {
-    flag: "--max-rate",
-    min: 1,
-    max: MAX_RATE,
-};
-const REFINE: Bound = Bound {
-    flag: "--refine",
-    min: 0,
-    max: 10,
-};
-const SWEEP_WORKERS: Bound = Bound {
-    flag: "--workers",
-    min: 1,
-    max: 1024,
-};
+const STEP_SECS: Bound = Bound::new("--step-secs", 1, 600);
+const START_RATE: Bound = Bound::new("--start-rate", 1, MAX_RATE);
+const MAX_RATE_FLAG: Bound = Bound::new("--max-rate", 1, MAX_RATE);
+const REFINE: Bound = Bound::new("--refine", 0, 10);
+const REPEATS: Bound = Bound::new("--repeats", 1, MAX_REPEATS);
+const SWEEP_WORKERS: Bound = Bound::new("--workers", 1, 1024);
 
 pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, anyhow::Error> {
     let file = a
@@ -55,6 +36,9 @@ pub(super) fn check_sweep(a: SweepArgs, process: &Process) -> Result<SweepOpts, 
     }
     if let Some(v) = a.refine {
         s.refine_steps = REFINE.check(v)? as u32;
+    }
+    if let Some(v) = a.repeats {
+        s.repeats = REPEATS.check(v)? as u32;
     }
     BadOption::unless(s.max_rate >= s.start_rate, "--max-rate", s.max_rate, || {
         format!(

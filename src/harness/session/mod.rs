@@ -134,7 +134,7 @@ pub struct Session {
     plan: Option<Plan>,
     /// Each request kind's floor (by connection mode and path), measured the first time a
     /// finished case needs it.
-    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::measure::RouteFloor>>,
+    floors: std::collections::BTreeMap<(&'static str, String), Option<crate::client::RouteFloor>>,
     pub progress: Progress,
     /// The guide's Python side, when this run includes its rows ([`Session::enable_python`]).
     python: Option<crate::python::PythonSide>,
@@ -298,12 +298,12 @@ impl Session {
 
     /// The floor of one kind of request (the fastest of many blocking GETs of its path over its
     /// connection mode), measured once per run, between cases so nothing else loads the server.
-    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::measure::RouteFloor> {
+    fn route_floor(&mut self, req: &crate::scenario::Requests) -> Option<crate::client::RouteFloor> {
         let key = (req.conn.name(), req.path.clone());
         if let Some(f) = self.floors.get(&key) {
             return f.clone();
         }
-        let f = crate::measure::route_floor(self.env.server, &req.path, req.conn);
+        let f = crate::client::route_floor(self.env.server, &req.path, req.conn);
         self.floors.insert(key, f.clone());
         f
     }

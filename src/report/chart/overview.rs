@@ -9,10 +9,9 @@ use plotters::prelude::*;
 use super::ratio_dots::{self, RatioAxis};
 use super::render::{self, Chart, DrawResult};
 use crate::report::data::RunData;
-use crate::report::palette::{self, RuntimeStyle};
+use crate::report::palette::RuntimeStyle;
 
 const TITLE: &str = "measured / ideal per case (mean batch time ÷ lower bound; 1× = ideal)";
-const ROW_PX: u32 = 24;
 
 pub use super::ratio_dots::Dot;
 
@@ -26,42 +25,20 @@ pub struct OverviewChart {
 
 impl OverviewChart {
     pub fn from_run(run: &RunData) -> OverviewChart {
-        let all_runtimes = run.runtimes();
-        let mut rows = Vec::new();
-        let mut dots = Vec::new();
-        let mut used = vec![false; all_runtimes.len()];
-        let mut runtimes: Vec<RuntimeStyle> = all_runtimes.iter().map(|r| palette::style(r, false)).collect();
+        let mut out = ratio_dots::Rows::new(run.runtimes());
         for scenario in run.scenarios() {
             for variant in run.variants(scenario) {
-                let mut row_dots = Vec::new();
-                for (ri, rt) in all_runtimes.iter().enumerate() {
-                    let Some(r) = run.primary(scenario, variant, rt) else {
-                        continue;
-                    };
-                    if let Some(ratio) = r.measured_over_ideal.filter(|x| x.is_finite() && *x > 0.0) {
-                        row_dots.push(Dot {
-                            row: rows.len(),
-                            runtime: ri,
-                            ratio,
-                        });
-                        used[ri] = true;
-                        if r.legacy {
-                            runtimes[ri] = palette::style(rt, true);
-                        }
-                    }
-                }
-                if !row_dots.is_empty() {
-                    rows.push(format!("{scenario} / {variant}"));
-                    dots.extend(row_dots);
-                }
+                let dots = (out.names().iter().enumerate())
+                    .filter_map(|(ri, rt)| {
+                        let r = run.primary(scenario, variant, rt)?;
+                        let ratio = r.measured_over_ideal.filter(|x| x.is_finite() && *x > 0.0)?;
+                        Some((ri, ratio, r.legacy))
+                    })
+                    .collect();
+                out.push(format!("{scenario} / {variant}"), dots);
             }
         }
-        // Keep only runtimes that have a dot, re-indexing the dots to match.
-        let keep: Vec<usize> = (0..runtimes.len()).filter(|&i| used[i]).collect();
-        for d in &mut dots {
-            d.runtime = keep.iter().position(|&k| k == d.runtime).unwrap_or(0);
-        }
-        let runtimes = keep.into_iter().map(|i| runtimes[i].clone()).collect();
+        let (rows, runtimes, dots) = out.finish();
         OverviewChart { rows, runtimes, dots }
     }
 }
@@ -72,8 +49,7 @@ impl Chart for OverviewChart {
     }
 
     fn size(&self) -> (u32, u32) {
-        let h = 150 + ROW_PX * self.rows.len().max(4) as u32;
-        (1000, h.min(4000))
+        ratio_dots::size(self.rows.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {

@@ -9,12 +9,11 @@ use plotters::prelude::*;
 use super::ratio_dots::{self, RatioAxis};
 use super::render::{self, Chart, DrawResult};
 use crate::report::data::RunData;
-use crate::report::palette::{self, RuntimeStyle};
+use crate::report::palette::RuntimeStyle;
 use crate::results::CaseResult;
 use crate::runtime::{ExternalFlavor, RuntimeEntry, RuntimeKind};
 
 const TITLE: &str = "Rust vs the guide's Python: batch time ÷ asyncio's (1× = asyncio, left = faster)";
-const ROW_PX: u32 = 24;
 /// The runtime every ratio is taken against: the registry's first external entry (asyncio).
 pub const BASE: &str = ExternalFlavor::NAMES[0];
 
@@ -36,52 +35,32 @@ pub fn published(r: &CaseResult) -> Option<f64> {
 
 impl PythonChart {
     pub fn from_run(run: &RunData) -> PythonChart {
-        let others: Vec<&str> = run.runtimes().into_iter().filter(|r| *r != BASE).collect();
-        let mut rows = Vec::new();
-        let mut dots = Vec::new();
-        let mut used = vec![false; others.len()];
-        let mut runtimes: Vec<RuntimeStyle> = others.iter().map(|r| palette::style(r, false)).collect();
+        let mut out = ratio_dots::Rows::new(run.runtimes().into_iter().filter(|r| *r != BASE).collect());
         for scenario in run.scenarios() {
             for variant in run.variants(scenario) {
                 let Some(base) = run.primary(scenario, variant, BASE).and_then(published) else {
                     continue;
                 };
-                let mut row_dots = Vec::new();
-                for (ri, rt) in others.iter().enumerate() {
-                    let Some(r) = run.primary(scenario, variant, rt) else {
-                        continue;
-                    };
-                    if let Some(v) = published(r) {
-                        row_dots.push(Dot {
-                            row: rows.len(),
-                            runtime: ri,
-                            ratio: v / base,
-                        });
-                        used[ri] = true;
-                        if r.legacy {
-                            runtimes[ri] = palette::style(rt, true);
-                        }
-                    }
-                }
+                let dots: Vec<(usize, f64, bool)> = (out.names().iter().enumerate())
+                    .filter_map(|(ri, rt)| {
+                        let r = run.primary(scenario, variant, rt)?;
+                        Some((ri, published(r)? / base, r.legacy))
+                    })
+                    .collect();
                 // A row needs a Rust runtime: uvloop alone (a Python-only variant) is left to
                 // the scenario's table.
-                let has_rust = row_dots.iter().any(|d| {
+                let has_rust = dots.iter().any(|&(ri, ..)| {
                     !matches!(
-                        RuntimeEntry::find(others[d.runtime]).map(|e| e.kind),
+                        RuntimeEntry::find(out.names()[ri]).map(|e| e.kind),
                         Some(RuntimeKind::External(_))
                     )
                 });
                 if has_rust {
-                    rows.push(format!("{scenario} / {variant}"));
-                    dots.extend(row_dots);
+                    out.push(format!("{scenario} / {variant}"), dots);
                 }
             }
         }
-        let keep: Vec<usize> = (0..runtimes.len()).filter(|&i| used[i]).collect();
-        for d in &mut dots {
-            d.runtime = keep.iter().position(|&k| k == d.runtime).unwrap_or(0);
-        }
-        let runtimes = keep.into_iter().map(|i| runtimes[i].clone()).collect();
+        let (rows, runtimes, dots) = out.finish();
         PythonChart { rows, runtimes, dots }
     }
 
@@ -97,8 +76,7 @@ impl Chart for PythonChart {
     }
 
     fn size(&self) -> (u32, u32) {
-        let h = 150 + ROW_PX * self.rows.len().max(4) as u32;
-        (1000, h.min(4000))
+        ratio_dots::size(self.rows.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {

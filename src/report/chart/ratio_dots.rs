@@ -8,7 +8,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::render::{self, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
-use crate::report::palette::RuntimeStyle;
+use crate::report::palette::{self, RuntimeStyle};
 
 /// One dot: a row (scenario/variant), a runtime (index into the chart's runtimes) and its ratio.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,69 @@ pub struct Dot {
     pub runtime: usize,
     pub ratio: f64,
 }
+
+/// A chart of this kind as its rows are collected: the runtimes it may show, and which got a
+/// dot (only those reach the legend; a legacy runtime's label says so).
+pub struct Rows<'a> {
+    names: Vec<&'a str>,
+    styles: Vec<RuntimeStyle>,
+    used: Vec<bool>,
+    labels: Vec<String>,
+    dots: Vec<Dot>,
+}
+
+impl<'a> Rows<'a> {
+    pub fn new(names: Vec<&'a str>) -> Rows<'a> {
+        Rows {
+            styles: names.iter().map(|r| palette::style(r, false)).collect(),
+            used: vec![false; names.len()],
+            names,
+            labels: Vec::new(),
+            dots: Vec::new(),
+        }
+    }
+
+    /// The runtimes, in the order a dot's `runtime` indexes them.
+    pub fn names(&self) -> &[&'a str] {
+        &self.names
+    }
+
+    /// Adds the row `label` with its dots, each (runtime index, ratio, the runtime is legacy);
+    /// a row with no dot is left out.
+    pub fn push(&mut self, label: String, dots: Vec<(usize, f64, bool)>) {
+        if dots.is_empty() {
+            return;
+        }
+        let row = self.labels.len();
+        for (runtime, ratio, legacy) in dots {
+            self.used[runtime] = true;
+            if legacy {
+                self.styles[runtime] = palette::style(self.names[runtime], true);
+            }
+            self.dots.push(Dot { row, runtime, ratio });
+        }
+        self.labels.push(label);
+    }
+
+    /// (rows top to bottom, the runtimes that have a dot, the dots re-indexed to them).
+    pub fn finish(self) -> (Vec<String>, Vec<RuntimeStyle>, Vec<Dot>) {
+        let keep: Vec<usize> = (0..self.names.len()).filter(|&i| self.used[i]).collect();
+        let mut dots = self.dots;
+        for d in &mut dots {
+            d.runtime = keep.iter().position(|&k| k == d.runtime).unwrap_or(0);
+        }
+        let styles = keep.into_iter().map(|i| self.styles[i].clone()).collect();
+        (self.labels, styles, dots)
+    }
+}
+
+/// The pixel size of a chart of this kind with `rows` rows.
+pub fn size(rows: usize) -> (u32, u32) {
+    let h = 150 + ROW_PX * rows.max(4) as u32;
+    (1000, h.min(4000))
+}
+
+const ROW_PX: u32 = 24;
 
 /// How one chart of this kind labels and bounds its axis.
 pub struct RatioAxis {

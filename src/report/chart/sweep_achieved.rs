@@ -1,13 +1,14 @@
 //! Achieved vs offered rate from a sweep, both on log scales, with the
 //! diagonal (achieved = offered) for reference: where a runtime's line
-//! leaves the diagonal, the server stopped keeping up.
+//! leaves the diagonal, the server stopped keeping up. One point per rate:
+//! the median achieved rate over its repeats.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
-use super::sweep_latency::decades;
-use crate::report::palette::{self, RuntimeStyle};
+use super::sweep_latency::{decades, runtime_legend, runtime_lines};
+use crate::report::palette::RuntimeStyle;
 use crate::sweep::knee::Verdict;
 use crate::sweep::output::SweepReport;
 
@@ -26,21 +27,9 @@ pub struct AchievedChart {
 
 impl AchievedChart {
     pub fn new(rep: &SweepReport) -> AchievedChart {
-        let lines = rep
-            .runtimes
-            .iter()
-            .map(|r| {
-                let mut points: Vec<_> = r
-                    .steps
-                    .iter()
-                    .map(|s| (s.offered_rps as f64, s.achieved_rps, s.verdict))
-                    .collect();
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Line {
-                    runtime: palette::style(&r.runtime, false),
-                    points,
-                }
-            })
+        let lines = runtime_lines(rep, |v| (v.offered_rps as f64, v.achieved_rps, v.verdict))
+            .into_iter()
+            .map(|(runtime, points)| Line { runtime, points })
             .collect();
         AchievedChart {
             route: rep.route.clone(),
@@ -69,12 +58,10 @@ impl Chart for AchievedChart {
         if hi <= 0.0 {
             return render::draw_empty(root, &title, "no steps recorded");
         }
-        let mut legend: Vec<LegendEntry> = self
-            .lines
-            .iter()
-            .map(|l| LegendEntry::new(l.runtime.label.clone(), l.runtime.colour, Swatch::Line))
-            .collect();
-        legend.push(LegendEntry::new("achieved = offered", REFERENCE, Swatch::Line));
+        let legend = runtime_legend(
+            self.lines.iter().map(|l| &l.runtime),
+            LegendEntry::new("achieved = offered", REFERENCE, Swatch::Line),
+        );
         let area = render::header(root, &title, &legend)?;
         let r = decades(lo, hi);
         let mut chart = ChartBuilder::on(&area)

@@ -1,6 +1,7 @@
 //! Latency vs offered rate from a sweep: three panels (p50, p99, p99.9 from
 //! the intended send time), x the offered rate and y the latency, both on log
-//! scales; one line per runtime. A saturated step is drawn as a cross, a
+//! scales; one line per runtime, one point per rate (the medians over its
+//! repeats, marked by the verdict decided over them). A saturated step is drawn as a cross, a
 //! generator-bound one as a hollow circle; the p99 panel carries the SLO.
 
 use plotters::coord::Shift;
@@ -8,6 +9,7 @@ use plotters::prelude::*;
 
 use super::render::{self, Chart, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
 use crate::report::palette::{self, RuntimeStyle};
+use crate::sweep::RateVerdict;
 use crate::sweep::knee::Verdict;
 use crate::sweep::output::SweepReport;
 
@@ -22,6 +24,8 @@ pub struct Line {
 pub struct LatencyVsRateChart {
     pub route: String,
     pub slo_us: f64,
+    /// Steps per rate: each point is the median over them.
+    pub repeats: u32,
     pub lines: Vec<Line>,
 }
 
@@ -29,31 +33,36 @@ pub const PANELS: [&str; 3] = ["p50", "p99", "p99.9"];
 
 impl LatencyVsRateChart {
     pub fn new(rep: &SweepReport) -> LatencyVsRateChart {
-        let lines = rep
-            .runtimes
-            .iter()
-            .map(|r| {
-                let mut points: Vec<_> = r
-                    .steps
-                    .iter()
-                    .map(|s| {
-                        let c = &s.corrected;
-                        (s.offered_rps as f64, [c.p50_us, c.p99_us, c.p999_us], s.verdict)
-                    })
-                    .collect();
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Line {
-                    runtime: palette::style(&r.runtime, false),
-                    points,
-                }
-            })
-            .collect();
+        let lines = runtime_lines(rep, |v| {
+            (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict)
+        })
+        .into_iter()
+        .map(|(runtime, points)| Line { runtime, points })
+        .collect();
         LatencyVsRateChart {
             route: rep.route.clone(),
             slo_us: rep.settings.slo_p99.as_secs_f64() * 1e6,
+            repeats: rep.settings.repeats.max(1),
             lines,
         }
     }
+}
+
+/// Per runtime of a sweep, its style and what `point` reads of each rate (the medians over the
+/// rate's repeats and the verdict decided over them), by rate: both sweep charts' lines.
+pub fn runtime_lines<T>(rep: &SweepReport, point: impl Fn(&RateVerdict) -> T) -> Vec<(RuntimeStyle, Vec<T>)> {
+    rep.runtimes
+        .iter()
+        .map(|r| (palette::style(&r.runtime, false), r.rates.iter().map(&point).collect()))
+        .collect()
+}
+
+/// A legend entry per runtime line, then `last`.
+pub fn runtime_legend<'a>(styles: impl Iterator<Item = &'a RuntimeStyle>, last: LegendEntry) -> Vec<LegendEntry> {
+    styles
+        .map(|s| LegendEntry::new(s.label.clone(), s.colour, Swatch::Line))
+        .chain([last])
+        .collect()
 }
 
 /// The route as a file-name part: `/burn/50` → `burn_50`, `/` → `root`.
@@ -90,7 +99,12 @@ impl Chart for LatencyVsRateChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("GET {}: latency vs offered rate (from intended send time)", self.route);
+        let title = format!(
+            "GET {}: latency vs offered rate (from intended send time, median of {} repeat{})",
+            self.route,
+            self.repeats,
+            if self.repeats == 1 { "" } else { "s" }
+        );
         let all = || self.lines.iter().flat_map(|l| l.points.iter());
         let xs = all().map(|p| p.0).filter(|x| x.is_finite() && *x > 0.0);
         let ys = all().flat_map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0);
@@ -101,16 +115,10 @@ impl Chart for LatencyVsRateChart {
         if x_hi <= 0.0 || y_hi <= 0.0 {
             return render::draw_empty(root, &title, "no steps recorded");
         }
-        let mut legend: Vec<LegendEntry> = self
-            .lines
-            .iter()
-            .map(|l| LegendEntry::new(l.runtime.label.clone(), l.runtime.colour, Swatch::Line))
-            .collect();
-        legend.push(LegendEntry::new(
-            "× saturated  ○ generator-bound",
-            REFERENCE,
-            Swatch::Dot,
-        ));
+        let legend = runtime_legend(
+            self.lines.iter().map(|l| &l.runtime),
+            LegendEntry::new("× saturated  ○ generator-bound", REFERENCE, Swatch::Dot),
+        );
         let area = render::header(root, &title, &legend)?;
         let (xr, yr) = (decades(x_lo, x_hi), decades(y_lo, y_hi));
         for (i, panel) in area.split_evenly((1, 3)).iter().enumerate() {

@@ -506,16 +506,14 @@ fn server_knees(b: &mut Builder<'_>) {
         .map(|k| {
             vec![
                 k.route.clone(),
-                palette::label(
-                    &k.runtime,
-                    k.runtime.parse::<crate::runtime::Flavor>().is_ok_and(|f| f.legacy()),
-                ),
+                super::sweep::runtime_label(&k.runtime),
                 format!("{:.0}", k.slo_us),
                 if k.knee.rate == 0 {
                     "none".into()
                 } else {
                     k.knee.rate.to_string()
                 },
+                super::sweep::interval_text(&k.knee),
                 if k.knee.rate == 0 {
                     "—".into()
                 } else {
@@ -531,12 +529,13 @@ fn server_knees(b: &mut Builder<'_>) {
             "runtime",
             "SLO p99 (µs)",
             "knee (req/s)",
+            "knee interval (req/s)",
             "p99 at knee (µs)",
             "rates tried",
         ]
         .map(String::from)
         .to_vec(),
-        right: vec![false, false, true, true, true, false],
+        right: vec![false, false, true, true, false, true, false],
         rows,
     }));
 }

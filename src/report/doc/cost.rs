@@ -81,8 +81,21 @@ pub fn method_text(c: &crate::measure::CostInfo) -> String {
         ),
         _ => String::new(),
     };
+    let own = c.segment_overhead_ns.map_or(String::new(), |o| {
+        format!(
+            " The stopwatch's own clock reads ({}, measured at the run's start) are taken off once per timed segment.",
+            format::duration(o as f64)
+        )
+    });
+    let wake = c.idle_wake_cpu_ns.map_or(String::new(), |w| {
+        format!(
+            " One sleep and wake-up of an idle thread costs {} of its CPU on this machine (measured at the run's \
+             start): a variant that blocks once per operation pays about that per operation on top of its own work.",
+            format::duration(w)
+        )
+    });
     format!(
-        "per operation over the recorded batches, for the side under test only (threads {} excluded). CPU: {}. \
+        "per operation over the recorded batches, for the side under test only (threads {} excluded). CPU: {}.{own}{wake} \
          {allocs}; context switches from getrusage minus the excluded threads' /proc counts.{metrics}",
         c.excluded_threads.join(", "),
         c.cpu_clock

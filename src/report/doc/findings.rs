@@ -206,11 +206,12 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                     format!(" on {}", runtime_cell(b))
                 };
                 parts.push(format!(
-                    "{}: {} ({} vs {}{against})",
+                    "{}: {} ({} vs {}{against}){}",
                     runtime_cell(s),
                     ratio_text(&ratio),
                     x.text,
-                    y.text
+                    y.text,
+                    placement_text(s).map_or(String::new(), |p| format!(", {p}"))
                 ));
             }
             let per = per?;
@@ -250,6 +251,25 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
             Some(format!("{head}; against it: {}.", parts.join("; ")))
         }
     }
+}
+
+/// Where a row's offloaded work could run and how much CPU it asked for, from the values the
+/// scenario read back (cpu_offload: the offload threads' masks, the loop's, and the jobs' CPU
+/// demand = jobs completed per second × one job's CPU time alone): the reason an offload does or
+/// does not leave the loop its CPU. `None` for rows without those values.
+pub fn placement_text(r: &CaseResult) -> Option<String> {
+    let v = |k: &str| r.values.get(k).copied();
+    let (free, all) = (v("offload_cpus_not_loop")?, v("offload_cpus")?);
+    let demand = v("cpu_jobs_per_s")? * v("cpu_job_ns")? / 1e9;
+    let verdict = if demand > free {
+        "more than the CPUs free of the loop, so job threads must have shared the loop's CPU"
+    } else {
+        "within the CPUs free of the loop, so they need not have shared its CPU (other load on the machine aside)"
+    };
+    Some(format!(
+        "offload threads on {all:.0} CPUs, {free:.0} not the loop's (read back); the jobs used {demand:.2} CPUs' worth \
+         (jobs/s × one job's CPU), {verdict}"
+    ))
 }
 
 /// Per scenario, one line per comparison it declared (read from the summary, so a report
@@ -502,4 +522,38 @@ pub fn contents(run: &RunData, sections: &[&str]) -> Vec<Vec<Span>> {
     }
     items.push(vec![link("Reproduce", "Reproduce")]);
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offload_row(jobs_per_s: f64, job_ns: f64, not_loop: f64) -> CaseResult {
+        let mut r = CaseResult::default();
+        for (k, v) in [
+            ("cpu_jobs_per_s", jobs_per_s),
+            ("cpu_job_ns", job_ns),
+            ("offload_cpus", 2.0),
+            ("offload_cpus_not_loop", not_loop),
+        ] {
+            r.values.insert(k.into(), v);
+        }
+        r
+    }
+
+    /// Planted: 1,700 jobs/s of 0.9 ms each ask for 1.53 CPUs; with one CPU free of the loop the
+    /// line says the loop's CPU was shared; 1,000 jobs/s (0.90 CPUs) fit.
+    #[test]
+    fn placement_text_states_the_demand_against_the_free_cpus() {
+        let busy = placement_text(&offload_row(1_700.0, 900_000.0, 1.0)).unwrap();
+        assert!(busy.contains("2 CPUs, 1 not the loop's"), "{busy}");
+        assert!(busy.contains("1.53 CPUs' worth"), "{busy}");
+        assert!(busy.contains("shared the loop's CPU"), "{busy}");
+        let fits = placement_text(&offload_row(1_000.0, 900_000.0, 1.0)).unwrap();
+        assert!(fits.contains("0.90 CPUs' worth") && fits.contains("within"), "{fits}");
+        // On a -mt runtime the loop's mask is every CPU: nothing is free of it.
+        let none = placement_text(&offload_row(1_000.0, 900_000.0, 0.0)).unwrap();
+        assert!(none.contains("0 not the loop's") && none.contains("shared"), "{none}");
+        assert_eq!(placement_text(&CaseResult::default()), None);
+    }
 }

@@ -1,5 +1,5 @@
 //! The report as a document: a small model ([`model`]) built from a run
-//! ([`build`], [`tables`]) and written as Markdown or HTML.
+//! ([`build`], [`tables`]) or from a sweep ([`sweep`]) and written as Markdown or HTML.
 
 pub mod build;
 pub mod cost;
@@ -7,6 +7,7 @@ pub mod findings;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod sweep;
 pub mod tables;
 
 pub use build::build;

@@ -312,12 +312,7 @@ pub fn at_a_glance(run: &RunData, scenario: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut best_per_variant: Vec<(&str, &CaseResult, f64)> = Vec::new();
     for variant in run.variants(scenario) {
-        let rows = run.case_rows(scenario, variant, crate::report::data::PRIMARY_METRIC);
-        let mut timed: Vec<(&CaseResult, f64)> = rows
-            .iter()
-            .filter_map(|r| figures::value_ns(r).map(|m| (*r, m)))
-            .collect();
-        timed.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let timed = timed(run, scenario, variant);
         let (Some(&(fast, fm)), Some(&(slow, sm))) = (timed.first(), timed.last()) else {
             continue;
         };

@@ -21,11 +21,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::measure::cost::Stopwatch;
-use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorKind};
 use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
+use crate::scenario::support::probe::Probes;
 use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};

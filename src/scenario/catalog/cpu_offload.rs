@@ -21,12 +21,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::measure::cost::Stopwatch;
-use crate::measure::probe::Probes;
 use crate::measure::{Batch, ErrorCounts, ErrorKind, OpError};
 use crate::results::{Comparison, Side};
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::support::cpu_job::{Job, Place};
+use crate::scenario::support::probe::Probes;
 use crate::scenario::support::victims::{LastFinish, MAX_VICTIM_REQUESTS, VictimCfg, Watched, join_victims};
 use crate::scenario::{Case, CaseSpec, Env, Ideal, Scenario, ScenarioError, Source};
 use crate::{param, param_error};
@@ -169,7 +169,10 @@ impl Scenario for CpuOffload {
                 "offload threads (blocking pool, rayon, dedicated thread) run on the multi-thread CPU set, \
                      not the loop's: offload_threads = threads that ran jobs, offload_threads_off_loop_cpus = \
                      of those, allowed a CPU the batch's thread (the loop, on -ct) is not, offload_cpus / \
-                     loop_cpus = CPUs in their masks, read back with sched_getaffinity",
+                     loop_cpus = CPUs in their masks, read back with sched_getaffinity, offload_cpus_not_loop = \
+                     of the offload CPUs, those outside the loop's mask; the jobs' CPU demand is cpu_jobs_per_s × \
+                     cpu_job_ns (CPUs' worth of jobs completed per second): where it exceeds \
+                     offload_cpus_not_loop, job threads must share the loop's CPU",
             )
         } else {
             case
@@ -352,10 +355,12 @@ fn offload_placement(tids: &[libc::pid_t]) -> Vec<(&'static str, f64)> {
         .filter(|m| m.cpus().iter().any(|c| !me.cpus().contains(c)))
         .count();
     let union = CpuSet::new(masks.iter().flat_map(|m| m.cpus().to_vec()));
+    let free = union.cpus().iter().filter(|c| !me.cpus().contains(c)).count();
     vec![
         ("offload_threads", masks.len() as f64),
         ("offload_threads_off_loop_cpus", off_loop as f64),
         ("offload_cpus", union.len() as f64),
+        ("offload_cpus_not_loop", free as f64),
         ("loop_cpus", me.len() as f64),
     ]
 }

@@ -96,9 +96,19 @@ impl Scenario for FetchParallel {
             .iter()
             .enumerate()
             .map(|(i, mode)| {
-                Case::new(self.requests, "requests")
+                let case = Case::new(self.requests, "requests")
                     .ideal(self.pattern(v).ideal(self.requests, self.delay, *mode))
-                    .sub(i, mode.name())
+                    .sub(i, mode.name());
+                match v {
+                    Variant::Sequential | Variant::Bounded => case.note(
+                        "cpu_ns_per_op includes what the kernel charges the client thread for sleeping through \
+                         each wait and waking up (about one voluntary switch per request in sequential): on a VM \
+                         that is tens of µs per wake and grows with the idle time, so it grows with D; the run \
+                         measures it on a bare thread (cost_info.idle_wake_cpu_ns). Compare CPU per request \
+                         across runtimes of one variant, not across variants",
+                    ),
+                    Variant::JoinAll | Variant::Spawned => case,
+                }
             })
             .collect()
     }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::RawGet;
+use crate::client::open_loop::Generator;
 use crate::measure::Batch;
 use crate::measure::clock::PreciseTimer;
-use crate::measure::open_loop::Generator;
 use crate::runtime::{Flavor, Runtime};
 use crate::scenario::driver::{self, AsyncScenario, Bench};
 use crate::scenario::file::{CriterionSettings, Header};
 use crate::scenario::{CaseKey, CaseSpec, Env, ScenarioDef};
 
-pub use crate::measure::open_loop::LoadMode;
+pub use crate::client::open_loop::LoadMode;
 
 /// Bounds on the options (checked by the CLI parser too).
 pub const MAX_RATE: u64 = 1_000_000;

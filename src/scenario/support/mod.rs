@@ -7,6 +7,7 @@ pub(crate) mod chat_client;
 pub mod cpu_job;
 pub mod fetch;
 pub mod group;
+pub mod probe;
 pub mod queues;
 pub mod server_probe;
 pub mod servers;

@@ -13,10 +13,10 @@ use toml::Spanned;
 use super::fetch::{MAX_TIMEOUT_MS, delay_path, timed_get};
 use crate::client::{ConnMode, HttpClient};
 use crate::measure::clock::PreciseTimer;
-use crate::measure::probe::{ProbeReport, probe_cpu_share};
 use crate::measure::{Batch, OpError};
 use crate::runtime::{JoinError, Runtime};
 use crate::scenario::file::{ScenarioError, Source};
+use crate::scenario::support::probe::{ProbeReport, probe_cpu_share};
 
 /// Upper bounds for the victim parameters.
 pub const MAX_VICTIMS: u64 = 64;

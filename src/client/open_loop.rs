@@ -14,7 +14,7 @@
 //! Method: G. Tene, "How NOT to Measure Latency" (2015), and wrk2's README
 //! (github.com/giltene/wrk2).
 //!
-//! Send times come from the [precise timer](super::clock), never from the
+//! Send times come from the [precise timer](crate::measure::clock), never from the
 //! runtime under test (tokio's timer would add up to a millisecond to every
 //! send and charge it to the server as queueing). The generator's own
 //! lateness (actual − intended send) is recorded as `generator_lateness`.
@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::clock::PreciseTimer;
-use super::{Batch, ErrorCounts, OpError};
+use crate::measure::clock::PreciseTimer;
+use crate::measure::{Batch, ErrorCounts, OpError};
 use crate::runtime::Runtime;
 
 /// The window one batch covers.

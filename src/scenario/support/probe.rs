@@ -1,6 +1,6 @@
 //! Two responsiveness probes on the runtime under test, never one:
 //!
-//! - `sched_delay`: the [precise timer](super::clock) (a thread outside the
+//! - `sched_delay`: the [precise timer](crate::measure::clock) (a thread outside the
 //!   runtime) wakes a probe task through its `Waker` at exact instants; the
 //!   task records wake → poll. A blocking call inside async code holds the
 //!   thread the task needs, so the stall shows as delay on every runtime
@@ -19,7 +19,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::clock::PreciseTimer;
+use crate::measure::clock::PreciseTimer;
 use crate::runtime::{Runtime, TaskHandle};
 
 /// A probe never keeps more samples than this (a 1 ms probe fills it in
@@ -165,13 +165,13 @@ pub async fn probe_cpu_share<R: Runtime>(
     period: Duration,
     window: Duration,
 ) -> Option<f64> {
-    let c0 = super::cpu::process_cpu_time()?;
+    let c0 = crate::measure::cpu::process_cpu_time()?;
     rt.sleep(window).await;
-    let idle = super::cpu::process_cpu_time()?.saturating_sub(c0);
+    let idle = crate::measure::cpu::process_cpu_time()?.saturating_sub(c0);
     let probes = Probes::start(rt, clock, period);
-    let (c1, t1) = (super::cpu::process_cpu_time()?, Instant::now());
+    let (c1, t1) = (crate::measure::cpu::process_cpu_time()?, Instant::now());
     rt.sleep(window).await;
-    let busy = super::cpu::process_cpu_time()?.saturating_sub(c1);
+    let busy = crate::measure::cpu::process_cpu_time()?.saturating_sub(c1);
     let took = t1.elapsed();
     probes.stop().await;
     let extra = busy.as_secs_f64() - idle.as_secs_f64();

@@ -1,0 +1,448 @@
+//! `SWEEP.md`: a sweep's `sweep.json` as a report [`Document`] — the knee table first, the
+//! generator's capacity, how the knee is read, the charts, then every step — written by the
+//! same Markdown writer as `REPORT.md`. The terminal prints the same knee [`Table`].
+
+use std::path::{Path, PathBuf};
+
+use super::markdown;
+use super::model::{Block, Document, Span, Table, anchor};
+use crate::report::chart::render;
+use crate::report::chart::sweep_achieved::AchievedChart;
+use crate::report::chart::sweep_latency::LatencyVsRateChart;
+use crate::report::palette;
+use crate::results::atomic::write_atomic;
+use crate::sweep::knee::{Knee, Limit, Verdict};
+use crate::sweep::output::SweepReport;
+use crate::sweep::{RateVerdict, RuntimeSweep};
+
+pub const SWEEP_MD: &str = "SWEEP.md";
+
+/// A runtime's name as every table shows it (async-std marked legacy).
+pub fn runtime_label(r: &str) -> String {
+    palette::label(r, r.parse::<crate::runtime::Flavor>().is_ok_and(|f| f.legacy()))
+}
+
+/// A knee's interval as a table cell: `[lo, hi)`, `≥ lo` when nothing bounds it above, `—`
+/// when nothing was measured.
+pub fn interval_text(k: &Knee) -> String {
+    match k.interval() {
+        (lo, Some(hi)) => format!("[{lo}, {hi})"),
+        (0, None) => "—".into(),
+        (lo, None) => format!("≥ {lo}"),
+    }
+}
+
+fn limit_text(l: Limit, first_fail: Option<u64>) -> String {
+    match (l, first_fail) {
+        (Limit::Server, Some(f)) => format!("server: {f}/s failed"),
+        (Limit::Generator, Some(f)) => format!("≥ (generator-bound at {f}/s)"),
+        (Limit::NotReached, _) => "≥ (every rate passed)".into(),
+        (Limit::BelowRange, Some(f)) => format!("below range ({f}/s failed)"),
+        _ => "—".into(),
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::OverSlo => "over SLO",
+        Verdict::Saturated => "saturated",
+        Verdict::GeneratorBound => "generator-bound",
+    }
+}
+
+/// A rate's verdict over its repeats, e.g. `pass (2 of 3 passed)`.
+fn decided_text(rv: &RateVerdict) -> String {
+    let n = rv.repeats.len();
+    if n <= 1 {
+        return verdict_text(rv.verdict).into();
+    }
+    let passed = rv.repeats.iter().filter(|&&v| v == Verdict::Pass).count();
+    format!("{} ({passed} of {n} passed)", verdict_text(rv.verdict))
+}
+
+fn limit_cell(r: &RuntimeSweep) -> String {
+    let gen_below = r
+        .steps
+        .iter()
+        .any(|st| st.verdict == Verdict::GeneratorBound && r.knee.first_fail.is_none_or(|f| st.offered_rps < f));
+    match &r.failure {
+        Some(f) => format!("failed: {f}"),
+        None if r.knee.limit == Limit::BelowRange && gen_below => format!(
+            "no clean pass: lower rates generator-bound{}",
+            r.knee.first_fail.map(|f| format!(", {f}/s failed")).unwrap_or_default()
+        ),
+        None => limit_text(r.knee.limit, r.knee.first_fail),
+    }
+}
+
+/// The knee table: one row per runtime, the first thing the page (and the terminal) shows.
+pub fn knee_table(rep: &SweepReport) -> Table {
+    let repeats = rep.settings.repeats.max(1);
+    let rows = rep
+        .runtimes
+        .iter()
+        .map(|r| {
+            let none = r.knee.rate == 0;
+            let dash = || "—".to_string();
+            let at = r.rates.iter().find(|v| v.offered_rps == r.knee.rate && !none);
+            vec![
+                runtime_label(&r.runtime),
+                r.workers.to_string(),
+                if none { dash() } else { r.knee.rate.to_string() },
+                interval_text(&r.knee),
+                if none { dash() } else { format!("{:.0}", r.knee.p99_us) },
+                at.map_or_else(dash, |v| format!("{:.0}", v.p50_us)),
+                limit_cell(r),
+            ]
+        })
+        .collect();
+    let header = [
+        "runtime".to_string(),
+        "workers".into(),
+        format!("knee (req/s) at p99 ≤ {} µs", rep.settings.slo_p99.as_micros()),
+        format!(
+            "knee interval (req/s) over {repeats} repeat{}",
+            if repeats == 1 { "" } else { "s" }
+        ),
+        "p99 at knee (µs, median of repeats)".into(),
+        "p50 at knee (µs, median of repeats)".into(),
+        "limit".into(),
+    ];
+    Table {
+        header: header.to_vec(),
+        right: vec![false, true, true, false, true, true, false],
+        rows,
+    }
+}
+
+/// Every rate of every runtime with its verdict decided over its repeats.
+pub fn rates_table(rep: &SweepReport) -> Table {
+    let rows = rep
+        .runtimes
+        .iter()
+        .flat_map(|r| {
+            r.rates.iter().map(|rv| {
+                vec![
+                    runtime_label(&r.runtime),
+                    rv.offered_rps.to_string(),
+                    format!("{:.0}", rv.p99_us_range[0]),
+                    format!("{:.0}", rv.p99_us_range[1]),
+                    rv.repeats
+                        .iter()
+                        .map(|&v| verdict_text(v))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    decided_text(rv),
+                ]
+            })
+        })
+        .collect();
+    Table {
+        header: [
+            "runtime",
+            "offered/s",
+            "lowest p99 of repeats (µs)",
+            "highest p99 of repeats (µs)",
+            "each repeat",
+            "rate's verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
+        right: vec![false, true, true, true, false, false],
+        rows,
+    }
+}
+
+/// Every step (each repeat of each rate) of every runtime.
+pub fn steps_table(rep: &SweepReport) -> Table {
+    let header = [
+        "runtime",
+        "offered/s",
+        "repeat",
+        "achieved/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "p99 uncorr. µs",
+        "gen. own send lag p99 µs",
+        "gen. CPU (busiest thread)",
+        "gen. CPU µs/request",
+        "server CPU µs/request",
+        "server allocs/request",
+        "server ctx switches/request",
+        "errors",
+        "step",
+    ];
+    let mut rows = Vec::new();
+    for r in &rep.runtimes {
+        let mut steps: Vec<_> = r.steps.iter().collect();
+        steps.sort_by_key(|st| (st.offered_rps, st.repeat));
+        for st in steps {
+            let c = st.server_cost;
+            rows.push(vec![
+                runtime_label(&r.runtime),
+                format!("{}{}", st.offered_rps, if st.refine { " (refine)" } else { "" }),
+                (st.repeat + 1).to_string(),
+                format!("{:.0}", st.achieved_rps),
+                format!("{:.0}", st.corrected.p50_us),
+                format!("{:.0}", st.corrected.p99_us),
+                format!("{:.0}", st.corrected.p999_us),
+                format!("{:.0}", st.uncorrected.p99_us),
+                format!("{:.0}", st.lateness.p99_us),
+                format!("{:.0}%", st.generator_cpu * 100.0),
+                format!("{:.2}", st.generator_cpu_us_per_request),
+                c.map_or("—".into(), |c| format!("{:.2}", c.cpu_ns_per_op / 1000.0)),
+                c.and_then(|c| c.allocs_per_op)
+                    .map_or("—".into(), |a| format!("{a:.1}")),
+                c.map_or("—".into(), |c| {
+                    format!("{:.3}", c.voluntary_cs_per_op + c.involuntary_cs_per_op)
+                }),
+                st.errors.to_string(),
+                format!(
+                    "{}{}",
+                    verdict_text(st.verdict),
+                    if st.shares_cpu_with_generator {
+                        ", shares a CPU with the generator"
+                    } else {
+                        ""
+                    }
+                ),
+            ]);
+        }
+    }
+    let mut right = vec![true; header.len()];
+    right[0] = false;
+    right[header.len() - 1] = false;
+    Table {
+        header: header.map(String::from).to_vec(),
+        right,
+        rows,
+    }
+}
+
+/// The generator's capacity as a sentence (or why it is missing).
+pub fn capacity_text(rep: &SweepReport) -> String {
+    match (&rep.generator_capacity, &rep.generator_capacity_error) {
+        (Some(c), _) => format!(
+            "Generator capacity, measured before the sweep: {}. A knee near that rate would be the generator's.",
+            c.line()
+        ),
+        (None, Some(e)) => format!("Generator capacity: not measured ({e})."),
+        (None, None) => "Generator capacity: not measured.".into(),
+    }
+}
+
+fn text(s: impl Into<String>) -> Span {
+    Span::Text(s.into())
+}
+
+fn heading(level: u8, t: impl Into<String>) -> Block {
+    let text = t.into();
+    let id = anchor(&text);
+    Block::Heading { level, text, id }
+}
+
+/// A chart drawn into `charts/`: its alt text and its SVG and PNG paths relative to the sweep
+/// directory.
+pub struct SweepChart {
+    pub alt: String,
+    pub svg: String,
+    pub png: String,
+}
+
+/// The page of a sweep.
+pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
+    let s = &rep.settings;
+    let title = format!("Latency vs offered load: GET {}", rep.route);
+    let mut blocks = vec![
+        heading(1, title.clone()),
+        Block::Table(knee_table(rep)),
+        Block::Para(vec![text(capacity_text(rep))]),
+        Block::Para(vec![
+            Span::Strong("Knee: ".into()),
+            text(format!(
+                "the highest offered rate whose p99 (from the intended send time) stays under the SLO, below the \
+                 first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or \
+                 errors; or generator-bound). Each rate ran {} time(s) back to back, each with a fresh generator \
+                 and its own warm-up; a rate's verdict is the kind most of its repeats gave (pass, a server \
+                 failure, or generator-bound; a tie goes to the failure, then to generator-bound). The interval runs from the lowest knee any single repeat gives to the highest first \
+                 failure of any single repeat: repeats that agree keep it at [last pass, first failure), repeats \
+                 that disagree widen it, and two sweeps of one commit agree when their intervals overlap.",
+                s.p99_bound.as_micros(),
+                s.repeats.max(1)
+            )),
+        ]),
+        Block::Para(vec![text(format!(
+            "Started {} on {}; generator {} on its own thread and CPUs; {} connections; {} s per step.",
+            rep.started,
+            rep.host,
+            rep.generator,
+            s.connections,
+            s.step.as_secs()
+        ))]),
+    ];
+    blocks.extend(charts.iter().map(|c| Block::Chart {
+        svg: c.svg.clone(),
+        png: c.png.clone(),
+        alt: c.alt.clone(),
+    }));
+    blocks.push(heading(2, "Rates"));
+    blocks.push(Block::Table(rates_table(rep)));
+    blocks.push(heading(2, "Steps"));
+    blocks.push(Block::Table(steps_table(rep)));
+    if !rep.notes.is_empty() {
+        blocks.push(Block::List(rep.notes.iter().map(|n| vec![text(n)]).collect()));
+    }
+    blocks.push(Block::Para(vec![text("Reproduce:")]));
+    blocks.push(Block::Code(rep.command.clone()));
+    Document { title, blocks }
+}
+
+/// Draws the charts into `dir/charts/` and writes `dir/SWEEP.md`; returns its path. A chart
+/// that cannot be drawn is reported, not fatal.
+pub fn write(dir: &Path, rep: &SweepReport) -> Result<PathBuf, String> {
+    let charts_dir = dir.join(crate::report::CHARTS_DIR);
+    std::fs::create_dir_all(&charts_dir).map_err(|e| format!("cannot create {}: {e}", charts_dir.display()))?;
+    let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/");
+    let mut charts = Vec::new();
+    for (alt, r) in [
+        (
+            "latency vs offered rate",
+            render::render(&LatencyVsRateChart::new(rep), &charts_dir),
+        ),
+        (
+            "achieved vs offered rate",
+            render::render(&AchievedChart::new(rep), &charts_dir),
+        ),
+    ] {
+        match r {
+            Ok(done) => charts.push(SweepChart {
+                alt: alt.to_string(),
+                svg: rel(&done.svg),
+                png: rel(&done.png),
+            }),
+            Err(e) => eprintln!("asyncbench: warning: {e}"),
+        }
+    }
+    let md = dir.join(SWEEP_MD);
+    write_atomic(&md, markdown::render(&document(rep, &charts)).as_bytes()).map_err(|e| e.to_string())?;
+    Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sweep::knee::knee_over_repeats;
+    use crate::sweep::{Pcts, Step, SweepSettings, rate_verdicts};
+
+    /// A step at `rate` (repeat `repeat`) with a planted p99 and full achieved rate.
+    fn step(rate: u64, repeat: u32, p99_us: f64) -> Step {
+        let pcts = Pcts {
+            count: rate,
+            p50_us: p99_us / 2.0,
+            p99_us,
+            p999_us: p99_us,
+            max_us: p99_us,
+        };
+        let mut st = Step {
+            offered_rps: rate,
+            achieved_rps: rate as f64,
+            secs: 1.0,
+            corrected: pcts,
+            uncorrected: pcts,
+            lateness: Pcts::default(),
+            generator_cpu: 0.1,
+            generator_cpu_us_per_request: 1.0,
+            generator_threads: 1,
+            generator_bound: false,
+            shares_cpu_with_generator: false,
+            server_cost: None,
+            errors: 0,
+            errors_by_kind: Default::default(),
+            verdict: Verdict::Pass,
+            repeat,
+            refine: false,
+            files: Vec::new(),
+        };
+        st.verdict = Verdict::of(&st.point(), SLO, BOUND);
+        st
+    }
+
+    const SLO: Duration = Duration::from_millis(5);
+    const BOUND: Duration = Duration::from_millis(100);
+
+    fn report(steps: Vec<Step>) -> SweepReport {
+        let pts: Vec<_> = steps.iter().map(|s| (s.repeat, s.point())).collect();
+        SweepReport {
+            schema_version: crate::sweep::output::SCHEMA_VERSION,
+            started: "2026-01-01T00:00:00Z".into(),
+            host: "h".into(),
+            command: "asyncbench sweep".into(),
+            route: "/".into(),
+            generator: "g".into(),
+            settings: SweepSettings {
+                connections: 16,
+                timeout: Duration::from_secs(2),
+                slo_p99: SLO,
+                start_rate: 1000,
+                max_rate: 4000,
+                growth: 2.0,
+                step: Duration::from_secs(1),
+                refine_steps: 0,
+                p99_bound: BOUND,
+                repeats: 3,
+            },
+            runtimes: vec![RuntimeSweep {
+                runtime: "tokio-ct".into(),
+                workers: 1,
+                rates: rate_verdicts(&steps),
+                knee: knee_over_repeats(&pts, SLO, BOUND),
+                steps,
+                server_cpus: None,
+                generator_cpus: None,
+                failure: None,
+            }],
+            notes: vec!["a note".into()],
+            generator_capacity: None,
+            generator_capacity_error: None,
+        }
+    }
+
+    #[test]
+    fn the_page_opens_with_the_knee_and_its_interval_over_the_repeats() {
+        // 1000 and 2000 pass in every repeat; 4000 passes in one repeat of three (p99 over
+        // the SLO in the others): the knee is 2000, and the dissenting repeat's first failure
+        // lies above 4000, untried, so the interval stays open above.
+        let mut steps = Vec::new();
+        for k in 0..3 {
+            steps.push(step(1000, k, 300.0));
+            steps.push(step(2000, k, 400.0));
+            steps.push(step(4000, k, if k == 1 { 900.0 } else { 7000.0 }));
+        }
+        let rep = report(steps);
+        let t = knee_table(&rep);
+        assert!(t.header[3].contains("over 3 repeats"), "{:?}", t.header);
+        assert_eq!(t.rows[0][2..5], ["2000", "≥ 2000", "400"]);
+        let rates = rates_table(&rep);
+        assert_eq!(rates.rows[2][4], "over SLO, pass, over SLO");
+        assert_eq!(rates.rows[2][5], "over SLO (1 of 3 passed)");
+        let md = markdown::render(&document(&rep, &[]));
+        assert!(md.starts_with("# Latency vs offered load: GET /\n\n| runtime"), "{md}");
+        assert!(md.find("## Rates") < md.find("## Steps"), "{md}");
+        assert!(md.contains("- a note") && md.contains("asyncbench sweep\n```"), "{md}");
+    }
+
+    #[test]
+    fn repeats_that_agree_give_the_last_pass_and_the_first_failure() {
+        let mut steps = Vec::new();
+        for k in 0..3 {
+            steps.push(step(1000, k, 300.0));
+            steps.push(step(2000, k, 7000.0));
+        }
+        let rep = report(steps);
+        assert_eq!(knee_table(&rep).rows[0][3], "[1000, 2000)");
+    }
+}
