@@ -486,14 +486,23 @@ fn the_http_server_generator_is_not_counted() {
 
 /// A loop that pauses around every short operation (timeout's interleaved chunks, ~1 µs each)
 /// reads no more CPU than wall on one thread: the stopwatch's own clock reads, which sit inside
-/// every segment's CPU window but outside its wall window, are taken off (measured per segment,
-/// `segment_overhead_ns`). Without that correction this job read about 1.35× its wall time in a debug build here
-/// (2.7 vs 2.0 µs per op; 1.01× with it).
-#[test]
-fn a_loop_that_pauses_per_operation_reads_no_more_cpu_than_wall() {
+/// every segment's CPU window but outside its wall window, are taken off (measured per segment and
+/// per thread count, `segment_overhead_ns`). Without that correction this job read about 1.35× its
+/// wall time in a debug build here (2.7 vs 2.0 µs per op; 1.01× with it).
+fn pausing_loop_reads_no_more_cpu_than_wall(idle_threads: usize) {
     let _one = ONE_AT_A_TIME.lock().unwrap();
+    // Idle threads make every process-clock read dearer (the kernel sums them all).
+    let (park_tx, park_rx) = std::sync::mpsc::channel::<()>();
+    let park_rx = std::sync::Arc::new(Mutex::new(park_rx));
+    let parked: Vec<_> = (0..idle_threads)
+        .map(|_| {
+            let rx = park_rx.clone();
+            std::thread::spawn(move || {
+                let _ = rx.lock().map(|r| r.recv());
+            })
+        })
+        .collect();
     const N: u64 = 20_000;
-    let overhead = asyncbench::measure::cost::segment_overhead_ns();
     let mut walls = Vec::new();
     let c = {
         let walls = &mut walls;
@@ -519,19 +528,37 @@ fn a_loop_that_pauses_per_operation_reads_no_more_cpu_than_wall() {
         b.run(BATCHES, Some(&mut rec)).unwrap();
         rec.cost.per_op(N * BATCHES).unwrap()
     };
+    let overhead = asyncbench::measure::cost::segment_overhead_ns();
+    drop(park_tx);
+    for t in parked {
+        t.join().unwrap();
+    }
     let wall_per_op = walls.iter().skip(1).map(|w| w.as_nanos() as f64).sum::<f64>() / (N * BATCHES) as f64;
     // One thread: CPU ≤ wall, with 5% for the median correction's spread (a physical bound,
     // not a speed threshold); and the correction must not take off more than it added.
+    let at = format!("{idle_threads} idle threads, segment overhead {overhead} ns");
     assert!(
         c.cpu_ns_per_op <= wall_per_op * 1.05,
-        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op (segment overhead {overhead} ns): {c:?}",
+        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op ({at}): {c:?}",
         c.cpu_ns_per_op
     );
     assert!(
         c.cpu_ns_per_op >= wall_per_op * 0.5,
-        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op (segment overhead {overhead} ns): the correction took off real work",
+        "CPU {:.1} ns/op vs wall {wall_per_op:.1} ns/op ({at}): the correction took off real work",
         c.cpu_ns_per_op
     );
+}
+
+#[test]
+fn a_loop_that_pauses_per_operation_reads_no_more_cpu_than_wall() {
+    pausing_loop_reads_no_more_cpu_than_wall(0);
+}
+
+/// The same with 300 more threads in the process, where one process-clock read costs several
+/// times what it does with a few (so a correction measured at start would fall short).
+#[test]
+fn the_correction_follows_the_thread_count() {
+    pausing_loop_reads_no_more_cpu_than_wall(300);
 }
 
 /// The machine's charge for an idle sleep and wake-up: a thread that only waits 5 ms in

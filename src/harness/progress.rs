@@ -12,8 +12,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 const TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} rounds, ~{eta} left  {msg}";
 
-/// Within one scenario, plain lines say what runs at most this often.
-pub const HEARTBEAT: Duration = Duration::from_secs(60);
+/// Within one scenario, plain lines say what runs at most this often. Five minutes: no scenario
+/// of the catalogue runs that long on the defaults, so a whole run prints one line a scenario,
+/// while a scenario made long by its file still shows it is alive well inside the 10 minutes of
+/// silence after which some CI services end a job.
+pub const HEARTBEAT: Duration = Duration::from_secs(300);
 
 pub struct Progress {
     bar: Option<ProgressBar>,

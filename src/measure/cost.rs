@@ -41,7 +41,7 @@
 //! loops with no server traffic); the CPU total is exact per segment in any
 //! case. The stopwatch's own clock reads fall inside each segment's CPU window
 //! but outside its wall window (the CPU clock is read first and last); their
-//! cost, measured once per process ([`segment_overhead_ns`]), is taken off per
+//! cost, measured per process thread count ([`segment_overhead_ns`]), is taken off per
 //! segment, so CPU ≤ wall holds on one thread however often a loop pauses.
 
 use serde::{Deserialize, Serialize};
@@ -201,7 +201,8 @@ pub struct CostInfo {
     /// Threads whose cost is not the side under test's (name prefixes).
     pub excluded_threads: Vec<String>,
     /// CPU the stopwatch's own clock reads add to each timed segment beyond its wall time, ns
-    /// (median of 2,000 empty segments, measured at the run's start); it is taken off
+    /// (median of 300 empty segments, at the run's start; re-measured per thread count, since the
+    /// clock read costs more with more threads); it is taken off
     /// `cpu_ns_per_op` once per segment, so a loop that pauses per operation reads no more CPU
     /// than wall on one thread. `None` in summaries written before it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,9 +285,11 @@ pub struct Stopwatch {
     running: Option<(std::time::Instant, Fast)>,
     /// When the first segment started.
     first: Option<std::time::Instant>,
-    /// Segments closed so far: each one's CPU window holds [`segment_overhead_ns`] of the
-    /// stopwatch's own clock reads, taken off at [`Stopwatch::stop`].
+    /// Segments closed so far: each one's CPU window holds `overhead_ns` of the stopwatch's own
+    /// clock reads, taken off at [`Stopwatch::stop`].
     segments: u64,
+    /// [`segment_overhead_ns`] for the process's thread count when the stopwatch was made.
+    overhead_ns: u64,
 }
 
 impl Stopwatch {
@@ -299,8 +302,9 @@ impl Stopwatch {
 
     /// A stopwatch that counts nothing until [`Stopwatch::resume`].
     pub fn paused() -> Stopwatch {
-        let (excluded, tids) = read_excluded();
+        let (excluded, tids, threads) = read_excluded();
         let n = tids.len();
+        let overhead_ns = segment_overhead_for(threads);
         Stopwatch {
             wall: std::time::Duration::ZERO,
             totals: CostTotals::default(),
@@ -310,6 +314,7 @@ impl Stopwatch {
             running: None,
             first: None,
             segments: 0,
+            overhead_ns,
         }
     }
 
@@ -386,7 +391,7 @@ impl Stopwatch {
     /// less the stopwatch's own clock reads ([`segment_overhead_ns`] per segment).
     pub fn stop(mut self) -> Timed {
         self.pause();
-        let own = self.segments.saturating_mul(segment_overhead_ns());
+        let own = self.segments.saturating_mul(self.overhead_ns);
         self.totals.cpu_ns = self.totals.cpu_ns.saturating_sub(own);
         let x = read_excluded_of(&self.tids);
         let s = self.excluded;
@@ -417,13 +422,24 @@ impl Stopwatch {
 /// A loop that pauses per operation (timeout's interleaved chunks) would read more CPU than wall
 /// on one thread without this correction.
 ///
-/// Measured once per process: the median, over 2,000 empty segments after 200 of warm-up, of
-/// (CPU − wall) per segment, through the same [`Stopwatch`] code. The median rather than the mean
-/// keeps a preempted or interrupted calibration segment from moving it. Recorded in the summary
-/// (`cost_info.segment_overhead_ns`).
+/// The clock read's cost grows with the process's thread count: Linux sums every thread's
+/// runtime for `CLOCK_PROCESS_CPUTIME_ID` (measured here: about 0.7 µs with 10 threads, 1.3 µs
+/// with 50, 4.6 µs with 200, 22 µs with 1,000). So it is measured per thread count, the first time
+/// a stopwatch is made at that count (outside any timed region): the median, over 300 empty
+/// segments after 30 of warm-up (a few ms at most, 0.15 s once at 10,000 threads), of (CPU − wall) per segment, through the same [`Stopwatch`]
+/// code. The median rather than the mean keeps a preempted or interrupted calibration segment from
+/// moving it. The summary records the figure at the run's start (`cost_info.segment_overhead_ns`).
 pub fn segment_overhead_ns() -> u64 {
-    static OVERHEAD: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *OVERHEAD.get_or_init(|| {
+    let threads = std::fs::read_dir("/proc/self/task").map_or(1, |d| d.count());
+    segment_overhead_for(threads)
+}
+
+/// [`segment_overhead_ns`] at `threads` threads, measured once per count.
+fn segment_overhead_for(threads: usize) -> u64 {
+    static BY_THREADS: std::sync::Mutex<std::collections::BTreeMap<usize, u64>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let mut cache = BY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    *cache.entry(threads).or_insert_with(|| {
         let mut sw = Stopwatch {
             wall: std::time::Duration::ZERO,
             totals: CostTotals::default(),
@@ -433,15 +449,16 @@ pub fn segment_overhead_ns() -> u64 {
             running: None,
             first: None,
             segments: 0,
+            overhead_ns: 0,
         };
-        let mut per_segment = Vec::with_capacity(2_000);
-        for i in 0..2_200 {
+        let mut per_segment = Vec::with_capacity(300);
+        for i in 0..330 {
             let (cpu0, wall0) = (sw.totals.cpu_ns, sw.wall);
             sw.resume();
             sw.pause();
             let cpu = (sw.totals.cpu_ns - cpu0) as i64;
             let wall = (sw.wall - wall0).as_nanos() as i64;
-            if i >= 200 {
+            if i >= 30 {
                 per_segment.push(cpu - wall);
             }
         }
@@ -498,11 +515,13 @@ fn read_process(clock_last: bool) -> Process {
     }
 }
 
-/// The excluded threads' counters, summed, and their tids.
-fn read_excluded() -> (Excluded, Vec<libc::pid_t>) {
+/// The excluded threads' counters, summed, their tids, and how many threads the process has.
+fn read_excluded() -> (Excluded, Vec<libc::pid_t>, usize) {
     let mut tids = Vec::new();
+    let mut threads = 0;
     if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
         for e in dir.flatten() {
+            threads += 1;
             let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok()) else {
                 continue;
             };
@@ -514,7 +533,7 @@ fn read_excluded() -> (Excluded, Vec<libc::pid_t>) {
             }
         }
     }
-    (read_excluded_of(&tids), tids)
+    (read_excluded_of(&tids), tids, threads)
 }
 
 /// The counters of the threads `tids`, summed (a thread gone since reads as nothing).

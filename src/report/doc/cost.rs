@@ -83,7 +83,8 @@ pub fn method_text(c: &crate::measure::CostInfo) -> String {
     };
     let own = c.segment_overhead_ns.map_or(String::new(), |o| {
         format!(
-            " The stopwatch's own clock reads ({}, measured at the run's start) are taken off once per timed segment.",
+            " The stopwatch's own clock reads ({} at the run's start, re-measured per thread count) are taken off once \
+             per timed segment.",
             format::duration(o as f64)
         )
     });
