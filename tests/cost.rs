@@ -32,6 +32,15 @@ fn cost_of(bench: Box<dyn Bench>, ops_per_batch: u64) -> Cost {
     rec.cost.per_op(ops_per_batch * BATCHES).unwrap()
 }
 
+/// As [`cost_of`], but not through the watchdog (it wants `'static`, and these benches borrow):
+/// the same calls, recorded directly.
+fn cost_direct(mut b: impl Bench, ops_per_batch: u64) -> Cost {
+    let mut rec = CaseRecord::default();
+    b.run(1, None).unwrap();
+    b.run(BATCHES, Some(&mut rec)).unwrap();
+    rec.cost.per_op(ops_per_batch * BATCHES).unwrap()
+}
+
 /// One operation: one allocation of exactly `k` bytes, touched and freed.
 fn alloc_k(k: usize) {
     let mut v: Vec<u8> = Vec::with_capacity(k);
@@ -365,12 +374,7 @@ fn a_paused_stopwatch_counts_only_its_segments() {
             walls.push(t.wall);
             Batch::timed(t)
         });
-        // Not through the watchdog (it wants 'static): the same calls, recorded directly.
-        let mut rec = CaseRecord::default();
-        let mut b = bench;
-        b.run(1, None).unwrap();
-        b.run(BATCHES, Some(&mut rec)).unwrap();
-        rec.cost.per_op(N * BATCHES).unwrap()
+        cost_direct(bench, N)
     };
     assert_cpu_reads(&c, X);
     assert_eq!(c.allocs_per_op, Some(1.0), "{c:?}");
@@ -522,11 +526,7 @@ fn pausing_loop_reads_no_more_cpu_than_wall(idle_threads: usize) {
             walls.push(t.wall);
             Batch::timed(t)
         });
-        let mut rec = CaseRecord::default();
-        let mut b = bench;
-        b.run(1, None).unwrap();
-        b.run(BATCHES, Some(&mut rec)).unwrap();
-        rec.cost.per_op(N * BATCHES).unwrap()
+        cost_direct(bench, N)
     };
     let overhead = asyncbench::measure::cost::segment_overhead_ns();
     drop(park_tx);
