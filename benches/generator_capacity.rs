@@ -69,6 +69,15 @@ fn wrk(addr: std::net::SocketAddr, cpu: Option<usize>, conns: u64, secs: u64) ->
         .output()
         .map_err(|e| format!("wrk not runnable ({e}); install it: apt-get install wrk"))?;
     let cpu_used = children_cpu().saturating_sub(before);
+    if !out.status.success() {
+        // Through taskset, a missing wrk is taskset's failure ("failed to execute wrk").
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.trim().lines().last().unwrap_or("no message");
+        return Err(format!(
+            "wrk failed ({}: {err}); install it: apt-get install wrk, or run scripts/generator-capacity.sh",
+            out.status
+        ));
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     // "  123456 requests in 3.00s, ..."
     let n = text
@@ -78,7 +87,7 @@ fn wrk(addr: std::net::SocketAddr, cpu: Option<usize>, conns: u64, secs: u64) ->
                 .split_once(" requests in ")
                 .and_then(|(n, _)| n.parse::<u64>().ok())
         })
-        .ok_or_else(|| format!("no request count in wrk's output:\n{text}"))?;
+        .ok_or_else(|| format!("no request count in wrk's output ({:?})", text.trim()))?;
     Ok((n, cpu_used.as_secs_f64() * 1e6 / n.max(1) as f64))
 }
 
