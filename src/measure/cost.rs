@@ -306,8 +306,11 @@ impl Stopwatch {
     /// A stopwatch that counts nothing until [`Stopwatch::resume`].
     pub fn paused() -> Stopwatch {
         let (excluded, tids, threads) = read_excluded();
+        Stopwatch::paused_with(excluded, tids, segment_overhead_for(threads))
+    }
+
+    fn paused_with(excluded: Excluded, tids: Vec<libc::pid_t>, overhead_ns: u64) -> Stopwatch {
         let n = tids.len();
-        let overhead_ns = segment_overhead_for(threads);
         Stopwatch {
             wall: std::time::Duration::ZERO,
             totals: CostTotals::default(),
@@ -428,8 +431,8 @@ impl Stopwatch {
 /// The clock read's cost grows with the process's thread count: Linux sums every thread's
 /// runtime for `CLOCK_PROCESS_CPUTIME_ID` (measured here: about 0.7 µs with 10 threads, 1.3 µs
 /// with 50, 4.6 µs with 200, 22 µs with 1,000). So it is measured per thread count, the first time
-/// a stopwatch is made at that count (outside any timed region): the median, over 300 empty
-/// segments after 30 of warm-up (a few ms at most, 0.15 s once at 10,000 threads), of (CPU − wall) per segment, through the same [`Stopwatch`]
+/// a stopwatch is made at that count (outside any timed region): the median, over 300 fresh
+/// stopwatches of one empty segment each after 30 of warm-up (a few ms at most, more once at 10,000 threads), of (CPU − wall), through the same [`Stopwatch`]
 /// code. The median rather than the mean keeps a preempted or interrupted calibration segment from
 /// moving it. The summary records the figure at the run's start (`cost_info.segment_overhead_ns`).
 pub fn segment_overhead_ns() -> u64 {
@@ -443,24 +446,20 @@ fn segment_overhead_for(threads: usize) -> u64 {
         std::sync::Mutex::new(std::collections::BTreeMap::new());
     let mut cache = BY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
     *cache.entry(threads).or_insert_with(|| {
-        let mut sw = Stopwatch {
-            wall: std::time::Duration::ZERO,
-            totals: CostTotals::default(),
-            excluded: Excluded::default(),
-            tids: Vec::new(),
-            seg_tid_cpu: Vec::new(),
-            running: None,
-            first: None,
-            segments: 0,
-            overhead_ns: 0,
-        };
+        // Each sample is a batch's whole life, as scenarios use it: a fresh stopwatch over the
+        // real excluded threads, one
+        // segment, stop. A tight resume/pause loop alone read ~300-450 ns per batch less than
+        // a batch pays (stream_iter on -ct: CPU over wall by that much per batch).
+        // The thread list is read once (at 10,000 threads a read is 10,000 files); each stop
+        // still reads the excluded threads' /proc files, as a batch's does.
+        let (excluded, tids, _) = read_excluded();
         let mut per_segment = Vec::with_capacity(300);
         for i in 0..330 {
-            let (cpu0, wall0) = (sw.totals.cpu_ns, sw.wall);
+            let mut sw = Stopwatch::paused_with(excluded, tids.clone(), 0);
             sw.resume();
-            sw.pause();
-            let cpu = (sw.totals.cpu_ns - cpu0) as i64;
-            let wall = (sw.wall - wall0).as_nanos() as i64;
+            let t = sw.stop();
+            let cpu = t.cost.cpu_ns as i64;
+            let wall = t.wall.as_nanos() as i64;
             if i >= 30 {
                 per_segment.push(cpu - wall);
             }
