@@ -4,7 +4,7 @@
 # and charts copied in. The raw histograms (hist/*.hgrm, *.hlog) are left out
 # of git for size; the report and charts were drawn from them.
 #
-#   scripts/reference-run.sh            # full cargo bench (about 10 minutes of measurement on 2 cores, with the Python rows)
+#   scripts/reference-run.sh            # full cargo bench (about 13-15 minutes on 2 cores; the Python rows only where scripts/python-env.sh made target/pyenv)
 #   scripts/reference-run.sh --quick    # criterion's quick mode
 set -euo pipefail
 cd "$(dirname "$0")/.."
