@@ -432,8 +432,8 @@ impl Stopwatch {
 /// runtime for `CLOCK_PROCESS_CPUTIME_ID` (measured here: about 0.7 µs with 10 threads, 1.3 µs
 /// with 50, 4.6 µs with 200, 22 µs with 1,000). So it is measured per thread count, the first time
 /// a stopwatch is made at that count (outside any timed region): the median, over 300 fresh
-/// stopwatches of one empty segment each after 30 of warm-up (a few ms at most, more once at 10,000 threads), of (CPU − wall), through the same [`Stopwatch`]
-/// code. The median rather than the mean keeps a preempted or interrupted calibration segment from
+/// stopwatches of one empty segment each after 30 of warm-up (a few ms at most, more once at
+/// 10,000 threads), of (CPU − wall), through the same [`Stopwatch`] code. The median rather than the mean keeps a preempted or interrupted calibration segment from
 /// moving it. The summary records the figure at the run's start (`cost_info.segment_overhead_ns`).
 pub fn segment_overhead_ns() -> u64 {
     let threads = std::fs::read_dir("/proc/self/task").map_or(1, |d| d.count());
@@ -447,11 +447,11 @@ fn segment_overhead_for(threads: usize) -> u64 {
     let mut cache = BY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
     *cache.entry(threads).or_insert_with(|| {
         // Each sample is a batch's whole life, as scenarios use it: a fresh stopwatch over the
-        // real excluded threads, one
-        // segment, stop. A tight resume/pause loop alone read ~300-450 ns per batch less than
-        // a batch pays (stream_iter on -ct: CPU over wall by that much per batch).
-        // The thread list is read once (at 10,000 threads a read is 10,000 files); each stop
-        // still reads the excluded threads' /proc files, as a batch's does.
+        // real excluded threads, one segment, stop. A tight resume/pause loop alone read
+        // ~300-450 ns per batch less than a batch pays (stream_iter on -ct: CPU over wall by
+        // that much per batch). The thread list is read once (at 10,000 threads a read is
+        // 10,000 files); each stop still reads the excluded threads' /proc files, as a batch's
+        // does.
         let (excluded, tids, _) = read_excluded();
         let mut per_segment = Vec::with_capacity(300);
         for i in 0..330 {
@@ -530,9 +530,9 @@ fn read_excluded() -> (Excluded, Vec<libc::pid_t>, usize) {
                 continue;
             };
             // The harness's main thread drives criterion and the watchdog while a case runs on a
-            // thread of its own: not the side under test (measured: ~23 wakes and ~1.8 ms of CPU
-            // a second, +0.16% on a 300 ns tokio-ct operation). A stopwatch started on the main
-            // thread itself (a bench driven directly) counts it.
+            // thread of its own: not the side under test (sampled from /proc during a full
+            // cargo bench: 41–56 ticks per 10 s, about 45 ms of CPU a second). A stopwatch
+            // started on the main thread itself (a bench driven directly) counts it.
             if tid == main && me != main {
                 tids.push(tid);
                 continue;
