@@ -219,9 +219,12 @@ mod tests {
             assert!(seen.timer_lateness.wakes() > 0, "{flavor}: no timer_lateness sample");
             if flavor.single_threaded() {
                 // The deadline the stall held up was due at most one period
-                // after the stall began.
+                // after the stall began, so on a quiet machine it reads at
+                // least STALL − PERIOD; sched_delay counts from the precise
+                // timer's wake, and that thread is late too on a loaded
+                // machine (CI), so the test holds most of the stall.
                 assert!(
-                    seen.sched_delay.max() >= STALL - PERIOD,
+                    seen.sched_delay.max() >= STALL / 2,
                     "{flavor}: max sched_delay {:?} under a {STALL:?} stall",
                     seen.sched_delay.max()
                 );
