@@ -274,6 +274,35 @@ impl PacedGenerator {
         }
     }
 
+    /// When window `index` begins (the std clock).
+    pub fn window_begins(&self, index: u64) -> Instant {
+        let w = self.window.max(Duration::from_millis(1));
+        self.start + w.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    /// The first window not yet handed out that begins at or after `at`, and when it begins.
+    pub fn first_window_from(&self, at: Instant) -> (u64, Instant) {
+        let w = self.window.max(Duration::from_millis(1)).as_nanos().max(1);
+        let since = at.saturating_duration_since(self.start).as_nanos();
+        let k = u64::try_from(since.div_ceil(w)).unwrap_or(u64::MAX).max(self.next);
+        (k, self.window_begins(k))
+    }
+
+    /// Window `index`, dropping the earlier ones not yet handed out (and how many). A window
+    /// that ran before its caller was waiting is stale: on a one-thread runtime the server
+    /// under test is driven only while a batch awaits, so such a window measured a server
+    /// nobody ran.
+    pub async fn window_number(&mut self, index: u64) -> Result<(PacedWindow, u64), String> {
+        let mut dropped = 0;
+        loop {
+            let w = self.window().await?;
+            if w.index >= index {
+                return Ok((w, dropped));
+            }
+            dropped += 1;
+        }
+    }
+
     /// The next window, blocking the calling thread.
     pub fn window_blocking(&mut self) -> Result<PacedWindow, String> {
         loop {

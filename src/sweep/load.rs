@@ -120,4 +120,16 @@ impl LoadThread {
     pub async fn window(&mut self) -> Result<Window, String> {
         Ok(Window::of(self.generator.window().await?, self.rate))
     }
+
+    /// The first window that begins at or after `at` (its number and when it begins).
+    pub fn first_window_from(&self, at: std::time::Instant) -> (u64, std::time::Instant) {
+        self.generator.first_window_from(at)
+    }
+
+    /// Window `index`, and how many stale earlier ones were dropped
+    /// ([`PacedGenerator::window_number`]).
+    pub async fn window_number(&mut self, index: u64) -> Result<(Window, u64), String> {
+        let (w, dropped) = self.generator.window_number(index).await?;
+        Ok((Window::of(w, self.rate), dropped))
+    }
 }

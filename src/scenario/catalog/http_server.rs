@@ -8,7 +8,7 @@
 //! `bench_rates` (a short sweep); `asyncbench sweep` is the thorough one
 //! (rising rates until saturation, knee at the file's SLO).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -250,14 +250,25 @@ impl AsyncScenario for ServerCase {
         Ok(ServerState { load, _server: server })
     }
 
-    async fn batch<R: Runtime>(&self, _rt: &R, st: &mut ServerState) -> Batch {
+    async fn batch<R: Runtime>(&self, rt: &R, st: &mut ServerState) -> Batch {
+        // A batch is a window that begins once it waits: between batches a one-thread runtime
+        // does not run its server, so a window of that time (or the part of one before the
+        // call) measured a server nobody ran. The runtime runs (its sleep) until the window
+        // begins, serving the tail of the window in progress, which is not this batch's.
+        let (index, begins) = st.load.first_window_from(Instant::now());
+        let wait = begins.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            rt.sleep(wait).await;
+        }
         // The cost is the server runtime's over the awaited window (the generator's threads
-        // are excluded by name, see measure::cost); the wall stays the generator's window.
+        // are excluded by name, see measure::cost): from when the sleep returned (at most the
+        // runtime's timer lateness into the window, ~1 ms on tokio) to the window's end; the
+        // wall stays the generator's window.
         let sw = Stopwatch::start();
-        let window = st.load.window().await;
+        let window = st.load.window_number(index).await;
         let cost = sw.stop().cost;
         match window {
-            Ok(w) => {
+            Ok((w, _stale)) => {
                 let mut b = w.batch;
                 b.cost = cost;
                 b.values.push(("generator_cpu", w.generator_cpu));
