@@ -2,7 +2,7 @@
 //! runs without rounds), then — once every row's p-value is in and adjusted — the verdict in
 //! plain words (see [`Verdict`]).
 
-use super::{CompareOpts, RowChange, Verdict, change_pct, signed};
+use super::{RowChange, Verdict, change_pct, signed};
 use crate::report::data::PRIMARY_METRIC;
 use crate::results::{CaseResult, figures};
 use crate::stats::rounds::{self as round_stats, RoundSummary};
@@ -11,6 +11,36 @@ use crate::stats::{self, TestResult};
 
 /// Rounds per run beyond which `compare` stops counting how many would decide a row.
 pub(super) const MAX_ROUNDS_TO_DECIDE: u32 = 50;
+
+/// A round that lost this share of the machine's CPU time (percent) to hypervisor steal is
+/// not a measurement of the code: a row with one in either run is not called significant.
+/// On the 2-core CI VM quiet stretches read 0–2%, bursts up to ~19%.
+pub const STOLEN_PCT: f64 = 5.0;
+
+/// "B round 2 lost 19.1%" for the worst stolen round of either run, `None` without one.
+fn stolen(a: &CaseResult, b: &CaseResult) -> Option<String> {
+    let worst = |r: &CaseResult| {
+        r.rounds.as_ref().and_then(|s| {
+            s.rounds
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.steal_pct.filter(|p| *p >= STOLEN_PCT).map(|p| (i, p)))
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+        })
+    };
+    let (wa, wb) = (worst(a), worst(b));
+    let pick = match (wa, wb) {
+        (Some(x), Some(y)) if y.1 > x.1 => ("B", y),
+        (Some(x), _) => ("A", x),
+        (None, Some(y)) => ("B", y),
+        (None, None) => return None,
+    };
+    let (run, (i, pct)) = pick;
+    Some(format!(
+        "{run} round {} lost {pct:.1}% of the machine's CPU time to hypervisor steal",
+        i + 1
+    ))
+}
 
 pub(super) fn has_rounds(r: &CaseResult) -> bool {
     r.rounds.as_ref().is_some_and(|x| x.count >= 2)
@@ -34,6 +64,8 @@ pub(super) struct Measured {
     spread: Option<(f64, f64)>,
     /// Each run's adaptive-round plan of the row (cargo bench), for the verdict's words.
     plans: (Option<RoundPlan>, Option<RoundPlan>),
+    /// The worst round of either run that lost [`STOLEN_PCT`] or more to hypervisor steal.
+    stolen: Option<String>,
 }
 
 pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
@@ -139,6 +171,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
         test_name,
         spread,
         plans: (a.round_plan.clone(), b.round_plan.clone()),
+        stolen: stolen(a, b),
     }
 }
 
@@ -150,17 +183,18 @@ pub fn rounds_to_decide(mean: f64, sd: f64, change_pct: f64, have: u32) -> Optio
         .find(|&r| round_stats::mde_pct(mean, sd, r as usize).is_some_and(|m| m <= change_pct.abs()))
 }
 
-pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> RowChange {
+/// `thr`: the row's gate, percent (`--threshold`, or its scenario's own where larger).
+pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, thr: f64, alpha: f64) -> RowChange {
     let Measured {
         mut row,
         change,
         test_name,
         spread,
         plans: m_plans,
+        stolen,
         ..
     } = m;
     row.p_adjusted = p_adjusted;
-    let thr = opts.threshold_pct;
     let figure = row.tested.clone();
     let (mut verdict, mut reason) = match (change, p_adjusted) {
         (None, _) => (Verdict::Inconclusive, format!("{figure}: no figure to compare")),
@@ -183,7 +217,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
             format!("{figure} {}: no test possible, within ±{thr}%", signed(c)),
         ),
         (Some(c), Some(p)) => {
-            let sig = p < opts.alpha;
+            let sig = p < alpha;
             let what = format!(
                 "{figure} {} ({test_name}, family-adjusted {})",
                 signed(c),
@@ -236,6 +270,10 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, opts: CompareOpts) -> 
             }
         }
     };
+    if let Some(why) = stolen.filter(|_| verdict.significant()) {
+        verdict = Verdict::Inconclusive;
+        reason = format!("{reason}; not called: {why} (rerun on a quiet machine)");
+    }
     let (ea, eb) = row.errors;
     if ea == 0 && eb > 0 {
         verdict = Verdict::Regression;

@@ -230,6 +230,7 @@ impl CaseRecord {
                     (*k, spread(k, p50))
                 })
                 .collect(),
+            steal_pct: None,
         }
     }
 
@@ -295,6 +296,9 @@ pub struct RoundFigures {
     /// Median of each further metric in this round (its whole histogram,
     /// ns), with the spread of the batches' own medians.
     pub extra: BTreeMap<&'static str, RoundFigure>,
+    /// Percent of the machine's CPU time the hypervisor stole while the round ran
+    /// ([`super::steal`]), set by the session; `None` where unknown.
+    pub steal_pct: Option<f64>,
 }
 
 /// One figure of one round with its within-round spread: the standard

@@ -1,7 +1,8 @@
 //! Measurement: HDR recorders for every timed operation and the case
 //! aggregates, failures by kind, the harness's own floor, CPU clocks and CPU
 //! placement, the precise timer thread, task metrics, and what a case costs
-//! (CPU, allocations, context switches) beside its time.
+//! (CPU, allocations, context switches) beside its time, and the hypervisor steal while a
+//! round ran.
 //!
 //! The instruments every other layer carries, so this folder names none of
 //! them (only `stats`): the runtimes wrap their spawns in [`task_metrics`] and
@@ -20,6 +21,7 @@ mod outcome;
 pub mod percentile;
 pub mod placement;
 mod recorder;
+pub mod steal;
 pub mod task_metrics;
 
 pub use case::{Batch, CaseRecord, LATENCY_P99, RoundFigure, RoundFigures};

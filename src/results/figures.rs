@@ -83,6 +83,7 @@ impl ValueFigure {
                     mean: f.wall_mean,
                     stddev: f.wall_stddev,
                     batches: f.batches,
+                    steal_pct: f.steal_pct,
                 });
             }
             (ValueFigure::P99FromIntended, None) => f.latency_p99?,
@@ -94,6 +95,7 @@ impl ValueFigure {
             mean: q.value,
             stddev: q.stddev,
             batches: q.batches,
+            steal_pct: f.steal_pct,
         })
     }
 }

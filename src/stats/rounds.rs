@@ -58,6 +58,11 @@ pub struct Round {
     pub stddev: f64,
     /// Batches behind `stddev`.
     pub batches: u64,
+    /// Percent of the machine's CPU time the hypervisor ran other guests while the round ran
+    /// (Linux `/proc/stat` steal over every CPU); absent where unknown or the round was too
+    /// short to tell. `compare` will not flag a row on a round that lost 5% or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
 }
 
 impl Round {
@@ -72,6 +77,7 @@ impl Round {
                 mean: m,
                 stddev: sd,
                 batches,
+                steal_pct: None,
             })
             .collect()
     }
@@ -313,6 +319,7 @@ mod tests {
                     mean: mu * (1.0 + 0.02 * normal(rng)),
                     stddev: 1.0,
                     batches: 20,
+                    steal_pct: None,
                 })
                 .collect();
             summarize(r).unwrap()

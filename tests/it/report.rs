@@ -51,6 +51,7 @@ fn markdown_table_layout_is_stable() {
                     mean: m * ms,
                     stddev: sd * ms,
                     batches: 20,
+                    steal_pct: None,
                 })
                 .collect(),
         )

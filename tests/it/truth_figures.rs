@@ -68,6 +68,7 @@ fn planted_round_sets_are_classified_as_planted() {
                 mean,
                 stddev: sd,
                 batches: 30,
+                steal_pct: None,
             })
             .collect()
     };
@@ -196,6 +197,7 @@ fn unstable_row() -> CaseResult {
                     mean,
                     stddev: 2_000.0,
                     batches: 40,
+                    steal_pct: None,
                 })
                 .collect(),
         ),
@@ -282,6 +284,7 @@ fn compare_flags_a_server_whose_p99_doubled() -> TestResult {
                         mean: k * ms * 1e6,
                         stddev: k * 0.05e6,
                         batches: 10,
+                        steal_pct: None,
                     })
                     .collect(),
             );

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::measure::{HarnessFloor, RoundFigures, measure_floor};
+use crate::measure::{HarnessFloor, RoundFigures, measure_floor, steal};
 use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
@@ -106,9 +106,19 @@ impl Pending {
 
     /// Folds in one more round: its figures (taken before the merge), its record, and
     /// criterion's estimate for it labelled with the round's number.
-    fn add_round(&mut self, rec: CaseRecord, position: u32, criterion: Option<CriterionEstimate>) {
+    fn add_round(
+        &mut self,
+        rec: CaseRecord,
+        position: u32,
+        criterion: Option<CriterionEstimate>,
+        steal_pct: Option<f64>,
+    ) {
         let round = self.rounds.len() as u32;
-        self.rounds.push((position, rec.round_figures()));
+        let figures = RoundFigures {
+            steal_pct,
+            ..rec.round_figures()
+        };
+        self.rounds.push((position, figures));
         self.criterion
             .extend(criterion.map(|estimate| CriterionRound { round, estimate }));
         self.rec.merge(rec);
@@ -123,6 +133,8 @@ pub struct Session {
     run: RunDir,
     results: Vec<CaseResult>,
     failures: Vec<CaseFailure>,
+    /// The machine's CPU counters when the round in flight was prepared, for its steal.
+    round_began: std::cell::Cell<Option<steal::CpuTicks>>,
     pending: Vec<Pending>,
     /// The rows of the pending cases as of their last finished round, written
     /// with every summary so an interrupted run keeps them.
@@ -283,6 +295,7 @@ impl Session {
             run,
             results: Vec::new(),
             failures: Vec::new(),
+            round_began: std::cell::Cell::new(None),
             pending: Vec::new(),
             provisional: Vec::new(),
             failed: Vec::new(),
@@ -375,6 +388,7 @@ impl Session {
         // Current-thread runtimes stay beside the harness; everything that
         // runs on several threads (multi-thread runtimes, blocking baselines)
         // gets the multi-thread set.
+        self.round_began.set(steal::CpuTicks::now());
         let one_thread = case.flavor.as_async().is_some_and(|a| a.single_threaded());
         let wide = self.plan.as_ref().filter(|_| !one_thread);
         if let Some(p) = wide {
@@ -437,6 +451,10 @@ impl Session {
         criterion: Option<CriterionEstimate>,
     ) {
         self.describe(s);
+        // The round began when `prepare` built it (Rust cases; the Python side's rounds run
+        // in their own process and are not prepared here).
+        let began = self.round_began.take().filter(|_| external.is_none());
+        let steal_pct = began.and_then(|t0| steal::CpuTicks::now()?.steal_pct_since(t0));
         if rec.batches() == 0 {
             match external {
                 Some(rt) => self.fail_external(s, &case.variant, rt, "no samples were recorded".into()),
@@ -445,7 +463,7 @@ impl Session {
             return;
         }
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
-            Some(p) => p.add_round(rec, position, criterion),
+            Some(p) => p.add_round(rec, position, criterion, steal_pct),
             None => {
                 let mut p = Pending {
                     case: case.clone(),
@@ -455,7 +473,7 @@ impl Session {
                     external,
                     plan: None,
                 };
-                p.add_round(rec, position, criterion);
+                p.add_round(rec, position, criterion, steal_pct);
                 self.pending.push(p);
             }
         }
@@ -621,6 +639,7 @@ impl Session {
                 guide_section: h.guide_section.clone(),
                 description: s.describe(),
                 comparisons: s.comparisons(),
+                gate_pct: h.gate_pct,
             },
         );
     }
