@@ -19,7 +19,7 @@ pub mod output;
 pub mod plant;
 pub mod simulate;
 
-pub use judge::rounds_to_decide;
+pub use judge::{STOLEN_PCT, rounds_to_decide};
 use judge::{has_rounds, judge, measure};
 
 use std::collections::BTreeSet;
@@ -209,7 +209,7 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
         };
         pairs.push((ra, rb, dist_test));
     }
-    let rows = compare_rows(pairs, opts);
+    let rows = compare_rows(pairs, opts, &scenario_gates(&[&a.summary, &b.summary]));
     let (only_a, only_b) = (only_in(&a, &b), only_in(&b, &a));
     let env_diffs = env_diffs(&a, &b);
     Ok(Comparison {
@@ -223,10 +223,37 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
     })
 }
 
+/// Scenario → its own regression gate (`gate_pct` of its file), the larger where the runs
+/// differ: a scenario whose runs drift more from run to run than their rounds show is gated at
+/// the drift its file states, not at the global threshold.
+pub fn scenario_gates(runs: &[&crate::results::Summary]) -> Gates {
+    let mut out = Gates::new();
+    for s in runs {
+        for (name, info) in &s.scenarios {
+            if let Some(g) = info.gate_pct {
+                let e = out.entry(name.clone()).or_insert(g);
+                *e = e.max(g);
+            }
+        }
+    }
+    out
+}
+
+/// Scenario → its own gate, percent ([`scenario_gates`]).
+pub type Gates = std::collections::BTreeMap<String, f64>;
+
+/// The gate of a row of `scenario`: the larger of `--threshold` and the scenario's own.
+pub fn gate_of(opts: CompareOpts, gates: &Gates, scenario: &str) -> f64 {
+    gates
+        .get(scenario)
+        .map_or(opts.threshold_pct, |g| g.max(opts.threshold_pct))
+}
+
 /// The verdicts of matched rows (A's, B's, and their sample-level test where one was made).
 pub(crate) fn compare_rows(
     pairs: Vec<(&CaseResult, &CaseResult, Option<TestResult>)>,
     opts: CompareOpts,
+    gates: &Gates,
 ) -> Vec<RowChange> {
     let measured: Vec<judge::Measured> = pairs.into_iter().map(|(a, b, t)| measure(a, b, t)).collect();
     // One family per scenario and kind (its case values; its other metrics): BH inside, then
@@ -251,7 +278,10 @@ pub(crate) fn compare_rows(
     measured
         .into_iter()
         .zip(adjusted)
-        .map(|(m, adj)| judge(m, adj, opts))
+        .map(|(m, adj)| {
+            let gate = gate_of(opts, gates, &m.row.scenario);
+            judge(m, adj, gate, opts.alpha)
+        })
         .collect()
 }
 

@@ -273,5 +273,19 @@ fn methods(c: &Comparison) -> String {
         c.opts.alpha,
         c.opts.threshold_pct,
     );
+    let own = super::scenario_gates(&[&c.a.summary, &c.b.summary]);
+    let raised: Vec<String> = own
+        .iter()
+        .filter(|(_, g)| **g > c.opts.threshold_pct)
+        .map(|(s, g)| format!("{s} {g}%"))
+        .collect();
+    if !raised.is_empty() {
+        let _ = writeln!(
+            out,
+            "Scenario gates (their files' gate_pct, where larger than {}%: runs drift more than their rounds show): {}.",
+            c.opts.threshold_pct,
+            raised.join(", ")
+        );
+    }
     out
 }

@@ -109,6 +109,7 @@ pub fn simulate(
     plant: Option<(&str, f64)>,
 ) -> Simulation {
     let mut rng = fastrand::Rng::with_seed(seed);
+    let gates = super::scenario_gates(&[summary]);
     let testable: Vec<&CaseResult> = summary
         .results
         .iter()
@@ -131,7 +132,7 @@ pub fn simulate(
                 Some((redraw(r, &mut rng, 1.0)?, redraw(r, &mut rng, b_factor)?))
             })
             .collect();
-        let rows = compare_rows(pairs.iter().map(|(a, b)| (a, b, None)).collect(), opts);
+        let rows = compare_rows(pairs.iter().map(|(a, b)| (a, b, None)).collect(), opts, &gates);
         let mut failed = false;
         for row in &rows {
             let is_planted = plant.is_some_and(|(s, _)| row.scenario == s);

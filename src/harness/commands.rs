@@ -230,7 +230,8 @@ pub fn compare(
         .count();
     if fail_on_regression && regressions > 0 {
         return Err(Failure::from(anyhow::anyhow!(
-            "{regressions} regression(s) of a case's value beyond {}%, or new errors (--fail-on-regression)",
+            "{regressions} regression(s) of a case's value beyond the gate ({}%, or its scenario's gate_pct where \
+             larger), or new errors (--fail-on-regression)",
             opts.threshold_pct
         )));
     }

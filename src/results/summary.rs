@@ -70,6 +70,10 @@ pub struct ScenarioInfo {
     /// whose variants the run has); the findings read them from here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comparisons: Vec<super::Comparison>,
+    /// The scenario's own regression gate, percent (its file's `gate_pct`): `compare` gates the
+    /// scenario's rows at the larger of this and its `--threshold`. Absent: no gate of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_pct: Option<f64>,
 }
 
 /// Which run this is and how it drove its cases.

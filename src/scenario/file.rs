@@ -120,6 +120,10 @@ pub struct FileMirror<P> {
     /// Rounds per case, each on a fresh runtime (default [`DEFAULT_ROUNDS`]).
     #[serde(default)]
     pub rounds: Option<Spanned<u64>>,
+    /// The smallest slowdown of this scenario's case values `compare` calls a regression, when
+    /// its runs drift more from run to run than their rounds show (default: `--threshold`).
+    #[serde(default)]
+    pub gate_pct: Option<Spanned<f64>>,
     #[serde(default)]
     pub criterion: CriterionMirror,
     pub params: P,
@@ -166,6 +170,9 @@ pub struct Header {
     pub variants: Vec<String>,
     /// Rounds per case unless `--rounds` / `ASYNCBENCH_ROUNDS` says otherwise.
     pub rounds: u32,
+    /// The scenario's own regression gate, percent, where its file sets one (`compare` gates
+    /// its rows at the larger of this and `--threshold`).
+    pub gate_pct: Option<f64>,
     pub criterion: CriterionSettings,
 }
 
@@ -174,6 +181,8 @@ pub struct Header {
 pub const DEFAULT_ROUNDS: u32 = 3;
 /// At most this many rounds (a bound on a data file's run time).
 pub const MAX_ROUNDS: u64 = 20;
+/// A scenario's own gate is at most this (a gate past it never fires on a slowdown).
+pub const MAX_GATE_PCT: f64 = 100.0;
 
 impl<P> FileMirror<P> {
     /// Validates the common keys; `allowed_runtimes` comes from the
@@ -239,6 +248,10 @@ impl<P> FileMirror<P> {
             rounds: match &self.rounds {
                 Some(v) => src.range(v, "rounds", 1, MAX_ROUNDS)? as u32,
                 None => DEFAULT_ROUNDS,
+            },
+            gate_pct: match &self.gate_pct {
+                Some(v) => Some(src.range(v, "gate_pct", 0.0, MAX_GATE_PCT)?),
+                None => None,
             },
             criterion,
         })

@@ -89,6 +89,25 @@ fn a_synthetic_slowdown_is_flagged_and_fails_ci() -> TestResult {
         },
     )?;
     assert_eq!(lax.count(Verdict::Regression), 0);
+    // So does the scenario's own gate (its file's gate_pct, recorded in the run), for its rows
+    // only; the output names it.
+    let gated = root.path().join("gated");
+    copy_run(&b, &gated)?;
+    let summary_path = gated.join("summary.json");
+    let mut s = asyncbench::results::Summary::read(&summary_path)?;
+    s.scenarios.entry("alpha".into()).or_default().gate_pct = Some(60.0);
+    fs::write(&summary_path, serde_json::to_string_pretty(&s)?)?;
+    let own = compare(&a, &gated, CompareOpts::default())?;
+    assert_eq!(own.count(Verdict::Regression), 0, "{:#?}", own.rows);
+    let row = own.rows.iter().find(|r| slowed_row(r)).ok_or("the slowed row")?;
+    assert_eq!(row.verdict, Verdict::SlowerBelowGate, "{}", row.reason);
+    assert!(row.reason.contains("under the 60% gate"), "{}", row.reason);
+    assert!(
+        compare_output::render_verbose(&own).contains("Scenario gates")
+            && compare_output::render_verbose(&own).contains("alpha 60%"),
+        "{}",
+        compare_output::render_verbose(&own)
+    );
 
     let text = compare_output::render(&c);
     assert!(
@@ -201,5 +220,76 @@ fn a_run_without_its_histogram_files_still_compares_and_a_missing_run_fails_with
     ]))?;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nope"), "{err}");
+    Ok(())
+}
+
+/// A round of B that lost a fifth of the machine to hypervisor steal is no measurement of the
+/// code: a +50% row measured in rounds is a REGRESSION, and with that round it is not called,
+/// the reason naming the round; the gate passes.
+#[test]
+fn a_round_lost_to_steal_is_not_called() -> TestResult {
+    use asyncbench::stats::rounds::{Round, summarize};
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let with_rounds = |dir: &std::path::Path, means: &[f64], steal: Option<f64>| -> TestResult {
+        let path = dir.join("summary.json");
+        let mut s = asyncbench::results::Summary::read(&path)?;
+        let row = s
+            .results
+            .iter_mut()
+            .find(|r| {
+                r.scenario == "alpha" && r.variant == "join_all" && r.runtime == "tokio-ct" && r.metric == "latency"
+            })
+            .ok_or("the row")?;
+        let mut rounds = Round::series(means, 1e4, 20);
+        rounds[1].steal_pct = steal;
+        row.rounds = summarize(rounds);
+        fs::write(&path, serde_json::to_string_pretty(&s)?)?;
+        Ok(())
+    };
+    with_rounds(&a, &[1.00e6, 1.01e6, 0.99e6], None)?;
+    let (b, stolen) = (root.path().join("b"), root.path().join("stolen"));
+    copy_run(&a, &b)?;
+    copy_run(&a, &stolen)?;
+    with_rounds(&b, &[1.50e6, 1.51e6, 1.49e6], Some(1.0))?;
+    with_rounds(&stolen, &[1.50e6, 1.51e6, 1.49e6], Some(19.0))?;
+    let clean = compare(&a, &b, CompareOpts::default())?;
+    let row = clean.rows.iter().find(|r| slowed_row(r)).ok_or("the row")?;
+    assert_eq!(row.verdict, Verdict::Regression, "{}", row.reason);
+    let c = compare(&a, &stolen, CompareOpts::default())?;
+    let row = c.rows.iter().find(|r| slowed_row(r)).ok_or("the row")?;
+    assert_eq!(row.verdict, Verdict::Inconclusive, "{}", row.reason);
+    assert!(
+        row.reason
+            .contains("B round 2 lost 19.0% of the machine's CPU time to hypervisor steal"),
+        "{}",
+        row.reason
+    );
+    let (code, out, err) = cli(&args(&[
+        OsStr::new("compare"),
+        a.as_os_str(),
+        stolen.as_os_str(),
+        OsStr::new("--fail-on-regression"),
+    ]))?;
+    assert_eq!(code, 0, "{out}{err}");
+    Ok(())
+}
+
+fn slowed_row(r: &asyncbench::compare::RowChange) -> bool {
+    r.scenario == "alpha" && r.variant == "join_all" && r.runtime == "tokio-ct" && r.metric == "latency"
+}
+
+/// A copy of a run directory (its files, one level of subdirectories).
+fn copy_run(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for e in fs::read_dir(from)? {
+        let e = e?;
+        let dest = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_run(&e.path(), &dest)?;
+        } else {
+            fs::copy(e.path(), dest)?;
+        }
+    }
     Ok(())
 }

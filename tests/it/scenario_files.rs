@@ -127,6 +127,10 @@ fn out_of_range_values_name_the_range() {
 
     let e = good().set("criterion.measurement_secs", 0.0).load_err();
     assert_eq!(e.key.as_deref(), Some("criterion.measurement_secs"));
+
+    let e = good().set_new("gate_pct", 150.0).load_err();
+    assert_eq!(e.key.as_deref(), Some("gate_pct"));
+    assert!(e.message.contains("allowed 0..=100"), "{e}");
 }
 
 #[test]

@@ -53,6 +53,7 @@ impl HttpLoad {
                 variants: vec![variant],
                 // One long open-loop stretch: its windows are the repeats.
                 rounds: 1,
+                gate_pct: None,
                 criterion: CriterionSettings {
                     sample_size: 10,
                     measurement_secs: 1.0,
