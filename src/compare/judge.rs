@@ -14,8 +14,10 @@ pub(super) const MAX_ROUNDS_TO_DECIDE: u32 = 50;
 
 /// A round that lost this share of the machine's CPU time (percent) to hypervisor steal is
 /// not a measurement of the code: a row with one in either run is not called significant.
-/// On the 2-core CI VM quiet stretches read 0–2%, bursts up to ~19%.
-pub const STOLEN_PCT: f64 = 5.0;
+/// On the 2-core CI VM (full run 20261202T134205Z) rounds read 0–2% when quiet and 2–8% for
+/// whole scenarios while the host was busy (a steady tax both runs of a pair tend to share);
+/// bursts reach 12–18% — those are what this cut is for.
+pub const STOLEN_PCT: f64 = 10.0;
 
 /// "B round 2 lost 19.1%" for the worst stolen round of either run, `None` without one.
 fn stolen(a: &CaseResult, b: &CaseResult) -> Option<String> {

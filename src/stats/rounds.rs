@@ -60,7 +60,7 @@ pub struct Round {
     pub batches: u64,
     /// Percent of the machine's CPU time the hypervisor ran other guests while the round ran
     /// (Linux `/proc/stat` steal over every CPU); absent where unknown or the round was too
-    /// short to tell. `compare` will not flag a row on a round that lost 5% or more.
+    /// short to tell. `compare` will not flag a row on a round that lost 10% or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steal_pct: Option<f64>,
 }
