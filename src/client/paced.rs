@@ -288,18 +288,16 @@ impl PacedGenerator {
         (k, self.window_begins(k))
     }
 
-    /// Window `index`, dropping the earlier ones not yet handed out (and how many). A window
+    /// Window `index`, dropping the earlier ones not yet handed out. A window
     /// that ran before its caller was waiting is stale: on a one-thread runtime the server
     /// under test is driven only while a batch awaits, so such a window measured a server
     /// nobody ran.
-    pub async fn window_number(&mut self, index: u64) -> Result<(PacedWindow, u64), String> {
-        let mut dropped = 0;
+    pub async fn window_number(&mut self, index: u64) -> Result<PacedWindow, String> {
         loop {
             let w = self.window().await?;
             if w.index >= index {
-                return Ok((w, dropped));
+                return Ok(w);
             }
-            dropped += 1;
         }
     }
 

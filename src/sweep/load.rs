@@ -126,10 +126,8 @@ impl LoadThread {
         self.generator.first_window_from(at)
     }
 
-    /// Window `index`, and how many stale earlier ones were dropped
-    /// ([`PacedGenerator::window_number`]).
-    pub async fn window_number(&mut self, index: u64) -> Result<(Window, u64), String> {
-        let (w, dropped) = self.generator.window_number(index).await?;
-        Ok((Window::of(w, self.rate), dropped))
+    /// Window `index`, the stale earlier ones dropped ([`PacedGenerator::window_number`]).
+    pub async fn window_number(&mut self, index: u64) -> Result<Window, String> {
+        Ok(Window::of(self.generator.window_number(index).await?, self.rate))
     }
 }

@@ -268,7 +268,7 @@ impl AsyncScenario for ServerCase {
         let window = st.load.window_number(index).await;
         let cost = sw.stop().cost;
         match window {
-            Ok((w, _stale)) => {
+            Ok(w) => {
                 let mut b = w.batch;
                 b.cost = cost;
                 b.values.push(("generator_cpu", w.generator_cpu));
