@@ -489,10 +489,10 @@ fn the_http_server_generator_is_not_counted() {
 }
 
 /// A loop that pauses around every short operation (timeout's interleaved chunks, ~1 µs each)
-/// reads no more CPU than wall on one thread: the stopwatch's own clock reads, which sit inside
-/// every segment's CPU window but outside its wall window, are taken off (measured per segment and
-/// per thread count, `segment_overhead_ns`). Without that correction this job read about 1.35× its
-/// wall time in a debug build here (2.7 vs 2.0 µs per op; 1.01× with it).
+/// reads no more CPU than wall on one thread: both windows open and close with the same reads, so
+/// the stopwatch's own clock syscalls cancel (and the residual, `segment_overhead_ns`, is taken
+/// off). With the CPU window opened first and closed last and no correction this job read about
+/// 1.35× its wall time in a debug build here (2.7 vs 2.0 µs per op).
 fn pausing_loop_reads_no_more_cpu_than_wall(idle_threads: usize, work: u32) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // Idle threads make every process-clock read dearer (the kernel sums them all).

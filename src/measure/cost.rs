@@ -40,10 +40,14 @@
 //! are subtracted over its whole span. That is exact while those threads are
 //! idle in the gaps, which holds for every scenario that pauses (in-process
 //! loops with no server traffic); the CPU total is exact per segment in any
-//! case. The stopwatch's own clock reads fall inside each segment's CPU window
-//! but outside its wall window (the CPU clock is read first and last); their
-//! cost, measured per process thread count ([`segment_overhead_ns`]), is taken off per
-//! segment, so CPU ≤ wall holds on one thread however often a loop pauses.
+//! case. A segment opens and closes with the same two reads in the same
+//! order, the process CPU clock and at once the wall clock, so the CPU window
+//! is the wall window shifted by the time from a CPU sample to the wall read
+//! after it: the stopwatch's own reads cancel between the two ends whatever
+//! they cost (it grows with the thread count, and with cold caches). What is
+//! left of them, measured per process thread count ([`segment_overhead_ns`]),
+//! is taken off per segment, so CPU ≤ wall holds on one thread however often a
+//! loop pauses.
 
 use serde::{Deserialize, Serialize};
 
@@ -199,9 +203,9 @@ pub struct CostInfo {
     pub alloc_overhead_ns: Option<f64>,
     /// Threads whose cost is not the side under test's (name prefixes).
     pub excluded_threads: Vec<String>,
-    /// CPU the stopwatch's own clock reads add to each timed segment beyond its wall time, ns
-    /// (median of 300 empty segments, at the run's start; re-measured per thread count, since the
-    /// clock read costs more with more threads); it is taken off
+    /// CPU the stopwatch's own clock reads add to each timed segment beyond its wall time, ns:
+    /// what is left of them once both windows open and close with the same reads (tens of ns;
+    /// median of 300 empty segments, at the run's start; re-measured per thread count); it is taken off
     /// `cpu_ns_per_op` once per segment, so a loop that pauses per operation reads no more CPU
     /// than wall on one thread. `None` in summaries written before it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -335,10 +339,17 @@ impl Stopwatch {
         for &tid in &self.tids {
             self.seg_tid_cpu.push(thread_cpu_ns(tid));
         }
-        // getrusage before the CPU clock here and after it at the pause: the CPU window is the
-        // two clock reads, which enclose the wall clock's two reads and little else.
-        let process = read_process(true);
+        // Allocator and getrusage first; then the CPU clock and at once the wall clock, the
+        // same two reads in the same order as the pause closes with: each window runs from one
+        // of its reads to the other, so the CPU window is the wall window shifted by the time
+        // from a CPU sample to the wall read after it, nearly equal at both ends. A CPU window
+        // opened first and closed last instead holds one clock syscall more than the wall per
+        // segment, about 250 ns hot and ~1 µs with the caches cold after real work on this VM:
+        // no one correction fits both (a hot calibration left file_read/std_sequential/threads
+        // and timeout/in_time on tokio-ct reading CPU over wall by 0.2-0.4%; a cold one read
+        // timeout's chunks 5% under their wall).
         let alloc = alloc::counts();
+        let process = read_process(None);
         let now = std::time::Instant::now();
         self.first.get_or_insert(now);
         self.running = Some((now, Fast { process, alloc }));
@@ -349,9 +360,11 @@ impl Stopwatch {
         let Some((t0, f)) = self.running.take() else {
             return;
         };
+        // The CPU clock, then at once the wall clock (the order the segment opened in).
+        let cpu_ns = process_clock_ns();
         self.wall += t0.elapsed();
+        let p = read_process(Some(cpu_ns));
         let a = alloc::counts();
-        let p = read_process(false);
         // Only threads readable at both ends: one that exited mid-segment is not subtracted
         // (its time stays in the process total, as before), one that started is not either.
         let mut excluded = 0u64;
@@ -421,20 +434,21 @@ impl Stopwatch {
     }
 }
 
-/// The CPU that one segment's own bookkeeping adds to its CPU window beyond its wall window, ns:
-/// the CPU window opens inside the process-CPU-clock read of [`Stopwatch::resume`] and closes
-/// inside the one of [`Stopwatch::pause`] (a syscall, a few hundred ns on a VM), so it holds
-/// about one clock syscall plus the allocator and wall-clock reads that the wall window does not.
-/// A loop that pauses per operation (timeout's interleaved chunks) would read more CPU than wall
-/// on one thread without this correction.
+/// The CPU that one segment's own bookkeeping adds to its CPU window beyond its wall window, ns.
+/// Both windows open on the process-CPU-clock read of [`Stopwatch::resume`] and the wall read
+/// right after it, and close on the same two reads in [`Stopwatch::pause`], so what a clock read
+/// costs (a syscall, a few hundred ns on a VM, ~1 µs with the caches cold after real work)
+/// cancels between the ends; this is what does not (the ends' reads differ in what surrounds
+/// them), tens of ns here.
 ///
 /// The clock read's cost grows with the process's thread count: Linux sums every thread's
 /// runtime for `CLOCK_PROCESS_CPUTIME_ID` (measured here: about 0.7 µs with 10 threads, 1.3 µs
-/// with 50, 4.6 µs with 200, 22 µs with 1,000). So it is measured per thread count, the first time
-/// a stopwatch is made at that count (outside any timed region): the median, over 300 fresh
-/// stopwatches of one empty segment each after 30 of warm-up (a few ms at most, more once at
-/// 10,000 threads), of (CPU − wall), through the same [`Stopwatch`] code. The median rather than the mean keeps a preempted or interrupted calibration segment from
-/// moving it. The summary records the figure at the run's start (`cost_info.segment_overhead_ns`).
+/// with 50, 4.6 µs with 200, 22 µs with 1,000). So the residual is measured per thread count, the
+/// first time a stopwatch is made at that count (outside any timed region): the median, over 300
+/// fresh stopwatches of one empty segment each after 30 of warm-up (a few ms at most, more once
+/// at 10,000 threads), of (CPU − wall), through the same [`Stopwatch`] code. The median rather
+/// than the mean keeps a preempted or interrupted calibration segment from moving it. The summary
+/// records the figure at the run's start (`cost_info.segment_overhead_ns`).
 pub fn segment_overhead_ns() -> u64 {
     let threads = std::fs::read_dir("/proc/self/task").map_or(1, |d| d.count());
     segment_overhead_for(threads)
@@ -499,17 +513,21 @@ pub fn idle_wake_cpu_ns() -> Option<f64> {
     .flatten()
 }
 
-/// The process's counters; `clock_last` reads the CPU clock after getrusage (a segment's
-/// start) rather than before it (its end).
-fn read_process(clock_last: bool) -> Process {
-    let clock = || super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64);
-    let early = if clock_last { 0 } else { clock() };
+/// The process CPU clock, ns (0 if it cannot be read).
+fn process_clock_ns() -> u64 {
+    super::cpu::process_cpu_time().map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The process's counters. Without `clock_read` (a segment's start) the CPU clock is read after
+/// getrusage; at its end the caller read it already, before the wall clock, and passes it.
+
+fn read_process(clock_read: Option<u64>) -> Process {
     // SAFETY: `ru` is a valid, writable rusage; RUSAGE_SELF is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     Process {
-        cpu_ns: if clock_last { clock() } else { early },
+        cpu_ns: clock_read.unwrap_or_else(process_clock_ns),
         user_ns: tv(ru.ru_utime),
         sys_ns: tv(ru.ru_stime),
         nvcsw: ru.ru_nvcsw as u64,

@@ -83,8 +83,9 @@ pub fn method_text(c: &crate::measure::CostInfo) -> String {
     };
     let own = c.segment_overhead_ns.map_or(String::new(), |o| {
         format!(
-            " The stopwatch's own clock reads ({} at the run's start, re-measured per thread count) are taken off once \
-             per timed segment.",
+            " The stopwatch opens and closes each timed segment with the same two reads (CPU clock, then wall \
+             clock), so their cost cancels; what is left ({} at the run's start, re-measured per thread count) is \
+             taken off once per timed segment.",
             format::duration(o as f64)
         )
     });
