@@ -520,7 +520,6 @@ fn process_clock_ns() -> u64 {
 
 /// The process's counters. Without `clock_read` (a segment's start) the CPU clock is read after
 /// getrusage; at its end the caller read it already, before the wall clock, and passes it.
-
 fn read_process(clock_read: Option<u64>) -> Process {
     // SAFETY: `ru` is a valid, writable rusage; RUSAGE_SELF is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
