@@ -241,6 +241,7 @@ pub fn info() -> CostInfo {
             .iter()
             .map(|s| s.to_string())
             .chain(["the harness's main thread (when the case runs on another)".to_string()])
+            .chain([super::foreign::DESCRIPTION.to_string()])
             .collect(),
         segment_overhead_ns: Some(segment_overhead_ns()),
         idle_wake_cpu_ns: idle_wake_cpu_ns(),
@@ -557,7 +558,8 @@ fn read_excluded() -> (Excluded, Vec<libc::pid_t>, usize) {
             let Ok(name) = std::fs::read_to_string(e.path().join("comm")) else {
                 continue;
             };
-            if EXCLUDED_THREADS.iter().any(|p| name.trim_end().starts_with(p)) {
+            let name = name.trim_end();
+            if EXCLUDED_THREADS.iter().any(|p| name.starts_with(p)) || super::foreign::is_foreign(name) {
                 tids.push(tid);
             }
         }

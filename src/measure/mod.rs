@@ -17,6 +17,7 @@ pub mod clock;
 pub mod cost;
 pub mod cpu;
 mod floor;
+pub mod foreign;
 mod outcome;
 pub mod percentile;
 pub mod placement;
