@@ -13,33 +13,34 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::runtime::{AsyncFlavor, Flavor};
-
 /// async-std's global executor threads.
 const ASYNC_STD: &str = "async-std/runti";
 /// async-io's reactor thread (async-std's and smol's).
 const ASYNC_IO: &str = "async-io";
 
-const NONE: u8 = 0;
 const ASYNC_STD_BIT: u8 = 1;
 const ASYNC_IO_BIT: u8 = 2;
 
 /// Which of the threads above the running case does not use (bits); none until a case says.
-static FOREIGN: AtomicU8 = AtomicU8::new(NONE);
+static FOREIGN: AtomicU8 = AtomicU8::new(0);
 
-/// The name prefixes of other runtimes' threads for a case on `flavor`.
-fn foreign_bits(flavor: Flavor) -> u8 {
-    match flavor {
-        Flavor::Async(AsyncFlavor::AsyncStd) => NONE,
-        Flavor::Async(AsyncFlavor::SmolCt | AsyncFlavor::SmolMt) => ASYNC_STD_BIT,
-        _ => ASYNC_STD_BIT | ASYNC_IO_BIT,
-    }
+/// Which of those threads a runtime uses ([`crate::runtime::Flavor::process_threads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uses {
+    /// async-std's global executor.
+    pub async_std: bool,
+    /// async-io's reactor thread.
+    pub async_io: bool,
 }
 
-/// Declares the runtime of the case about to run: until the next call, stopwatches leave out
-/// the threads of the runtimes it does not use.
-pub fn set_case_flavor(flavor: Flavor) {
-    FOREIGN.store(foreign_bits(flavor), Ordering::Relaxed);
+fn foreign_bits(uses: Uses) -> u8 {
+    (if uses.async_std { 0 } else { ASYNC_STD_BIT }) | (if uses.async_io { 0 } else { ASYNC_IO_BIT })
+}
+
+/// Declares what the case about to run uses: until the next call, stopwatches leave out the
+/// threads above that it does not.
+pub fn set_case_uses(uses: Uses) {
+    FOREIGN.store(foreign_bits(uses), Ordering::Relaxed);
 }
 
 /// Whether a thread of this name belongs to a runtime the running case does not use.
@@ -58,23 +59,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_runtime_keeps_its_own_threads_and_drops_the_others() {
-        let std_thread = "async-std/runti";
-        for (flavor, async_std, async_io) in [
-            (Flavor::Async(AsyncFlavor::AsyncStd), false, false),
-            (Flavor::Async(AsyncFlavor::SmolCt), true, false),
-            (Flavor::Async(AsyncFlavor::SmolMt), true, false),
-            (Flavor::Async(AsyncFlavor::TokioCt), true, true),
-            (Flavor::Async(AsyncFlavor::TokioMt), true, true),
-        ] {
-            let bits = foreign_bits(flavor);
-            assert_eq!(bits & ASYNC_STD_BIT != 0, async_std, "{flavor:?}");
-            assert_eq!(bits & ASYNC_IO_BIT != 0, async_io, "{flavor:?}");
-        }
-        FOREIGN.store(foreign_bits(Flavor::Async(AsyncFlavor::TokioCt)), Ordering::Relaxed);
-        assert!(is_foreign(std_thread) && is_foreign("async-io"));
+    fn a_case_leaves_out_exactly_the_threads_it_does_not_use() {
+        let (std_thread, io_thread) = ("async-std/runti", "async-io");
+        set_case_uses(Uses {
+            async_std: false,
+            async_io: false,
+        });
+        assert!(is_foreign(std_thread) && is_foreign(io_thread));
         assert!(!is_foreign("asyncbench-toki") && !is_foreign("asyncbench-case"));
-        FOREIGN.store(NONE, Ordering::Relaxed);
-        assert!(!is_foreign(std_thread) && !is_foreign("async-io"));
+        set_case_uses(Uses {
+            async_std: false,
+            async_io: true,
+        });
+        assert!(is_foreign(std_thread) && !is_foreign(io_thread));
+        set_case_uses(Uses {
+            async_std: true,
+            async_io: true,
+        });
+        assert!(!is_foreign(std_thread) && !is_foreign(io_thread));
     }
 }

@@ -27,6 +27,20 @@ pub use flavor::{
     AsyncFlavor, EXTERNAL_HOW_TO_ENABLE, ExternalFlavor, Flavor, Rgb, RuntimeEntry, RuntimeKind, UnknownFlavor,
 };
 
+impl Flavor {
+    /// Which of the threads other runtimes leave in the process this one uses
+    /// ([`crate::measure::foreign`]): async-std runs on its executor and async-io's reactor,
+    /// smol on async-io's reactor, tokio and the blocking baselines on neither.
+    pub fn process_threads(self) -> crate::measure::foreign::Uses {
+        let (async_std, async_io) = match self {
+            Flavor::Async(AsyncFlavor::AsyncStd) => (true, true),
+            Flavor::Async(AsyncFlavor::SmolCt | AsyncFlavor::SmolMt) => (false, true),
+            _ => (false, false),
+        };
+        crate::measure::foreign::Uses { async_std, async_io }
+    }
+}
+
 /// A timeout fired before the wrapped future finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("timed out")]
@@ -243,6 +257,23 @@ pub(crate) fn yield_once() -> impl Future<Output = ()> + Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_runtime_uses_its_own_leftover_threads_only() {
+        for (flavor, async_std, async_io) in [
+            (Flavor::Async(AsyncFlavor::AsyncStd), true, true),
+            (Flavor::Async(AsyncFlavor::SmolCt), false, true),
+            (Flavor::Async(AsyncFlavor::SmolMt), false, true),
+            (Flavor::Async(AsyncFlavor::TokioCt), false, false),
+            (Flavor::Async(AsyncFlavor::TokioMt), false, false),
+        ] {
+            assert_eq!(
+                flavor.process_threads(),
+                crate::measure::foreign::Uses { async_std, async_io },
+                "{flavor:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_failed_task_counts_as_a_join_error() {

@@ -389,7 +389,7 @@ impl Session {
         // runs on several threads (multi-thread runtimes, blocking baselines)
         // gets the multi-thread set.
         self.round_began.set(steal::CpuTicks::now());
-        crate::measure::foreign::set_case_flavor(case.flavor);
+        crate::measure::foreign::set_case_uses(case.flavor.process_threads());
         let one_thread = case.flavor.as_async().is_some_and(|a| a.single_threaded());
         let wide = self.plan.as_ref().filter(|_| !one_thread);
         if let Some(p) = wide {
