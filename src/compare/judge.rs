@@ -44,6 +44,48 @@ fn stolen(a: &CaseResult, b: &CaseResult) -> Option<String> {
     ))
 }
 
+/// A row whose rounds read the host probe ([`crate::measure::host_probe`]) this much slower
+/// (or faster) in one run than in the other, in percent, has moved host: a significant change
+/// in the same direction that the host's shift could carry (what is left of it once divided
+/// by the shift is within the gate) is not called. The probe reads within about ±2.5% of its
+/// median when the VM is quiet (p10–p90 of single probes), and a row's figure is the mean over
+/// its rounds (3 or more), so a quiet pair moves well under this.
+pub const HOST_MOVED_PCT: f64 = 5.0;
+
+/// Mean host-probe reading over a row's rounds, `None` where no round has one.
+pub(super) fn probe_mean(r: &CaseResult) -> Option<f64> {
+    let probes: Vec<f64> = r
+        .rounds
+        .as_ref()?
+        .rounds
+        .iter()
+        .filter_map(|x| x.host_probe_ns)
+        .collect();
+    (!probes.is_empty()).then(|| probes.iter().sum::<f64>() / probes.len() as f64)
+}
+
+/// How much slower (positive) B's rounds read the host probe than A's, percent.
+fn host_shift(a: &CaseResult, b: &CaseResult) -> Option<f64> {
+    let (pa, pb) = (probe_mean(a)?, probe_mean(b)?);
+    (pa > 0.0).then(|| (pb / pa - 1.0) * 100.0)
+}
+
+/// "the host probe read 12.0% slower in B over this row's rounds; +2.7% once divided by it"
+/// where the host moved [`HOST_MOVED_PCT`] or more in the direction of the row's change `c`
+/// and the change divided by the host's shift is within the gate `thr`; `None` otherwise.
+fn host_moved(shift: Option<f64>, c: Option<f64>, thr: f64) -> Option<String> {
+    let (shift, c) = (shift?, c?);
+    let left = ((1.0 + c / 100.0) / (1.0 + shift / 100.0) - 1.0) * 100.0;
+    (shift.abs() >= HOST_MOVED_PCT && shift.signum() == c.signum() && left.abs() <= thr).then(|| {
+        format!(
+            "the host probe read {:.1}% {} in B over this row's rounds; {} once divided by it",
+            shift.abs(),
+            if shift > 0.0 { "slower" } else { "faster" },
+            signed(left)
+        )
+    })
+}
+
 pub(super) fn has_rounds(r: &CaseResult) -> bool {
     r.rounds.as_ref().is_some_and(|x| x.count >= 2)
 }
@@ -68,6 +110,8 @@ pub(super) struct Measured {
     plans: (Option<RoundPlan>, Option<RoundPlan>),
     /// The worst round of either run that lost [`STOLEN_PCT`] or more to hypervisor steal.
     stolen: Option<String>,
+    /// How much slower B's rounds read the host probe than A's, percent ([`host_shift`]).
+    host_shift: Option<f64>,
 }
 
 pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResult>) -> Measured {
@@ -174,6 +218,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
         spread,
         plans: (a.round_plan.clone(), b.round_plan.clone()),
         stolen: stolen(a, b),
+        host_shift: host_shift(a, b),
     }
 }
 
@@ -194,6 +239,7 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, thr: f64, alpha: f64) 
         spread,
         plans: m_plans,
         stolen,
+        host_shift,
         ..
     } = m;
     row.p_adjusted = p_adjusted;
@@ -272,7 +318,8 @@ pub(super) fn judge(m: Measured, p_adjusted: Option<f64>, thr: f64, alpha: f64) 
             }
         }
     };
-    if let Some(why) = stolen.filter(|_| verdict.significant()) {
+    let host = host_moved(host_shift, change, thr);
+    if let Some(why) = stolen.or(host).filter(|_| verdict.significant()) {
         verdict = Verdict::Inconclusive;
         reason = format!("{reason}; not called: {why} (rerun on a quiet machine)");
     }

@@ -19,7 +19,7 @@ pub mod output;
 pub mod plant;
 pub mod simulate;
 
-pub use judge::{STOLEN_PCT, rounds_to_decide};
+pub use judge::{HOST_MOVED_PCT, STOLEN_PCT, rounds_to_decide};
 use judge::{has_rounds, judge, measure};
 
 use std::collections::BTreeSet;
@@ -169,6 +169,9 @@ pub struct Comparison {
     pub only_b: Vec<String>,
     /// Environment differences that may explain a change ("rustc: x → y").
     pub env_diffs: Vec<String>,
+    /// How much slower B's rounds read the host probe than A's, percent: the median probe over
+    /// every primary row's rounds of each run. `None` where either run has no probe.
+    pub host_shift_pct: Option<f64>,
 }
 
 impl Comparison {
@@ -212,6 +215,7 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
     let rows = compare_rows(pairs, opts, &scenario_gates(&[&a.summary, &b.summary]));
     let (only_a, only_b) = (only_in(&a, &b), only_in(&b, &a));
     let env_diffs = env_diffs(&a, &b);
+    let host_shift_pct = host_shift(&a, &b);
     Ok(Comparison {
         a,
         b,
@@ -220,7 +224,27 @@ pub fn compare(a_dir: &Path, b_dir: &Path, opts: CompareOpts) -> Result<Comparis
         only_a,
         only_b,
         env_diffs,
+        host_shift_pct,
     })
+}
+
+/// The run-level host probe shift ([`Comparison::host_shift_pct`]).
+fn host_shift(a: &RunData, b: &RunData) -> Option<f64> {
+    let median = |run: &RunData| {
+        let probes = run
+            .summary
+            .results
+            .iter()
+            .filter(|r| r.metric == PRIMARY_METRIC)
+            .flat_map(|r| {
+                r.rounds
+                    .iter()
+                    .flat_map(|s| s.rounds.iter().filter_map(|x| x.host_probe_ns))
+            });
+        stats::sample::median(probes)
+    };
+    let (ma, mb) = (median(a)?, median(b)?);
+    (ma > 0.0).then(|| (mb / ma - 1.0) * 100.0)
 }
 
 /// Scenario → its own regression gate (`gate_pct` of its file), the larger where the runs

@@ -48,6 +48,17 @@ fn render_with(c: &Comparison, verbose: bool) -> String {
             let _ = writeln!(out, "  - {d}");
         }
     }
+    if let Some(shift) = c.host_shift_pct {
+        let _ = writeln!(
+            out,
+            "Host probe: B's rounds ran the fixed workload {:.1}% {} than A's (median over each run's rounds); \
+             a row whose own rounds moved {}% or more in the direction of its change is not called where that shift \
+             could carry the change past the gate.",
+            shift.abs(),
+            if shift >= 0.0 { "slower" } else { "faster" },
+            crate::compare::HOST_MOVED_PCT
+        );
+    }
     if c.rows.is_empty() {
         let _ = writeln!(out, "\nThe runs share no case.");
     } else {

@@ -231,6 +231,7 @@ impl CaseRecord {
                 })
                 .collect(),
             steal_pct: None,
+            host_probe_ns: None,
         }
     }
 
@@ -299,6 +300,9 @@ pub struct RoundFigures {
     /// Percent of the machine's CPU time the hypervisor stole while the round ran
     /// ([`super::steal`]), set by the session; `None` where unknown.
     pub steal_pct: Option<f64>,
+    /// The host probe's wall time (ns) over the round ([`super::host_probe`]), set by the
+    /// session; `None` for rounds it did not prepare.
+    pub host_probe_ns: Option<f64>,
 }
 
 /// One figure of one round with its within-round spread: the standard

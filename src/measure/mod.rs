@@ -18,6 +18,7 @@ pub mod cost;
 pub mod cpu;
 mod floor;
 pub mod foreign;
+pub mod host_probe;
 mod outcome;
 pub mod percentile;
 pub mod placement;

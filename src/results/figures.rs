@@ -84,6 +84,7 @@ impl ValueFigure {
                     stddev: f.wall_stddev,
                     batches: f.batches,
                     steal_pct: f.steal_pct,
+                    host_probe_ns: f.host_probe_ns,
                 });
             }
             (ValueFigure::P99FromIntended, None) => f.latency_p99?,
@@ -96,6 +97,7 @@ impl ValueFigure {
             stddev: q.stddev,
             batches: q.batches,
             steal_pct: f.steal_pct,
+            host_probe_ns: f.host_probe_ns,
         })
     }
 }

@@ -63,6 +63,13 @@ pub struct Round {
     /// short to tell. `compare` will not flag a row on a round that lost 10% or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steal_pct: Option<f64>,
+    /// Wall time (ns) of one fixed workload on the harness's thread (a chain of dependent
+    /// multiply-adds, the fastest of its settled repeats), taken as the round ended: the speed
+    /// of the core, whatever slowed it. `compare` will not flag a row whose rounds' probe moved
+    /// 5% or more between the runs in the direction of its change when that shift could carry
+    /// the change. Absent for rounds run in another process and in runs written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_probe_ns: Option<f64>,
 }
 
 impl Round {
@@ -78,6 +85,7 @@ impl Round {
                 stddev: sd,
                 batches,
                 steal_pct: None,
+                host_probe_ns: None,
             })
             .collect()
     }
@@ -320,6 +328,7 @@ mod tests {
                     stddev: 1.0,
                     batches: 20,
                     steal_pct: None,
+                    host_probe_ns: None,
                 })
                 .collect();
             summarize(r).unwrap()

@@ -228,25 +228,10 @@ fn a_run_without_its_histogram_files_still_compares_and_a_missing_run_fails_with
 /// the reason naming the round; the gate passes.
 #[test]
 fn a_round_lost_to_steal_is_not_called() -> TestResult {
-    use asyncbench::stats::rounds::{Round, summarize};
     let root = tempfile::tempdir()?;
     let a = make_run(root.path(), &catalogue())?;
-    let with_rounds = |dir: &std::path::Path, means: &[f64], steal: Option<f64>| -> TestResult {
-        let path = dir.join("summary.json");
-        let mut s = asyncbench::results::Summary::read(&path)?;
-        let row = s
-            .results
-            .iter_mut()
-            .find(|r| {
-                r.scenario == "alpha" && r.variant == "join_all" && r.runtime == "tokio-ct" && r.metric == "latency"
-            })
-            .ok_or("the row")?;
-        let mut rounds = Round::series(means, 1e4, 20);
-        rounds[1].steal_pct = steal;
-        row.rounds = summarize(rounds);
-        fs::write(&path, serde_json::to_string_pretty(&s)?)?;
-        Ok(())
-    };
+    let with_rounds =
+        |dir: &std::path::Path, means: &[f64], steal: Option<f64>| set_rounds(dir, means, |r| r[1].steal_pct = steal);
     with_rounds(&a, &[1.00e6, 1.01e6, 0.99e6], None)?;
     let (b, stolen) = (root.path().join("b"), root.path().join("stolen"));
     copy_run(&a, &b)?;
@@ -272,6 +257,69 @@ fn a_round_lost_to_steal_is_not_called() -> TestResult {
         OsStr::new("--fail-on-regression"),
     ]))?;
     assert_eq!(code, 0, "{out}{err}");
+    Ok(())
+}
+
+/// The host probe read 12% slower over B's rounds of a row that reads +15%: the host may have
+/// done it (+2.7% once divided by the shift, within the 5% gate), so the row is not called and
+/// the reason says so. The same shift does not excuse +50%, nor a change the other way (B 15%
+/// faster), and a shift under the cut excuses nothing.
+#[test]
+fn a_row_whose_host_slowed_in_its_direction_is_not_called() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let a = make_run(root.path(), &catalogue())?;
+    let probes = |ns: f64| {
+        move |r: &mut [asyncbench::stats::rounds::Round]| r.iter_mut().for_each(|x| x.host_probe_ns = Some(ns))
+    };
+    set_rounds(&a, &[1.00e6, 1.01e6, 0.99e6], probes(200_000.0))?;
+    let verdict_with = |name: &str,
+                        means: &[f64],
+                        probe_ns: f64|
+     -> Result<asyncbench::compare::RowChange, Box<dyn std::error::Error>> {
+        let b = root.path().join(name);
+        copy_run(&a, &b)?;
+        set_rounds(&b, means, probes(probe_ns))?;
+        let c = compare(&a, &b, CompareOpts::default())?;
+        Ok(c.rows.into_iter().find(slowed_row).ok_or("the row")?)
+    };
+    let slower = [1.15e6, 1.16e6, 1.14e6];
+    let row = verdict_with("host-slower", &slower, 224_000.0)?;
+    assert_eq!(row.verdict, Verdict::Inconclusive, "{}", row.reason);
+    assert!(
+        row.reason
+            .contains("the host probe read 12.0% slower in B over this row's rounds; +2.7% once divided by it"),
+        "{}",
+        row.reason
+    );
+    let row = verdict_with("much-slower", &[1.50e6, 1.51e6, 1.49e6], 224_000.0)?;
+    assert_eq!(row.verdict, Verdict::Regression, "{}", row.reason);
+    let row = verdict_with("host-moved-less", &slower, 208_000.0)?;
+    assert_eq!(row.verdict, Verdict::Regression, "{}", row.reason);
+    let row = verdict_with("host-faster", &slower, 176_000.0)?;
+    assert_eq!(row.verdict, Verdict::Regression, "{}", row.reason);
+    let row = verdict_with("faster-on-slow-host", &[0.85e6, 0.86e6, 0.84e6], 224_000.0)?;
+    assert_eq!(row.verdict, Verdict::Improvement, "{}", row.reason);
+    Ok(())
+}
+
+/// Rewrites the rounds of `slowed_row` in a run's summary: `means` as round figures, then `edit`.
+fn set_rounds(
+    dir: &std::path::Path,
+    means: &[f64],
+    edit: impl Fn(&mut [asyncbench::stats::rounds::Round]),
+) -> TestResult {
+    use asyncbench::stats::rounds::{Round, summarize};
+    let path = dir.join("summary.json");
+    let mut s = asyncbench::results::Summary::read(&path)?;
+    let row = s
+        .results
+        .iter_mut()
+        .find(|r| r.scenario == "alpha" && r.variant == "join_all" && r.runtime == "tokio-ct" && r.metric == "latency")
+        .ok_or("the row")?;
+    let mut rounds = Round::series(means, 1e4, 20);
+    edit(&mut rounds);
+    row.rounds = summarize(rounds);
+    fs::write(&path, serde_json::to_string_pretty(&s)?)?;
     Ok(())
 }
 

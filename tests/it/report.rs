@@ -52,6 +52,7 @@ fn markdown_table_layout_is_stable() {
                     stddev: sd * ms,
                     batches: 20,
                     steal_pct: None,
+                    host_probe_ns: None,
                 })
                 .collect(),
         )

@@ -1,5 +1,5 @@
 //! Rounds, their order and CPU placement, end to end through `asyncbench run`: every primary
-//! row carries its rounds (count, per-round value, place in the order), the order differs
+//! row carries its rounds (count, per-round value, place in the order, host probe), the order differs
 //! between rounds and is reproduced by its seed, and the placement is applied and recorded.
 
 use std::path::{Path, PathBuf};
@@ -47,6 +47,14 @@ fn positions(s: &Summary) -> Vec<Vec<u32>> {
             assert_eq!(x.rounds.len(), 3);
             assert!(x.ci_low <= x.mean && x.mean <= x.ci_high);
             assert!(x.mde_pct.is_some());
+            // Every round the session ran carries the host probe's reading.
+            assert!(
+                x.rounds.iter().all(|r| r.host_probe_ns.is_some_and(|ns| ns > 0.0)),
+                "{}/{}: {:?}",
+                r.variant,
+                r.runtime,
+                x.rounds
+            );
             x.rounds.iter().map(|r| r.position).collect()
         })
         .collect()

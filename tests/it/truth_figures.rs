@@ -69,6 +69,7 @@ fn planted_round_sets_are_classified_as_planted() {
                 stddev: sd,
                 batches: 30,
                 steal_pct: None,
+                host_probe_ns: None,
             })
             .collect()
     };
@@ -198,6 +199,7 @@ fn unstable_row() -> CaseResult {
                     stddev: 2_000.0,
                     batches: 40,
                     steal_pct: None,
+                    host_probe_ns: None,
                 })
                 .collect(),
         ),
@@ -285,6 +287,7 @@ fn compare_flags_a_server_whose_p99_doubled() -> TestResult {
                         stddev: k * 0.05e6,
                         batches: 10,
                         steal_pct: None,
+                        host_probe_ns: None,
                     })
                     .collect(),
             );

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::measure::{HarnessFloor, RoundFigures, measure_floor, steal};
+use crate::measure::{HarnessFloor, RoundFigures, host_probe, measure_floor, steal};
 use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
 use crate::server::{ServerConfig, TestServer};
@@ -111,11 +111,12 @@ impl Pending {
         rec: CaseRecord,
         position: u32,
         criterion: Option<CriterionEstimate>,
-        steal_pct: Option<f64>,
+        (steal_pct, host_probe_ns): (Option<f64>, Option<f64>),
     ) {
         let round = self.rounds.len() as u32;
         let figures = RoundFigures {
             steal_pct,
+            host_probe_ns,
             ..rec.round_figures()
         };
         self.rounds.push((position, figures));
@@ -456,6 +457,9 @@ impl Session {
         // in their own process and are not prepared here).
         let began = self.round_began.take().filter(|_| external.is_none());
         let steal_pct = began.and_then(|t0| steal::CpuTicks::now()?.steal_pct_since(t0));
+        // The host's speed as the round ends, on the harness's thread still warm from it
+        // (one probe, about 8 ms, per round the session ran itself).
+        let host = (steal_pct, external.is_none().then(host_probe::probe_ns));
         if rec.batches() == 0 {
             match external {
                 Some(rt) => self.fail_external(s, &case.variant, rt, "no samples were recorded".into()),
@@ -464,7 +468,7 @@ impl Session {
             return;
         }
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
-            Some(p) => p.add_round(rec, position, criterion, steal_pct),
+            Some(p) => p.add_round(rec, position, criterion, host),
             None => {
                 let mut p = Pending {
                     case: case.clone(),
@@ -474,7 +478,7 @@ impl Session {
                     external,
                     plan: None,
                 };
-                p.add_round(rec, position, criterion, steal_pct);
+                p.add_round(rec, position, criterion, host);
                 self.pending.push(p);
             }
         }
