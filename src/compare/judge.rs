@@ -53,15 +53,9 @@ fn stolen(a: &CaseResult, b: &CaseResult) -> Option<String> {
 pub const HOST_MOVED_PCT: f64 = 5.0;
 
 /// Mean host-probe reading over a row's rounds, `None` where no round has one.
-pub(super) fn probe_mean(r: &CaseResult) -> Option<f64> {
-    let probes: Vec<f64> = r
-        .rounds
-        .as_ref()?
-        .rounds
-        .iter()
-        .filter_map(|x| x.host_probe_ns)
-        .collect();
-    (!probes.is_empty()).then(|| probes.iter().sum::<f64>() / probes.len() as f64)
+fn probe_mean(r: &CaseResult) -> Option<f64> {
+    let probes = r.rounds.as_ref()?.rounds.iter().filter_map(|x| x.host_probe_ns);
+    stats::sample::Sample::new(probes).ok().map(|s| s.mean())
 }
 
 /// How much slower (positive) B's rounds read the host probe than A's, percent.

@@ -300,8 +300,8 @@ pub struct RoundFigures {
     /// Percent of the machine's CPU time the hypervisor stole while the round ran
     /// ([`super::steal`]), set by the session; `None` where unknown.
     pub steal_pct: Option<f64>,
-    /// The host probe's wall time (ns) over the round ([`super::host_probe`]), set by the
-    /// session; `None` for rounds it did not prepare.
+    /// The host probe's wall time (ns) as the round ended ([`super::host_probe`]), set by the
+    /// session; `None` for rounds run in another process.
     pub host_probe_ns: Option<f64>,
 }
 

@@ -457,9 +457,6 @@ impl Session {
         // in their own process and are not prepared here).
         let began = self.round_began.take().filter(|_| external.is_none());
         let steal_pct = began.and_then(|t0| steal::CpuTicks::now()?.steal_pct_since(t0));
-        // The host's speed as the round ends, on the harness's thread still warm from it
-        // (one probe, about 8 ms, per round the session ran itself).
-        let host = (steal_pct, external.is_none().then(host_probe::probe_ns));
         if rec.batches() == 0 {
             match external {
                 Some(rt) => self.fail_external(s, &case.variant, rt, "no samples were recorded".into()),
@@ -467,6 +464,9 @@ impl Session {
             }
             return;
         }
+        // The host's speed as the round ends, on the harness's thread still warm from it
+        // (one probe, about 4 ms, per round the session ran itself and recorded).
+        let host = (steal_pct, external.is_none().then(host_probe::probe_ns));
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
             Some(p) => p.add_round(rec, position, criterion, host),
             None => {
