@@ -77,14 +77,18 @@ impl Schedule {
     }
 }
 
-/// What the connections have completed since the last window closed.
-#[derive(Default)]
-struct Sink {
-    corrected: Vec<Duration>,
-    uncorrected: Vec<Duration>,
-    lateness: Vec<Duration>,
-    errors: ErrorCounts,
+/// One completed request, as its connection saw it.
+struct Done {
+    /// When its reply (or its error) came back: the window it belongs to.
+    at: Instant,
+    /// From the intended send (corrected) and from the actual send.
+    latency: Result<(Duration, Duration), OpError>,
+    /// Actual − intended send, open loop only.
+    lateness: Option<Duration>,
 }
+
+/// What the connections have completed and no window has taken yet.
+type Sink = Vec<Done>;
 
 /// A running generator: its connection tasks live from the first window to
 /// the drop of this value.
@@ -175,23 +179,47 @@ impl<R: Runtime> Generator<R> {
         let from = self.last_cut;
         self.last_cut = until;
         self.clock.sleep_until(until).await;
-        let s = std::mem::take(&mut *self.sink.lock().unwrap_or_else(PoisonError::into_inner));
+        // The window is cut by completion time, not by when this task woke:
+        // woken late (a busy runtime), it must not take a request that came
+        // back after `until` — that one is the next window's.
+        let taken = take_until(&self.sink, until);
         let span = until.saturating_duration_since(from).max(Duration::from_nanos(1));
+        let (mut corrected, mut uncorrected, mut lateness) = (Vec::new(), Vec::new(), Vec::new());
+        let mut errors = ErrorCounts::default();
+        for d in taken {
+            match d.latency {
+                Ok((c, u)) => {
+                    corrected.push(c);
+                    uncorrected.push(u);
+                }
+                Err(e) => errors.record(&e),
+            }
+            lateness.extend(d.lateness);
+        }
         let mut b = Batch {
-            wall: Instant::now().saturating_duration_since(from),
-            latencies: s.corrected,
-            errors: s.errors,
+            wall: span,
+            latencies: corrected,
+            errors,
             ..Batch::default()
         };
         let done = b.latencies.len() as f64;
         b.values.push(("achieved_rps", done / span.as_secs_f64()));
         if let Some(r) = self.asked {
             b.values.push(("asked_rps", r as f64));
-            b.extra.push(("generator_lateness", s.lateness));
+            b.extra.push(("generator_lateness", lateness));
         }
-        b.extra.push(("latency_uncorrected", s.uncorrected));
+        b.extra.push(("latency_uncorrected", uncorrected));
         b
     }
+}
+
+/// Takes from `sink` what completed at or before `until`; what came back
+/// later stays for the next window.
+fn take_until(sink: &Mutex<Sink>, until: Instant) -> Sink {
+    let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    let (mine, later): (Sink, Sink) = std::mem::take(&mut *sink).into_iter().partition(|d| d.at <= until);
+    *sink = later;
+    mine
 }
 
 /// Drives one connection until `stop`: paced by `pace` (open loop) or back
@@ -217,18 +245,13 @@ async fn connection<Q: Request>(
         let sent = Instant::now();
         let r = req.send().await;
         let done = Instant::now();
-        let outcome = Q::check(r);
-        let mut s = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        match outcome {
-            Ok(()) => {
-                s.corrected.push(done - intended.unwrap_or(sent));
-                s.uncorrected.push(done - sent);
-            }
-            Err(e) => s.errors.record(&e),
-        }
-        if let Some(due) = intended {
-            s.lateness.push(sent.saturating_duration_since(due));
-        }
+        let latency = Q::check(r).map(|()| (done - intended.unwrap_or(sent), done - sent));
+        let lateness = intended.map(|due| sent.saturating_duration_since(due));
+        sink.lock().unwrap_or_else(PoisonError::into_inner).push(Done {
+            at: done,
+            latency,
+            lateness,
+        });
         i += 1;
     }
 }
@@ -236,6 +259,27 @@ async fn connection<Q: Request>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_woken_late_takes_only_what_completed_before_it_closed() {
+        let until = Instant::now();
+        let done = |at| Done {
+            at,
+            latency: Ok((Duration::ZERO, Duration::ZERO)),
+            lateness: None,
+        };
+        let ns = Duration::from_nanos(1);
+        let sink = Mutex::new(vec![
+            done(until + ns),
+            done(until - ns),
+            done(until),
+            done(until + 5 * ns),
+        ]);
+        let taken: Vec<Instant> = take_until(&sink, until).iter().map(|d| d.at).collect();
+        assert_eq!(taken, [until - ns, until]);
+        let left: Vec<Instant> = sink.lock().unwrap().iter().map(|d| d.at).collect();
+        assert_eq!(left, [until + ns, until + 5 * ns], "the next window's, in order");
+    }
 
     #[test]
     fn schedule_is_exact_and_interleaves_connections() {

@@ -268,6 +268,25 @@ impl Looper {
                 self.part.sleeps += 1;
                 self.events.extend(self.ep.wait_until(wake)?);
             }
+            // The window closes before this turn's events are read: a reply
+            // read after the cut completed in the next window (its latency is
+            // taken at the same instant), even if epoll returned it late.
+            now = now_ns();
+            if now >= next_cut {
+                let cpu = thread_cpu_time().unwrap_or_default();
+                let sched = sched_counters();
+                let mut p = std::mem::take(&mut self.part);
+                p.cpu = cpu.saturating_sub(cut_cpu);
+                p.run_queue_wait = sched.0.saturating_sub(cut_sched.0);
+                p.involuntary_switches = sched.1.saturating_sub(cut_sched.1);
+                (cut_cpu, cut_sched) = (cpu, sched);
+                p.index = (next_cut - start) / window - 1;
+                self.part.index = p.index + 1;
+                if th.out.send_blocking(Ok(p)).is_err() {
+                    return Ok(());
+                }
+                next_cut += window;
+            }
             for n in 0..self.events.len() {
                 let (tok, ev) = self.events[n];
                 if tok != STOP {
@@ -283,21 +302,6 @@ impl Looper {
             if now >= next_scan {
                 self.expire(now, timeout, th);
                 next_scan = now + TIMEOUT_SCAN_NS;
-            }
-            if now >= next_cut {
-                let cpu = thread_cpu_time().unwrap_or_default();
-                let sched = sched_counters();
-                let mut p = std::mem::take(&mut self.part);
-                p.cpu = cpu.saturating_sub(cut_cpu);
-                p.run_queue_wait = sched.0.saturating_sub(cut_sched.0);
-                p.involuntary_switches = sched.1.saturating_sub(cut_sched.1);
-                (cut_cpu, cut_sched) = (cpu, sched);
-                p.index = (next_cut - start) / window - 1;
-                self.part.index = p.index + 1;
-                if th.out.send_blocking(Ok(p)).is_err() {
-                    return Ok(());
-                }
-                next_cut += window;
             }
         }
         Ok(())
