@@ -563,6 +563,40 @@ fn the_correction_follows_the_thread_count() {
     pausing_loop_reads_no_more_cpu_than_wall(300, 2_000);
 }
 
+/// Planted: batches of about 30 µs of pure work on one thread (primitives' stream_iter is 35 µs),
+/// each timed by a fresh stopwatch as a scenario's batch is. Nothing else runs, so their CPU can
+/// exceed their wall only by the stopwatch's own error, which `segment_residual_spread_ns` states:
+/// over 2,000 batches the mean excess stays within it. A spread of 0 (or one that understates
+/// the residual) fails here.
+#[test]
+fn short_one_thread_batches_read_cpu_within_the_stated_resolution_of_wall() {
+    use asyncbench::measure::cost::segment_residual_spread_ns;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let spread = segment_residual_spread_ns();
+    assert!(
+        (1..10_000).contains(&spread),
+        "a segment's residual strays by {spread} ns"
+    );
+    let mut excess = Vec::new();
+    for i in 0..2_200u64 {
+        let sw = Stopwatch::start();
+        let mut x = i;
+        for _ in 0..10_000 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let t = sw.stop();
+        std::hint::black_box(x);
+        if i >= 200 {
+            excess.push(t.cost.cpu_ns as f64 - t.wall.as_nanos() as f64);
+        }
+    }
+    let mean = excess.iter().sum::<f64>() / excess.len() as f64;
+    assert!(
+        mean <= spread as f64,
+        "mean CPU − wall {mean:.0} ns per batch beyond the stated resolution {spread} ns"
+    );
+}
+
 /// The machine's charge for an idle sleep and wake-up: a thread that only waits 5 ms in
 /// `epoll_wait` costs some CPU (the kernel's wake path runs on it) but far less than the wait:
 /// physical bounds, not a speed threshold.

@@ -82,10 +82,17 @@ pub fn method_text(c: &crate::measure::CostInfo) -> String {
         _ => String::new(),
     };
     let own = c.segment_overhead_ns.map_or(String::new(), |o| {
+        let spread = c.segment_residual_spread_ns.map_or(String::new(), |r| {
+            format!(
+                " A batch's CPU figure is exact to about {} (how far one segment's residual strays, p99): on a \
+                 one-thread row CPU per op may read above wall per op by that over the batch's ops.",
+                format::duration(r as f64)
+            )
+        });
         format!(
             " The stopwatch opens and closes each timed segment with the same two reads (CPU clock, then wall \
              clock), so their cost cancels; what is left ({} at the run's start, re-measured per thread count) is \
-             taken off once per timed segment.",
+             taken off once per timed segment.{spread}",
             format::duration(o as f64)
         )
     });
