@@ -82,6 +82,8 @@ struct Part {
     errors: ErrorCounts,
     sent: u64,
     cpu: Duration,
+    /// Time in polls that found nothing to do while a send was due within the spin.
+    spun: Duration,
     sleeps: u64,
     run_queue_wait: Duration,
     involuntary_switches: u64,
@@ -103,6 +105,14 @@ pub struct PacedWindow {
     /// The busiest generator thread's CPU as a share of its core (1.0 = busy
     /// the whole window): the figure that says whether the generator ran out.
     pub max_thread_cpu: f64,
+    /// Time the generator threads spun: polls that found no reply and no send due while
+    /// waiting for a send within the spin (CPU spent by choice, given back when there is work).
+    pub spun: Duration,
+    /// The busiest thread's CPU less its spin, as a share of its core: the load it could not
+    /// give back, the figure that says whether the generator ran out (a spinning generator's
+    /// CPU share reads near 1 at any rate whose sends are closer together than its spin plus a
+    /// wake).
+    pub max_thread_busy: f64,
     /// Times the generator threads slept (waited with a timeout in the future).
     pub sleeps: u64,
     /// Time the generator threads were runnable but waiting for a CPU
@@ -251,11 +261,14 @@ impl PacedGenerator {
             w.errors.merge(&p.errors);
             w.sent += p.sent;
             w.cpu += p.cpu;
+            w.spun += p.spun;
             w.sleeps += p.sleeps;
             w.run_queue_wait += p.run_queue_wait;
             w.involuntary_switches += p.involuntary_switches;
-            let share = p.cpu.as_secs_f64() / self.window.as_secs_f64().max(1e-9);
-            w.max_thread_cpu = w.max_thread_cpu.max(share);
+            let span = self.window.as_secs_f64().max(1e-9);
+            w.max_thread_cpu = w.max_thread_cpu.max(p.cpu.as_secs_f64() / span);
+            let busy = p.cpu.saturating_sub(p.spun);
+            w.max_thread_busy = w.max_thread_busy.max(busy.as_secs_f64() / span);
         }
         Ok(Some(w))
     }

@@ -48,7 +48,15 @@ pub fn knees(rows: &[CaseResult]) -> Vec<BenchKnee> {
             achieved: r.values.get("achieved_rps").copied().unwrap_or(0.0),
             p99: Duration::from_nanos(p.p99),
             errors: r.errors,
-            generator_bound: r.values.get("generator_cpu").copied().unwrap_or(0.0) >= knee::GENERATOR_CPU_BOUND,
+            // What the generator could not give back; a run recorded before `generator_busy`
+            // existed has only its CPU share.
+            generator_bound: r
+                .values
+                .get("generator_busy")
+                .or_else(|| r.values.get("generator_cpu"))
+                .copied()
+                .unwrap_or(0.0)
+                >= knee::GENERATOR_CPU_BOUND,
         });
     }
     groups

@@ -117,7 +117,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
         placed = (!cpus.is_empty()).then(|| CpuSet::new(cpus).to_string());
         g.window_blocking()?;
         let (mut lag, mut done, mut sent, mut errors) = (crate::sweep::new_hist(), 0u64, 0u64, 0u64);
-        let (mut cpu, mut share) = (Duration::ZERO, 0.0f64);
+        let (mut cpu, mut share, mut busy) = (Duration::ZERO, 0.0f64, 0.0f64);
         for _ in 0..o.windows.max(1) {
             let w = g.window_blocking()?;
             crate::sweep::record(&mut lag, &w.send_lag);
@@ -126,6 +126,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
             errors += w.errors.total();
             cpu += w.cpu;
             share = share.max(w.max_thread_cpu);
+            busy = busy.max(w.max_thread_busy);
         }
         drop(g);
         let secs = o.window.as_secs_f64() * f64::from(o.windows.max(1));
@@ -133,7 +134,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
         let achieved = done as f64 / secs;
         // The sink shares no CPU with the generator when both are placed apart.
         let shares = o.sink_cpus.is_none();
-        let clean = !super::generator_bound(share, &send_lag, shares)
+        let clean = !super::generator_bound(busy, &send_lag, shares)
             && achieved >= SATURATED_BELOW * rate as f64
             && errors == 0;
         steps.push(CapacityStep {

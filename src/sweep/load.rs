@@ -60,6 +60,9 @@ pub struct Window {
     /// The busiest generator thread's CPU over the window as a share of its
     /// core (1.0 = one core busy the whole window).
     pub generator_cpu: f64,
+    /// The same less the time it spun waiting for a due send: what it could not give back
+    /// ([`PacedWindow::max_thread_busy`]); generator-bound reads this.
+    pub generator_busy: f64,
     /// All generator threads' CPU time over the window.
     pub generator_cpu_time: Duration,
     /// Requests written in the window.
@@ -82,6 +85,7 @@ impl Window {
         Window {
             batch: b,
             generator_cpu: w.max_thread_cpu,
+            generator_busy: w.max_thread_busy,
             generator_cpu_time: w.cpu,
             sent: w.sent,
         }

@@ -110,6 +110,12 @@ pub struct Step {
     /// The generator's CPU over the step: its busiest thread's share of one
     /// core (max over windows).
     pub generator_cpu: f64,
+    /// The same less the time it spun waiting for a due send (max over windows): the load it
+    /// could not give back. Generator-bound reads this, not `generator_cpu`: a generator that
+    /// spins reads near 100% CPU at any rate whose sends come closer than its spin plus a wake.
+    /// Absent (read as `generator_cpu`) in sweeps written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_busy: Option<f64>,
     /// The generator's CPU time per request sent, all its threads, µs.
     #[serde(default)]
     pub generator_cpu_us_per_request: f64,
@@ -140,6 +146,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// [`Step::generator_busy`], or the CPU share where a sweep predates it.
+    pub fn generator_busy_or_cpu(&self) -> f64 {
+        self.generator_busy.unwrap_or(self.generator_cpu)
+    }
+
     pub fn point(&self) -> Point {
         Point {
             rate: self.offered_rps,
@@ -429,7 +440,7 @@ async fn run_step(
                 );
             }
             r.generator_cpus = cpus;
-            let v = (st.verdict, st.generator_cpu);
+            let v = (st.verdict, st.generator_busy_or_cpu());
             r.steps.push(st);
             Some(v)
         }
@@ -503,13 +514,14 @@ async fn step(
     let (mut corr, mut unc, mut late) = (new_hist(), new_hist(), new_hist());
     let mut intervals: [Vec<crate::results::hlog::Interval>; 2] = [Vec::new(), Vec::new()];
     let mut errors = crate::measure::ErrorCounts::default();
-    let mut gen_cpu: f64 = 0.0;
+    let (mut gen_cpu, mut gen_busy): (f64, f64) = (0.0, 0.0);
     let (mut gen_time, mut sent) = (Duration::ZERO, 0u64);
     let mut prev = t0;
     for _ in 0..windows {
         let w = load.window().await?;
         let now = Instant::now();
         gen_cpu = gen_cpu.max(w.generator_cpu);
+        gen_busy = gen_busy.max(w.generator_busy);
         gen_time += w.generator_cpu_time;
         sent += w.sent;
         errors.merge(&w.batch.errors);
@@ -547,7 +559,7 @@ async fn step(
     let corrected = Pcts::of(&corr);
     let uncorrected = Pcts::of(&unc);
     let lateness = Pcts::of(&late);
-    let generator_bound = generator_bound(gen_cpu, &lateness, shares);
+    let generator_bound = generator_bound(gen_busy, &lateness, shares);
     let mut st = Step {
         offered_rps: rate,
         achieved_rps: corrected.count as f64 / secs,
@@ -556,6 +568,7 @@ async fn step(
         uncorrected,
         lateness,
         generator_cpu: gen_cpu,
+        generator_busy: Some(gen_busy),
         generator_cpu_us_per_request: gen_time.as_secs_f64() * 1e6 / sent.max(1) as f64,
         generator_threads: threads,
         generator_bound,
@@ -574,12 +587,14 @@ async fn step(
 }
 
 /// Generator-bound, from the generator's own figures only (never from
-/// replies): its busiest thread out of CPU, or its own send lag (which
+/// replies): its busiest thread out of CPU (`busy`: its CPU less the time it
+/// spun waiting for a due send, which it gives back when there is work), or
+/// its own send lag (which
 /// excludes waiting for replies) past [`LATENESS_BOUND`]. On a CPU the
 /// server shares, lag is the server preempting the generator: labelled, not
 /// excused, so only the CPU rule applies there.
-pub fn generator_bound(cpu: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
-    cpu >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
+pub fn generator_bound(busy: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
+    busy >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
 }
 
 pub(crate) fn record(h: &mut Histogram<u64>, v: &[Duration]) {

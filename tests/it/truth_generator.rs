@@ -131,6 +131,46 @@ fn a_pinned_generator_with_spin_sleeps_between_sparse_sends_and_reports_the_mach
     }
 }
 
+/// Planted: a pinned generator whose spin (5 ms) is longer than the gap between its sends
+/// (2.5 ms at 400/s) never sleeps, so its CPU share reads near a whole core although its work is
+/// a few hundred requests a second. Its busy share (CPU less the spin) is that work, not the
+/// spin, so generator-bound (which reads it) does not fire; with no spin the two agree.
+#[test]
+fn a_generator_spinning_between_sends_is_busy_only_with_its_work() {
+    let sink = Sink::start(None).unwrap();
+    let cpu = CpuSet::allowed().unwrap().cpus()[0];
+    let run = |spin| {
+        let mut s = spec(sink.addr(), "/", 2, Some(400));
+        s.threads = vec![Some(CpuSet::new([cpu]))];
+        s.spin = spin;
+        let mut g = PacedGenerator::start(s).unwrap();
+        let ws = windows(&mut g, 4);
+        drop(g);
+        ws
+    };
+    for w in &run(Duration::from_millis(5))[1..] {
+        assert!((90..=110).contains(&w.sent), "{}", w.sent);
+        // It spun between sends: most of the window (the machine may take some of it).
+        assert!(w.spun > w.span / 2, "spun {:?} of {:?}", w.spun, w.span);
+        assert!(w.max_thread_cpu > 0.5, "CPU share {}", w.max_thread_cpu);
+        // 100 requests of tens of µs each in 250 ms: a few percent, far from a core.
+        assert!(
+            w.max_thread_busy < 0.3,
+            "busy {} (CPU {})",
+            w.max_thread_busy,
+            w.max_thread_cpu
+        );
+        assert!(w.max_thread_busy <= w.max_thread_cpu);
+        let lag = asyncbench::sweep::Pcts::default();
+        assert!(!asyncbench::sweep::generator_bound(w.max_thread_busy, &lag, false));
+    }
+    for w in &run(Duration::ZERO)[1..] {
+        // Without spin it sleeps between sends: nothing spun, busy is its CPU.
+        assert!(w.spun < w.span / 20, "spun {:?} with no spin", w.spun);
+        assert!(w.max_thread_cpu - w.max_thread_busy < 0.05);
+    }
+}
+
 #[test]
 fn closed_loop_sends_on_each_reply_and_bad_targets_fail_at_start() {
     let sink = Sink::start(None).unwrap();

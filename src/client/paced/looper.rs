@@ -262,7 +262,8 @@ impl Looper {
         while !th.stop.load(Ordering::Acquire) {
             let wake = self.due.wake_at(next_cut.min(next_scan), self.spin);
             self.events.clear();
-            if wake <= now {
+            let (turn_began, polled) = (now, wake <= now);
+            if polled {
                 self.events.extend(self.ep.wait(0)?);
             } else {
                 self.part.sleeps += 1;
@@ -295,13 +296,20 @@ impl Looper {
             }
             // Every due send, on this turn.
             now = now_ns();
+            let mut sent = false;
             while let Some((ready, idx)) = self.due.pop_due(now) {
                 self.send(idx, ready, now, th);
+                sent = true;
                 now = now_ns();
             }
             if now >= next_scan {
                 self.expire(now, timeout, th);
                 next_scan = now + TIMEOUT_SCAN_NS;
+            }
+            // A poll that found no reply and had no send due is the spin: CPU the loop chose to
+            // burn waiting for a send, which it gives back as soon as there is work.
+            if polled && self.events.is_empty() && !sent {
+                self.part.spun += dur(now.saturating_sub(turn_began));
             }
         }
         Ok(())

@@ -167,6 +167,7 @@ pub fn steps_table(rep: &SweepReport) -> Table {
         "p99 uncorr. µs",
         "gen. own send lag p99 µs",
         "gen. CPU (busiest thread)",
+        "of it not spinning",
         "gen. CPU µs/request",
         "server CPU µs/request",
         "server allocs/request",
@@ -191,6 +192,7 @@ pub fn steps_table(rep: &SweepReport) -> Table {
                 format!("{:.0}", st.uncorrected.p99_us),
                 format!("{:.0}", st.lateness.p99_us),
                 format!("{:.0}%", st.generator_cpu * 100.0),
+                st.generator_busy.map_or("—".into(), |b| format!("{:.0}%", b * 100.0)),
                 format!("{:.2}", st.generator_cpu_us_per_request),
                 c.map_or("—".into(), |c| format!("{:.2}", c.cpu_ns_per_op / 1000.0)),
                 c.and_then(|c| c.allocs_per_op)
@@ -355,6 +357,7 @@ mod tests {
             uncorrected: pcts,
             lateness: Pcts::default(),
             generator_cpu: 0.1,
+            generator_busy: Some(0.1),
             generator_cpu_us_per_request: 1.0,
             generator_threads: 1,
             generator_bound: false,

@@ -162,7 +162,7 @@ impl Scenario for HttpServer {
                         "the runtime under test is the server (GET {path}); the project's event-loop generator (epoll + timerfd, its own threads and CPUs) offers {rate} requests/s over {} keep-alive connections",
                         self.sweep.connections
                     ))
-                    .note("`latency` counts from each request's intended send time (corrected for coordinated omission), `latency_uncorrected` from its actual send; `generator_send_lag` is the generator's own delay (actual send − when the send became possible: due and its connection free); `generator_cpu` is the busiest generator thread's CPU share of its core")
+                    .note("`latency` counts from each request's intended send time (corrected for coordinated omission), `latency_uncorrected` from its actual send; `generator_send_lag` is the generator's own delay (actual send − when the send became possible: due and its connection free); `generator_cpu` is the busiest generator thread's CPU share of its core, `generator_busy` the same less the time it spun waiting for a due send (what generator-bound reads)")
             })
             .collect()
     }
@@ -272,6 +272,7 @@ impl AsyncScenario for ServerCase {
                 let mut b = w.batch;
                 b.cost = cost;
                 b.values.push(("generator_cpu", w.generator_cpu));
+                b.values.push(("generator_busy", w.generator_busy));
                 // The route as data (the rate is `asked_rps`): the knee table groups by them.
                 b.values.push(self.route.figure());
                 // Constant per case: the report's knee table judges by it.
