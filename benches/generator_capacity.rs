@@ -191,19 +191,24 @@ fn latencies(
         spin: DEFAULT_SPIN,
     })?;
     g.window_blocking()?;
-    let (mut lat, mut errors) = (Vec::new(), 0u64);
+    let (mut lat, mut sent_lat, mut errors) = (Vec::new(), Vec::new(), 0u64);
     let n = (secs * 2).max(1);
     for _ in 0..n {
         let w = g.window_blocking()?;
         lat.extend(w.corrected);
+        sent_lat.extend(w.uncorrected);
         errors += w.errors.total();
     }
     let achieved = lat.len() as f64 / (window.as_secs_f64() * n as f64);
     lat.sort();
+    sent_lat.sort();
     Ok(format!(
-        "{{\"rate\": {rate}, \"achieved\": {achieved:.1}, \"p50_us\": {:.1}, \"p99_us\": {:.1}, \"errors\": {errors}}}",
+        "{{\"rate\": {rate}, \"achieved\": {achieved:.1}, \"p50_us\": {:.1}, \"p99_us\": {:.1}, \
+         \"sent_p50_us\": {:.1}, \"sent_p99_us\": {:.1}, \"errors\": {errors}}}",
         q(&lat, 50.0),
-        q(&lat, 99.0)
+        q(&lat, 99.0),
+        q(&sent_lat, 50.0),
+        q(&sent_lat, 99.0)
     ))
 }
 
