@@ -456,7 +456,7 @@ fn the_http_server_generator_is_not_counted() {
         server: server.addr(),
         path: "/delay/0".into(),
         connections: 4,
-        rate: 5_000,
+        rate: Some(5_000),
         window: Duration::from_millis(300),
         timeout: Duration::from_secs(5),
         cpus: None,

@@ -27,7 +27,9 @@ pub struct LoadSpec {
     pub server: SocketAddr,
     pub path: Arc<str>,
     pub connections: u64,
-    pub rate: u64,
+    /// Requests per second over all connections; `None`: closed loop (each connection sends
+    /// its next request as its reply arrives).
+    pub rate: Option<u64>,
     pub window: Duration,
     pub timeout: Duration,
     /// Where the generator runs: one thread per CPU of the set, each pinned
@@ -45,7 +47,7 @@ impl LoadSpec {
             server: self.server,
             path: self.path.to_string(),
             connections: self.connections,
-            rate: Some(self.rate),
+            rate: self.rate,
             timeout: self.timeout,
             window: self.window,
             threads,
@@ -70,14 +72,16 @@ pub struct Window {
 }
 
 impl Window {
-    fn of(w: PacedWindow, rate: u64) -> Window {
+    fn of(w: PacedWindow, rate: Option<u64>) -> Window {
         let span = w.span.as_secs_f64().max(1e-9);
         let mut b = Batch {
             wall: w.span,
             ..Batch::default()
         };
         b.values.push(("achieved_rps", w.completed() as f64 / span));
-        b.values.push((super::bench_knee::RATE_VALUE, rate as f64));
+        if let Some(rate) = rate {
+            b.values.push((super::bench_knee::RATE_VALUE, rate as f64));
+        }
         b.latencies = w.corrected;
         b.errors = w.errors;
         b.extra.push(("latency_uncorrected", w.uncorrected));
@@ -95,7 +99,7 @@ impl Window {
 /// A running generator. Dropping it stops its threads (every connection closes).
 pub struct LoadThread {
     generator: PacedGenerator,
-    rate: u64,
+    rate: Option<u64>,
     /// The generator threads' CPU sets as read back from the kernel.
     pub placed_on: Option<CpuSet>,
 }

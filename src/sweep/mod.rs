@@ -193,9 +193,35 @@ pub struct RuntimeSweep {
     /// CPUs of the runtime under test (the server here) and of the generator, as read back.
     pub server_cpus: Option<String>,
     pub generator_cpus: Option<String>,
+    /// The same server driven closed loop after the rate steps (schema 3; `None` where it
+    /// could not run, or in older sweeps).
+    #[serde(default)]
+    pub closed_loop: Option<ClosedLoop>,
+    /// Why the closed-loop run is missing, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_loop_error: Option<String>,
     /// Why the sweep of this runtime ended early, if it did.
     #[serde(default)]
     pub failure: Option<String>,
+}
+
+/// The server under test driven closed loop by the same generator on the same CPUs: each of
+/// the sweep's connections sends its next request as its reply arrives, for one step's length
+/// after a warm-up window. The most this server serves with that many connections; a knee far
+/// below it was stopped by something other than the server's throughput (the p99 SLO, which
+/// open-loop queueing reaches before saturation, or the generator).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct ClosedLoop {
+    /// Replies per second over the measured windows (their summed spans).
+    pub achieved_rps: f64,
+    pub secs: f64,
+    /// Latency from each send (closed loop: the send is the intended one).
+    pub latency: Pcts,
+    /// The generator's busiest thread, its CPU share less spin (max over windows). At or past
+    /// [`knee::GENERATOR_CPU_BOUND`] the rate is the generator's: a lower bound for the server.
+    pub generator_busy: f64,
+    pub generator_bound: bool,
+    pub errors: u64,
 }
 
 /// What `asyncbench sweep` was asked for.
@@ -322,6 +348,8 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
                 knee: knee::knee(&[], opts.settings.slo_p99, opts.settings.p99_bound),
                 server_cpus: None,
                 generator_cpus: None,
+                closed_loop: None,
+                closed_loop_error: None,
                 failure: Some(format!("cannot start {flavor}: {e}")),
             },
         };
@@ -355,6 +383,8 @@ impl RuntimeVisitor for SweepOne<'_> {
             knee: knee::knee(&[], s.slo_p99, s.p99_bound),
             server_cpus: server_set.as_ref().map(|c| c.to_string()),
             generator_cpus: None,
+            closed_loop: None,
+            closed_loop_error: None,
             failure: None,
         };
         rt.block_on(async {
@@ -386,6 +416,24 @@ impl RuntimeVisitor for SweepOne<'_> {
                         break;
                     }
                 }
+            }
+            // After the rate steps, so they run as before on a server nobody has pushed yet.
+            match closed_loop(o, &server, &self.generator).await {
+                Ok(c) => {
+                    if o.verbose {
+                        eprintln!(
+                            "asyncbench: {} GET {} closed loop on {} connections: {:.0}/s, p99 {:.0} µs{}",
+                            r.runtime,
+                            o.route.path(),
+                            s.connections,
+                            c.achieved_rps,
+                            c.latency.p99_us,
+                            if c.generator_bound { " (generator-bound)" } else { "" }
+                        );
+                    }
+                    r.closed_loop = Some(c);
+                }
+                Err(e) => r.closed_loop_error = Some(e),
             }
             drop(server);
         });
@@ -500,7 +548,7 @@ async fn step(
         server: server.addr(),
         path: o.route.path().into(),
         connections: s.connections,
-        rate,
+        rate: Some(rate),
         window: Duration::from_secs(1),
         timeout: s.timeout,
         cpus: gen_cpus.clone(),
@@ -584,6 +632,42 @@ async fn step(
     st.verdict = Verdict::of(&st.point(), s.slo_p99, s.p99_bound);
     st.files = output::write_step_hists(&o.dir, (runtime, rate, repeat), wall0, [&corr, &unc], &intervals)?;
     Ok((st, cpus))
+}
+
+/// [`ClosedLoop`]: a fresh closed-loop generator on `gen_cpus`, a warm-up window, then one
+/// step's length of 1-second windows.
+async fn closed_loop(o: &SweepOpts, server: &RuntimeServer, gen_cpus: &Option<CpuSet>) -> Result<ClosedLoop, String> {
+    let s = &o.settings;
+    let mut load = LoadThread::start(LoadSpec {
+        server: server.addr(),
+        path: o.route.path().into(),
+        connections: s.connections,
+        rate: None,
+        window: Duration::from_secs(1),
+        timeout: s.timeout,
+        cpus: gen_cpus.clone(),
+    })?;
+    load.window().await?;
+    let (mut lat, mut errors) = (new_hist(), 0u64);
+    let (mut span, mut busy) = (Duration::ZERO, 0.0f64);
+    for _ in 0..s.step.as_secs().max(1) {
+        let w = load.window().await?;
+        record(&mut lat, &w.batch.latencies);
+        errors += w.batch.errors.total();
+        span += w.batch.wall;
+        busy = busy.max(w.generator_busy);
+    }
+    drop(load);
+    let secs = span.as_secs_f64().max(1e-9);
+    let latency = Pcts::of(&lat);
+    Ok(ClosedLoop {
+        achieved_rps: latency.count as f64 / secs,
+        secs,
+        latency,
+        generator_busy: busy,
+        generator_bound: busy >= knee::GENERATOR_CPU_BOUND,
+        errors,
+    })
 }
 
 /// Generator-bound, from the generator's own figures only (never from

@@ -14,13 +14,14 @@ use crate::results::atomic::write_atomic;
 use crate::results::hgrm::write_hgrm;
 use crate::results::hlog::{Interval, write_hlog};
 
-/// `sweep.json`'s schema. 2 added repeated steps: `settings.repeats` (steps per rate),
+/// `sweep.json`'s schema. 3 added `runtimes[].closed_loop` (the same server driven closed loop
+/// after the rate steps: [`super::ClosedLoop`]) and `closed_loop_error`. 2 added repeated steps: `settings.repeats` (steps per rate),
 /// `steps[].repeat` (which repeat of its rate, from 0; histogram files gained `__r<k>`),
 /// `runtimes[].rates` (each rate's verdict decided over its repeats, each repeat's verdict,
 /// the range of their p99s) and `knee.interval_lo`/`knee.interval_hi` (the knee's interval,
 /// spanning the single repeats' knees). 1 had one step per rate and the interval
 /// `[knee.rate, knee.first_fail)`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// `sweep.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]

@@ -75,7 +75,7 @@ impl RuntimeVisitor for Faulty {
                 server: server.addr(),
                 path: if self.panic { "/panic" } else { "/" }.into(),
                 connections: 4,
-                rate: 200,
+                rate: Some(200),
                 window: Duration::from_millis(200),
                 // Short, so a request the server never answers ends as a
                 // timeout inside the counted windows instead of hanging past them.
@@ -183,7 +183,7 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
     let rep: asyncbench::sweep::output::SweepReport =
         serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(rep.route, "/");
-    assert_eq!((rep.schema_version, rep.settings.repeats), (2, 2));
+    assert_eq!((rep.schema_version, rep.settings.repeats), (3, 2));
     let r = &rep.runtimes[0];
     assert_eq!(r.runtime, "smol-ct");
     // Each rate twice, back to back; each rate's verdict decided over its two repeats.
@@ -262,8 +262,22 @@ fn a_sweep_step_charges_the_server_a_planted_burn_and_records_the_generator() {
         st.generator_threads >= 1 && st.generator_cpu_us_per_request > 0.0,
         "{st:?}"
     );
+    // Closed loop, the same planted burn caps the one-thread server at 1 s / 50 µs = 20,000
+    // replies/s whatever the generator does; a loaded machine may serve far fewer, not none.
+    let c = rep.runtimes[0].closed_loop.as_ref().expect("a closed-loop run");
+    assert!(
+        (500.0..=20_000.0 * 1.01).contains(&c.achieved_rps),
+        "closed loop {} req/s: {c:?}",
+        c.achieved_rps
+    );
+    assert_eq!(c.errors, 0, "{c:?}");
+    // Each request holds the server ≥ 50 µs.
+    assert!(c.latency.p50_us >= 50.0, "{c:?}");
     // Measured before the sweep, and said in SWEEP.md.
     assert!(rep.generator_capacity.is_some() || rep.generator_capacity_error.is_some());
     let md = std::fs::read_to_string(dir.join("SWEEP.md")).unwrap();
-    assert!(md.contains("Generator capacity"), "{md}");
+    assert!(
+        md.contains("Generator capacity") && md.contains("Closed-loop max: the same server"),
+        "{md}"
+    );
 }

@@ -76,6 +76,68 @@ fn limit_cell(r: &RuntimeSweep) -> String {
     }
 }
 
+/// The closed-loop rate as a cell: `≥ N (generator-bound)` when the generator was the limit.
+fn closed_loop_cell(r: &RuntimeSweep) -> String {
+    match &r.closed_loop {
+        Some(c) if c.generator_bound => format!("≥ {:.0} (generator-bound)", c.achieved_rps),
+        Some(c) => format!("{:.0}", c.achieved_rps),
+        None => "—".into(),
+    }
+}
+
+/// Each knee set beside the same server's closed-loop rate: which are within a factor 2 of it,
+/// and for those that are not, which limit stopped the sweep.
+pub fn closed_loop_text(rep: &SweepReport) -> String {
+    let mut within = Vec::new();
+    let mut below = Vec::new();
+    for r in &rep.runtimes {
+        let name = runtime_label(&r.runtime);
+        match &r.closed_loop {
+            None => below.push(format!(
+                "{name}: no closed-loop run ({})",
+                r.closed_loop_error.as_deref().unwrap_or("the sweep of it ended first")
+            )),
+            Some(_) if r.knee.rate == 0 => below.push(format!("{name}: no knee ({})", limit_cell(r))),
+            Some(c) if 2.0 * r.knee.rate as f64 >= c.achieved_rps => within.push(format!(
+                "{name} {:.0}%",
+                100.0 * r.knee.rate as f64 / c.achieved_rps.max(1e-9)
+            )),
+            Some(c) => below.push(format!(
+                "{name}: knee {} req/s is {:.0}% of its closed-loop {:.0} req/s{}; the sweep stopped at \"{}\"{}",
+                r.knee.rate,
+                100.0 * r.knee.rate as f64 / c.achieved_rps.max(1e-9),
+                c.achieved_rps,
+                if c.generator_bound {
+                    " (itself generator-bound, so a lower bound)"
+                } else {
+                    ""
+                },
+                limit_cell(r),
+                match r.knee.limit {
+                    Limit::Server =>
+                        ": the p99 SLO, which open-loop queueing reaches before the server's throughput does",
+                    Limit::Generator => ": the generator, not the server",
+                    Limit::NotReached => ": the top of the rate range",
+                    _ => "",
+                }
+            )),
+        }
+    }
+    let mut t = format!(
+        "Closed-loop max: the same server, after the rate steps, with each of the {} connections sending its \
+         next request as its reply arrives (the same generator and CPUs, one step's length after a warm-up): \
+         the most it serves with that many connections.",
+        rep.settings.connections
+    );
+    if !within.is_empty() {
+        t.push_str(&format!(" Knee within a factor 2 of it: {}.", within.join(", ")));
+    }
+    if !below.is_empty() {
+        t.push_str(&format!(" Not within a factor 2: {}.", below.join("; ")));
+    }
+    t
+}
+
 /// The knee table: one row per runtime, the first thing the page (and the terminal) shows.
 pub fn knee_table(rep: &SweepReport) -> Table {
     let repeats = rep.settings.repeats.max(1);
@@ -94,6 +156,7 @@ pub fn knee_table(rep: &SweepReport) -> Table {
                 if none { dash() } else { format!("{:.0}", r.knee.p99_us) },
                 at.map_or_else(dash, |v| format!("{:.0}", v.p50_us)),
                 limit_cell(r),
+                closed_loop_cell(r),
             ]
         })
         .collect();
@@ -108,10 +171,11 @@ pub fn knee_table(rep: &SweepReport) -> Table {
         "p99 at knee (µs, median of repeats)".into(),
         "p50 at knee (µs, median of repeats)".into(),
         "limit".into(),
+        format!("closed-loop max (req/s, {} connections)", rep.settings.connections),
     ];
     Table {
         header: header.to_vec(),
-        right: vec![false, true, true, false, true, true, false],
+        right: vec![false, true, true, false, true, true, false, true],
         rows,
     }
 }
@@ -260,6 +324,7 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
     let mut blocks = vec![
         heading(1, title.clone()),
         Block::Table(knee_table(rep)),
+        Block::Para(vec![text(closed_loop_text(rep))]),
         Block::Para(vec![text(capacity_text(rep))]),
         Block::Para(vec![
             Span::Strong("Knee: ".into()),
@@ -338,7 +403,7 @@ mod tests {
 
     use super::*;
     use crate::sweep::knee::knee_over_repeats;
-    use crate::sweep::{Pcts, Step, SweepSettings, rate_verdicts};
+    use crate::sweep::{ClosedLoop, Pcts, Step, SweepSettings, rate_verdicts};
 
     /// A step at `rate` (repeat `repeat`) with a planted p99 and full achieved rate.
     fn step(rate: u64, repeat: u32, p99_us: f64) -> Step {
@@ -406,6 +471,8 @@ mod tests {
                 steps,
                 server_cpus: None,
                 generator_cpus: None,
+                closed_loop: None,
+                closed_loop_error: None,
                 failure: None,
             }],
             notes: vec!["a note".into()],
@@ -447,5 +514,47 @@ mod tests {
         }
         let rep = report(steps);
         assert_eq!(knee_table(&rep).rows[0][3], "[1000, 2000)");
+    }
+
+    fn closed(rps: f64, generator_bound: bool) -> ClosedLoop {
+        ClosedLoop {
+            achieved_rps: rps,
+            secs: 1.0,
+            latency: Pcts::default(),
+            generator_busy: if generator_bound { 0.95 } else { 0.5 },
+            generator_bound,
+            errors: 0,
+        }
+    }
+
+    #[test]
+    fn the_knee_is_set_beside_the_closed_loop_max_and_a_far_one_names_its_limit() {
+        let mut steps = Vec::new();
+        for k in 0..3 {
+            steps.push(step(1000, k, 300.0));
+            steps.push(step(2000, k, 7000.0));
+        }
+        let mut rep = report(steps);
+        // Knee 1000/s: within a factor 2 of 1600/s closed loop (62%).
+        rep.runtimes[0].closed_loop = Some(closed(1600.0, false));
+        let t = knee_table(&rep);
+        assert_eq!(t.header.len(), t.right.len());
+        assert!(t.header[7].contains("closed-loop max") && t.header[7].contains("16 connections"));
+        assert_eq!(t.rows[0][7], "1600");
+        assert!(closed_loop_text(&rep).contains("within a factor 2 of it: tokio-ct 62%"));
+        // Knee 1000/s against 5000/s: not within; the limit that stopped the sweep is named.
+        rep.runtimes[0].closed_loop = Some(closed(5000.0, true));
+        assert_eq!(knee_table(&rep).rows[0][7], "≥ 5000 (generator-bound)");
+        let text = closed_loop_text(&rep);
+        assert!(
+            text.contains("tokio-ct: knee 1000 req/s is 20% of its closed-loop 5000 req/s (itself generator-bound")
+                && text.contains("\"server: 2000/s failed\": the p99 SLO"),
+            "{text}"
+        );
+        rep.runtimes[0].closed_loop = None;
+        rep.runtimes[0].closed_loop_error = Some("server gone".into());
+        assert!(closed_loop_text(&rep).contains("tokio-ct: no closed-loop run (server gone)"));
+        let md = markdown::render(&document(&rep, &[]));
+        assert!(md.contains("Closed-loop max: the same server"), "{md}");
     }
 }

@@ -242,7 +242,7 @@ impl AsyncScenario for ServerCase {
             server: server.addr(),
             path: self.route.path().into(),
             connections: self.connections,
-            rate: self.rate,
+            rate: Some(self.rate),
             window: self.window,
             timeout: self.timeout,
             cpus: crate::sweep::generator_cpus(),
