@@ -76,6 +76,17 @@ fn limit_cell(r: &RuntimeSweep) -> String {
     }
 }
 
+/// The generator's busiest thread at `rate`, CPU less spin, the highest of the rate's repeats
+/// (`None` with no step there): near [`crate::sweep::knee::GENERATOR_CPU_BOUND`] a knee sits
+/// close to the generator's own limit.
+fn busy_at(r: &RuntimeSweep, rate: u64) -> Option<f64> {
+    r.steps
+        .iter()
+        .filter(|st| st.offered_rps == rate && rate > 0)
+        .map(|st| st.generator_busy_or_cpu())
+        .reduce(f64::max)
+}
+
 /// The closed-loop rate as a cell: `≥ N (generator-bound)` when the generator was the limit.
 fn closed_loop_cell(r: &RuntimeSweep) -> String {
     match &r.closed_loop {
@@ -155,6 +166,7 @@ pub fn knee_table(rep: &SweepReport) -> Table {
                 interval_text(&r.knee),
                 if none { dash() } else { format!("{:.0}", r.knee.p99_us) },
                 at.map_or_else(dash, |v| format!("{:.0}", v.p50_us)),
+                busy_at(r, r.knee.rate).map_or_else(dash, |b| format!("{:.0}%", b * 100.0)),
                 limit_cell(r),
                 closed_loop_cell(r),
             ]
@@ -170,12 +182,13 @@ pub fn knee_table(rep: &SweepReport) -> Table {
         ),
         "p99 at knee (µs, median of repeats)".into(),
         "p50 at knee (µs, median of repeats)".into(),
+        "generator busy at knee (max of repeats)".into(),
         "limit".into(),
         format!("closed-loop max (req/s, {} connections)", rep.settings.connections),
     ];
     Table {
         header: header.to_vec(),
-        right: vec![false, true, true, false, true, true, false, true],
+        right: vec![false, true, true, false, true, true, true, false, true],
         rows,
     }
 }
@@ -539,12 +552,15 @@ mod tests {
         rep.runtimes[0].closed_loop = Some(closed(1600.0, false));
         let t = knee_table(&rep);
         assert_eq!(t.header.len(), t.right.len());
-        assert!(t.header[7].contains("closed-loop max") && t.header[7].contains("16 connections"));
-        assert_eq!(t.rows[0][7], "1600");
+        assert!(t.header[8].contains("closed-loop max") && t.header[8].contains("16 connections"));
+        assert_eq!(t.rows[0][8], "1600");
+        // The planted steps' generator was 10% busy.
+        assert!(t.header[6].starts_with("generator busy at knee"));
+        assert_eq!(t.rows[0][6], "10%");
         assert!(closed_loop_text(&rep).contains("within a factor 2 of it: tokio-ct 62%"));
         // Knee 1000/s against 5000/s: not within; the limit that stopped the sweep is named.
         rep.runtimes[0].closed_loop = Some(closed(5000.0, true));
-        assert_eq!(knee_table(&rep).rows[0][7], "≥ 5000 (generator-bound)");
+        assert_eq!(knee_table(&rep).rows[0][8], "≥ 5000 (generator-bound)");
         let text = closed_loop_text(&rep);
         assert!(
             text.contains("tokio-ct: knee 1000 req/s is 20% of its closed-loop 5000 req/s (itself generator-bound")
