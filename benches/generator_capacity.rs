@@ -361,7 +361,8 @@ fn main() {
                         long.len(),
                         r.lag.len(),
                         100.0 * long.len() as f64 / r.lag.len().max(1) as f64,
-                        100.0 * long.iter().sum::<f64>() / total.max(1e-12)
+                        // fold from +0.0: `sum` of no f64 is -0.0 (the additive identity), printed "-0%".
+                        100.0 * long.iter().fold(0.0, |a, b| a + b) / total.max(1e-12)
                     ));
                     details.push((mode, r.windows));
                 }

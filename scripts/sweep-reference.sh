@@ -4,7 +4,7 @@
 # set to delay, burn or body), keeping sweep.json, SWEEP.md and the charts
 # (the per-step .hgrm/.hlog stay in the full sweep directory it prints).
 #
-#   scripts/sweep-reference.sh               # 8-10 minutes on 2 cores (3 repeats per rate)
+#   scripts/sweep-reference.sh               # 10-13 minutes on 2 cores (3 repeats per rate, then a closed-loop run per runtime)
 #   ROUTE=burn scripts/sweep-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
