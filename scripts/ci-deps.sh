@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests beyond the Rust toolchain use, when missing (Debian/Ubuntu, as root or
-# with sudo): iproute2 (`ip`, for the two-namespace test) and Chromium (the browser test of
-# index.html). Each is optional: a test whose tool is still missing says so and is skipped.
+# with sudo): iproute2 (`ip`, for the two-namespace test), Chromium (the browser test of
+# index.html) and tcpdump (the generator's latencies against a capture, tests/it/truth_wire.rs). Each is optional: a test whose tool is still missing says so and is skipped.
 # Usage: scripts/ci-deps.sh   (idempotent; prints what it did)
 set -uo pipefail
 
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 if [ ${#need[@]} -eq 0 ]; then
-    echo "ci-deps: iproute2 and chromium already installed"
+    echo "ci-deps: iproute2, chromium and tcpdump already installed"
     exit 0
 fi
 

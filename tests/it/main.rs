@@ -47,4 +47,5 @@ mod truth_figures;
 mod truth_findings;
 mod truth_gate;
 mod truth_generator;
+mod truth_wire;
 mod two_hosts;
