@@ -1,8 +1,9 @@
 //! The generator's own capacity as a figure: its CPU per paced request and
 //! the highest rate it paces cleanly, measured against a [`Sink`] that costs
 //! almost nothing per request, so what is left is the generator. A sweep
-//! records it in `sweep.json` and `run --rate` prints it: a knee near it is
-//! the generator's, not the server's.
+//! records it in `sweep.json` and `run --rate` prints it. Its rates double, so
+//! the generator's limit lies between the last clean rate and the first that
+//! was not; a sweep step in that range is judged by its own generator figures.
 //!
 //! "Clean" is one definition shared with the sweep: not generator-bound by
 //! [`super::generator_bound`] (busiest thread under 90% of its core, own send
@@ -58,8 +59,15 @@ impl Capacity {
         let cpu = self
             .cpu_us_per_request
             .map_or("—".to_string(), |c| format!("{c:.2} µs of CPU per paced request"));
+        // The probe's rates double, so its limit lies between the last clean rate and the first
+        // that was not: both are said, or a rate between them reads as past the generator.
+        let above = match self.steps.last() {
+            Some(s) if !s.clean => format!(", not at {}/s", s.offered_rps),
+            Some(_) => " (the highest rate tried)".to_string(),
+            None => String::new(),
+        };
         format!(
-            "event-loop load generator's capacity (the sweep's and http_server's load; against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s, {cpu}",
+            "event-loop load generator's capacity (the sweep's and http_server's load; against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s{above}, {cpu}",
             self.threads,
             self.generator_cpus.as_deref().unwrap_or("any"),
             self.highest_clean_rps

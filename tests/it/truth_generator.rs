@@ -215,4 +215,6 @@ fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
     assert!(c.line().contains("requests/s"));
     // The line names which generator it measured (`run --rate` prints it beside another's load).
     assert!(c.line().contains("event-loop load generator"), "{}", c.line());
+    // The rates double, so the line bounds the limit from above too: the rate that failed.
+    assert!(c.line().contains("requests/s, not at 5000000/s"), "{}", c.line());
 }

@@ -304,7 +304,7 @@ pub fn steps_table(rep: &SweepReport) -> Table {
 pub fn capacity_text(rep: &SweepReport) -> String {
     match (&rep.generator_capacity, &rep.generator_capacity_error) {
         (Some(c), _) => format!(
-            "Generator capacity, measured before the sweep: {}. A knee near that rate would be the generator's.",
+            "Generator capacity, measured before the sweep: {}. The generator's own limit lies between those two rates; whether a step near it was the generator's is read from that step's own busy share and send lag (the knee table's busy column, the steps table).",
             c.line()
         ),
         (None, Some(e)) => format!("Generator capacity: not measured ({e})."),
