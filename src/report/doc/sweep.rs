@@ -103,36 +103,39 @@ pub fn closed_loop_text(rep: &SweepReport) -> String {
     let mut below = Vec::new();
     for r in &rep.runtimes {
         let name = runtime_label(&r.runtime);
-        match &r.closed_loop {
-            None => below.push(format!(
+        let Some(c) = &r.closed_loop else {
+            below.push(format!(
                 "{name}: no closed-loop run ({})",
                 r.closed_loop_error.as_deref().unwrap_or("the sweep of it ended first")
-            )),
-            Some(_) if r.knee.rate == 0 => below.push(format!("{name}: no knee ({})", limit_cell(r))),
-            Some(c) if 2.0 * r.knee.rate as f64 >= c.achieved_rps => within.push(format!(
-                "{name} {:.0}%",
-                100.0 * r.knee.rate as f64 / c.achieved_rps.max(1e-9)
-            )),
-            Some(c) => below.push(format!(
-                "{name}: knee {} req/s is {:.0}% of its closed-loop {:.0} req/s{}; the sweep stopped at \"{}\"{}",
-                r.knee.rate,
-                100.0 * r.knee.rate as f64 / c.achieved_rps.max(1e-9),
-                c.achieved_rps,
-                if c.generator_bound {
-                    " (itself generator-bound, so a lower bound)"
-                } else {
-                    ""
-                },
-                limit_cell(r),
-                match r.knee.limit {
-                    Limit::Server =>
-                        ": the p99 SLO, which open-loop queueing reaches before the server's throughput does",
-                    Limit::Generator => ": the generator, not the server",
-                    Limit::NotReached => ": the top of the rate range",
-                    _ => "",
-                }
-            )),
+            ));
+            continue;
+        };
+        if r.knee.rate == 0 {
+            below.push(format!("{name}: no knee ({})", limit_cell(r)));
+            continue;
         }
+        let pct = 100.0 * r.knee.rate as f64 / c.achieved_rps.max(1e-9);
+        if pct >= 50.0 {
+            within.push(format!("{name} {pct:.0}%"));
+            continue;
+        }
+        below.push(format!(
+            "{name}: knee {} req/s is {pct:.0}% of its closed-loop {:.0} req/s{}; the sweep stopped at \"{}\"{}",
+            r.knee.rate,
+            c.achieved_rps,
+            if c.generator_bound {
+                " (itself generator-bound, so a lower bound)"
+            } else {
+                ""
+            },
+            limit_cell(r),
+            match r.knee.limit {
+                Limit::Server => ": the p99 SLO, which open-loop queueing reaches before the server's throughput does",
+                Limit::Generator => ": the generator, not the server",
+                Limit::NotReached => ": the top of the rate range",
+                _ => "",
+            }
+        ));
     }
     let mut t = format!(
         "Closed-loop max: the same server, after the rate steps, with each of the {} connections sending its \
@@ -518,14 +521,16 @@ mod tests {
         assert!(md.contains("- a note") && md.contains("asyncbench sweep\n```"), "{md}");
     }
 
+    /// 1000/s passes and 2000/s is over the SLO in each of three repeats.
+    fn agreeing_repeats() -> Vec<Step> {
+        (0..3)
+            .flat_map(|k| [step(1000, k, 300.0), step(2000, k, 7000.0)])
+            .collect()
+    }
+
     #[test]
     fn repeats_that_agree_give_the_last_pass_and_the_first_failure() {
-        let mut steps = Vec::new();
-        for k in 0..3 {
-            steps.push(step(1000, k, 300.0));
-            steps.push(step(2000, k, 7000.0));
-        }
-        let rep = report(steps);
+        let rep = report(agreeing_repeats());
         assert_eq!(knee_table(&rep).rows[0][3], "[1000, 2000)");
     }
 
@@ -542,12 +547,7 @@ mod tests {
 
     #[test]
     fn the_knee_is_set_beside_the_closed_loop_max_and_a_far_one_names_its_limit() {
-        let mut steps = Vec::new();
-        for k in 0..3 {
-            steps.push(step(1000, k, 300.0));
-            steps.push(step(2000, k, 7000.0));
-        }
-        let mut rep = report(steps);
+        let mut rep = report(agreeing_repeats());
         // Knee 1000/s: within a factor 2 of 1600/s closed loop (62%).
         rep.runtimes[0].closed_loop = Some(closed(1600.0, false));
         let t = knee_table(&rep);
