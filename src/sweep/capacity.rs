@@ -119,6 +119,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
             window: o.window,
             threads: o.threads.clone(),
             spin: crate::client::paced::DEFAULT_SPIN,
+            coalesce: crate::client::paced::DEFAULT_COALESCE,
         })?;
         threads = g.threads();
         let cpus: Vec<usize> = g.placed_on.iter().flatten().flat_map(|c| c.cpus().to_vec()).collect();

@@ -52,6 +52,7 @@ impl LoadSpec {
             window: self.window,
             threads,
             spin: crate::client::paced::DEFAULT_SPIN,
+            coalesce: crate::client::paced::DEFAULT_COALESCE,
         }
     }
 }

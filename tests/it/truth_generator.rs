@@ -21,6 +21,7 @@ fn spec(server: std::net::SocketAddr, path: &str, conns: u64, rate: Option<u64>)
         window: Duration::from_millis(250),
         threads: Vec::new(),
         spin: Duration::ZERO,
+        coalesce: Duration::ZERO,
     }
 }
 
@@ -217,4 +218,59 @@ fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
     assert!(c.line().contains("event-loop load generator"), "{}", c.line());
     // The rates double, so the line bounds the limit from above too: the rate that failed.
     assert!(c.line().contains("requests/s, not at 5000000/s"), "{}", c.line());
+}
+
+/// Planted: a server that answers after 1 ms, paced at 4000/s over 8 connections (a send every
+/// 250 µs, each connection's every 2 ms, so every reply is back before its connection's next
+/// send), with sends allowed 800 µs early. Sends go early, never by more than the allowance, each
+/// counted once; no latency reads below the planted 1 ms, although a reply to a send that went
+/// 800 µs early comes 200 µs after its intended time (latency counts from the actual send then);
+/// and the schedule's count is kept. Without the allowance no send goes early.
+#[test]
+fn coalesced_sends_go_early_within_the_allowance_and_no_latency_beats_the_planted_delay() {
+    let server = TestServer::start(ServerConfig::default()).unwrap();
+    let run = |coalesce| {
+        let mut s = spec(server.addr(), "/delay/1ms", 8, Some(4000));
+        s.coalesce = coalesce;
+        let mut g = PacedGenerator::start(s).unwrap();
+        let ws = windows(&mut g, 5);
+        drop(g);
+        ws
+    };
+    let allowance = Duration::from_micros(800);
+    let delay = Duration::from_millis(1);
+    for w in &run(allowance)[1..] {
+        // 4000/s × 250 ms.
+        assert!((900..=1100).contains(&w.sent), "window {}: {} sent", w.index, w.sent);
+        assert_eq!(w.send_early.len() as u64, w.sent);
+        assert_eq!(w.send_lag.len() as u64, w.sent);
+        assert!(w.errors.is_empty(), "{:?}", w.errors);
+        let max_early = w.send_early.iter().max().copied().unwrap_or_default();
+        assert!(max_early <= allowance, "a send went {max_early:?} early");
+        // A wake sends every request due within 800 µs: about three in four go early.
+        let early = w
+            .send_early
+            .iter()
+            .filter(|e| **e >= Duration::from_micros(100))
+            .count();
+        assert!(
+            early * 10 >= w.send_early.len(),
+            "{early} of {} early",
+            w.send_early.len()
+        );
+        // No send is both early and late.
+        assert!(
+            w.send_early
+                .iter()
+                .zip(&w.send_lag)
+                .all(|(e, l)| e.is_zero() || l.is_zero())
+        );
+        let least = w.corrected.iter().min().copied().unwrap();
+        assert!(least >= delay, "a latency of {least:?} under the planted {delay:?}");
+        assert!(w.corrected.iter().zip(&w.uncorrected).all(|(c, u)| c >= u));
+    }
+    for w in &run(Duration::ZERO)[1..] {
+        assert!((900..=1100).contains(&w.sent), "{}", w.sent);
+        assert!(w.send_early.iter().all(Duration::is_zero));
+    }
 }

@@ -114,6 +114,7 @@ fn the_generators_latencies_contain_the_wires_and_a_planted_delay_shows_on_it() 
         window,
         threads: Vec::new(),
         spin: Duration::ZERO,
+        coalesce: Duration::ZERO,
     })
     .unwrap();
     g.window_blocking().unwrap();
