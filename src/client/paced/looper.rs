@@ -178,6 +178,8 @@ struct Looper {
     /// Sends due within this many ns of now go on this turn ([`PacedSpec::coalesce`]).
     coalesce: u64,
     events: Vec<(u64, u32)>,
+    /// The receive buffer every read uses ([`Looper::read`]).
+    chunk: Vec<u8>,
 }
 
 fn offset_ns(s: &Schedule, k: u64, i: u64) -> u64 {
@@ -211,6 +213,7 @@ impl Looper {
                 0
             },
             events: Vec::with_capacity(256),
+            chunk: vec![0; 16 * 1024],
         };
         for &k in &th.ks {
             lp.conns.push(Conn {
@@ -397,12 +400,19 @@ impl Looper {
         }
     }
 
+    /// Reads what connection `idx` has, into the loop's one receive buffer (a fresh zeroed
+    /// 16 KiB array per read was 2% of the loop's CPU at 120k requests/s).
     fn read(&mut self, idx: usize) {
-        let mut chunk = [0u8; 16 * 1024];
+        let mut chunk = std::mem::take(&mut self.chunk);
+        self.read_into(idx, &mut chunk);
+        self.chunk = chunk;
+    }
+
+    fn read_into(&mut self, idx: usize, chunk: &mut [u8]) {
         loop {
             let c = &mut self.conns[idx];
             let Some(sock) = c.sock.as_mut() else { return };
-            let n = match sock.read(&mut chunk) {
+            let n = match sock.read(chunk) {
                 Ok(0) => {
                     if c.busy {
                         self.fail(idx, ClientError::Closed.into(), now_ns());
