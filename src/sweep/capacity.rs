@@ -1,9 +1,11 @@
 //! The generator's own capacity as a figure: its CPU per paced request and
 //! the highest rate it paces cleanly, measured against a [`Sink`] that costs
 //! almost nothing per request, so what is left is the generator. A sweep
-//! records it in `sweep.json` and `run --rate` prints it. Its rates double, so
-//! the generator's limit lies between the last clean rate and the first that
-//! was not; a sweep step in that range is judged by its own generator figures.
+//! records it in `sweep.json` and `run --rate` prints it. Its rates double to
+//! the first that is not clean, then bisect between that and the last clean
+//! one, so the generator's limit lies between the highest clean rate and the
+//! lowest that was not; a sweep step in that range is judged by its own
+//! generator figures.
 //!
 //! "Clean" is one definition shared with the sweep: not generator-bound by
 //! [`super::generator_bound`] (busiest thread under 90% of its core, own send
@@ -52,6 +54,16 @@ pub struct Capacity {
 }
 
 impl Capacity {
+    /// The lowest rate tried above the highest clean one that was not clean: the generator's
+    /// limit lies below it.
+    pub fn lowest_unclean(&self) -> Option<u64> {
+        self.steps
+            .iter()
+            .filter(|s| !s.clean && s.offered_rps > self.highest_clean_rps)
+            .map(|s| s.offered_rps)
+            .min()
+    }
+
     /// One line for a terminal. It names the event-loop generator (the
     /// sweep's and `http_server`'s load): `run --rate`'s `http_load` paces
     /// with the runtime-generic generator instead, whose cost this is not.
@@ -61,10 +73,10 @@ impl Capacity {
             .map_or("—".to_string(), |c| format!("{c:.2} µs of CPU per paced request"));
         // The probe's rates double, so its limit lies between the last clean rate and the first
         // that was not: both are said, or a rate between them reads as past the generator.
-        let above = match self.steps.last() {
-            Some(s) if !s.clean => format!(", not at {}/s", s.offered_rps),
-            Some(_) => " (the highest rate tried)".to_string(),
-            None => String::new(),
+        let above = match self.lowest_unclean() {
+            Some(r) => format!(", not at {r}/s"),
+            None if self.steps.is_empty() => String::new(),
+            None => " (the highest rate tried)".to_string(),
         };
         format!(
             "event-loop load generator's capacity (the sweep's and http_server's load; against a near-zero-cost sink, {} thread(s) on CPUs {}): clean up to {} requests/s{above}, {cpu}",
@@ -84,23 +96,54 @@ pub struct CapacityOpts {
     pub connections: u64,
     /// Offered rates, rising; the probe stops after the first unclean one.
     pub rates: Vec<u64>,
+    /// Then this many bisection steps between the last clean rate and the first unclean one.
+    pub refine: u32,
     /// Measured windows per rate (one more is a discarded warm-up).
     pub windows: u32,
     pub window: Duration,
 }
 
 impl CapacityOpts {
-    /// 10k, 20k, … 320k requests/s, 2 windows of 250 ms each (about 5 s).
+    /// 10k, 20k, … 320k requests/s, then 2 bisection steps (a limit between 80k and 160k is
+    /// bounded within 20k), 2 windows of 250 ms each (about 6 s).
     pub fn quick(threads: Vec<Option<CpuSet>>, sink_cpus: Option<CpuSet>) -> CapacityOpts {
         CapacityOpts {
             threads,
             sink_cpus,
             connections: CONNECTIONS,
             rates: (0..6).map(|i| 10_000u64 << i).collect(),
+            refine: 2,
             windows: 2,
             window: Duration::from_millis(250),
         }
     }
+}
+
+/// The highest clean rate: `rates` in turn to the first that `clean` says is not, then `refine`
+/// bisection steps between the last clean one and that (nothing to bisect below the first).
+fn search(rates: &[u64], refine: u32, mut clean: impl FnMut(u64) -> Result<bool, String>) -> Result<u64, String> {
+    let (mut lo, mut hi) = (0, None);
+    for &rate in rates {
+        if !clean(rate)? {
+            hi = Some(rate);
+            break;
+        }
+        lo = rate;
+    }
+    if let Some(mut hi) = hi.filter(|_| lo > 0) {
+        for _ in 0..refine {
+            let mid = lo + (hi - lo) / 2;
+            if mid <= lo || mid >= hi {
+                break;
+            }
+            if clean(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+    }
+    Ok(lo)
 }
 
 /// Runs the probe: per rate a fresh generator against one sink.
@@ -109,7 +152,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
     let mut steps: Vec<CapacityStep> = Vec::new();
     let mut placed = None;
     let mut threads = 0;
-    for &rate in &o.rates {
+    let mut probe = |rate: u64| -> Result<CapacityStep, String> {
         let mut g = PacedGenerator::start(PacedSpec {
             server: sink.addr(),
             path: "/".into(),
@@ -146,7 +189,7 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
         let clean = !super::generator_bound(busy, &send_lag, shares)
             && achieved >= SATURATED_BELOW * rate as f64
             && errors == 0;
-        steps.push(CapacityStep {
+        Ok(CapacityStep {
             offered_rps: rate,
             achieved_rps: achieved,
             cpu_share: share,
@@ -154,12 +197,15 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
             send_lag,
             errors,
             clean,
-        });
-        if !clean {
-            break;
-        }
-    }
-    let best = steps.iter().rev().find(|s| s.clean);
+        })
+    };
+    let lo = search(&o.rates, o.refine, |rate| {
+        let step = probe(rate)?;
+        let clean = step.clean;
+        steps.push(step);
+        Ok(clean)
+    })?;
+    let best = steps.iter().find(|s| s.clean && s.offered_rps == lo);
     Ok(Capacity {
         highest_clean_rps: best.map_or(0, |s| s.offered_rps),
         cpu_us_per_request: best.map(|s| s.cpu_us_per_request),
@@ -169,4 +215,70 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
         sink_cpus: o.sink_cpus.as_ref().map(|c| c.to_string()),
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Planted: a generator clean up to 100,000/s. The doubling rates stop at 160k; two
+    /// bisection steps try 120k (not clean) and 100k (clean); a third would try 110k.
+    #[test]
+    fn the_probe_doubles_then_bisects_to_the_planted_limit() {
+        let rates: Vec<u64> = (0..6).map(|i| 10_000u64 << i).collect();
+        let run = |refine| {
+            let mut tried = Vec::new();
+            let lo = search(&rates, refine, |r| {
+                tried.push(r);
+                Ok(r <= 100_000)
+            })
+            .unwrap();
+            (lo, tried)
+        };
+        assert_eq!(run(0), (80_000, vec![10_000, 20_000, 40_000, 80_000, 160_000]));
+        let (lo, tried) = run(2);
+        assert_eq!(lo, 100_000);
+        assert_eq!(tried[5..], [120_000, 100_000]);
+        assert_eq!(run(3).1[5..], [120_000, 100_000, 110_000]);
+        // Not clean at the first rate: nothing below it to bisect.
+        assert_eq!(search(&rates, 2, |_| Ok(false)).unwrap(), 0);
+        // Clean everywhere: the highest rate tried, no bisection.
+        assert_eq!(search(&rates, 2, |_| Ok(true)).unwrap(), 320_000);
+    }
+
+    fn step(offered_rps: u64, clean: bool) -> CapacityStep {
+        CapacityStep {
+            offered_rps,
+            achieved_rps: offered_rps as f64,
+            cpu_share: 0.5,
+            cpu_us_per_request: 6.0,
+            send_lag: Pcts::default(),
+            errors: 0,
+            clean,
+        }
+    }
+
+    #[test]
+    fn the_line_bounds_the_limit_by_the_lowest_rate_above_it_that_was_not_clean() {
+        let c = Capacity {
+            highest_clean_rps: 100_000,
+            cpu_us_per_request: Some(6.0),
+            threads: 1,
+            connections: 16,
+            generator_cpus: Some("1".into()),
+            sink_cpus: Some("0".into()),
+            steps: vec![
+                step(80_000, true),
+                step(160_000, false),
+                step(120_000, false),
+                step(100_000, true),
+            ],
+        };
+        assert_eq!(c.lowest_unclean(), Some(120_000));
+        assert!(
+            c.line().contains("clean up to 100000 requests/s, not at 120000/s"),
+            "{}",
+            c.line()
+        );
+    }
 }

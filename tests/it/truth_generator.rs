@@ -202,6 +202,7 @@ fn capacity_never_calls_an_impossible_rate_clean_and_stops_there() {
         sink_cpus: None,
         connections: 4,
         rates: vec![500, 5_000_000, 10_000_000],
+        refine: 0,
         windows: 1,
         window: Duration::from_millis(200),
     };
