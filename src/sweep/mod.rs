@@ -105,7 +105,8 @@ pub struct Step {
     pub corrected: Pcts,
     /// From each request's actual send.
     pub uncorrected: Pcts,
-    /// The generator's actual − intended send, µs.
+    /// The generator's own send lag, µs: actual send − when the send became possible (due and
+    /// its connection free of the previous reply), so a late reply, the server's, is not in it.
     pub lateness: Pcts,
     /// The generator's CPU over the step: its busiest thread's share of one
     /// core (max over windows).
@@ -149,6 +150,21 @@ impl Step {
     /// [`Step::generator_busy`], or the CPU share where a sweep predates it.
     pub fn generator_busy_or_cpu(&self) -> f64 {
         self.generator_busy.unwrap_or(self.generator_cpu)
+    }
+
+    /// Why a generator-bound step was: `busy 97%` (out of CPU), `own send lag p99 2804 µs, busy
+    /// 31%` (late with CPU to spare), or both; `None` for a step that was not.
+    pub fn generator_bound_reason(&self) -> Option<String> {
+        if !self.generator_bound {
+            return None;
+        }
+        let busy = self.generator_busy_or_cpu();
+        let (out_of_cpu, late) = generator_bound_rules(busy, &self.lateness, self.shares_cpu_with_generator);
+        let busy = format!("busy {:.0}%", busy * 100.0);
+        Some(match (out_of_cpu, late) {
+            (_, true) => format!("own send lag p99 {:.0} µs, {busy}", self.lateness.p99_us),
+            _ => busy,
+        })
     }
 
     pub fn point(&self) -> Point {
@@ -678,7 +694,18 @@ async fn closed_loop(o: &SweepOpts, server: &RuntimeServer, gen_cpus: &Option<Cp
 /// server shares, lag is the server preempting the generator: labelled, not
 /// excused, so only the CPU rule applies there.
 pub fn generator_bound(busy: f64, own_lag: &Pcts, shares_cpu: bool) -> bool {
-    busy >= knee::GENERATOR_CPU_BOUND || (!shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6)
+    let (out_of_cpu, late) = generator_bound_rules(busy, own_lag, shares_cpu);
+    out_of_cpu || late
+}
+
+/// Which of [`generator_bound`]'s two rules hold: (its busiest thread out of CPU, its own send
+/// lag past the bound). A step late with the generator far from busy was delayed by the machine
+/// or its host (a late wake), not by its own work: a report names the rule.
+pub fn generator_bound_rules(busy: f64, own_lag: &Pcts, shares_cpu: bool) -> (bool, bool) {
+    (
+        busy >= knee::GENERATOR_CPU_BOUND,
+        !shares_cpu && own_lag.p99_us > LATENESS_BOUND.as_secs_f64() * 1e6,
+    )
 }
 
 pub(crate) fn record(h: &mut Histogram<u64>, v: &[Duration]) {

@@ -282,8 +282,10 @@ pub fn steps_table(rep: &SweepReport) -> Table {
                 }),
                 st.errors.to_string(),
                 format!(
-                    "{}{}",
+                    "{}{}{}",
                     verdict_text(st.verdict),
+                    st.generator_bound_reason()
+                        .map_or(String::new(), |why| format!(" ({why})")),
                     if st.shares_cpu_with_generator {
                         ", shares a CPU with the generator"
                     } else {
@@ -572,5 +574,40 @@ mod tests {
         assert!(closed_loop_text(&rep).contains("tokio-ct: no closed-loop run (server gone)"));
         let md = markdown::render(&document(&rep, &[]));
         assert!(md.contains("Closed-loop max: the same server"), "{md}");
+    }
+
+    /// Planted: one step out of CPU (busy 95%, lag 40 µs), one late with CPU to spare (busy 30%,
+    /// own send lag p99 2804 µs: a host's late wake), one that passed. The steps table names the
+    /// rule each generator-bound step met, so a late wake does not read as a generator out of CPU.
+    #[test]
+    fn the_steps_table_names_the_generator_bound_rule_a_step_met() {
+        let lag = |p99_us| Pcts {
+            count: 100,
+            p99_us,
+            ..Pcts::default()
+        };
+        let bound = |rate, busy, lag_us| {
+            let mut st = step(rate, 0, 500.0);
+            st.generator_busy = Some(busy);
+            st.lateness = lag(lag_us);
+            st.generator_bound = crate::sweep::generator_bound(busy, &st.lateness, false);
+            st.verdict = Verdict::of(&st.point(), SLO, BOUND);
+            st
+        };
+        let rep = report(vec![
+            step(1000, 0, 500.0),
+            bound(2000, 0.3, 2804.0),
+            bound(4000, 0.95, 40.0),
+        ]);
+        let t = steps_table(&rep);
+        let last: Vec<&str> = t.rows.iter().map(|r| r[r.len() - 1].as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "pass",
+                "generator-bound (own send lag p99 2804 µs, busy 30%)",
+                "generator-bound (busy 95%)"
+            ]
+        );
     }
 }
