@@ -22,7 +22,9 @@
 //!
 //! With GEN_TARGET=host:port (scripts/oha-check.sh) it only paces GET
 //! GEN_PATH at each of GEN_RATES against that server and prints one JSON
-//! line per rate: corrected p50/p99 (µs), achieved rate, errors.
+//! line per rate: corrected p50/p99 (µs), achieved rate, errors, and, paced
+//! with the first of GEN_COALESCE_US, the share of sends that went early and
+//! how early (p50/p99).
 //! Environment: GEN_SECS (default 3), GEN_CONNECTIONS (16), GEN_RATES
 //! ("10000,30000,60000"), GEN_SPIN_US (the paced runs' spin, default
 //! `DEFAULT_SPIN`; comma-separated values run each rate once per spin),
@@ -212,6 +214,7 @@ fn latencies(
     conns: u64,
     rate: u64,
     secs: u64,
+    coalesce: Duration,
 ) -> Result<String, String> {
     let window = Duration::from_millis(500);
     let mut g = PacedGenerator::start(PacedSpec {
@@ -223,27 +226,34 @@ fn latencies(
         window,
         threads: vec![cpu.map(|c| CpuSet::new([c]))],
         spin: DEFAULT_SPIN,
-        coalesce: DEFAULT_COALESCE,
+        coalesce,
     })?;
     g.window_blocking()?;
-    let (mut lat, mut sent_lat, mut errors) = (Vec::new(), Vec::new(), 0u64);
+    let (mut lat, mut sent_lat, mut early, mut errors) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
     let n = (secs * 2).max(1);
     for _ in 0..n {
         let w = g.window_blocking()?;
         lat.extend(w.corrected);
         sent_lat.extend(w.uncorrected);
+        early.extend(w.send_early);
         errors += w.errors.total();
     }
     let achieved = lat.len() as f64 / (window.as_secs_f64() * n as f64);
     lat.sort();
     sent_lat.sort();
+    early.sort();
+    let early_share = early.iter().filter(|e| !e.is_zero()).count() as f64 / early.len().max(1) as f64;
     Ok(format!(
         "{{\"rate\": {rate}, \"achieved\": {achieved:.1}, \"p50_us\": {:.1}, \"p99_us\": {:.1}, \
-         \"sent_p50_us\": {:.1}, \"sent_p99_us\": {:.1}, \"errors\": {errors}}}",
+         \"sent_p50_us\": {:.1}, \"sent_p99_us\": {:.1}, \"coalesce_us\": {}, \"early_share\": {early_share:.3}, \
+         \"early_p50_us\": {:.1}, \"early_p99_us\": {:.1}, \"errors\": {errors}}}",
         q(&lat, 50.0),
         q(&lat, 99.0),
         q(&sent_lat, 50.0),
-        q(&sent_lat, 99.0)
+        q(&sent_lat, 99.0),
+        coalesce.as_micros(),
+        q(&early, 50.0),
+        q(&early, 99.0)
     ))
 }
 
@@ -300,7 +310,7 @@ fn main() {
         let path = std::env::var("GEN_PATH").unwrap_or_else(|_| "/".into());
         let cpu = std::env::var("GEN_CPU").ok().and_then(|c| c.parse().ok());
         for &rate in &rates {
-            match latencies(addr, &path, cpu, conns, rate, secs) {
+            match latencies(addr, &path, cpu, conns, rate, secs, coalesces[0]) {
                 Ok(line) => println!("{line}"),
                 Err(e) => println!("{{\"rate\": {rate}, \"error\": {e:?}}}"),
             }
