@@ -409,9 +409,9 @@ fn main() {
                     r.waited * 100.0,
                     r.preempted,
                 );
-                if let Some(r_) = rate
-                    && let Some(like) = like_rate(&wrk_runs, r_ as f64)
-                {
+                // The wrk run at a like rate, found once for the list and the acceptance line.
+                let like = rate.and_then(|r| like_rate(&wrk_runs, r as f64));
+                if let Some(like) = like {
                     likes.push(format!(
                         "- {mode}: {:.2} µs against wrk -c{} at {:.0}/s, {:.2} µs: {:.2}×",
                         r.cpu_us,
@@ -424,7 +424,6 @@ fn main() {
                 if rate == Some(ACCEPTANCE_RATE)
                     && let Some(w) = wrk_cost
                 {
-                    let like = like_rate(&wrk_runs, ACCEPTANCE_RATE as f64);
                     // One machine-readable line for scripts/generator-capacity.sh to judge.
                     verdicts.push(format!(
                         "acceptance-figures rate={ACCEPTANCE_RATE} achieved={:.0} spin_us={} coalesce_us={} defaults={defaults} cpu_us={:.2} cpu_x_wrk={:.3} wrk_like_conns={} wrk_like_rate={:.0} cpu_x_wrk_like_rate={:.3} send_lag_p999_us={:.1} send_early_p99_us={:.1} run_queue_wait_share={:.4}",

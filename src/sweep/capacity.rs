@@ -71,8 +71,8 @@ impl Capacity {
         let cpu = self
             .cpu_us_per_request
             .map_or("—".to_string(), |c| format!("{c:.2} µs of CPU per paced request"));
-        // The probe's rates double, so its limit lies between the last clean rate and the first
-        // that was not: both are said, or a rate between them reads as past the generator.
+        // The probe's limit lies between its highest clean rate and the lowest above it that was
+        // not clean: both are said, or a rate between them reads as past the generator.
         let above = match self.lowest_unclean() {
             Some(r) => format!(", not at {r}/s"),
             None if self.steps.is_empty() => String::new(),

@@ -401,7 +401,7 @@ impl Looper {
     }
 
     /// Reads what connection `idx` has, into the loop's one receive buffer (a fresh zeroed
-    /// 16 KiB array per read was 2% of the loop's CPU at 120k requests/s).
+    /// 16 KiB array per read was 2% of the loop's profile samples at 120k requests/s).
     fn read(&mut self, idx: usize) {
         let mut chunk = std::mem::take(&mut self.chunk);
         self.read_into(idx, &mut chunk);
