@@ -38,7 +38,7 @@ use asyncbench::client::paced::{DEFAULT_COALESCE, DEFAULT_SPIN};
 use asyncbench::client::sink::Sink;
 use asyncbench::client::{PacedGenerator, PacedSpec};
 use asyncbench::measure::placement::CpuSet;
-use asyncbench::sweep::capacity::{self, CapacityOpts};
+use asyncbench::sweep::capacity::{self, CapacityOpts, WrkRun, like_rate};
 
 /// Issue 22's acceptance is stated at this rate (CPU per request ≤ 1.5× wrk's, send lag p99.9 ≤ 100 µs).
 const ACCEPTANCE_RATE: u64 = 30_000;
@@ -101,25 +101,6 @@ fn wrk(addr: std::net::SocketAddr, cpu: Option<usize>, conns: u64, secs: u64) ->
 /// wrk's connection counts below the full one: at 1-4 connections wrk runs at roughly 10-50k
 /// requests/s against the sink on a 2-core VM, the paced rates the acceptance names.
 const WRK_CURVE: [u64; 5] = [1, 2, 3, 4, 8];
-
-/// One wrk run: connections, requests/s, CPU per request (µs).
-#[derive(Debug, Clone, Copy)]
-struct WrkRun {
-    conns: u64,
-    rate: f64,
-    cpu_us: f64,
-}
-
-/// The wrk run to set beside a client paced at `rate`: the slowest that ran at least as fast
-/// (a client running faster sleeps less per request, so its CPU per request is no higher than
-/// wrk's at `rate` would be: the comparison is not in the generator's favour); none when no wrk
-/// run was that fast.
-fn like_rate(runs: &[WrkRun], rate: f64) -> Option<WrkRun> {
-    runs.iter()
-        .filter(|w| w.rate >= rate)
-        .min_by(|a, b| a.rate.total_cmp(&b.rate))
-        .copied()
-}
 
 struct Run {
     sent: u64,

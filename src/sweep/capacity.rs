@@ -217,6 +217,26 @@ pub fn measure(o: &CapacityOpts) -> Result<Capacity, String> {
     })
 }
 
+/// One closed-loop run of wrk (benches/generator_capacity.rs): its connections, the rate it
+/// reached and its CPU per request, µs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WrkRun {
+    pub conns: u64,
+    pub rate: f64,
+    pub cpu_us: f64,
+}
+
+/// The wrk run to set beside a client paced at `rate`: the slowest that ran at least as fast
+/// (a client running faster sleeps less per request, so its CPU per request is no higher than
+/// wrk's at `rate` would be: the comparison is not in the generator's favour); none when no wrk
+/// run was that fast.
+pub fn like_rate(runs: &[WrkRun], rate: f64) -> Option<WrkRun> {
+    runs.iter()
+        .filter(|w| w.rate >= rate)
+        .min_by(|a, b| a.rate.total_cmp(&b.rate))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +300,18 @@ mod tests {
             "{}",
             c.line()
         );
+    }
+
+    /// Planted: wrk at 16 connections (180k/s), 3 (32k/s) and 2 (21k/s). A client paced at
+    /// 30k/s is set beside the 32k/s run, the slowest at least as fast; at 21k/s exactly, beside
+    /// that run; past every run's rate, beside none.
+    #[test]
+    fn the_like_rate_wrk_run_is_the_slowest_at_least_as_fast() {
+        let run = |conns, rate, cpu_us| WrkRun { conns, rate, cpu_us };
+        let runs = [run(16, 180_000.0, 5.5), run(3, 32_000.0, 13.0), run(2, 21_000.0, 17.5)];
+        assert_eq!(like_rate(&runs, 30_000.0).map(|w| w.conns), Some(3));
+        assert_eq!(like_rate(&runs, 21_000.0).map(|w| w.conns), Some(2));
+        assert_eq!(like_rate(&runs, 100_000.0).map(|w| w.conns), Some(16));
+        assert_eq!(like_rate(&runs, 200_000.0), None);
     }
 }
