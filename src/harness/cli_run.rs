@@ -171,7 +171,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
     }
     // A run with errors stays complete but does not become `latest` unless they were expected.
     let allow_errors = opts.allow_errors;
-    Ok(session.finish_if(|s| allow_errors || !super::summary_table::has_errors(s))?)
+    Ok(session.finish_if(|s| allow_errors || !crate::report::terminal::has_errors(s))?)
 }
 
 /// One round of one case: a fresh runtime, warm-up batches, then the

@@ -7,7 +7,7 @@ use super::Failure;
 use super::cli_run::{self, RunOpts};
 use super::options::NoiseOpts;
 use super::options::args::OutputFormat;
-use super::summary_table::{self, Rows};
+use crate::report::terminal::{self as summary_table, Rows};
 use crate::compare::output as compare_output;
 use crate::compare::{self, CompareOpts, Verdict};
 use crate::report::{self, ReportError, palette};

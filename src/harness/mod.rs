@@ -11,7 +11,6 @@ pub mod order;
 pub mod preflight;
 pub mod progress;
 pub mod session;
-pub mod summary_table;
 pub mod watchdog;
 
 pub use session::{Session, SessionOpts};
@@ -209,14 +208,14 @@ pub fn bench_main() -> Result<(), Failure> {
     // An interrupted run stays partial and still gets its report and table.
     let path = match interrupted {
         Some(_) => session.stop()?,
-        None => session.finish_if(|s| allow_errors || !summary_table::has_errors(s))?,
+        None => session.finish_if(|s| allow_errors || !crate::report::terminal::has_errors(s))?,
     };
     if mode != SuiteMode::Other {
         // Charts and REPORT.md from the files just written, as `asyncbench report` would.
         crate::report::publish(&path);
         // The run as a whole: its cases with errors, unstable ones and the slowest vs ideal.
         match crate::results::Summary::read(&path.join("summary.json")) {
-            Ok(s) => eprint!("{}", summary_table::render(&s, summary_table::Rows::Notable)),
+            Ok(s) => eprint!("{}", crate::report::terminal::render(&s, crate::report::terminal::Rows::Notable)),
             Err(e) => eprintln!("asyncbench: no summary table: {e}"),
         }
     }
@@ -225,8 +224,8 @@ pub fn bench_main() -> Result<(), Failure> {
         return Err(Failure::from_run(e));
     }
     let summary = crate::results::Summary::read(&path.join("summary.json"))?;
-    if !allow_errors && summary_table::has_errors(&summary) {
-        let (failed, with_errors) = summary_table::error_counts(&summary);
+    if !allow_errors && crate::report::terminal::has_errors(&summary) {
+        let (failed, with_errors) = crate::report::terminal::error_counts(&summary);
         return Err(Failure::from(anyhow::anyhow!(
             "{failed} case(s) failed and {with_errors} more had errors; {ALLOW_ERRORS_ENV}=1 keeps such a run \
              (results/latest was not moved to it)"

@@ -11,12 +11,14 @@
 //! Every entry point loads and checks the whole run first ([`data::RunData::load`]); a missing
 //! or corrupt file fails before anything is written.
 
+pub mod answers;
 pub mod chart;
 pub mod data;
 pub mod doc;
 pub mod fonts;
 pub mod format;
 pub mod palette;
+pub mod terminal;
 pub mod warnings;
 
 use std::fs;

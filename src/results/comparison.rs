@@ -19,6 +19,32 @@ pub struct Comparison {
     /// What is read off each row.
     #[serde(default)]
     pub figure: Figure,
+    /// The scenario's headline question: a row of the report's scorecard (a scenario marks one
+    /// or two; where none is marked, the scorecard takes its first).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub headline: bool,
+    /// How subject and baseline are set against each other (rows comparisons): their ratio, or
+    /// what the subject adds to the baseline (timeout: wrapped minus bare).
+    #[serde(default, skip_serializing_if = "By::is_ratio")]
+    pub by: By,
+}
+
+/// How a rows comparison sets its subject against its baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// subject / baseline, paired by round.
+    #[default]
+    Ratio,
+    /// subject − baseline, paired by round: what the subject adds.
+    Difference,
+}
+
+impl By {
+    /// The default: serialised by omission.
+    pub fn is_ratio(&self) -> bool {
+        *self == By::Ratio
+    }
 }
 
 /// One side of a comparison: a variant's rows (with the sub-case suffix a parameter gives,
@@ -94,6 +120,8 @@ impl Comparison {
             question: question.into(),
             compared: Compared::Rows { subject, baseline },
             figure: Figure::PerUnit,
+            headline: false,
+            by: By::Ratio,
         }
     }
 
@@ -108,12 +136,26 @@ impl Comparison {
             question: question.into(),
             compared: Compared::Runtimes { side },
             figure: Figure::PerUnit,
+            headline: false,
+            by: By::Ratio,
         }
     }
 
     /// Reads `figure` off each row instead of the time per unit.
     pub fn on(mut self, figure: Figure) -> Self {
         self.figure = figure;
+        self
+    }
+
+    /// Marks the comparison as a headline question of its scenario (a scorecard row).
+    pub fn headline(mut self) -> Self {
+        self.headline = true;
+        self
+    }
+
+    /// Sets the sides against each other by what the subject adds (subject − baseline).
+    pub fn added(mut self) -> Self {
+        self.by = By::Difference;
         self
     }
 

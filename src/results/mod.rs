@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::measure::percentile::percentile;
 pub use atomic::write_atomic;
-pub use comparison::{Compared, Comparison, Figure, Side};
+pub use comparison::{By, Compared, Comparison, Figure, Side};
 pub use csv::summary_csv;
 pub use env::{EnvInfo, collect as collect_env};
 pub use hgrm::{parse_hgrm, value_at_percentile, write_hgrm};

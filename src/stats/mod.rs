@@ -5,6 +5,7 @@
 //! median and quantiles of a set of measurements ([`sample`]). Each file cites its sources.
 //! Nothing here knows about runs or files: the layers above pass plain numbers in.
 
+pub mod difference;
 pub mod dist;
 pub mod fdr;
 pub mod interval;

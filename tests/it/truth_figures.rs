@@ -225,7 +225,7 @@ fn an_unstable_row_is_shown_as_its_range_everywhere() -> TestResult {
     let mut s = Summary::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("results/reference/summary.json"))?;
     s.results = vec![r.clone()];
     s.failures.clear();
-    let terminal = asyncbench::harness::summary_table::render(&s, asyncbench::harness::summary_table::Rows::All);
+    let terminal = asyncbench::report::terminal::render(&s, asyncbench::report::terminal::Rows::All);
     assert!(terminal.contains(range) && !terminal.contains(&mean), "{terminal}");
 
     let csv = asyncbench::results::summary_csv(&s);

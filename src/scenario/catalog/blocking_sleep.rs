@@ -138,7 +138,8 @@ impl Scenario for BlockingSleep {
                 Side::metric("thread_sleep", "sched_delay"),
                 Side::metric("runtime_sleep", "sched_delay"),
                 "does a blocking sleep stall the loop? wake-to-poll delay of a probe task, median per round",
-            ),
+            )
+            .headline(),
         ]
     }
 

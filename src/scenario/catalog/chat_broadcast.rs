@@ -112,7 +112,8 @@ impl Scenario for ChatBroadcast {
             Comparison::runtimes(
                 "fanout",
                 "which runtime's chat server delivers a broadcast line soonest, per delivery",
-            ),
+            )
+            .headline(),
             Comparison::runtimes(
                 "all_talk",
                 "which runtime's chat server copes best with everyone talking, per delivery",

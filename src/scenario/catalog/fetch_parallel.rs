@@ -134,14 +134,16 @@ impl Scenario for FetchParallel {
         for mode in &self.connections {
             let m = mode.name();
             let (seq, gather) = (format!("sequential-{m}"), format!("join_all-{m}"));
-            out.push(Comparison::variants(
+            let headline = *mode == ConnMode::KeepAlive;
+            let c = Comparison::variants(
                 &gather,
                 &seq,
                 format!(
                     "gather vs sequential awaits: the same {} requests ({m}), per request",
                     self.requests
                 ),
-            ));
+            );
+            out.push(if headline { c.headline() } else { c });
             out.push(Comparison::variants(
                 format!("spawned-{m}"),
                 &gather,
@@ -158,13 +160,14 @@ impl Scenario for FetchParallel {
                     self.bound
                 ),
             ));
-            out.push(Comparison::runtimes(
+            let c = Comparison::runtimes(
                 &gather,
                 format!(
                     "which runtime gathers {} requests ({m}) fastest, per request",
                     self.requests
                 ),
-            ));
+            );
+            out.push(if headline { c.headline() } else { c });
         }
         if let [a, b] = self.connections.as_slice() {
             let (fresh, kept) = if *a == ConnMode::Fresh { (a, b) } else { (b, a) };

@@ -180,10 +180,13 @@ impl Scenario for Pipeline {
                     format!("which queue: {q} vs tokio mpsc ({k}), per item"),
                 ));
             }
-            out.push(Comparison::runtimes(
-                format!("async_channel-{k}"),
-                format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
-            ));
+            out.push(
+                Comparison::runtimes(
+                    format!("async_channel-{k}"),
+                    format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
+                )
+                .headline(),
+            );
         }
         if self.kinds.len() == 2 {
             out.push(Comparison::variants(

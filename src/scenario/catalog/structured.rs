@@ -100,7 +100,8 @@ impl Scenario for Structured {
             Comparison::runtimes_of(
                 Side::metric("one_fails", "failure_to_exit"),
                 "how soon after one child fails each runtime's group has cancelled the rest and exited, median per round",
-            ),
+            )
+            .headline(),
             Comparison::runtimes("all_succeed", "what a task group costs per child on each runtime"),
         ]
     }

@@ -120,7 +120,8 @@ impl Scenario for SyncVsAsync {
             Comparison::runtimes(
                 "concurrent",
                 "threads (a thread per request) vs each async runtime, concurrent, per request",
-            ),
+            )
+            .headline(),
             Comparison::runtimes("sequential", "blocking vs async sequential requests, per request"),
         ]
     }

@@ -99,7 +99,8 @@ impl Scenario for UdpEcho {
             Comparison::runtimes(
                 "pingpong",
                 "which runtime's UDP echo round trip is fastest, per datagram",
-            ),
+            )
+            .headline(),
         ]
     }
 
