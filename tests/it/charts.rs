@@ -52,6 +52,7 @@ fn plot_draws_valid_svg_and_png_for_every_scenario_variant_and_metric() -> TestR
             ChartKey::Batch { scenario } => format!("{scenario}: batch time"),
             ChartKey::Spectrum { metric, .. } => format!("{metric} by percentile"),
             ChartKey::Cost { scenario } => format!("{scenario}: CPU per operation"),
+            ChartKey::Question { .. } => "95% interval over paired rounds".to_string(),
         };
         assert_svg(&files.svg, &title)?;
         let svg = fs::read_to_string(&files.svg)?;

@@ -118,6 +118,10 @@ pub enum Swatch {
     Line,
     Dashed,
     Dot,
+    /// A whisker with end caps: an interval.
+    Whisker,
+    /// A pale box with a coloured outline: an unstable row's range of rounds.
+    Range,
 }
 
 /// One legend entry.
@@ -178,6 +182,20 @@ pub fn header<DB: DrawingBackend>(
                 c.stroke_width(2),
             ))?,
             Swatch::Dot => root.draw(&Circle::new((x + swatch_w / 2, mid), 5, c.filled()))?,
+            Swatch::Whisker => {
+                let ink = c.stroke_width(1);
+                root.draw(&PathElement::new(vec![(x, mid), (x + swatch_w, mid)], ink))?;
+                root.draw(&PathElement::new(vec![(x, mid - 5), (x, mid + 5)], ink))?;
+                root.draw(&PathElement::new(
+                    vec![(x + swatch_w, mid - 5), (x + swatch_w, mid + 5)],
+                    ink,
+                ))?;
+            }
+            Swatch::Range => {
+                let corners = [(x, mid - 6), (x + swatch_w, mid + 6)];
+                root.draw(&Rectangle::new(corners, c.mix(super::marks::RANGE_FILL).filled()))?;
+                root.draw(&Rectangle::new(corners, c.stroke_width(2)))?;
+            }
         }
         root.draw(&Text::new(e.label.clone(), (x + swatch_w + 6, y), font.clone()))?;
         x += need + gap;
