@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Task::Run(opts) => commands::run(*opts),
         Task::Noise(opts) => commands::noise(*opts),
         Task::Plot { run } => commands::plot(&run),
-        Task::Report { run } => commands::report(&run),
+        Task::Report { run, brief } => commands::report(&run, brief),
         Task::Compare {
             a,
             b,

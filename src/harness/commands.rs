@@ -71,6 +71,9 @@ pub fn run(opts: RunOpts) -> Result<(), Failure> {
         OutputFormat::Table => {
             // `report::publish` has named REPORT.md and index.html above the table.
             eprint!("{}", summary_table::render_with(&summary, Rows::All, wide));
+            if let Some(card) = summary_table::scorecard(&path) {
+                eprint!("{card}");
+            }
             println!("{}", path.display());
         }
         OutputFormat::Json => {
@@ -189,9 +192,17 @@ pub fn plot(run: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `asyncbench report`: REPORT.md and index.html of a saved run.
-pub fn report(run: &Path) -> Result<(), Failure> {
+/// `asyncbench report`: BRIEF.md, REPORT.md, index.html and the scenario pages of a saved run;
+/// with `brief`, BRIEF.md itself on stdout instead of the paths.
+pub fn report(run: &Path, brief: bool) -> Result<(), Failure> {
     let files = report::report(run).map_err(report_failure)?;
+    if brief {
+        let text = std::fs::read_to_string(&files.brief)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", files.brief.display()))?;
+        print!("{text}");
+        return Ok(());
+    }
+    println!("{}", files.brief.display());
     println!("{}", files.markdown.display());
     println!("{}", files.html.display());
     Ok(())

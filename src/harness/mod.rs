@@ -218,6 +218,9 @@ pub fn bench_main() -> Result<(), Failure> {
             Ok(s) => eprint!("{}", crate::report::terminal::render(&s, crate::report::terminal::Rows::Notable)),
             Err(e) => eprintln!("asyncbench: no summary table: {e}"),
         }
+        if let Some(card) = crate::report::terminal::scorecard(&path) {
+            eprint!("{card}");
+        }
     }
     eprintln!("asyncbench: results in {}", path.display());
     if let Some(e) = interrupted {

@@ -408,9 +408,14 @@ pub fn headlines<'r, 'a>(all: &'r [Answer<'a>]) -> Vec<&'r Answer<'a>> {
 }
 
 impl Answer<'_> {
-    /// The id of the question's section and chart: `q-<scenario>-<index>`.
+    /// The id of the question's section: `q-<scenario>-<index>`.
     pub fn id(&self) -> String {
         format!("q-{}-{}", self.scenario.replace('_', "-"), self.index)
+    }
+
+    /// The id of the question's chart ([`chart`]): `q__<scenario>__<index>`.
+    pub fn chart_id(&self) -> String {
+        format!("q__{}__{}", self.scenario, self.index)
     }
 
     /// The answer in words: the winner, a tie, or "no real difference".
@@ -583,6 +588,34 @@ impl std::fmt::Display for Trust {
             Trust::Medium => "medium",
             Trust::High => "high",
         })
+    }
+}
+
+/// A question's chart: each entry's ratio with its interval, an unstable one as its range. A
+/// ranking is drawn against its best row (at 1×); a versus question as subject ÷ baseline (also
+/// for a difference question, whose table states what the subject adds).
+pub fn chart(a: &Answer<'_>) -> crate::report::chart::QuestionChart {
+    use crate::report::chart::{QuestionChart, QuestionRow};
+    let rows = a
+        .entries
+        .iter()
+        .map(|e| QuestionRow {
+            label: e.label.clone(),
+            style: crate::report::palette::style(&e.row.runtime, e.row.legacy),
+            estimate: e.ratio.map_or(1.0, |r| r.estimate),
+            interval: e.ratio.and_then(|r| r.interval),
+            range: e.range,
+        })
+        .collect();
+    let axis = match &a.kind {
+        Kind::Ranking { .. } => format!("× {} ({}); lower is better", a.best_word, a.unit),
+        Kind::Versus { subject, baseline } => format!("{subject} ÷ {baseline} ({})", a.unit),
+    };
+    QuestionChart {
+        id: a.chart_id(),
+        title: format!("{}: {}", a.scenario, a.question),
+        axis,
+        rows,
     }
 }
 

@@ -171,3 +171,24 @@ mod tests {
         assert_eq!(unique(["b", "a", "b", "c", "a"].into_iter()), vec!["b", "a", "c"]);
     }
 }
+
+/// The newest `asyncbench sweep` beside a run: a `sweep.json` in a sibling directory of `run_dir`
+/// (results/sweep-reference beside results/reference; any sweep under results/ beside a run
+/// there), newest by its start time. `None` when there is none or none can be read.
+pub fn latest_sweep(run_dir: &Path) -> Option<(std::path::PathBuf, crate::sweep::output::SweepReport)> {
+    let parent = run_dir.canonicalize().ok()?.parent()?.to_path_buf();
+    let mut best: Option<(std::path::PathBuf, crate::sweep::output::SweepReport)> = None;
+    for entry in std::fs::read_dir(&parent).ok()?.flatten() {
+        let path = entry.path().join("sweep.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(rep) = serde_json::from_str::<crate::sweep::output::SweepReport>(&text) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(_, b)| rep.started > b.started) {
+            best = Some((path, rep));
+        }
+    }
+    best
+}

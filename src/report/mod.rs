@@ -5,7 +5,10 @@
 //! <run>/charts/overview.svg|png                         measured/ideal, every case
 //! <run>/charts/<scenario>__batch.svg|png                batch time per variant × runtime
 //! <run>/charts/<scenario>__<variant>__<metric>.svg|png  percentile spectrum per runtime
-//! <run>/REPORT.md, <run>/index.html                     the report (HTML embeds the SVGs)
+//! <run>/charts/<question id>.svg|png                    one guide question, ratio per runtime
+//! <run>/BRIEF.md                                        first screen + the scorecard's questions
+//! <run>/REPORT.md, <run>/index.html                     the report (HTML embeds its SVGs)
+//! <run>/scenarios/<scenario>.md|html                    a scenario's tables, charts, warnings
 //! ```
 //!
 //! Every entry point loads and checks the whole run first ([`data::RunData::load`]); a missing
@@ -33,6 +36,7 @@ use doc::{html, markdown};
 pub const CHARTS_DIR: &str = "charts";
 pub const REPORT_MD: &str = "REPORT.md";
 pub const INDEX_HTML: &str = "index.html";
+pub const BRIEF_MD: &str = "BRIEF.md";
 
 /// Why a chart or report could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +67,7 @@ impl ReportError {
 pub struct ReportFiles {
     pub markdown: PathBuf,
     pub html: PathBuf,
+    pub brief: PathBuf,
     pub charts: ChartSet,
 }
 
@@ -72,17 +77,39 @@ pub fn plot(run_dir: &Path) -> Result<ChartSet, ReportError> {
     plot_loaded(&run)
 }
 
-/// `asyncbench report`: every chart, then `REPORT.md` and a self-contained `index.html`.
+/// `asyncbench report`: every chart, then `BRIEF.md`, `REPORT.md`, a self-contained
+/// `index.html`, and one page per scenario under `scenarios/` (Markdown and HTML).
 pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
     let run = RunData::load(run_dir).map_err(ReportError::Input)?;
     let charts = plot_loaded(&run)?;
+    let write = |path: &Path, text: &str| write_atomic(path, text.as_bytes()).map_err(ReportError::Output);
+    let brief = run.dir.join(BRIEF_MD);
+    write(&brief, &markdown::render(&doc::build::brief(&run, &charts)))?;
+    let pages = run.dir.join(doc::build::PAGES_DIR);
+    fs::create_dir_all(&pages).map_err(|source| {
+        ReportError::Output(ResultsError::CreateDir {
+            path: pages.clone(),
+            source,
+        })
+    })?;
+    for scenario in run.scenarios() {
+        let page = doc::build::scenario_page(&run, &charts, scenario);
+        write(&pages.join(format!("{scenario}.md")), &markdown::render(&page))?;
+        let html = html::render(&page, &pages).map_err(ReportError::Output)?;
+        write(&pages.join(format!("{scenario}.html")), &html)?;
+    }
     let doc = doc::build(&run, &charts);
     let markdown = run.dir.join(REPORT_MD);
-    write_atomic(&markdown, markdown::render(&doc).as_bytes()).map_err(ReportError::Output)?;
+    write(&markdown, &markdown::render(&doc))?;
     let html = run.dir.join(INDEX_HTML);
     let page = html::render(&doc, &run.dir).map_err(ReportError::Output)?;
-    write_atomic(&html, page.as_bytes()).map_err(ReportError::Output)?;
-    Ok(ReportFiles { markdown, html, charts })
+    write(&html, &page)?;
+    Ok(ReportFiles {
+        markdown,
+        html,
+        brief,
+        charts,
+    })
 }
 
 /// The hook after `cargo bench` and `asyncbench run`: writes the report and says where, or
@@ -113,6 +140,11 @@ fn plot_loaded(run: &RunData) -> Result<ChartSet, ReportError> {
         ChartKey::Overview,
         render::render(&OverviewChart::from_run(run), &dir).map_err(draw)?,
     );
+    for a in answers::all(run) {
+        let chart = answers::chart(&a);
+        let key = ChartKey::Question { id: chart.id.clone() };
+        out.insert(key, render::render(&chart, &dir).map_err(draw)?);
+    }
     let python = PythonChart::from_run(run);
     if !python.is_empty() {
         out.insert(ChartKey::PythonRatio, render::render(&python, &dir).map_err(draw)?);

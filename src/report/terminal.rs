@@ -473,6 +473,44 @@ fn paired_ratio(a: &[f64], b: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
     crate::stats::ratio::paired_ratio(a, b).map(|r| (r.estimate, r.interval))
 }
 
+/// The run's closing lines: the first screen of its report (context, warnings, the scorecard
+/// and the overall lines, from the same model as BRIEF.md), one line per question. `None` when
+/// the run's summary cannot be read.
+pub fn scorecard(run_dir: &std::path::Path) -> Option<String> {
+    use crate::report::answers;
+    use crate::report::doc::first_screen;
+    let run = crate::report::data::RunData::load_summary(run_dir).ok()?;
+    let all = answers::all(&run);
+    let server = crate::report::doc::build::server(&run);
+    let table = first_screen::scorecard(
+        &answers::headlines(&all)
+            .into_iter()
+            .filter(|a| !(server.is_some() && a.scenario == crate::sweep::bench_knee::SCENARIO))
+            .collect::<Vec<_>>(),
+        server.as_ref(),
+    );
+    let mut out = format!("\nScorecard · {}\n", first_screen::context_line(&run.summary));
+    for w in warnings::run_warnings(&run.summary) {
+        out.push_str(&format!("  ⚠ {w}\n"));
+    }
+    for row in &table.rows {
+        if let [q, answer, margin, trust] = row.as_slice() {
+            out.push_str(&format!("  {q}\n      → {answer} · {margin} · trust {trust}\n"));
+        }
+    }
+    for (use_, scenarios) in first_screen::USES {
+        if let Some(l) = first_screen::overall(&all, scenarios) {
+            out.push_str(&format!("  overall, {use_}: {l}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "  (the same scorecard opens {}/BRIEF.md; the rule: {})\n",
+        run_dir.display(),
+        answers::VERDICT_RULE
+    ));
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

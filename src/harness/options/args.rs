@@ -49,15 +49,22 @@ pub enum Command {
         #[command(flatten)]
         saved: SavedRunArg,
     },
-    /// Writes REPORT.md and a self-contained index.html in a saved run, with every chart.
+    /// Writes BRIEF.md, REPORT.md, a self-contained index.html and a page per scenario in a
+    /// saved run, with every chart.
     ///
-    /// The report opens with the environment fingerprint and the method, then per scenario the
-    /// guide question, a table per variant, its charts and its warnings, and ends with the
-    /// command that reproduces the run. Exits 2 if a file of the run is missing or corrupt;
-    /// nothing is overwritten then.
+    /// Every document opens with the same first screen: one line of context (machine, cores,
+    /// rustc and runtime versions, duration, commit), the warnings that bear on trust, and the
+    /// scorecard (per guide question the answer, its margin with interval and how far to trust
+    /// it). BRIEF.md adds the scorecard's questions (a table and a chart each); REPORT.md every
+    /// question, the largest effects, environment, method and links to the per-scenario pages
+    /// (scenarios/<name>.md and .html: tables, charts and warnings). Exits 2 if a file of the run
+    /// is missing or corrupt; nothing is overwritten then.
     Report {
         #[command(flatten)]
         saved: SavedRunArg,
+        /// Also print BRIEF.md (paste-ready Markdown: tables and linked SVG charts) on stdout.
+        #[arg(long)]
+        brief: bool,
     },
     /// Measures this harness's noise floor on this machine: runs the selection twice, back to
     /// back (an A/A pair), compares the two and reports how many rows compare would flag, the

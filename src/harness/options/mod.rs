@@ -55,6 +55,7 @@ pub enum Task {
     },
     Report {
         run: PathBuf,
+        brief: bool,
     },
     Compare {
         a: PathBuf,
@@ -162,8 +163,9 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
         Command::Plot { saved } => Task::Plot {
             run: process.saved_run(&saved)?,
         },
-        Command::Report { saved } => Task::Report {
+        Command::Report { saved, brief } => Task::Report {
             run: process.saved_run(&saved)?,
+            brief,
         },
         Command::Export { saved, format, output } => Task::Export {
             run: process.saved_run(&saved)?,

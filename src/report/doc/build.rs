@@ -3,7 +3,9 @@
 //! HTML (`html.rs`), so both always carry the same content. Order: findings and contents
 //! (`findings.rs`), environment and method, then the overview, one section per scenario, and the command that reproduces the run.
 
+use super::first_screen::{self, ServerAnswer};
 use super::model::{Block, Document, Span, anchor};
+use crate::report::answers::{self, Answer};
 use super::tables;
 use crate::report::chart::{ChartKey, ChartSet};
 use crate::report::data::RunData;
@@ -26,6 +28,9 @@ struct Builder<'a> {
     run: &'a RunData,
     charts: &'a ChartSet,
     blocks: Vec<Block>,
+    /// What chart paths start with on this page: "" on the run's own pages, "../" on the
+    /// per-scenario pages one folder down.
+    prefix: &'static str,
 }
 
 impl Builder<'_> {
@@ -45,12 +50,7 @@ impl Builder<'_> {
         self.blocks.push(Block::Para(spans));
     }
     fn chart(&mut self, key: &ChartKey, alt: String) {
-        let rel = |p: &std::path::Path| {
-            p.strip_prefix(&self.run.dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/")
-        };
+        let rel = |p: &std::path::Path| format!("{}{}", self.prefix, rel_path(&self.run.dir, p));
         if let Some(c) = self.charts.get(key) {
             let (svg, png) = (rel(&c.svg), rel(&c.png));
             self.blocks.push(Block::Chart { svg, png, alt });
@@ -62,7 +62,116 @@ impl Builder<'_> {
     }
 }
 
-/// Builds the whole report.
+/// A path below the run directory as a page at its top links it.
+pub fn rel_path(run_dir: &std::path::Path, p: &std::path::Path) -> String {
+    p.strip_prefix(run_dir).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+/// The folder of the per-scenario pages, below the run directory.
+pub const PAGES_DIR: &str = "scenarios";
+
+/// A link to a scenario's page from a page at the run's top.
+pub fn page_link(label: impl Into<String>, scenario: &str) -> Span {
+    Span::Page {
+        text: label.into(),
+        md: format!("{PAGES_DIR}/{scenario}.md"),
+        html: format!("{PAGES_DIR}/{scenario}.html"),
+    }
+}
+
+fn heading_block(level: u8, text: String) -> Block {
+    Block::Heading {
+        level,
+        id: anchor(&text),
+        text,
+    }
+}
+
+/// What every document of the run opens with: its title and the first screen.
+fn opening(b: &mut Builder<'_>, title: &str, answers: &[Answer<'_>], server: Option<&ServerAnswer>) {
+    b.heading(1, title);
+    b.blocks
+        .extend(first_screen::blocks(b.run, answers, server, &mut heading_block));
+}
+
+/// One section per question: the scorecard's questions (`all` false) or every declared one.
+fn questions(b: &mut Builder<'_>, answers: &[Answer<'_>], all: bool) {
+    let shown: Vec<&Answer> = if all {
+        answers.iter().collect()
+    } else {
+        answers::headlines(answers)
+    };
+    let run_dir = b.run.dir.clone();
+    let prefix = b.prefix;
+    let rel = move |p: &std::path::Path| format!("{prefix}{}", rel_path(&run_dir, p));
+    let mut last = "";
+    for a in shown {
+        if a.scenario != last {
+            last = &a.scenario;
+            let guide = b
+                .run
+                .summary
+                .scenarios
+                .get(&a.scenario)
+                .map_or(String::new(), |i| format!(" ({})", i.guide_section));
+            b.heading(3, format!("{}{guide}", a.scenario));
+            b.para(vec![
+                text("Tables, charts and warnings: "),
+                page_link(format!("{} in detail", a.scenario), &a.scenario),
+                text("."),
+            ]);
+        }
+        b.blocks.push(Block::Heading {
+            level: 4,
+            text: a.question.clone(),
+            id: a.id(),
+        });
+        b.blocks.extend(first_screen::question_blocks(a, b.charts, &rel));
+    }
+}
+
+/// The server question's answer from the latest sweep beside the run, if there is one.
+pub fn server(run: &RunData) -> Option<ServerAnswer> {
+    let (path, sweep) = crate::report::data::latest_sweep(&run.dir)?;
+    let source = format!("`{}`", sweep.command);
+    let mut a = first_screen::server_answer(&sweep, &source)?;
+    // Named as the run's pages reach it: the sibling directory's file.
+    let dir = path.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned());
+    a.trust = format!("{}; ../{}/sweep.json", a.trust, dir.unwrap_or_default());
+    Some(a)
+}
+
+/// BRIEF.md: the first screen and the scorecard's questions, nothing else (paste-ready).
+pub fn brief(run: &RunData, charts: &ChartSet) -> Document {
+    let title = format!("asyncbench brief: run {}", run.summary.run.id);
+    let mut b = Builder {
+        run,
+        charts,
+        blocks: Vec::new(),
+        prefix: "",
+    };
+    let answers = answers::all(run);
+    let server = server(run);
+    opening(&mut b, &title, &answers, server.as_ref());
+    b.heading(2, "The questions");
+    questions(&mut b, &answers, false);
+    b.para(vec![
+        text("Every question, the method and the environment: "),
+        Span::Page {
+            text: "the full report".into(),
+            md: "REPORT.md".into(),
+            html: "index.html".into(),
+        },
+        text("."),
+    ]);
+    Document {
+        title,
+        blocks: b.blocks,
+    }
+}
+
+/// Builds the whole report: the first screen, every question, the method, and links to the
+/// per-scenario pages ([`scenario_page`]).
 pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     let s = &run.summary;
     let title = format!("asyncbench report: run {}", s.run.id);
@@ -70,9 +179,17 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
         run,
         charts,
         blocks: Vec::new(),
+        prefix: "",
     };
-    b.heading(1, &title);
+    let answers = answers::all(run);
+    let server = server(run);
+    opening(&mut b, &title, &answers, server.as_ref());
+    b.heading(2, "Every question");
+    questions(&mut b, &answers, true);
+    let more = super::findings::findings(run, &mut heading_block);
+    b.blocks.extend(more);
     let finished = s.run.finished_utc.as_deref().unwrap_or("not finished (partial run)");
+    b.heading(2, "Environment");
     b.para(vec![
         text(format!("Started {}, finished {finished}; mode ", s.run.started_utc)),
         code(s.run.mode.to_string()),
@@ -82,42 +199,75 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
             run.scenarios().join(", ")
         )),
     ]);
-    // Findings and contents first: what the run found, and where each part of it is.
-    let findings = super::findings::findings(run, &mut |level, text: String| Block::Heading {
-        level,
-        id: anchor(&text),
-        text,
-    });
-    b.blocks.extend(findings);
-    let run_w = warnings::run_warnings(s);
-    let mut sections = vec!["Findings", "Environment", "Method"];
-    if !run_w.is_empty() {
-        sections.push("Warnings for the whole run");
-    }
-    sections.push("Overview");
-    b.heading(2, "Contents");
-    b.blocks.push(Block::List(super::findings::contents(run, &sections)));
-    b.heading(2, "Environment");
     b.blocks.push(Block::Table(tables::environment(s)));
     b.heading(2, "Method");
     b.blocks.push(Block::List(method(run)));
+    let run_w = warnings::run_warnings(s);
     if !run_w.is_empty() {
         b.heading(2, "Warnings for the whole run");
         b.warnings(&run_w);
     }
     b.heading(2, "Overview");
     b.para(vec![text(
-        "Each dot is one case: its mean batch time divided by the ideal the scenario states (the lower bound if \
-         nothing but the modelled waits cost time). 1× is the ideal; further right is further from it.",
+        "Each dot is one case: its published value (mean over rounds) divided by the ideal the scenario states \
+         (the lower bound if nothing but the modelled waits cost time), the whisker its interval over rounds; an \
+         unstable case is drawn as its range. 1× is the ideal; further right is further from it.",
     )]);
     b.chart(
         &ChartKey::Overview,
         "measured/ideal for every scenario, variant and runtime".into(),
     );
     python_section(&mut b);
-    for scenario in run.scenarios() {
-        scenario_section(&mut b, scenario);
+    b.heading(2, "Scenarios in detail");
+    b.blocks.push(Block::List(
+        run.scenarios()
+            .into_iter()
+            .map(|sc| {
+                let guide = s.scenarios.get(sc).map_or(String::new(), |i| format!(": {}", i.guide_section));
+                vec![page_link(sc, sc), text(guide)]
+            })
+            .collect(),
+    ));
+    reproduce(&mut b);
+    Document {
+        title,
+        blocks: b.blocks,
     }
+}
+
+/// A scenario's own page: its declared comparisons in full, its tables, charts and warnings.
+pub fn scenario_page(run: &RunData, charts: &ChartSet, scenario: &str) -> Document {
+    let title = format!("asyncbench report: run {}: {scenario}", run.summary.run.id);
+    let mut b = Builder {
+        run,
+        charts,
+        blocks: Vec::new(),
+        prefix: "../",
+    };
+    b.heading(1, &title);
+    b.para(vec![
+        text("Part of "),
+        Span::Page {
+            text: "the report".into(),
+            md: "../REPORT.md".into(),
+            html: "../index.html".into(),
+        },
+        text(format!(": {}", first_screen::context_line(&run.summary))),
+    ]);
+    let lines = super::findings::scenario_lines_of(run, scenario);
+    if !lines.is_empty() {
+        b.heading(2, "Comparisons in full");
+        b.blocks.push(Block::List(lines));
+    }
+    scenario_section(&mut b, scenario);
+    Document {
+        title,
+        blocks: b.blocks,
+    }
+}
+
+fn reproduce(b: &mut Builder<'_>) {
+    let s = &b.run.summary;
     b.heading(2, "Reproduce");
     let mut how = vec![text("Run again with:")];
     if let Some(c) = &s.env.git_commit {
@@ -127,15 +277,11 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     b.blocks.push(Block::Code(s.run.command.clone()));
     b.para(vec![
         text("Regenerate this report and its charts from the saved files, without re-running: "),
-        code(format!("asyncbench report {}", run.dir.display())),
+        code(format!("asyncbench report {}", b.run.dir.display())),
         text("; compare with another run: "),
-        code(format!("asyncbench compare {} <other run>", run.dir.display())),
+        code(format!("asyncbench compare {} <other run>", b.run.dir.display())),
         text("."),
     ]);
-    Document {
-        title,
-        blocks: b.blocks,
-    }
 }
 
 /// "Rust vs the guide's Python": the chart when the run has asyncio rows, else the one line

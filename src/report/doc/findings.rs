@@ -10,7 +10,7 @@ use super::tables::{Gap, gap_test, runtime_cell, timed};
 use crate::report::data::{PRIMARY_METRIC, RunData};
 use crate::report::format;
 use crate::results::{CaseResult, Compared, Comparison, Figure, Side, figures};
-use crate::stats::ratio::{Ratio, Verdict, paired_ratio};
+use crate::stats::ratio::{Ratio, paired_ratio};
 
 /// How many of the run's largest effects of each kind Findings lists.
 pub const TOP: usize = 5;
@@ -142,22 +142,28 @@ fn ratio_of(a: &Read, b: &Read) -> Option<Ratio> {
     })
 }
 
-/// "0.127× [0.121–0.133], real": a ratio, its 95% interval over rounds and what it says.
-pub fn ratio_text(r: &Ratio) -> String {
-    let x = format::ratio(Some(r.estimate));
-    match (r.interval, r.verdict()) {
-        (Some((lo, hi)), v) => format!(
-            "{x} [{}–{}], {}",
-            format::sig3(lo),
-            format::sig3(hi),
-            if v == Verdict::Real {
-                "a real difference"
-            } else {
-                "within noise"
-            }
+/// "0.127× [0.121–0.133], a real difference" or "1.01× [1.00–1.02] ≈ (Δ +1.0%)": a ratio, its 95%
+/// interval over rounds and what it says by the report's one verdict rule
+/// ([`answers::judge`](crate::report::answers::judge)), given the rows' larger MDE.
+pub fn ratio_text(r: &Ratio, mde_pct: Option<f64>) -> String {
+    use crate::report::answers::{Word, judge, ratio_words};
+    match (r.interval, judge(r, mde_pct)) {
+        (Some(_), Word::Real) => format!("{}, a real difference", ratio_words(r, Word::Real)),
+        (Some(_), w) => ratio_words(r, w),
+        (None, _) if r.pairs == 1 => format!("{} (one round: no interval, no claim)", format::ratio(Some(r.estimate))),
+        (None, _) => format!(
+            "{} (one figure per row: no interval, no claim)",
+            format::ratio(Some(r.estimate))
         ),
-        (None, _) if r.pairs == 1 => format!("{x} (one round: no interval, no claim)"),
-        (None, _) => format!("{x} (one figure per row: no interval, no claim)"),
+    }
+}
+
+/// The larger of two rows' MDE (percent).
+fn mde_of(a: &CaseResult, b: &CaseResult) -> Option<f64> {
+    let m = |r: &CaseResult| r.rounds.as_ref().and_then(|x| x.mde_pct);
+    match (m(a), m(b)) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
     }
 }
 
@@ -208,7 +214,7 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                 parts.push(format!(
                     "{}: {} ({} vs {}{against}){}",
                     runtime_cell(s),
-                    ratio_text(&ratio),
+                    ratio_text(&ratio, mde_of(s, b)),
                     x.text,
                     y.text,
                     placement_text(s).map_or(String::new(), |p| format!(", {p}"))
@@ -230,8 +236,13 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                 .collect();
             rows.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
             let ((fast, f), rest) = rows.split_first()?;
+            let lead = match c.figure {
+                Figure::Value(ref k) if k.contains("bytes") => "smallest",
+                Figure::Value(_) => "lowest",
+                Figure::PerUnit => "fastest",
+            };
             let head = format!(
-                "{} — {} ({}): fastest {} at {}",
+                "{} — {} ({}): {lead} {} at {}",
                 c.question,
                 side_label(side),
                 unit(fast),
@@ -245,7 +256,12 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                 .iter()
                 .filter_map(|(r, x)| {
                     let ratio = ratio_of(x, f)?;
-                    Some(format!("{} {} ({})", runtime_cell(r), ratio_text(&ratio), x.text))
+                    Some(format!(
+                        "{} {} ({})",
+                        runtime_cell(r),
+                        ratio_text(&ratio, mde_of(r, fast)),
+                        x.text
+                    ))
                 })
                 .collect();
             Some(format!("{head}; against it: {}.", parts.join("; ")))
@@ -270,6 +286,27 @@ pub fn placement_text(r: &CaseResult) -> Option<String> {
         "offload threads on {all:.0} CPUs, {free:.0} not the loop's (read back); the jobs used {demand:.2} CPUs' worth \
          (jobs/s × one job's CPU), {verdict}"
     ))
+}
+
+/// One scenario's lines, one per comparison it declared, for its own page.
+pub fn scenario_lines_of(run: &RunData, scenario: &str) -> Vec<Vec<Span>> {
+    let declared = run
+        .summary
+        .scenarios
+        .get(scenario)
+        .map(|i| i.comparisons.as_slice())
+        .unwrap_or_default();
+    let mut out: Vec<Vec<Span>> = declared
+        .iter()
+        .filter_map(|c| comparison_line(run, scenario, c))
+        .map(|l| vec![text(l)])
+        .collect();
+    if out.is_empty()
+        && let Some(a) = open_loop_answer(run, scenario)
+    {
+        out.push(vec![text(a.trim_start_matches(": ").to_string())]);
+    }
+    out
 }
 
 /// Per scenario, one line per comparison it declared (read from the summary, so a report
@@ -373,7 +410,7 @@ pub fn largest_runtime_gaps(run: &RunData) -> Vec<Vec<Span>> {
             if let Gap::Real { p, pairs } = gap_test(fast, slow, t.len()) {
                 let heading = super::findings::variant_heading(scenario, variant);
                 let line = vec![
-                    link(&heading, &heading),
+                    super::build::page_link(&heading, scenario),
                     text(format!(
                         ": {} takes {} as {} ({} against {}, {}; Welch on rounds, {} after correcting for {pairs:.0} \
                          pairs).",
@@ -429,7 +466,7 @@ pub fn furthest_from_ideal(run: &RunData) -> Vec<Vec<Span>> {
         .map(|(x, r)| {
             let heading = variant_heading(&r.scenario, &r.variant);
             vec![
-                link(&heading, &heading),
+                super::build::page_link(&heading, &r.scenario),
                 text(format!(
                     " on {}: {} its ideal ({}).",
                     runtime_cell(r),
@@ -448,17 +485,7 @@ pub fn furthest_from_ideal(run: &RunData) -> Vec<Vec<Span>> {
 
 /// The Findings section's blocks (its heading included).
 pub fn findings(run: &RunData, heading: &mut impl FnMut(u8, String) -> Block) -> Vec<Block> {
-    let mut out = vec![heading(2, "Findings".into())];
-    out.push(Block::Para(vec![text(
-        "Per scenario, the comparisons it declares to answer its guide section, each on the same unit of work \
-         (per request, per task, per delivery…). A ratio is subject / baseline: the geometric mean of the \
-         per-round ratios (the rounds of one scenario run interleaved, so round i of both rows saw the same \
-         machine), with its 95% interval (paired Student t on the log ratios); a real difference when the \
-         interval excludes 1, within noise when it does not. A row whose rounds disagree is given as the range \
-         of its rounds, never as one mean. Each links to its section, where the tables, charts and tests \
-         behind it are.",
-    )]));
-    out.push(Block::List(scenario_lines(run)));
+    let mut out = vec![heading(2, "Largest effects".into())];
     let gaps = largest_runtime_gaps(run);
     out.push(heading(3, "Largest differences between runtimes".into()));
     if gaps.is_empty() {

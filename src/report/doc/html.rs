@@ -82,6 +82,7 @@ fn spans_html(spans: &[Span]) -> String {
             Span::Strong(t) => format!("<strong>{}</strong>", escape(t)),
             Span::Code(c) => format!("<code>{}</code>", escape(c)),
             Span::Link { text, id, .. } => format!("<a href=\"#{}\">{}</a>", escape(id), escape(text)),
+            Span::Page { text, html, .. } => format!("<a href=\"{}\">{}</a>", escape(html), escape(text)),
         })
         .collect()
 }

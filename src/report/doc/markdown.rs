@@ -57,6 +57,7 @@ fn spans_md(spans: &[Span]) -> String {
             Span::Text(t) => inline_text(t),
             Span::Strong(t) => format!("**{}**", inline_text(t.trim_end())) + trailing_space(t),
             Span::Code(c) => code_span(c),
+            Span::Page { text, md, .. } => format!("[{}]({md})", inline_text(text)),
             Span::Link { text, heading, .. } => {
                 format!("[{}](#{})", inline_text(text), crate::report::doc::github_slug(heading))
             }

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod cost;
 pub mod findings;
+pub mod first_screen;
 pub mod html;
 pub mod markdown;
 pub mod model;
