@@ -62,7 +62,8 @@ pub fn ratio_words(r: &Ratio, word: Word) -> String {
     match word {
         Word::Real => format!("{x}{iv}"),
         Word::Similar => format!("{x}{iv} ≈ (Δ {})", format::change_pct((r.estimate - 1.0) * 100.0)),
-        Word::NoClaim => format!("{x} (no interval: no claim)"),
+        // The verdict column and the answer say "no claim"; the figure stays bare.
+        Word::NoClaim => x,
     }
 }
 
@@ -240,7 +241,7 @@ pub fn difference_words(d: &Difference, word: Word) -> String {
     match word {
         Word::Real => format!("{}{iv}", signed(d.estimate)),
         Word::Similar => format!("≈ {}{iv}", signed(d.estimate)),
-        Word::NoClaim => format!("{} (no interval: no claim)", signed(d.estimate)),
+        Word::NoClaim => signed(d.estimate),
     }
 }
 

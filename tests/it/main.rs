@@ -42,6 +42,7 @@ mod snapshots;
 mod stats;
 mod summary_cli;
 mod task_group;
+mod truth_answers;
 mod truth_charts;
 mod truth_cost;
 mod truth_figures;

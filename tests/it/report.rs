@@ -83,6 +83,9 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
     let md = fs::read_to_string(&files.markdown)?;
     let order = [
         "# asyncbench report: run ",
+        "**Run:** Test CPU (testhost), 8 cores",
+        "## Scorecard",
+        "| question ",
         "## Environment",
         "Test CPU (testhost), 8 logical cores",
         "## Method",
@@ -91,6 +94,27 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
         "**CPU placement:**",
         "**Harness floor:**",
         "## Overview",
+        "## Scenarios in detail",
+        "[alpha](scenarios/alpha.md)",
+        "[beta](scenarios/beta.md)",
+        "## Reproduce",
+        "asyncbench run --batches 10",
+    ];
+    let mut at = 0;
+    for needle in order {
+        let found = md[at..]
+            .find(needle)
+            .ok_or(format!("{needle:?} missing or out of order"))?;
+        at += found + needle.len();
+    }
+    // Per scenario, its page holds the detail.
+    let mut pages = String::new();
+    for s in ["alpha", "beta"] {
+        pages.push_str(&fs::read_to_string(dir.join(format!("scenarios/{s}.md")))?);
+    }
+    let md_main = md;
+    let md = pages;
+    let order = [
         "## Scenario alpha",
         "**Guide section this answers:** Guide section of alpha",
         "**Answer from this run:**",
@@ -103,8 +127,6 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
         "### alpha: warnings",
         "## Scenario beta",
         "⚠ beta / only / tokio-mt: 3 operations failed",
-        "## Reproduce",
-        "asyncbench run --batches 10",
     ];
     let mut at = 0;
     for needle in order {
@@ -113,16 +135,22 @@ fn report_has_method_first_then_every_scenario_and_ends_with_the_command() -> Te
             .ok_or(format!("{needle:?} missing or out of order"))?;
         at += found + needle.len();
     }
-    // Every chart the report links exists.
-    for line in md.lines().filter(|l| l.starts_with("![")) {
-        let target = line
-            .rsplit_once("](")
-            .map(|(_, t)| t.trim_end_matches(')'))
-            .ok_or("bad link")?;
-        assert!(dir.join(target).is_file(), "{target}");
+    // Every chart the report and its pages link exists.
+    for (page, base) in [(&md_main, dir.clone()), (&md, dir.join("scenarios"))] {
+        for line in page.lines().filter(|l| l.starts_with("![")) {
+            let target = line
+                .rsplit_once("](")
+                .map(|(_, t)| t.trim_end_matches(')'))
+                .ok_or("bad link")?;
+            assert!(base.join(target).is_file(), "{target}");
+        }
     }
-    // The HTML is self-contained: every chart inline, nothing loaded from elsewhere.
-    let html = fs::read_to_string(&files.html)?;
+    // The HTML pages are self-contained: every chart inline exactly once across index.html and
+    // the scenario pages, nothing loaded from elsewhere.
+    let mut html = fs::read_to_string(&files.html)?;
+    for s in ["alpha", "beta"] {
+        html.push_str(&fs::read_to_string(dir.join(format!("scenarios/{s}.html")))?);
+    }
     assert_eq!(html.matches("<svg").count(), files.charts.len());
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<link"));
     assert!(html.contains("<th class=\"r\">p99.9</th>"));
@@ -229,11 +257,16 @@ fn asyncbench_run_leaves_charts_and_a_report() -> TestResult {
     assert!(dir.join("index.html").is_file());
     assert!(dir.join("charts/fetch_parallel__batch.svg").is_file());
     assert!(dir.join("charts/fetch_parallel__join_all-fresh__latency.png").is_file());
-    let md = fs::read_to_string(dir.join("REPORT.md"))?;
+    let brief = fs::read_to_string(dir.join("BRIEF.md"))?;
+    assert!(brief.contains("## Scorecard"), "{brief}");
+    // The terminal closes with the same scorecard.
+    assert!(err.contains("Scorecard · "), "{err}");
+    let page = fs::read_to_string(dir.join("scenarios/fetch_parallel.md"))?;
     assert!(
-        md.contains("**Guide section this answers:** Fetching multiple URLs"),
-        "{md}"
+        page.contains("**Guide section this answers:** Fetching multiple URLs"),
+        "{page}"
     );
+    assert!(dir.join("scenarios/fetch_parallel.html").is_file());
     // `plot` regenerates from the files alone; `latest` is the default run.
     let (code, out, err) = cli(&[OsStr::new("plot"), OsStr::new("--results"), root.path().as_os_str()])?;
     assert_eq!(code, 0, "{err}");
@@ -289,43 +322,52 @@ fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResu
     fs::write(&path, serde_json::to_string(&s)?)?;
     let files = report::report(&dir)?;
     let md = fs::read_to_string(&files.markdown)?;
-    let findings = md.find("## Findings").ok_or("no findings")?;
-    assert!(findings < md.find("## Contents").ok_or("no contents")?);
+    let card = md.find("## Scorecard").ok_or("no scorecard")?;
+    assert!(card < md.find("## Environment").ok_or("no environment")?, "the scorecard comes first");
+    // The scorecard row: one round per row, so no interval and no claim.
     assert!(
-        md.find("## Contents") < md.find("## Environment"),
-        "findings and contents come first"
-    );
-    assert!(
-        md.contains(
-            "- [fetch_parallel](#scenario-fetch_parallel): which runtime gathers fastest — join_all (per batch): \
-             fastest tokio-ct at 9.90 ms; against it: smol-ct 3.00× (one figure per row: no interval, no claim) \
-             (29.7 ms)."
-        ),
+        md.contains("| fetch_parallel: which runtime gathers fastest ")
+            && md.contains("tokio-ct fastest (no interval: no claim)"),
         "{md}"
     );
-    assert!(md.contains("[join_all](#fetch_parallel--join_all)"), "{md}");
+    let page = fs::read_to_string(dir.join("scenarios/fetch_parallel.md"))?;
+    assert!(
+        page.contains(
+            "- which runtime gathers fastest — join_all (per batch): fastest tokio-ct at 9.90 ms; against it: \
+             smol-ct 3.00× (one figure per row: no interval, no claim) (29.7 ms)."
+        ),
+        "{page}"
+    );
+    // Every page the report links exists.
+    for (i, _) in md.match_indices("](scenarios/") {
+        let target = md[i + 2..].split(')').next().unwrap_or("");
+        assert!(dir.join(target).is_file(), "REPORT.md links {target}, which is missing");
+    }
 
     // index.html: anchors are unique, and every in-page link names one of them.
-    let html = fs::read_to_string(&files.html)?;
+    let html = fs::read_to_string(dir.join("scenarios/fetch_parallel.html"))?;
     let ids = attrs(&html, "id");
     let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate ids in index.html");
-    for id in [
-        "findings",
-        "contents",
-        "scenario-fetch-parallel",
-        "fetch-parallel-join-all",
-        "timeout-in-time",
-    ] {
+    for id in ["scenario-fetch-parallel", "fetch-parallel-join-all"] {
         assert!(unique.contains(id), "no anchor {id}");
     }
     let links: Vec<&str> = attrs(&html, "href")
         .into_iter()
         .filter_map(|h| h.strip_prefix('#'))
         .collect();
-    assert!(links.len() >= 8, "{links:?}");
     for l in links {
         assert!(unique.contains(l), "link #{l} has no target");
+    }
+    // index.html links each scenario's page, and each link resolves.
+    let index = fs::read_to_string(&files.html)?;
+    let pages: Vec<&str> = attrs(&index, "href")
+        .into_iter()
+        .filter(|h| h.starts_with("scenarios/"))
+        .collect();
+    assert!(pages.contains(&"scenarios/fetch_parallel.html"), "{pages:?}");
+    for p in pages {
+        assert!(dir.join(p).is_file(), "index.html links {p}, which is missing");
     }
     // REPORT.md: every in-page link is the GitHub slug of one of its headings.
     let slugs: std::collections::BTreeSet<String> = md
@@ -354,10 +396,11 @@ fn an_open_loop_scenario_is_answered_by_p99_not_by_its_fixed_windows() -> TestRe
     let uncorrected =
         crate::common::Case::new("http_server", "immediate-2000rps", "tokio-ct").metric("latency_uncorrected");
     let dir = make_run(root.path(), &[fast, slow, uncorrected])?;
-    let md = fs::read_to_string(report::report(&dir)?.markdown)?;
+    report::report(&dir)?;
+    let md = fs::read_to_string(dir.join("scenarios/http_server.md"))?;
     let line = md
         .lines()
-        .find(|l| l.starts_with("- [http_server]"))
+        .find(|l| l.starts_with("- open loop"))
         .ok_or("no findings line")?;
     assert!(
         line.contains("open loop, p99 from the intended send time: lowest immediate-2000rps on tokio-ct")

@@ -1,4 +1,4 @@
-//! Snapshots (insta) of what people read and paste: `REPORT.md` and `asyncbench compare`'s
+//! Snapshots (insta) of what people read and paste: `REPORT.md`, `BRIEF.md`, a scenario page and `asyncbench compare`'s
 //! text, on fixed synthetic runs, so any change to their wording, layout or figures shows up as
 //! a reviewed diff. Everything that varies between runs of the test is fixed (run ids, times,
 //! host and versions come from the fixture) or replaced (the temporary directory, as `[ROOT]`).
@@ -46,8 +46,21 @@ fn redact(text: &str, root: &Path) -> Res<String> {
 fn report_markdown() -> Res<()> {
     let root = tempfile::tempdir()?;
     let dir = fixed_run(root.path(), "run-a", &catalogue())?;
-    let md = fs::read_to_string(report::report(&dir)?.markdown)?;
+    // The questions alpha declares, as a real run's summary carries them.
+    let path = dir.join("summary.json");
+    let mut s = asyncbench::results::Summary::read(&path)?;
+    s.scenarios.entry("alpha".into()).or_default().comparisons = vec![
+        asyncbench::results::Comparison::variants("join_all", "sequential", "gather vs sequential awaits").headline(),
+        asyncbench::results::Comparison::runtimes("join_all", "which runtime gathers fastest"),
+    ];
+    fs::write(&path, serde_json::to_string_pretty(&s)?)?;
+    let files = report::report(&dir)?;
+    let md = fs::read_to_string(&files.markdown)?;
     insta::assert_snapshot!("report_md", redact(&md, root.path())?);
+    let brief = fs::read_to_string(&files.brief)?;
+    insta::assert_snapshot!("brief_md", redact(&brief, root.path())?);
+    let page = fs::read_to_string(dir.join("scenarios/alpha.md"))?;
+    insta::assert_snapshot!("scenario_page_md", redact(&page, root.path())?);
     Ok(())
 }
 

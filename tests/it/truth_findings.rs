@@ -92,7 +92,7 @@ fn a_planted_delay_reads_at_least_its_delay_and_its_floor_bounds_every_row() {
 }
 
 /// The run's summary with `rows` replaced: planted rows whose rounds and batch sizes are known.
-fn planted_run(root: &Path, scenario: &str, rows: Vec<CaseResult>, comparisons: Vec<Comparison>) -> RunData {
+pub(crate) fn planted_run(root: &Path, scenario: &str, rows: Vec<CaseResult>, comparisons: Vec<Comparison>) -> RunData {
     let dir = make_run(root, &[Case::new("planted", "x", "tokio-ct")]).unwrap();
     let path = dir.join("summary.json");
     let mut s = Summary::read(&path).unwrap();
@@ -111,7 +111,7 @@ fn planted_run(root: &Path, scenario: &str, rows: Vec<CaseResult>, comparisons: 
 }
 
 /// A row whose rounds are `means` (ns per batch), each `batches` batches with spread `sd`.
-fn row(scenario: &str, variant: &str, runtime: &str, ops: u64, unit: &str, means: &[f64], sd: f64) -> CaseResult {
+pub(crate) fn row(scenario: &str, variant: &str, runtime: &str, ops: u64, unit: &str, means: &[f64], sd: f64) -> CaseResult {
     let rounds = rounds::summarize(Round::series(means, sd, 50));
     CaseResult {
         scenario: scenario.into(),
@@ -134,7 +134,7 @@ fn lines(run: &RunData) -> Vec<String> {
                 .into_iter()
                 .map(|s| match s {
                     Span::Text(t) | Span::Strong(t) | Span::Code(t) => t,
-                    Span::Link { text, .. } => text,
+                    Span::Link { text, .. } | Span::Page { text, .. } => text,
                 })
                 .collect::<String>()
         })

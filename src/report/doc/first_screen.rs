@@ -208,7 +208,15 @@ pub fn blocks(
         .into_iter()
         .filter(|a| !(server.is_some() && a.scenario == crate::sweep::bench_knee::SCENARIO))
         .collect();
-    out.push(Block::Table(scorecard(&heads, server)));
+    if heads.is_empty() && server.is_none() {
+        out.push(Block::Para(vec![text(
+            "No question to answer: the run's summary declares no comparison with rows on both sides (a run \
+             made from options, or before scenarios declared their questions). The tables are on each scenario's \
+             page.",
+        )]));
+    } else {
+        out.push(Block::Table(scorecard(&heads, server)));
+    }
     let lines: Vec<Vec<Span>> = USES
         .iter()
         .filter_map(|(use_, scenarios)| overall(answers, scenarios).map(|l| vec![text(format!("{use_}: {l}."))]))
