@@ -9,6 +9,7 @@ use crate::common::{Case, TestResult, assert_png, assert_svg, catalogue, make_ru
 use asyncbench::report::chart::batch::{Bar, BatchChart};
 use asyncbench::report::chart::marks::Mark;
 use asyncbench::report::chart::overview::OverviewChart;
+use asyncbench::report::chart::question::{QuestionChart, QuestionRow};
 use asyncbench::report::chart::render;
 use asyncbench::report::chart::spectrum::{Line, SpectrumChart};
 use asyncbench::report::{self, ChartKey, palette};
@@ -170,6 +171,38 @@ fn odd_data_draws_without_panicking() -> TestResult {
                 variant: "v".into(),
                 metric: "loop_lag".into(),
                 lines: vec![line],
+            };
+            render::render(&c, d)
+        }),
+        // Question charts: no rows; NaN, zero and inverted figures; a long title on 640 px.
+        Box::new(|d| {
+            let c = QuestionChart {
+                id: "q__empty".into(),
+                title: "no rows".into(),
+                axis: "× best".into(),
+                rows: vec![],
+            };
+            render::render(&c, d)
+        }),
+        Box::new(|d| {
+            let row = |estimate: f64, interval, range| QuestionRow {
+                label: "sequential-keepalive on threads".into(),
+                style: palette::style("tokio-mt", false),
+                estimate,
+                interval,
+                range,
+            };
+            let c = QuestionChart {
+                id: "q__odd".into(),
+                title: "Which runtime gathers requests fastest when every request waits on a slow server?".into(),
+                axis: "× fastest (lower is better)".into(),
+                rows: vec![
+                    row(f64::NAN, Some((f64::NAN, 2.0)), None),
+                    row(0.0, Some((-1.0, 0.0)), None),
+                    row(3.0, Some((4.0, 2.0)), None),
+                    row(1.0, None, Some((f64::INFINITY, 0.5))),
+                    row(1e6, Some((1e-6, 1e7)), None),
+                ],
             };
             render::render(&c, d)
         }),
