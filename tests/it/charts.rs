@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::common::{Case, TestResult, assert_png, assert_svg, catalogue, make_run};
 use asyncbench::report::chart::batch::{Bar, BatchChart};
+use asyncbench::report::chart::marks::Mark;
 use asyncbench::report::chart::overview::OverviewChart;
+use asyncbench::report::chart::question::{QuestionChart, QuestionRow};
 use asyncbench::report::chart::render;
 use asyncbench::report::chart::spectrum::{Line, SpectrumChart};
 use asyncbench::report::{self, ChartKey, palette};
@@ -83,9 +85,15 @@ fn odd_data_draws_without_panicking() -> TestResult {
     let nan_bar = Bar {
         variant: 0,
         runtime: 0,
-        mean_ns: f64::NAN,
-        ci_low_ns: f64::NEG_INFINITY,
-        ci_high_ns: f64::NAN,
+        mark: Mark::Value {
+            value: f64::NAN,
+            interval: Some((f64::NEG_INFINITY, f64::NAN)),
+        },
+    };
+    let nan_range = Bar {
+        variant: 0,
+        runtime: 0,
+        mark: Mark::Range { lo: f64::NAN, hi: -1.0 },
     };
     let charts: Vec<Box<Draw>> = vec![
         // No bars, no ideal.
@@ -96,6 +104,8 @@ fn odd_data_draws_without_panicking() -> TestResult {
                 runtimes: vec![],
                 bars: vec![],
                 ideal_ns: vec![],
+                figures: vec![],
+                over_batches: false,
             };
             render::render(&c, d)
         }),
@@ -105,8 +115,10 @@ fn odd_data_draws_without_panicking() -> TestResult {
                 scenario: "nan".into(),
                 variants: vec!["v".into()],
                 runtimes: vec![palette::style("tokio-ct", false)],
-                bars: vec![nan_bar.clone()],
+                bars: vec![nan_bar.clone(), nan_range.clone()],
                 ideal_ns: vec![Some(0.0)],
+                figures: vec![],
+                over_batches: false,
             };
             render::render(&c, d)
         }),
@@ -115,9 +127,10 @@ fn odd_data_draws_without_panicking() -> TestResult {
             let bar = Bar {
                 variant: 0,
                 runtime: 0,
-                mean_ns: 0.0,
-                ci_low_ns: 0.0,
-                ci_high_ns: 0.0,
+                mark: Mark::Value {
+                    value: 0.0,
+                    interval: Some((0.0, 0.0)),
+                },
             };
             let c = BatchChart {
                 scenario: "zero".into(),
@@ -125,6 +138,8 @@ fn odd_data_draws_without_panicking() -> TestResult {
                 runtimes: vec![palette::style("smol-ct", false)],
                 bars: vec![bar],
                 ideal_ns: vec![None],
+                figures: vec![],
+                over_batches: false,
             };
             render::render(&c, d)
         }),
@@ -156,6 +171,38 @@ fn odd_data_draws_without_panicking() -> TestResult {
                 variant: "v".into(),
                 metric: "loop_lag".into(),
                 lines: vec![line],
+            };
+            render::render(&c, d)
+        }),
+        // Question charts: no rows; NaN, zero and inverted figures; a long title on 640 px.
+        Box::new(|d| {
+            let c = QuestionChart {
+                id: "q__empty".into(),
+                title: "no rows".into(),
+                axis: "× best".into(),
+                rows: vec![],
+            };
+            render::render(&c, d)
+        }),
+        Box::new(|d| {
+            let row = |estimate: f64, interval, range| QuestionRow {
+                label: "sequential-keepalive on threads".into(),
+                style: palette::style("tokio-mt", false),
+                estimate,
+                interval,
+                range,
+            };
+            let c = QuestionChart {
+                id: "q__odd".into(),
+                title: "Which runtime gathers requests fastest when every request waits on a slow server?".into(),
+                axis: "× fastest (lower is better)".into(),
+                rows: vec![
+                    row(f64::NAN, Some((f64::NAN, 2.0)), None),
+                    row(0.0, Some((-1.0, 0.0)), None),
+                    row(3.0, Some((4.0, 2.0)), None),
+                    row(1.0, None, Some((f64::INFINITY, 0.5))),
+                    row(1e6, Some((1e-6, 1e7)), None),
+                ],
             };
             render::render(&c, d)
         }),

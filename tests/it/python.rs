@@ -183,7 +183,12 @@ fn rust_vs_python_chart_shows_planted_ratios() -> TestResult {
     let mut got: Vec<(String, f64)> = chart
         .dots
         .iter()
-        .map(|d| (chart.runtimes[d.runtime].name.clone(), d.ratio))
+        .map(|d| {
+            (
+                chart.runtimes[d.runtime].name.clone(),
+                d.mark.value().unwrap_or(f64::NAN),
+            )
+        })
         .collect();
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got.len(), 2, "{got:?}");

@@ -42,6 +42,19 @@ pub fn ticks(lo: f64, hi: f64, width_px: f64) -> Vec<f64> {
 /// Every candidate set of ticks within `[lo, hi]`, coarse to fine.
 fn candidates(lo: f64, hi: f64) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
+    let (first, last) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
+    // At the least, the two outermost powers of ten, or 1× alone.
+    if first < last {
+        out.push(vec![10f64.powi(first), 10f64.powi(last)]);
+    }
+    if (lo..=hi).contains(&1.0) {
+        out.push(vec![1.0]);
+    }
+    // Very wide ranges: every second or third power of ten.
+    for stride in [3, 2] {
+        let first = first + (stride - first.rem_euclid(stride)) % stride;
+        out.push((first..=last).step_by(stride as usize).map(|e| 10f64.powi(e)).collect());
+    }
     for mantissas in LOG_LEVELS {
         let mut set = Vec::new();
         let mut decade = 10f64.powf(lo.log10().floor());
@@ -159,6 +172,12 @@ mod tests {
             "{labels:?}"
         );
         assert_readable(0.2, 3.0, 300.0);
+    }
+
+    #[test]
+    fn very_wide_ranges_skip_decades() {
+        assert!(ticks(1e-6, 1e7, 300.0).len() >= 2);
+        assert_eq!(ticks(1e-3, 1e6, 300.0), vec![1e-3, 1.0, 1e3, 1e6]);
     }
 
     #[test]

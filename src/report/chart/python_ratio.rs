@@ -1,11 +1,15 @@
 //! "Rust vs the guide's Python": per scenario/variant that has an asyncio row, each other
 //! runtime's published batch time divided by asyncio's (uvloop's too), one dot per runtime on a
 //! log x axis with a reference line at 1× (asyncio itself). Left of the line is faster than the
-//! guide's own asyncio code for the same unit of work on the same server.
+//! guide's own asyncio code for the same unit of work on the same server. No whisker: the rows
+//! are not paired round by round, so no interval of the ratio is published; where either row is
+//! unstable the mark is the range its rounds allow (row's smallest ÷ asyncio's largest to row's
+//! largest ÷ asyncio's smallest), no dot.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::marks::Mark;
 use super::ratio_dots::{self, RatioAxis};
 use super::render::{self, Chart, DrawResult};
 use crate::report::data::RunData;
@@ -28,9 +32,30 @@ pub struct PythonChart {
     pub dots: Vec<Dot>,
 }
 
-/// A row's published value ([`crate::results::figures::value_ns`]), positive for a ratio.
-pub fn published(r: &CaseResult) -> Option<f64> {
-    crate::results::figures::value_ns(r).filter(|v| *v > 0.0)
+/// A row's published value ([`crate::results::figures::value`]) as (smallest, largest) it may be
+/// quoted as: its range of rounds when unstable, else the value twice. Positive for a ratio.
+pub fn published(r: &CaseResult) -> Option<(f64, f64)> {
+    let v = crate::results::figures::value(r).filter(|v| v.value > 0.0)?;
+    match v.range {
+        Some((lo, hi)) if !v.citable() && lo > 0.0 => Some((lo, hi)),
+        _ => Some((v.value, v.value)),
+    }
+}
+
+/// A row's value ÷ asyncio's: the ratio of the published values where both are citable, else
+/// the widest range their quoted figures allow.
+pub fn ratio_mark(row: (f64, f64), base: (f64, f64)) -> Mark {
+    if row.0 == row.1 && base.0 == base.1 {
+        Mark::Value {
+            value: row.0 / base.0,
+            interval: None,
+        }
+    } else {
+        Mark::Range {
+            lo: row.0 / base.1,
+            hi: row.1 / base.0,
+        }
+    }
 }
 
 impl PythonChart {
@@ -41,10 +66,10 @@ impl PythonChart {
                 let Some(base) = run.primary(scenario, variant, BASE).and_then(published) else {
                     continue;
                 };
-                let dots: Vec<(usize, f64, bool)> = (out.names().iter().enumerate())
+                let dots: Vec<(usize, Mark, bool)> = (out.names().iter().enumerate())
                     .filter_map(|(ri, rt)| {
                         let r = run.primary(scenario, variant, rt)?;
-                        Some((ri, published(r)? / base, r.legacy))
+                        Some((ri, ratio_mark(published(r)?, base), r.legacy))
                     })
                     .collect();
                 // A row needs a Rust runtime: uvloop alone (a Python-only variant) is left to
@@ -88,9 +113,7 @@ impl Chart for PythonChart {
             reference: "asyncio (1×)",
             x_desc: "batch time ÷ asyncio's (log scale)",
             lo_at_most: 0.5,
-            fallback: (0.1, 2.0),
-            fine_ticks: false,
-            decimals: 3,
+            whisker: None,
         };
         ratio_dots::draw(root, &axis, &self.rows, &self.runtimes, &self.dots)
     }

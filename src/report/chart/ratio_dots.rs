@@ -1,21 +1,25 @@
 //! What the overview (measured/ideal) and the Python chart (÷ asyncio) share: one row per
-//! scenario/variant, one dot per runtime at its own height within the row, a log x axis of
-//! ratios and a dashed reference line at 1×. Each chart keeps its own title, axis words, range
-//! and ticks; the drawing is written once here.
+//! scenario/variant, one mark per runtime at its own height within the row (a dot with its
+//! interval as a whisker, or an unstable row's range box), a log x axis of ratios whose tick
+//! labels never overlap, and a dashed reference line at 1×. Each chart keeps its own title, axis
+//! words and range; the drawing is written once here.
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
+use super::log_axis;
+use super::marks::{self, Along, Mark};
 use super::render::{self, DrawResult, FONT, LABEL_SIZE, LegendEntry, REFERENCE, Swatch, TICK_SIZE};
 use crate::report::palette::{self, RuntimeStyle};
 
-/// One dot: a row (scenario/variant), a runtime (index into the chart's runtimes) and its ratio.
+/// One mark: a row (scenario/variant), a runtime (index into the chart's runtimes) and its
+/// ratio with its interval, or its range when the row is unstable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dot {
     pub row: usize,
     pub runtime: usize,
-    pub ratio: f64,
+    pub mark: Mark,
 }
 
 /// A chart of this kind as its rows are collected: the runtimes it may show, and which got a
@@ -44,19 +48,19 @@ impl<'a> Rows<'a> {
         &self.names
     }
 
-    /// Adds the row `label` with its dots, each (runtime index, ratio, the runtime is legacy);
+    /// Adds the row `label` with its dots, each (runtime index, mark, the runtime is legacy);
     /// a row with no dot is left out.
-    pub fn push(&mut self, label: String, dots: Vec<(usize, f64, bool)>) {
+    pub fn push(&mut self, label: String, dots: Vec<(usize, Mark, bool)>) {
         if dots.is_empty() {
             return;
         }
         let row = self.labels.len();
-        for (runtime, ratio, legacy) in dots {
+        for (runtime, mark, legacy) in dots {
             self.used[runtime] = true;
             if legacy {
                 self.styles[runtime] = palette::style(self.names[runtime], true);
             }
-            self.dots.push(Dot { row, runtime, ratio });
+            self.dots.push(Dot { row, runtime, mark });
         }
         self.labels.push(label);
     }
@@ -75,11 +79,14 @@ impl<'a> Rows<'a> {
 
 /// The pixel size of a chart of this kind with `rows` rows.
 pub fn size(rows: usize) -> (u32, u32) {
-    let h = 150 + ROW_PX * rows.max(4) as u32;
-    (1000, h.min(4000))
+    let h = 170 + ROW_PX * rows.max(4) as u32;
+    (WIDTH, h.min(4000))
 }
 
+const WIDTH: u32 = 1000;
 const ROW_PX: u32 = 24;
+const MARGIN: u32 = 12;
+const MARGIN_RIGHT: u32 = 30;
 
 /// How one chart of this kind labels and bounds its axis.
 pub struct RatioAxis {
@@ -87,18 +94,31 @@ pub struct RatioAxis {
     /// The legend's name for the 1× line ("ideal (1×)").
     pub reference: &'static str,
     pub x_desc: &'static str,
-    /// The axis reaches down to at least this ratio (before the 0.8 margin).
+    /// The axis reaches down to at least this ratio (before the margin).
     pub lo_at_most: f64,
-    /// The range when the dots give none.
-    pub fallback: (f64, f64),
-    /// Add 1.1/1.2/1.5/3 between the 1-2-5 ticks while the range is narrow (under 30×).
-    pub fine_ticks: bool,
-    /// Decimals of the tick labels before trailing zeros are dropped.
-    pub decimals: usize,
+    /// The legend's words for a whisker; `None` when the chart draws none.
+    pub whisker: Option<&'static str>,
 }
 
-/// Draws `dots` over `rows` (top to bottom) in the colours of `runtimes`. Dots that are not a
-/// positive finite ratio are left out; the caller draws the empty chart when there are none.
+/// True for a ratio a log axis can show.
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// `mark` as a log axis can show it: `None` for a value or range that is not a positive ratio;
+/// an interval that is not is dropped (the point still stands).
+fn drawable(mark: Mark) -> Option<Mark> {
+    match mark {
+        Mark::Value { value, interval } => positive(value).then_some(Mark::Value {
+            value,
+            interval: interval.filter(|&(l, h)| positive(l) && positive(h)),
+        }),
+        Mark::Range { lo, hi } => (positive(lo) && positive(hi)).then_some(mark),
+    }
+}
+
+/// Draws `dots` over `rows` (top to bottom) in the colours of `runtimes`. Marks that are not
+/// positive finite ratios are left out; the caller draws the empty chart when there are none.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     axis: &RatioAxis,
@@ -106,31 +126,43 @@ pub fn draw<DB: DrawingBackend>(
     runtimes: &[RuntimeStyle],
     dots: &[Dot],
 ) -> DrawResult<DB> {
-    let dots: Vec<&Dot> = dots.iter().filter(|d| d.ratio.is_finite() && d.ratio > 0.0).collect();
-    let lo = dots
+    let dots: Vec<Dot> = dots
         .iter()
-        .map(|d| d.ratio)
-        .fold(f64::INFINITY, f64::min)
-        .min(axis.lo_at_most)
-        * 0.8;
-    let hi = dots.iter().map(|d| d.ratio).fold(0.0, f64::max).max(2.0) * 1.25;
-    let (lo, hi) = render::safe_range(lo, hi, axis.fallback);
+        .filter_map(|d| {
+            let mark = drawable(d.mark)?;
+            Some(Dot { mark, ..d.clone() })
+        })
+        .collect();
+    let extent = dots.iter().flat_map(|d| d.mark.extent()).chain([axis.lo_at_most]);
+    let (lo, hi) = log_axis::range(extent, 1.2).unwrap_or((0.5, 2.0));
     let n = rows.len();
     let longest = rows.iter().map(|l| l.chars().count()).max().unwrap_or(10) as u32;
+    let label_px = (longest * 8 + 16).clamp(120, 420);
     let mut legend: Vec<LegendEntry> = runtimes
         .iter()
         .map(|r| LegendEntry::new(r.label.clone(), r.colour, Swatch::Dot))
         .collect();
     legend.push(LegendEntry::new(axis.reference, REFERENCE, Swatch::Dashed));
+    let has_whisker = dots
+        .iter()
+        .any(|d| matches!(d.mark, Mark::Value { interval: Some(_), .. }));
+    if let Some(words) = axis.whisker.filter(|_| has_whisker) {
+        legend.push(LegendEntry::new(words, REFERENCE, Swatch::Whisker));
+    }
+    if dots.iter().any(|d| matches!(d.mark, Mark::Range { .. })) {
+        legend.push(LegendEntry::new(marks::RANGE_LEGEND, REFERENCE, Swatch::Range));
+    }
     let area = render::header(root, axis.title, &legend)?;
+    let plot_px = WIDTH.saturating_sub(label_px + MARGIN + MARGIN_RIGHT) as f64;
+    let ticks = log_axis::ticks(lo, hi, plot_px);
     let mut chart = ChartBuilder::on(&area)
-        .margin(12)
-        .margin_right(30)
+        .margin(MARGIN)
+        .margin_right(MARGIN_RIGHT)
         .x_label_area_size(40)
-        .y_label_area_size((longest * 8 + 16).clamp(120, 420))
+        .y_label_area_size(label_px)
         // Row 0 at the top: the y axis runs from n down to 0.
         .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(ticks(lo, hi, axis.fine_ticks)),
+            (lo..hi).log_scale().with_key_points(ticks.clone()),
             render::Ticked::new(0.0..n as f64, (0..n).map(|i| i as f64 + 0.5).collect()),
         )?;
     chart
@@ -142,7 +174,7 @@ pub fn draw<DB: DrawingBackend>(
                 .cloned()
                 .unwrap_or_default()
         })
-        .x_label_formatter(&|x| label(*x, axis.decimals))
+        .x_label_formatter(&|x| log_axis::label(*x, &ticks))
         .x_label_style((FONT, TICK_SIZE))
         .y_label_style((FONT, TICK_SIZE))
         .x_desc(axis.x_desc)
@@ -155,66 +187,24 @@ pub fn draw<DB: DrawingBackend>(
         REFERENCE.stroke_width(2),
     )])?;
     let n_rt = runtimes.len().max(1) as f64;
+    // Each runtime at its own height within the row, so equal ratios do not hide one another.
+    let slot = 0.6 / n_rt;
     for (ri, style) in runtimes.iter().enumerate() {
-        // Each runtime at its own height within the row, so equal ratios do not hide one another.
-        let dy = 0.8 - 0.6 * (ri as f64 + 0.5) / n_rt;
-        chart.draw_series(dots.iter().filter(|d| d.runtime == ri).map(|d| {
-            Circle::new(
-                (d.ratio, (n - 1 - d.row.min(n - 1)) as f64 + dy),
-                5,
-                style.colour.filled(),
-            )
-        }))?;
+        let dy = 0.8 - slot * (ri as f64 + 0.5);
+        for d in dots.iter().filter(|d| d.runtime == ri) {
+            let at = (n - 1 - d.row.min(n - 1)) as f64 + dy;
+            match d.mark {
+                Mark::Range { lo, hi } => {
+                    marks::range_box(&mut chart, Along::X, (lo, hi), at, (slot * 0.4).min(0.12), style.colour)?;
+                }
+                Mark::Value { value, interval } => {
+                    if let Some(w) = interval {
+                        marks::whisker(&mut chart, Along::X, w, at, (slot * 0.4).min(0.12))?;
+                    }
+                    chart.draw_series([Circle::new((value, at), 5, style.colour.filled())])?;
+                }
+            }
+        }
     }
     Ok(())
-}
-
-/// Ticks for a ratio axis: 1-2-5 per decade over [lo, hi], with 1.1/1.2/1.5/3 added when `fine`
-/// and the range is narrow enough for them to matter.
-fn ticks(lo: f64, hi: f64, fine: bool) -> Vec<f64> {
-    let mut out = Vec::new();
-    let fine = fine && hi / lo < 30.0;
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi && out.len() < 40 {
-        let steps: &[f64] = if fine {
-            &[1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0]
-        } else {
-            &[1.0, 2.0, 5.0]
-        };
-        out.extend(steps.iter().map(|s| s * decade).filter(|t| *t >= lo && *t <= hi));
-        decade *= 10.0;
-    }
-    out
-}
-
-/// "0.01×", "1.5×", "20×": `decimals` places, trailing zeros dropped.
-fn label(x: f64, decimals: usize) -> String {
-    let mut s = format!("{x:.decimals$}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    format!("{s}×")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratio_axis_ticks_and_labels() {
-        assert_eq!(ticks(0.8, 2.5, true), vec![1.0, 1.1, 1.2, 1.5, 2.0]);
-        assert_eq!(
-            ticks(0.8, 500.0, true),
-            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
-        );
-        assert_eq!(ticks(0.08, 2.5, false), vec![0.1, 0.2, 0.5, 1.0, 2.0]);
-        assert_eq!((label(1.5, 2), label(20.0, 2)), ("1.5×".into(), "20×".into()));
-        assert_eq!(
-            (label(0.01, 3), label(2.0, 3), label(0.5, 3)),
-            ("0.01×".into(), "2×".into(), "0.5×".into())
-        );
-    }
 }

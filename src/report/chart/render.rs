@@ -150,8 +150,14 @@ pub fn header<DB: DrawingBackend>(
     legend: &[LegendEntry],
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (w, _) = root.dim_in_pixel();
-    let title_font: TextStyle = (FONT, TITLE_SIZE).into_font().color(&BLACK);
-    let (tw, _) = root.estimate_text_size(title, &title_font)?;
+    let mut title_font: TextStyle = (FONT, TITLE_SIZE).into_font().color(&BLACK);
+    let (mut tw, _) = root.estimate_text_size(title, &title_font)?;
+    // A long title on a small chart (a question's, 640 px) shrinks to fit rather than clip.
+    if tw + 20 > w {
+        let size = (TITLE_SIZE as f64 * (w - 20) as f64 / tw as f64).max(11.0);
+        title_font = (FONT, size).into_font().color(&BLACK);
+        tw = root.estimate_text_size(title, &title_font)?.0;
+    }
     root.draw(&Text::new(
         title.to_string(),
         ((w as i32 - tw as i32).max(0) / 2, 10),
