@@ -111,16 +111,11 @@ impl Default for CaseRecord {
     }
 }
 
-/// The nearest-rank quantile `q` of `xs` (ns) — the rank rule HdrHistogram
-/// uses — in O(n) (select, not sort: this runs after every batch).
+/// The nearest-rank quantile `q` of `xs` (ns), by selection in O(n) (this runs after every
+/// batch): [`crate::stats::select_nearest_rank`].
 fn batch_quantile(xs: &[Duration], q: f64) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
     let mut ns: Vec<u128> = xs.iter().map(Duration::as_nanos).collect();
-    let rank = ((q * ns.len() as f64).ceil() as usize).clamp(1, ns.len());
-    let (_, v, _) = ns.select_nth_unstable(rank - 1);
-    Some(*v as f64)
+    crate::stats::select_nearest_rank(&mut ns, q).map(|v| v as f64)
 }
 
 impl CaseRecord {
@@ -218,7 +213,7 @@ impl CaseRecord {
             latency_p99: (!self.latency.is_empty()).then(|| {
                 spread(
                     LATENCY_P99,
-                    crate::measure::percentile::percentile(self.latency.histogram(), 99.0) as f64,
+                    crate::stats::hdr::percentile(self.latency.histogram(), 99.0) as f64,
                 )
             }),
             extra: self
@@ -226,7 +221,7 @@ impl CaseRecord {
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
                 .map(|(k, r)| {
-                    let p50 = crate::measure::percentile::percentile(r.histogram(), 50.0) as f64;
+                    let p50 = crate::stats::hdr::percentile(r.histogram(), 50.0) as f64;
                     (*k, spread(k, p50))
                 })
                 .collect(),

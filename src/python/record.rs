@@ -125,12 +125,12 @@ pub fn round_record(round: &PyRound) -> Result<CaseRecord, String> {
             rec.ops += h.len();
             rec.latency.record_histogram(&h);
             // The batch's own p99: the within-round spread of a round's p99.
-            let p99 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 99.0) as f64);
+            let p99 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 99.0) as f64);
             rec.keep_batch_quantile(crate::measure::LATENCY_P99, p99);
         }
         for (name, text) in &b.extra {
             let h = decode(text).map_err(|e| format!("{name}: {e}"))?;
-            let p50 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 50.0) as f64);
+            let p50 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 50.0) as f64);
             rec.keep_batch_quantile(intern(name), p50);
             let r = rec.extra.entry(intern(name)).or_default();
             r.record_histogram(&h);

@@ -148,25 +148,24 @@ pub fn value(r: &CaseResult) -> Option<Value> {
     }
     let figure = figure_of(r);
     let v = if let Some(x) = &r.rounds {
-        let interval = x.count > 1;
-        let lo = x.rounds.iter().map(|r| r.mean).fold(f64::INFINITY, f64::min);
-        let hi = x.rounds.iter().map(|r| r.mean).fold(f64::NEG_INFINITY, f64::max);
+        let e = x.estimate();
         Value {
-            value: x.mean,
-            low: interval.then_some(x.ci_low),
-            high: interval.then_some(x.ci_high),
+            value: e.value,
+            low: e.interval.map(|i| i.lo),
+            high: e.interval.map(|i| i.hi),
             figure,
             stability: x.stability,
-            range: (lo <= hi).then_some((lo, hi)),
+            range: x.range(),
             rounds: x.count,
         }
     } else {
         // Before rounds existed only the batch figure was published, and only on own rows.
         let w = r.wall_ns.as_ref().filter(|_| figure.is_batch_time())?;
+        let e = w.estimate();
         Value {
-            value: w.mean,
-            low: (w.batches > 1).then_some(w.ci95_low),
-            high: (w.batches > 1).then_some(w.ci95_high),
+            value: e.value,
+            low: e.interval.map(|i| i.lo),
+            high: e.interval.map(|i| i.hi),
             figure,
             stability: Stability::Unknown,
             range: None,
