@@ -146,10 +146,10 @@ fn ratio_of(a: &Read, b: &Read) -> Option<Ratio> {
 pub fn ratio_text(r: &Ratio) -> String {
     let x = format::ratio(Some(r.estimate));
     match (r.interval, r.verdict()) {
-        (Some((lo, hi)), v) => format!(
+        (Some(i), v) => format!(
             "{x} [{}–{}], {}",
-            format::sig3(lo),
-            format::sig3(hi),
+            format::sig3(i.lo),
+            format::sig3(i.hi),
             if v == Verdict::Real {
                 "a real difference"
             } else {
