@@ -158,8 +158,8 @@ fn row(r: &CaseResult) -> Vec<String> {
     let value: [String; VALUE_COLUMNS.len()] = [
         figure,
         float(v.map(|v| v.value)),
-        float(v.and_then(|v| v.low)),
-        float(v.and_then(|v| v.high)),
+        float(v.and_then(|v| v.interval).map(|i| i.lo)),
+        float(v.and_then(|v| v.interval).map(|i| i.hi)),
         int(r.rounds.as_ref().map(|x| u64::from(x.count))),
         stability,
         float(v.and_then(|v| v.range).map(|r| r.0)),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CaseResult;
 use crate::measure::RoundFigures;
+use crate::stats::Interval;
 use crate::stats::rounds::{Round, Stability};
 
 /// The metric of a case's own row (the operations the scenario names); other rows are the
@@ -119,9 +120,7 @@ pub struct Value {
     pub value: f64,
     /// 95% interval over rounds (over batches for runs made before rounds); `None` with one
     /// round (or batch): no spread to state.
-    pub low: Option<f64>,
-    /// Upper end of the same interval.
-    pub high: Option<f64>,
+    pub interval: Option<Interval>,
     /// What the value is.
     pub figure: ValueFigure,
     /// How far the rounds agree.
@@ -151,8 +150,7 @@ pub fn value(r: &CaseResult) -> Option<Value> {
         let e = x.estimate();
         Value {
             value: e.value,
-            low: e.interval.map(|i| i.lo),
-            high: e.interval.map(|i| i.hi),
+            interval: e.interval,
             figure,
             stability: x.stability,
             range: x.range(),
@@ -164,8 +162,7 @@ pub fn value(r: &CaseResult) -> Option<Value> {
         let e = w.estimate();
         Value {
             value: e.value,
-            low: e.interval.map(|i| i.lo),
-            high: e.interval.map(|i| i.hi),
+            interval: e.interval,
             figure,
             stability: Stability::Unknown,
             range: None,
@@ -272,9 +269,9 @@ pub fn citation(r: &CaseResult) -> Citation {
     let Some(v) = value(r).filter(|v| v.rounds > 0) else {
         return Citation::Absent;
     };
-    match (v.citable(), v.range, v.low.zip(v.high)) {
+    match (v.citable(), v.range, v.interval) {
         (false, Some((lo, hi)), _) => Citation::Range(lo, hi),
-        (_, _, Some((lo, hi))) => Citation::Interval(v.value, lo, hi),
+        (_, _, Some(i)) => Citation::Interval(v.value, i.lo, i.hi),
         _ if v.rounds == 1 => Citation::OneRound(v.value),
         _ => Citation::Plain(v.value),
     }
