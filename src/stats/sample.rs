@@ -15,8 +15,9 @@
 //!
 //! Every median and quantile of a list of measurements in the crate is taken here: a row's
 //! rounds, `compare`'s noise figures, the harness and route floors, the counters' overhead
-//! calibrations, a CPU job's calibration and a row's batch walls (`WallStats`). Percentiles of
-//! an HDR histogram are `stats::hdr`'s, by the same nearest-rank rule.
+//! calibrations, a CPU job's calibration, a sweep step's repeats and a row's batch walls
+//! (`WallStats`). Percentiles of an HDR histogram are [`super::hdr::percentile`]'s, by the
+//! reference implementations' rule ([`super::rank::hdr_rank`]), not this one.
 
 use std::cmp::Ordering;
 

@@ -18,8 +18,11 @@ use std::path::Path;
 
 use super::module_graph::{code_only, rust_files, src_dir};
 
-/// (what the line does, whether a line of code does it).
-const RULES: &[(&str, fn(&str) -> bool)] = &[
+/// Whether a line of code breaks a rule.
+type Rule = fn(&str) -> bool;
+
+/// (what the line does, the rule).
+const RULES: &[(&str, Rule)] = &[
     ("sorts floats (a median or quantile by hand)", |l| {
         l.contains("f64::total_cmp)") && l.contains("sort")
     }),
