@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Recorder;
 use super::outcome::{ErrorCounts, OpError};
+use crate::stats::RunningMean;
 
 /// What one batch (one criterion iteration) measured.
 #[derive(Debug, Default)]
@@ -69,8 +70,8 @@ pub struct CaseRecord {
     pub latency: Recorder,
     /// One recorder per extra metric, by name.
     pub extra: BTreeMap<&'static str, Recorder>,
-    /// Sum and count of each value, for the per-batch mean.
-    pub values: BTreeMap<&'static str, (f64, u64)>,
+    /// Each value's per-batch mean, kept as its batches report it.
+    pub values: BTreeMap<&'static str, RunningMean>,
     pub wall: Recorder,
     /// Per-batch wall times, kept for the confidence interval (capped so
     /// memory stays bounded on very long runs).
@@ -146,9 +147,7 @@ impl CaseRecord {
             r.tick();
         }
         for (name, v) in &b.values {
-            let e = self.values.entry(name).or_insert((0.0, 0));
-            e.0 += v;
-            e.1 += 1;
+            self.values.entry(name).or_default().add(*v);
         }
         self.errors.merge(&b.errors);
         self.ops += b.latencies.len() as u64 + b.errors.total();
@@ -168,7 +167,7 @@ impl CaseRecord {
 
     /// The per-batch mean of a scenario value, if any batch reported it.
     pub fn value(&self, name: &str) -> Option<f64> {
-        self.values.get(name).map(|(sum, n)| sum / (*n).max(1) as f64)
+        self.values.get(name).and_then(RunningMean::mean)
     }
 
     /// Every value's per-batch mean, for the summary.
@@ -255,10 +254,8 @@ impl CaseRecord {
         for (k, r) in extra {
             self.extra.entry(k).or_default().absorb(r);
         }
-        for (k, (sum, n)) in values {
-            let e = self.values.entry(k).or_insert((0.0, 0));
-            e.0 += sum;
-            e.1 += n;
+        for (k, m) in values {
+            self.values.entry(k).or_default().merge(&m);
         }
         self.wall.absorb(wall);
         let room = MAX_WALL_SAMPLES.saturating_sub(self.wall_samples.len());

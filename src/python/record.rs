@@ -137,9 +137,7 @@ pub fn round_record(round: &PyRound) -> Result<CaseRecord, String> {
             r.tick();
         }
         for (name, v) in &b.values {
-            let e = rec.values.entry(intern(name)).or_insert((0.0, 0));
-            e.0 += v;
-            e.1 += 1;
+            rec.values.entry(intern(name)).or_default().add(*v);
         }
         for (kind, n) in &b.errors {
             rec.errors.add(error_kind(kind), *n);

@@ -24,5 +24,5 @@ pub mod two_stage;
 pub use dist::{normal_two_sided, student_t_critical, student_t_two_sided};
 pub use interval::{Estimate, Interval, LEVEL_95, mean_interval, mean_sd, pooled_sd, t_half_width};
 pub use rank::{hdr_rank, nearest_rank, select_nearest_rank};
-pub use sample::{Sample, SampleError, median, quantile, upper_median};
+pub use sample::{RunningMean, Sample, SampleError, median, quantile, upper_median};
 pub use significance::{TestResult, URanks, mann_whitney, u_ranks, welch};

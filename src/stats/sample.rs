@@ -137,6 +137,33 @@ impl Sample {
     }
 }
 
+/// A mean kept as values arrive, for a figure every batch reports once where the values
+/// themselves are not needed (a scenario value such as `cpu_jobs_per_s`): their sum and count.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunningMean {
+    sum: f64,
+    count: u64,
+}
+
+impl RunningMean {
+    /// Adds one value.
+    pub fn add(&mut self, v: f64) {
+        self.sum += v;
+        self.count += 1;
+    }
+
+    /// Adds every value `other` holds (a later part of the same series).
+    pub fn merge(&mut self, other: &RunningMean) {
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
+    /// The mean of the values added; `None` before any.
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
 /// The midpoint median of `values`, or `None` when they do not make a [`Sample`] (none, or one
 /// not finite).
 pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
@@ -181,6 +208,13 @@ mod tests {
         assert_eq!(median([40.0, 10.0, 30.0, 20.0]), Some(25.0));
         assert_eq!(quantile([40.0, 10.0, 30.0, 20.0], 0.9), Some(40.0));
         assert_eq!((median([]), quantile([f64::NAN], 0.5)), (None, None));
+        let (mut m, mut more) = (RunningMean::default(), RunningMean::default());
+        assert_eq!(m.mean(), None);
+        m.add(1.0);
+        m.add(2.0);
+        more.add(6.0);
+        m.merge(&more);
+        assert_eq!(m.mean(), Some(3.0));
     }
 
     #[test]
