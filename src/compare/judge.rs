@@ -135,7 +135,7 @@ pub(super) fn measure(a: &CaseResult, b: &CaseResult, dist_test: Option<TestResu
     let (rounds_p, mde_pct, spread) = match both {
         Some((x, y)) => {
             // The spread of both runs pooled, at the smaller round count.
-            let sd = ((x.stddev.powi(2) + y.stddev.powi(2)) / 2.0).sqrt();
+            let sd = stats::pooled_sd(x.stddev, y.stddev);
             let r = x.count.min(y.count) as usize;
             (
                 round_stats::welch_rounds(x, y),

@@ -57,7 +57,7 @@ pub fn value(r: &CaseResult) -> Option<Value> {
 pub fn bounds(v: &Value) -> (Option<f64>, Option<f64>) {
     match v.range {
         Some((lo, hi)) if !v.citable() => (Some(lo), Some(hi)),
-        _ => (v.low, v.high),
+        _ => (v.interval.map(|i| i.lo), v.interval.map(|i| i.hi)),
     }
 }
 
@@ -184,7 +184,7 @@ pub(crate) mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].name, "fetch/join_all/tokio-ct");
         assert_eq!(f[0].value.value, 1000.0);
-        let (lo, hi) = (f[0].value.low.unwrap(), f[0].value.high.unwrap());
+        let crate::stats::Interval { lo, hi, .. } = f[0].value.interval.unwrap();
         // t(0.975, 2) = 4.303, sd 100, n 3: half-width 248.4.
         assert!(
             (hi - 1000.0 - 248.4).abs() < 0.1 && (1000.0 - lo - 248.4).abs() < 0.1,

@@ -260,7 +260,7 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
     if let Some(late) = rec.extra.get("generator_lateness")
         && !late.is_empty()
     {
-        let p99 = crate::measure::percentile::percentile(late.histogram(), 99.0);
+        let p99 = crate::stats::hdr::percentile(late.histogram(), 99.0);
         if p99 > u64::try_from(LATENESS_BOUND.as_nanos()).unwrap_or(u64::MAX) {
             session.progress.line(&format!(
                 "asyncbench: warning: {}: the load generator fell behind its schedule (generator lateness p99 \

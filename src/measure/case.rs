@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Recorder;
 use super::outcome::{ErrorCounts, OpError};
+use crate::stats::RunningMean;
 
 /// What one batch (one criterion iteration) measured.
 #[derive(Debug, Default)]
@@ -69,8 +70,8 @@ pub struct CaseRecord {
     pub latency: Recorder,
     /// One recorder per extra metric, by name.
     pub extra: BTreeMap<&'static str, Recorder>,
-    /// Sum and count of each value, for the per-batch mean.
-    pub values: BTreeMap<&'static str, (f64, u64)>,
+    /// Each value's per-batch mean, kept as its batches report it.
+    pub values: BTreeMap<&'static str, RunningMean>,
     pub wall: Recorder,
     /// Per-batch wall times, kept for the confidence interval (capped so
     /// memory stays bounded on very long runs).
@@ -111,16 +112,11 @@ impl Default for CaseRecord {
     }
 }
 
-/// The nearest-rank quantile `q` of `xs` (ns) — the rank rule HdrHistogram
-/// uses — in O(n) (select, not sort: this runs after every batch).
+/// The nearest-rank quantile `q` of `xs` (ns), by selection in O(n) (this runs after every
+/// batch): [`crate::stats::select_nearest_rank`].
 fn batch_quantile(xs: &[Duration], q: f64) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
     let mut ns: Vec<u128> = xs.iter().map(Duration::as_nanos).collect();
-    let rank = ((q * ns.len() as f64).ceil() as usize).clamp(1, ns.len());
-    let (_, v, _) = ns.select_nth_unstable(rank - 1);
-    Some(*v as f64)
+    crate::stats::select_nearest_rank(&mut ns, q).map(|v| v as f64)
 }
 
 impl CaseRecord {
@@ -151,9 +147,7 @@ impl CaseRecord {
             r.tick();
         }
         for (name, v) in &b.values {
-            let e = self.values.entry(name).or_insert((0.0, 0));
-            e.0 += v;
-            e.1 += 1;
+            self.values.entry(name).or_default().add(*v);
         }
         self.errors.merge(&b.errors);
         self.ops += b.latencies.len() as u64 + b.errors.total();
@@ -173,7 +167,7 @@ impl CaseRecord {
 
     /// The per-batch mean of a scenario value, if any batch reported it.
     pub fn value(&self, name: &str) -> Option<f64> {
-        self.values.get(name).map(|(sum, n)| sum / (*n).max(1) as f64)
+        self.values.get(name).and_then(RunningMean::mean)
     }
 
     /// Every value's per-batch mean, for the summary.
@@ -218,7 +212,7 @@ impl CaseRecord {
             latency_p99: (!self.latency.is_empty()).then(|| {
                 spread(
                     LATENCY_P99,
-                    crate::measure::percentile::percentile(self.latency.histogram(), 99.0) as f64,
+                    crate::stats::hdr::percentile(self.latency.histogram(), 99.0) as f64,
                 )
             }),
             extra: self
@@ -226,7 +220,7 @@ impl CaseRecord {
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
                 .map(|(k, r)| {
-                    let p50 = crate::measure::percentile::percentile(r.histogram(), 50.0) as f64;
+                    let p50 = crate::stats::hdr::percentile(r.histogram(), 50.0) as f64;
                     (*k, spread(k, p50))
                 })
                 .collect(),
@@ -260,10 +254,8 @@ impl CaseRecord {
         for (k, r) in extra {
             self.extra.entry(k).or_default().absorb(r);
         }
-        for (k, (sum, n)) in values {
-            let e = self.values.entry(k).or_insert((0.0, 0));
-            e.0 += sum;
-            e.1 += n;
+        for (k, m) in values {
+            self.values.entry(k).or_default().merge(&m);
         }
         self.wall.absorb(wall);
         let room = MAX_WALL_SAMPLES.saturating_sub(self.wall_samples.len());

@@ -52,6 +52,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alloc::{self, AllocCounts};
+use crate::stats::Sample;
 
 /// Prefixes of the names (as `/proc` shows them: 15 bytes at most) of the threads that are not the
 /// side under test: the in-process test server, the precise clock, and `http_server`'s load
@@ -514,14 +515,17 @@ fn segment_residual_for(threads: usize) -> Residual {
                 per_segment.push(cpu - wall);
             }
         }
-        per_segment.sort_unstable();
-        let median = per_segment[per_segment.len() / 2];
-        let mut off: Vec<u64> = per_segment.iter().map(|r| r.abs_diff(median)).collect();
-        off.sort_unstable();
-        Residual {
-            median: median.max(0) as u64,
-            spread: off[off.len() * 99 / 100],
-        }
+        // The upper median, and the p99 of the distances from it (nearest rank).
+        let of = |xs: &[i64]| {
+            let s = Sample::new(xs.iter().map(|&r| r as f64)).ok()?;
+            let median = s.upper_median();
+            let off = Sample::new(xs.iter().map(|&r| (r as f64 - median).abs())).ok()?;
+            Some(Residual {
+                median: median.max(0.0) as u64,
+                spread: off.quantile(0.99) as u64,
+            })
+        };
+        of(&per_segment).unwrap_or(Residual { median: 0, spread: 0 })
     })
 }
 
@@ -547,8 +551,7 @@ pub fn idle_wake_cpu_ns() -> Option<f64> {
         // SAFETY: `ep` is ours and open.
         unsafe { libc::close(ep) };
         per_wake.remove(0); // the first wake also pays for the thread's start
-        per_wake.sort_by(f64::total_cmp);
-        Some(per_wake[per_wake.len() / 2])
+        Sample::new(per_wake).ok().map(|s| s.upper_median())
     })
     .join()
     .ok()

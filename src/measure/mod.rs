@@ -20,7 +20,6 @@ mod floor;
 pub mod foreign;
 pub mod host_probe;
 mod outcome;
-pub mod percentile;
 pub mod placement;
 mod recorder;
 pub mod steal;

@@ -125,21 +125,19 @@ pub fn round_record(round: &PyRound) -> Result<CaseRecord, String> {
             rec.ops += h.len();
             rec.latency.record_histogram(&h);
             // The batch's own p99: the within-round spread of a round's p99.
-            let p99 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 99.0) as f64);
+            let p99 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 99.0) as f64);
             rec.keep_batch_quantile(crate::measure::LATENCY_P99, p99);
         }
         for (name, text) in &b.extra {
             let h = decode(text).map_err(|e| format!("{name}: {e}"))?;
-            let p50 = (!h.is_empty()).then(|| crate::measure::percentile::percentile(&h, 50.0) as f64);
+            let p50 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 50.0) as f64);
             rec.keep_batch_quantile(intern(name), p50);
             let r = rec.extra.entry(intern(name)).or_default();
             r.record_histogram(&h);
             r.tick();
         }
         for (name, v) in &b.values {
-            let e = rec.values.entry(intern(name)).or_insert((0.0, 0));
-            e.0 += v;
-            e.1 += 1;
+            rec.values.entry(intern(name)).or_default().add(*v);
         }
         for (kind, n) in &b.errors {
             rec.errors.add(error_kind(kind), *n);

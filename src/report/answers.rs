@@ -47,7 +47,7 @@ pub fn threshold_pct(mde_pct: Option<f64>) -> f64 {
 pub fn judge(r: &Ratio, mde_pct: Option<f64>) -> Word {
     match r.interval {
         None => Word::NoClaim,
-        Some((lo, hi)) if (lo > 1.0 || hi < 1.0) && effect_pct(r.estimate) > threshold_pct(mde_pct) => Word::Real,
+        Some(i) if !i.contains(1.0) && effect_pct(r.estimate) > threshold_pct(mde_pct) => Word::Real,
         Some(_) => Word::Similar,
     }
 }
@@ -58,7 +58,7 @@ pub fn ratio_words(r: &Ratio, word: Word) -> String {
     let x = format::ratio(Some(r.estimate));
     let iv = r
         .interval
-        .map_or(String::new(), |(lo, hi)| format!(" [{}–{}]", format::sig3(lo), format::sig3(hi)));
+        .map_or(String::new(), |i| format!(" [{}–{}]", format::sig3(i.lo), format::sig3(i.hi)));
     match word {
         Word::Real => format!("{x}{iv}"),
         Word::Similar => format!("{x}{iv} ≈ (Δ {})", format::change_pct((r.estimate - 1.0) * 100.0)),
@@ -186,14 +186,14 @@ pub fn value_text(r: &CaseResult, f: &Figure) -> String {
                 return time_text(r);
             }
             let d = divisor(r);
-            match (v.low, v.high) {
-                (Some(lo), Some(hi)) => format!(
+            match v.interval {
+                Some(i) => format!(
                     "{} [{}–{}]",
                     format::duration(v.value / d),
-                    format::duration(lo / d),
-                    format::duration(hi / d)
+                    format::duration(i.lo / d),
+                    format::duration(i.hi / d)
                 ),
-                _ => format::duration(v.value / d),
+                None => format::duration(v.value / d),
             }
         }
     }
@@ -219,7 +219,7 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 pub fn judge_difference(d: &Difference, baseline: f64, mde_pct: Option<f64>) -> Word {
     match d.interval {
         None => Word::NoClaim,
-        Some((lo, hi)) if (lo > 0.0 || hi < 0.0) && 100.0 * d.estimate.abs() / baseline > threshold_pct(mde_pct) => {
+        Some(i) if !i.contains(0.0) && 100.0 * d.estimate.abs() / baseline > threshold_pct(mde_pct) => {
             Word::Real
         }
         Some(_) => Word::Similar,
@@ -237,7 +237,7 @@ pub fn difference_words(d: &Difference, word: Word) -> String {
     };
     let iv = d
         .interval
-        .map_or(String::new(), |(lo, hi)| format!(" [{} to {}]", signed(lo), signed(hi)));
+        .map_or(String::new(), |i| format!(" [{} to {}]", signed(i.lo), signed(i.hi)));
     match word {
         Word::Real => format!("{}{iv}", signed(d.estimate)),
         Word::Similar => format!("≈ {}{iv}", signed(d.estimate)),
@@ -604,7 +604,7 @@ pub fn chart(a: &Answer<'_>) -> crate::report::chart::QuestionChart {
             label: e.label.clone(),
             style: crate::report::palette::style(&e.row.runtime, e.row.legacy),
             estimate: e.ratio.map_or(1.0, |r| r.estimate),
-            interval: e.ratio.and_then(|r| r.interval),
+            interval: e.ratio.and_then(|r| r.interval).map(|i| (i.lo, i.hi)),
             range: e.range,
         })
         .collect();
@@ -627,7 +627,7 @@ mod tests {
     fn ratio(estimate: f64, lo: f64, hi: f64) -> Ratio {
         Ratio {
             estimate,
-            interval: Some((lo, hi)),
+            interval: Some(crate::stats::Interval { lo, hi, level: 0.95 }),
             pairs: 3,
         }
     }

@@ -152,26 +152,6 @@ fn inside(dir: &Path, rel: &str) -> Result<PathBuf, ResultsError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_paths_must_stay_inside_the_run() {
-        let dir = Path::new("/runs/r1");
-        assert!(inside(dir, "hist/a.hgrm").is_ok());
-        for bad in ["../x.hgrm", "/etc/passwd", "hist/../../x"] {
-            let e = inside(dir, bad).map_err(|e| e.to_string());
-            assert!(e.as_ref().is_err_and(|m| m.contains("summary.json")), "{bad}: {e:?}");
-        }
-    }
-
-    #[test]
-    fn unique_keeps_first_occurrence_order() {
-        assert_eq!(unique(["b", "a", "b", "c", "a"].into_iter()), vec!["b", "a", "c"]);
-    }
-}
-
 /// The newest `asyncbench sweep` beside a run: a `sweep.json` in a sibling directory of `run_dir`
 /// (results/sweep-reference beside results/reference; any sweep under results/ beside a run
 /// there), newest by its start time. `None` when there is none or none can be read.
@@ -192,3 +172,24 @@ pub fn latest_sweep(run_dir: &Path) -> Option<(std::path::PathBuf, crate::sweep:
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_paths_must_stay_inside_the_run() {
+        let dir = Path::new("/runs/r1");
+        assert!(inside(dir, "hist/a.hgrm").is_ok());
+        for bad in ["../x.hgrm", "/etc/passwd", "hist/../../x"] {
+            let e = inside(dir, bad).map_err(|e| e.to_string());
+            assert!(e.as_ref().is_err_and(|m| m.contains("summary.json")), "{bad}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn unique_keeps_first_occurrence_order() {
+        assert_eq!(unique(["b", "a", "b", "c", "a"].into_iter()), vec!["b", "a", "c"]);
+    }
+}
+

@@ -470,7 +470,7 @@ fn round_means(r: &CaseResult) -> Vec<f64> {
 /// a/b over paired rounds, as the findings quote it ([`crate::stats::ratio::paired_ratio`]):
 /// the geometric mean of the per-round ratios and its 95% interval.
 fn paired_ratio(a: &[f64], b: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
-    crate::stats::ratio::paired_ratio(a, b).map(|r| (r.estimate, r.interval))
+    crate::stats::ratio::paired_ratio(a, b).map(|r| (r.estimate, r.interval.map(|i| (i.lo, i.hi))))
 }
 
 /// The run's closing lines: the first screen of its report (context, warnings, the scorecard

@@ -70,15 +70,28 @@ pub const VALUE_COLUMNS: [&str; 11] = [
 ];
 
 /// Renders the header plus one row per result. Absent values (`None`, or a non-finite float)
-/// are empty cells. Lines end in `\n` rather than RFC 4180's CRLF: every CSV reader accepts
-/// it and it keeps the file friendly to grep/diff.
+/// are empty cells. Fields are quoted by the `csv` crate's RFC 4180 rules (only a field holding a
+/// comma, a double quote or a line break, with its quotes doubled); lines end in `\n` rather
+/// than RFC 4180's CRLF: every CSV reader accepts it and it keeps the file friendly to grep/diff.
 pub fn summary_csv(s: &Summary) -> String {
-    let mut out = String::new();
-    push_row(&mut out, header().into_iter());
+    let mut buf = Vec::new();
+    let written = write_rows(s, &mut buf);
+    // Into memory, every record as long as the header: nothing can fail, so nothing is lost.
+    debug_assert!(written.is_ok(), "{written:?}");
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn write_rows(s: &Summary, out: &mut Vec<u8>) -> csv::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(out);
+    w.write_record(header())?;
     for r in &s.results {
-        push_row(&mut out, row(r).into_iter());
+        w.write_record(row(r))?;
     }
-    out
+    w.flush()?;
+    Ok(())
 }
 
 fn header() -> Vec<String> {
@@ -145,8 +158,8 @@ fn row(r: &CaseResult) -> Vec<String> {
     let value: [String; VALUE_COLUMNS.len()] = [
         figure,
         float(v.map(|v| v.value)),
-        float(v.and_then(|v| v.low)),
-        float(v.and_then(|v| v.high)),
+        float(v.and_then(|v| v.interval).map(|i| i.lo)),
+        float(v.and_then(|v| v.interval).map(|i| i.hi)),
         int(r.rounds.as_ref().map(|x| u64::from(x.count))),
         stability,
         float(v.and_then(|v| v.range).map(|r| r.0)),
@@ -166,27 +179,6 @@ fn int(v: Option<u64>) -> String {
 /// through the CSV; NaN and infinities become empty cells since spreadsheets disagree on them.
 fn float(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (i, f) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&quote(&f));
-    }
-    out.push('\n');
-}
-
-/// RFC 4180 §2 rules 6–7: a field containing a comma, a double quote or a line break is
-/// enclosed in double quotes, and each double quote inside is doubled. Hand-written because
-/// this is all the CSV we need and no csv crate is among the dependencies.
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -245,10 +237,22 @@ mod tests {
 
     #[test]
     fn quotes_per_rfc4180() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+        // Quoted only with a comma, a double quote (doubled inside) or a line break (CR too).
+        let r = CaseResult {
+            scenario: "say \"hi\"".into(),
+            variant: "two\nlines".into(),
+            runtime: "cr\rx".into(),
+            metric: "plain".into(),
+            throughput_unit: Some("a,b".into()),
+            ..Default::default()
+        };
+        let csv = summary_csv(&summary(vec![r]));
+        let row = csv.split_once("\n").map(|(_, rest)| rest).unwrap_or_default();
+        assert!(
+            row.starts_with("\"say \"\"hi\"\"\",\"two\nlines\",\"cr\rx\",plain,false,"),
+            "{row:?}"
+        );
+        assert!(row.ends_with(",\"a,b\"\n"), "{row:?}");
     }
 
     #[test]

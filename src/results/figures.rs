@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CaseResult;
 use crate::measure::RoundFigures;
+use crate::stats::Interval;
 use crate::stats::rounds::{Round, Stability};
 
 /// The metric of a case's own row (the operations the scenario names); other rows are the
@@ -119,9 +120,7 @@ pub struct Value {
     pub value: f64,
     /// 95% interval over rounds (over batches for runs made before rounds); `None` with one
     /// round (or batch): no spread to state.
-    pub low: Option<f64>,
-    /// Upper end of the same interval.
-    pub high: Option<f64>,
+    pub interval: Option<Interval>,
     /// What the value is.
     pub figure: ValueFigure,
     /// How far the rounds agree.
@@ -148,25 +147,22 @@ pub fn value(r: &CaseResult) -> Option<Value> {
     }
     let figure = figure_of(r);
     let v = if let Some(x) = &r.rounds {
-        let interval = x.count > 1;
-        let lo = x.rounds.iter().map(|r| r.mean).fold(f64::INFINITY, f64::min);
-        let hi = x.rounds.iter().map(|r| r.mean).fold(f64::NEG_INFINITY, f64::max);
+        let e = x.estimate();
         Value {
-            value: x.mean,
-            low: interval.then_some(x.ci_low),
-            high: interval.then_some(x.ci_high),
+            value: e.value,
+            interval: e.interval,
             figure,
             stability: x.stability,
-            range: (lo <= hi).then_some((lo, hi)),
+            range: x.range(),
             rounds: x.count,
         }
     } else {
         // Before rounds existed only the batch figure was published, and only on own rows.
         let w = r.wall_ns.as_ref().filter(|_| figure.is_batch_time())?;
+        let e = w.estimate();
         Value {
-            value: w.mean,
-            low: (w.batches > 1).then_some(w.ci95_low),
-            high: (w.batches > 1).then_some(w.ci95_high),
+            value: e.value,
+            interval: e.interval,
             figure,
             stability: Stability::Unknown,
             range: None,
@@ -273,9 +269,9 @@ pub fn citation(r: &CaseResult) -> Citation {
     let Some(v) = value(r).filter(|v| v.rounds > 0) else {
         return Citation::Absent;
     };
-    match (v.citable(), v.range, v.low.zip(v.high)) {
+    match (v.citable(), v.range, v.interval) {
         (false, Some((lo, hi)), _) => Citation::Range(lo, hi),
-        (_, _, Some((lo, hi))) => Citation::Interval(v.value, lo, hi),
+        (_, _, Some(i)) => Citation::Interval(v.value, i.lo, i.hi),
         _ if v.rounds == 1 => Citation::OneRound(v.value),
         _ => Citation::Plain(v.value),
     }

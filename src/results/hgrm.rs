@@ -186,32 +186,12 @@ pub fn parse_hgrm(text: &str) -> Result<Vec<HgrmRow>, String> {
     Ok(rows)
 }
 
-/// The value at quantile `q` (a fraction, e.g. 0.99 for p99) from parsed `.hgrm` rows.
-///
-/// Each row `(v, p, _)` says "the value at quantile p is v" exactly, so at a printed percentile
-/// this returns the histogram's `value_at_quantile`. Between printed percentiles it interpolates
-/// linearly between the neighbouring rows (the true value lies between them, and the rows are
-/// dense where it matters: 5 ticks per halving of the distance to 100%). Below the first row it
-/// returns the first value, above the last the last (the max). `None` for no rows or a NaN `q`.
+/// The value at quantile `q` (a fraction, e.g. 0.99 for p99) from parsed `.hgrm` rows: at a
+/// printed percentile the histogram's own value, linear between rows
+/// ([`crate::stats::hdr::value_between_rows`]). `None` for no rows or a NaN `q`.
 pub fn value_at_percentile(rows: &[HgrmRow], q: f64) -> Option<f64> {
-    if q.is_nan() {
-        return None;
-    }
-    let (first, last) = (rows.first()?, rows.last()?);
-    if q <= first.1 {
-        return Some(first.0);
-    }
-    if q >= last.1 {
-        return Some(last.0);
-    }
-    // First row at or above q; it exists and is not rows[0] given the checks above.
-    let hi = rows.iter().position(|r| r.1 >= q)?;
-    let (v1, p1, _) = rows[hi.checked_sub(1)?];
-    let (v2, p2, _) = rows[hi];
-    if p2 <= p1 {
-        return Some(v2);
-    }
-    Some(v1 + (v2 - v1) * (q - p1) / (p2 - p1))
+    let points: Vec<(f64, f64)> = rows.iter().map(|&(v, p, _)| (v, p)).collect();
+    crate::stats::hdr::value_between_rows(&points, q)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub mod summary;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use crate::measure::percentile::percentile;
+pub use crate::stats::hdr::percentile;
 pub use atomic::write_atomic;
 pub use comparison::{By, Compared, Comparison, Figure, Side};
 pub use csv::summary_csv;

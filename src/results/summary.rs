@@ -286,34 +286,39 @@ pub struct WallStats {
 }
 
 impl WallStats {
-    /// `None` for no samples. The CI is `mean ± t(0.975, n-1) · s / √n` (see
-    /// [`crate::stats::interval`]); for n == 1 the spread is unknown and the CI collapses to
-    /// [mean, mean].
+    /// `None` for no samples. Every figure is the [`Sample`](crate::stats::Sample)'s: the mean
+    /// and its 95% Student t interval ([`crate::stats::interval`]; for n == 1 the spread is
+    /// unknown and the interval collapses to [mean, mean]), the sample standard deviation, and
+    /// the nearest-rank median.
     pub fn from_samples(ns: &[u64]) -> Option<WallStats> {
-        // No batches, no sample: `None`.
+        // No batches, no sample: `None`. Exact as f64: batch times are far below 2^53 ns.
         let sample = crate::stats::Sample::new(ns.iter().map(|&v| v as f64)).ok()?;
-        let n = ns.len();
-        // u128 so that summing many multi-second batches cannot overflow before dividing.
-        let sum: u128 = ns.iter().map(|&v| u128::from(v)).sum();
-        let mean = sum as f64 / n as f64;
-        let stddev = if n > 1 {
-            let ss: f64 = ns.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
-            (ss / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        let half_width = crate::stats::t_half_width(stddev, n, crate::stats::LEVEL_95).unwrap_or(0.0);
+        let estimate = sample.mean_estimate(crate::stats::LEVEL_95);
+        let (ci95_low, ci95_high) = estimate
+            .interval
+            .map_or((estimate.value, estimate.value), |i| (i.lo, i.hi));
         Some(WallStats {
-            batches: n as u64,
-            mean,
-            stddev,
-            // Exact: batch times are far below 2^53 ns (104 days).
+            batches: sample.len() as u64,
+            mean: estimate.value,
+            stddev: sample.sd(),
             min: sample.min() as u64,
             p50: sample.quantile(0.5) as u64,
             max: sample.max() as u64,
-            ci95_low: mean - half_width,
-            ci95_high: mean + half_width,
+            ci95_low,
+            ci95_high,
         })
+    }
+
+    /// The mean with its 95% interval over batches (`None` for one batch).
+    pub fn estimate(&self) -> crate::stats::Estimate {
+        crate::stats::Estimate {
+            value: self.mean,
+            interval: (self.batches > 1).then_some(crate::stats::Interval {
+                lo: self.ci95_low,
+                hi: self.ci95_high,
+                level: crate::stats::LEVEL_95,
+            }),
+        }
     }
 }
 
@@ -472,8 +477,8 @@ mod tests {
             h.record(v * 1000)?;
         }
         let p = Percentiles::from_histogram(&h);
-        assert_eq!(p.p50, crate::measure::percentile::percentile(&h, 50.0));
-        assert_eq!(p.p999, crate::measure::percentile::percentile(&h, 99.9));
+        assert_eq!(p.p50, crate::stats::hdr::percentile(&h, 50.0));
+        assert_eq!(p.p999, crate::stats::hdr::percentile(&h, 99.9));
         assert_eq!((p.min, p.max), (1000, h.max()));
         assert!((p.mean - h.mean()).abs() < 1e-9);
         Ok(())

@@ -9,6 +9,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use tokio::sync::Notify;
 
+use crate::stats::hdr::percentile;
+
 /// A snapshot of the server's counters, as served by `/stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServerStats {
@@ -127,9 +129,9 @@ impl Lateness {
         }
         TimerLateness {
             count: h.len(),
-            p50_ns: h.value_at_quantile(0.5),
-            p99_ns: h.value_at_quantile(0.99),
-            p999_ns: h.value_at_quantile(0.999),
+            p50_ns: percentile(&h, 50.0),
+            p99_ns: percentile(&h, 99.0),
+            p999_ns: percentile(&h, 99.9),
             max_ns: h.max(),
             spin_margin_ns: 0,
         }

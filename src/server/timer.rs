@@ -116,11 +116,9 @@ impl Timer {
         }
         let mut wakes = recent.wake_ns.clone();
         drop(recent);
-        // Rank rule: the smallest value with at least MARGIN_QUANTILE of the wakes at or below it.
-        let rank = ((wakes.len() as f64) * MARGIN_QUANTILE).ceil() as usize;
-        let q = match wakes.len() {
-            0 => return,
-            n => *wakes.select_nth_unstable(rank.clamp(1, n) - 1).1,
+        // The smallest value with at least MARGIN_QUANTILE of the wakes at or below it.
+        let Some(q) = crate::stats::select_nearest_rank(&mut wakes, MARGIN_QUANTILE) else {
+            return;
         };
         let margin = q.min(self.max_spin);
         self.margin_ns.store(margin, Ordering::Relaxed);

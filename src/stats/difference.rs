@@ -6,8 +6,9 @@
 //! interval: Student's paired t-interval on them (Student 1908, "The probable error of a mean",
 //! Biometrika 6), df = pairs − 1.
 
+use super::interval::{Interval, mean_interval};
+use super::mean_sd;
 use super::rounds::ALPHA;
-use super::{mean_sd, student_t_critical};
 
 /// A − B from paired rounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,7 +16,7 @@ pub struct Difference {
     /// Mean of the per-round differences.
     pub estimate: f64,
     /// Its 95% interval; `None` with fewer than two pairs.
-    pub interval: Option<(f64, f64)>,
+    pub interval: Option<Interval>,
     /// Rounds that paired (the first `min(len A, len B)`).
     pub pairs: usize,
 }
@@ -28,10 +29,7 @@ pub fn paired_difference(a: &[f64], b: &[f64]) -> Option<Difference> {
     }
     let d: Vec<f64> = a.iter().zip(b).take(n).map(|(x, y)| x - y).collect();
     let (mean, sd) = mean_sd(&d);
-    let interval = (n >= 2).then(|| {
-        let h = student_t_critical(ALPHA, n as f64 - 1.0) * sd / (n as f64).sqrt();
-        (mean - h, mean + h)
-    });
+    let interval = mean_interval(mean, sd, n, 1.0 - ALPHA);
     Some(Difference {
         estimate: mean,
         interval,
@@ -48,15 +46,15 @@ mod tests {
         // Drift common to both rows cancels: every round adds exactly 85.
         let d = paired_difference(&[185.0, 285.0, 135.0], &[100.0, 200.0, 50.0]).unwrap();
         assert!((d.estimate - 85.0).abs() < 1e-9);
-        let (lo, hi) = d.interval.unwrap();
-        assert!((lo - 85.0).abs() < 1e-9 && (hi - 85.0).abs() < 1e-9);
+        let i = d.interval.unwrap();
+        assert!((i.lo - 85.0).abs() < 1e-9 && (i.hi - 85.0).abs() < 1e-9);
     }
 
     #[test]
     fn interval_matches_a_hand_computation() {
         // Differences 10, 12, 14: mean 12, sd 2, t(0.975, 2) = 4.302653: 12 ± 4.968.
         let d = paired_difference(&[10.0, 12.0, 14.0], &[0.0, 0.0, 0.0]).unwrap();
-        let (lo, hi) = d.interval.unwrap();
+        let Interval { lo, hi, .. } = d.interval.unwrap();
         let h = 4.302_653 * 2.0 / 3f64.sqrt();
         assert!((lo - (12.0 - h)).abs() < 1e-4 && (hi - (12.0 + h)).abs() < 1e-4, "{lo} {hi}");
         assert_eq!(paired_difference(&[1.0], &[0.5]).unwrap().interval, None);

@@ -15,8 +15,9 @@
 //! - A difference is real when that interval excludes 1; with one pair there is no interval
 //!   and nothing is claimed.
 
+use super::interval::{Interval, mean_interval};
+use super::mean_sd;
 use super::rounds::ALPHA;
-use super::{mean_sd, student_t_critical};
 
 /// A/B from paired rounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,7 +25,7 @@ pub struct Ratio {
     /// Geometric mean of the per-round ratios.
     pub estimate: f64,
     /// The 95% interval of the ratio; `None` with fewer than two pairs.
-    pub interval: Option<(f64, f64)>,
+    pub interval: Option<Interval>,
     /// Rounds that paired (the first `min(len A, len B)`: a case that failed skips its later
     /// rounds, so its rounds are a prefix of the run's).
     pub pairs: usize,
@@ -44,7 +45,7 @@ pub enum Verdict {
 impl Ratio {
     pub fn verdict(&self) -> Verdict {
         match self.interval {
-            Some((lo, hi)) if lo > 1.0 || hi < 1.0 => Verdict::Real,
+            Some(i) if !i.contains(1.0) => Verdict::Real,
             Some(_) => Verdict::WithinNoise,
             None => Verdict::Unknown,
         }
@@ -65,10 +66,7 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<Ratio> {
     }
     let logs: Vec<f64> = a.iter().zip(b).take(n).map(|(x, y)| (x / y).ln()).collect();
     let (mean, sd) = mean_sd(&logs);
-    let interval = (n >= 2).then(|| {
-        let h = student_t_critical(ALPHA, n as f64 - 1.0) * sd / (n as f64).sqrt();
-        ((mean - h).exp(), (mean + h).exp())
-    });
+    let interval = mean_interval(mean, sd, n, 1.0 - ALPHA).map(|i| i.map_increasing(f64::exp));
     Some(Ratio {
         estimate: mean.exp(),
         interval,
@@ -85,8 +83,8 @@ mod tests {
         // Round-to-round drift common to both rows cancels: every round's ratio is 2.
         let r = paired_ratio(&[2.0, 4.0, 6.0], &[1.0, 2.0, 3.0]).unwrap();
         assert!((r.estimate - 2.0).abs() < 1e-12);
-        let (lo, hi) = r.interval.unwrap();
-        assert!((lo - 2.0).abs() < 1e-12 && (hi - 2.0).abs() < 1e-12);
+        let Interval { lo, hi, level } = r.interval.unwrap();
+        assert!((lo - 2.0).abs() < 1e-12 && (hi - 2.0).abs() < 1e-12 && level == 0.95);
         assert_eq!((r.pairs, r.verdict()), (3, Verdict::Real));
     }
 
@@ -98,7 +96,7 @@ mod tests {
         let s = (logs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 2.0).sqrt();
         let h = 4.302653 * s / 3f64.sqrt();
         let r = paired_ratio(&[2.0, 2.2, 1.8], &[1.0, 1.0, 1.0]).unwrap();
-        let (lo, hi) = r.interval.unwrap();
+        let Interval { lo, hi, .. } = r.interval.unwrap();
         assert!((r.estimate - m.exp()).abs() < 1e-12);
         assert!((lo - (m - h).exp()).abs() < 1e-5, "{lo}");
         assert!((hi - (m + h).exp()).abs() < 1e-5, "{hi}");
@@ -112,8 +110,8 @@ mod tests {
         assert_eq!(ab.verdict(), Verdict::WithinNoise);
         let ba = paired_ratio(&b, &a).unwrap();
         assert!((ab.estimate * ba.estimate - 1.0).abs() < 1e-12);
-        let ((l1, h1), (l2, h2)) = (ab.interval.unwrap(), ba.interval.unwrap());
-        assert!((l1 * h2 - 1.0).abs() < 1e-12 && (h1 * l2 - 1.0).abs() < 1e-12);
+        let (x, y) = (ab.interval.unwrap(), ba.interval.unwrap());
+        assert!((x.lo * y.hi - 1.0).abs() < 1e-12 && (x.hi * y.lo - 1.0).abs() < 1e-12);
     }
 
     #[test]

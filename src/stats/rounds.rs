@@ -31,7 +31,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::special::reg_inc_beta;
+use super::dist::f_upper_tail;
+use super::interval::{Estimate, Interval, mean_interval};
 use super::{mean_sd, student_t_critical, student_t_two_sided};
 
 /// Significance level used for intervals and the MDE.
@@ -132,6 +133,32 @@ pub struct RoundSummary {
     pub stability: Stability,
 }
 
+impl RoundSummary {
+    /// The 95% interval over rounds as an [`Interval`]; `None` with fewer than two rounds,
+    /// where `ci_low` = `ci_high` = `mean` on disk says only that no spread is known.
+    pub fn interval(&self) -> Option<Interval> {
+        (self.count >= 2).then_some(Interval {
+            lo: self.ci_low,
+            hi: self.ci_high,
+            level: 1.0 - ALPHA,
+        })
+    }
+
+    /// The published value (mean over rounds) with its [`interval`](Self::interval).
+    pub fn estimate(&self) -> Estimate {
+        Estimate {
+            value: self.mean,
+            interval: self.interval(),
+        }
+    }
+
+    /// Smallest and largest round figure, as `(min, max)`; `None` without rounds.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        let s = super::Sample::new(self.rounds.iter().map(|r| r.mean)).ok()?;
+        Some((s.min(), s.max()))
+    }
+}
+
 /// The relative MDE for two runs with `r` rounds each and between-round
 /// spread `sd` around `mean`.
 pub fn mde_pct(mean: f64, sd: f64, r: usize) -> Option<f64> {
@@ -155,12 +182,9 @@ pub fn summarize(rounds: Vec<Round>) -> Option<RoundSummary> {
     let k = means.len();
     // Non-empty; a non-finite round mean makes the mean non-finite too, and the median with it.
     let median = super::median(means.iter().copied()).unwrap_or(mean);
-    let (ci_low, ci_high) = if k >= 2 {
-        let h = student_t_critical(ALPHA, k as f64 - 1.0) * sd / (k as f64).sqrt();
-        (mean - h, mean + h)
-    } else {
-        (mean, mean)
-    };
+    // On disk a single round's interval is the point itself (schema: `ci_low` = `ci_high`).
+    let ci = mean_interval(mean, sd, k, 1.0 - ALPHA);
+    let (ci_low, ci_high) = ci.map_or((mean, mean), |i| (i.lo, i.hi));
     Some(RoundSummary {
         count: k as u32,
         mean,
@@ -209,15 +233,6 @@ pub fn stability(rounds: &[Round]) -> Stability {
     } else {
         Stability::Stable
     }
-}
-
-/// P(F > f) for an F(d1, d2) variable, through the regularized incomplete
-/// beta function: P = I_{d2/(d2+d1 f)}(d2/2, d1/2).
-fn f_upper_tail(f: f64, d1: f64, d2: f64) -> f64 {
-    if f.is_nan() || f <= 0.0 {
-        return 1.0;
-    }
-    reg_inc_beta(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f))
 }
 
 /// Welch's t-test on two sets of round means. `None` with fewer than two
@@ -270,6 +285,11 @@ mod tests {
         assert_eq!(s.median, 12.0);
         assert!((s.stddev - 2.0).abs() < 1e-12);
         assert!((s.ci_high - 12.0 - 4.969).abs() < 1e-3, "{}", s.ci_high);
+        let i = s.estimate().interval.expect("three rounds");
+        assert_eq!((i.lo, i.hi, i.level), (s.ci_low, s.ci_high, 0.95));
+        assert_eq!(s.range(), Some((10.0, 14.0)));
+        let one = summarize(rounds(&[7.0], 1.0, 10)).unwrap();
+        assert_eq!((one.ci_low, one.ci_high, one.interval()), (7.0, 7.0, None));
         // MDE: (t(0.975, 4) + t(0.8, 4)) · 2 · √(2/3) / 12 = (2.776 + 0.941) · 1.633 / 12.
         let mde = s.mde_pct.unwrap();
         assert!(

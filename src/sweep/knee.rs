@@ -183,7 +183,7 @@ pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Dura
             Judged {
                 rate,
                 verdict: decide(&verdicts),
-                p99_us: median(ps.iter().map(|p| us(p.p99))),
+                p99_us: median_of_repeats(ps.iter().map(|p| us(p.p99))),
             }
         })
         .collect();
@@ -200,12 +200,10 @@ pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Dura
     k
 }
 
-/// The median of the repeats' figures: the middle one, the upper of the two middle ones
-/// for an even count (the worse latency, so a split does not flatter); 0 for none.
-pub fn median(v: impl IntoIterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = v.into_iter().collect();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
+/// The median of the repeats' figures: the upper median ([`crate::stats::upper_median`]), the
+/// worse latency of an even split, so a split does not flatter; 0 for none.
+pub fn median_of_repeats(v: impl IntoIterator<Item = f64>) -> f64 {
+    crate::stats::upper_median(v).unwrap_or(0.0)
 }
 
 fn knee_of(mut sorted: Vec<Judged>) -> Knee {

@@ -27,10 +27,10 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::client::open_loop::LATENESS_BOUND;
-use crate::measure::percentile::percentile;
 use crate::measure::placement::{self, CpuSet};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
 use crate::server::under_test::{Route, RuntimeServer, ServerOpts};
+use crate::stats::hdr::percentile;
 use knee::{Knee, Point, Verdict};
 use load::{LoadSpec, LoadThread};
 
@@ -188,7 +188,7 @@ pub struct RateVerdict {
     pub repeats: Vec<Verdict>,
     /// The lowest and highest corrected p99 of the repeats, µs.
     pub p99_us_range: [f64; 2],
-    /// Medians over the repeats ([`knee::median`]): achieved rate and corrected p50, p99,
+    /// Medians over the repeats ([`knee::median_of_repeats`]): achieved rate and corrected p50, p99,
     /// p99.9 (µs). What the charts draw per rate.
     pub achieved_rps: f64,
     pub p50_us: f64,
@@ -530,7 +530,7 @@ pub fn rate_verdicts(steps: &[Step]) -> Vec<RateVerdict> {
         .map(|(offered_rps, sts)| {
             let repeats: Vec<Verdict> = sts.iter().map(|st| st.verdict).collect();
             let p99 = sts.iter().map(|st| st.corrected.p99_us);
-            let med = |f: fn(&Step) -> f64| knee::median(sts.iter().map(|st| f(st)));
+            let med = |f: fn(&Step) -> f64| knee::median_of_repeats(sts.iter().map(|st| f(st)));
             RateVerdict {
                 offered_rps,
                 verdict: knee::decide(&repeats),

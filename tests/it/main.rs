@@ -40,6 +40,7 @@ mod server_timing;
 mod servers;
 mod snapshots;
 mod stats;
+mod stats_home;
 mod summary_cli;
 mod task_group;
 mod truth_answers;

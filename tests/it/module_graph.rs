@@ -28,11 +28,11 @@ use std::path::{Path, PathBuf};
 /// a listed one that no longer exists (so the list only shrinks).
 const ALLOWED_CIRCLES: &[&str] = &[];
 
-fn src_dir() -> PathBuf {
+pub(crate) fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("src/ is readable") {
         let p = e.expect("a directory entry").path();
         if p.is_dir() {
@@ -58,7 +58,7 @@ fn module_path(file: &Path) -> Vec<String> {
 
 /// The code of a Rust file with comments, string and char literals blanked out, so a path in a
 /// doc comment or a message does not count as an import.
-fn code_only(text: &str) -> String {
+pub(crate) fn code_only(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -156,7 +156,7 @@ fn a_finding_over_two_planted_rows_states_the_planted_ratio_and_its_interval() {
     let root = tempfile::tempdir().unwrap();
     let text = lines(&planted_run(root.path(), "fetch", rows, vec![c])).join("\n");
     let expected = ratio::paired_ratio(&gather, &seq).unwrap();
-    let (lo, hi) = expected.interval.unwrap();
+    let asyncbench::stats::Interval { lo, hi, .. } = expected.interval.unwrap();
     assert!(
         (expected.estimate - 0.25).abs() < 0.003 && lo < 0.25 && 0.25 < hi,
         "{expected:?}"

@@ -69,7 +69,7 @@ impl BatchChart {
                 if !kinds.contains(&v.figure) {
                     kinds.push(v.figure);
                 }
-                over_batches |= v.rounds == 0 && v.low.is_some();
+                over_batches |= v.rounds == 0 && v.interval.is_some();
                 bars.push(Bar {
                     variant: vi,
                     runtime: ri,

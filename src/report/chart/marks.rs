@@ -36,7 +36,7 @@ impl Mark {
             },
             _ => Mark::Value {
                 value: v.value * scale,
-                interval: v.low.zip(v.high).map(|(l, h)| (l * scale, h * scale)),
+                interval: v.interval.map(|i| (i.lo * scale, i.hi * scale)),
             },
         }
     }

@@ -63,7 +63,7 @@ pub struct ServerAnswer {
 /// interval lies above the runner-up's (the intervals do not overlap).
 pub fn server_answer(sweep: &SweepReport, source: &str) -> Option<ServerAnswer> {
     let mut knees: Vec<_> = sweep.runtimes.iter().filter(|r| r.knee.rate > 0).collect();
-    knees.sort_by(|a, b| b.knee.rate.cmp(&a.knee.rate));
+    knees.sort_by_key(|r| std::cmp::Reverse(r.knee.rate));
     let best = knees.first()?;
     let label = |r: &crate::sweep::RuntimeSweep| super::sweep::runtime_label(&r.runtime);
     let knee = |r: &crate::sweep::RuntimeSweep| {

@@ -1,33 +1,19 @@
-//! The value at a percentile, by the rank rule of HdrHistogram's reference
-//! implementations, so a third-party decoder of our `.hlog` files reads the
-//! same p50/p99 as `summary.json`.
-//!
-//! The rule (HdrHistogram_py `get_value_at_percentile` and
-//! `get_target_count_at_percentile`, the Python package the project checks
-//! against; HdrHistogram C's `hdr_value_at_percentile` is the same): the
-//! target rank is `⌊p/100 · N + 0.5⌋`, at least 1; walk the buckets until
-//! the running count reaches it; report the highest value equivalent to
-//! that bucket. The Rust crate's `value_at_quantile` takes `⌈q · N⌉`
-//! instead, one rank higher whenever `p/100 · N` has a fractional part
-//! between 0 and ½ (p95 of 11 values: rank 10 here, 11 there; worked in the
-//! tests below). Java's current `getValueAtPercentile` rounds up (ceil)
-//! like the Rust crate; where the
-//! two references differ we follow the Python one the acceptance checks use.
+//! The value at a percentile of an HdrHistogram, by the reference implementations' rank rule
+//! ([`super::rank::hdr_rank`], where the rule and its sources are stated): walk the buckets
+//! until the running count reaches the target rank and report the highest value equivalent to
+//! that bucket (the lowest for p0). Also the value between the rows of a printed distribution
+//! (`.hgrm`), [`value_between_rows`].
 
 use hdrhistogram::Histogram;
 
-/// The target rank of percentile `p` among `n` values (1-based).
-pub fn target_rank(p: f64, n: u64) -> u64 {
-    let p = p.clamp(0.0, 100.0);
-    (((p * n as f64) / 100.0 + 0.5) as u64).max(1)
-}
+use super::rank::hdr_rank;
 
 /// The value at percentile `p` (0–100) of `h`; 0 for an empty histogram.
 pub fn percentile(h: &Histogram<u64>, p: f64) -> u64 {
     if h.is_empty() {
         return 0;
     }
-    let target = target_rank(p, h.len());
+    let target = hdr_rank(p, h.len());
     let mut running = 0u64;
     for v in h.iter_recorded() {
         running += v.count_at_value();
@@ -41,6 +27,35 @@ pub fn percentile(h: &Histogram<u64>, p: f64) -> u64 {
         }
     }
     h.highest_equivalent(h.max())
+}
+
+/// The value at quantile `q` (a fraction) from a printed percentile distribution: `(value,
+/// quantile)` points in increasing quantile, as an `.hgrm` file lists them.
+///
+/// Each point says "the value at quantile p is v" exactly, so at a printed percentile this
+/// returns the histogram's value. Between printed percentiles it interpolates linearly between
+/// the neighbouring points (the true value lies between them, and the rows are dense where it
+/// matters: 5 ticks per halving of the distance to 100%). Below the first point it returns the
+/// first value, above the last the last (the max). `None` for no points or a NaN `q`.
+pub fn value_between_rows(points: &[(f64, f64)], q: f64) -> Option<f64> {
+    if q.is_nan() {
+        return None;
+    }
+    let (first, last) = (points.first()?, points.last()?);
+    if q <= first.1 {
+        return Some(first.0);
+    }
+    if q >= last.1 {
+        return Some(last.0);
+    }
+    // First point at or above q; it exists and is not points[0] given the checks above.
+    let hi = points.iter().position(|r| r.1 >= q)?;
+    let (v1, p1) = points[hi.checked_sub(1)?];
+    let (v2, p2) = points[hi];
+    if p2 <= p1 {
+        return Some(v2);
+    }
+    Some(v1 + (v2 - v1) * (q - p1) / (p2 - p1))
 }
 
 #[cfg(test)]
