@@ -321,14 +321,13 @@ mod precision {
             let w = futures::executor::block_on(t.sleep_until(due));
             late.push((w.woke - due).as_nanos() as u64);
         }
-        late.sort();
-        let q = |p: f64| late[((late.len() as f64 * p) as usize).min(late.len() - 1)];
+        let late = crate::stats::Sample::new(late.into_iter().map(|ns| ns as f64)).unwrap();
         println!(
             "lateness ns: p50 {} p99 {} p999 {} max {}; timer cpu {:?} over {:?}",
-            q(0.5),
-            q(0.99),
-            q(0.999),
-            late[late.len() - 1],
+            late.quantile(0.5),
+            late.quantile(0.99),
+            late.quantile(0.999),
+            late.max(),
             t.cpu_time(),
             start.elapsed()
         );
