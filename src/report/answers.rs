@@ -122,7 +122,7 @@ pub struct Answer<'a> {
 /// How far to trust an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Trust {
-    /// No interval behind the verdict.
+    /// No interval behind the verdict, or an MDE over [`MDE_LOW_PCT`].
     Low,
     /// Intervals, but some row unstable or an MDE over [`MDE_HIGH_PCT`].
     Medium,
@@ -132,16 +132,17 @@ pub enum Trust {
 
 /// Largest MDE (percent) of a "high" trust answer: the 10% target of DESIGN.md's power budget.
 pub const MDE_HIGH_PCT: f64 = 10.0;
+/// Above this MDE (percent) an answer is "low" trust: its rows cannot tell a difference of half
+/// their value from noise.
+pub const MDE_LOW_PCT: f64 = 50.0;
 
 /// The rule behind the trust column, stated once for the reader.
-pub const TRUST_RULE: &str = "trust is high when every ratio has an interval over ≥ 2 paired rounds, every row is \
-stable and every row's MDE is ≤ 10%; medium when some row is unstable (drawn as its range) or an MDE is over \
-10%; low when there is no interval (one round, or one figure per row)";
+pub const TRUST_RULE: &str = "trust: high = intervals over ≥ 2 paired rounds, every row stable, every MDE ≤ 10%; \
+medium = a row unstable (quoted as its range) or an MDE up to 50%; low = no interval, or an MDE over 50%";
 
 /// The verdict rule, stated once for the reader.
-pub const VERDICT_RULE: &str = "a difference is real when the 95% interval of the ratio over paired rounds \
-excludes 1 and the difference exceeds the larger of the two rows' MDE and 2%; anything else reads ≈ with its \
-measured Δ; with no interval (one round, or one figure per row) nothing is claimed";
+pub const VERDICT_RULE: &str = "real = the 95% interval over paired rounds excludes 1 and the difference exceeds \
+the larger of the rows' MDE and 2%; otherwise ≈ with its measured Δ; no interval, no claim";
 
 /// What the comparison reads off a row: its figure per unit, its per-round figures.
 fn figure(r: &CaseResult, f: &Figure) -> Option<(f64, Vec<f64>)> {
@@ -187,12 +188,7 @@ pub fn value_text(r: &CaseResult, f: &Figure) -> String {
             }
             let d = divisor(r);
             match v.interval {
-                Some(i) => format!(
-                    "{} [{}–{}]",
-                    format::duration(v.value / d),
-                    format::duration(i.lo / d),
-                    format::duration(i.hi / d)
-                ),
+                Some(i) => format::duration_interval(v.value / d, i.lo / d, i.hi / d),
                 None => format::duration(v.value / d),
             }
         }
@@ -337,17 +333,19 @@ pub fn answer<'a>(run: &'a RunData, scenario: &str, index: usize, c: &Comparison
                         .iter()
                         .find(|b| b.runtime == s.runtime)
                         .or(if base.len() == 1 { base.first() } else { None })?;
-                    let mut e = entry(s, b, &c.figure, c.by)?;
-                    if b.runtime != s.runtime {
-                        e.label = format!("{} vs {} on {}", e.label, baseline.variant, runtime_cell(b));
-                    }
-                    Some(e)
+                    entry(s, b, &c.figure, c.by)
                 })
                 .collect();
             let first = entries.first()?.row;
+            // A baseline run on one runtime alone (std_sequential on threads) is named with it.
+            let one = base.iter().find(|b| !entries.iter().any(|e| e.row.runtime == b.runtime));
+            let baseline = match (base.len(), one) {
+                (1, Some(b)) => format!("{} on {}", side_label(baseline), runtime_cell(b)),
+                _ => side_label(baseline),
+            };
             let kind = Kind::Versus {
                 subject: side_label(subject),
-                baseline: side_label(baseline),
+                baseline,
             };
             let u = unit(first);
             (kind, entries, u)
@@ -553,7 +551,8 @@ impl Answer<'_> {
     /// How far to trust the answer ([`TRUST_RULE`]).
     pub fn trust(&self) -> Trust {
         let rest: Vec<&Entry> = self.entries.iter().filter(|e| e.ratio.is_some()).collect();
-        if rest.is_empty() || rest.iter().any(|e| e.word == Word::NoClaim) {
+        let mde = self.entries.iter().filter_map(|e| e.mde_pct).fold(0.0, f64::max);
+        if rest.is_empty() || rest.iter().any(|e| e.word == Word::NoClaim) || mde > MDE_LOW_PCT {
             return Trust::Low;
         }
         let unstable = self.entries.iter().any(|e| e.range.is_some() || unstable(e.row));
@@ -571,6 +570,9 @@ impl Answer<'_> {
         let unstable = self.entries.iter().filter(|e| unstable(e.row)).count();
         let rounds = pairs.map_or(String::new(), |p| format!("{p} rounds"));
         match self.trust() {
+            Trust::Low if self.entries.iter().all(|e| e.ratio.is_none_or(|r| r.interval.is_some())) => {
+                format!("low ({rounds}, MDE up to {mde:.0}%)")
+            }
             Trust::Low => "low (no interval)".into(),
             Trust::High => format!("high ({rounds}, MDE ≤ {mde:.1}%)"),
             Trust::Medium if unstable > 0 => format!(

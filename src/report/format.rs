@@ -43,6 +43,18 @@ pub fn duration(ns: f64) -> String {
     format!("{} {}", sig3(ns / u.ns), u.name)
 }
 
+/// A value with its interval, the unit written once where all three share it: "12.0 µs
+/// [11.7–12.3]", else each with its own: "52.0 ms [−10.7 ms–115 ms]".
+pub fn duration_interval(ns: f64, lo: f64, hi: f64) -> String {
+    let u = TimeUnit::for_value(ns);
+    let same = |x: f64| TimeUnit::for_value(x).name == u.name;
+    if ns.is_finite() && same(lo) && same(hi) {
+        format!("{} {} [{}–{}]", sig3(ns / u.ns), u.name, sig3(lo / u.ns), sig3(hi / u.ns))
+    } else {
+        format!("{} [{}–{}]", duration(ns), duration(lo), duration(hi))
+    }
+}
+
 /// Optional duration.
 pub fn duration_opt(ns: Option<f64>) -> String {
     ns.map_or_else(|| NONE.to_string(), duration)

@@ -84,7 +84,7 @@ pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
     let charts = plot_loaded(&run)?;
     let write = |path: &Path, text: &str| write_atomic(path, text.as_bytes()).map_err(ReportError::Output);
     let brief = run.dir.join(BRIEF_MD);
-    write(&brief, &markdown::render(&doc::build::brief(&run, &charts)))?;
+    write(&brief, &markdown::render_compact(&doc::build::brief(&run, &charts)))?;
     let pages = run.dir.join(doc::build::PAGES_DIR);
     fs::create_dir_all(&pages).map_err(|source| {
         ReportError::Output(ResultsError::CreateDir {
@@ -100,7 +100,7 @@ pub fn report(run_dir: &Path) -> Result<ReportFiles, ReportError> {
     }
     let doc = doc::build(&run, &charts);
     let markdown = run.dir.join(REPORT_MD);
-    write(&markdown, &markdown::render(&doc))?;
+    write(&markdown, &markdown::render_compact(&doc))?;
     let html = run.dir.join(INDEX_HTML);
     let page = html::render(&doc, &run.dir).map_err(ReportError::Output)?;
     write(&html, &page)?;

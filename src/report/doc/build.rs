@@ -94,39 +94,41 @@ fn opening(b: &mut Builder<'_>, title: &str, answers: &[Answer<'_>], server: Opt
         .extend(first_screen::blocks(b.run, answers, server, &mut heading_block));
 }
 
-/// One section per question: the scorecard's questions (`all` false) or every declared one.
-fn questions(b: &mut Builder<'_>, answers: &[Answer<'_>], all: bool) {
-    let shown: Vec<&Answer> = if all {
-        answers.iter().collect()
-    } else {
-        answers::headlines(answers)
-    };
+/// One section per question of `shown`: a heading per scenario (with a link to its page, on the
+/// run's top pages), then per question its table and chart, and with `sentence` its answer in words.
+fn questions(b: &mut Builder<'_>, shown: &[&Answer<'_>], sentence: bool, level: u8) {
+    // Short form (the brief): no scenario headings, the question named with its scenario and
+    // linked to its page, the chart as SVG alone.
+    let short = !sentence;
     let run_dir = b.run.dir.clone();
     let prefix = b.prefix;
     let rel = move |p: &std::path::Path| format!("{prefix}{}", rel_path(&run_dir, p));
     let mut last = "";
     for a in shown {
-        if a.scenario != last {
+        if level > 2 && !short && a.scenario != last {
             last = &a.scenario;
-            let guide = b
-                .run
-                .summary
-                .scenarios
-                .get(&a.scenario)
-                .map_or(String::new(), |i| format!(" ({})", i.guide_section));
-            b.heading(3, format!("{}{guide}", a.scenario));
-            b.para(vec![
-                text("Tables, charts and warnings: "),
-                page_link(format!("{} in detail", a.scenario), &a.scenario),
-                text("."),
-            ]);
+            b.heading(level, &a.scenario);
+            b.para(vec![text("Detail: "), page_link(&a.scenario, &a.scenario), text(".")]);
         }
+        let text_ = if short {
+            format!("{}: {}", a.scenario, a.question)
+        } else {
+            a.question.clone()
+        };
         b.blocks.push(Block::Heading {
-            level: 4,
-            text: a.question.clone(),
+            level: level + 1,
+            text: text_,
             id: a.id(),
         });
-        b.blocks.extend(first_screen::question_blocks(a, b.charts, &rel));
+        let mut blocks = first_screen::question_blocks(a, b.charts, &rel, sentence);
+        if short {
+            for bl in &mut blocks {
+                if let Block::Chart { png, .. } = bl {
+                    png.clear();
+                }
+            }
+        }
+        b.blocks.extend(blocks);
     }
 }
 
@@ -154,7 +156,15 @@ pub fn brief(run: &RunData, charts: &ChartSet) -> Document {
     let server = server(run);
     opening(&mut b, &title, &answers, server.as_ref());
     b.heading(2, "The questions");
-    questions(&mut b, &answers, false);
+    questions(&mut b, &answers::headlines(&answers), false, 3);
+    let mut pages = vec![text("Each scenario's tables, charts and warnings: ")];
+    for (i, sc) in run.scenarios().into_iter().enumerate() {
+        if i > 0 {
+            pages.push(text(" · "));
+        }
+        pages.push(page_link(sc, sc));
+    }
+    b.para(pages);
     b.para(vec![
         text("Every question, the method and the environment: "),
         Span::Page {
@@ -184,8 +194,16 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     let answers = answers::all(run);
     let server = server(run);
     opening(&mut b, &title, &answers, server.as_ref());
-    b.heading(2, "Every question");
-    questions(&mut b, &answers, true);
+    b.heading(2, "The questions");
+    questions(&mut b, &answers::headlines(&answers), true, 3);
+    b.heading(2, "Every question in one line");
+    b.para(vec![text(
+        "Every comparison the scenarios declare, in the scorecard's form; each scenario's page has its table and chart.",
+    )]);
+    b.blocks.push(Block::Table(first_screen::scorecard(
+        &answers.iter().collect::<Vec<_>>(),
+        None,
+    )));
     let more = super::findings::findings(run, &mut heading_block);
     b.blocks.extend(more);
     let finished = s.run.finished_utc.as_deref().unwrap_or("not finished (partial run)");
@@ -254,6 +272,12 @@ pub fn scenario_page(run: &RunData, charts: &ChartSet, scenario: &str) -> Docume
         },
         text(format!(": {}", first_screen::context_line(&run.summary))),
     ]);
+    let answers = answers::all(run);
+    let mine: Vec<&Answer> = answers.iter().filter(|a| a.scenario == scenario).collect();
+    if !mine.is_empty() {
+        b.heading(2, "Questions");
+        questions(&mut b, &mine, true, 2);
+    }
     let lines = super::findings::scenario_lines_of(run, scenario);
     if !lines.is_empty() {
         b.heading(2, "Comparisons in full");

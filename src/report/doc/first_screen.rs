@@ -127,6 +127,13 @@ pub fn overall(answers: &[Answer<'_>], scenarios: &[&str]) -> Option<String> {
     if rankings.is_empty() {
         return None;
     }
+    let low = rankings.iter().filter(|a| a.trust() == answers::Trust::Low).count();
+    if low > 0 {
+        return Some(format!(
+            "no verdict: {low} of its {} ranking questions have low trust",
+            rankings.len()
+        ));
+    }
     let leading = |a: &Answer| -> Vec<String> {
         a.entries
             .iter()
@@ -226,24 +233,32 @@ pub fn blocks(
         out.push(Block::List(lines));
     }
     out.push(Block::Para(vec![text(format!(
-        "How to read it: ratios are subject ÷ reference, geometric mean of paired rounds; {VERDICT_RULE}; {TRUST_RULE}; \
-         ⚠ marks a row whose rounds disagree, quoted as its range."
+        "Ratios: geometric mean over paired rounds. {VERDICT_RULE}. {TRUST_RULE}. ⚠: rounds disagree, quoted as \
+         their range."
     ))]));
     out
 }
 
 /// One question's section: a sentence (the answer), a table with runtimes as rows, its chart.
-pub fn question_blocks(a: &Answer<'_>, charts: &ChartSet, rel: &dyn Fn(&std::path::Path) -> String) -> Vec<Block> {
-    let mut out = vec![Block::Para(vec![
-        Span::Strong(format!("{}. ", capitalise(&a.words()))),
-        text(format!("Margin: {}; trust {}.", a.margin(), a.trust_text())),
-    ])];
+pub fn question_blocks(
+    a: &Answer<'_>,
+    charts: &ChartSet,
+    rel: &dyn Fn(&std::path::Path) -> String,
+    sentence: bool,
+) -> Vec<Block> {
+    let mut out = Vec::new();
+    if sentence {
+        out.push(Block::Para(vec![
+            Span::Strong(format!("{}. ", capitalise(&a.words()))),
+            text(format!("Margin: {}; trust {}.", a.margin(), a.trust_text())),
+        ]));
+    }
     out.push(Block::Table(question_table(a)));
     if let Some(c) = charts.get(&ChartKey::Question { id: a.chart_id() }) {
         out.push(Block::Chart {
             svg: rel(&c.svg),
             png: rel(&c.png),
-            alt: format!("{}: {}", a.scenario, a.question),
+            alt: format!("{} question {}", a.scenario, a.index),
         });
     }
     out
@@ -272,14 +287,24 @@ pub fn question_table(a: &Answer<'_>) -> Table {
             let (ratio, verdict) = match Answer::entry_words(e) {
                 None if mark_best && i == 0 => ("1×".to_string(), format!("{} ★", a.best_word)),
                 None => (format::NONE.to_string(), String::new()),
-                Some(w) => {
+                Some(_) => {
+                    // The figure with its interval; the verdict column carries ≈ and its Δ.
                     let word = e.added.as_ref().map_or(e.word, |(_, w)| *w);
-                    let v = match word {
-                        Word::Real => "real",
-                        Word::Similar => "≈",
-                        Word::NoClaim => "no claim",
+                    let bare = match (&e.added, &e.ratio) {
+                        (Some((d, _)), _) => answers::difference_words(d, Word::Real),
+                        (None, Some(r)) => answers::ratio_words(r, Word::Real),
+                        _ => String::new(),
                     };
-                    (w, v.to_string())
+                    let v = match word {
+                        Word::Real => "real".to_string(),
+                        Word::Similar => match (&e.added, &e.ratio) {
+                            (Some((d, _)), _) => format!("≈ (Δ {})", format::duration(d.estimate.abs())),
+                            (None, Some(r)) => format!("≈ (Δ {})", format::change_pct((r.estimate - 1.0) * 100.0)),
+                            _ => "≈".into(),
+                        },
+                        Word::NoClaim => "no claim".to_string(),
+                    };
+                    (bare, v)
                 }
             };
             vec![e.label.clone(), e.value.clone(), ratio, verdict]

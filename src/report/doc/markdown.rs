@@ -8,17 +8,28 @@ use crate::report::doc::model::{Block, Document, Span, Table};
 
 /// Renders the whole document.
 pub fn render(doc: &Document) -> String {
+    render_with(doc, true)
+}
+
+/// Renders the whole document with its tables unpadded (`pad` false): the same Markdown when
+/// rendered, a smaller file to paste (BRIEF.md, REPORT.md); the per-scenario pages keep the
+/// padding that lines tables up in a terminal.
+pub fn render_compact(doc: &Document) -> String {
+    render_with(doc, false)
+}
+
+fn render_with(doc: &Document, pad: bool) -> String {
     let mut out = String::new();
     for (i, block) in doc.blocks.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        block_md(&mut out, block);
+        block_md(&mut out, block, pad);
     }
     out
 }
 
-fn block_md(out: &mut String, block: &Block) {
+fn block_md(out: &mut String, block: &Block, pad: bool) {
     match block {
         Block::Heading { level, text, .. } => {
             let _ = writeln!(
@@ -36,10 +47,14 @@ fn block_md(out: &mut String, block: &Block) {
                 let _ = writeln!(out, "- {}", spans_md(item));
             }
         }
-        Block::Table(t) => out.push_str(&table(t)),
+        Block::Table(t) if pad => out.push_str(&table(t)),
+        Block::Table(t) => out.push_str(&compact_table(t)),
         Block::Chart { svg, png, alt } => {
             let _ = writeln!(out, "![{}]({svg})", inline_text(alt));
-            let _ = writeln!(out, "\n<sub>[PNG]({png})</sub>");
+            // An empty PNG path: the page links the SVG alone (the brief, to stay short).
+            if !png.is_empty() {
+                let _ = writeln!(out, "\n<sub>[PNG]({png})</sub>");
+            }
         }
         Block::Code(code) => {
             // A fence longer than any backtick run inside, so the block cannot end early.
@@ -107,6 +122,24 @@ fn longest_run(s: &str, ch: char) -> usize {
 }
 
 /// A table with columns padded to their widest cell and `---:` for right-aligned columns.
+/// A table without padding: `| a | b |` rows under a minimal rule.
+pub fn compact_table(t: &Table) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let line = |cells: &[String]| format!("| {} |\n", cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+    let mut out = line(&t.header);
+    let rule: Vec<&str> = (0..t.header.len())
+        .map(|i| if t.right.get(i).copied().unwrap_or(false) { "--:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "| {} |", rule.join(" | "));
+    for r in &t.rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+/// The widest column that is padded to line up.
+pub const PROSE_WIDTH: usize = 60;
+
 pub fn table(t: &Table) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let header: Vec<String> = t.header.iter().map(|h| cell(h)).collect();
@@ -119,7 +152,12 @@ pub fn table(t: &Table) -> String {
             .unwrap_or(0)
             .max(3)
     };
-    let widths: Vec<usize> = (0..cols).map(width).collect();
+    // A column of prose (wider than PROSE_WIDTH) is not padded: padding it would fill the file
+    // with spaces without making it line up in a terminal anyway.
+    let widths: Vec<usize> = (0..cols)
+        .map(width)
+        .map(|w| if w > PROSE_WIDTH { 3 } else { w })
+        .collect();
     let right = |i: usize| t.right.get(i).copied().unwrap_or(false);
     let line = |cells: &[String]| {
         let padded: Vec<String> = (0..cols)

@@ -180,13 +180,12 @@ impl Scenario for Pipeline {
                     format!("which queue: {q} vs tokio mpsc ({k}), per item"),
                 ));
             }
-            out.push(
-                Comparison::runtimes(
-                    format!("async_channel-{k}"),
-                    format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
-                )
-                .headline(),
+            let c = Comparison::runtimes(
+                format!("async_channel-{k}"),
+                format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
             );
+            // One headline: the first kind the file names (bounded by default).
+            out.push(if Some(kind) == self.kinds.first() { c.headline() } else { c });
         }
         if self.kinds.len() == 2 {
             out.push(Comparison::variants(
