@@ -91,7 +91,15 @@ struct Resolved {
 fn resolve_side(opts: &VersionsOpts, version: &str) -> Result<Resolved, VersionsError> {
     let scratch = opts.work.join(format!("{}-{version}", opts.krate)).join("scratch");
     resolve::scratch_copy(&opts.project, &scratch)?;
-    resolve::update_precise(&scratch, &opts.krate, version)?;
+    if let Err(e) = resolve::update_precise(&scratch, &opts.krate, version) {
+        // Nothing will build from a copy that did not resolve.
+        let _ = std::fs::remove_dir_all(&scratch);
+        if let Some(parent) = scratch.parent() {
+            // Only when empty: an earlier build of this version stays.
+            let _ = std::fs::remove_dir(parent);
+        }
+        return Err(e);
+    }
     let lock_path = scratch.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path)
         .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", lock_path.display())))?;
