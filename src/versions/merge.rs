@@ -51,7 +51,7 @@ fn merged_latency(rounds: &[(&Path, &CaseResult)]) -> Result<Option<Percentiles>
                 .map_err(|e| corrupt(format!("cannot merge intervals: {e:?}")))?;
         }
     }
-    Ok((total.len() > 0).then(|| Percentiles::from_histogram(&total)))
+    Ok((!total.is_empty()).then(|| Percentiles::from_histogram(&total)))
 }
 
 /// The merged row of `rounds` (one per process, in the order they ran).

@@ -25,11 +25,11 @@ fn locked_tokio() -> Result<String, Box<dyn std::error::Error>> {
     Ok(locked_versions(&lock, "tokio").remove(0))
 }
 
-/// `asyncbench versions ARGS --results DIR`; (exit code, stdout, stderr, session directory).
-fn versions(
-    args: &[&str],
-    results: &Path,
-) -> Result<(i32, String, String, Option<PathBuf>), Box<dyn std::error::Error>> {
+/// Exit code, stdout, stderr and the session directory (if one was made).
+type Session = (i32, String, String, Option<PathBuf>);
+
+/// `asyncbench versions ARGS --results DIR`.
+fn versions(args: &[&str], results: &Path) -> Result<Session, Box<dyn std::error::Error>> {
     let mut all: Vec<&OsStr> = vec![OsStr::new("versions")];
     all.extend(args.iter().map(OsStr::new));
     all.extend([OsStr::new("--results"), results.as_os_str()]);
