@@ -49,10 +49,15 @@ pub fn paired(c: &Comparison, r: &RowChange) -> Option<PairedChange> {
             .and_then(|x| x.rounds.as_ref())
             .map(|s| s.rounds.iter().map(|x| x.mean).collect::<Vec<f64>>())
     };
-    let (a, b) = (rounds(&c.a)?, rounds(&c.b)?);
+    paired_change(&rounds(&c.a)?, &rounds(&c.b)?)
+}
+
+/// [`PairedChange`] of round figures `b[k]` against `a[k]` (pairs with a non-positive figure
+/// are skipped); `None` with fewer than two pairs.
+pub fn paired_change(a: &[f64], b: &[f64]) -> Option<PairedChange> {
     let logs: Vec<f64> = a
         .iter()
-        .zip(&b)
+        .zip(b)
         .filter(|(x, y)| **x > 0.0 && **y > 0.0)
         .map(|(x, y)| (y / x).ln())
         .collect();
@@ -253,4 +258,26 @@ pub fn compare_md(c: &Comparison, ctx: &Context) -> String {
     );
     out.push_str(&compare_output::render(c));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planted_ratio_per_pair_is_the_paired_change() {
+        // Every pair 10% slower in B, whatever the host did to the pair: +10%, no spread.
+        let p = paired_change(&[100.0, 200.0, 150.0], &[110.0, 220.0, 165.0]).unwrap();
+        assert!((p.pct - 10.0).abs() < 1e-9, "{p:?}");
+        assert!((p.low.unwrap() - 10.0).abs() < 1e-9 && (p.high.unwrap() - 10.0).abs() < 1e-9);
+        // Ratios 1.05 and 1.15, twice: log mean 0.094276, sd 0.052523 over 4 pairs,
+        // t(0.975, 3) = 3.182446: [exp(0.010703) − 1, exp(0.177849) − 1] = [+1.08%, +19.46%].
+        let p = paired_change(&[100.0; 4], &[105.0, 115.0, 105.0, 115.0]).unwrap();
+        assert!((p.pct - 9.890).abs() < 0.01, "{p:?}");
+        assert!((p.low.unwrap() - 1.076).abs() < 0.01, "{p:?}");
+        assert!((p.high.unwrap() - 19.465).abs() < 0.01, "{p:?}");
+        assert_eq!(p.pairs, 4);
+        // A non-positive figure leaves its pair out; one pair is no interval.
+        assert_eq!(paired_change(&[0.0, 100.0], &[1.0, 110.0]), None);
+    }
 }
