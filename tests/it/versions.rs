@@ -171,6 +171,12 @@ fn a_version_that_does_not_exist_is_refused() -> TestResult {
 }
 
 #[test]
+fn a_version_another_requirement_blocks_is_refused_naming_it() -> TestResult {
+    // The locked tokio-util (0.7.2x) asks tokio ^1.51: cargo's reason names it.
+    refused(&["tokio", "1.47.0", "1.47.0"], &["tokio 1.47.0", "tokio-util"])
+}
+
+#[test]
 fn a_binary_for_another_lockfile_is_refused() -> TestResult {
     // 1.51.0 resolves against this lockfile (tokio-util asks ^1.51) but is not the locked tokio:
     // this checkout's binary cannot stand for its build.
