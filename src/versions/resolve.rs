@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::VersionsError;
+use crate::results::write_atomic;
 
 /// Entries of the project root that a scratch copy does not link: its own manifest and
 /// lockfile are copies, and build output, runs and version control stay out.
@@ -86,12 +87,11 @@ pub fn locked_spec(lock: &str, krate: &str, version: &str) -> Result<String, Ver
 
 /// A scratch copy of the project: its own Cargo.toml (made a workspace of its own) and
 /// Cargo.lock, every other top-level entry a symbolic link to the real tree, so the build sees
-/// the same sources and scenario files and the user's lockfile is never written.
+/// the same sources and scenario files and the user's lockfile is never written. Made in place
+/// (files rewritten atomically, links added where missing) so that two sessions of one version
+/// can share it, and its path — which cargo's fingerprints of the crate include — stays put.
 pub fn scratch_copy(project: &Path, dir: &Path) -> Result<(), VersionsError> {
     let io = |what: &str, p: &Path, e: std::io::Error| VersionsError::Io(format!("cannot {what} {}: {e}", p.display()));
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(|e| io("clear", dir, e))?;
-    }
     fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
     let manifest = project.join("Cargo.toml");
     let mut text = fs::read_to_string(&manifest).map_err(|e| io("read", &manifest, e))?;
@@ -100,10 +100,13 @@ pub fn scratch_copy(project: &Path, dir: &Path) -> Result<(), VersionsError> {
     if !text.contains("[workspace]") {
         text.push_str("\n[workspace]\n");
     }
-    let out = dir.join("Cargo.toml");
-    fs::write(&out, text).map_err(|e| io("write", &out, e))?;
+    let atomic = |path: &Path, bytes: &[u8]| write_atomic(path, bytes).map_err(|e| VersionsError::Io(e.to_string()));
+    atomic(&dir.join("Cargo.toml"), text.as_bytes())?;
     let lock = project.join("Cargo.lock");
-    fs::copy(&lock, dir.join("Cargo.lock")).map_err(|e| io("copy", &lock, e))?;
+    atomic(
+        &dir.join("Cargo.lock"),
+        &fs::read(&lock).map_err(|e| io("read", &lock, e))?,
+    )?;
     for entry in fs::read_dir(project).map_err(|e| io("read", project, e))? {
         let entry = entry.map_err(|e| io("read", project, e))?;
         let name = entry.file_name();
@@ -111,6 +114,10 @@ pub fn scratch_copy(project: &Path, dir: &Path) -> Result<(), VersionsError> {
             continue;
         }
         let link = dir.join(&name);
+        if fs::read_link(&link).is_ok_and(|t| t == entry.path()) {
+            continue;
+        }
+        let _ = fs::remove_file(&link);
         std::os::unix::fs::symlink(entry.path(), &link).map_err(|e| io("link", &link, e))?;
     }
     Ok(())
