@@ -191,3 +191,72 @@ fn a_binary_for_another_lockfile_is_refused() -> TestResult {
         &["--binary", "tokio locked"],
     )
 }
+
+/// Ctrl-C (to the process group, as a terminal sends it) stops the session after the round in
+/// flight: exit 130, and the finished pairs are gathered and compared, the same count per side.
+#[test]
+fn ctrl_c_keeps_the_finished_pairs() -> TestResult {
+    use std::os::unix::process::CommandExt;
+    let v = locked_tokio()?;
+    let tmp = tempfile::tempdir()?;
+    let exe = env!("CARGO_BIN_EXE_asyncbench");
+    let mut args = vec!["versions", "tokio", v.as_str(), v.as_str()];
+    args.extend([
+        "--binary",
+        exe,
+        "--scenario",
+        "primitives",
+        "--variant",
+        "spawn_join",
+        "--runtime",
+        "tokio-ct",
+        "--rounds",
+        "20",
+        "--batches",
+        "3",
+    ]);
+    let mut child = std::process::Command::new(exe)
+        .args(&args)
+        .arg("--results")
+        .arg(tmp.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(fs::File::create(tmp.path().join("stdout"))?)
+        .stderr(fs::File::create(tmp.path().join("stderr"))?)
+        .process_group(0)
+        .spawn()?;
+    let t0 = Instant::now();
+    // Two pairs' processes started: the first pair has finished.
+    let started = |dir: &Path| fs::read_dir(dir.join("rounds")).map_or(0, |d| d.count());
+    loop {
+        let session = fs::read_dir(tmp.path())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.is_dir());
+        if session.as_deref().is_some_and(|s| started(s) >= 3) {
+            break;
+        }
+        assert!(
+            child.try_wait()?.is_none(),
+            "the session ended before it was interrupted"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(120), "no rounds started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the process group of our own child.
+    assert_eq!(unsafe { libc::kill(-(child.id() as i32), libc::SIGINT) }, 0);
+    let status = child.wait()?;
+    let err = fs::read_to_string(tmp.path().join("stderr"))?;
+    assert_eq!(status.code(), Some(130), "{err}");
+    let dir = fs::read_dir(tmp.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .ok_or("no session")?;
+    let md = fs::read_to_string(dir.join("COMPARE.md"))?;
+    assert!(md.contains("interrupted:") && md.contains("of 20 pairs"), "{md}");
+    let count = |side: &str| -> Result<u32, Box<dyn std::error::Error>> {
+        let s = Summary::read(&dir.join(side).join("summary.json"))?;
+        Ok(s.results[0].rounds.as_ref().ok_or("no rounds")?.count)
+    };
+    let (a, b) = (count("A")?, count("B")?);
+    assert!(a >= 1 && a == b && a < 20, "A {a} rounds, B {b}");
+    Ok(())
+}
