@@ -34,15 +34,20 @@ pub enum VersionsError {
     Run(String),
     #[error("{0}")]
     Io(String),
+    /// Ctrl-C before a whole pair of rounds finished: nothing to compare.
+    #[error("interrupted before a pair of rounds finished: nothing to compare (the round processes' runs are in {})", .0.display())]
+    Interrupted(PathBuf),
     #[error(transparent)]
     Results(#[from] ResultsError),
 }
 
 impl VersionsError {
-    /// 2 for bad input, 1 otherwise.
+    /// 2 for bad input, 130 for Ctrl-C, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             VersionsError::Usage(_) => 2,
+            // As `run`: 128 + SIGINT.
+            VersionsError::Interrupted(_) => 130,
             _ => 1,
         }
     }
@@ -210,6 +215,9 @@ pub fn run(opts: &VersionsOpts, stop: &dyn Fn() -> bool) -> Result<Outcome, Vers
     }
     // Only whole pairs: a round without its partner has nothing to be paired with.
     let pairs = dirs_a.len().min(dirs_b.len());
+    if pairs == 0 && interrupted {
+        return Err(VersionsError::Interrupted(opts.out.join("rounds")));
+    }
     dirs_a.truncate(pairs);
     dirs_b.truncate(pairs);
     let (a_dir, b_dir) = (opts.out.join("A"), opts.out.join("B"));
