@@ -41,7 +41,7 @@ fn versions(args: &[&str], results: &Path) -> Result<Session, Box<dyn std::error
 }
 
 /// The small selection both sessions run: a few seconds per process.
-fn small<'a>(scenario: &'a str, variant: &'a str, exe: &'a str) -> Vec<&'a str> {
+fn small<'a>(scenario: &'a str, variant: &'a str, exe: &'a str, batches: &'a str) -> Vec<&'a str> {
     vec![
         "--binary",
         exe,
@@ -54,7 +54,7 @@ fn small<'a>(scenario: &'a str, variant: &'a str, exe: &'a str) -> Vec<&'a str> 
         "--rounds",
         "3",
         "--batches",
-        "3",
+        batches,
     ]
 }
 
@@ -64,7 +64,7 @@ fn the_locked_version_twice_reads_no_change() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let exe = env!("CARGO_BIN_EXE_asyncbench");
     let mut args = vec!["tokio", v.as_str(), v.as_str()];
-    args.extend(small("primitives", "spawn_join", exe));
+    args.extend(small("primitives", "spawn_join", exe, "3"));
     // The gate's false-alarm rate is at most alpha per A/A pair: 1% keeps CI from failing on it.
     args.extend(["--fail-on-regression", "--alpha", "0.01"]);
     let (code, out, err, dir) = versions(&args, tmp.path())?;
@@ -121,18 +121,19 @@ fn the_locked_version_twice_reads_no_change() -> TestResult {
     Ok(())
 }
 
-/// B's server waits three times as long on every request of fetch_parallel (20 → 60 ms; its
-/// join_all batch is one such wait): the session must call it. Large on purpose: it checks the
-/// path (plant on one side, alternation, gathering, verdict), and the test runs on a busy
-/// machine in debug; the noise a real change must clear is each row's MDE in COMPARE.md.
+/// B's server waits six times as long on every request of fetch_parallel (20 → 120 ms; its
+/// join_all batch is one such wait): the session must call it. Large on purpose, and 8 batches
+/// per round: it checks the path (plant on one side, alternation, gathering, verdict) while
+/// `cargo test` loads the machine, where a round's mean can double; the noise a real change
+/// must clear is each row's MDE in COMPARE.md.
 #[test]
 fn a_planted_cost_on_side_b_is_a_regression() -> TestResult {
     let v = locked_tokio()?;
     let tmp = tempfile::tempdir()?;
     let exe = env!("CARGO_BIN_EXE_asyncbench");
     let mut args = vec!["tokio", v.as_str(), v.as_str()];
-    args.extend(small("fetch_parallel", "join_all-keepalive", exe));
-    args.extend(["--plant", "fetch_parallel.delay_ms=+200%", "--fail-on-regression"]);
+    args.extend(small("fetch_parallel", "join_all-keepalive", exe, "8"));
+    args.extend(["--plant", "fetch_parallel.delay_ms=+500%", "--fail-on-regression"]);
     let (code, out, err, _) = versions(&args, tmp.path())?;
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("1 regressions"), "{out}");
