@@ -254,7 +254,9 @@ pub fn compare_md(c: &Comparison, ctx: &Context) -> String {
         out,
         "\nThe verdicts are `compare`'s (Welch on the round figures, family-adjusted); the paired change is the \
          geometric mean of B's round over A's in the same pair (the two processes that ran next to each other), \
-         with a Student-t interval on the logarithms.\n\n## Per case\n"
+         with a Student-t interval on the logarithms, per row and not adjusted for the number of rows (of 20 \
+         unchanged rows, about one interval misses 0 by chance; the verdict is the adjusted judgement).\n\n## \
+         Per case\n"
     );
     out.push_str(&compare_output::render(c));
     out
