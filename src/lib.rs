@@ -18,3 +18,4 @@ pub mod scenario;
 pub mod server;
 pub mod stats;
 pub mod sweep;
+pub mod versions;

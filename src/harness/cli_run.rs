@@ -46,8 +46,10 @@ pub struct RunOpts {
     pub wide: bool,
 }
 
-/// Runs the selected cases; returns the run directory.
-pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
+/// The scenarios `opts` runs from (its load, or the scenario files), once its filters are
+/// known to select a case: an unknown scenario name or a filter that selects nothing is a
+/// usage error naming it (`versions` checks this before it builds anything).
+pub fn load_selection(opts: &RunOpts) -> Result<Vec<Box<dyn ScenarioDef>>, Failure> {
     let all: Vec<Box<dyn ScenarioDef>> = match &opts.load {
         Some(load) => vec![Box::new(load.clone())],
         None => scenario::load_dir(&opts.scenarios_dir).map_err(Failure::usage)?,
@@ -63,6 +65,27 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
             )));
         }
     }
+    let chosen: Vec<&dyn ScenarioDef> = all
+        .iter()
+        .filter(|s| opts.only_scenarios.is_empty() || opts.only_scenarios.contains(&s.header().name))
+        .map(|s| s.as_ref())
+        .collect();
+    let any = chosen.iter().any(|s| {
+        s.cases().into_iter().any(|c| {
+            (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
+                && (opts.only_variants.is_empty()
+                    || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
+        })
+    });
+    if !any {
+        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&chosen, opts))));
+    }
+    Ok(all)
+}
+
+/// Runs the selected cases; returns the run directory.
+pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
+    let all = load_selection(&opts)?;
     let chosen: Vec<&Box<dyn ScenarioDef>> = all
         .iter()
         .filter(|s| opts.only_scenarios.is_empty() || opts.only_scenarios.contains(&s.header().name))
@@ -81,10 +104,6 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         .iter()
         .map(|s| selected(s.as_ref()).len() as u64 * u64::from(rounds_of(s.as_ref())))
         .sum();
-    if total == 0 {
-        let defs: Vec<&dyn ScenarioDef> = chosen.iter().map(|s| s.as_ref()).collect();
-        return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&defs, &opts))));
-    }
     if let Some(addr) = opts.server {
         // The routes the selected cases request where they declare one (their ideal's), or
         // the load run's --path.

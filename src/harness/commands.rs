@@ -228,17 +228,7 @@ pub fn compare(
         refuse_unless_aa(&c)?;
         println!("\n{}", compare::noise::noise(&c).summary());
     }
-    // The gate is each case's own value (its primary row) and new errors anywhere; further
-    // metrics (probe delays, job times) are reported but vary with process-wide state such
-    // as shared blocking pools more than rounds inside one run can show.
-    let regressions = c
-        .rows
-        .iter()
-        .filter(|r| {
-            r.verdict == Verdict::Regression
-                && (r.metric == crate::report::data::PRIMARY_METRIC || (r.errors.0 == 0 && r.errors.1 > 0))
-        })
-        .count();
+    let regressions = gated_regressions(&c);
     if fail_on_regression && regressions > 0 {
         return Err(Failure::from(anyhow::anyhow!(
             "{regressions} regression(s) of a case's value beyond the gate ({}%, or its scenario's gate_pct where \
@@ -247,6 +237,19 @@ pub fn compare(
         )));
     }
     Ok(())
+}
+
+/// The regressions the gate fails on. The gate is each case's own value (its primary row) and
+/// new errors anywhere; further metrics (probe delays, job times) are reported but vary with
+/// process-wide state such as shared blocking pools more than rounds inside one run can show.
+fn gated_regressions(c: &compare::Comparison) -> usize {
+    c.rows
+        .iter()
+        .filter(|r| {
+            r.verdict == Verdict::Regression
+                && (r.metric == crate::report::data::PRIMARY_METRIC || (r.errors.0 == 0 && r.errors.1 > 0))
+        })
+        .count()
 }
 
 /// `asyncbench export`: the run in a tracking tool's format, to `output` or stdout; the cases
@@ -327,4 +330,36 @@ pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
             failed.join(", ")
         )))
     }
+}
+
+/// `asyncbench versions`: the session, its scorecard on stdout and COMPARE.md's path. Exits 1
+/// on a regression with `--fail-on-regression`, 130 when Ctrl-C cut it short.
+pub fn versions(task: super::options::VersionsTask) -> Result<(), Failure> {
+    super::interrupt::install();
+    let out = crate::versions::run(&task.opts, &super::interrupt::interrupted).map_err(|e| Failure {
+        code: e.exit_code(),
+        error: e.into(),
+    })?;
+    print!(
+        "{}",
+        crate::versions::output::first_screen(&out.comparison, &out.context)
+    );
+    println!("{}", out.compare_md.display());
+    if out.interrupted {
+        return Err(Failure {
+            code: super::interrupt::EXIT_INTERRUPTED,
+            error: anyhow::anyhow!(
+                "interrupted: {} compares the {} finished pairs of rounds",
+                out.compare_md.display(),
+                out.context.pairs.0
+            ),
+        });
+    }
+    let regressions = gated_regressions(&out.comparison);
+    if task.fail_on_regression && regressions > 0 {
+        return Err(Failure::from(anyhow::anyhow!(
+            "{regressions} regression(s) of a case's value beyond the gate, or new errors (--fail-on-regression)"
+        )));
+    }
+    Ok(())
 }

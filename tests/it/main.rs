@@ -52,3 +52,4 @@ mod truth_gate;
 mod truth_generator;
 mod truth_wire;
 mod two_hosts;
+mod versions;

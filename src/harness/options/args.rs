@@ -140,6 +140,80 @@ pub enum Command {
     /// then bisect near the knee. Writes sweep.json, SWEEP.md (knee table first), charts/ and
     /// hist/ (corrected and uncorrected .hgrm/.hlog per step) into <results>/sweep-<time>-<host>/.
     Sweep(Box<SweepArgs>),
+    /// Did a dependency upgrade change the patterns? Builds the suite once per version of a
+    /// crate and runs the two builds alternately, round by round, then compares them.
+    ///
+    /// Each version is resolved by cargo (`cargo update -p <crate> --precise <version>`) in a
+    /// scratch copy of Cargo.toml and Cargo.lock under target/versions/ (the project's own
+    /// lockfile is never touched) and built in release in a target directory of its own; two
+    /// versions that resolve to the same lockfile are built once. The builds then run in
+    /// alternating order, one process per round (A B B A A B …, the same case order and CPU
+    /// placement for both processes of a pair), and each side's rounds are gathered into a run
+    /// directory; `compare` judges B against A. Writes <results>/versions-<crate>-<A>-<B>-<time>/
+    /// with A/, B/ (run directories: `asyncbench export` takes them), rounds/ and COMPARE.md
+    /// (the versions, the machine, warnings, a scorecard of what changed with each case's
+    /// change paired by round and its interval, then the per-case table), and prints the
+    /// scorecard. Exits 2 before building on a crate the project does not resolve, a version
+    /// that does not exist or that the other requirements block (cargo's reason is quoted), or
+    /// a filter that selects nothing; 1 if a side does not build (naming it) or on a regression
+    /// with --fail-on-regression; 130 on Ctrl-C (the finished pairs of rounds are compared).
+    Versions(Box<VersionsArgs>),
+}
+
+/// Options of `asyncbench versions`, as typed; `harness::options` checks them.
+#[derive(Debug, clap::Args)]
+pub struct VersionsArgs {
+    /// A crate in the project's resolved graph (Cargo.lock), e.g. tokio, async-executor, hyper.
+    #[arg(value_name = "CRATE")]
+    pub krate: String,
+    /// The baseline version.
+    pub a: String,
+    /// The version judged against it.
+    pub b: String,
+    /// Only these scenarios (repeatable). Default: all.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios_only: Vec<String>,
+    /// Only these runtimes (repeatable).
+    #[arg(long = "runtime", value_name = "RUNTIME", value_parser = FlavorParser)]
+    pub runtimes: Vec<Flavor>,
+    /// Only variants starting with this text (repeatable), e.g. join_all.
+    #[arg(long = "variant", value_name = "VARIANT")]
+    pub variants: Vec<String>,
+    #[arg(long, default_value_t = 6, help = ROUNDS.help("Rounds per version, each in a fresh process, the versions alternating"))]
+    pub rounds: u64,
+    #[arg(long, default_value_t = 10, help = BATCHES.help("Recorded batches per case and round"))]
+    pub batches: u64,
+    #[arg(long, default_value_t = 1, help = WARMUP.help("Unrecorded warm-up batches per case and round"))]
+    pub warmup: u64,
+    /// CPUs for the in-process test server (default: planned from the machine's size, the same
+    /// for every round).
+    #[arg(long, value_name = "CPUS")]
+    pub server_cpus: Option<String>,
+    /// CPUs for the harness and the runtimes under test; disjoint from --server-cpus.
+    #[arg(long, value_name = "CPUS")]
+    pub client_cpus: Option<String>,
+    /// Directory of scenario files.
+    #[arg(long, default_value_os_t = scenario::default_dir())]
+    pub scenarios: PathBuf,
+    /// Slowdowns below this many percent never count as regressions.
+    #[arg(long, default_value_t = 5.0)]
+    pub threshold: f64,
+    /// Significance level of each test.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Exit with code 1 if a case's own value regressed or errors appeared.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Run this already built asyncbench on both sides instead of building (the A/A self-check
+    /// without a build): only when both versions are the one the project's Cargo.lock holds.
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+    /// Planted self-test: run B with this scenario parameter changed, e.g.
+    /// `timeout.deadline_ms=+50%`, so the session must find a change.
+    #[arg(long, value_name = "SCENARIO.PARAM=+PCT%")]
+    pub plant: Option<String>,
+    #[command(flatten)]
+    pub results: ResultsArg,
 }
 
 /// Options of `asyncbench sweep`, as typed; `harness::options` checks them.

@@ -9,6 +9,7 @@ mod bounds;
 mod results_root;
 mod suggest;
 mod sweep;
+mod versions;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ use results_root::current_dir;
 pub use results_root::{RESULTS_ENV, ResultsRoot, ResultsRule, manifest_dir, results_help, results_long_help};
 pub use suggest::{closest, did_you_mean};
 pub use sweep::route_names as sweep_route_names;
+pub use versions::VersionsTask;
 
 /// `asyncbench noise`, checked.
 #[derive(Debug)]
@@ -72,6 +74,7 @@ pub enum Task {
         output: Option<PathBuf>,
     },
     Sweep(Box<crate::sweep::SweepOpts>),
+    Versions(Box<VersionsTask>),
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -119,6 +122,7 @@ pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
     Ok(match command {
         Command::Sweep(args) => Task::Sweep(Box::new(sweep::check_sweep(*args, process).map_err(Failure::usage)?)),
         Command::List { scenarios } => Task::List { scenarios },
+        Command::Versions(args) => Task::Versions(Box::new(versions::check_versions(*args, process)?)),
         Command::Serve {
             addr,
             allow_non_loopback,
