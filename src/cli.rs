@@ -47,5 +47,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::compare(&a, &b, opts, fail_on_regression, aa, verbose),
         Task::Export { run, format, output } => commands::export(&run, format, output.as_deref()),
         Task::Sweep(opts) => commands::sweep(*opts),
+        Task::Scale(opts) => commands::scale(*opts),
     }
 }

@@ -7,6 +7,7 @@
 pub mod args;
 mod bounds;
 mod results_root;
+mod scale;
 mod suggest;
 mod sweep;
 
@@ -71,6 +72,7 @@ pub enum Task {
         output: Option<PathBuf>,
     },
     Sweep(Box<crate::sweep::SweepOpts>),
+    Scale(Box<crate::scale::ScaleOpts>),
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -117,6 +119,7 @@ impl Process {
 pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
     Ok(match command {
         Command::Sweep(args) => Task::Sweep(Box::new(sweep::check_sweep(*args, process).map_err(Failure::usage)?)),
+        Command::Scale(args) => Task::Scale(Box::new(scale::check_scale(*args, process).map_err(Failure::usage)?)),
         Command::List { scenarios } => Task::List { scenarios },
         Command::Serve {
             addr,

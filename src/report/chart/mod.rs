@@ -9,6 +9,7 @@ pub mod overview;
 pub mod python_ratio;
 pub mod ratio_dots;
 pub mod render;
+pub mod scaling;
 pub mod spectrum;
 pub mod sweep_achieved;
 pub mod sweep_latency;

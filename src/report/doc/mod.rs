@@ -7,6 +7,7 @@ pub mod findings;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod scaling;
 pub mod sweep;
 pub mod tables;
 

@@ -209,7 +209,9 @@ impl Scenario for Pipeline {
 }
 
 impl Pipeline {
-    fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
+    /// This pipeline on queue `Q`, bounded at `capacity` or not (also `asyncbench scale`'s
+    /// producers pattern).
+    pub fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
         PipelineCase {
             p: self.clone(),
             capacity: bounded.then_some(self.capacity),
