@@ -85,9 +85,9 @@ pub fn bend(points: &[CurvePoint], ideal: Option<f64>) -> Bend {
 
 /// N as the reports write it: 1, 10, 100, 1k, 9k, 10k, 100k, 1.5k.
 pub fn n_text(n: u64) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
-    } else if n >= 1000 && n % 100 == 0 {
+    } else if n >= 1000 && n.is_multiple_of(100) {
         format!("{:.1}k", n as f64 / 1000.0)
     } else {
         n.to_string()
@@ -132,7 +132,11 @@ mod tests {
         }
         // Just below the threshold at 100k: flat, to the last N.
         let pts = curve(|n| 100.0 + 0.00099 * n as f64, 0.05);
-        assert!(matches!(bend(&pts, None), Bend::Flat { to_n: 100_000, .. }), "{:?}", bend(&pts, None));
+        assert!(
+            matches!(bend(&pts, None), Bend::Flat { to_n: 100_000, .. }),
+            "{:?}",
+            bend(&pts, None)
+        );
     }
 
     #[test]

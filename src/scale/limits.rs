@@ -48,47 +48,24 @@ pub fn refusal(pattern: &str, n: u64, need: u64, hard: u64) -> String {
     )
 }
 
-fn read() -> io::Result<libc::rlimit> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct we pass.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(lim)
-}
-
 /// The limits now, before anything is raised.
 pub fn current() -> io::Result<FdLimit> {
-    let l = read()?;
-    Ok(FdLimit {
-        soft_before: l.rlim_cur,
-        soft: l.rlim_cur,
-        hard: l.rlim_max,
-    })
+    crate::server::raise_fd_limit_to(0).map(FdLimit::from)
 }
 
 /// Raises the soft limit to `want` (capped at the hard limit) if it is below; the limits after.
 pub fn raise_to(want: u64) -> io::Result<FdLimit> {
-    let l = read()?;
-    let target = want.min(l.rlim_max);
-    if l.rlim_cur < target {
-        let raised = libc::rlimit {
-            rlim_cur: target,
-            rlim_max: l.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the struct we pass.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-            return Err(io::Error::last_os_error());
+    crate::server::raise_fd_limit_to(want).map(FdLimit::from)
+}
+
+impl From<crate::server::FdLimits> for FdLimit {
+    fn from(l: crate::server::FdLimits) -> FdLimit {
+        FdLimit {
+            soft_before: l.soft_before,
+            soft: l.soft,
+            hard: l.hard,
         }
     }
-    Ok(FdLimit {
-        soft_before: l.rlim_cur,
-        soft: l.rlim_cur.max(target),
-        hard: l.rlim_max,
-    })
 }
 
 #[cfg(test)]

@@ -162,7 +162,10 @@ pub fn raise_fd_limit(o: &ScaleOpts) -> Result<Option<limits::FdLimit>, String> 
         .iter()
         .flat_map(|&p| {
             let per_n = p.spec().fds_per_n;
-            ladder(p, o.max_n, now.hard).0.into_iter().map(move |n| limits::needed(per_n, n))
+            ladder(p, o.max_n, now.hard)
+                .0
+                .into_iter()
+                .map(move |n| limits::needed(per_n, n))
         })
         .max()
         .unwrap_or(0);
@@ -185,7 +188,11 @@ fn series_plan(o: &ScaleOpts) -> Vec<(AsyncFlavor, usize, String)> {
             continue;
         }
         for &w in &axis {
-            let label = if axis.len() > 1 { format!("{f} w{w}") } else { f.to_string() };
+            let label = if axis.len() > 1 {
+                format!("{f} w{w}")
+            } else {
+                f.to_string()
+            };
             out.push((f, w, label));
         }
     }
@@ -207,7 +214,12 @@ pub fn run(o: &ScaleOpts, fd: Option<limits::FdLimit>, hooks: Hooks<'_>) -> Scal
         }
     };
     let addr = server.as_ref().map(crate::server::TestServer::addr);
-    let total: usize = o.patterns.iter().map(|&p| ladder(p, o.max_n, hard).0.len()).sum::<usize>() * plan.len();
+    let total: usize = o
+        .patterns
+        .iter()
+        .map(|&p| ladder(p, o.max_n, hard).0.len())
+        .sum::<usize>()
+        * plan.len();
     let mut done = 0usize;
     for &p in &o.patterns {
         let spec = p.spec();
@@ -322,10 +334,7 @@ fn run_point(
     let mut rounds: Vec<Vec<Round>> = vec![Vec::new(); k];
     let mut cpu: Vec<Vec<Round>> = vec![Vec::new(); k];
     let mut bytes: Vec<Vec<Round>> = vec![Vec::new(); k];
-    let mut failure: Vec<Option<String>> = series
-        .iter()
-        .map(|s| s.failed_at().map(|_| String::new()))
-        .collect();
+    let mut failure: Vec<Option<String>> = series.iter().map(|s| s.failed_at().map(|_| String::new())).collect();
     for r in 0..o.rounds as usize {
         for pos in 0..k {
             let i = (pos + r) % k;
@@ -406,7 +415,10 @@ mod tests {
             ladder(Pattern::SpawnJoin, 100_000, 20_000).0,
             vec![1, 10, 100, 1_000, 10_000, 100_000]
         );
-        assert_eq!(ladder(Pattern::SpawnJoin, 5_000, 20_000).0, vec![1, 10, 100, 1_000, 5_000]);
+        assert_eq!(
+            ladder(Pattern::SpawnJoin, 5_000, 20_000).0,
+            vec![1, 10, 100, 1_000, 5_000]
+        );
         let (ns, refused) = ladder(Pattern::Gather, 100_000, 20_000);
         assert_eq!(ns, vec![1, 10, 100, 1_000, 9_000]);
         assert_eq!(refused.len(), 1);

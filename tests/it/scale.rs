@@ -36,12 +36,18 @@ fn report_of(out: &Output, results: &Path) -> (PathBuf, ScalingReport) {
 fn scale_rejects_bad_values_naming_them_and_the_range() {
     let tmp = tempfile::tempdir().unwrap();
     for (args, needle) in [
-        (&["--pattern", "gathr"][..], "--pattern gathr: not a pattern (allowed: gather, "),
+        (
+            &["--pattern", "gathr"][..],
+            "--pattern gathr: not a pattern (allowed: gather, ",
+        ),
         (&["--pattern", "gathr"][..], "did you mean `gather`?"),
         (&["--runtime", "threads"][..], "--runtime threads: not an async runtime"),
         (&["--runtime", "tokyo"][..], "tokyo"),
         (&["--max-n", "0"][..], "--max-n 0: out of range: allowed 1..=1000000"),
-        (&["--max-n", "2000000"][..], "--max-n 2000000: out of range: allowed 1..=1000000"),
+        (
+            &["--max-n", "2000000"][..],
+            "--max-n 2000000: out of range: allowed 1..=1000000",
+        ),
         (&["--rounds", "1"][..], "--rounds 1: out of range: allowed 2..=20"),
         (&["--workers", "0"][..], "--workers 0: out of range: allowed 1..=1024"),
     ] {
@@ -80,7 +86,10 @@ fn a_tiny_ladder_writes_the_report_json_and_a_chart_per_pattern() {
     // The terminal prints the bend table.
     assert!(err.contains("| pattern") && err.contains("bends at"), "{err}");
     let (dir, rep) = report_of(&out, tmp.path());
-    assert_eq!((rep.schema_version, rep.settings.rounds, rep.interrupted), (1, 2, false));
+    assert_eq!(
+        (rep.schema_version, rep.settings.rounds, rep.interrupted),
+        (1, 2, false)
+    );
     let names: Vec<&str> = rep.patterns.iter().map(|p| p.pattern.name()).collect();
     assert_eq!(names, ["gather", "idle_tasks"]);
     for p in &rep.patterns {
@@ -106,7 +115,12 @@ fn a_tiny_ladder_writes_the_report_json_and_a_chart_per_pattern() {
         assert!(s.points[0].value.as_ref().unwrap().mean >= 0.99, "{s:?}");
     }
     // Idle tasks carry bytes per task (allocation counting is on by default).
-    assert!(rep.patterns[1].series.iter().all(|s| s.points[0].bytes_per_task.is_some()));
+    assert!(
+        rep.patterns[1]
+            .series
+            .iter()
+            .all(|s| s.points[0].bytes_per_task.is_some())
+    );
     let md = std::fs::read_to_string(dir.join("SCALING.md")).unwrap();
     assert!(md.starts_with("# How cost grows with concurrency"), "{md}");
     assert!(md.contains("| pattern") && md.contains("where it bends"), "{md}");
@@ -158,8 +172,16 @@ fn a_planted_linear_cost_is_found_at_its_n_end_to_end() {
 #[test]
 fn an_interrupt_keeps_the_finished_points() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asyncbench"))
-        .args(["scale", "--pattern", "timers", "--pattern", "spawn_join", "--runtime", "smol-ct"])
+    let child = Command::new(env!("CARGO_BIN_EXE_asyncbench"))
+        .args([
+            "scale",
+            "--pattern",
+            "timers",
+            "--pattern",
+            "spawn_join",
+            "--runtime",
+            "smol-ct",
+        ])
         .args(["--rounds", "2", "--max-n", "1000", "--results"])
         .arg(tmp.path())
         .stdout(Stdio::piped())
@@ -189,7 +211,12 @@ fn an_interrupt_keeps_the_finished_points() {
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     let rep: ScalingReport = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert!(rep.interrupted, "{rep:?}");
-    let points: usize = rep.patterns.iter().flat_map(|p| &p.series).map(|s| s.points.len()).sum();
+    let points: usize = rep
+        .patterns
+        .iter()
+        .flat_map(|p| &p.series)
+        .map(|s| s.points.len())
+        .sum();
     let planned: usize = rep.patterns.iter().map(|p| p.ladder.len()).sum::<usize>();
     assert!(points >= 1, "{rep:?}");
     // Stopped early: not every point of the two ladders (one runtime) ran.

@@ -60,7 +60,11 @@ pub(super) fn check_scale(a: ScaleArgs, process: &Process) -> Result<ScaleOpts, 
         }
     }
     workers.sort_unstable();
-    let max_n = a.max_n.map(|v| MAX_N_FLAG.check(v)).transpose()?.unwrap_or(DEFAULT_MAX_N);
+    let max_n = a
+        .max_n
+        .map(|v| MAX_N_FLAG.check(v))
+        .transpose()?
+        .unwrap_or(DEFAULT_MAX_N);
     let rounds = a.rounds.map(|v| ROUNDS.check(v)).transpose()?.unwrap_or(DEFAULT_ROUNDS) as u32;
     let root = process.results_root(&a.results);
     let host = gethostname::gethostname().to_string_lossy().into_owned();

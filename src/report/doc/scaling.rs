@@ -58,9 +58,12 @@ fn point_cell(p: &Point, f: impl Fn(&Point) -> Option<&RoundSummary>) -> String 
     }
 }
 
+/// A bent curve as the scorecard sorts it: series, N, ratio, its interval, the base's N.
+type BendRow<'a> = (&'a Series, u64, f64, f64, f64, Option<u64>);
+
 /// The scorecard's answer for one pattern, in words.
 pub fn answer(p: &PatternResult) -> String {
-    let mut bends: Vec<(&Series, u64, f64, f64, f64, Option<u64>)> = p
+    let mut bends: Vec<BendRow<'_>> = p
         .series
         .iter()
         .filter_map(|s| match s.bend {
@@ -194,9 +197,16 @@ pub fn bend_table(rep: &ScalingReport) -> Table {
         }
     }
     Table {
-        header: ["pattern", "runtime", "bends at", "× base [95% interval]", "base", "failed at"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "pattern",
+            "runtime",
+            "bends at",
+            "× base [95% interval]",
+            "base",
+            "failed at",
+        ]
+        .map(String::from)
+        .to_vec(),
         right: vec![false, false, false, true, true, false],
         rows,
     }
@@ -295,7 +305,11 @@ pub fn document(rep: &ScalingReport, charts: &[ScalingChartFile]) -> Document {
         blocks.push(Block::Table(points_table(p, |pt| pt.value.as_ref())));
         blocks.push(Block::Para(vec![text("CPU per operation (ns):")]));
         blocks.push(Block::Table(points_table(p, |pt| pt.cpu_ns_per_op.as_ref())));
-        if p.series.iter().flat_map(|s| &s.points).any(|pt| pt.bytes_per_task.is_some()) {
+        if p.series
+            .iter()
+            .flat_map(|s| &s.points)
+            .any(|pt| pt.bytes_per_task.is_some())
+        {
             blocks.push(Block::Para(vec![text("Live heap bytes per task:")]));
             blocks.push(Block::Table(points_table(p, |pt| pt.bytes_per_task.as_ref())));
         }
