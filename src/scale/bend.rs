@@ -1,12 +1,14 @@
 //! Where a scaling curve bends: the one rule every report of `asyncbench scale` reads.
 //!
-//! The base is the pattern's ideal where it has one (gathered requests: batch ÷ D = 1), else the
-//! curve's own value at its smallest measured N. The curve bends at the smallest measured N whose
-//! per-operation figure (the mean over rounds) exceeds [`BEND_FACTOR`] × the base; if none does,
-//! it is "flat to" its largest measured N. The ratio's interval is the point's 95% round
-//! interval divided by the base's mean: the base's own spread is stated beside it in the table,
-//! not folded in (its rounds and the point's come from different runtime instances, so there
-//! is no pairing to exploit).
+//! The base of a point is the pattern's ideal where it has one (gathered requests: batch ÷ D =
+//! 1), else the curve's lowest value at any smaller N: a per-operation figure often falls first
+//! as a batch's fixed cost (a cross-thread wake, a runtime waking) spreads over more operations,
+//! and growth is measured from that low, not from N = 1's overhead. The curve bends at the
+//! smallest measured N whose figure (the mean over rounds) exceeds [`BEND_FACTOR`] × its base;
+//! if none does, it is "flat to" its largest measured N. The ratio's interval is the point's 95%
+//! round interval divided by the base's mean: the base's own spread is in the table beside it,
+//! not folded in (its rounds and the point's come from different runtime instances, so there is
+//! no pairing to exploit).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +28,7 @@ pub struct CurvePoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Bend {
-    /// The figure at `n` exceeded [`BEND_FACTOR`] × `base`.
+    /// The figure at `n` exceeded [`BEND_FACTOR`] × `base`, the lowest value below `n`.
     Bends {
         n: u64,
         /// The N the base was measured at; absent where the base is the pattern's ideal.
@@ -38,13 +40,14 @@ pub enum Bend {
         ratio_low: f64,
         ratio_high: f64,
     },
-    /// No measured point exceeded the threshold; `to_n` is the largest measured N.
+    /// No measured point exceeded the threshold; `to_n` is the largest measured N, `base` the
+    /// curve's lowest value (or the ideal).
     Flat {
         to_n: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base_n: Option<u64>,
         base: f64,
-        /// The largest ratio seen (mean ÷ base).
+        /// The largest ratio seen (each point's mean ÷ its base).
         max_ratio: f64,
     },
     /// No measured point (or a base that is not a positive number): nothing to say.
@@ -55,31 +58,40 @@ pub enum Bend {
 pub fn bend(points: &[CurvePoint], ideal: Option<f64>) -> Bend {
     let mut pts: Vec<CurvePoint> = points.iter().copied().filter(|p| p.mean.is_finite()).collect();
     pts.sort_by_key(|p| p.n);
-    let Some(first) = pts.first() else {
+    let Some(first) = pts.first().copied() else {
         return Bend::NoData;
     };
-    let (base, base_n) = match ideal {
+    // The running base: (value, the N it was measured at; None for the ideal).
+    let mut base = match ideal {
         Some(i) => (i, None),
         None => (first.mean, Some(first.n)),
     };
-    if !(base.is_finite() && base > 0.0) {
-        return Bend::NoData;
-    }
-    if let Some(p) = pts.iter().find(|p| p.mean > BEND_FACTOR * base) {
-        return Bend::Bends {
-            n: p.n,
-            base_n,
-            base,
-            ratio: p.mean / base,
-            ratio_low: p.ci_low / base,
-            ratio_high: p.ci_high / base,
-        };
+    let mut max_ratio = 0.0f64;
+    for p in &pts {
+        if !(base.0.is_finite() && base.0 > 0.0) {
+            return Bend::NoData;
+        }
+        let ratio = p.mean / base.0;
+        if ratio > BEND_FACTOR {
+            return Bend::Bends {
+                n: p.n,
+                base_n: base.1,
+                base: base.0,
+                ratio,
+                ratio_low: p.ci_low / base.0,
+                ratio_high: p.ci_high / base.0,
+            };
+        }
+        max_ratio = max_ratio.max(ratio);
+        if ideal.is_none() && p.mean < base.0 {
+            base = (p.mean, Some(p.n));
+        }
     }
     Bend::Flat {
         to_n: pts.last().map_or(first.n, |p| p.n),
-        base_n,
-        base,
-        max_ratio: pts.iter().map(|p| p.mean / base).fold(0.0, f64::max),
+        base_n: base.1,
+        base: base.0,
+        max_ratio,
     }
 }
 
@@ -166,6 +178,39 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(bend(&[], Some(1.0)), Bend::NoData);
+    }
+
+    /// A fixed cost per batch makes N = 1 the dearest point; growth counts from the low.
+    #[test]
+    fn growth_is_measured_from_the_lowest_smaller_n() {
+        let pts: Vec<CurvePoint> = [(1, 1000.0), (10, 100.0), (100, 150.0), (1_000, 250.0)]
+            .into_iter()
+            .map(|(n, m)| CurvePoint {
+                n,
+                mean: m,
+                ci_low: m,
+                ci_high: m,
+            })
+            .collect();
+        match bend(&pts, None) {
+            Bend::Bends { n, base_n, ratio, .. } => {
+                assert_eq!((n, base_n), (1_000, Some(10)));
+                assert!((ratio - 2.5).abs() < 1e-9);
+            }
+            other => panic!("{other:?}"),
+        }
+        match bend(&pts[..3], None) {
+            Bend::Flat {
+                to_n,
+                base_n,
+                max_ratio,
+                ..
+            } => {
+                assert_eq!((to_n, base_n), (100, Some(10)));
+                assert!((max_ratio - 1.5).abs() < 1e-9);
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(n_text(9_000), "9k");
         assert_eq!(n_text(1_500), "1.5k");
         assert_eq!(n_text(100), "100");

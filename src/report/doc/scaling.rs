@@ -281,7 +281,8 @@ pub fn document(rep: &ScalingReport, charts: &[ScalingChartFile]) -> Document {
             Span::Strong("Where it bends: ".into()),
             text(format!(
                 "the smallest N whose per-operation figure (mean over rounds) exceeds {}× its base — the \
-                 pattern's ideal where it has one, else the runtime's own value at its smallest N — with the \
+                 pattern's ideal where it has one, else the runtime's own lowest value at a smaller N (a \
+                 batch's fixed cost makes the smallest N dear, so growth counts from the low) — with the \
                  point's 95% interval over rounds divided by the base; \"flat\" when no N does. A failed point \
                  (an error, a set-up that failed, a round past {} s) is never drawn; its runtime stops there.",
                 num(rep.settings.bend_factor),
