@@ -4,8 +4,10 @@
 //! 1), else the curve's lowest value at any smaller N: a per-operation figure often falls first
 //! as a batch's fixed cost (a cross-thread wake, a runtime waking) spreads over more operations,
 //! and growth is measured from that low, not from N = 1's overhead. The curve bends at the
-//! smallest measured N whose figure (the mean over rounds) exceeds [`BEND_FACTOR`] × its base;
-//! if none does, it is "flat to" its largest measured N. The ratio's interval is the point's 95%
+//! smallest measured N whose figure (the mean over rounds) exceeds [`BEND_FACTOR`] × its base
+//! while the low end of its 95% interval stays above the base (a point whose rounds disagree so
+//! much that no growth at all is within its interval is noise, not a bend: on a busy machine one
+//! stalled round can double a mean); if none does, it is "flat to" its largest measured N. The ratio's interval is the point's 95%
 //! round interval divided by the base's mean: the base's own spread is in the table beside it,
 //! not folded in (its rounds and the point's come from different runtime instances, so there is
 //! no pairing to exploit).
@@ -72,7 +74,8 @@ pub fn bend(points: &[CurvePoint], ideal: Option<f64>) -> Bend {
             return Bend::NoData;
         }
         let ratio = p.mean / base.0;
-        if ratio > BEND_FACTOR {
+        // Past the factor, and not within the point's own round noise of no growth at all.
+        if ratio > BEND_FACTOR && p.ci_low > base.0 {
             return Bend::Bends {
                 n: p.n,
                 base_n: base.1,
@@ -178,6 +181,30 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(bend(&[], Some(1.0)), Bend::NoData);
+    }
+
+    /// One stalled round doubles a mean but leaves the interval reaching below the base: noise,
+    /// not a bend; the same mean with a tight interval is one.
+    #[test]
+    fn a_point_within_its_noise_of_no_growth_is_not_a_bend() {
+        let pt = |n, mean, ci_low| CurvePoint {
+            n,
+            mean,
+            ci_low,
+            ci_high: 2.0 * mean - ci_low,
+        };
+        let noisy = [pt(1, 100.0, 90.0), pt(10, 250.0, 50.0), pt(100, 120.0, 100.0)];
+        assert!(
+            matches!(bend(&noisy, None), Bend::Flat { to_n: 100, .. }),
+            "{:?}",
+            bend(&noisy, None)
+        );
+        let clear = [pt(1, 100.0, 90.0), pt(10, 250.0, 180.0)];
+        assert!(
+            matches!(bend(&clear, None), Bend::Bends { n: 10, .. }),
+            "{:?}",
+            bend(&clear, None)
+        );
     }
 
     /// A fixed cost per batch makes N = 1 the dearest point; growth counts from the low.

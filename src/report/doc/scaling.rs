@@ -282,8 +282,9 @@ pub fn document(rep: &ScalingReport, charts: &[ScalingChartFile]) -> Document {
             text(format!(
                 "the smallest N whose per-operation figure (mean over rounds) exceeds {}× its base — the \
                  pattern's ideal where it has one, else the runtime's own lowest value at a smaller N (a \
-                 batch's fixed cost makes the smallest N dear, so growth counts from the low) — with the \
-                 point's 95% interval over rounds divided by the base; \"flat\" when no N does. A failed point \
+                 batch's fixed cost makes the smallest N dear, so growth counts from the low) while the low \
+                 end of its 95% interval over rounds stays above the base; the ratio's interval is that \
+                 interval divided by the base; \"flat\" when no N does. A failed point \
                  (an error, a set-up that failed, a round past {} s) is never drawn; its runtime stops there.",
                 num(rep.settings.bend_factor),
                 rep.settings.round_limit_secs
