@@ -1,8 +1,8 @@
 //! One scaling curve chart per pattern of `asyncbench scale`: x = N, y = the per-operation
 //! figure, both log scales; a line per runtime (the mean over rounds) with its 95% round interval
-//! as a band, and the ideal dashed (or, where the pattern has none, each curve's base, its value
-//! at the smallest N, dashed thin in its colour: the line a flat curve would follow). Failed
-//! points are never drawn.
+//! as a band, and the ideal dashed (or, where the pattern has none, each curve's value at its
+//! smallest N, dashed thin in its colour: the line a flat curve would follow). Failed points are
+//! never drawn.
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -35,18 +35,27 @@ impl ScalingChart {
         let curves = p
             .series
             .iter()
-            .map(|s| Curve {
-                style: palette::style(&s.runtime, false),
-                label: s.label.clone(),
-                points: s
-                    .points
-                    .iter()
-                    .filter(|pt| pt.failure.is_none())
-                    .filter_map(|pt| {
-                        let v = pt.value.as_ref()?;
-                        Some((pt.n as f64, v.mean, v.ci_low, v.ci_high))
-                    })
-                    .collect(),
+            .map(|s| {
+                let style = palette::style(&s.runtime, false);
+                // The runtime's own label (async-std marked legacy) unless a worker count is in it.
+                let label = if s.label == s.runtime {
+                    style.label.clone()
+                } else {
+                    s.label.clone()
+                };
+                Curve {
+                    style,
+                    label,
+                    points: s
+                        .points
+                        .iter()
+                        .filter(|pt| pt.failure.is_none())
+                        .filter_map(|pt| {
+                            let v = pt.value.as_ref()?;
+                            Some((pt.n as f64, v.mean, v.ci_low, v.ci_high))
+                        })
+                        .collect(),
+                }
             })
             .collect();
         ScalingChart {
@@ -89,7 +98,7 @@ impl Chart for ScalingChart {
         }
         let reference = match self.ideal {
             Some(_) => "ideal",
-            None => "base (value at the smallest N)",
+            None => "flat: each curve's value at its smallest N",
         };
         let legend: Vec<LegendEntry> = self
             .curves
