@@ -410,6 +410,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_worker_axis_multiplies_only_the_multi_thread_runtimes() {
+        let o = ScaleOpts {
+            patterns: vec![Pattern::SpawnJoin],
+            runtimes: vec![AsyncFlavor::TokioCt, AsyncFlavor::TokioMt],
+            workers: vec![1, 2],
+            max_n: 10,
+            rounds: 2,
+            dir: PathBuf::new(),
+            verbose: false,
+            command: String::new(),
+        };
+        let plan: Vec<(usize, String)> = series_plan(&o).into_iter().map(|(_, w, l)| (w, l)).collect();
+        assert_eq!(
+            plan,
+            [
+                (1, "tokio-ct".into()),
+                (1, "tokio-mt w1".into()),
+                (2, "tokio-mt w2".into())
+            ]
+        );
+    }
+
+    #[test]
     fn the_ladder_is_decades_cut_by_cap_and_open_files() {
         assert_eq!(
             ladder(Pattern::SpawnJoin, 100_000, 20_000).0,
