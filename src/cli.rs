@@ -48,5 +48,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Task::Export { run, format, output } => commands::export(&run, format, output.as_deref()),
         Task::Sweep(opts) => commands::sweep(*opts),
         Task::Versions(task) => commands::versions(*task),
+        Task::Scale(opts) => commands::scale(*opts),
     }
 }

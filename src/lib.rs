@@ -14,6 +14,7 @@ pub mod python;
 pub mod report;
 pub mod results;
 pub mod runtime;
+pub mod scale;
 pub mod scenario;
 pub mod server;
 pub mod stats;

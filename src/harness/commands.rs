@@ -7,9 +7,9 @@ use super::Failure;
 use super::cli_run::{self, RunOpts};
 use super::options::NoiseOpts;
 use super::options::args::OutputFormat;
-use crate::report::terminal::{self as summary_table, Rows};
 use crate::compare::output as compare_output;
 use crate::compare::{self, CompareOpts, Verdict};
+use crate::report::terminal::{self as summary_table, Rows};
 use crate::report::{self, ReportError, palette};
 use crate::results::Summary;
 use crate::scenario;
@@ -360,6 +360,44 @@ pub fn versions(task: super::options::VersionsTask) -> Result<(), Failure> {
         return Err(Failure::from(anyhow::anyhow!(
             "{regressions} regression(s) of a case's value beyond the gate, or new errors (--fail-on-regression)"
         )));
+    }
+    Ok(())
+}
+
+/// `asyncbench scale`: every pattern over its N ladder on every runtime; writes the scale
+/// directory (scaling.json after every point, SCALING.md and charts at the end), prints the bend
+/// table and the directory. Failed points are findings (in the report), not a failed command;
+/// Ctrl-C keeps the finished points and exits 130.
+pub fn scale(opts: crate::scale::ScaleOpts) -> Result<(), Failure> {
+    use crate::scale::output::write_json;
+    std::fs::create_dir_all(&opts.dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", opts.dir.display()))?;
+    let fd = crate::scale::raise_fd_limit(&opts).map_err(|e| anyhow::anyhow!(e))?;
+    super::interrupt::install();
+    super::interrupt::set_run_dir(&opts.dir);
+    let dir = opts.dir.clone();
+    let mut saved = |rep: &crate::scale::ScalingReport| {
+        if let Err(e) = write_json(&dir, rep) {
+            eprintln!("asyncbench: warning: {e}");
+        }
+    };
+    let hooks = crate::scale::Hooks {
+        stop: &super::interrupt::interrupted,
+        saved: &mut saved,
+    };
+    let rep = crate::scale::run(&opts, fd, hooks);
+    write_json(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
+    let md = crate::report::doc::scaling::write(&opts.dir, &rep).map_err(|e| anyhow::anyhow!(e))?;
+    eprint!(
+        "{}",
+        crate::report::doc::markdown::table(&crate::report::doc::scaling::bend_table(&rep))
+    );
+    eprintln!("asyncbench: report in {}", md.display());
+    println!("{}", opts.dir.display());
+    if rep.interrupted {
+        return Err(Failure {
+            code: super::interrupt::EXIT_INTERRUPTED,
+            error: super::Interrupted(opts.dir).into(),
+        });
     }
     Ok(())
 }

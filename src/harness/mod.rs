@@ -215,7 +215,10 @@ pub fn bench_main() -> Result<(), Failure> {
         crate::report::publish(&path);
         // The run as a whole: its cases with errors, unstable ones and the slowest vs ideal.
         match crate::results::Summary::read(&path.join("summary.json")) {
-            Ok(s) => eprint!("{}", crate::report::terminal::render(&s, crate::report::terminal::Rows::Notable)),
+            Ok(s) => eprint!(
+                "{}",
+                crate::report::terminal::render(&s, crate::report::terminal::Rows::Notable)
+            ),
             Err(e) => eprintln!("asyncbench: no summary table: {e}"),
         }
         if let Some(card) = crate::report::terminal::scorecard(&path) {

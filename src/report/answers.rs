@@ -56,9 +56,9 @@ pub fn judge(r: &Ratio, mde_pct: Option<f64>) -> Word {
 /// is not real, the "≈" mark with its measured Δ.
 pub fn ratio_words(r: &Ratio, word: Word) -> String {
     let x = format::ratio(Some(r.estimate));
-    let iv = r
-        .interval
-        .map_or(String::new(), |i| format!(" [{}–{}]", format::sig3(i.lo), format::sig3(i.hi)));
+    let iv = r.interval.map_or(String::new(), |i| {
+        format!(" [{}–{}]", format::sig3(i.lo), format::sig3(i.hi))
+    });
     match word {
         Word::Real => format!("{x}{iv}"),
         Word::Similar => format!("{x}{iv} ≈ (Δ {})", format::change_pct((r.estimate - 1.0) * 100.0)),
@@ -215,9 +215,7 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 pub fn judge_difference(d: &Difference, baseline: f64, mde_pct: Option<f64>) -> Word {
     match d.interval {
         None => Word::NoClaim,
-        Some(i) if !i.contains(0.0) && 100.0 * d.estimate.abs() / baseline > threshold_pct(mde_pct) => {
-            Word::Real
-        }
+        Some(i) if !i.contains(0.0) && 100.0 * d.estimate.abs() / baseline > threshold_pct(mde_pct) => Word::Real,
         Some(_) => Word::Similar,
     }
 }
@@ -317,7 +315,11 @@ pub fn answer<'a>(run: &'a RunData, scenario: &str, index: usize, c: &Comparison
                 pairs: best.rounds.as_ref().map_or(0, |x| x.count as usize),
                 added: None,
             }];
-            entries.extend(rows[1..].iter().filter_map(|(r, _)| entry(r, best, &c.figure, By::Ratio)));
+            entries.extend(
+                rows[1..]
+                    .iter()
+                    .filter_map(|(r, _)| entry(r, best, &c.figure, By::Ratio)),
+            );
             let kind = Kind::Ranking {
                 variant: side_label(side),
             };
@@ -329,16 +331,19 @@ pub fn answer<'a>(run: &'a RunData, scenario: &str, index: usize, c: &Comparison
                 .into_iter()
                 .filter_map(|s| {
                     // The baseline of the same runtime, or its only row (a variant on one runtime).
-                    let b = base
-                        .iter()
-                        .find(|b| b.runtime == s.runtime)
-                        .or(if base.len() == 1 { base.first() } else { None })?;
+                    let b = base.iter().find(|b| b.runtime == s.runtime).or(if base.len() == 1 {
+                        base.first()
+                    } else {
+                        None
+                    })?;
                     entry(s, b, &c.figure, c.by)
                 })
                 .collect();
             let first = entries.first()?.row;
             // A baseline run on one runtime alone (std_sequential on threads) is named with it.
-            let one = base.iter().find(|b| !entries.iter().any(|e| e.row.runtime == b.runtime));
+            let one = base
+                .iter()
+                .find(|b| !entries.iter().any(|e| e.row.runtime == b.runtime));
             let baseline = match (base.len(), one) {
                 (1, Some(b)) => format!("{} on {}", side_label(baseline), runtime_cell(b)),
                 _ => side_label(baseline),
@@ -485,7 +490,13 @@ impl Answer<'_> {
         let lower = on(&|w, s| w == Word::Real && s < 0.0);
         let higher = on(&|w, s| w == Word::Real && s > 0.0);
         let same = on(&|w, _| w != Word::Real);
-        let all = |k: usize| if n == 1 { String::new() } else { format!(" on all {k} runtimes") };
+        let all = |k: usize| {
+            if n == 1 {
+                String::new()
+            } else {
+                format!(" on all {k} runtimes")
+            }
+        };
         if lower.len() == n {
             return format!("{subject} {less}{}", all(n));
         }
@@ -556,10 +567,7 @@ impl Answer<'_> {
             return Trust::Low;
         }
         let unstable = self.entries.iter().any(|e| e.range.is_some() || unstable(e.row));
-        let wide = self
-            .entries
-            .iter()
-            .any(|e| e.mde_pct.is_none_or(|m| m > MDE_HIGH_PCT));
+        let wide = self.entries.iter().any(|e| e.mde_pct.is_none_or(|m| m > MDE_HIGH_PCT));
         if unstable || wide { Trust::Medium } else { Trust::High }
     }
 
@@ -570,7 +578,12 @@ impl Answer<'_> {
         let unstable = self.entries.iter().filter(|e| unstable(e.row)).count();
         let rounds = pairs.map_or(String::new(), |p| format!("{p} rounds"));
         match self.trust() {
-            Trust::Low if self.entries.iter().all(|e| e.ratio.is_none_or(|r| r.interval.is_some())) => {
+            Trust::Low
+                if self
+                    .entries
+                    .iter()
+                    .all(|e| e.ratio.is_none_or(|r| r.interval.is_some())) =>
+            {
                 format!("low ({rounds}, MDE up to {mde:.0}%)")
             }
             Trust::Low => "low (no interval)".into(),

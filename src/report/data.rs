@@ -192,4 +192,3 @@ mod tests {
         assert_eq!(unique(["b", "a", "b", "c", "a"].into_iter()), vec!["b", "a", "c"]);
     }
 }
-

@@ -49,7 +49,13 @@ pub fn duration_interval(ns: f64, lo: f64, hi: f64) -> String {
     let u = TimeUnit::for_value(ns);
     let same = |x: f64| TimeUnit::for_value(x).name == u.name;
     if ns.is_finite() && same(lo) && same(hi) {
-        format!("{} {} [{}–{}]", sig3(ns / u.ns), u.name, sig3(lo / u.ns), sig3(hi / u.ns))
+        format!(
+            "{} {} [{}–{}]",
+            sig3(ns / u.ns),
+            u.name,
+            sig3(lo / u.ns),
+            sig3(hi / u.ns)
+        )
     } else {
         format!("{} [{}–{}]", duration(ns), duration(lo), duration(hi))
     }

@@ -259,6 +259,20 @@ impl Drop for TestServer {
 /// allows (each connection is a file descriptor; 10 000 connections need more
 /// than the usual soft limit of 1024). Returns the limit now in force.
 pub fn raise_fd_limit() -> io::Result<u64> {
+    raise_fd_limit_to(u64::MAX).map(|l| l.soft)
+}
+
+/// RLIMIT_NOFILE: the soft limit before a raise, after it, and the hard limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdLimits {
+    pub soft_before: u64,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Raises the soft open-file limit to `want`, capped at the hard limit, if it is below (a
+/// `want` of 0 only reads the limits).
+pub fn raise_fd_limit_to(want: u64) -> io::Result<FdLimits> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -267,18 +281,22 @@ pub fn raise_fd_limit() -> io::Result<u64> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    if lim.rlim_cur < lim.rlim_max {
+    let target = want.min(lim.rlim_max);
+    if lim.rlim_cur < target {
         let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
+            rlim_cur: target,
             rlim_max: lim.rlim_max,
         };
         // SAFETY: as above.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        return Ok(lim.rlim_max);
     }
-    Ok(lim.rlim_cur)
+    Ok(FdLimits {
+        soft_before: lim.rlim_cur,
+        soft: lim.rlim_cur.max(target),
+        hard: lim.rlim_max,
+    })
 }
 
 /// Runs a standalone server until Ctrl-C, printing `listening on http://ADDR` to stdout

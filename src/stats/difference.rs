@@ -56,7 +56,10 @@ mod tests {
         let d = paired_difference(&[10.0, 12.0, 14.0], &[0.0, 0.0, 0.0]).unwrap();
         let Interval { lo, hi, .. } = d.interval.unwrap();
         let h = 4.302_653 * 2.0 / 3f64.sqrt();
-        assert!((lo - (12.0 - h)).abs() < 1e-4 && (hi - (12.0 + h)).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - (12.0 - h)).abs() < 1e-4 && (hi - (12.0 + h)).abs() < 1e-4,
+            "{lo} {hi}"
+        );
         assert_eq!(paired_difference(&[1.0], &[0.5]).unwrap().interval, None);
         assert!(paired_difference(&[], &[1.0]).is_none());
     }

@@ -30,6 +30,7 @@ mod report;
 mod results;
 mod rounds;
 mod runtimes;
+mod scale;
 mod scenario_files;
 mod scenarios;
 mod schema;

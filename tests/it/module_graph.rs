@@ -11,7 +11,7 @@
 //! | `runtime` | measure | the `Runtime` trait and its flavours; spawns wrapped in `measure::task_metrics`, offload threads pinned by `measure::placement` |
 //! | `results`, `server` | measure, stats | the run directory and its files; the test server |
 //! | `client` | measure, runtime | clients and load generators run *on* a runtime and record into `measure` (also the route floor and `ClientError → OpError`) |
-//! | `scenario`, `sweep`, `python` | the above | the scenarios and the probes run beside their work; the load sweep; the guide's Python rows |
+//! | `scenario`, `sweep`, `scale`, `python` | the above | the scenarios and the probes run beside their work; the load sweep; the scaling curves; the guide's Python rows |
 //! | `report`, `compare`, `export` | results, stats, … | read saved runs |
 //! | `versions` | compare, results, report, stats | a dependency's two versions built in scratch copies, run alternately in round processes, gathered into runs that `compare` judges |
 //! | `harness` | all but `cli` | the run loop, the CLI's options (clap's types as typed in `harness::options::args`, then checked) and commands |

@@ -323,7 +323,10 @@ fn findings_state_a_planted_gap_and_every_link_reaches_its_section() -> TestResu
     let files = report::report(&dir)?;
     let md = fs::read_to_string(&files.markdown)?;
     let card = md.find("## Scorecard").ok_or("no scorecard")?;
-    assert!(card < md.find("## Environment").ok_or("no environment")?, "the scorecard comes first");
+    assert!(
+        card < md.find("## Environment").ok_or("no environment")?,
+        "the scorecard comes first"
+    );
     // The scorecard row: one round per row, so no interval and no claim.
     assert!(
         md.contains("| fetch_parallel: which runtime gathers fastest ")

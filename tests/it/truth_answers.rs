@@ -43,7 +43,11 @@ fn a_planted_ranking_names_the_winner_its_tie_and_the_real_margin() {
     assert_eq!(a.entries[0].row.runtime, "tokio-ct");
     assert!(matches!(a.kind, Kind::Ranking { .. }));
     let tie = a.entries.iter().find(|e| e.row.runtime == "async-std").unwrap();
-    assert_eq!(tie.word, Word::Similar, "1% reads ≈ even though its interval excludes 1");
+    assert_eq!(
+        tie.word,
+        Word::Similar,
+        "1% reads ≈ even though its interval excludes 1"
+    );
     let lo = tie.ratio.unwrap().interval.unwrap().lo;
     assert!(lo > 1.0, "the planted 1% does resolve: {lo}");
     let slow = a.entries.iter().find(|e| e.row.runtime == "smol-ct").unwrap();
@@ -55,7 +59,11 @@ fn a_planted_ranking_names_the_winner_its_tie_and_the_real_margin() {
     let margin = a.margin();
     assert!(
         margin.starts_with("next smol-ct: 1.50× [")
-            && margin.contains(&format!("[{}–{}]", asyncbench::report::format::sig3(wl), asyncbench::report::format::sig3(wh))),
+            && margin.contains(&format!(
+                "[{}–{}]",
+                asyncbench::report::format::sig3(wl),
+                asyncbench::report::format::sig3(wh)
+            )),
         "{margin}"
     );
     assert_eq!(a.trust(), Trust::High, "{}", a.trust_text());
@@ -66,7 +74,12 @@ fn a_planted_ranking_names_the_winner_its_tie_and_the_real_margin() {
     // The question's chart draws each ratio with exactly its published interval.
     let chart = answers::chart(a);
     for (r, e) in chart.rows.iter().zip(&a.entries) {
-        assert_eq!(r.interval, e.ratio.and_then(|x| x.interval).map(|i| (i.lo, i.hi)), "{}", r.label);
+        assert_eq!(
+            r.interval,
+            e.ratio.and_then(|x| x.interval).map(|i| (i.lo, i.hi)),
+            "{}",
+            r.label
+        );
         assert_eq!(r.range, None);
     }
     assert_eq!(chart.rows[0].estimate, 1.0, "the best row sits at 1×");
@@ -86,11 +99,19 @@ fn an_unstable_planted_row_is_drawn_as_its_range_and_lowers_the_trust() {
     let all = answers::all(&run);
     let a = &all[0];
     let e = &a.entries[1];
-    assert!(e.value.contains('⚠'), "an unstable row is quoted as its range: {}", e.value);
+    assert!(
+        e.value.contains('⚠'),
+        "an unstable row is quoted as its range: {}",
+        e.value
+    );
     let (lo, hi) = e.range.expect("a range for the unstable row");
     assert!((lo - 1.2).abs() < 1e-9 && (hi - 2.4).abs() < 1e-9, "{lo} {hi}");
     let chart = answers::chart(a);
-    assert_eq!(chart.rows[1].range, Some((lo, hi)), "the chart draws the range, not a point");
+    assert_eq!(
+        chart.rows[1].range,
+        Some((lo, hi)),
+        "the chart draws the range, not a point"
+    );
     assert_eq!(a.trust(), Trust::Medium, "{}", a.trust_text());
 }
 

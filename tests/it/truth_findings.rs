@@ -111,7 +111,15 @@ pub(crate) fn planted_run(root: &Path, scenario: &str, rows: Vec<CaseResult>, co
 }
 
 /// A row whose rounds are `means` (ns per batch), each `batches` batches with spread `sd`.
-pub(crate) fn row(scenario: &str, variant: &str, runtime: &str, ops: u64, unit: &str, means: &[f64], sd: f64) -> CaseResult {
+pub(crate) fn row(
+    scenario: &str,
+    variant: &str,
+    runtime: &str,
+    ops: u64,
+    unit: &str,
+    means: &[f64],
+    sd: f64,
+) -> CaseResult {
     let rounds = rounds::summarize(Round::series(means, sd, 50));
     CaseResult {
         scenario: scenario.into(),

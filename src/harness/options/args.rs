@@ -158,6 +158,18 @@ pub enum Command {
     /// a filter that selects nothing; 1 if a side does not build (naming it) or on a regression
     /// with --fail-on-regression; 130 on Ctrl-C (the finished pairs of rounds are compared).
     Versions(Box<VersionsArgs>),
+    /// Measures how the cost per operation grows with concurrency: each pattern at N = 1, 10, 100,
+    /// … on every runtime, with intervals over rounds, and where each runtime bends.
+    ///
+    /// Patterns: gather (N requests gathered over keep-alive, batch ÷ D), spawn_join, timers
+    /// (lateness of N timers), idle_tasks (time and bytes per task), fanout (chat line to N
+    /// receivers), producers (a channel with N producers); `planted` is a self-test. Each point is
+    /// --rounds rounds, each on a fresh runtime. The bend is the smallest N whose figure exceeds 2×
+    /// its base (the ideal, else its value at the smallest N). The soft open-file limit is raised
+    /// to what the ladder needs; an N past the hard limit is refused and named. Writes
+    /// scaling.json, SCALING.md (scorecard first) and charts/ into <results>/scale-<time>-<host>/;
+    /// Ctrl-C keeps the finished points (exit 130).
+    Scale(Box<ScaleArgs>),
 }
 
 /// Options of `asyncbench versions`, as typed; `harness::options` checks them.
@@ -212,6 +224,32 @@ pub struct VersionsArgs {
     /// `timeout.deadline_ms=+50%`, so the session must find a change.
     #[arg(long, value_name = "SCENARIO.PARAM=+PCT%")]
     pub plant: Option<String>,
+    #[command(flatten)]
+    pub results: ResultsArg,
+}
+
+/// Options of `asyncbench scale`, as typed; `harness::options` checks them.
+#[derive(Debug, clap::Args)]
+pub struct ScaleArgs {
+    /// Only these patterns (repeatable). Default: every pattern but `planted`.
+    #[arg(long = "pattern", value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Only these runtimes (repeatable). Default: the five async runtimes.
+    #[arg(long = "runtime", value_name = "RUNTIME", value_parser = FlavorParser)]
+    pub runtimes: Vec<Flavor>,
+    /// Largest N [1..=1000000] (each pattern also stops at its own cap) (default: 100000).
+    #[arg(long)]
+    pub max_n: Option<u64>,
+    /// Rounds per point, each on a fresh runtime [2..=20] (default: 3).
+    #[arg(long)]
+    pub rounds: Option<u64>,
+    /// Worker counts for the multi-thread runtimes, the second axis (repeatable) [1..=1024]
+    /// (default: one per core).
+    #[arg(long = "workers", value_name = "N")]
+    pub workers: Vec<u64>,
+    /// No line per point on stderr.
+    #[arg(long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub results: ResultsArg,
 }

@@ -7,6 +7,7 @@
 pub mod args;
 mod bounds;
 mod results_root;
+mod scale;
 mod suggest;
 mod sweep;
 mod versions;
@@ -75,6 +76,7 @@ pub enum Task {
     },
     Sweep(Box<crate::sweep::SweepOpts>),
     Versions(Box<VersionsTask>),
+    Scale(Box<crate::scale::ScaleOpts>),
 }
 
 /// How long one request of a load run may take before it counts as an error.
@@ -121,6 +123,7 @@ impl Process {
 pub fn check(command: Command, process: &Process) -> Result<Task, Failure> {
     Ok(match command {
         Command::Sweep(args) => Task::Sweep(Box::new(sweep::check_sweep(*args, process).map_err(Failure::usage)?)),
+        Command::Scale(args) => Task::Scale(Box::new(scale::check_scale(*args, process).map_err(Failure::usage)?)),
         Command::List { scenarios } => Task::List { scenarios },
         Command::Versions(args) => Task::Versions(Box::new(versions::check_versions(*args, process)?)),
         Command::Serve {

@@ -13,6 +13,7 @@ pub mod python_ratio;
 pub mod question;
 pub mod ratio_dots;
 pub mod render;
+pub mod scaling;
 pub mod spectrum;
 pub mod sweep_achieved;
 pub mod sweep_latency;

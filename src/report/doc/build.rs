@@ -5,8 +5,8 @@
 
 use super::first_screen::{self, ServerAnswer};
 use super::model::{Block, Document, Span, anchor};
-use crate::report::answers::{self, Answer};
 use super::tables;
+use crate::report::answers::{self, Answer};
 use crate::report::chart::{ChartKey, ChartSet};
 use crate::report::data::RunData;
 use crate::report::format;
@@ -64,7 +64,10 @@ impl Builder<'_> {
 
 /// A path below the run directory as a page at its top links it.
 pub fn rel_path(run_dir: &std::path::Path, p: &std::path::Path) -> String {
-    p.strip_prefix(run_dir).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    p.strip_prefix(run_dir)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// The folder of the per-scenario pages, below the run directory.
@@ -138,7 +141,10 @@ pub fn server(run: &RunData) -> Option<ServerAnswer> {
     let source = format!("`{}`", sweep.command);
     let mut a = first_screen::server_answer(&sweep, &source)?;
     // Named as the run's pages reach it: the sibling directory's file.
-    let dir = path.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned());
+    let dir = path
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|d| d.to_string_lossy().into_owned());
     a.trust = format!("{}; ../{}/sweep.json", a.trust, dir.unwrap_or_default());
     Some(a)
 }
@@ -241,7 +247,10 @@ pub fn build(run: &RunData, charts: &ChartSet) -> Document {
         run.scenarios()
             .into_iter()
             .map(|sc| {
-                let guide = s.scenarios.get(sc).map_or(String::new(), |i| format!(": {}", i.guide_section));
+                let guide = s
+                    .scenarios
+                    .get(sc)
+                    .map_or(String::new(), |i| format!(": {}", i.guide_section));
                 vec![page_link(sc, sc), text(guide)]
             })
             .collect(),

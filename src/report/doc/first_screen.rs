@@ -311,7 +311,12 @@ pub fn question_table(a: &Answer<'_>) -> Table {
         })
         .collect();
     Table {
-        header: vec!["runtime".into(), format!("value, {} [95% interval]", a.unit), against, "verdict".into()],
+        header: vec![
+            "runtime".into(),
+            format!("value, {} [95% interval]", a.unit),
+            against,
+            "verdict".into(),
+        ],
         right: vec![false, true, true, false],
         rows,
     }

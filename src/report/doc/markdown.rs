@@ -125,10 +125,21 @@ fn longest_run(s: &str, ch: char) -> usize {
 /// A table without padding: `| a | b |` rows under a minimal rule.
 pub fn compact_table(t: &Table) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let line = |cells: &[String]| format!("| {} |\n", cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+    let line = |cells: &[String]| {
+        format!(
+            "| {} |\n",
+            cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+        )
+    };
     let mut out = line(&t.header);
     let rule: Vec<&str> = (0..t.header.len())
-        .map(|i| if t.right.get(i).copied().unwrap_or(false) { "--:" } else { "---" })
+        .map(|i| {
+            if t.right.get(i).copied().unwrap_or(false) {
+                "--:"
+            } else {
+                "---"
+            }
+        })
         .collect();
     let _ = writeln!(out, "| {} |", rule.join(" | "));
     for r in &t.rows {

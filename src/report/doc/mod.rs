@@ -8,6 +8,7 @@ pub mod first_screen;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod scaling;
 pub mod sweep;
 pub mod tables;
 

@@ -16,7 +16,11 @@ pub enum Span {
     },
     /// A link to another page of the run: `md` from a Markdown page, `html` from an HTML one
     /// (both relative to the page that links).
-    Page { text: String, md: String, html: String },
+    Page {
+        text: String,
+        md: String,
+        html: String,
+    },
 }
 
 /// A table: header, per-column right alignment, rows of plain cells.

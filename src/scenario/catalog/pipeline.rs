@@ -185,7 +185,11 @@ impl Scenario for Pipeline {
                 format!("which runtime moves items through one executor-agnostic queue ({k}) fastest, per item"),
             );
             // One headline: the first kind the file names (bounded by default).
-            out.push(if Some(kind) == self.kinds.first() { c.headline() } else { c });
+            out.push(if Some(kind) == self.kinds.first() {
+                c.headline()
+            } else {
+                c
+            });
         }
         if self.kinds.len() == 2 {
             out.push(Comparison::variants(
@@ -211,7 +215,9 @@ impl Scenario for Pipeline {
 }
 
 impl Pipeline {
-    fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
+    /// This pipeline on queue `Q`, bounded at `capacity` or not (also `asyncbench scale`'s
+    /// producers pattern).
+    pub fn case<Q: Queue>(&self, bounded: bool) -> PipelineCase<Q> {
         PipelineCase {
             p: self.clone(),
             capacity: bounded.then_some(self.capacity),

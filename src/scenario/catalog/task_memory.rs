@@ -150,7 +150,11 @@ impl Scenario for TaskMemory {
             )
             .on(Figure::Value("bytes_per_task_alloc".into()));
             // The guide's question at the largest N: what an idle task costs.
-            out.push(if Some(&n) == self.tasks.last() { bytes.headline() } else { bytes });
+            out.push(if Some(&n) == self.tasks.last() {
+                bytes.headline()
+            } else {
+                bytes
+            });
         }
         out
     }
