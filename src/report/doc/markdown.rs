@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn code_block_fence_outlasts_content() {
         let mut out = String::new();
-        block_md(&mut out, &Block::Code("echo ```".into()));
+        block_md(&mut out, &Block::Code("echo ```".into()), true);
         assert!(out.starts_with("````sh\n"), "{out}");
     }
 }
