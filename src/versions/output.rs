@@ -9,7 +9,6 @@ use crate::compare::output as compare_output;
 use crate::compare::{Comparison, HOST_MOVED_PCT, RowChange, Verdict};
 use crate::report::data::PRIMARY_METRIC;
 use crate::report::format;
-use crate::stats::{LEVEL_95, mean_sd, t_half_width};
 
 /// What the session knows beyond the two runs.
 #[derive(Debug, Clone)]
@@ -55,23 +54,18 @@ pub fn paired(c: &Comparison, r: &RowChange) -> Option<PairedChange> {
 /// [`PairedChange`] of round figures `b[k]` against `a[k]` (pairs with a non-positive figure
 /// are skipped); `None` with fewer than two pairs.
 pub fn paired_change(a: &[f64], b: &[f64]) -> Option<PairedChange> {
-    let logs: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .filter(|(x, y)| **x > 0.0 && **y > 0.0)
-        .map(|(x, y)| (y / x).ln())
-        .collect();
-    if logs.len() < 2 {
+    let (a, b): (Vec<f64>, Vec<f64>) = a.iter().zip(b).filter(|(x, y)| **x > 0.0 && **y > 0.0).unzip();
+    if a.len() < 2 {
         return None;
     }
-    let (m, sd) = mean_sd(&logs);
-    let h = t_half_width(sd, logs.len(), LEVEL_95);
-    let pct = |x: f64| (x.exp() - 1.0) * 100.0;
+    // The ratio B/A paired by round is the report's own (stats::ratio), as a percent change.
+    let r = crate::stats::ratio::paired_ratio(&b, &a)?;
+    let pct = |x: f64| (x - 1.0) * 100.0;
     Some(PairedChange {
-        pct: pct(m),
-        low: h.map(|h| pct(m - h)),
-        high: h.map(|h| pct(m + h)),
-        pairs: logs.len(),
+        pct: pct(r.estimate),
+        low: r.interval.map(|i| pct(i.lo)),
+        high: r.interval.map(|i| pct(i.hi)),
+        pairs: r.pairs,
     })
 }
 

@@ -112,7 +112,9 @@ fn an_unstable_planted_row_is_drawn_as_its_range_and_lowers_the_trust() {
         Some((lo, hi)),
         "the chart draws the range, not a point"
     );
-    assert_eq!(a.trust(), Trust::Medium, "{}", a.trust_text());
+    // Rounds that spread this wide also have a large MDE: no interval can be trusted far.
+    assert_eq!(a.trust(), Trust::Low, "{}", a.trust_text());
+    assert!(a.trust_text().contains("MDE up to"), "{}", a.trust_text());
 }
 
 #[test]

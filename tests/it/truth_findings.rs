@@ -176,7 +176,7 @@ fn a_finding_over_two_planted_rows_states_the_planted_ratio_and_its_interval() {
         format::sig3(hi)
     );
     assert!(text.contains(&want), "{want:?} not in {text}");
-    assert!(text.contains("per request"), "{text}");
+    assert!(text.contains("per request (batch ÷ 8)"), "{text}");
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn a_planted_pair_with_different_batch_sizes_is_compared_per_unit_of_work() {
     let root = tempfile::tempdir().unwrap();
     let text = lines(&planted_run(root.path(), "chat", rows, vec![c])).join("\n");
     assert!(text.contains("0.500× [0.500–0.500], a real difference"), "{text}");
-    assert!(text.contains("per delivery"), "{text}");
+    assert!(text.contains("per delivery (batch ÷ 800)"), "{text}");
     // 4 × 10 ms / 800 = 50 µs per delivery; 10 ms / 100 = 100 µs.
     assert!(text.contains("(50.0 µs vs 100 µs)"), "{text}");
     assert!(!text.contains("4.00×"), "{text}");

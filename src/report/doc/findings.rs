@@ -52,7 +52,9 @@ fn divisor(r: &CaseResult) -> f64 {
 pub fn per_label(r: &CaseResult) -> String {
     let figure = figures::figure_of(r);
     match (&r.throughput_unit, r.ops_per_batch) {
-        (Some(u), Some(n)) if n > 0 && figure.is_batch_time() => format!("per {}", singular(u)),
+        // A batch of N concurrent operations divided by N is not one operation's latency: the
+        // label says what was divided ("per sleep (batch ÷ 8)"), one at a time or not.
+        (Some(u), Some(n)) if n > 0 && figure.is_batch_time() => format!("per {} (batch ÷ {n})", singular(u)),
         _ if figure.is_batch_time() => "per batch".into(),
         _ => figure.label().to_string(),
     }

@@ -132,7 +132,7 @@ impl Scenario for BlockingSleep {
             Comparison::variants(
                 "thread_sleep",
                 "runtime_sleep",
-                "time.sleep vs asyncio.sleep: K tasks sleeping S, per sleep",
+                "time.sleep vs asyncio.sleep: K tasks sleeping S, batch ÷ K",
             ),
             Comparison::rows(
                 Side::metric("thread_sleep", "sched_delay"),
