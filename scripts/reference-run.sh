@@ -36,6 +36,6 @@ run=$(readlink -f results/latest)
 dest=results/reference
 rm -rf "$dest"
 mkdir -p "$dest"
-cp "$run"/env.json "$run"/summary.json "$run"/summary.csv "$run"/REPORT.md "$run"/index.html "$dest"/
-cp -r "$run"/charts "$dest"/
+cp "$run"/env.json "$run"/summary.json "$run"/summary.csv "$run"/BRIEF.md "$run"/REPORT.md "$run"/index.html "$dest"/
+cp -r "$run"/charts "$run"/scenarios "$dest"/
 echo "reference run $(basename "$run") copied to $dest" >&2
