@@ -135,8 +135,9 @@ pub(crate) fn row(
 }
 
 fn lines(run: &RunData) -> Vec<String> {
-    findings::scenario_lines(run)
+    run.scenarios()
         .into_iter()
+        .flat_map(|s| findings::scenario_lines_of(run, s))
         .map(|spans| {
             spans
                 .into_iter()

@@ -90,11 +90,24 @@ fn heading_block(level: u8, text: String) -> Block {
     }
 }
 
-/// What every document of the run opens with: its title and the first screen.
-fn opening(b: &mut Builder<'_>, title: &str, answers: &[Answer<'_>], server: Option<&ServerAnswer>) {
+/// A document at the run's top, opened as every one is: its title and the first screen. Returns
+/// the builder and the run's answers.
+fn opened<'a>(run: &'a RunData, charts: &'a ChartSet, title: &str) -> (Builder<'a>, Vec<Answer<'a>>) {
+    let mut b = Builder {
+        run,
+        charts,
+        blocks: Vec::new(),
+        prefix: "",
+    };
+    let answers = answers::all(run);
     b.heading(1, title);
-    b.blocks
-        .extend(first_screen::blocks(b.run, answers, server, &mut heading_block));
+    b.blocks.extend(first_screen::blocks(
+        run,
+        &answers,
+        server(run).as_ref(),
+        &mut heading_block,
+    ));
+    (b, answers)
 }
 
 /// One section per question of `shown`: a heading per scenario (with a link to its page, on the
@@ -152,27 +165,14 @@ pub fn server(run: &RunData) -> Option<ServerAnswer> {
 /// BRIEF.md: the first screen and the scorecard's questions, nothing else (paste-ready).
 pub fn brief(run: &RunData, charts: &ChartSet) -> Document {
     let title = format!("asyncbench brief: run {}", run.summary.run.id);
-    let mut b = Builder {
-        run,
-        charts,
-        blocks: Vec::new(),
-        prefix: "",
-    };
-    let answers = answers::all(run);
-    let server = server(run);
-    opening(&mut b, &title, &answers, server.as_ref());
+    let (mut b, answers) = opened(run, charts, &title);
     b.heading(2, "The questions");
     questions(&mut b, &answers::headlines(&answers), false, 3);
-    let mut pages = vec![text("Each scenario's tables, charts and warnings: ")];
-    for (i, sc) in run.scenarios().into_iter().enumerate() {
-        if i > 0 {
-            pages.push(text(" · "));
-        }
-        pages.push(page_link(sc, sc));
-    }
-    b.para(pages);
     b.para(vec![
-        text("Every question, the method and the environment: "),
+        text(
+            "Each scenario's tables, charts and warnings: scenarios/<name>.md. Every question, the method and the \
+              environment: ",
+        ),
         Span::Page {
             text: "the full report".into(),
             md: "REPORT.md".into(),
@@ -191,15 +191,7 @@ pub fn brief(run: &RunData, charts: &ChartSet) -> Document {
 pub fn build(run: &RunData, charts: &ChartSet) -> Document {
     let s = &run.summary;
     let title = format!("asyncbench report: run {}", s.run.id);
-    let mut b = Builder {
-        run,
-        charts,
-        blocks: Vec::new(),
-        prefix: "",
-    };
-    let answers = answers::all(run);
-    let server = server(run);
-    opening(&mut b, &title, &answers, server.as_ref());
+    let (mut b, answers) = opened(run, charts, &title);
     b.heading(2, "The questions");
     questions(&mut b, &answers::headlines(&answers), true, 3);
     b.heading(2, "Every question in one line");

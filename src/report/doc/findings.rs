@@ -303,45 +303,17 @@ pub fn scenario_lines_of(run: &RunData, scenario: &str) -> Vec<Vec<Span>> {
         .filter_map(|c| comparison_line(run, scenario, c))
         .map(|l| vec![text(l)])
         .collect();
-    if out.is_empty()
-        && let Some(a) = open_loop_answer(run, scenario)
-    {
-        out.push(vec![text(a.trim_start_matches(": ").to_string())]);
-    }
-    out
-}
-
-/// Per scenario, one line per comparison it declared (read from the summary, so a report
-/// regenerated from `summary.json` alone states the same ones).
-pub fn scenario_lines(run: &RunData) -> Vec<Vec<Span>> {
-    let mut out = Vec::new();
-    for scenario in run.scenarios() {
-        let declared = run
-            .summary
-            .scenarios
-            .get(scenario)
-            .map(|i| i.comparisons.as_slice())
-            .unwrap_or_default();
-        let lines: Vec<String> = declared
-            .iter()
-            .filter_map(|c| comparison_line(run, scenario, c))
-            .collect();
-        let heading = scenario_heading(scenario);
-        if lines.is_empty() {
-            let answer = open_loop_answer(run, scenario).unwrap_or_else(|| {
-                if declared.is_empty() {
-                    ": the summary declares no comparison for it (written before scenarios declared theirs, or a \
-                     run built from options); its section has the figures."
-                        .to_string()
-                } else {
-                    ": none of its declared comparisons has rows on both sides in this run.".to_string()
-                }
-            });
-            out.push(vec![link(scenario, &heading), text(answer)]);
-        }
-        for l in lines {
-            out.push(vec![link(scenario, &heading), text(format!(": {l}"))]);
-        }
+    if out.is_empty() {
+        let answer = open_loop_answer(run, scenario).unwrap_or_else(|| {
+            if declared.is_empty() {
+                ": the summary declares no comparison for it (written before scenarios declared theirs, or a run \
+                 built from options); the tables below have the figures."
+                    .to_string()
+            } else {
+                ": none of its declared comparisons has rows on both sides in this run.".to_string()
+            }
+        });
+        out.push(vec![text(answer.trim_start_matches(": ").to_string())]);
     }
     out
 }

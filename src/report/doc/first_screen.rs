@@ -74,8 +74,8 @@ pub fn server_answer(sweep: &SweepReport, source: &str) -> Option<ServerAnswer> 
         )
     };
     let question = format!(
-        "which runtime serves the most requests with p99 ≤ {} µs ({} route)",
-        sweep.settings.slo_p99.as_micros(),
+        "which runtime serves the most requests with p99 ≤ {}, route {}",
+        format::duration(sweep.settings.slo_p99.as_nanos() as f64),
         sweep.route
     );
     let (words, margin) = match knees.get(1) {
@@ -233,8 +233,8 @@ pub fn blocks(
         out.push(Block::List(lines));
     }
     out.push(Block::Para(vec![text(format!(
-        "Ratios: geometric mean over paired rounds. {VERDICT_RULE}. {TRUST_RULE}. ⚠: rounds disagree, quoted as \
-         their range."
+        "[…]: 95% interval over rounds; ratios: geometric mean over paired rounds. {VERDICT_RULE}. {TRUST_RULE}. \
+         ⚠: rounds disagree, quoted as their range."
     ))]));
     out
 }
@@ -258,7 +258,7 @@ pub fn question_blocks(
         out.push(Block::Chart {
             svg: rel(&c.svg),
             png: rel(&c.png),
-            alt: format!("{} question {}", a.scenario, a.index),
+            alt: "chart".into(),
         });
     }
     out
@@ -273,11 +273,11 @@ fn capitalise(s: &str) -> String {
 /// A question's table: runtime, value [interval], × best or ÷ baseline [interval], verdict.
 pub fn question_table(a: &Answer<'_>) -> Table {
     let (against, mark_best) = match &a.kind {
-        Kind::Ranking { .. } => (format!("× {} [95% interval]", a.best_word), true),
+        Kind::Ranking { .. } => (format!("× {}", a.best_word), true),
         Kind::Versus { baseline, .. } if a.entries.iter().any(|e| e.added.is_some()) => {
-            (format!("adds to {baseline} [95% interval]"), false)
+            (format!("adds to {baseline}"), false)
         }
-        Kind::Versus { baseline, .. } => (format!("÷ {baseline} [95% interval]"), false),
+        Kind::Versus { baseline, .. } => (format!("÷ {baseline}"), false),
     };
     let rows = a
         .entries
@@ -313,7 +313,7 @@ pub fn question_table(a: &Answer<'_>) -> Table {
     Table {
         header: vec![
             "runtime".into(),
-            format!("value, {} [95% interval]", a.unit),
+            format!("value, {}", a.unit),
             against,
             "verdict".into(),
         ],
