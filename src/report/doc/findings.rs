@@ -41,7 +41,7 @@ pub fn link(label: impl Into<String>, heading: &str) -> Span {
 /// What a row's value is divided by to give its figure per unit of work (the definitions are
 /// [`figures`]'s): a batch time by the operations one batch performs; a latency quantile or a
 /// metric's median is per operation already (1), as is a batch time whose row does not say.
-fn divisor(r: &CaseResult) -> f64 {
+pub(crate) fn divisor(r: &CaseResult) -> f64 {
     match r.ops_per_batch {
         Some(n) if n > 0 && figures::figure_of(r).is_batch_time() => n as f64,
         _ => 1.0,
@@ -170,7 +170,7 @@ fn mde_of(a: &CaseResult, b: &CaseResult) -> Option<f64> {
 }
 
 /// "join_all-keepalive" or "in_time [unwrapped]".
-fn side_label(s: &Side) -> String {
+pub(crate) fn side_label(s: &Side) -> String {
     if s.metric == PRIMARY_METRIC {
         s.variant.clone()
     } else {
@@ -178,7 +178,7 @@ fn side_label(s: &Side) -> String {
     }
 }
 
-fn rows_of<'a>(run: &'a RunData, scenario: &str, s: &Side) -> Vec<&'a CaseResult> {
+pub(crate) fn rows_of<'a>(run: &'a RunData, scenario: &str, s: &Side) -> Vec<&'a CaseResult> {
     run.case_rows(scenario, &s.variant, &s.metric)
         .into_iter()
         .filter(|r| r.samples > 0)

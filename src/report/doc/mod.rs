@@ -7,6 +7,7 @@ pub mod findings;
 pub mod first_screen;
 pub mod html;
 pub mod markdown;
+pub mod method;
 pub mod model;
 pub mod scaling;
 pub mod sweep;

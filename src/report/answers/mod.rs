@@ -4,68 +4,21 @@
 //! writer that states an answer: the scorecard and question tables of REPORT.md, BRIEF.md and
 //! index.html, their charts, and the terminal's closing lines.
 //!
-//! **The verdict rule** ([`judge`]), stated once: a ratio is a *real* difference when its 95%
-//! interval over paired rounds excludes 1 **and** the difference exceeds the larger of the two
-//! rows' minimum detectable effect and [`FLOOR_PCT`]; anything else reads "≈" with its measured
-//! Δ. With no interval (one round, or one figure per row) nothing is claimed.
+//! The verdict and trust rules are [`verdict`]'s ([`judge`], [`TRUST_RULE`]).
 
-use crate::report::data::{PRIMARY_METRIC, RunData};
-use crate::report::doc::findings::{per_label, time_text};
+use crate::report::data::RunData;
+use crate::report::doc::findings::{divisor, per_label, rows_of, side_label, time_text};
 use crate::report::doc::tables::runtime_cell;
 use crate::report::format;
-use crate::results::{By, CaseResult, Compared, Comparison, Figure, Side, figures};
+use crate::results::{By, CaseResult, Compared, Comparison, Figure, figures};
 use crate::stats::difference::{Difference, paired_difference};
 use crate::stats::ratio::{Ratio, paired_ratio};
 
-/// The smallest difference, percent, called real whatever the rows' MDE: below it a difference
-/// is too small to matter in a design review even when the rounds resolve it.
-pub const FLOOR_PCT: f64 = 2.0;
-
-/// What a ratio says, by [`judge`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Word {
-    /// The interval excludes 1 and the difference passes the threshold.
-    Real,
-    /// No real difference: the interval holds 1, or the difference is below the threshold.
-    Similar,
-    /// No interval (one round, or one figure per row): no claim.
-    NoClaim,
-}
-
-/// How large a ratio is as a difference, percent, either way round: 1.25× and 0.8× are both 25%.
-pub fn effect_pct(ratio: f64) -> f64 {
-    (ratio.max(1.0 / ratio) - 1.0) * 100.0
-}
-
-/// The threshold a difference must pass: the larger of the rows' MDE and [`FLOOR_PCT`].
-pub fn threshold_pct(mde_pct: Option<f64>) -> f64 {
-    mde_pct.filter(|m| m.is_finite()).unwrap_or(0.0).max(FLOOR_PCT)
-}
-
-/// The verdict rule (module docs): real needs an interval that excludes 1 and an effect above
-/// [`threshold_pct`].
-pub fn judge(r: &Ratio, mde_pct: Option<f64>) -> Word {
-    match r.interval {
-        None => Word::NoClaim,
-        Some(i) if !i.contains(1.0) && effect_pct(r.estimate) > threshold_pct(mde_pct) => Word::Real,
-        Some(_) => Word::Similar,
-    }
-}
-
-/// "0.127× [0.121–0.133]" or "1.01× [1.00–1.01] ≈ (Δ +1.0%)": a ratio with its interval and, when it
-/// is not real, the "≈" mark with its measured Δ.
-pub fn ratio_words(r: &Ratio, word: Word) -> String {
-    let x = format::ratio(Some(r.estimate));
-    let iv = r.interval.map_or(String::new(), |i| {
-        format!(" [{}–{}]", format::sig3(i.lo), format::sig3(i.hi))
-    });
-    match word {
-        Word::Real => format!("{x}{iv}"),
-        Word::Similar => format!("{x}{iv} ≈ (Δ {})", format::change_pct((r.estimate - 1.0) * 100.0)),
-        // The verdict column and the answer say "no claim"; the figure stays bare.
-        Word::NoClaim => x,
-    }
-}
+pub mod verdict;
+pub use verdict::{
+    FLOOR_PCT, MDE_HIGH_PCT, MDE_LOW_PCT, TRUST_RULE, VERDICT_RULE, Word, difference_words, effect_pct, judge,
+    judge_difference, ratio_words, threshold_pct,
+};
 
 /// One runtime's line in a question.
 #[derive(Debug, Clone)]
@@ -130,20 +83,6 @@ pub enum Trust {
     High,
 }
 
-/// Largest MDE (percent) of a "high" trust answer: the 10% target of DESIGN.md's power budget.
-pub const MDE_HIGH_PCT: f64 = 10.0;
-/// Above this MDE (percent) an answer is "low" trust: its rows cannot tell a difference of half
-/// their value from noise.
-pub const MDE_LOW_PCT: f64 = 50.0;
-
-/// The rule behind the trust column, stated once for the reader.
-pub const TRUST_RULE: &str = "trust: high = intervals over ≥ 2 paired rounds, every row stable, every MDE ≤ 10%; \
-medium = a row unstable (quoted as its range) or an MDE up to 50%; low = no interval, or an MDE over 50%";
-
-/// The verdict rule, stated once for the reader.
-pub const VERDICT_RULE: &str = "real = the 95% interval over paired rounds excludes 1 and the difference exceeds \
-the larger of the rows' MDE and 2%; otherwise ≈ with its measured Δ; no interval, no claim";
-
 /// What the comparison reads off a row: its figure per unit, its per-round figures.
 fn figure(r: &CaseResult, f: &Figure) -> Option<(f64, Vec<f64>)> {
     let (point, rounds) = match f {
@@ -160,14 +99,6 @@ fn figure(r: &CaseResult, f: &Figure) -> Option<(f64, Vec<f64>)> {
         Figure::Value(key) => (*r.values.get(key)?, Vec::new()),
     };
     (point.is_finite() && point > 0.0).then_some((point, rounds))
-}
-
-/// Operations per batch for a batch-time figure (1 otherwise): what a per-unit figure divides by.
-fn divisor(r: &CaseResult) -> f64 {
-    match r.ops_per_batch {
-        Some(n) if n > 0 && figures::figure_of(r).is_batch_time() => n as f64,
-        _ => 1.0,
-    }
 }
 
 /// A row's figure per unit as a reader may cite it: "12.0 ms [10.1–13.9]", or its rounds'
@@ -210,35 +141,6 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The verdict rule for a difference: real when its interval excludes 0 and it exceeds the
-/// threshold as a share of the baseline (the same rule as [`judge`], on A − B instead of A/B).
-pub fn judge_difference(d: &Difference, baseline: f64, mde_pct: Option<f64>) -> Word {
-    match d.interval {
-        None => Word::NoClaim,
-        Some(i) if !i.contains(0.0) && 100.0 * d.estimate.abs() / baseline > threshold_pct(mde_pct) => Word::Real,
-        Some(_) => Word::Similar,
-    }
-}
-
-/// "+85.0 ns [70.1 ns–99.9 ns]" (≈ and its Δ when not real).
-pub fn difference_words(d: &Difference, word: Word) -> String {
-    let signed = |v: f64| {
-        if v < 0.0 {
-            format!("−{}", format::duration(-v))
-        } else {
-            format!("+{}", format::duration(v))
-        }
-    };
-    let iv = d
-        .interval
-        .map_or(String::new(), |i| format!(" [{} to {}]", signed(i.lo), signed(i.hi)));
-    match word {
-        Word::Real => format!("{}{iv}", signed(d.estimate)),
-        Word::Similar => format!("≈ {}{iv}", signed(d.estimate)),
-        Word::NoClaim => signed(d.estimate),
-    }
-}
-
 /// `a`/`b` with its verdict, the per-round range where a row is unstable.
 fn entry<'a>(a: &'a CaseResult, b: &'a CaseResult, f: &Figure, by: By) -> Option<Entry<'a>> {
     let ((pa, ra), (pb, rb)) = (figure(a, f)?, figure(b, f)?);
@@ -273,13 +175,6 @@ fn entry<'a>(a: &'a CaseResult, b: &'a CaseResult, f: &Figure, by: By) -> Option
         range: range.filter(|(lo, hi)| lo <= hi),
         mde_pct,
     })
-}
-
-fn rows_of<'a>(run: &'a RunData, scenario: &str, s: &Side) -> Vec<&'a CaseResult> {
-    run.case_rows(scenario, &s.variant, &s.metric)
-        .into_iter()
-        .filter(|r| r.samples > 0)
-        .collect()
 }
 
 fn best_word(f: &Figure) -> &'static str {
@@ -366,15 +261,6 @@ pub fn answer<'a>(run: &'a RunData, scenario: &str, index: usize, c: &Comparison
         entries,
         headline: c.headline,
     })
-}
-
-/// "join_all-keepalive" or "in_time [unwrapped]".
-fn side_label(s: &Side) -> String {
-    if s.metric == PRIMARY_METRIC {
-        s.variant.clone()
-    } else {
-        format!("{} [{}]", s.variant, s.metric)
-    }
 }
 
 /// Every question the run can answer, scenario by scenario, in declared order.
@@ -632,41 +518,5 @@ pub fn chart(a: &Answer<'_>) -> crate::report::chart::QuestionChart {
         title: format!("{}: {}", a.scenario, a.question),
         axis,
         rows,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ratio(estimate: f64, lo: f64, hi: f64) -> Ratio {
-        Ratio {
-            estimate,
-            interval: Some(crate::stats::Interval { lo, hi, level: 0.95 }),
-            pairs: 3,
-        }
-    }
-
-    /// The issue's own examples: a 1% difference whose interval excludes 1 is ≈, not real; a 7×
-    /// one is real; an interval that holds 1 is ≈ whatever its estimate.
-    #[test]
-    fn real_needs_an_interval_past_one_and_an_effect_past_the_threshold() {
-        assert_eq!(judge(&ratio(1.01, 1.004, 1.016), Some(0.5)), Word::Similar);
-        assert_eq!(judge(&ratio(7.0, 6.8, 7.2), Some(3.0)), Word::Real);
-        assert_eq!(judge(&ratio(1.44, 0.90, 2.29), Some(20.0)), Word::Similar);
-        // Past 1 but below the row's MDE of 30%: ≈.
-        assert_eq!(judge(&ratio(1.25, 1.1, 1.4), Some(30.0)), Word::Similar);
-        // Faster reads the same way: 0.5× is a 100% difference.
-        assert_eq!(judge(&ratio(0.5, 0.45, 0.55), Some(10.0)), Word::Real);
-        let none = Ratio {
-            estimate: 3.0,
-            interval: None,
-            pairs: 1,
-        };
-        assert_eq!(judge(&none, None), Word::NoClaim);
-        assert_eq!(
-            ratio_words(&ratio(1.01, 1.004, 1.016), Word::Similar),
-            "1.01× [1.00–1.02] ≈ (Δ +1.0%)"
-        );
     }
 }
