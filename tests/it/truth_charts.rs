@@ -262,3 +262,35 @@ fn question_chart_draws_interval_and_range() -> TestResult {
     assert_eq!(doc.circles(palette::style("smol-ct", false).colour), 1);
     Ok(())
 }
+
+/// The sweep's p99 panel: with repeats, a bar from the lowest to the highest p99 of a rate's
+/// repeats (what the rates table prints), beside the median point; planted 200 µs … 3000 µs.
+#[test]
+fn sweep_p99_bar_spans_the_repeats() -> TestResult {
+    use asyncbench::report::chart::sweep_latency::{LatencyVsRateChart, Line};
+    use asyncbench::sweep::knee::Verdict;
+    let style = palette::style("tokio-ct", false);
+    let chart = LatencyVsRateChart {
+        route: "/".into(),
+        slo_us: 10_000.0,
+        repeats: 3,
+        lines: vec![Line {
+            runtime: style.clone(),
+            points: vec![
+                (1000.0, [50.0, 100.0, 150.0], Verdict::Pass),
+                (4000.0, [80.0, 500.0, 900.0], Verdict::Pass),
+            ],
+            p99_range: vec![[100.0, 100.0], [200.0, 3000.0]],
+        }],
+    };
+    let out = tempfile::tempdir()?;
+    let text = fs::read_to_string(render::render(&chart, out.path())?.svg)?;
+    assert!(text.contains("lowest to highest p99 of the repeats"));
+    let doc = svg::Svg::parse(&text);
+    let y = doc.axis(svg::Axis::Y, true).ok_or("no y axis ticks")?;
+    let bars = doc.vertical_lines(style.colour);
+    assert_eq!(bars.len(), 1, "one rate had spread: {bars:?}");
+    let (lo, hi) = (y.value(bars[0].2), y.value(bars[0].1));
+    assert!(close(lo, 200.0, 0.03) && close(hi, 3000.0, 0.03), "bar {lo}..{hi} µs");
+    Ok(())
+}

@@ -121,7 +121,7 @@ impl Svg {
         })
     }
 
-    /// The axis from its tick labels: "2×" on a log axis, plain numbers on a linear one.
+    /// The axis from its tick labels ("2×", "1000", "2.5"), mapped on a log or a linear scale.
     pub fn axis(&self, axis: Axis, log: bool) -> Option<Scale> {
         let mut ticks: Vec<(f64, f64, String, f64)> = (self.elements.iter())
             .filter(|e| e.name == "text")
@@ -130,11 +130,7 @@ impl Svg {
                 Axis::Y => e.is("text-anchor", "end"),
             })
             .filter_map(|e| {
-                let label = if log {
-                    e.text.strip_suffix('×')?
-                } else {
-                    e.text.as_str()
-                };
+                let label = e.text.strip_suffix('×').unwrap_or(&e.text);
                 let px = if axis == Axis::X { e.num("x") } else { e.num("y") };
                 Some((px, label.parse().ok()?, e.text.clone(), e.num("font-size")))
             })
@@ -173,6 +169,18 @@ impl Svg {
         (self.in_plot())
             .filter(|e| e.name == "rect" && e.is("fill", &fill) && e.is("opacity", "1"))
             .count()
+    }
+
+    /// Vertical 1 px lines of colour `c` in the plot: (x, top, bottom) pixels.
+    pub fn vertical_lines(&self, c: RGBColor) -> Vec<(f64, f64, f64)> {
+        let ink = colour(c);
+        (self.in_plot())
+            .filter(|e| e.name == "polyline" && e.is("stroke", &ink) && e.is("stroke-width", "1"))
+            .filter_map(|e| match e.points().as_slice() {
+                &[(x0, y0), (x1, y1)] if x0 == x1 && y0 != y1 => Some((x0, y0.min(y1), y0.max(y1))),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Dots of colour `c` in the plot.

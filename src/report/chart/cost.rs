@@ -1,7 +1,9 @@
 //! Cost vs latency of one scenario: one point per variant × runtime, CPU time per operation of
 //! the side under test (x) against the row's p50 latency (y), both on log axes (the variants of
 //! one scenario differ by orders of magnitude), coloured by runtime. A point to the right of
-//! another at the same height bought the same latency with more CPU.
+//! another at the same height bought the same latency with more CPU. Both figures are the
+//! row's cost-table columns (CPU over the measured window, p50 of the pooled histogram), not its
+//! value over rounds, so no whisker or range is drawn for them.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

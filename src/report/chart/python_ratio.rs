@@ -1,10 +1,10 @@
 //! "Rust vs the guide's Python": per scenario/variant that has an asyncio row, each other
 //! runtime's published batch time divided by asyncio's (uvloop's too), one dot per runtime on a
 //! log x axis with a reference line at 1× (asyncio itself). Left of the line is faster than the
-//! guide's own asyncio code for the same unit of work on the same server. No whisker: the rows
-//! are not paired round by round, so no interval of the ratio is published; where either row is
-//! unstable the mark is the range its rounds allow (row's smallest ÷ asyncio's largest to row's
-//! largest ÷ asyncio's smallest), no dot.
+//! guide's own asyncio code for the same unit of work on the same server. A dot is the ratio of
+//! the two published values, which has no published interval of its own, so no whisker; where
+//! either row is unstable the mark is the range its rounds allow (row's smallest ÷ asyncio's
+//! largest to row's largest ÷ asyncio's smallest), no dot.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -111,7 +111,7 @@ impl Chart for PythonChart {
         let axis = RatioAxis {
             title: TITLE,
             reference: "asyncio (1×)",
-            x_desc: "batch time ÷ asyncio's (log scale)",
+            x_desc: "batch time ÷ asyncio's (log scale; ratio of published values, no interval drawn)",
             lo_at_most: 0.5,
             whisker: None,
         };

@@ -195,7 +195,9 @@ pub fn draw<DB: DrawingBackend>(
             let at = (n - 1 - d.row.min(n - 1)) as f64 + dy;
             match d.mark {
                 Mark::Range { lo, hi } => {
-                    marks::range_box(&mut chart, Along::X, (lo, hi), at, (slot * 0.4).min(0.12), style.colour)?;
+                    // Tall enough to read as a box beside a dot, even with many runtimes to a row.
+                    let half = (slot * 0.5).clamp(0.07, 0.12);
+                    marks::range_box(&mut chart, Along::X, (lo, hi), at, half, style.colour)?;
                 }
                 Mark::Value { value, interval } => {
                     if let Some(w) = interval {

@@ -2,7 +2,8 @@
 //! HdrHistogram plot: x is 1/(1-percentile) on a log scale, labelled p50, p90 … p99.99, so each
 //! decade is "one more nine"; y is the latency; one line per runtime, read from the `.hgrm`
 //! files. The same kind draws the responsiveness probes (metrics `sched_delay`, `timer_lateness`) and any other timed
-//! metric a scenario records.
+//! metric a scenario records. A line is a row's whole distribution (its `.hgrm`), not its
+//! published value, so no whisker or range belongs on it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -2,7 +2,8 @@
 //! the intended send time), x the offered rate and y the latency, both on log
 //! scales; one line per runtime, one point per rate (the medians over its
 //! repeats, marked by the verdict decided over them). A saturated step is drawn as a cross, a
-//! generator-bound one as a hollow circle; the p99 panel carries the SLO.
+//! generator-bound one as a hollow circle; the p99 panel carries the SLO and, with repeats, a
+//! vertical bar from the lowest to the highest p99 of the repeats (the rates table's columns).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,6 +19,8 @@ use crate::sweep::output::SweepReport;
 pub struct Line {
     pub runtime: RuntimeStyle,
     pub points: Vec<(f64, [f64; 3], Verdict)>,
+    /// Per point, the lowest and highest p99 of its repeats (µs).
+    pub p99_range: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,10 +37,18 @@ pub const PANELS: [&str; 3] = ["p50", "p99", "p99.9"];
 impl LatencyVsRateChart {
     pub fn new(rep: &SweepReport) -> LatencyVsRateChart {
         let lines = runtime_lines(rep, |v| {
-            (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict)
+            let point = (v.offered_rps as f64, [v.p50_us, v.p99_us, v.p999_us], v.verdict);
+            (point, v.p99_us_range)
         })
         .into_iter()
-        .map(|(runtime, points)| Line { runtime, points })
+        .map(|(runtime, steps)| {
+            let (points, p99_range) = steps.into_iter().unzip();
+            Line {
+                runtime,
+                points,
+                p99_range,
+            }
+        })
         .collect();
         LatencyVsRateChart {
             route: rep.route.clone(),
@@ -107,7 +118,10 @@ impl Chart for LatencyVsRateChart {
         );
         let all = || self.lines.iter().flat_map(|l| l.points.iter());
         let xs = all().map(|p| p.0).filter(|x| x.is_finite() && *x > 0.0);
-        let ys = all().flat_map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0);
+        let ranges = self.lines.iter().flat_map(|l| l.p99_range.iter().flatten().copied());
+        let ys = (all().flat_map(|p| p.1))
+            .chain(ranges)
+            .filter(|y| y.is_finite() && *y > 0.0);
         let (x_lo, x_hi) = xs.fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
         let (y_lo, y_hi) = ys
             .chain([self.slo_us].into_iter().filter(|s| *s > 0.0))
@@ -115,10 +129,17 @@ impl Chart for LatencyVsRateChart {
         if x_hi <= 0.0 || y_hi <= 0.0 {
             return render::draw_empty(root, &title, "no steps recorded");
         }
-        let legend = runtime_legend(
+        let mut legend = runtime_legend(
             self.lines.iter().map(|l| &l.runtime),
             LegendEntry::new("× saturated  ○ generator-bound", REFERENCE, Swatch::Dot),
         );
+        if self.repeats > 1 {
+            legend.push(LegendEntry::new(
+                "p99 bar: lowest to highest p99 of the repeats",
+                REFERENCE,
+                Swatch::Whisker,
+            ));
+        }
         let area = render::header(root, &title, &legend)?;
         let (xr, yr) = (decades(x_lo, x_hi), decades(y_lo, y_hi));
         for (i, panel) in area.split_evenly((1, 3)).iter().enumerate() {
@@ -154,6 +175,12 @@ impl Chart for LatencyVsRateChart {
                     .filter(|p| ok(p.0, p.1))
                     .collect();
                 chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))?;
+                if i == 1 && self.repeats > 1 {
+                    let bars = (l.points.iter().zip(&l.p99_range))
+                        .filter(|(p, r)| ok(p.0, r[0]) && ok(p.0, r[1]) && r[1] > r[0])
+                        .map(|(p, r)| PathElement::new(vec![(p.0, r[0]), (p.0, r[1])], c.stroke_width(1)));
+                    chart.draw_series(bars)?;
+                }
                 for &(x, y, v) in &pts {
                     match v {
                         Verdict::Saturated => {
