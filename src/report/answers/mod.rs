@@ -134,8 +134,9 @@ fn mde(r: &CaseResult) -> Option<f64> {
     r.rounds.as_ref().and_then(|x| x.mde_pct)
 }
 
-fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
+/// The larger of two rows' MDE (percent): what a difference between them must pass.
+pub(crate) fn mde_of(a: &CaseResult, b: &CaseResult) -> Option<f64> {
+    match (mde(a), mde(b)) {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),
     }
@@ -153,7 +154,7 @@ fn entry<'a>(a: &'a CaseResult, b: &'a CaseResult, f: &Figure, by: By) -> Option
             pairs: 0,
         }
     };
-    let mde_pct = max_opt(mde(a), mde(b));
+    let mde_pct = mde_of(a, b);
     let range = (unstable(a) || unstable(b)).then(|| {
         let per: Vec<f64> = ra.iter().zip(&rb).map(|(x, y)| x / y).collect();
         let lo = per.iter().copied().fold(f64::INFINITY, f64::min);
@@ -177,7 +178,8 @@ fn entry<'a>(a: &'a CaseResult, b: &'a CaseResult, f: &Figure, by: By) -> Option
     })
 }
 
-fn best_word(f: &Figure) -> &'static str {
+/// What the best row of a ranking is: "fastest", "smallest" (bytes) or "lowest".
+pub(crate) fn best_word(f: &Figure) -> &'static str {
     match f {
         Figure::Value(k) if k.contains("bytes") => "smallest",
         Figure::Value(_) => "lowest",

@@ -160,15 +160,6 @@ pub fn ratio_text(r: &Ratio, mde_pct: Option<f64>) -> String {
     }
 }
 
-/// The larger of two rows' MDE (percent).
-fn mde_of(a: &CaseResult, b: &CaseResult) -> Option<f64> {
-    let m = |r: &CaseResult| r.rounds.as_ref().and_then(|x| x.mde_pct);
-    match (m(a), m(b)) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, y) => x.or(y),
-    }
-}
-
 /// "join_all-keepalive" or "in_time [unwrapped]".
 pub(crate) fn side_label(s: &Side) -> String {
     if s.metric == PRIMARY_METRIC {
@@ -216,7 +207,7 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                 parts.push(format!(
                     "{}: {} ({} vs {}{against}){}",
                     runtime_cell(s),
-                    ratio_text(&ratio, mde_of(s, b)),
+                    ratio_text(&ratio, crate::report::answers::mde_of(s, b)),
                     x.text,
                     y.text,
                     placement_text(s).map_or(String::new(), |p| format!(", {p}"))
@@ -238,11 +229,7 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                 .collect();
             rows.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
             let ((fast, f), rest) = rows.split_first()?;
-            let lead = match c.figure {
-                Figure::Value(ref k) if k.contains("bytes") => "smallest",
-                Figure::Value(_) => "lowest",
-                Figure::PerUnit => "fastest",
-            };
+            let lead = crate::report::answers::best_word(&c.figure);
             let head = format!(
                 "{} — {} ({}): {lead} {} at {}",
                 c.question,
@@ -261,7 +248,7 @@ pub fn comparison_line(run: &RunData, scenario: &str, c: &Comparison) -> Option<
                     Some(format!(
                         "{} {} ({})",
                         runtime_cell(r),
-                        ratio_text(&ratio, mde_of(r, fast)),
+                        ratio_text(&ratio, crate::report::answers::mde_of(r, fast)),
                         x.text
                     ))
                 })
