@@ -252,6 +252,7 @@ fn run_round(session: &mut Session, s: &dyn ScenarioDef, case: &CaseSpec, positi
             break;
         }
     }
+    session.round_measured();
     match (guarded.failed.clone(), guarded.finish()) {
         (None, _) if stopped => session.drop_interrupted(s, case),
         (None, Some(rec)) => {

@@ -212,27 +212,47 @@ fn run_round(c: &mut Criterion, session: &mut Session, mode: SuiteMode, filter: 
         return Ran::No;
     }
     let started = Instant::now();
-    let mut g = c.benchmark_group(&group_name);
-    // Batches take milliseconds to seconds: flat sampling keeps the
-    // iteration count (and the run time) predictable.
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(h.criterion.sample_size)
-        .measurement_time(Duration::from_secs_f64(
-            h.criterion.measurement_secs / f64::from(r.rounds),
-        ))
-        .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
-    let did_run = run_case(
-        &mut g,
-        r.scenario,
-        r.case,
-        session,
-        mode,
-        &group_name,
-        &id,
-        r.position,
-        r.rounds,
-    );
-    g.finish();
+    // A round the host disturbed (`measure::host_rule`) is run again once; the rerun stands.
+    // It gets a group of its own: criterion refuses a benchmark id twice within one group (the
+    // rerun writes the same estimates file, so the round's criterion estimate is the rerun's).
+    let mut did_run = false;
+    for may_rerun in [mode == SuiteMode::Bench, false] {
+        let mut g = c.benchmark_group(&group_name);
+        // Batches take milliseconds to seconds: flat sampling keeps the
+        // iteration count (and the run time) predictable.
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(h.criterion.sample_size)
+            .measurement_time(Duration::from_secs_f64(
+                h.criterion.measurement_secs / f64::from(r.rounds),
+            ))
+            .warm_up_time(Duration::from_secs_f64(h.criterion.warm_up_secs.max(0.001)));
+        let ran = run_case(
+            &mut g,
+            r.scenario,
+            r.case,
+            session,
+            mode,
+            &group_name,
+            &id,
+            (r.position, r.rounds),
+            may_rerun,
+        );
+        g.finish();
+        match ran {
+            Case::Rerun => {
+                did_run = true;
+                session.progress.add_rounds(1);
+            }
+            Case::Ran => {
+                did_run = true;
+                break;
+            }
+            Case::NotRun => break,
+        }
+        if interrupt::interrupted() {
+            break;
+        }
+    }
     if did_run { Ran::Yes(started.elapsed()) } else { Ran::No }
 }
 
@@ -381,6 +401,16 @@ fn stage_two(
     }
 }
 
+/// What [`run_case`] came to.
+enum Case {
+    /// Filtered out or a listing: nothing ran.
+    NotRun,
+    /// Ran: recorded, failed or interrupted.
+    Ran,
+    /// Ran, but the host disturbed it and it was not kept: run it again.
+    Rerun,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_case(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -390,9 +420,9 @@ fn run_case(
     mode: SuiteMode,
     group_name: &str,
     id: &str,
-    position: u32,
-    rounds: u32,
-) -> bool {
+    (position, rounds): (u32, u32),
+    may_rerun: bool,
+) -> Case {
     let label = format!("{group_name}/{id}");
     let crit = s.header().criterion;
     let budget = Duration::from_secs_f64(crit.measurement_secs / f64::from(rounds) + crit.warm_up_secs);
@@ -400,7 +430,7 @@ fn run_case(
         Ok(g) => g,
         Err(e) => {
             session.fail(s, case, e);
-            return true;
+            return Case::Ran;
         }
     };
     let warm_up = match mode {
@@ -441,28 +471,37 @@ fn run_case(
         // Filtered out by the user's criterion filter, or a listing: it
         // leaves the count instead of counting as done.
         session.progress.skip_case();
-        return false;
+        return Case::NotRun;
     }
     session.progress.finish_case();
     if stopped && guarded.failed.is_none() {
         let _ = guarded.finish();
         session.drop_interrupted(s, case);
-        return true;
+        return Case::Ran;
     }
     if let Some(e) = guarded.failed.clone() {
         session.fail(s, case, e);
-        return true;
+        return Case::Ran;
     }
     let estimate = match mode {
         SuiteMode::Bench | SuiteMode::Quick => read_estimate(group_name, id, since),
         _ => None,
     };
+    session.round_measured();
     // Shuts the case's runtime down before the next case starts.
     match guarded.finish() {
+        Some(rec) if may_rerun => {
+            if session
+                .record_round_or_rerun(s, case, rec, position, estimate)
+                .is_some()
+            {
+                return Case::Rerun;
+            }
+        }
         Some(rec) => session.record_round(s, case, rec, position, estimate),
         None => session.fail(s, case, "the case did not shut down in time".into()),
     }
-    true
+    Case::Ran
 }
 
 #[cfg(test)]

@@ -129,7 +129,14 @@ pub fn bench_main() -> Result<(), Failure> {
     // plotters` turns criterion's back on.
     // Read before criterion parses the same arguments (it panics on a bad pattern).
     let filter = criterion_suite::Filter::from_args(&args).map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
-    let mut c = Criterion::default().without_plots().configure_from_args();
+    // criterion's bootstrap runs per round (each round is one criterion benchmark), and its
+    // 100,000 default resamples cost about 0.1 s a round, seconds per scenario; asyncbench's
+    // published interval comes from the rounds, criterion's per-round estimate is kept as
+    // criterion's. `--nresamples` on the command line still wins.
+    let mut c = Criterion::default()
+        .without_plots()
+        .nresamples(CRITERION_RESAMPLES)
+        .configure_from_args();
     let rounds: Option<u32> = env_value("ASYNCBENCH_ROUNDS", 1..=scenario::file::MAX_ROUNDS as u32)?;
     let seed: Option<u64> = env_value("ASYNCBENCH_SEED", 0..=u64::MAX)?;
     let allow_errors = allow_errors_env()?;
@@ -242,6 +249,9 @@ pub fn bench_main() -> Result<(), Failure> {
 
 /// Stage 2 of `cargo bench`'s adaptive rounds may take this share of stage 1's time (0: off).
 pub const STAGE2_SHARE_ENV: &str = "ASYNCBENCH_STAGE2_SHARE";
+
+/// criterion's bootstrap resamples per round (its default is 100,000).
+pub const CRITERION_RESAMPLES: usize = 5_000;
 
 /// `cargo bench`'s `--allow-errors`: keep a run whose cases had errors.
 pub const ALLOW_ERRORS_ENV: &str = "ASYNCBENCH_ALLOW_ERRORS";

@@ -225,6 +225,7 @@ impl CaseRecord {
                 })
                 .collect(),
             steal_pct: None,
+            migrations: None,
             host_probe_ns: None,
         }
     }
@@ -295,6 +296,9 @@ pub struct RoundFigures {
     /// The host probe's wall time (ns) as the round ended ([`super::host_probe`]), set by the
     /// session; `None` for rounds run in another process.
     pub host_probe_ns: Option<f64>,
+    /// Times the kernel moved the process's threads to another CPU while the round ran
+    /// ([`super::placement::migrations_between`]), set by the session; `None` where unknown.
+    pub migrations: Option<u64>,
 }
 
 /// One figure of one round with its within-round spread: the standard

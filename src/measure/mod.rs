@@ -19,6 +19,7 @@ pub mod cpu;
 mod floor;
 pub mod foreign;
 pub mod host_probe;
+pub mod host_rule;
 mod outcome;
 pub mod placement;
 mod recorder;

@@ -175,6 +175,47 @@ pub fn affinity_of(tid: libc::pid_t) -> std::io::Result<CpuSet> {
     }
 }
 
+/// How many times the kernel moved each thread of this process to another CPU so far
+/// (`se.nr_migrations` of `/proc/self/task/<tid>/sched`), by thread id; empty where the kernel
+/// does not expose it (built without `CONFIG_SCHED_DEBUG`). Threads that exit while being read
+/// are skipped.
+pub fn migrations_by_thread() -> std::collections::BTreeMap<libc::pid_t, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok()) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(e.path().join("sched")) else {
+            continue;
+        };
+        if let Some(n) = text.lines().find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            (key.trim() == "se.nr_migrations").then(|| value.trim().parse::<u64>().ok())?
+        }) {
+            out.insert(tid, n);
+        }
+    }
+    out
+}
+
+/// Migrations between two readings of [`migrations_by_thread`]: for every thread alive at
+/// `end`, its count less its count at `start` (all of it for a thread born in between). A
+/// thread that exited in between takes its migrations with it, so this counts the moves of the
+/// threads that were still there. `None` when the kernel exposes no counts.
+pub fn migrations_between(
+    start: &std::collections::BTreeMap<libc::pid_t, u64>,
+    end: &std::collections::BTreeMap<libc::pid_t, u64>,
+) -> Option<u64> {
+    (!end.is_empty()).then(|| {
+        end.iter()
+            .map(|(tid, n)| n.saturating_sub(start.get(tid).copied().unwrap_or(0)))
+            .sum()
+    })
+}
+
 /// One thread of this process: its id, name (`comm`) and affinity mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadPlacement {
@@ -207,6 +248,38 @@ pub fn threads() -> Vec<ThreadPlacement> {
 
 #[cfg(test)]
 mod tests {
+    /// Planted answer: a thread moved between two CPUs 20 times by its own affinity mask counts
+    /// at least 20 migrations, and the threads that stayed put add none of their own (they
+    /// are only the other threads of the test binary; each reading is of the whole process).
+    #[test]
+    fn a_thread_moved_between_cpus_counts_its_migrations() {
+        let Ok(allowed) = CpuSet::allowed() else { return };
+        if allowed.len() < 2 || migrations_by_thread().is_empty() {
+            return; // one CPU, or a kernel without the counts: nothing to plant.
+        }
+        let (a, b) = (CpuSet::new([allowed.cpus()[0]]), CpuSet::new([allowed.cpus()[1]]));
+        let moved = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            let tid = unsafe { libc::gettid() };
+            let start = migrations_by_thread();
+            for i in 0..20 {
+                pin_current_thread(if i % 2 == 0 { &b } else { &a }).expect("pin");
+                // Run a little on the new CPU so the move has happened before the next one.
+                std::hint::black_box((0..10_000u64).sum::<u64>());
+            }
+            let end = migrations_by_thread();
+            (start.get(&tid).copied().unwrap_or(0), end.get(&tid).copied())
+        })
+        .join()
+        .expect("thread");
+        let (before, after) = (moved.0, moved.1.expect("the thread reads its own count"));
+        assert!(after - before >= 20, "20 moves counted {} migrations", after - before);
+        let start = std::collections::BTreeMap::from([(1, 5u64), (2, 7)]);
+        let end = std::collections::BTreeMap::from([(1, 9u64), (3, 4)]);
+        assert_eq!(migrations_between(&start, &end), Some(4 + 4));
+        assert_eq!(migrations_between(&start, &Default::default()), None);
+    }
+
     use super::*;
 
     #[test]

@@ -86,6 +86,7 @@ impl ValueFigure {
                     batches: f.batches,
                     steal_pct: f.steal_pct,
                     host_probe_ns: f.host_probe_ns,
+                    migrations: f.migrations,
                 });
             }
             (ValueFigure::P99FromIntended, None) => f.latency_p99?,
@@ -99,6 +100,7 @@ impl ValueFigure {
             batches: q.batches,
             steal_pct: f.steal_pct,
             host_probe_ns: f.host_probe_ns,
+            migrations: f.migrations,
         })
     }
 }

@@ -393,6 +393,7 @@ fn push_round(out: &mut Vec<Round>, position: u32, figs: impl Iterator<Item = Op
         batches: xs.len() as u64,
         steal_pct: None,
         host_probe_ns: None,
+        migrations: None,
     });
 }
 

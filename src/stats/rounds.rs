@@ -71,6 +71,12 @@ pub struct Round {
     /// the change. Absent for rounds run in another process and in runs written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_probe_ns: Option<f64>,
+    /// Times the kernel moved one of the process's threads (the case's, the server's, the
+    /// harness's) to another CPU while the round ran (`se.nr_migrations` of every thread alive
+    /// at the round's end, less its count at the start). Absent where the kernel does not
+    /// expose the counts, for rounds run in another process and in runs written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<u64>,
 }
 
 impl Round {
@@ -87,6 +93,7 @@ impl Round {
                 batches,
                 steal_pct: None,
                 host_probe_ns: None,
+                migrations: None,
             })
             .collect()
     }
@@ -349,6 +356,7 @@ mod tests {
                     batches: 20,
                     steal_pct: None,
                     host_probe_ns: None,
+                    migrations: None,
                 })
                 .collect();
             summarize(r).unwrap()

@@ -288,3 +288,23 @@ fn docs_quote_no_dated_measurement() -> TestResult {
     );
     Ok(())
 }
+
+/// The spread-causes table in docs/how-a-number-is-made.md is `scripts/spread-causes.py`'s
+/// output on the committed reference run, between its markers: a figure in the docs that a
+/// script generated from a committed run, not one copied by hand.
+#[test]
+fn the_spread_causes_table_is_the_scripts_output_on_the_reference_run() -> TestResult {
+    let out = std::process::Command::new("python3")
+        .arg(root().join("scripts/spread-causes.py"))
+        .arg(root().join("results/reference"))
+        .output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8(out.stdout)?;
+    let rel = "docs/how-a-number-is-made.md";
+    let doc = fs::read_to_string(root().join(rel))?;
+    let (begin, end) = ("<!-- spread-causes:begin -->\n", "<!-- spread-causes:end -->");
+    let a = doc.find(begin).ok_or("no begin marker")? + begin.len();
+    let b = doc[a..].find(end).ok_or("no end marker")? + a;
+    let generated = format!("{}{table}{}", &doc[..a], &doc[b..]);
+    check_generated(rel, &generated)
+}

@@ -53,6 +53,7 @@ fn markdown_table_layout_is_stable() {
                     batches: 20,
                     steal_pct: None,
                     host_probe_ns: None,
+                    migrations: None,
                 })
                 .collect(),
         )

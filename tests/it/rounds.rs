@@ -55,6 +55,10 @@ fn positions(s: &Summary) -> Vec<Vec<u32>> {
                 r.runtime,
                 x.rounds
             );
+            // And, where the kernel exposes the counts, the migrations read back per round.
+            if std::path::Path::new("/proc/self/sched").exists() {
+                assert!(x.rounds.iter().all(|r| r.migrations.is_some()), "{:?}", x.rounds);
+            }
             x.rounds.iter().map(|r| r.position).collect()
         })
         .collect()

@@ -70,6 +70,7 @@ fn planted_round_sets_are_classified_as_planted() {
                 batches: 30,
                 steal_pct: None,
                 host_probe_ns: None,
+                migrations: None,
             })
             .collect()
     };
@@ -200,6 +201,7 @@ fn unstable_row() -> CaseResult {
                     batches: 40,
                     steal_pct: None,
                     host_probe_ns: None,
+                    migrations: None,
                 })
                 .collect(),
         ),
@@ -288,6 +290,7 @@ fn compare_flags_a_server_whose_p99_doubled() -> TestResult {
                         batches: 10,
                         steal_pct: None,
                         host_probe_ns: None,
+                        migrations: None,
                     })
                     .collect(),
             );

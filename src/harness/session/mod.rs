@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::measure::host_rule::{Disturbed, HostRule};
 use crate::measure::{HarnessFloor, RoundFigures, host_probe, measure_floor, steal};
 use crate::results::{self, CaseFailure, CaseResult, CriterionEstimate, CriterionRound, RunDir, RunMode, ScenarioInfo};
 use crate::scenario::{Bench, CaseRecord, CaseSpec, Env, ScenarioDef};
@@ -111,12 +112,13 @@ impl Pending {
         rec: CaseRecord,
         position: u32,
         criterion: Option<CriterionEstimate>,
-        (steal_pct, host_probe_ns): (Option<f64>, Option<f64>),
+        (steal_pct, host_probe_ns, migrations): (Option<f64>, Option<f64>, Option<u64>),
     ) {
         let round = self.rounds.len() as u32;
         let figures = RoundFigures {
             steal_pct,
             host_probe_ns,
+            migrations,
             ..rec.round_figures()
         };
         self.rounds.push((position, figures));
@@ -136,6 +138,14 @@ pub struct Session {
     failures: Vec<CaseFailure>,
     /// The machine's CPU counters when the round in flight was prepared, for its steal.
     round_began: std::cell::Cell<Option<steal::CpuTicks>>,
+    /// Each thread's migrations when the round in flight was prepared, and when its last batch
+    /// ended (before its runtime shut down and took its threads' counts with it).
+    round_migrations: std::cell::RefCell<std::collections::BTreeMap<libc::pid_t, u64>>,
+    round_migrations_end: std::cell::RefCell<Option<std::collections::BTreeMap<libc::pid_t, u64>>>,
+    /// The run's host readings and the rule that reruns a disturbed round (`measure::host_rule`).
+    host_rule: HostRule,
+    /// Rounds rerun under that rule: variant, flavour and the note their row carries.
+    reruns: Vec<(String, crate::runtime::Flavor, String)>,
     pending: Vec<Pending>,
     /// The rows of the pending cases as of their last finished round, written
     /// with every summary so an interrupted run keeps them.
@@ -297,6 +307,10 @@ impl Session {
             results: Vec::new(),
             failures: Vec::new(),
             round_began: std::cell::Cell::new(None),
+            round_migrations: Default::default(),
+            round_migrations_end: Default::default(),
+            host_rule: HostRule::default(),
+            reruns: Vec::new(),
             pending: Vec::new(),
             provisional: Vec::new(),
             failed: Vec::new(),
@@ -390,6 +404,8 @@ impl Session {
         // runs on several threads (multi-thread runtimes, blocking baselines)
         // gets the multi-thread set.
         self.round_began.set(steal::CpuTicks::now());
+        *self.round_migrations.borrow_mut() = placement::migrations_by_thread();
+        *self.round_migrations_end.borrow_mut() = None;
         crate::measure::foreign::set_case_uses(case.flavor.process_threads());
         let one_thread = case.flavor.as_async().is_some_and(|a| a.single_threaded());
         let wide = self.plan.as_ref().filter(|_| !one_thread);
@@ -403,6 +419,12 @@ impl Session {
             let _ = placement::pin_current_thread(&p.client);
         }
         guarded
+    }
+
+    /// The round in flight ran its last batch: reads its threads' migrations back now, while
+    /// its runtime's threads are still alive (their counts leave with them at shutdown).
+    pub fn round_measured(&self) {
+        *self.round_migrations_end.borrow_mut() = Some(placement::migrations_by_thread());
     }
 
     pub fn run_path(&self) -> &Path {
@@ -426,7 +448,23 @@ impl Session {
         position: u32,
         criterion: Option<CriterionEstimate>,
     ) {
-        self.record_round_as(s, case, None, rec, position, criterion);
+        self.record_round_as(s, case, None, rec, position, criterion, false);
+    }
+
+    /// [`record_round`](Self::record_round) under the rerun rule (`measure::host_rule`): when
+    /// the host was disturbed while the round ran, the round is not kept and the reason is
+    /// returned, so the caller runs it again once (and records the rerun with
+    /// [`record_round`](Self::record_round), which keeps it whatever it reads). The row's
+    /// notes name each rerun.
+    pub fn record_round_or_rerun(
+        &mut self,
+        s: &dyn ScenarioDef,
+        case: &CaseSpec,
+        rec: CaseRecord,
+        position: u32,
+        criterion: Option<CriterionEstimate>,
+    ) -> Option<Disturbed> {
+        self.record_round_as(s, case, None, rec, position, criterion, true)
     }
 
     /// [`record_round`](Self::record_round) for a runtime outside the registry
@@ -440,9 +478,10 @@ impl Session {
         rec: CaseRecord,
         position: u32,
     ) {
-        self.record_round_as(s, case, Some(runtime), rec, position, None);
+        self.record_round_as(s, case, Some(runtime), rec, position, None, false);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record_round_as(
         &mut self,
         s: &dyn ScenarioDef,
@@ -451,7 +490,8 @@ impl Session {
         rec: CaseRecord,
         position: u32,
         criterion: Option<CriterionEstimate>,
-    ) {
+        may_rerun: bool,
+    ) -> Option<Disturbed> {
         self.describe(s);
         // The round began when `prepare` built it (Rust cases; the Python side's rounds run
         // in their own process and are not prepared here).
@@ -462,11 +502,37 @@ impl Session {
                 Some(rt) => self.fail_external(s, &case.variant, rt, "no samples were recorded".into()),
                 None => self.fail(s, case, "no samples were recorded".into()),
             }
-            return;
+            return None;
         }
         // The host's speed as the round ends, on the harness's thread still warm from it
         // (one probe, about 4 ms, per round the session ran itself and recorded).
-        let host = (steal_pct, external.is_none().then(host_probe::probe_ns));
+        let migrations = external
+            .is_none()
+            .then(|| {
+                let end = self
+                    .round_migrations_end
+                    .take()
+                    .unwrap_or_else(placement::migrations_by_thread);
+                placement::migrations_between(&self.round_migrations.take(), &end)
+            })
+            .flatten();
+        let host = (steal_pct, external.is_none().then(host_probe::probe_ns), migrations);
+        let disturbed = self.host_rule.judge(host.0, host.1);
+        let round = self.round_means(case).map_or(0, |m| m.len()) + 1;
+        if may_rerun && let Some(why) = disturbed {
+            self.progress.line(&format!(
+                "asyncbench: {}/{}/{}: round {round} is rerun: {why}",
+                s.header().name,
+                case.variant,
+                case.flavor
+            ));
+            self.reruns.push((
+                case.variant.clone(),
+                case.flavor,
+                format!("round {round} was rerun: {why}"),
+            ));
+            return Some(why);
+        }
         match self.pending.iter_mut().find(|p| p.is(case, external)) {
             Some(p) => p.add_round(rec, position, criterion, host),
             None => {
@@ -483,6 +549,7 @@ impl Session {
             }
         }
         self.checkpoint(&s.header().name, case, external);
+        None
     }
 
     /// Writes the rows of `case` from its rounds so far (and its histograms),

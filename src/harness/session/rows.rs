@@ -91,6 +91,14 @@ impl Session {
             .into_iter()
             .filter(|(k, _)| !figures::duplicates_throughput(case.unit, k))
             .collect();
+        if external.is_none() {
+            notes.extend(
+                self.reruns
+                    .iter()
+                    .filter(|(v, f, _)| *v == case.variant && *f == case.flavor)
+                    .map(|(_, _, note)| note.clone()),
+            );
+        }
         if let Some(note) = case.flavor.legacy_note().filter(|_| external.is_none()) {
             notes.push(format!("{} is {note}: legacy baseline", case.flavor));
         }
@@ -265,16 +273,16 @@ mod tests {
             external: None,
             plan: None,
         };
-        p.add_round(round(10), 2, Some(estimate(10e6)), (None, None));
-        p.add_round(round(20), 0, None, (Some(12.5), Some(2e5)));
-        p.add_round(round(30), 1, Some(estimate(30e6)), (Some(0.0), None));
+        p.add_round(round(10), 2, Some(estimate(10e6)), (None, None, None));
+        p.add_round(round(20), 0, None, (Some(12.5), Some(2e5), Some(3)));
+        p.add_round(round(30), 1, Some(estimate(30e6)), (Some(0.0), None, None));
         let got: Vec<(u32, f64)> = p.criterion.iter().map(|c| (c.round, c.estimate.mean_ns)).collect();
         assert_eq!(got, vec![(0, 10e6), (2, 30e6)]);
         // Each round's own figure, in the order they ran, and the merged record holds all.
         let walls: Vec<(u32, f64)> = p.rounds.iter().map(|(pos, f)| (*pos, f.wall_mean)).collect();
         assert_eq!(walls, vec![(2, 10e6), (0, 20e6), (1, 30e6)]);
         assert_eq!(p.rec.batches(), 9);
-        // Each round's steal and host probe stay that round's, down to the row's round figures.
+        // Each round's steal, host probe and migrations stay that round's, down to the row's round figures.
         let steal: Vec<Option<f64>> = p.rounds.iter().map(|(_, f)| f.steal_pct).collect();
         assert_eq!(steal, vec![None, Some(12.5), Some(0.0)]);
         let probe: Vec<Option<f64>> = p.rounds.iter().map(|(_, f)| f.host_probe_ns).collect();
@@ -282,7 +290,10 @@ mod tests {
         let row = ValueFigure::MeanBatch
             .round(0, None, &p.rounds[1].1)
             .ok_or("a round figure")?;
-        assert_eq!((row.steal_pct, row.host_probe_ns), (Some(12.5), Some(2e5)));
+        assert_eq!(
+            (row.steal_pct, row.host_probe_ns, row.migrations),
+            (Some(12.5), Some(2e5), Some(3))
+        );
         Ok(())
     }
 }

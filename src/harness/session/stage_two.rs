@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::stats::two_stage::{PlanReason, RoundPlan};
 
 /// Stage 2's default share of stage 1's time, chosen for the suite's 15-minute budget on the
-/// 2-core reference machine (two full `cargo bench` runs each, 2026-12-02): at 0.4 they took
-/// 16:53 and 17:48 (with the guide's Python rows), at 0.2 13:19 and 14:54 (without; the default
-/// `cargo bench`). Stage 2 met few targets anyway (rows that miss need far more rounds than any
-/// share buys, see docs/how-a-number-is-made.md), so the budget wins.
-pub const DEFAULT_SHARE: f64 = 0.2;
+/// 2-core reference machine. At 0.4 two full runs took 16:53 and 17:48 (2026-12-02, with the
+/// guide's Python rows), at 0.2 13:19 and 14:54. Since criterion's per-round bootstrap was cut
+/// from 100,000 to 5,000 resamples (`harness::CRITERION_RESAMPLES`, about 0.1 s a round, a
+/// tenth of a run's rounds' time), stage 1 is shorter and stage 2 gets the time it freed.
+pub const DEFAULT_SHARE: f64 = 0.35;
 
 /// The suite's stage-2 time: each scenario's stage 1 earns `share` of its own length, and what
 /// a scenario leaves unspent carries over to the next, so a noisy scenario may use a quiet one's
