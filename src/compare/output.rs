@@ -15,6 +15,19 @@ pub fn render(c: &Comparison) -> String {
     render_with(c, false)
 }
 
+/// Renders a comparison whose verdicts another rule made (`asyncbench versions` pairs rounds),
+/// with `tests` as its one line of methods in place of `compare`'s own.
+pub fn render_judged_by(c: &Comparison, tests: &str) -> String {
+    render_inner(c, Methods::Given(tests))
+}
+
+/// Which line (or paragraph) of methods a rendering carries.
+enum Methods<'a> {
+    Short,
+    Verbose,
+    Given(&'a str),
+}
+
 /// Renders the comparison with the paragraph of methods and their sources (`compare --verbose`;
 /// the report states it once).
 pub fn render_verbose(c: &Comparison) -> String {
@@ -22,20 +35,28 @@ pub fn render_verbose(c: &Comparison) -> String {
 }
 
 fn render_with(c: &Comparison, verbose: bool) -> String {
+    render_inner(c, if verbose { Methods::Verbose } else { Methods::Short })
+}
+
+fn render_inner(c: &Comparison, methods_line: Methods<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asyncbench compare");
     for (which, run) in [("A", &c.a), ("B", &c.b)] {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
-    if verbose {
-        out.push_str(&methods(c));
-    } else {
-        let _ = writeln!(
-            out,
-            "\nTests: Welch on round figures; p-values Benjamini-Hochberg within each scenario's family, times the \
-             number of families; MDE at alpha 5%, power 80% (--verbose: the methods and their sources)."
-        );
+    match methods_line {
+        Methods::Verbose => out.push_str(&methods(c)),
+        Methods::Short => {
+            let _ = writeln!(
+                out,
+                "\nTests: Welch on round figures; p-values Benjamini-Hochberg within each scenario's family, times the \
+                 number of families; MDE at alpha 5%, power 80% (--verbose: the methods and their sources)."
+            );
+        }
+        Methods::Given(tests) => {
+            let _ = writeln!(out, "\nTests: {tests}");
+        }
     }
     if c.env_diffs.is_empty() {
         let _ = writeln!(out, "\nEnvironment: same machine, toolchain, mode and crate versions.");
