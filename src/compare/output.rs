@@ -22,6 +22,7 @@ pub fn render_judged_by(c: &Comparison, tests: &str) -> String {
 }
 
 /// Which line (or paragraph) of methods a rendering carries.
+#[derive(Clone, Copy)]
 enum Methods<'a> {
     Short,
     Verbose,
@@ -70,14 +71,21 @@ fn render_inner(c: &Comparison, methods_line: Methods<'_>) -> String {
         }
     }
     if let Some(shift) = c.host_shift_pct {
+        // compare's own rule; verdicts made by another rule (versions pairs rounds) do not use it.
+        let rule = if matches!(methods_line, Methods::Given(_)) {
+            String::new()
+        } else {
+            format!(
+                "; a row whose own rounds moved {}% or more in the direction of its change is not called where that \
+                 shift could carry the change past the gate",
+                crate::compare::HOST_MOVED_PCT
+            )
+        };
         let _ = writeln!(
             out,
-            "Host probe: B's rounds ran the fixed workload {:.1}% {} than A's (median over each run's rounds); \
-             a row whose own rounds moved {}% or more in the direction of its change is not called where that shift \
-             could carry the change past the gate.",
+            "Host probe: B's rounds ran the fixed workload {:.1}% {} than A's (median over each run's rounds){rule}.",
             shift.abs(),
             if shift >= 0.0 { "slower" } else { "faster" },
-            crate::compare::HOST_MOVED_PCT
         );
     }
     if c.rows.is_empty() {
