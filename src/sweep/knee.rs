@@ -23,6 +23,25 @@ pub struct Point {
     pub p99: Duration,
     pub errors: u64,
     pub generator_bound: bool,
+    /// The host canary saw a stall of at least [`HOST_STALL_OF_SLO`] × the SLO in the step's
+    /// window ([`host_disturbed`]): read from the canary alone, never from the server's figures.
+    pub host_disturbed: bool,
+}
+
+/// A host stall at least this share of the SLO, seen by the canary, disturbs a step: a stall
+/// that long delays every request due during it by about as much, which is the size that turns
+/// a p99 past the SLO on a server that keeps up.
+pub const HOST_STALL_OF_SLO: f64 = 1.0;
+
+/// How many times a host-disturbed repeat is run again before its rate is decided on the
+/// repeats that were not.
+pub const HOST_RETRIES: u32 = 2;
+
+/// Whether a step whose host canary saw `canary_max` (its longest wake lateness) was
+/// host-disturbed under `slo`. It reads the canary alone, so it drops passes and failures
+/// alike: it cannot favour either outcome or either runtime.
+pub fn host_disturbed(canary_max: Duration, slo: Duration) -> bool {
+    canary_max >= slo.mul_f64(HOST_STALL_OF_SLO)
 }
 
 /// How one step came out.
@@ -37,11 +56,17 @@ pub enum Verdict {
     Saturated,
     /// The generator fell behind (its lateness or its core): not the server's figure.
     GeneratorBound,
+    /// The host canary saw a stall comparable to the SLO in the step's window
+    /// ([`host_disturbed`]): the step measured the host, not the server; it is run again and
+    /// does not count in its rate's verdict.
+    HostDisturbed,
 }
 
 impl Verdict {
     pub fn of(p: &Point, slo: Duration, p99_bound: Duration) -> Verdict {
-        if p.generator_bound {
+        if p.host_disturbed {
+            Verdict::HostDisturbed
+        } else if p.generator_bound {
             Verdict::GeneratorBound
         } else if p.errors > 0 || p.achieved < SATURATED_BELOW * p.rate as f64 || p.p99 > p99_bound {
             Verdict::Saturated
@@ -60,7 +85,7 @@ impl Verdict {
         match self {
             Verdict::Saturated => true,
             Verdict::GeneratorBound => generator_cpu >= GENERATOR_CPU_BOUND,
-            Verdict::Pass | Verdict::OverSlo => false,
+            Verdict::Pass | Verdict::OverSlo | Verdict::HostDisturbed => false,
         }
     }
 }
@@ -146,8 +171,12 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
 /// failure of the server (over the SLO or saturated) or generator-bound — a tie going to the
 /// failure, then to generator-bound, so a split never reads as a pass and a server failure is
 /// not excused by a generator that lagged as often. A failure is `saturated` unless more
-/// repeats were only over the SLO.
+/// repeats were only over the SLO. Host-disturbed repeats do not vote; a rate with nothing
+/// else is host-disturbed.
 pub fn decide(verdicts: &[Verdict]) -> Verdict {
+    if verdicts.iter().all(|v| *v == Verdict::HostDisturbed) && !verdicts.is_empty() {
+        return Verdict::HostDisturbed;
+    }
     let count = |f: fn(&Verdict) -> bool| verdicts.iter().filter(|v| f(v)).count();
     let (over, saturated) = (count(|v| *v == Verdict::OverSlo), count(|v| *v == Verdict::Saturated));
     let failed = if over > saturated {
@@ -180,10 +209,16 @@ pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Dura
         .into_iter()
         .map(|(rate, ps)| {
             let verdicts: Vec<Verdict> = ps.iter().map(|p| Verdict::of(p, slo, p99_bound)).collect();
+            let counted = ps.iter().filter(|p| !p.host_disturbed);
+            let p99s: Vec<f64> = if ps.iter().all(|p| p.host_disturbed) {
+                ps.iter().map(|p| us(p.p99)).collect()
+            } else {
+                counted.map(|p| us(p.p99)).collect()
+            };
             Judged {
                 rate,
                 verdict: decide(&verdicts),
-                p99_us: median_of_repeats(ps.iter().map(|p| us(p.p99))),
+                p99_us: median_of_repeats(p99s),
             }
         })
         .collect();
@@ -227,6 +262,8 @@ fn knee_of(mut sorted: Vec<Judged>) -> Knee {
             Verdict::GeneratorBound => {
                 generator_above.get_or_insert(p.rate);
             }
+            // Measured the host, not the server: neither a pass nor a failure.
+            Verdict::HostDisturbed => {}
             Verdict::OverSlo | Verdict::Saturated => {
                 let limit = if best.is_some() {
                     Limit::Server
@@ -300,6 +337,7 @@ mod tests {
                     p99: Duration::from_secs_f64(p99_us / 1e6),
                     errors: 0,
                     generator_bound: false,
+                    host_disturbed: false,
                 }
             })
             .collect()
