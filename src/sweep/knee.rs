@@ -114,18 +114,20 @@ pub struct Knee {
     pub limit: Limit,
     /// The lowest rate that did not pass (decided over its repeats), if any.
     pub first_fail: Option<u64>,
-    /// Lower end of the knee's interval: the lowest knee any single repeat gives (each repeat
-    /// read as a sweep of its own), never above `rate`. Equal to `rate` when repeats agree.
+    /// Lower end of the knee's interval: the highest rate at or below `rate` that every repeat
+    /// that counted passed (0 when none did). Equal to `rate` when its repeats agree.
     pub interval_lo: u64,
-    /// Upper end (exclusive): the highest first failure of any single repeat, never below
-    /// `first_fail`; `None` when some repeat failed at no rate tried (or no failure bounds it).
+    /// Upper end (exclusive): the lowest rate above `rate` that every repeat that counted failed
+    /// (over the SLO or saturated), never below `first_fail`; `None` when no rate tried was
+    /// failed by all (or no failure bounds it).
     pub interval_hi: Option<u64>,
 }
 
 impl Knee {
-    /// The knee's uncertainty: the server's capacity at the SLO lies in `[lo, hi)` — at least
-    /// the lowest knee of any repeat, below the highest first failure of any repeat (one
-    /// repeat: the last pass and the first failure, which the refinement narrows to 5%).
+    /// The knee's uncertainty: the server's capacity at the SLO lies in `[lo, hi)` — from the
+    /// highest rate every repeat passed to the lowest rate every repeat failed, the stretch
+    /// around the knee where repeats disagree (one repeat: the last pass and the first failure,
+    /// which the refinement narrows to 5%).
     /// `None` above: no server failure bounds it (not reached, generator-bound, or a repeat
     /// that never failed).
     pub fn interval(&self) -> (u64, Option<u64>) {
@@ -196,15 +198,37 @@ pub fn decide(verdicts: &[Verdict]) -> Verdict {
 }
 
 /// The knee of steps tried `repeats` times each, `(repeat, point)` in any order: each rate's
-/// verdict is decided over its repeats ([`decide`]) and the knee read from those; its interval
-/// spans the knees of the single repeats, so repeats that disagree widen it.
+/// verdict is decided over its repeats ([`decide`]) and the knee read from those. Its interval
+/// runs from the highest rate at or below the knee that every repeat that counted passed to
+/// the lowest rate above it that every one failed: repeats that disagree near the knee widen
+/// it, while a lone failure far below the knee (a stall the canary did not see) does not drag
+/// it down, nor a lone pass far above it up. Host-disturbed and generator-bound steps do not
+/// count.
 pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Duration) -> Knee {
     let mut by_rate: std::collections::BTreeMap<u64, Vec<&Point>> = Default::default();
-    let mut by_repeat: std::collections::BTreeMap<u32, Vec<Point>> = Default::default();
-    for (k, p) in points {
+    for (_, p) in points {
         by_rate.entry(p.rate).or_default().push(p);
-        by_repeat.entry(*k).or_default().push(*p);
     }
+    // Per rate: (every counted repeat passed, every counted repeat failed); `None` with none.
+    let unanimous: Vec<(u64, bool, bool)> = by_rate
+        .iter()
+        .filter_map(|(&rate, ps)| {
+            let counted: Vec<Verdict> = ps
+                .iter()
+                .map(|p| Verdict::of(p, slo, p99_bound))
+                .filter(|v| !matches!(v, Verdict::HostDisturbed | Verdict::GeneratorBound))
+                .collect();
+            (!counted.is_empty()).then(|| {
+                (
+                    rate,
+                    counted.iter().all(|v| *v == Verdict::Pass),
+                    counted
+                        .iter()
+                        .all(|v| matches!(v, Verdict::OverSlo | Verdict::Saturated)),
+                )
+            })
+        })
+        .collect();
     let decided = by_rate
         .into_iter()
         .map(|(rate, ps)| {
@@ -223,15 +247,16 @@ pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Dura
         })
         .collect();
     let mut k = knee_of(decided);
-    for pts in by_repeat.values() {
-        let one = knee(pts, slo, p99_bound);
-        let (lo, hi) = one.interval();
-        k.interval_lo = k.interval_lo.min(lo);
-        k.interval_hi = match (k.interval_hi, hi) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
-    }
+    k.interval_lo = unanimous
+        .iter()
+        .filter(|&&(rate, all_pass, _)| all_pass && rate <= k.rate)
+        .map(|&(rate, ..)| rate)
+        .max()
+        .unwrap_or(0);
+    k.interval_hi = unanimous
+        .iter()
+        .find(|&&(rate, _, all_fail)| all_fail && rate > k.rate)
+        .map(|&(rate, ..)| rate);
     k
 }
 
@@ -409,7 +434,7 @@ mod tests {
         let rates = geometric(1000, 2.0, 64_000);
         // One repeat of three sees a server half as fast (a noisy neighbour): its knee is
         // 8000, the others' 16 000. The majority decides each rate, so the knee stays
-        // 16 000, and the interval reaches down to the dissenting repeat's knee.
+        // 16 000, and the interval reaches down to the last rate all repeats passed.
         let k = knee_over_repeats(&repeated(&rates, &[20_000, 10_500, 20_000]), SLO, BOUND);
         assert_eq!((k.rate, k.first_fail), (16_000, Some(32_000)));
         assert_eq!(k.interval(), (8000, Some(32_000)));
@@ -431,6 +456,20 @@ mod tests {
         // A repeat that never failed leaves the interval open above.
         let k = knee_over_repeats(&repeated(&rates, &[20_000, 20_000, 1_000_000]), SLO, BOUND);
         assert_eq!((k.rate, k.interval()), (16_000, (16_000, None)));
+    }
+
+    #[test]
+    fn a_lone_failure_far_below_the_knee_does_not_drag_the_interval_down() {
+        let rates = geometric(1000, 2.0, 64_000);
+        let mut pts = repeated(&rates, &[20_000; 3]);
+        // Repeat 0 fails at 1000/s (a stall nobody saw): the majority still passes it.
+        pts[0].1.p99 = Duration::from_millis(14);
+        let k = knee_over_repeats(&pts, SLO, BOUND);
+        assert_eq!((k.rate, k.interval()), (16_000, (16_000, Some(32_000))));
+        // The same failure in two repeats fails the rate: the knee is below the range.
+        pts[rates.len()].1.p99 = Duration::from_millis(14);
+        let k = knee_over_repeats(&pts, SLO, BOUND);
+        assert_eq!((k.rate, k.limit, k.first_fail), (0, Limit::BelowRange, Some(1000)));
     }
 
     #[test]

@@ -14,7 +14,8 @@ use crate::results::atomic::write_atomic;
 use crate::results::hgrm::write_hgrm;
 use crate::results::hlog::{Interval, write_hlog};
 
-/// `sweep.json`'s schema. 4 added the host canary: `steps[].host_canary` (how late threads that
+/// `sweep.json`'s schema. 4 added the host canary (and reads the knee's interval from the rates
+/// every repeat passed or failed, not from single repeats' knees): `steps[].host_canary` (how late threads that
 /// only sleep woke over the step), `steps[].host_disturbed` and the verdict `host_disturbed`
 /// (the canary saw a stall of at least the SLO; such a step is run again and does not vote), and
 /// `steps[].attempt` (histogram files of a retry gain `a<k>`). 3 added `runtimes[].closed_loop` (the same server driven closed loop

@@ -437,9 +437,10 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
                  errors; or generator-bound). Each rate ran {} time(s) back to back, each with a fresh generator \
                  and its own warm-up; a rate's verdict is the kind most of its repeats gave (pass, a server \
                  failure, or generator-bound; a tie goes to the failure, then to generator-bound; host-disturbed \
-                 repeats do not vote). The interval runs from the lowest knee any single repeat gives to the highest first \
-                 failure of any single repeat: repeats that agree keep it at [last pass, first failure), repeats \
-                 that disagree widen it, and two sweeps of one commit agree when their intervals overlap.",
+                 repeats do not vote). The interval runs from the highest rate at or below the knee that every counted repeat \
+                 passed to the lowest rate above it that every counted repeat failed: repeats that agree keep it \
+                 at [last pass, first failure), repeats that disagree near the knee widen it (a lone failure far \
+                 below does not), and two sweeps of one commit agree when their intervals overlap.",
                 s.p99_bound.as_micros(),
                 s.repeats.max(1)
             )),
