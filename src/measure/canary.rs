@@ -138,8 +138,9 @@ fn make_realtime() -> bool {
     let ok = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } == 0;
     if ok {
         // Real-time threads get no slack anyway; said explicitly for kernels that differ.
+        let slack_ns: libc::c_ulong = 1;
         // SAFETY: PR_SET_TIMERSLACK takes an unsigned long.
-        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, slack_ns) };
     }
     ok
 }
