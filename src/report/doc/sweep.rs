@@ -207,7 +207,10 @@ pub fn canary_text(rep: &SweepReport) -> String {
     }
     let rt = with.iter().all(|c| c.realtime);
     format!(
-        "Host canary: one thread per CPU sleeps {} ms at a time and records how late it woke, over each step's          measured windows ({}). A step whose canary saw a stall of at least {:.0}% of the SLO ({} µs) is          host-disturbed: that rule reads the canary alone, never the server's figures, so it drops passes and          failures alike; the step is run again (at most {} times per repeat) and does not vote.",
+        "Host canary: one thread per CPU sleeps {} ms at a time and records how late it woke, over each step's \
+         measured windows ({}). A step whose canary saw a stall of at least {:.0}% of the SLO ({} µs) is \
+         host-disturbed: that rule reads the canary alone, never the server's figures, so it drops passes and \
+         failures alike; the step is run again (at most {} times per repeat) and does not vote.",
         crate::measure::canary::PERIOD.as_millis(),
         if rt {
             "SCHED_FIFO, so our own threads cannot delay it"
