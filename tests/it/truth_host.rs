@@ -147,7 +147,7 @@ fn sweep_with_stalls(stalled: &[(u32, u64)]) -> knee::Knee {
     let mut pts = Vec::new();
     for repeat in 0..3 {
         for &rate in &rates {
-            let (achieved, p99) = if rate > 40_000 {
+            let (achieved, p99): (f64, f64) = if rate > 40_000 {
                 (40_000.0, 300.0)
             } else {
                 (rate as f64, 0.4)
@@ -182,7 +182,7 @@ fn host_stalls_move_neither_the_knee_nor_its_interval() {
     let mut pts = Vec::new();
     for repeat in 0..3 {
         for rate in rates {
-            let (achieved, p99) = if rate > 40_000 {
+            let (achieved, p99): (f64, f64) = if rate > 40_000 {
                 (40_000.0, 300.0)
             } else {
                 (rate as f64, 0.4)
