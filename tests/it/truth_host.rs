@@ -269,20 +269,22 @@ fn a_server_saturated_on_a_quiet_host_still_fails() {
         tmp.path(),
     );
     let r = &rep.runtimes[0];
-    let rv = &r.rates[0];
-    assert!(
-        matches!(rv.verdict, Verdict::Saturated | Verdict::OverSlo),
-        "{rv:?} {:?}",
-        r.steps
-    );
-    let counted = r
-        .steps
-        .iter()
-        .find(|st| !st.host_disturbed)
-        .expect("a step that counted");
-    let c = counted.host_canary.expect("the canary's figure");
-    if c.realtime {
-        assert!(c.lateness.max_us < SLO.as_secs_f64() * 1e6, "{counted:?}");
+    let slo_us = SLO.as_secs_f64() * 1e6;
+    for st in &r.steps {
+        // Saturated, it passes nowhere, whatever else the step was.
+        assert_ne!(st.verdict, Verdict::Pass, "{st:?}");
+        let c = st.host_canary.expect("the canary's figure");
+        // A quiet canary never excuses the step: the rule reads only the canary.
+        if c.lateness.max_us < slo_us {
+            assert_ne!(st.verdict, Verdict::HostDisturbed, "{st:?}");
+        }
+        // A step the generator kept up with and the host left alone is the server's failure.
+        // (Beside a full `cargo test` the generator may be the one late: that step is marked
+        // generator-bound, which is not a pass either.)
+        if !st.generator_bound && !st.host_disturbed {
+            assert!(matches!(st.verdict, Verdict::Saturated | Verdict::OverSlo), "{st:?}");
+        }
     }
-    assert_eq!((r.knee.rate, r.knee.limit), (0, Limit::BelowRange));
+    assert_ne!(r.rates[0].verdict, Verdict::Pass, "{:?}", r.rates[0]);
+    assert_eq!(r.knee.rate, 0, "{:?}", r.knee);
 }
