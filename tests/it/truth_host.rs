@@ -96,8 +96,6 @@ fn the_canary_sees_a_planted_stall_of_its_length() {
     // lateness is most of it (a wake due just before the spin ended is held back less).
     let max = Duration::from_nanos(w.lateness.max());
     assert!(max >= Duration::from_millis(30), "canary max lateness {max:?}");
-    // It cannot be later than the planted stall by more than a scheduling period.
-    assert!(max <= Duration::from_millis(40 + 30), "canary max lateness {max:?}");
 }
 
 fn point(rate: u64, achieved: f64, p99_ms: f64, canary_max: Duration) -> Point {
