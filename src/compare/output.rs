@@ -15,6 +15,20 @@ pub fn render(c: &Comparison) -> String {
     render_with(c, false)
 }
 
+/// Renders a comparison whose verdicts another rule made (`asyncbench versions` pairs rounds),
+/// with `tests` as its one line of methods in place of `compare`'s own.
+pub fn render_judged_by(c: &Comparison, tests: &str) -> String {
+    render_inner(c, Methods::Given(tests))
+}
+
+/// Which line (or paragraph) of methods a rendering carries.
+#[derive(Clone, Copy)]
+enum Methods<'a> {
+    Short,
+    Verbose,
+    Given(&'a str),
+}
+
 /// Renders the comparison with the paragraph of methods and their sources (`compare --verbose`;
 /// the report states it once).
 pub fn render_verbose(c: &Comparison) -> String {
@@ -22,20 +36,28 @@ pub fn render_verbose(c: &Comparison) -> String {
 }
 
 fn render_with(c: &Comparison, verbose: bool) -> String {
+    render_inner(c, if verbose { Methods::Verbose } else { Methods::Short })
+}
+
+fn render_inner(c: &Comparison, methods_line: Methods<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "asyncbench compare");
     for (which, run) in [("A", &c.a), ("B", &c.b)] {
         let s = &run.summary.run;
         let _ = writeln!(out, "  {which}: {} ({}), mode {}", s.id, run.dir.display(), s.mode);
     }
-    if verbose {
-        out.push_str(&methods(c));
-    } else {
-        let _ = writeln!(
-            out,
-            "\nTests: Welch on round figures; p-values Benjamini-Hochberg within each scenario's family, times the \
-             number of families; MDE at alpha 5%, power 80% (--verbose: the methods and their sources)."
-        );
+    match methods_line {
+        Methods::Verbose => out.push_str(&methods(c)),
+        Methods::Short => {
+            let _ = writeln!(
+                out,
+                "\nTests: Welch on round figures; p-values Benjamini-Hochberg within each scenario's family, times the \
+                 number of families; MDE at alpha 5%, power 80% (--verbose: the methods and their sources)."
+            );
+        }
+        Methods::Given(tests) => {
+            let _ = writeln!(out, "\nTests: {tests}");
+        }
     }
     if c.env_diffs.is_empty() {
         let _ = writeln!(out, "\nEnvironment: same machine, toolchain, mode and crate versions.");
@@ -49,14 +71,21 @@ fn render_with(c: &Comparison, verbose: bool) -> String {
         }
     }
     if let Some(shift) = c.host_shift_pct {
+        // compare's own rule; verdicts made by another rule (versions pairs rounds) do not use it.
+        let rule = if matches!(methods_line, Methods::Given(_)) {
+            String::new()
+        } else {
+            format!(
+                "; a row whose own rounds moved {}% or more in the direction of its change is not called where that \
+                 shift could carry the change past the gate",
+                crate::compare::HOST_MOVED_PCT
+            )
+        };
         let _ = writeln!(
             out,
-            "Host probe: B's rounds ran the fixed workload {:.1}% {} than A's (median over each run's rounds); \
-             a row whose own rounds moved {}% or more in the direction of its change is not called where that shift \
-             could carry the change past the gate.",
+            "Host probe: B's rounds ran the fixed workload {:.1}% {} than A's (median over each run's rounds){rule}.",
             shift.abs(),
             if shift >= 0.0 { "slower" } else { "faster" },
-            crate::compare::HOST_MOVED_PCT
         );
     }
     if c.rows.is_empty() {

@@ -314,6 +314,9 @@ pub fn sweep(opts: crate::sweep::SweepOpts) -> Result<(), Failure> {
         "{}",
         crate::report::doc::markdown::table(&crate::report::doc::sweep::knee_table(&rep))
     );
+    if let Some(d) = crate::report::doc::sweep::disturbed_text(&rep) {
+        eprintln!("asyncbench: {d}");
+    }
     eprintln!("asyncbench: report in {}", md.display());
     println!("{}", opts.dir.display());
     let failed: Vec<&str> = rep

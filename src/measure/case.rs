@@ -92,6 +92,8 @@ pub struct CaseRecord {
 /// Key of the per-batch p99 of `latency` in [`CaseRecord::batch_quantiles`]
 /// (extra metrics use their own names, which never collide with it).
 pub const LATENCY_P99: &str = "latency/p99";
+/// Key of the per-batch median of `latency` in [`CaseRecord::batch_quantiles`].
+pub const LATENCY_P50: &str = "latency/p50";
 
 const MAX_WALL_SAMPLES: usize = 1_000_000;
 
@@ -136,6 +138,7 @@ impl CaseRecord {
             self.latency.record(*l);
         }
         self.keep_batch_quantile(LATENCY_P99, batch_quantile(&b.latencies, 0.99));
+        self.keep_batch_quantile(LATENCY_P50, batch_quantile(&b.latencies, 0.5));
         for (name, ds) in &b.extra {
             self.keep_batch_quantile(name, batch_quantile(ds, 0.5));
         }
@@ -215,6 +218,12 @@ impl CaseRecord {
                     crate::stats::hdr::percentile(self.latency.histogram(), 99.0) as f64,
                 )
             }),
+            latency_p50: (!self.latency.is_empty()).then(|| {
+                spread(
+                    LATENCY_P50,
+                    crate::stats::hdr::percentile(self.latency.histogram(), 50.0) as f64,
+                )
+            }),
             extra: self
                 .extra
                 .iter()
@@ -287,6 +296,9 @@ pub struct RoundFigures {
     /// p99 of the round's operation latencies (its whole histogram), with
     /// the spread of the batches' own p99s; `None` when nothing succeeded.
     pub latency_p99: Option<RoundFigure>,
+    /// Median of the round's operation latencies (its whole histogram), with the spread of the
+    /// batches' own medians; `None` when nothing succeeded.
+    pub latency_p50: Option<RoundFigure>,
     /// Median of each further metric in this round (its whole histogram,
     /// ns), with the spread of the batches' own medians.
     pub extra: BTreeMap<&'static str, RoundFigure>,

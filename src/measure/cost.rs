@@ -56,12 +56,14 @@ use crate::stats::Sample;
 
 /// Prefixes of the names (as `/proc` shows them: 15 bytes at most) of the threads that are not the
 /// side under test: the in-process test server, the precise clock, and `http_server`'s load
-/// generator and its pacing clock (there the runtime under test is the server).
+/// generator and its pacing clock (there the runtime under test is the server), and the host
+/// canary (`measure::canary`).
 pub const EXCLUDED_THREADS: &[&str] = &[
     "asyncbench-serv",
     "asyncbench-cloc",
     "asyncbench-load",
     "asyncbench-lpac",
+    "asyncbench-cana",
 ];
 
 /// Counters of the threads not under test, summed.

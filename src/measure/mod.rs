@@ -12,6 +12,7 @@
 //! (`scenario::support::probe`).
 
 pub mod alloc;
+pub mod canary;
 mod case;
 pub mod clock;
 pub mod cost;
@@ -26,7 +27,7 @@ mod recorder;
 pub mod steal;
 pub mod task_metrics;
 
-pub use case::{Batch, CaseRecord, LATENCY_P99, RoundFigure, RoundFigures};
+pub use case::{Batch, CaseRecord, LATENCY_P50, LATENCY_P99, RoundFigure, RoundFigures};
 pub use cost::{Cost, CostInfo, CostTotals};
 pub use floor::{FloorExceeded, HarnessFloor, check_floor, measure_floor};
 pub use outcome::{ErrorCounts, ErrorKind, OpError};

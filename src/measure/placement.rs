@@ -261,6 +261,9 @@ mod tests {
         let moved = std::thread::spawn(move || {
             // SAFETY: gettid has no preconditions.
             let tid = unsafe { libc::gettid() };
+            // Start on `a`, so each of the 20 pins below is a move.
+            pin_current_thread(&a).expect("pin");
+            std::hint::black_box((0..10_000u64).sum::<u64>());
             let start = migrations_by_thread();
             for i in 0..20 {
                 pin_current_thread(if i % 2 == 0 { &b } else { &a }).expect("pin");

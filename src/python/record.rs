@@ -127,6 +127,8 @@ pub fn round_record(round: &PyRound) -> Result<CaseRecord, String> {
             // The batch's own p99: the within-round spread of a round's p99.
             let p99 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 99.0) as f64);
             rec.keep_batch_quantile(crate::measure::LATENCY_P99, p99);
+            let p50 = (!h.is_empty()).then(|| crate::stats::hdr::percentile(&h, 50.0) as f64);
+            rec.keep_batch_quantile(crate::measure::LATENCY_P50, p50);
         }
         for (name, text) in &b.extra {
             let h = decode(text).map_err(|e| format!("{name}: {e}"))?;

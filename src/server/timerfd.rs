@@ -19,9 +19,12 @@ use tokio::io::unix::AsyncFd;
 /// Waits on a fresh timerfd until `deadline`; returns when the wait ended, never before
 /// `deadline`. Must run inside a tokio runtime with I/O enabled.
 pub(super) async fn sleep_until(deadline: Instant) -> io::Result<Instant> {
-    // SAFETY: TimerFd owns its fd, always reports the same one, and closes it only when dropped,
-    // which happens after the AsyncFd holding it has deregistered it.
-    let fd = unsafe { AsyncFd::register_with_interest(TimerFd::new()?, Interest::READABLE) }?;
+    // `with_interest` is in every tokio 1.x the manifest accepts (1.47 on); tokio 1.54 deprecates
+    // it for the unsafe `register_with_interest`, which older versions lack. Its soundness
+    // condition holds here: TimerFd owns its fd, always reports the same one, and closes it only
+    // when dropped, after the AsyncFd holding it has deregistered it.
+    #[allow(deprecated)]
+    let fd = AsyncFd::with_interest(TimerFd::new()?, Interest::READABLE)?;
     loop {
         // Re-checked after every expiry so the wait can never end early, whatever the clocks do.
         let now = Instant::now();

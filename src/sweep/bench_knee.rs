@@ -57,6 +57,9 @@ pub fn knees(rows: &[CaseResult]) -> Vec<BenchKnee> {
                 .copied()
                 .unwrap_or(0.0)
                 >= knee::GENERATOR_CPU_BOUND,
+            // A bench row is the mean of its rounds, each a case of its own: there is no step
+            // to run again, so the host canary is shown beside the row, not applied here.
+            host_disturbed: false,
         });
     }
     groups

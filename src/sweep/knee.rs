@@ -23,6 +23,25 @@ pub struct Point {
     pub p99: Duration,
     pub errors: u64,
     pub generator_bound: bool,
+    /// The host canary saw a stall of at least [`HOST_STALL_OF_SLO`] × the SLO in the step's
+    /// window ([`host_disturbed`]): read from the canary alone, never from the server's figures.
+    pub host_disturbed: bool,
+}
+
+/// A host stall at least this share of the SLO, seen by the canary, disturbs a step: a stall
+/// that long delays every request due during it by about as much, which is the size that turns
+/// a p99 past the SLO on a server that keeps up.
+pub const HOST_STALL_OF_SLO: f64 = 1.0;
+
+/// How many times a host-disturbed repeat is run again before its rate is decided on the
+/// repeats that were not.
+pub const HOST_RETRIES: u32 = 2;
+
+/// Whether a step whose host canary saw `canary_max` (its longest wake lateness) was
+/// host-disturbed under `slo`. It reads the canary alone, so it drops passes and failures
+/// alike: it cannot favour either outcome or either runtime.
+pub fn host_disturbed(canary_max: Duration, slo: Duration) -> bool {
+    canary_max >= slo.mul_f64(HOST_STALL_OF_SLO)
 }
 
 /// How one step came out.
@@ -37,11 +56,17 @@ pub enum Verdict {
     Saturated,
     /// The generator fell behind (its lateness or its core): not the server's figure.
     GeneratorBound,
+    /// The host canary saw a stall comparable to the SLO in the step's window
+    /// ([`host_disturbed`]): the step measured the host, not the server; it is run again and
+    /// does not count in its rate's verdict.
+    HostDisturbed,
 }
 
 impl Verdict {
     pub fn of(p: &Point, slo: Duration, p99_bound: Duration) -> Verdict {
-        if p.generator_bound {
+        if p.host_disturbed {
+            Verdict::HostDisturbed
+        } else if p.generator_bound {
             Verdict::GeneratorBound
         } else if p.errors > 0 || p.achieved < SATURATED_BELOW * p.rate as f64 || p.p99 > p99_bound {
             Verdict::Saturated
@@ -60,7 +85,7 @@ impl Verdict {
         match self {
             Verdict::Saturated => true,
             Verdict::GeneratorBound => generator_cpu >= GENERATOR_CPU_BOUND,
-            Verdict::Pass | Verdict::OverSlo => false,
+            Verdict::Pass | Verdict::OverSlo | Verdict::HostDisturbed => false,
         }
     }
 }
@@ -89,18 +114,20 @@ pub struct Knee {
     pub limit: Limit,
     /// The lowest rate that did not pass (decided over its repeats), if any.
     pub first_fail: Option<u64>,
-    /// Lower end of the knee's interval: the lowest knee any single repeat gives (each repeat
-    /// read as a sweep of its own), never above `rate`. Equal to `rate` when repeats agree.
+    /// Lower end of the knee's interval: the highest rate at or below `rate` that every repeat
+    /// that counted passed (0 when none did). Equal to `rate` when its repeats agree.
     pub interval_lo: u64,
-    /// Upper end (exclusive): the highest first failure of any single repeat, never below
-    /// `first_fail`; `None` when some repeat failed at no rate tried (or no failure bounds it).
+    /// Upper end (exclusive): the lowest rate above `rate` that every repeat that counted failed
+    /// (over the SLO or saturated), never below `first_fail`; `None` when no rate tried was
+    /// failed by all (or no failure bounds it).
     pub interval_hi: Option<u64>,
 }
 
 impl Knee {
-    /// The knee's uncertainty: the server's capacity at the SLO lies in `[lo, hi)` — at least
-    /// the lowest knee of any repeat, below the highest first failure of any repeat (one
-    /// repeat: the last pass and the first failure, which the refinement narrows to 5%).
+    /// The knee's uncertainty: the server's capacity at the SLO lies in `[lo, hi)` — from the
+    /// highest rate every repeat passed to the lowest rate every repeat failed, the stretch
+    /// around the knee where repeats disagree (one repeat: the last pass and the first failure,
+    /// which the refinement narrows to 5%).
     /// `None` above: no server failure bounds it (not reached, generator-bound, or a repeat
     /// that never failed).
     pub fn interval(&self) -> (u64, Option<u64>) {
@@ -146,8 +173,12 @@ pub fn knee(points: &[Point], slo: Duration, p99_bound: Duration) -> Knee {
 /// failure of the server (over the SLO or saturated) or generator-bound — a tie going to the
 /// failure, then to generator-bound, so a split never reads as a pass and a server failure is
 /// not excused by a generator that lagged as often. A failure is `saturated` unless more
-/// repeats were only over the SLO.
+/// repeats were only over the SLO. Host-disturbed repeats do not vote; a rate with nothing
+/// else is host-disturbed.
 pub fn decide(verdicts: &[Verdict]) -> Verdict {
+    if verdicts.iter().all(|v| *v == Verdict::HostDisturbed) && !verdicts.is_empty() {
+        return Verdict::HostDisturbed;
+    }
     let count = |f: fn(&Verdict) -> bool| verdicts.iter().filter(|v| f(v)).count();
     let (over, saturated) = (count(|v| *v == Verdict::OverSlo), count(|v| *v == Verdict::Saturated));
     let failed = if over > saturated {
@@ -167,36 +198,65 @@ pub fn decide(verdicts: &[Verdict]) -> Verdict {
 }
 
 /// The knee of steps tried `repeats` times each, `(repeat, point)` in any order: each rate's
-/// verdict is decided over its repeats ([`decide`]) and the knee read from those; its interval
-/// spans the knees of the single repeats, so repeats that disagree widen it.
+/// verdict is decided over its repeats ([`decide`]) and the knee read from those. Its interval
+/// runs from the highest rate at or below the knee that every repeat that counted passed to
+/// the lowest rate above it that every one failed: repeats that disagree near the knee widen
+/// it, while a lone failure far below the knee (a stall the canary did not see) does not drag
+/// it down, nor a lone pass far above it up. Host-disturbed and generator-bound steps do not
+/// count.
 pub fn knee_over_repeats(points: &[(u32, Point)], slo: Duration, p99_bound: Duration) -> Knee {
     let mut by_rate: std::collections::BTreeMap<u64, Vec<&Point>> = Default::default();
-    let mut by_repeat: std::collections::BTreeMap<u32, Vec<Point>> = Default::default();
-    for (k, p) in points {
+    for (_, p) in points {
         by_rate.entry(p.rate).or_default().push(p);
-        by_repeat.entry(*k).or_default().push(*p);
     }
+    // Per rate: (every counted repeat passed, every counted repeat failed); `None` with none.
+    let unanimous: Vec<(u64, bool, bool)> = by_rate
+        .iter()
+        .filter_map(|(&rate, ps)| {
+            let counted: Vec<Verdict> = ps
+                .iter()
+                .map(|p| Verdict::of(p, slo, p99_bound))
+                .filter(|v| !matches!(v, Verdict::HostDisturbed | Verdict::GeneratorBound))
+                .collect();
+            (!counted.is_empty()).then(|| {
+                (
+                    rate,
+                    counted.iter().all(|v| *v == Verdict::Pass),
+                    counted
+                        .iter()
+                        .all(|v| matches!(v, Verdict::OverSlo | Verdict::Saturated)),
+                )
+            })
+        })
+        .collect();
     let decided = by_rate
         .into_iter()
         .map(|(rate, ps)| {
             let verdicts: Vec<Verdict> = ps.iter().map(|p| Verdict::of(p, slo, p99_bound)).collect();
+            let counted = ps.iter().filter(|p| !p.host_disturbed);
+            let p99s: Vec<f64> = if ps.iter().all(|p| p.host_disturbed) {
+                ps.iter().map(|p| us(p.p99)).collect()
+            } else {
+                counted.map(|p| us(p.p99)).collect()
+            };
             Judged {
                 rate,
                 verdict: decide(&verdicts),
-                p99_us: median_of_repeats(ps.iter().map(|p| us(p.p99))),
+                p99_us: median_of_repeats(p99s),
             }
         })
         .collect();
     let mut k = knee_of(decided);
-    for pts in by_repeat.values() {
-        let one = knee(pts, slo, p99_bound);
-        let (lo, hi) = one.interval();
-        k.interval_lo = k.interval_lo.min(lo);
-        k.interval_hi = match (k.interval_hi, hi) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
-    }
+    k.interval_lo = unanimous
+        .iter()
+        .filter(|&&(rate, all_pass, _)| all_pass && rate <= k.rate)
+        .map(|&(rate, ..)| rate)
+        .max()
+        .unwrap_or(0);
+    k.interval_hi = unanimous
+        .iter()
+        .find(|&&(rate, _, all_fail)| all_fail && rate > k.rate)
+        .map(|&(rate, ..)| rate);
     k
 }
 
@@ -227,6 +287,8 @@ fn knee_of(mut sorted: Vec<Judged>) -> Knee {
             Verdict::GeneratorBound => {
                 generator_above.get_or_insert(p.rate);
             }
+            // Measured the host, not the server: neither a pass nor a failure.
+            Verdict::HostDisturbed => {}
             Verdict::OverSlo | Verdict::Saturated => {
                 let limit = if best.is_some() {
                     Limit::Server
@@ -300,6 +362,7 @@ mod tests {
                     p99: Duration::from_secs_f64(p99_us / 1e6),
                     errors: 0,
                     generator_bound: false,
+                    host_disturbed: false,
                 }
             })
             .collect()
@@ -371,7 +434,7 @@ mod tests {
         let rates = geometric(1000, 2.0, 64_000);
         // One repeat of three sees a server half as fast (a noisy neighbour): its knee is
         // 8000, the others' 16 000. The majority decides each rate, so the knee stays
-        // 16 000, and the interval reaches down to the dissenting repeat's knee.
+        // 16 000, and the interval reaches down to the last rate all repeats passed.
         let k = knee_over_repeats(&repeated(&rates, &[20_000, 10_500, 20_000]), SLO, BOUND);
         assert_eq!((k.rate, k.first_fail), (16_000, Some(32_000)));
         assert_eq!(k.interval(), (8000, Some(32_000)));
@@ -393,6 +456,20 @@ mod tests {
         // A repeat that never failed leaves the interval open above.
         let k = knee_over_repeats(&repeated(&rates, &[20_000, 20_000, 1_000_000]), SLO, BOUND);
         assert_eq!((k.rate, k.interval()), (16_000, (16_000, None)));
+    }
+
+    #[test]
+    fn a_lone_failure_far_below_the_knee_does_not_drag_the_interval_down() {
+        let rates = geometric(1000, 2.0, 64_000);
+        let mut pts = repeated(&rates, &[20_000; 3]);
+        // Repeat 0 fails at 1000/s (a stall nobody saw): the majority still passes it.
+        pts[0].1.p99 = Duration::from_millis(14);
+        let k = knee_over_repeats(&pts, SLO, BOUND);
+        assert_eq!((k.rate, k.interval()), (16_000, (16_000, Some(32_000))));
+        // The same failure in two repeats fails the rate: the knee is below the range.
+        pts[rates.len()].1.p99 = Duration::from_millis(14);
+        let k = knee_over_repeats(&pts, SLO, BOUND);
+        assert_eq!((k.rate, k.limit, k.first_fail), (0, Limit::BelowRange, Some(1000)));
     }
 
     #[test]

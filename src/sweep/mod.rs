@@ -27,6 +27,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::client::open_loop::LATENESS_BOUND;
+use crate::measure::canary::Canary;
 use crate::measure::placement::{self, CpuSet};
 use crate::runtime::{self, AsyncFlavor, Owned, Runtime, RuntimeVisitor};
 use crate::server::under_test::{Route, RuntimeServer, ServerOpts};
@@ -140,6 +141,19 @@ pub struct Step {
     pub verdict: Verdict,
     /// Which repeat of its rate this step is, from 0 (schema 2).
     pub repeat: u32,
+    /// Which attempt at its repeat, from 0 (schema 4): a host-disturbed step is run again, at
+    /// most [`knee::HOST_RETRIES`] times, under the same repeat number.
+    #[serde(default)]
+    pub attempt: u32,
+    /// The host canary over the step's measured windows (schema 4): how late threads that only
+    /// sleep woke, one per CPU of the sweep ([`crate::measure::canary`]); `None` where it could
+    /// not start, or in older sweeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_canary: Option<HostCanary>,
+    /// The canary saw a stall of at least [`knee::HOST_STALL_OF_SLO`] × the SLO (schema 4): the
+    /// step's verdict is `host_disturbed`, read from the canary alone.
+    #[serde(default)]
+    pub host_disturbed: bool,
     /// A step of the refinement near the knee (not of the geometric pass).
     pub refine: bool,
     /// Histogram files of this step, relative to the sweep directory.
@@ -174,7 +188,33 @@ impl Step {
             p99: Duration::from_secs_f64(self.corrected.p99_us / 1e6),
             errors: self.errors,
             generator_bound: self.generator_bound,
+            host_disturbed: self.host_disturbed,
         }
+    }
+}
+
+/// What the host canary saw over a step (schema 4).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct HostCanary {
+    /// Wake lateness of the canary's 1 ms sleeps, all its CPUs together, µs; `max_us` is the
+    /// longest stall, which [`knee::host_disturbed`] reads.
+    pub lateness: Pcts,
+    /// Every canary thread ran `SCHED_FIFO`, so our own threads could not delay it; false: at
+    /// normal priority, its lateness includes our load.
+    pub realtime: bool,
+}
+
+impl HostCanary {
+    pub fn of(w: &crate::measure::canary::CanaryWindow) -> HostCanary {
+        HostCanary {
+            lateness: Pcts::of(&w.lateness),
+            realtime: w.realtime,
+        }
+    }
+
+    /// The longest stall it saw.
+    pub fn max(&self) -> Duration {
+        Duration::from_secs_f64(self.lateness.max_us.max(0.0) / 1e6)
     }
 }
 
@@ -353,6 +393,7 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
             opts,
             flavor,
             generator: plan.as_ref().map(|p| p.generator_cpus()),
+            canary_cpus: allowed.clone(),
         };
         let r = match runtime::visit(flavor, opts.workers, v) {
             Ok(r) => r,
@@ -381,6 +422,16 @@ struct SweepOne<'a> {
     opts: &'a SweepOpts,
     flavor: AsyncFlavor,
     generator: Option<CpuSet>,
+    /// Where the host canary runs: every CPU of the process (server's and generator's).
+    canary_cpus: Option<CpuSet>,
+}
+
+/// What a step runs beside: the server under test, the host canary, and where each runs.
+struct StepCtx<'a> {
+    server: &'a RuntimeServer,
+    canary: Option<&'a Canary>,
+    gen_cpus: &'a Option<CpuSet>,
+    server_cpus: &'a Option<CpuSet>,
 }
 
 impl RuntimeVisitor for SweepOne<'_> {
@@ -403,6 +454,8 @@ impl RuntimeVisitor for SweepOne<'_> {
             closed_loop_error: None,
             failure: None,
         };
+        // Started before the server, so its threads are up and pinned before any step.
+        let canary = Canary::start(self.canary_cpus.as_ref().unwrap_or(&CpuSet::new([]))).ok();
         rt.block_on(async {
             let server = match RuntimeServer::start(rt, ServerOpts::default()).await {
                 Ok(s) => s,
@@ -411,9 +464,14 @@ impl RuntimeVisitor for SweepOne<'_> {
                     return;
                 }
             };
-            let cpus = (&self.generator, &server_set);
+            let ctx = StepCtx {
+                server: &server,
+                canary: canary.as_ref(),
+                gen_cpus: &self.generator,
+                server_cpus: &server_set,
+            };
             for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_rate(o, &mut r, &server, cpus, rate, false).await {
+                match run_rate(o, &mut r, &ctx, rate, false).await {
                     Some((v, cpu)) if !v.stops(cpu) => {}
                     _ => break,
                 }
@@ -428,7 +486,7 @@ impl RuntimeVisitor for SweepOne<'_> {
                     let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
                         break;
                     };
-                    if run_rate(o, &mut r, &server, cpus, mid, true).await.is_none() {
+                    if run_rate(o, &mut r, &ctx, mid, true).await.is_none() {
                         break;
                     }
                 }
@@ -461,20 +519,25 @@ impl RuntimeVisitor for SweepOne<'_> {
 
 /// Runs `rate`'s repeats into `r`; the verdict decided over them and the
 /// generator's highest CPU share among them, or `None` (and `r.failure`) when
-/// a step could not run.
+/// a step could not run. A host-disturbed step (the canary's rule alone) is run again, at most
+/// [`knee::HOST_RETRIES`] times per repeat; it stays in `r.steps` and does not vote.
 async fn run_rate(
     o: &SweepOpts,
     r: &mut RuntimeSweep,
-    server: &RuntimeServer,
-    cpus: (&Option<CpuSet>, &Option<CpuSet>),
+    ctx: &StepCtx<'_>,
     rate: u64,
     refine: bool,
 ) -> Option<(Verdict, f64)> {
     let (mut verdicts, mut cpu) = (Vec::new(), 0.0f64);
     for repeat in 0..o.settings.repeats.max(1) {
-        let (v, c) = run_step(o, r, server, cpus, (rate, repeat), refine).await?;
-        verdicts.push(v);
-        cpu = cpu.max(c);
+        for attempt in 0..=knee::HOST_RETRIES {
+            let (v, c) = run_step(o, r, ctx, (rate, repeat, attempt), refine).await?;
+            verdicts.push(v);
+            if v != Verdict::HostDisturbed {
+                cpu = cpu.max(c);
+                break;
+            }
+        }
     }
     Some((knee::decide(&verdicts), cpu))
 }
@@ -484,22 +547,28 @@ async fn run_rate(
 async fn run_step(
     o: &SweepOpts,
     r: &mut RuntimeSweep,
-    server: &RuntimeServer,
-    cpus: (&Option<CpuSet>, &Option<CpuSet>),
-    (rate, repeat): (u64, u32),
+    ctx: &StepCtx<'_>,
+    (rate, repeat, attempt): (u64, u32, u32),
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, server, cpus, (rate, repeat), refine).await {
+    match step(o, &r.runtime, ctx, (rate, repeat, attempt), refine).await {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
-                    "asyncbench: {} GET {} at {rate}/s (repeat {}/{}): achieved {:.0}/s, p99 {:.0} µs, {:?}",
+                    "asyncbench: {} GET {} at {rate}/s (repeat {}/{}{}): achieved {:.0}/s, p99 {:.0} µs, host canary max {}, {:?}",
                     r.runtime,
                     o.route.path(),
                     repeat + 1,
                     o.settings.repeats.max(1),
+                    if attempt > 0 {
+                        format!(", attempt {}", attempt + 1)
+                    } else {
+                        String::new()
+                    },
                     st.achieved_rps,
                     st.corrected.p99_us,
+                    st.host_canary
+                        .map_or("—".into(), |c| format!("{:.0} µs", c.lateness.max_us)),
                     st.verdict
                 );
             }
@@ -527,8 +596,11 @@ pub fn rate_verdicts(steps: &[Step]) -> Vec<RateVerdict> {
     }
     by_rate
         .into_iter()
-        .map(|(offered_rps, sts)| {
-            let repeats: Vec<Verdict> = sts.iter().map(|st| st.verdict).collect();
+        .map(|(offered_rps, all)| {
+            let repeats: Vec<Verdict> = all.iter().map(|st| st.verdict).collect();
+            // The figures of the repeats that vote; a rate with nothing else keeps its disturbed ones.
+            let counted: Vec<&Step> = all.iter().copied().filter(|st| !st.host_disturbed).collect();
+            let sts = if counted.is_empty() { all } else { counted };
             let p99 = sts.iter().map(|st| st.corrected.p99_us);
             let med = |f: fn(&Step) -> f64| knee::median_of_repeats(sts.iter().map(|st| f(st)));
             RateVerdict {
@@ -549,16 +621,17 @@ pub(crate) fn new_hist() -> Histogram<u64> {
     Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }
 
-/// One open-loop step at `rate` (its `repeat`-th): a fresh generator, a
-/// 1-second warm-up window, then 1-second windows for `settings.step`.
+/// One open-loop step at `rate` (its `repeat`-th, `attempt`-th try): a fresh generator, a
+/// 1-second warm-up window, then 1-second windows for `settings.step`, the host canary read
+/// over the same windows.
 async fn step(
     o: &SweepOpts,
     runtime: &str,
-    server: &RuntimeServer,
-    (gen_cpus, server_cpus): (&Option<CpuSet>, &Option<CpuSet>),
-    (rate, repeat): (u64, u32),
+    ctx: &StepCtx<'_>,
+    (rate, repeat, attempt): (u64, u32, u32),
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
+    let (server, gen_cpus, server_cpus) = (ctx.server, ctx.gen_cpus, ctx.server_cpus);
     let s = &o.settings;
     let mut load = LoadThread::start(LoadSpec {
         server: server.addr(),
@@ -572,6 +645,10 @@ async fn step(
     // The first window is warm-up (connections opening, the server's
     // runtime waking to a new rate): run, not recorded.
     load.window().await?;
+    // What the canary saw before the measured windows is not this step's.
+    if let Some(c) = ctx.canary {
+        c.take();
+    }
     let (wall0, t0) = (SystemTime::now(), Instant::now());
     let cost = crate::measure::cost::Stopwatch::start();
     let windows = s.step.as_secs().max(1);
@@ -611,6 +688,8 @@ async fn step(
         prev = now;
     }
     let server_cost = cost.stop().cost;
+    let host_canary = ctx.canary.map(|c| HostCanary::of(&c.take()));
+    let host_disturbed = host_canary.is_some_and(|c| knee::host_disturbed(c.max(), s.slo_p99));
     let cpus = load.placed_on.as_ref().map(|c| c.to_string());
     let threads = load.threads();
     let shares = match (&load.placed_on, server_cpus.as_ref()) {
@@ -642,11 +721,20 @@ async fn step(
         errors_by_kind: errors.iter().map(|(k, n)| (k.name().to_string(), n)).collect(),
         verdict: Verdict::Pass,
         repeat,
+        attempt,
+        host_canary,
+        host_disturbed,
         refine,
         files: Vec::new(),
     };
     st.verdict = Verdict::of(&st.point(), s.slo_p99, s.p99_bound);
-    st.files = output::write_step_hists(&o.dir, (runtime, rate, repeat), wall0, [&corr, &unc], &intervals)?;
+    st.files = output::write_step_hists(
+        &o.dir,
+        (runtime, rate, repeat, attempt),
+        wall0,
+        [&corr, &unc],
+        &intervals,
+    )?;
     Ok((st, cpus))
 }
 

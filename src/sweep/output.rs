@@ -14,14 +14,18 @@ use crate::results::atomic::write_atomic;
 use crate::results::hgrm::write_hgrm;
 use crate::results::hlog::{Interval, write_hlog};
 
-/// `sweep.json`'s schema. 3 added `runtimes[].closed_loop` (the same server driven closed loop
+/// `sweep.json`'s schema. 4 added the host canary (and reads the knee's interval from the rates
+/// every repeat passed or failed, not from single repeats' knees): `steps[].host_canary` (how late threads that
+/// only sleep woke over the step), `steps[].host_disturbed` and the verdict `host_disturbed`
+/// (the canary saw a stall of at least the SLO; such a step is run again and does not vote), and
+/// `steps[].attempt` (histogram files of a retry gain `a<k>`). 3 added `runtimes[].closed_loop` (the same server driven closed loop
 /// after the rate steps: [`super::ClosedLoop`]) and `closed_loop_error`. 2 added repeated steps: `settings.repeats` (steps per rate),
 /// `steps[].repeat` (which repeat of its rate, from 0; histogram files gained `__r<k>`),
 /// `runtimes[].rates` (each rate's verdict decided over its repeats, each repeat's verdict,
 /// the range of their p99s) and `knee.interval_lo`/`knee.interval_hi` (the knee's interval,
 /// spanning the single repeats' knees). 1 had one step per rate and the interval
 /// `[knee.rate, knee.first_fail)`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `sweep.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
@@ -54,7 +58,7 @@ const KINDS: [&str; 2] = ["latency", "latency_uncorrected"];
 /// relative to `dir`.
 pub fn write_step_hists(
     dir: &Path,
-    (runtime, rate, repeat): (&str, u64, u32),
+    (runtime, rate, repeat, attempt): (&str, u64, u32, u32),
     start: SystemTime,
     totals: [&Histogram<u64>; 2],
     intervals: &[Vec<Interval>; 2],
@@ -63,11 +67,17 @@ pub fn write_step_hists(
     std::fs::create_dir_all(&hist).map_err(|e| format!("cannot create {}: {e}", hist.display()))?;
     let mut names = Vec::new();
     for (i, kind) in KINDS.iter().enumerate() {
-        let stem = format!("{runtime}__{rate}rps__r{repeat}__{kind}");
+        let retry = if attempt > 0 {
+            format!("a{attempt}")
+        } else {
+            String::new()
+        };
+        let stem = format!("{runtime}__{rate}rps__r{repeat}{retry}__{kind}");
         let hgrm = format!("hist/{stem}.hgrm");
         write_atomic(&dir.join(&hgrm), write_hgrm(totals[i], 1000.0).as_bytes()).map_err(|e| e.to_string())?;
         let hlog = format!("hist/{stem}.hlog");
-        let comment = format!("asyncbench sweep: {runtime} at {rate} requests/s offered, repeat {repeat}, {kind} (ns)");
+        let comment =
+            format!("asyncbench sweep: {runtime} at {rate} requests/s offered, repeat {repeat}{retry}, {kind} (ns)");
         let bytes = write_hlog(start, &intervals[i], 1e6, &comment).map_err(|e| e.to_string())?;
         write_atomic(&dir.join(&hlog), &bytes).map_err(|e| e.to_string())?;
         names.extend([hgrm, hlog]);

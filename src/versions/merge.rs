@@ -54,28 +54,31 @@ fn merged_latency(rounds: &[(&Path, &CaseResult)]) -> Result<Option<Percentiles>
     Ok((!total.is_empty()).then(|| Percentiles::from_histogram(&total)))
 }
 
-/// The merged row of `rounds` (one per process, in the order they ran).
-fn merge_row(rounds: &[(&Path, &CaseResult)]) -> Result<CaseResult, ResultsError> {
-    let (_, first) = rounds[0];
+/// The merged row of `rounds` (one per process that has the row, in the order they ran, each
+/// with its process's index among the side's processes).
+fn merge_row(rounds: &[(usize, &Path, &CaseResult)]) -> Result<CaseResult, ResultsError> {
+    let (_, _, first) = rounds[0];
     let mut row = first.clone();
     let mut all = Vec::new();
-    for (i, (_, r)) in rounds.iter().enumerate() {
+    for (process, _, r) in rounds {
         if let Some(s) = &r.rounds {
             all.extend(s.rounds.iter().map(|x| crate::stats::rounds::Round {
-                // Rounds of other processes: the position is the process's, in running order.
-                position: i as u32,
+                // The position is the process's index, which is its pair's: `verdict` pairs A's
+                // and B's rounds by it, so a round a process lacks cannot shift the pairing.
+                position: *process as u32,
                 ..*x
             }));
         }
     }
     row.rounds = summarize(all);
-    row.samples = rounds.iter().map(|(_, r)| r.samples).sum();
-    row.errors = rounds.iter().map(|(_, r)| r.errors).sum();
+    row.samples = rounds.iter().map(|(_, _, r)| r.samples).sum();
+    row.errors = rounds.iter().map(|(_, _, r)| r.errors).sum();
     row.errors_by_kind = Default::default();
-    for (_, r) in rounds {
+    for (_, _, r) in rounds {
         row.errors_by_kind.merge(&r.errors_by_kind);
     }
-    row.latency_ns = merged_latency(rounds)?;
+    let dirs: Vec<(&Path, &CaseResult)> = rounds.iter().map(|(_, d, r)| (*d, *r)).collect();
+    row.latency_ns = merged_latency(&dirs)?;
     row.round_plan = None;
     row.wall_ns = None;
     row.criterion = None;
@@ -94,10 +97,12 @@ fn merge_row(rounds: &[(&Path, &CaseResult)]) -> Result<CaseResult, ResultsError
 }
 
 /// Writes `out/summary.json` (and summary.csv) for one side from its one-round run
-/// directories `dirs` (in running order); `crate_version` is recorded in its environment.
+/// directories `dirs` (in running order, process k of the side being its pair k); `crates`
+/// (the crate under test and what moved with it, at this side's versions) are recorded in its
+/// environment.
 /// Rows some round lacks keep the rounds they have; a case that failed in any round is listed
 /// as failed.
-pub fn merge(dirs: &[PathBuf], out: &Path, id: &str, krate: &str, version: &str) -> Result<Summary, ResultsError> {
+pub fn merge(dirs: &[PathBuf], out: &Path, id: &str, crates: &[(String, String)]) -> Result<Summary, ResultsError> {
     let summaries: Vec<Summary> = dirs
         .iter()
         .map(|d| Summary::read(&d.join("summary.json")))
@@ -110,14 +115,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path, id: &str, krate: &str, version: &str)
         });
     };
     let mut order: Vec<Key> = Vec::new();
-    let mut by_key: BTreeMap<Key, Vec<(&Path, &CaseResult)>> = BTreeMap::new();
-    for (dir, s) in dirs.iter().zip(&summaries) {
+    let mut by_key: BTreeMap<Key, Vec<(usize, &Path, &CaseResult)>> = BTreeMap::new();
+    for (process, (dir, s)) in dirs.iter().zip(&summaries).enumerate() {
         for r in &s.results {
             let k = key(r);
             if !by_key.contains_key(&k) {
                 order.push(k.clone());
             }
-            by_key.entry(k).or_default().push((dir.as_path(), r));
+            by_key.entry(k).or_default().push((process, dir.as_path(), r));
         }
     }
     let mut merged = first.clone();
@@ -135,7 +140,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path, id: &str, krate: &str, version: &str)
     merged.run.order_seed = None;
     merged.run.partial = summaries.iter().any(|s| s.run.partial);
     merged.run.finished_utc = summaries.last().and_then(|s| s.run.finished_utc.clone());
-    merged.env.crates.insert(krate.to_string(), version.to_string());
+    for (name, version) in crates {
+        merged.env.crates.insert(name.clone(), version.clone());
+    }
     std::fs::create_dir_all(out).map_err(|source| ResultsError::Io {
         path: out.to_path_buf(),
         source,

@@ -10,6 +10,7 @@ mod build;
 pub mod merge;
 pub mod output;
 pub mod resolve;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -76,6 +77,18 @@ pub struct VersionsOpts {
     pub binary: Option<PathBuf>,
     /// Run B with a scenario parameter changed: the planted self-test of the whole path.
     pub plant: Option<Plant>,
+    /// Build B with this crate replaced by a local copy (`[patch.crates-io]` in B's scratch
+    /// manifest): the planted self-test of the build path (a copy with a known cost must be
+    /// found).
+    pub patch_b: Option<Patch>,
+}
+
+/// A crate replaced by a local copy on side B (`--patch-b NAME=PATH`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch {
+    pub name: String,
+    /// Absolute: the scratch copy lies elsewhere.
+    pub path: PathBuf,
 }
 
 /// A finished (or interrupted) session.
@@ -87,28 +100,46 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-/// One side resolved: its scratch copy and lockfile text.
+/// One side resolved: its scratch copy, lockfile text, and the other packages that moved.
 struct Resolved {
     scratch: PathBuf,
     lock: String,
+    moved: Vec<resolve::Moved>,
 }
 
-fn resolve_side(opts: &VersionsOpts, version: &str) -> Result<Resolved, VersionsError> {
-    let scratch = opts.work.join(format!("{}-{version}", opts.krate)).join("scratch");
+/// The directory of one side's scratch copy and build: per crate, version and patch, so
+/// sessions of the same side share their incremental build.
+fn side_dir(opts: &VersionsOpts, version: &str, patch: Option<&Patch>) -> PathBuf {
+    let name = match patch {
+        Some(p) => format!("{}-{version}-patched-{}", opts.krate, p.name),
+        None => format!("{}-{version}", opts.krate),
+    };
+    opts.work.join(name)
+}
+
+fn resolve_side(opts: &VersionsOpts, version: &str, patch: Option<&Patch>) -> Result<Resolved, VersionsError> {
+    let scratch = side_dir(opts, version, patch).join("scratch");
     resolve::scratch_copy(&opts.project, &scratch)?;
-    if let Err(e) = resolve::update_precise(&scratch, &opts.krate, version) {
-        // Nothing will build from a copy that did not resolve.
-        let _ = std::fs::remove_dir_all(&scratch);
-        if let Some(parent) = scratch.parent() {
-            // Only when empty: an earlier build of this version stays.
-            let _ = std::fs::remove_dir(parent);
+    let resolved = resolve::update_precise(&scratch, &opts.krate, version).and_then(|moved| match patch {
+        Some(p) => resolve::apply_patch(&scratch, &p.name, &p.path).map(|_| moved),
+        None => Ok(moved),
+    });
+    let moved = match resolved {
+        Ok(m) => m,
+        Err(e) => {
+            // Nothing will build from a copy that did not resolve.
+            let _ = std::fs::remove_dir_all(&scratch);
+            if let Some(parent) = scratch.parent() {
+                // Only when empty: an earlier build of this version stays.
+                let _ = std::fs::remove_dir(parent);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     let lock_path = scratch.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path)
         .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", lock_path.display())))?;
-    Ok(Resolved { scratch, lock })
+    Ok(Resolved { scratch, lock, moved })
 }
 
 /// The crate's resolved version(s) in a lockfile's text.
@@ -116,41 +147,97 @@ fn resolved_version(lock: &str, krate: &str) -> String {
     resolve::locked_versions(lock, krate).join(", ")
 }
 
+/// Crates and the versions a side's environment records for them.
+type Crates = Vec<(String, String)>;
+
+/// Both sides resolved and their binaries (built, or `--binary`).
+struct Prepared {
+    exe: (PathBuf, PathBuf),
+    /// The crate's resolved version on each side.
+    versions: (String, String),
+    /// What each side's environment records beyond its tracked crates: the crate itself and
+    /// every package that moved on either side, at that side's version.
+    crates: (Crates, Crates),
+    one_build: bool,
+}
+
 /// Resolves both sides and gets their binaries (built, or `--binary`).
-fn prepare(opts: &VersionsOpts) -> Result<(PathBuf, PathBuf, String, String, bool), VersionsError> {
+fn prepare(opts: &VersionsOpts) -> Result<Prepared, VersionsError> {
     let lock_path = opts.project.join("Cargo.lock");
     let project_lock = std::fs::read_to_string(&lock_path)
         .map_err(|e| VersionsError::Usage(format!("cannot read {}: {e}", lock_path.display())))?;
     // The crate first: an unknown one fails before any scratch copy.
     resolve::locked_spec(&project_lock, &opts.krate, &opts.a)?;
-    let ra = resolve_side(opts, &opts.a)?;
-    let rb = if opts.b == opts.a {
+    let patch = opts.patch_b.as_ref();
+    let ra = resolve_side(opts, &opts.a, None)?;
+    let rb = if opts.b == opts.a && patch.is_none() {
         None
     } else {
-        Some(resolve_side(opts, &opts.b)?)
+        Some(resolve_side(opts, &opts.b, patch)?)
     };
-    let same = rb.as_ref().is_none_or(|rb| rb.lock == ra.lock);
+    let same = rb.as_ref().is_none_or(|rb| rb.lock == ra.lock && patch.is_none());
     let lock_b = rb.as_ref().map_or(&ra.lock, |r| &r.lock);
-    let (va, vb) = (
+    let versions = (
         resolved_version(&ra.lock, &opts.krate),
         resolved_version(lock_b, &opts.krate),
     );
+    let mut names: Vec<&str> = vec![opts.krate.as_str()];
+    for m in ra.moved.iter().chain(rb.iter().flat_map(|r| &r.moved)) {
+        if !names.contains(&m.name.as_str()) {
+            names.push(&m.name);
+        }
+    }
+    let record = |lock: &str| -> Crates {
+        names
+            .iter()
+            .map(|n| (n.to_string(), resolved_version(lock, n)))
+            .collect()
+    };
+    let crates = (record(&ra.lock), record(lock_b));
+    for (side, r) in [("A", Some(&ra)), ("B", rb.as_ref())] {
+        if let Some(r) = r.filter(|r| !r.moved.is_empty()) {
+            let list: Vec<String> = r
+                .moved
+                .iter()
+                .map(|m| format!("{} {} → {}", m.name, m.from, m.to))
+                .collect();
+            eprintln!(
+                "asyncbench versions: side {side} also moved (their locked requirements blocked {} {}): {}",
+                opts.krate,
+                if side == "A" { &opts.a } else { &opts.b },
+                list.join(", ")
+            );
+        }
+    }
+    let target = |v: &str, p: Option<&Patch>| side_dir(opts, v, p).join("target");
     if let Some(bin) = &opts.binary {
-        if !(same && ra.lock == project_lock) {
+        // The checkout's build stands for a side whose lockfile is the project's, unpatched.
+        let fits_a = ra.lock == project_lock;
+        let fits_b = same && fits_a;
+        if !fits_a || (patch.is_none() && !fits_b) {
             return Err(VersionsError::Usage(format!(
-                "--binary {} runs this checkout's build, so both versions must resolve to the project's own \
-                 lockfile ({} locked: {}); these do not",
+                "--binary {} runs this checkout's build, so both versions (A alone with --patch-b) must resolve to \
+                 the project's own lockfile ({} locked: {}); these do not",
                 bin.display(),
                 opts.krate,
                 resolved_version(&project_lock, &opts.krate)
             )));
         }
-        return Ok((bin.clone(), bin.clone(), va, vb, true));
+        if patch.is_none() {
+            return Ok(Prepared {
+                exe: (bin.clone(), bin.clone()),
+                versions,
+                crates,
+                one_build: true,
+            });
+        }
     }
-    let target = |v: &str| opts.work.join(format!("{}-{v}", opts.krate)).join("target");
-    let exe_a = build::build("A", &ra.scratch, &target(&opts.a));
+    let exe_a = match &opts.binary {
+        Some(bin) => Ok(bin.clone()),
+        None => build::build("A", &ra.scratch, &target(&opts.a, None)),
+    };
     let exe_b = match (&rb, same) {
-        (Some(rb), false) => build::build("B", &rb.scratch, &target(&opts.b)),
+        (Some(rb), false) => build::build("B", &rb.scratch, &target(&opts.b, patch)),
         _ => match &exe_a {
             Ok(p) => Ok(p.clone()),
             Err(_) => Err(VersionsError::Build {
@@ -159,14 +246,24 @@ fn prepare(opts: &VersionsOpts) -> Result<(PathBuf, PathBuf, String, String, boo
             }),
         },
     };
-    Ok((exe_a?, exe_b?, va, vb, same))
+    Ok(Prepared {
+        exe: (exe_a?, exe_b?),
+        versions,
+        crates,
+        one_build: same,
+    })
 }
 
 /// Runs the session; `stop` says whether Ctrl-C was pressed (checked between rounds; a round
 /// process stopped by it is dropped, every finished pair kept).
 pub fn run(opts: &VersionsOpts, stop: &dyn Fn() -> bool) -> Result<Outcome, VersionsError> {
     let started = Instant::now();
-    let (exe_a, exe_b, va, vb, one_build) = prepare(opts)?;
+    let Prepared {
+        exe: (exe_a, exe_b),
+        versions: (va, vb),
+        crates,
+        one_build,
+    } = prepare(opts)?;
     let mk = |exe: PathBuf, scenarios: PathBuf| Runner {
         exe,
         scenarios,
@@ -231,9 +328,10 @@ pub fn run(opts: &VersionsOpts, stop: &dyn Fn() -> bool) -> Result<Outcome, Vers
             s
         )
     };
-    merge::merge(&dirs_a, &a_dir, &id("A"), &opts.krate, &va)?;
-    merge::merge(&dirs_b, &b_dir, &id("B"), &opts.krate, &vb)?;
-    let comparison = compare::compare(&a_dir, &b_dir, opts.compare)?;
+    merge::merge(&dirs_a, &a_dir, &id("A"), &crates.0)?;
+    merge::merge(&dirs_b, &b_dir, &id("B"), &crates.1)?;
+    let mut comparison = compare::compare(&a_dir, &b_dir, opts.compare)?;
+    verdict::rejudge(&mut comparison);
     let context = output::Context {
         krate: opts.krate.clone(),
         asked: (opts.a.clone(), opts.b.clone()),

@@ -1,7 +1,8 @@
 //! COMPARE.md of a version A/B and the terminal's copy of its first screen: one line of
 //! context (crate, versions as asked and resolved, machine, toolchain, duration, commit), the
 //! warnings that bear on trust, a scorecard of what changed (each case's change paired by
-//! round, with its interval, and `compare`'s verdict), then `compare`'s own per-case text.
+//! round, with its interval, and its verdict from `verdict`), then `compare`'s per-case text
+//! carrying those verdicts.
 
 use std::fmt::Write as _;
 
@@ -9,6 +10,17 @@ use crate::compare::output as compare_output;
 use crate::compare::{Comparison, HOST_MOVED_PCT, RowChange, Verdict};
 use crate::report::data::PRIMARY_METRIC;
 use crate::report::format;
+use crate::stats::ratio::Ratio;
+
+use super::verdict;
+
+/// How the verdicts were reached, for COMPARE.md and its per-case section.
+const TESTS: &str = "each case's change B/A is paired by round (A's round k and B's round k are the two processes \
+that ran next to each other), as the geometric mean of the per-pair ratios with a 95% Student-t interval on their \
+logarithms; verdicts by the report's rule: real = the interval excludes 1 and the change exceeds the larger of the \
+rows' MDE and 2%, then REGRESSION / improvement past the gate, slower / faster below it; \"within noise\" = not \
+real; \"inconclusive\" = the interval holds 1 yet the change is past that threshold, or one pair. Intervals are per \
+row, not adjusted for the number of rows. p-values: none (no Welch test judged these rows).";
 
 /// What the session knows beyond the two runs.
 #[derive(Debug, Clone)]
@@ -26,65 +38,17 @@ pub struct Context {
     pub one_build: bool,
 }
 
-/// B's change from A on one case, paired by round: the geometric mean of B_k / A_k over the
-/// pairs, with its 95% Student-t interval (computed on the logarithms), percent.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairedChange {
-    pub pct: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    pub pairs: usize,
-}
-
-/// The paired change of a row from its rounds in each run (`None` without two pairs).
-pub fn paired(c: &Comparison, r: &RowChange) -> Option<PairedChange> {
-    let rounds = |run: &crate::report::data::RunData| {
-        run.summary
-            .results
-            .iter()
-            .find(|x| {
-                x.scenario == r.scenario && x.variant == r.variant && x.runtime == r.runtime && x.metric == r.metric
-            })
-            .and_then(|x| x.rounds.as_ref())
-            .map(|s| s.rounds.iter().map(|x| x.mean).collect::<Vec<f64>>())
-    };
-    paired_change(&rounds(&c.a)?, &rounds(&c.b)?)
-}
-
-/// [`PairedChange`] of round figures `b[k]` against `a[k]` (pairs with a non-positive figure
-/// are skipped); `None` with fewer than two pairs.
-pub fn paired_change(a: &[f64], b: &[f64]) -> Option<PairedChange> {
-    let (a, b): (Vec<f64>, Vec<f64>) = a.iter().zip(b).filter(|(x, y)| **x > 0.0 && **y > 0.0).unzip();
-    if a.len() < 2 {
-        return None;
+/// "+9.9% [+1.1%, +19.5%]": a paired ratio B/A as a percent change with its interval.
+fn pct_text(r: &Ratio) -> String {
+    let pct = |x: f64| format::change_pct((x - 1.0) * 100.0);
+    match r.interval {
+        Some(i) => format!("{} [{}, {}]", pct(r.estimate), pct(i.lo), pct(i.hi)),
+        None => pct(r.estimate),
     }
-    // The ratio B/A paired by round is the report's own (stats::ratio), as a percent change.
-    let r = crate::stats::ratio::paired_ratio(&b, &a)?;
-    let pct = |x: f64| (x - 1.0) * 100.0;
-    Some(PairedChange {
-        pct: pct(r.estimate),
-        low: r.interval.map(|i| pct(i.lo)),
-        high: r.interval.map(|i| pct(i.hi)),
-        pairs: r.pairs,
-    })
 }
 
-fn paired_text(p: Option<PairedChange>) -> String {
-    match p {
-        Some(PairedChange {
-            pct,
-            low: Some(lo),
-            high: Some(hi),
-            ..
-        }) => format!(
-            "{} [{}, {}]",
-            format::change_pct(pct),
-            format::change_pct(lo),
-            format::change_pct(hi)
-        ),
-        Some(p) => format::change_pct(p.pct),
-        None => format::NONE.to_string(),
-    }
+fn paired_text(c: &Comparison, r: &RowChange) -> String {
+    verdict::paired(c, r).map_or(format::NONE.to_string(), |(ratio, _)| pct_text(&ratio))
 }
 
 fn case(r: &RowChange) -> String {
@@ -169,11 +133,6 @@ pub fn warnings(c: &Comparison, ctx: &Context) -> Vec<String> {
             c.only_a.iter().chain(&c.only_b).cloned().collect::<Vec<_>>().join(", ")
         ));
     }
-    if c.rows.iter().any(|r| r.reason.contains("not called")) {
-        out.push(
-            "some rows were not called because a round lost CPU to steal or the host moved (see their reasons)".into(),
-        );
-    }
     out
 }
 
@@ -230,7 +189,7 @@ pub fn first_screen(c: &Comparison, ctx: &Context) -> String {
             "| {} | {} | {} | {} | {verdict} |",
             case(r),
             r.tested,
-            paired_text(paired(c, r)),
+            paired_text(c, r),
             r.mde_pct.map_or(format::NONE.to_string(), |m| format!("{m:.1}%")),
         );
     }
@@ -244,36 +203,27 @@ pub fn compare_md(c: &Comparison, ctx: &Context) -> String {
         ctx.krate, ctx.asked.0, ctx.asked.1
     );
     out.push_str(&first_screen(c, ctx));
-    let _ = writeln!(
-        out,
-        "\nThe verdicts are `compare`'s (Welch on the round figures, family-adjusted); the paired change is the \
-         geometric mean of B's round over A's in the same pair (the two processes that ran next to each other), \
-         with a Student-t interval on the logarithms, per row and not adjusted for the number of rows (of 20 \
-         unchanged rows, about one interval misses 0 by chance; the verdict is the adjusted judgement).\n\n## \
-         Per case\n"
-    );
-    out.push_str(&compare_output::render(c));
+    let _ = writeln!(out, "\nHow: {TESTS}\n\n## Per case\n");
+    out.push_str(&compare_output::render_judged_by(c, TESTS));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::ratio::paired_ratio;
 
     #[test]
     fn a_planted_ratio_per_pair_is_the_paired_change() {
         // Every pair 10% slower in B, whatever the host did to the pair: +10%, no spread.
-        let p = paired_change(&[100.0, 200.0, 150.0], &[110.0, 220.0, 165.0]).unwrap();
-        assert!((p.pct - 10.0).abs() < 1e-9, "{p:?}");
-        assert!((p.low.unwrap() - 10.0).abs() < 1e-9 && (p.high.unwrap() - 10.0).abs() < 1e-9);
+        let r = paired_ratio(&[110.0, 220.0, 165.0], &[100.0, 200.0, 150.0]).unwrap();
+        assert_eq!(pct_text(&r), format!("{0} [{0}, {0}]", format::change_pct(10.0)));
         // Ratios 1.05 and 1.15, twice: log mean 0.094276, sd 0.052523 over 4 pairs,
         // t(0.975, 3) = 3.182446: [exp(0.010703) − 1, exp(0.177849) − 1] = [+1.08%, +19.46%].
-        let p = paired_change(&[100.0; 4], &[105.0, 115.0, 105.0, 115.0]).unwrap();
-        assert!((p.pct - 9.890).abs() < 0.01, "{p:?}");
-        assert!((p.low.unwrap() - 1.076).abs() < 0.01, "{p:?}");
-        assert!((p.high.unwrap() - 19.465).abs() < 0.01, "{p:?}");
-        assert_eq!(p.pairs, 4);
-        // A non-positive figure leaves its pair out; one pair is no interval.
-        assert_eq!(paired_change(&[0.0, 100.0], &[1.0, 110.0]), None);
+        let r = paired_ratio(&[105.0, 115.0, 105.0, 115.0], &[100.0; 4]).unwrap();
+        let i = r.interval.unwrap();
+        assert!((r.estimate - 1.09890).abs() < 1e-4, "{r:?}");
+        assert!((i.lo - 1.01076).abs() < 1e-4 && (i.hi - 1.19465).abs() < 1e-4, "{r:?}");
+        assert_eq!(r.pairs, 4);
     }
 }

@@ -123,28 +123,200 @@ pub fn scratch_copy(project: &Path, dir: &Path) -> Result<(), VersionsError> {
     Ok(())
 }
 
-/// Moves `krate` to `version` in the scratch copy at `dir` with cargo's own resolution. A
-/// version cargo cannot select is a usage error carrying cargo's reason (which requirement of
-/// which package blocks it).
-pub fn update_precise(dir: &Path, krate: &str, version: &str) -> Result<(), VersionsError> {
+/// What else moved when a side resolved: a package whose locked requirement blocked the asked
+/// version, unlocked so that cargo could pick a release that accepts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Blockers unlocked at most before giving up: each retry names one more.
+const MAX_UNLOCKED: usize = 8;
+
+/// Moves `krate` to `version` in the scratch copy at `dir` with cargo's own resolution, and
+/// returns the other packages that had to move with it.
+///
+/// First `cargo update -p <crate>@<locked> --precise <version>`: every other package stays as
+/// locked. Where a locked package's requirement blocks the version (tokio-util 0.7.20 asks tokio
+/// ≥ 1.51), that package is unlocked too: the scratch manifest gets a pin `<crate> = "=<version>"`
+/// (as a `cfg(all())` target dependency, so the real entry and its features stay untouched) and
+/// `cargo update -p <crate> -p <blocker>…` lets cargo choose the blockers' newest releases that
+/// accept it, all else still locked. The pin is then removed and the lockfile settled against
+/// the project's own manifest. A version cargo still cannot select — absent from the index, or
+/// excluded by the project's own requirement — is a usage error carrying cargo's reason.
+pub fn update_precise(dir: &Path, krate: &str, version: &str) -> Result<Vec<Moved>, VersionsError> {
     let lock_path = dir.join("Cargo.lock");
-    let lock = fs::read_to_string(&lock_path)
-        .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", lock_path.display())))?;
-    let spec = locked_spec(&lock, krate, version)?;
+    let read_lock = || {
+        fs::read_to_string(&lock_path)
+            .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", lock_path.display())))
+    };
+    let before = read_lock()?;
+    let spec = locked_spec(&before, krate, version)?;
     if spec.ends_with(&format!("@{version}")) {
         // Already the locked version: nothing to resolve.
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let precise = ["update", "-p", spec.as_str(), "--precise", version];
+    if let Err(mut stderr) = cargo_in(dir, &precise)? {
+        let root = root_package(dir);
+        let mut unlocked: Vec<String> = Vec::new();
+        while let Some(blocker) = blocker(&stderr) {
+            let name = blocker.split_once('@').map_or(blocker.as_str(), |(n, _)| n).to_string();
+            if root.as_deref() == Some(name.as_str()) || unlocked.contains(&blocker) || unlocked.len() >= MAX_UNLOCKED {
+                break;
+            }
+            unlocked.push(blocker);
+            let manifest = dir.join("Cargo.toml");
+            let original = fs::read_to_string(&manifest)
+                .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", manifest.display())))?;
+            let pinned = format!(
+                "{original}\n# asyncbench versions: pin while the blockers are unlocked\n[target.'cfg(all())'.dependencies]\n\
+                 {krate} = {{ version = \"={version}\", default-features = false }}\n"
+            );
+            write_atomic(&manifest, pinned.as_bytes()).map_err(|e| VersionsError::Io(e.to_string()))?;
+            let mut args = vec!["update".to_string(), "-p".into(), spec.clone()];
+            for b in &unlocked {
+                args.extend(["-p".to_string(), b.clone()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let tried = cargo_in(dir, &args);
+            // The project's manifest again, whatever happened; the lockfile is settled against it.
+            write_atomic(&manifest, original.as_bytes()).map_err(|e| VersionsError::Io(e.to_string()))?;
+            match tried? {
+                Ok(()) => {
+                    cargo_in(dir, &["metadata", "--format-version", "1"])?.map_err(|e| {
+                        VersionsError::Io(format!("cargo metadata could not settle the scratch lockfile:\n{e}"))
+                    })?;
+                    let after = read_lock()?;
+                    if !locked_versions(&after, krate).iter().any(|v| v == version) {
+                        return Err(VersionsError::Io(format!(
+                            "{krate} {version} resolved with its blockers unlocked, then moved when the lockfile was \
+                             settled against the project's manifest"
+                        )));
+                    }
+                    return Ok(moved(&before, &after, krate));
+                }
+                Err(e) => stderr = e,
+            }
+        }
+        return Err(refusal(krate, version, &spec, &stderr, root.as_deref()));
+    }
+    Ok(moved(&before, &read_lock()?, krate))
+}
+
+/// Replaces `name` by the local copy at `path` in the scratch copy at `dir` (`[patch.crates-io]`
+/// in its manifest) and settles its lockfile on it, every other package as locked. A copy cargo
+/// does not use (its version outside the locked requirement) is a usage error.
+pub fn apply_patch(dir: &Path, name: &str, path: &Path) -> Result<(), VersionsError> {
+    let manifest = dir.join("Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .map_err(|e| VersionsError::Io(format!("cannot read {}: {e}", manifest.display())))?;
+    if text.contains("[patch.crates-io]") {
+        return Err(VersionsError::Usage(
+            "--patch-b: the project's manifest has a [patch.crates-io] of its own".into(),
+        ));
+    }
+    let path_text = path
+        .to_str()
+        .ok_or_else(|| VersionsError::Usage(format!("--patch-b: {} is not valid UTF-8", path.display())))?;
+    let patched = format!(
+        "{text}\n# asyncbench versions --patch-b\n[patch.crates-io]\n{name} = {{ path = {} }}\n",
+        toml::Value::String(path_text.to_string())
+    );
+    write_atomic(&manifest, patched.as_bytes()).map_err(|e| VersionsError::Io(e.to_string()))?;
     let out = Command::new(cargo())
         .current_dir(dir)
-        .args(["update", "-p", &spec, "--precise", version])
+        .args(["metadata", "--format-version", "1"])
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .output()
-        .map_err(|e| VersionsError::Io(format!("cannot run cargo update in {}: {e}", dir.display())))?;
-    if out.status.success() {
-        return Ok(());
+        .map_err(|e| VersionsError::Io(format!("cannot run cargo metadata in {}: {e}", dir.display())))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || stderr.contains("was not used in the crate graph") {
+        return Err(VersionsError::Usage(format!(
+            "--patch-b {name}={}: cargo does not use the copy in place of the locked {name}; cargo says:\n{}",
+            path.display(),
+            stderr.trim_end()
+        )));
     }
-    let reason: Vec<String> = String::from_utf8_lossy(&out.stderr)
+    Ok(())
+}
+
+/// Runs cargo in `dir`: `Ok(Err(stderr))` when it ran and failed.
+fn cargo_in(dir: &Path, args: &[&str]) -> Result<Result<(), String>, VersionsError> {
+    let out = Command::new(cargo())
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| VersionsError::Io(format!("cannot run cargo {} in {}: {e}", args[0], dir.display())))?;
+    Ok(if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+}
+
+/// The package whose requirement blocked a resolution, as cargo names it ("required by package
+/// `tokio-util v0.7.20`" → `tokio-util@0.7.20`); `None` when cargo names none.
+pub fn blocker(stderr: &str) -> Option<String> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("required by package `"))?;
+    let pkg = line.split('`').next()?;
+    let (name, version) = pkg.split_once(" v")?;
+    let version = version.split_whitespace().next()?;
+    Some(format!("{name}@{version}"))
+}
+
+/// The project's own package name (its requirement is not one to unlock).
+fn root_package(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    Some(table.get("package")?.get("name")?.as_str()?.to_string())
+}
+
+/// Packages other than `krate` whose locked versions changed between two lockfiles. Packages
+/// only added (the new version's own dependencies, or a second copy beside the locked one) or
+/// only removed are not moves: nothing that was locked took another version.
+pub fn moved(before: &str, after: &str, krate: &str) -> Vec<Moved> {
+    let versions = |lock: &str| -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for name in package_names(lock) {
+            out.entry(name.clone()).or_insert_with(|| locked_versions(lock, &name));
+        }
+        out
+    };
+    let (b, a) = (versions(before), versions(after));
+    let names: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    names
+        .into_iter()
+        .filter(|n| n.as_str() != krate)
+        .filter(|n| match (b.get(*n), a.get(*n)) {
+            (Some(x), Some(y)) => !x.iter().all(|v| y.contains(v)) && !y.iter().all(|v| x.contains(v)),
+            _ => false,
+        })
+        .map(|n| {
+            let list = |m: &std::collections::BTreeMap<String, Vec<String>>| {
+                m.get(n).map_or_else(|| "—".to_string(), |v| v.join(", "))
+            };
+            Moved {
+                name: n.clone(),
+                from: list(&b),
+                to: list(&a),
+            }
+        })
+        .collect()
+}
+
+/// The usage error of a version cargo cannot select, carrying cargo's reason.
+fn refusal(krate: &str, version: &str, spec: &str, stderr: &str, root: Option<&str>) -> VersionsError {
+    let reason: Vec<String> = stderr
         .lines()
         .map(str::trim_end)
         .filter(|l| !l.is_empty() && !l.trim_start().starts_with("Updating") && !l.contains("Blocking waiting"))
@@ -156,11 +328,18 @@ pub fn update_precise(dir: &Path, krate: &str, version: &str) -> Result<(), Vers
     } else {
         String::new()
     };
-    Err(VersionsError::Usage(format!(
-        "{missing}{krate} {version} does not resolve with this project's dependencies (`cargo update -p {spec} --precise \
-         {version}` in a scratch copy); cargo says:\n{}",
+    let blocked = match blocker(stderr) {
+        Some(b) if root.is_some_and(|r| b.starts_with(&format!("{r}@"))) => {
+            " (blocked by this project's own requirement in Cargo.toml)".to_string()
+        }
+        Some(b) => format!(" (blocked by a requirement of {b})"),
+        None => String::new(),
+    };
+    VersionsError::Usage(format!(
+        "{missing}{krate} {version} does not resolve with this project's dependencies{blocked} (`cargo update -p \
+         {spec} --precise {version}` in a scratch copy, then with the blocking packages unlocked); cargo says:\n{}",
         reason.join("\n")
-    )))
+    ))
 }
 
 /// The cargo that built this tool's caller (`CARGO` under cargo), else the one on PATH.
@@ -203,6 +382,34 @@ version = "1.54.1"
         assert!(matches!(e, VersionsError::Usage(_)));
         let msg = e.to_string();
         assert!(msg.contains("`tokyo`") && msg.contains("did you mean `tokio`"), "{msg}");
+    }
+
+    #[test]
+    fn cargo_names_the_blocking_package() {
+        let stderr = "    Updating crates.io index\nerror: failed to select a version for the requirement `tokio = \"^1.51.0\"`\n\
+                      candidate versions found which didn't match: 1.47.0\nlocation searched: crates.io index\n\
+                      required by package `tokio-util v0.7.20`\n    ... which satisfies dependency `tokio-util = \"^0.7\"` \
+                      (locked to 0.7.20) of package `asyncbench v0.1.0 (/tmp/x)`\n";
+        assert_eq!(blocker(stderr).as_deref(), Some("tokio-util@0.7.20"));
+        assert_eq!(blocker("error: no matching package named `tokio` found"), None);
+    }
+
+    #[test]
+    fn only_packages_that_took_another_version_moved() {
+        let before = "[[package]]\nname = \"tokio\"\nversion = \"1.54.1\"\n\n[[package]]\nname = \"tokio-util\"\n\
+                      version = \"0.7.20\"\n\n[[package]]\nname = \"windows-sys\"\nversion = \"0.61.2\"\n";
+        let after = "[[package]]\nname = \"tokio\"\nversion = \"1.47.0\"\n\n[[package]]\nname = \"tokio-util\"\n\
+                     version = \"0.7.19\"\n\n[[package]]\nname = \"windows-sys\"\nversion = \"0.59.0\"\n\n\
+                     [[package]]\nname = \"windows-sys\"\nversion = \"0.61.2\"\n\n[[package]]\nname = \"gimli\"\n\
+                     version = \"0.34.0\"\n";
+        assert_eq!(
+            moved(before, after, "tokio"),
+            [Moved {
+                name: "tokio-util".into(),
+                from: "0.7.20".into(),
+                to: "0.7.19".into()
+            }]
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ mod truth_figures;
 mod truth_findings;
 mod truth_gate;
 mod truth_generator;
+mod truth_host;
 mod truth_wire;
 mod two_hosts;
 mod versions;

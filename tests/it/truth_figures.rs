@@ -152,6 +152,43 @@ fn an_open_loop_row_publishes_its_planted_p99_not_its_window() {
     assert!((s.mean - wall.mean).abs() > 0.5 * wall.mean);
 }
 
+/// A server row's value is the median from the intended send time over each round's whole
+/// histogram, mean over rounds: planted latencies 1..=1000 µs give 500 µs (HdrHistogram's rank
+/// rule, ⌊0.5 · 1000 + ½⌋ = the 500th), 2× them 1000 µs; neither the p99 nor the window.
+#[test]
+fn a_server_row_publishes_its_planted_p50_from_intended() {
+    let window = Duration::from_millis(100);
+    // Four batches of 250: the round's median is over all 1000, not a mean of batch medians.
+    let rounds: Vec<RoundFigures> = [1u64, 2]
+        .iter()
+        .map(|&k| {
+            let mut rec = CaseRecord::default();
+            for b in 0..4u64 {
+                rec.add(&Batch {
+                    wall: window,
+                    latencies: (1..=250).map(|i| us(k * (b * 250 + i))).collect(),
+                    ..Batch::default()
+                });
+            }
+            rec.round_figures()
+        })
+        .collect();
+    let s = summary_of(ValueFigure::P50FromIntended, None, &rounds);
+    let p50: Vec<f64> = s.rounds.iter().map(|r| r.mean).collect();
+    // HdrHistogram's 3 significant digits: within 0.1%.
+    assert!((p50[0] - 500_000.0).abs() <= 500.0, "{p50:?}");
+    assert!((p50[1] - 1_000_000.0).abs() <= 1000.0, "{p50:?}");
+    assert!((s.mean - (p50[0] + p50[1]) / 2.0).abs() < 1e-6);
+    // The batches' own medians (125, 375, 625, 875 µs in round 1) give the within-round spread.
+    assert_eq!(s.rounds[0].batches, 4);
+    assert!(s.rounds[0].stddev > 200_000.0, "{:?}", s.rounds[0]);
+    // The same rounds' p99 is another figure (the secondary one), and the window is neither.
+    let p99 = summary_of(ValueFigure::P99FromIntended, None, &rounds);
+    assert!((p99.rounds[0].mean - 990_000.0).abs() <= 990.0, "{:?}", p99.rounds[0]);
+    assert_eq!(ValueFigure::P50FromIntended.label(), "p50 from intended send");
+    assert!(!ValueFigure::P50FromIntended.is_batch_time());
+}
+
 /// A planted throughput reads back: batches of 32 operations taking 4 ms each are 8000
 /// operations per second, 125 µs per operation; failures are not counted.
 #[test]
@@ -326,7 +363,7 @@ fn http_server_rows_publish_a_latency_end_to_end() -> TestResult {
         )
         .replace("variants = [\"immediate\", \"burn\"]", "variants = [\"immediate\"]")
         .replace("bench_rates = [2000, 8000]", "bench_rates = [500]")
-        .replace("bench_window_ms = 100 ", "bench_window_ms = 50 ");
+        .replace("bench_window_ms = 20 ", "bench_window_ms = 50 ");
     assert!(
         file.contains("bench_window_ms = 50 ") && file.contains("[500]"),
         "{file}"
@@ -346,7 +383,7 @@ fn http_server_rows_publish_a_latency_end_to_end() -> TestResult {
         .iter()
         .find(|r| r.scenario == "http_server" && r.metric == "latency")
         .ok_or("an http_server row")?;
-    assert_eq!(r.value_figure, Some(ValueFigure::P99FromIntended));
+    assert_eq!(r.value_figure, Some(ValueFigure::P50FromIntended));
     let x = r.rounds.as_ref().ok_or("rounds")?;
     let lat = r.latency_ns.as_ref().ok_or("latencies")?;
     assert_eq!(x.count, 2);
@@ -362,5 +399,13 @@ fn http_server_rows_publish_a_latency_end_to_end() -> TestResult {
     // One rate of requests on the row: the throughput is the generator's achieved rate.
     assert_eq!(r.throughput_per_s, r.values.get(figures::ACHIEVED_RATE).copied());
     assert!(!r.values.contains_key("requests_per_s"));
+    // The p99 stays in the row's percentiles, beside the host canary's own row.
+    assert!(lat.p99 >= lat.p50, "{lat:?}");
+    let canary = s
+        .results
+        .iter()
+        .find(|c| c.scenario == "http_server" && c.metric == "host_wake_lateness")
+        .ok_or("the host canary's row")?;
+    assert!(canary.samples > 0, "{canary:?}");
     Ok(())
 }

@@ -145,18 +145,24 @@ pub enum Command {
     ///
     /// Each version is resolved by cargo (`cargo update -p <crate> --precise <version>`) in a
     /// scratch copy of Cargo.toml and Cargo.lock under target/versions/ (the project's own
-    /// lockfile is never touched) and built in release in a target directory of its own; two
+    /// lockfile is never touched); where a locked package's requirement blocks the version,
+    /// that package is unlocked too and cargo picks a release of it that accepts the version,
+    /// everything else staying as locked (what moved is printed and named in each side's
+    /// environment). Each side is built in release in a target directory of its own; two
     /// versions that resolve to the same lockfile are built once. The builds then run in
     /// alternating order, one process per round (A B B A A B …, the same case order and CPU
     /// placement for both processes of a pair), and each side's rounds are gathered into a run
-    /// directory; `compare` judges B against A. Writes <results>/versions-<crate>-<A>-<B>-<time>/
-    /// with A/, B/ (run directories: `asyncbench export` takes them), rounds/ and COMPARE.md
-    /// (the versions, the machine, warnings, a scorecard of what changed with each case's
-    /// change paired by round and its interval, then the per-case table), and prints the
+    /// directory. Each case's change B/A is paired by round (the two processes of a pair) with
+    /// its 95% interval, and judged by the report's verdict rule (real = the interval excludes
+    /// 1 and the change exceeds the larger of the MDE and 2%) in `compare`'s words (REGRESSION
+    /// past the gate). Writes <results>/versions-<crate>-<A>-<B>-<time>/ with A/, B/ (run
+    /// directories: `asyncbench export` takes them), rounds/ and COMPARE.md (the versions, the
+    /// machine, warnings, a scorecard of what changed, then the per-case table), and prints the
     /// scorecard. Exits 2 before building on a crate the project does not resolve, a version
-    /// that does not exist or that the other requirements block (cargo's reason is quoted), or
-    /// a filter that selects nothing; 1 if a side does not build (naming it) or on a regression
-    /// with --fail-on-regression; 130 on Ctrl-C (the finished pairs of rounds are compared).
+    /// that does not exist or that no unlocking lets cargo resolve (cargo's reason and the
+    /// blocking requirement are quoted), or a filter that selects nothing; 1 if a side does
+    /// not build (naming it; the other side's build is kept) or on a regression with
+    /// --fail-on-regression; 130 on Ctrl-C (the finished pairs of rounds are compared).
     Versions(Box<VersionsArgs>),
     /// Measures how the cost per operation grows with concurrency: each pattern at N = 1, 10, 100,
     /// … on every runtime, with intervals over rounds, and where each runtime bends.
@@ -210,16 +216,19 @@ pub struct VersionsArgs {
     /// Slowdowns below this many percent never count as regressions.
     #[arg(long, default_value_t = 5.0)]
     pub threshold: f64,
-    /// Significance level of each test.
-    #[arg(long, default_value_t = 0.05)]
-    pub alpha: f64,
     /// Exit with code 1 if a case's own value regressed or errors appeared.
     #[arg(long)]
     pub fail_on_regression: bool,
     /// Run this already built asyncbench on both sides instead of building (the A/A self-check
     /// without a build): only when both versions are the one the project's Cargo.lock holds.
+    /// With --patch-b it stands for side A only.
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,
+    /// Planted self-test of the build path: build B with crate NAME replaced by the local copy
+    /// at PATH (`[patch.crates-io]` in B's scratch manifest), e.g. a copy with a known cost
+    /// added, so the session must find it.
+    #[arg(long, value_name = "NAME=PATH")]
+    pub patch_b: Option<String>,
     /// Planted self-test: run B with this scenario parameter changed, e.g.
     /// `timeout.deadline_ms=+50%`, so the session must find a change.
     #[arg(long, value_name = "SCENARIO.PARAM=+PCT%")]

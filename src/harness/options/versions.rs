@@ -3,10 +3,10 @@
 //! the crate and versions are checked against the lockfile by `crate::versions` itself.
 
 use super::args::{OutputFormat, RunArgs, VersionsArgs};
-use super::bounds::{BadOption, check_alpha, check_threshold};
+use super::bounds::{BadOption, check_threshold};
 use super::{Failure, Process, ROUNDS, check_run};
 use crate::compare::CompareOpts;
-use crate::versions::VersionsOpts;
+use crate::versions::{Patch, VersionsOpts};
 
 /// `versions`, checked.
 #[derive(Debug)]
@@ -28,6 +28,31 @@ fn check_version(flag: &'static str, v: &str) -> Result<(), BadOption> {
     .map(|_| ())
 }
 
+/// `NAME=PATH`: a crate name and a directory holding a Cargo.toml (made absolute: the scratch
+/// copy that uses it lies elsewhere).
+fn check_patch(p: &str) -> Result<Patch, BadOption> {
+    let (name, path) = p
+        .split_once('=')
+        .ok_or_else(|| BadOption::new("--patch-b", p, "expected NAME=PATH"))?;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.into());
+    BadOption::unless(
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')),
+        "--patch-b",
+        p,
+        || "not a crate name before `=`".into(),
+    )?;
+    BadOption::unless(path.join("Cargo.toml").is_file(), "--patch-b", p, || {
+        format!("{} holds no Cargo.toml", path.display())
+    })?;
+    Ok(Patch {
+        name: name.to_string(),
+        path,
+    })
+}
+
 pub(super) fn check_versions(a: VersionsArgs, process: &Process) -> Result<VersionsTask, Failure> {
     let usage = Failure::usage;
     check_version("A", &a.a).map_err(usage)?;
@@ -45,7 +70,8 @@ pub(super) fn check_versions(a: VersionsArgs, process: &Process) -> Result<Versi
     let pairs = ROUNDS.check(a.rounds).map_err(usage)? as u32;
     let compare = CompareOpts {
         threshold_pct: check_threshold(a.threshold).map_err(usage)?,
-        alpha: check_alpha(a.alpha).map_err(usage)?,
+        // Verdicts are paired by round at the report's 95% level (`versions::verdict`).
+        ..CompareOpts::default()
     };
     let plant = a
         .plant
@@ -53,6 +79,7 @@ pub(super) fn check_versions(a: VersionsArgs, process: &Process) -> Result<Versi
         .map(|p| p.parse().map_err(|why: String| BadOption::new("--plant", p, why)))
         .transpose()
         .map_err(usage)?;
+    let patch_b = a.patch_b.as_ref().map(|p| check_patch(p)).transpose().map_err(usage)?;
     if let Some(b) = &a.binary {
         BadOption::unless(b.is_file(), "--binary", b.display(), || "no such file".into()).map_err(usage)?;
     }
@@ -117,6 +144,7 @@ pub(super) fn check_versions(a: VersionsArgs, process: &Process) -> Result<Versi
             compare,
             binary: a.binary,
             plant,
+            patch_b,
         },
         fail_on_regression: a.fail_on_regression,
     })

@@ -48,6 +48,7 @@ fn verdict_text(v: Verdict) -> &'static str {
         Verdict::OverSlo => "over SLO",
         Verdict::Saturated => "saturated",
         Verdict::GeneratorBound => "generator-bound",
+        Verdict::HostDisturbed => "host-disturbed",
     }
 }
 
@@ -58,7 +59,16 @@ fn decided_text(rv: &RateVerdict) -> String {
         return verdict_text(rv.verdict).into();
     }
     let passed = rv.repeats.iter().filter(|&&v| v == Verdict::Pass).count();
-    format!("{} ({passed} of {n} passed)", verdict_text(rv.verdict))
+    let disturbed = rv.repeats.iter().filter(|&&v| v == Verdict::HostDisturbed).count();
+    let counted = n - disturbed;
+    if disturbed == 0 {
+        format!("{} ({passed} of {n} passed)", verdict_text(rv.verdict))
+    } else {
+        format!(
+            "{} ({passed} of {counted} passed; {disturbed} host-disturbed, not counted)",
+            verdict_text(rv.verdict)
+        )
+    }
 }
 
 fn limit_cell(r: &RuntimeSweep) -> String {
@@ -150,6 +160,67 @@ pub fn closed_loop_text(rep: &SweepReport) -> String {
         t.push_str(&format!(" Not within a factor 2: {}.", below.join("; ")));
     }
     t
+}
+
+/// The steps the host canary disturbed, named: `tokio-ct 32000/s repeat 2 (canary stall 34 ms)`,
+/// or `None` when there were none.
+pub fn disturbed_text(rep: &SweepReport) -> Option<String> {
+    let named: Vec<String> = rep
+        .runtimes
+        .iter()
+        .flat_map(|r| {
+            r.steps
+                .iter()
+                .filter(|st| st.verdict == Verdict::HostDisturbed)
+                .map(move |st| {
+                    format!(
+                        "{} {}/s repeat {}{} (canary stall {:.1} ms, p99 {:.1} ms)",
+                        runtime_label(&r.runtime),
+                        st.offered_rps,
+                        st.repeat + 1,
+                        if st.attempt > 0 {
+                            format!(" attempt {}", st.attempt + 1)
+                        } else {
+                            String::new()
+                        },
+                        st.host_canary.map_or(0.0, |c| c.lateness.max_us / 1000.0),
+                        st.corrected.p99_us / 1000.0
+                    )
+                })
+        })
+        .collect();
+    (!named.is_empty()).then(|| {
+        format!(
+            "Host-disturbed steps ({}), run again and not counted in their rate's verdict: {}.",
+            named.len(),
+            named.join("; ")
+        )
+    })
+}
+
+/// The host canary's rule as a sentence, and whether it could run real-time.
+pub fn canary_text(rep: &SweepReport) -> String {
+    let steps: Vec<_> = rep.runtimes.iter().flat_map(|r| &r.steps).collect();
+    let with = steps.iter().filter_map(|st| st.host_canary).collect::<Vec<_>>();
+    if with.is_empty() {
+        return "Host canary: none in this sweep (made before it existed, or it could not start).".into();
+    }
+    let rt = with.iter().all(|c| c.realtime);
+    format!(
+        "Host canary: one thread per CPU sleeps {} ms at a time and records how late it woke, over each step's \
+         measured windows ({}). A step whose canary saw a stall of at least {:.0}% of the SLO ({} µs) is \
+         host-disturbed: that rule reads the canary alone, never the server's figures, so it drops passes and \
+         failures alike; the step is run again (at most {} times per repeat) and does not vote.",
+        crate::measure::canary::PERIOD.as_millis(),
+        if rt {
+            "SCHED_FIFO, so our own threads cannot delay it"
+        } else {
+            "at normal priority here, so its lateness includes our own load"
+        },
+        crate::sweep::knee::HOST_STALL_OF_SLO * 100.0,
+        rep.settings.slo_p99.as_micros(),
+        crate::sweep::knee::HOST_RETRIES
+    )
 }
 
 /// The knee table: one row per runtime, the first thing the page (and the terminal) shows.
@@ -246,6 +317,7 @@ pub fn steps_table(rep: &SweepReport) -> Table {
         "p99.9 µs",
         "p99 uncorr. µs",
         "gen. own send lag p99 µs",
+        "host canary max µs",
         "gen. CPU (busiest thread)",
         "of it not spinning",
         "gen. CPU µs/request",
@@ -258,19 +330,29 @@ pub fn steps_table(rep: &SweepReport) -> Table {
     let mut rows = Vec::new();
     for r in &rep.runtimes {
         let mut steps: Vec<_> = r.steps.iter().collect();
-        steps.sort_by_key(|st| (st.offered_rps, st.repeat));
+        steps.sort_by_key(|st| (st.offered_rps, st.repeat, st.attempt));
         for st in steps {
             let c = st.server_cost;
             rows.push(vec![
                 runtime_label(&r.runtime),
                 format!("{}{}", st.offered_rps, if st.refine { " (refine)" } else { "" }),
-                (st.repeat + 1).to_string(),
+                format!(
+                    "{}{}",
+                    st.repeat + 1,
+                    if st.attempt > 0 {
+                        format!(" (attempt {})", st.attempt + 1)
+                    } else {
+                        String::new()
+                    }
+                ),
                 format!("{:.0}", st.achieved_rps),
                 format!("{:.0}", st.corrected.p50_us),
                 format!("{:.0}", st.corrected.p99_us),
                 format!("{:.0}", st.corrected.p999_us),
                 format!("{:.0}", st.uncorrected.p99_us),
                 format!("{:.0}", st.lateness.p99_us),
+                st.host_canary
+                    .map_or("—".into(), |c| format!("{:.0}", c.lateness.max_us)),
                 format!("{:.0}%", st.generator_cpu * 100.0),
                 st.generator_busy.map_or("—".into(), |b| format!("{:.0}%", b * 100.0)),
                 format!("{:.2}", st.generator_cpu_us_per_request),
@@ -344,6 +426,12 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
         Block::Table(knee_table(rep)),
         Block::Para(vec![text(closed_loop_text(rep))]),
         Block::Para(vec![text(capacity_text(rep))]),
+        Block::Para(vec![text(canary_text(rep))]),
+    ];
+    if let Some(d) = disturbed_text(rep) {
+        blocks.push(Block::Para(vec![text(d)]));
+    }
+    blocks.extend([
         Block::Para(vec![
             Span::Strong("Knee: ".into()),
             text(format!(
@@ -351,9 +439,11 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
                  first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or \
                  errors; or generator-bound). Each rate ran {} time(s) back to back, each with a fresh generator \
                  and its own warm-up; a rate's verdict is the kind most of its repeats gave (pass, a server \
-                 failure, or generator-bound; a tie goes to the failure, then to generator-bound). The interval runs from the lowest knee any single repeat gives to the highest first \
-                 failure of any single repeat: repeats that agree keep it at [last pass, first failure), repeats \
-                 that disagree widen it, and two sweeps of one commit agree when their intervals overlap.",
+                 failure, or generator-bound; a tie goes to the failure, then to generator-bound; host-disturbed \
+                 repeats do not vote). The interval runs from the highest rate at or below the knee that every counted repeat \
+                 passed to the lowest rate above it that every counted repeat failed: repeats that agree keep it \
+                 at [last pass, first failure), repeats that disagree near the knee widen it (a lone failure far \
+                 below does not), and two sweeps of one commit agree when their intervals overlap.",
                 s.p99_bound.as_micros(),
                 s.repeats.max(1)
             )),
@@ -366,7 +456,7 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
             s.connections,
             s.step.as_secs()
         ))]),
-    ];
+    ]);
     blocks.extend(charts.iter().map(|c| Block::Chart {
         svg: c.svg.clone(),
         png: c.png.clone(),
@@ -450,6 +540,9 @@ mod tests {
             errors_by_kind: Default::default(),
             verdict: Verdict::Pass,
             repeat,
+            attempt: 0,
+            host_canary: None,
+            host_disturbed: false,
             refine: false,
             files: Vec::new(),
         };
@@ -521,6 +614,42 @@ mod tests {
         assert!(md.starts_with("# Latency vs offered load: GET /\n\n| runtime"), "{md}");
         assert!(md.find("## Rates") < md.find("## Steps"), "{md}");
         assert!(md.contains("- a note") && md.contains("asyncbench sweep\n```"), "{md}");
+    }
+
+    /// A step the host canary saw stall 30 ms (with its p99 past the SLO) and its retry that
+    /// passed: the page names the disturbed step, the rate's verdict counts only the retry.
+    #[test]
+    fn host_disturbed_steps_are_named_and_do_not_vote() {
+        let mut steps = agreeing_repeats();
+        let mut hit = step(1000, 1, 30_000.0);
+        hit.host_canary = Some(crate::sweep::HostCanary {
+            lateness: Pcts {
+                count: 1000,
+                max_us: 30_000.0,
+                ..Pcts::default()
+            },
+            realtime: true,
+        });
+        hit.host_disturbed = crate::sweep::knee::host_disturbed(Duration::from_millis(30), SLO);
+        hit.verdict = Verdict::of(&hit.point(), SLO, BOUND);
+        assert_eq!(hit.verdict, Verdict::HostDisturbed);
+        steps.insert(2, hit);
+        steps[3].attempt = 1;
+        let rep = report(steps);
+        let rates = rates_table(&rep);
+        assert_eq!(rates.rows[0][5], "pass (3 of 3 passed; 1 host-disturbed, not counted)");
+        assert_eq!(knee_table(&rep).rows[0][3], "[1000, 2000)");
+        let d = disturbed_text(&rep).unwrap();
+        assert!(
+            d.contains("tokio-ct 1000/s repeat 2 (canary stall 30.0 ms, p99 30.0 ms)"),
+            "{d}"
+        );
+        let md = markdown::render(&document(&rep, &[]));
+        assert!(
+            md.contains("Host-disturbed steps (1)") && md.contains("Host canary: one thread per CPU"),
+            "{md}"
+        );
+        assert!(disturbed_text(&report(agreeing_repeats())).is_none());
     }
 
     /// 1000/s passes and 2000/s is over the SLO in each of three repeats.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::measure::canary::Canary;
 use crate::measure::cost::Stopwatch;
 use crate::measure::{Batch, ErrorKind};
 use crate::param;
@@ -156,12 +157,13 @@ impl Scenario for HttpServer {
             .enumerate()
             .map(|(i, &rate)| {
                 Case::new(0, "requests")
-                    .value(crate::results::figures::ValueFigure::P99FromIntended)
+                    .value(crate::results::figures::ValueFigure::P50FromIntended)
                     .sub(i, format!("{rate}rps"))
                     .note(format!(
                         "the runtime under test is the server (GET {path}); the project's event-loop generator (epoll + timerfd, its own threads and CPUs) offers {rate} requests/s over {} keep-alive connections",
                         self.sweep.connections
                     ))
+                    .note("the value is the median (p50) of `latency` per round; its p99 is in the row's percentiles, beside `host_wake_lateness`: how late a thread that only sleeps 1 ms at a time woke on each CPU over the same windows (the host's timer jitter and stalls, `measure::canary`)")
                     .note("`latency` counts from each request's intended send time (corrected for coordinated omission), `latency_uncorrected` from its actual send; `generator_send_lag` is the generator's own delay (actual send − when the send became possible: due and its connection free); `generator_cpu` is the busiest generator thread's CPU share of its core, `generator_busy` the same less the time it spun waiting for a due send (what generator-bound reads)")
             })
             .collect()
@@ -184,8 +186,8 @@ impl Scenario for HttpServer {
     }
 
     fn comparisons(&self) -> Vec<Comparison> {
-        // An open-loop row's value is its p99 from the intended send time per round: compared
-        // across runtimes round by round.
+        // A server row's value is its median latency from the intended send time per round:
+        // compared across runtimes round by round.
         self.bench_rates
             .iter()
             .flat_map(|rate| {
@@ -193,7 +195,7 @@ impl Scenario for HttpServer {
                     Comparison::runtimes(
                         format!("{}-{rate}rps", <&str>::from(*v)),
                         format!(
-                            "which runtime serves {} at {rate} requests/s with the lowest p99",
+                            "which runtime serves {} at {rate} requests/s with the lowest median latency",
                             <&str>::from(*v)
                         ),
                     )
@@ -229,7 +231,12 @@ pub struct ServerState {
     // Field order: the load stops before the server does.
     load: LoadThread,
     _server: RuntimeServer,
+    /// The host canary on every CPU of the process; `None` where it could not start.
+    canary: Option<Canary>,
 }
+
+/// The further metric of each window: the host canary's wake lateness.
+pub const HOST_WAKE_LATENESS: &str = "host_wake_lateness";
 
 impl AsyncScenario for ServerCase {
     type State<R: Runtime> = ServerState;
@@ -247,7 +254,11 @@ impl AsyncScenario for ServerCase {
             timeout: self.timeout,
             cpus: crate::sweep::generator_cpus(),
         })?;
-        Ok(ServerState { load, _server: server })
+        Ok(ServerState {
+            load,
+            _server: server,
+            canary: Canary::on_process_cpus().ok(),
+        })
     }
 
     async fn batch<R: Runtime>(&self, rt: &R, st: &mut ServerState) -> Batch {
@@ -264,13 +275,18 @@ impl AsyncScenario for ServerCase {
         // are excluded by name, see measure::cost): from when the sleep returned (at most the
         // runtime's timer lateness into the window, ~1 ms on tokio) to the window's end; the
         // wall stays the generator's window.
+        if let Some(c) = &st.canary {
+            c.take();
+        }
         let sw = Stopwatch::start();
         let window = st.load.window_number(index).await;
         let cost = sw.stop().cost;
+        let canary = st.canary.as_ref().map(|c| samples(&c.take().lateness));
         match window {
             Ok(w) => {
                 let mut b = w.batch;
                 b.cost = cost;
+                b.extra.extend(canary.map(|v| (HOST_WAKE_LATENESS, v)));
                 b.values.push(("generator_cpu", w.generator_cpu));
                 b.values.push(("generator_busy", w.generator_busy));
                 // The route as data (the rate is `asked_rps`): the knee table groups by them.
@@ -291,4 +307,12 @@ impl AsyncScenario for ServerCase {
             }
         }
     }
+}
+
+/// A histogram's recorded values back as one duration per count (the canary records about a
+/// hundred a window per CPU).
+fn samples(h: &hdrhistogram::Histogram<u64>) -> Vec<Duration> {
+    h.iter_recorded()
+        .flat_map(|v| std::iter::repeat_n(Duration::from_nanos(v.value_iterated_to()), v.count_at_value() as usize))
+        .collect()
 }
