@@ -166,6 +166,7 @@ mod tests {
             batches: 1,
             steal_pct: None,
             host_probe_ns: None,
+            migrations: None,
         };
         let a = summarize(vec![round(0, 100.0), round(1, 200.0), round(2, 300.0)]);
         let b = summarize(vec![round(0, 110.0), round(2, 330.0)]);
