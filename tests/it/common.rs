@@ -17,6 +17,16 @@ pub use cases::{CaseOutcome, env, env_dead_server, env_no_server, run_cases, run
 pub use runs::{Case, catalogue, make_run};
 pub use scenario_toml::{ScenarioToml, async_runtimes};
 
+/// Held by a test that plants a host stall (truth_host's `SCHED_FIFO` spinner takes a CPU for
+/// tens of milliseconds) and by a test whose assertion a stall beside it would break
+/// (truth_wire's generator against the wire): the two never overlap in the one test binary.
+pub static HOST_STALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// [`HOST_STALL`], taken even if a test that held it panicked.
+pub fn host_stall_lock() -> std::sync::MutexGuard<'static, ()> {
+    HOST_STALL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One tiny fetch_parallel case (tokio-ct, sequential, keep-alive, 2 × 1 ms): the smallest run
 /// the CLI tests drive end to end.
 pub const TINY_FETCH: &str = r#"scenario = "fetch_parallel"

@@ -38,10 +38,13 @@ fn may_run_realtime() -> bool {
 struct Staller {
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// No stall-sensitive test runs beside a planted stall (`common::HOST_STALL`).
+    _quiet: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Staller {
     fn start(stall: Duration, every: Duration) -> Staller {
+        let quiet = crate::common::host_stall_lock();
         let stop = Arc::new(AtomicBool::new(false));
         let cpus = CpuSet::allowed().unwrap();
         let threads = cpus
@@ -65,7 +68,11 @@ impl Staller {
                 })
             })
             .collect();
-        Staller { stop, threads }
+        Staller {
+            stop,
+            threads,
+            _quiet: quiet,
+        }
     }
 }
 

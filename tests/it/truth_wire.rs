@@ -98,6 +98,9 @@ fn the_generators_latencies_contain_the_wires_and_a_planted_delay_shows_on_it() 
         eprintln!("skipped: {why}");
         return;
     }
+    // A host stall planted by truth_host beside this test would land in the generator's
+    // latencies and not on the wire's reconstruction of them.
+    let _quiet = crate::common::host_stall_lock();
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start(ServerConfig::default()).unwrap();
     let port = server.addr().port();
