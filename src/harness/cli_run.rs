@@ -52,7 +52,10 @@ pub struct RunOpts {
 pub fn load_selection(opts: &RunOpts) -> Result<Vec<Box<dyn ScenarioDef>>, Failure> {
     let all: Vec<Box<dyn ScenarioDef>> = match &opts.load {
         Some(load) => vec![Box::new(load.clone())],
-        None => scenario::load_dir(&opts.scenarios_dir).map_err(Failure::usage)?,
+        None => {
+            let tier = scenario::Tier::from_env().map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+            scenario::load_dir_in(&opts.scenarios_dir, tier).map_err(Failure::usage)?
+        }
     };
     for name in &opts.only_scenarios {
         if !all.iter().any(|s| &s.header().name == name) {

@@ -19,6 +19,7 @@ use crate::server::{ServerConfig, serve_until_ctrl_c};
 pub fn list(scenarios: &Path) -> Result<(), Failure> {
     let all = scenario::load_dir(scenarios).map_err(Failure::usage)?;
     for s in &all {
+        let left_out = s.left_out();
         let h = s.header();
         let runtimes: Vec<String> = h
             .runtimes
@@ -31,6 +32,24 @@ pub fn list(scenarios: &Path) -> Result<(), Failure> {
         println!("  runtimes: {}", runtimes.join(", "));
         println!("  params:   {}", s.describe());
         println!("  cases:    {}", s.cases().len());
+        if !left_out.is_empty() {
+            println!(
+                "  full tier: {} more case(s) with {}=full:",
+                left_out.len(),
+                scenario::Tier::ENV
+            );
+            let mut why: Vec<(&str, Vec<String>)> = Vec::new();
+            for (c, reason) in &left_out {
+                let label = format!("{}/{}", c.variant, c.flavor);
+                match why.iter_mut().find(|(r, _)| r == reason) {
+                    Some((_, cases)) => cases.push(label),
+                    None => why.push((reason, vec![label])),
+                }
+            }
+            for (reason, cases) in why {
+                println!("    {}: {reason}", cases.join(", "));
+            }
+        }
     }
     Ok(())
 }

@@ -123,7 +123,8 @@ pub fn bench_main() -> Result<(), Failure> {
     let dir = std::env::var_os("ASYNCBENCH_SCENARIOS")
         .map(PathBuf::from)
         .unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(Failure::usage)?;
+    let tier = scenario::Tier::from_env().map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+    let scenarios = scenario::load_dir_in(&dir, tier).map_err(Failure::usage)?;
     // criterion's own HTML charts cost seconds per case (they would break the
     // suite's time budget); asyncbench draws its own. `--plotting-backend
     // plotters` turns criterion's back on.

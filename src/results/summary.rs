@@ -74,6 +74,21 @@ pub struct ScenarioInfo {
     /// scenario's rows at the larger of this and its `--threshold`. Absent: no gate of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate_pct: Option<f64>,
+    /// Cases of the scenario's file that only the full tier runs (`ASYNCBENCH_TIER=full`), left
+    /// out of this run, each with the file's reason. Empty when the run took every case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOutCase>,
+}
+
+/// A case the run's tier left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct LeftOutCase {
+    /// The case's variant (with its sub-case suffix, as rows name it).
+    pub variant: String,
+    /// The runtime's registry name.
+    pub runtime: String,
+    /// Why the default suite leaves it out (the scenario file's `full_tier` reason).
+    pub reason: String,
 }
 
 /// Which run this is and how it drove its cases.

@@ -48,13 +48,17 @@ pub(super) fn build(flavor: AsyncFlavor, workers: usize) -> io::Result<Owned<Smo
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let mut threads = Vec::new();
     if multi {
+        // One CPU per worker, the same in every instance (measure::placement::deal_cpus).
+        let deal = Arc::new(crate::measure::placement::deal_cpus());
         for i in 0..workers {
             let ex = ex.clone();
             let stopped = stopped.clone();
+            let deal = deal.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("asyncbench-smol-{i}"))
                     .spawn(move || {
+                        deal();
                         let _ = async_io::block_on(ex.run(stopped.recv()));
                     })?,
             );

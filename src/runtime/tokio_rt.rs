@@ -46,6 +46,8 @@ pub(super) fn build(flavor: AsyncFlavor, workers: usize) -> io::Result<Owned<Tok
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(workers);
+        // One CPU per worker, the same in every instance (measure::placement::deal_cpus).
+        b.on_thread_start(crate::measure::placement::deal_cpus());
         b
     };
     let rt = Arc::new(b.enable_all().thread_name("asyncbench-tokio").build()?);

@@ -155,13 +155,56 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
     }
 
     fn cases(&self) -> Vec<CaseSpec> {
+        self.cases_where(|v, f| self.header.left_out(v, f).is_none())
+    }
+
+    fn left_out(&self) -> Vec<(CaseSpec, String)> {
+        self.cases_where(|v, f| self.header.left_out(v, f).is_some())
+            .into_iter()
+            .map(|c| {
+                let base = S::Variant::ALL.get(c.key.variant).map_or("", |v| v.name());
+                let why = self.header.left_out(base, c.flavor).unwrap_or_default().to_string();
+                (c, why)
+            })
+            .collect()
+    }
+
+    fn set_tier(&mut self, tier: crate::scenario::file::Tier) {
+        self.header.tier = tier;
+    }
+
+    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
+        // The key was made by `cases` above from `S::Variant::ALL`.
+        let v = *S::Variant::ALL
+            .get(case.key.variant)
+            .ok_or_else(|| format!("case {} was not made by {}", case.variant, S::NAME))?;
+        self.scenario.prepare(v, case, env)
+    }
+
+    fn describe(&self) -> String {
+        self.scenario.describe()
+    }
+
+    fn comparisons(&self) -> Vec<Comparison> {
+        let labels: std::collections::BTreeSet<String> = self.cases().into_iter().map(|c| c.variant).collect();
+        self.scenario
+            .comparisons()
+            .into_iter()
+            .filter(|c| c.variants_named().iter().all(|v| labels.contains(*v)))
+            .collect()
+    }
+}
+
+impl<S: Scenario> Loaded<S> {
+    /// The file's cases of the (variant, runtime) pairs `keep` takes.
+    fn cases_where(&self, keep: impl Fn(&str, Flavor) -> bool) -> Vec<CaseSpec> {
         let mut out = Vec::new();
         for &v in &self.variants {
             let index = S::Variant::ALL.iter().position(|x| *x == v).unwrap_or(0);
             // Grouped by variant, then by sub-case, then runtime: the order
             // the criterion groups and the report follow.
             let mut per_runtime: Vec<(Flavor, Case)> = Vec::new();
-            for &flavor in &self.header.runtimes {
+            for &flavor in self.header.runtimes.iter().filter(|&&f| keep(v.name(), f)) {
                 per_runtime.extend(self.scenario.cases(v, flavor).into_iter().map(|c| (flavor, c)));
             }
             per_runtime.sort_by_key(|(_, c)| c.sub);
@@ -187,27 +230,6 @@ impl<S: Scenario> ScenarioDef for Loaded<S> {
             }
         }
         out
-    }
-
-    fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String> {
-        // The key was made by `cases` above from `S::Variant::ALL`.
-        let v = *S::Variant::ALL
-            .get(case.key.variant)
-            .ok_or_else(|| format!("case {} was not made by {}", case.variant, S::NAME))?;
-        self.scenario.prepare(v, case, env)
-    }
-
-    fn describe(&self) -> String {
-        self.scenario.describe()
-    }
-
-    fn comparisons(&self) -> Vec<Comparison> {
-        let labels: std::collections::BTreeSet<String> = self.cases().into_iter().map(|c| c.variant).collect();
-        self.scenario
-            .comparisons()
-            .into_iter()
-            .filter(|c| c.variants_named().iter().all(|v| labels.contains(*v)))
-            .collect()
     }
 }
 

@@ -124,9 +124,85 @@ pub struct FileMirror<P> {
     /// its runs drift more from run to run than their rounds show (default: `--threshold`).
     #[serde(default)]
     pub gate_pct: Option<Spanned<f64>>,
+    /// Cases that only the full tier runs (`ASYNCBENCH_TIER=full`), each with the reason the
+    /// default suite leaves it out.
+    #[serde(default)]
+    pub full_tier: Option<Spanned<Vec<TierMirror>>>,
     #[serde(default)]
     pub criterion: CriterionMirror,
     pub params: P,
+}
+
+/// One `full_tier = [{ runtimes = ["…"], variant = "…", reason = "…" }]` entry: runtimes, a
+/// variant, or a variant on some runtimes (`runtime = "…"` names one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierMirror {
+    #[serde(default)]
+    pub runtime: Option<Spanned<String>>,
+    #[serde(default)]
+    pub runtimes: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub variant: Option<Spanned<String>>,
+    pub reason: Spanned<String>,
+}
+
+/// Which cases a run takes. The default suite is what `cargo bench` runs in its time budget;
+/// `full` adds the cases scenario files put in their `full_tier` (rows that cannot resolve a
+/// 10% difference in the default suite's time, see docs/how-a-number-is-made.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    #[default]
+    Default,
+    Full,
+}
+
+impl Tier {
+    /// The environment variable that picks the tier.
+    pub const ENV: &'static str = "ASYNCBENCH_TIER";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Default => "default",
+            Tier::Full => "full",
+        }
+    }
+
+    /// `default` or `full`; anything else is an error naming the allowed values.
+    pub fn parse(s: &str) -> Result<Tier, String> {
+        match s.trim() {
+            "default" | "" => Ok(Tier::Default),
+            "full" => Ok(Tier::Full),
+            other => Err(format!("{}={other:?}: allowed `default` or `full`", Tier::ENV)),
+        }
+    }
+
+    /// The tier `ASYNCBENCH_TIER` asks for (unset: the default suite).
+    pub fn from_env() -> Result<Tier, String> {
+        match std::env::var(Tier::ENV) {
+            Ok(v) => Tier::parse(&v),
+            Err(std::env::VarError::NotPresent) => Ok(Tier::Default),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{} is not valid UTF-8", Tier::ENV)),
+        }
+    }
+}
+
+/// A part of a scenario only the full tier runs (checked: a runtime the scenario applies to,
+/// a variant of the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullTier {
+    pub runtime: Option<Flavor>,
+    pub variant: Option<String>,
+    pub reason: String,
+}
+
+impl FullTier {
+    /// Whether this entry covers variant `variant` (the file's name, before any sub-case
+    /// suffix) on `flavor`.
+    pub fn covers(&self, variant: &str, flavor: Flavor) -> bool {
+        self.runtime.is_none_or(|r| r == flavor) && self.variant.as_deref().is_none_or(|v| v == variant)
+    }
 }
 
 /// One `exclude = [{ runtime = "…", reason = "…" }]` entry.
@@ -174,6 +250,21 @@ pub struct Header {
     /// its rows at the larger of this and `--threshold`).
     pub gate_pct: Option<f64>,
     pub criterion: CriterionSettings,
+    /// What only the full tier runs.
+    pub full_tier: Vec<FullTier>,
+    /// The tier this load runs ([`crate::scenario::load_dir_in`]).
+    pub tier: Tier,
+}
+
+impl Header {
+    /// Why the default suite leaves variant `variant` on `flavor` out, when it does and this
+    /// load runs the default tier.
+    pub fn left_out(&self, variant: &str, flavor: Flavor) -> Option<&str> {
+        if self.tier == Tier::Full {
+            return None;
+        }
+        self.full_tier.iter().find(|t| t.covers(variant, flavor)).map(|t| t.reason.as_str())
+    }
 }
 
 /// Rounds per case where a file does not say: enough for an interval over
@@ -238,6 +329,10 @@ impl<P> FileMirror<P> {
                 None => 0.5,
             },
         };
+        let full_tier = match &self.full_tier {
+            Some(list) => check_full_tier(src, list, &runtimes, self.variants.get_ref())?,
+            None => Vec::new(),
+        };
         Ok(Header {
             name: self.scenario.get_ref().clone(),
             guide_section: self.guide_section.clone(),
@@ -254,8 +349,80 @@ impl<P> FileMirror<P> {
                 None => None,
             },
             criterion,
+            full_tier,
+            tier: Tier::Default,
         })
     }
+}
+
+/// The file's `full_tier` list: each entry names a runtime the file runs, a variant of the
+/// file, or both, and says why.
+fn check_full_tier(
+    src: &Source<'_>,
+    list: &Spanned<Vec<TierMirror>>,
+    runtimes: &[Flavor],
+    variants: &[Spanned<String>],
+) -> Result<Vec<FullTier>, ScenarioError> {
+    let mut out = Vec::new();
+    for t in list.get_ref() {
+        let named: Vec<Option<Flavor>> = match (&t.runtime, &t.runtimes) {
+            (Some(_), Some(list)) => {
+                return Err(src.error(
+                    Some(list.span()),
+                    Some("full_tier.runtimes"),
+                    "give `runtime` or `runtimes`, not both",
+                ));
+            }
+            (Some(r), None) => vec![Some(check_runtime(src, r, "full_tier.runtime", runtimes)?)],
+            (None, Some(list)) if list.get_ref().is_empty() => {
+                return Err(src.error(
+                    Some(list.span()),
+                    Some("full_tier.runtimes"),
+                    "must list at least one runtime",
+                ));
+            }
+            (None, Some(list)) => list
+                .get_ref()
+                .iter()
+                .map(|r| check_runtime(src, r, "full_tier.runtimes", runtimes).map(Some))
+                .collect::<Result<_, _>>()?,
+            (None, None) => vec![None],
+        };
+        let variant = match &t.variant {
+            Some(v) if !variants.iter().any(|x| x.get_ref() == v.get_ref()) => {
+                let names: Vec<&str> = variants.iter().map(|x| x.get_ref().as_str()).collect();
+                return Err(src.error(
+                    Some(v.span()),
+                    Some("full_tier.variant"),
+                    format!("`{}` is not a variant of this file: allowed {}", v.get_ref(), names.join(", ")),
+                ));
+            }
+            Some(v) => Some(v.get_ref().clone()),
+            None => None,
+        };
+        if named == [None] && variant.is_none() {
+            return Err(src.error(
+                Some(t.reason.span()),
+                Some("full_tier"),
+                "name a `runtime`, a `variant` or both (an entry for everything would empty the default suite)",
+            ));
+        }
+        if t.reason.get_ref().trim().is_empty() {
+            return Err(src.error(
+                Some(t.reason.span()),
+                Some("full_tier.reason"),
+                "say why the default suite leaves it out (the report shows it)",
+            ));
+        }
+        for runtime in named {
+            out.push(FullTier {
+                runtime,
+                variant: variant.clone(),
+                reason: t.reason.get_ref().trim().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// One runtime name from the file: a registry name the scenario applies to.
@@ -389,6 +556,51 @@ mod tests {
                 reason: "no timer".into()
             }]
         );
+    }
+
+    #[test]
+    fn full_tier_entries_leave_their_cases_out_of_the_default_suite_only() {
+        let text = format!(
+            "full_tier = [{{ runtimes = [\"tokio-mt\"], reason = \"spread\" }}, {{ variant = \"a\", runtime = \"smol-mt\", reason = \"also\" }}]\n{HEAD}"
+        );
+        let mut h = header_of(&text).expect("valid");
+        let (tokio_mt, smol_mt, tokio_ct): (Flavor, Flavor, Flavor) = (
+            "tokio-mt".parse().unwrap(),
+            "smol-mt".parse().unwrap(),
+            "tokio-ct".parse().unwrap(),
+        );
+        assert_eq!(h.left_out("a", tokio_mt), Some("spread"));
+        assert_eq!(h.left_out("b", tokio_mt), Some("spread"));
+        assert_eq!(h.left_out("a", smol_mt), Some("also"));
+        assert_eq!(h.left_out("b", smol_mt), None);
+        assert_eq!(h.left_out("a", tokio_ct), None);
+        h.tier = Tier::Full;
+        assert_eq!(h.left_out("a", tokio_mt), None);
+        assert_eq!(Tier::parse("full"), Ok(Tier::Full));
+        assert_eq!(Tier::parse("default"), Ok(Tier::Default));
+        let e = Tier::parse("everything").expect_err("not a tier");
+        assert!(e.contains("ASYNCBENCH_TIER") && e.contains("`default` or `full`"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_full_tier_entry_names_its_line_and_what_is_allowed() {
+        let cases = [
+            ("full_tier = [{ runtime = \"glommio\", reason = \"r\" }]\n", "unknown runtime `glommio`"),
+            ("full_tier = [{ variant = \"zz\", reason = \"r\" }]\n", "`zz` is not a variant of this file: allowed a"),
+            ("full_tier = [{ reason = \"r\" }]\n", "name a `runtime`, a `variant` or both"),
+            ("full_tier = [{ runtime = \"tokio-ct\", reason = \"\" }]\n", "say why"),
+            ("full_tier = [{ runtime = \"tokio-ct\" }]\n", "missing field `reason`"),
+            ("full_tier = [{ runtimes = [], reason = \"r\" }]\n", "at least one runtime"),
+            (
+                "full_tier = [{ runtime = \"tokio-ct\", runtimes = [\"smol-ct\"], reason = \"r\" }]\n",
+                "not both",
+            ),
+        ];
+        for (line, want) in cases {
+            let e = header_of(&format!("{line}{HEAD}")).expect_err(line);
+            assert!(e.to_string().contains(want), "{line}: {e}");
+            assert_eq!(e.line, Some(1), "{e}");
+        }
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::time::Duration;
 pub use crate::measure::{Batch, CaseRecord};
 pub use def::{Case, Scenario, VariantName};
 pub use driver::Bench;
-pub use file::{CriterionSettings, Header, ScenarioError, Source};
-pub use registry::{default_dir, known_scenarios, load_dir, load_file};
+pub use file::{CriterionSettings, Header, ScenarioError, Source, Tier};
+pub use registry::{default_dir, known_scenarios, load_dir, load_dir_in, load_file};
 
 use crate::runtime::Flavor;
 
@@ -121,6 +121,13 @@ pub trait ScenarioDef: Send + Sync {
     /// Builds the case on its runtime. Cheap: heavy setup happens in the
     /// first batch.
     fn prepare(&self, case: &CaseSpec, env: &Env) -> Result<Box<dyn Bench>, String>;
+    /// The cases the file puts in its `full_tier` that this load leaves out (none when it runs
+    /// the full tier), each with the file's reason.
+    fn left_out(&self) -> Vec<(CaseSpec, String)> {
+        Vec::new()
+    }
+    /// Which tier this load runs (the default suite unless set).
+    fn set_tier(&mut self, _tier: file::Tier) {}
     /// The parameters, one line, for `asyncbench list`.
     fn describe(&self) -> String;
     /// The comparisons that answer the scenario's guide section, among the cases it runs

@@ -80,9 +80,14 @@ pub fn load_file(path: &Path) -> Result<Box<dyn ScenarioDef>, ScenarioError> {
     }
 }
 
-/// Loads every `*.toml` in `dir`, sorted by file name. The first bad file
-/// stops the load: nothing runs on a half-valid catalogue.
+/// Loads every `*.toml` in `dir` for the default suite, see [`load_dir_in`].
 pub fn load_dir(dir: &Path) -> Result<Vec<Box<dyn ScenarioDef>>, ScenarioError> {
+    load_dir_in(dir, file::Tier::Default)
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name, with the cases of `tier`. The first bad
+/// file stops the load: nothing runs on a half-valid catalogue.
+pub fn load_dir_in(dir: &Path, tier: file::Tier) -> Result<Vec<Box<dyn ScenarioDef>>, ScenarioError> {
     let entries = std::fs::read_dir(dir).map_err(|e| unreadable(dir, "cannot read scenario directory", e))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -91,7 +96,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Box<dyn ScenarioDef>>, ScenarioError> 
     paths.sort();
     let mut out: Vec<Box<dyn ScenarioDef>> = Vec::new();
     for p in paths {
-        let s = load_file(&p)?;
+        let mut s = load_file(&p)?;
+        s.set_tier(tier);
         if let Some(prev) = out.iter().find(|o| o.header().name == s.header().name) {
             return Err(ScenarioError {
                 path: p,

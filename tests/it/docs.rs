@@ -308,3 +308,31 @@ fn the_spread_causes_table_is_the_scripts_output_on_the_reference_run() -> TestR
     let generated = format!("{}{table}{}", &doc[..a], &doc[b..]);
     check_generated(rel, &generated)
 }
+
+/// The doc's table of what only the full tier runs is the scenario files' `full_tier` lists, as
+/// `cargo bench` reads them: every case the default suite leaves out, with the file's reason.
+#[test]
+fn the_full_tier_table_is_what_the_scenario_files_leave_out() -> TestResult {
+    let defs = asyncbench::scenario::load_dir(&asyncbench::scenario::default_dir())?;
+    let mut table = String::from("| scenario | cases only in the full tier | why |\n| --- | --- | --- |\n");
+    for d in &defs {
+        let mut by_reason: Vec<(String, Vec<String>)> = Vec::new();
+        for (c, reason) in d.left_out() {
+            let label = format!("{}/{}", c.variant, c.flavor);
+            match by_reason.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, cases)) => cases.push(label),
+                None => by_reason.push((reason, vec![label])),
+            }
+        }
+        for (reason, cases) in by_reason {
+            table.push_str(&format!("| {} | {} | {reason} |\n", d.header().name, cases.join(", ")));
+        }
+    }
+    let rel = "docs/how-a-number-is-made.md";
+    let doc = fs::read_to_string(root().join(rel))?;
+    let (begin, end) = ("<!-- full-tier:begin -->\n", "<!-- full-tier:end -->");
+    let a = doc.find(begin).ok_or("no full-tier begin marker")? + begin.len();
+    let b = doc[a..].find(end).ok_or("no full-tier end marker")? + a;
+    let generated = format!("{}{table}{}", &doc[..a], &doc[b..]);
+    check_generated(rel, &generated)
+}

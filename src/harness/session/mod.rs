@@ -712,6 +712,15 @@ impl Session {
                 description: s.describe(),
                 comparisons: s.comparisons(),
                 gate_pct: h.gate_pct,
+                left_out: s
+                    .left_out()
+                    .into_iter()
+                    .map(|(c, reason)| crate::results::summary::LeftOutCase {
+                        variant: c.variant,
+                        runtime: c.flavor.name().to_string(),
+                        reason,
+                    })
+                    .collect(),
             },
         );
     }

@@ -12,8 +12,10 @@ use crate::stats::two_stage::{PlanReason, RoundPlan};
 /// 2-core reference machine. At 0.4 two full runs took 16:53 and 17:48 (2026-12-02, with the
 /// guide's Python rows), at 0.2 13:19 and 14:54. Since criterion's per-round bootstrap was cut
 /// from 100,000 to 5,000 resamples (`harness::CRITERION_RESAMPLES`, about 0.1 s a round, a
-/// tenth of a run's rounds' time), stage 1 is shorter and stage 2 gets the time it freed.
-pub const DEFAULT_SHARE: f64 = 0.35;
+/// tenth of a run's rounds' time), stage 1 is shorter and stage 2 gets the time it freed; since
+/// the multi-thread rows of six scenarios moved to the full tier (`ASYNCBENCH_TIER=full`), stage
+/// 1 is shorter again and stage 2 gets half of it.
+pub const DEFAULT_SHARE: f64 = 0.5;
 
 /// The suite's stage-2 time: each scenario's stage 1 earns `share` of its own length, and what
 /// a scenario leaves unspent carries over to the next, so a noisy scenario may use a quiet one's

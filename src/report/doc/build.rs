@@ -353,6 +353,21 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
         if !info.description.is_empty() {
             b.para(vec![strong("Parameters: "), code(&info.description)]);
         }
+        // Grouped by reason, in the file's order.
+        let mut why: Vec<(&str, Vec<String>)> = Vec::new();
+        for c in &info.left_out {
+            let label = format!("{}/{}", c.variant, c.runtime);
+            match why.iter_mut().find(|(r, _)| *r == c.reason) {
+                Some((_, cases)) => cases.push(label),
+                None => why.push((c.reason.as_str(), vec![label])),
+            }
+        }
+        for (reason, cases) in why {
+            b.para(vec![
+                strong("Full tier only (not in this run; `ASYNCBENCH_TIER=full` runs them): "),
+                text(format!("{}. {reason}", cases.join(", "))),
+            ]);
+        }
     }
     if scenario == crate::sweep::bench_knee::SCENARIO {
         server_knees(b);

@@ -54,6 +54,8 @@ impl HttpLoad {
                 // One long open-loop stretch: its windows are the repeats.
                 rounds: 1,
                 gate_pct: None,
+                full_tier: Vec::new(),
+                tier: crate::scenario::file::Tier::Full,
                 criterion: CriterionSettings {
                     sample_size: 10,
                     measurement_secs: 1.0,
