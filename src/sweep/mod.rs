@@ -6,9 +6,10 @@
 //! until a step saturates the server (achieved < 99% of offered, p99 past
 //! the bound, or errors) or the generator is the bottleneck; then steps
 //! bisect between the knee and the first failure ([`knee::refine`]). Each
-//! rate runs `repeats` times back to back (each a fresh generator and its
-//! own warm-up), its verdict decided over them and the knee's interval
-//! spanning their disagreement ([`knee::knee_over_repeats`]). Every step
+//! rate runs `repeats` times back to back (each on a fresh runtime instance
+//! and server, with a fresh generator and its own warm-up), its verdict
+//! decided over them and the knee's interval spanning their disagreement
+//! ([`knee::knee_over_repeats`]). Every step
 //! keeps its corrected and uncorrected histograms (`.hgrm`, `.hlog`);
 //! `sweep.json` is written by [`output`], `SWEEP.md` and the charts by the
 //! report (`report::doc::sweep`).
@@ -389,28 +390,12 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
             // its threads inherit the mask (see placement.rs).
             let _ = placement::pin_current_thread(&subject_cpus(p, flavor.single_threaded(), allowed.as_ref()));
         }
-        let v = SweepOne {
+        out.push(sweep_one(
             opts,
             flavor,
-            generator: plan.as_ref().map(|p| p.generator_cpus()),
-            canary_cpus: allowed.clone(),
-        };
-        let r = match runtime::visit(flavor, opts.workers, v) {
-            Ok(r) => r,
-            Err(e) => RuntimeSweep {
-                runtime: flavor.to_string(),
-                workers: 0,
-                steps: Vec::new(),
-                rates: Vec::new(),
-                knee: knee::knee(&[], opts.settings.slo_p99, opts.settings.p99_bound),
-                server_cpus: None,
-                generator_cpus: None,
-                closed_loop: None,
-                closed_loop_error: None,
-                failure: Some(format!("cannot start {flavor}: {e}")),
-            },
-        };
-        out.push(r);
+            plan.as_ref().map(|p| p.generator_cpus()),
+            allowed.as_ref(),
+        ));
     }
     if let Some(all) = allowed {
         let _ = placement::pin_current_thread(&all);
@@ -418,102 +403,146 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
     out
 }
 
-struct SweepOne<'a> {
-    opts: &'a SweepOpts,
-    flavor: AsyncFlavor,
-    generator: Option<CpuSet>,
-    /// Where the host canary runs: every CPU of the process (server's and generator's).
-    canary_cpus: Option<CpuSet>,
+/// One runtime's sweep. Every step (each repeat of each rate, and the closed loop) runs on a
+/// fresh runtime instance and server ([`Fresh`]): how an instance lays out its memory and
+/// places its tasks is part of what a repeat samples, so the knee's interval, spanning the
+/// repeats, spans instances too. On one instance for the whole sweep, two sweeps on the same
+/// machine disagreed beyond their intervals (smol-ct: every repeat at 64,000/s passed in one
+/// and failed in the other, the canary quiet).
+fn sweep_one(opts: &SweepOpts, flavor: AsyncFlavor, generator: Option<CpuSet>, canary_cpus: Option<&CpuSet>) -> RuntimeSweep {
+    let s = &opts.settings;
+    let mut r = RuntimeSweep {
+        runtime: flavor.to_string(),
+        workers: 0,
+        steps: Vec::new(),
+        rates: Vec::new(),
+        knee: knee::knee(&[], s.slo_p99, s.p99_bound),
+        // The server's threads inherit this thread's mask (see placement.rs).
+        server_cpus: placement::affinity_of(0).ok().map(|c| c.to_string()),
+        generator_cpus: None,
+        closed_loop: None,
+        closed_loop_error: None,
+        failure: None,
+    };
+    // Started before any server, so its threads are up and pinned before any step.
+    let canary = Canary::start(canary_cpus.unwrap_or(&CpuSet::new([]))).ok();
+    let server_set = placement::affinity_of(0).ok();
+    let ctx = StepCtx {
+        opts,
+        flavor,
+        canary: canary.as_ref(),
+        gen_cpus: &generator,
+        server_cpus: &server_set,
+    };
+    for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
+        match run_rate(&mut r, &ctx, rate, false) {
+            Some((v, cpu)) if !v.stops(cpu) => {}
+            _ => break,
+        }
+    }
+    if r.failure.is_none() {
+        // Bisect between the knee and the first rate that failed.
+        for _ in 0..s.refine_steps {
+            let k = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
+            if k.limit != knee::Limit::Server {
+                break;
+            }
+            let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
+                break;
+            };
+            if run_rate(&mut r, &ctx, mid, true).is_none() {
+                break;
+            }
+        }
+    }
+    // After the rate steps, so they run as before on a host nobody has pushed yet.
+    if r.failure.is_none() {
+        match ctx.fresh(Job::ClosedLoop) {
+            Ok((workers, Done::ClosedLoop(Ok(c)))) => {
+                r.workers = workers;
+                if opts.verbose {
+                    eprintln!(
+                        "asyncbench: {} GET {} closed loop on {} connections: {:.0}/s, p99 {:.0} µs{}",
+                        r.runtime,
+                        opts.route.path(),
+                        s.connections,
+                        c.achieved_rps,
+                        c.latency.p99_us,
+                        if c.generator_bound { " (generator-bound)" } else { "" }
+                    );
+                }
+                r.closed_loop = Some(c);
+            }
+            Ok((_, Done::ClosedLoop(Err(e)))) | Err(e) => r.closed_loop_error = Some(e),
+            Ok((_, Done::Step(_))) => unreachable!("a closed-loop job ends as one"),
+        }
+    }
+    r.rates = rate_verdicts(&r.steps);
+    r.knee = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
+    r
 }
 
-/// What a step runs beside: the server under test, the host canary, and where each runs.
+/// What a step runs beside: the host canary, and where the generator and server run.
 struct StepCtx<'a> {
-    server: &'a RuntimeServer,
+    opts: &'a SweepOpts,
+    flavor: AsyncFlavor,
     canary: Option<&'a Canary>,
     gen_cpus: &'a Option<CpuSet>,
     server_cpus: &'a Option<CpuSet>,
 }
 
-impl RuntimeVisitor for SweepOne<'_> {
-    type Output = RuntimeSweep;
-    fn visit<R: Runtime>(self, owned: Owned<R>) -> RuntimeSweep {
+/// One piece of a sweep that runs against a server.
+#[derive(Clone, Copy)]
+enum Job {
+    /// An open-loop step: (rate, repeat, attempt), and whether it refines the knee.
+    Step((u64, u32, u32), bool),
+    ClosedLoop,
+}
+
+/// What a [`Job`] came to.
+enum Done {
+    Step(Result<(Step, Option<String>), String>),
+    ClosedLoop(Result<ClosedLoop, String>),
+}
+
+impl StepCtx<'_> {
+    /// Runs `job` against a fresh server on a fresh instance of the runtime under test (built
+    /// on this thread's CPUs, which its threads inherit); the instance's worker count and what
+    /// the job came to, or why the runtime or its server could not start.
+    fn fresh(&self, job: Job) -> Result<(usize, Done), String> {
+        let v = Fresh { ctx: self, job };
+        match runtime::visit(self.flavor, self.opts.workers, v) {
+            Ok(r) => r,
+            Err(e) => Err(format!("cannot start {}: {e}", self.flavor)),
+        }
+    }
+}
+
+/// The [`RuntimeVisitor`] behind [`StepCtx::fresh`].
+struct Fresh<'a, 'b> {
+    ctx: &'b StepCtx<'a>,
+    job: Job,
+}
+
+impl RuntimeVisitor for Fresh<'_, '_> {
+    type Output = Result<(usize, Done), String>;
+    fn visit<R: Runtime>(self, owned: Owned<R>) -> Self::Output {
         let rt = owned.rt();
-        let o = self.opts;
-        let s = &o.settings;
-        // The server's threads inherit this thread's mask (see placement.rs).
-        let server_set = placement::affinity_of(0).ok();
-        let mut r = RuntimeSweep {
-            runtime: self.flavor.to_string(),
-            workers: rt.workers(),
-            steps: Vec::new(),
-            rates: Vec::new(),
-            knee: knee::knee(&[], s.slo_p99, s.p99_bound),
-            server_cpus: server_set.as_ref().map(|c| c.to_string()),
-            generator_cpus: None,
-            closed_loop: None,
-            closed_loop_error: None,
-            failure: None,
-        };
-        // Started before the server, so its threads are up and pinned before any step.
-        let canary = Canary::start(self.canary_cpus.as_ref().unwrap_or(&CpuSet::new([]))).ok();
-        rt.block_on(async {
-            let server = match RuntimeServer::start(rt, ServerOpts::default()).await {
-                Ok(s) => s,
-                Err(e) => {
-                    r.failure = Some(format!("server: {e}"));
-                    return;
+        let (ctx, o) = (self.ctx, self.ctx.opts);
+        let done = rt.block_on(async {
+            let server = RuntimeServer::start(rt, ServerOpts::default())
+                .await
+                .map_err(|e| format!("server: {e}"))?;
+            let done = match self.job {
+                Job::Step(at, refine) => {
+                    Done::Step(step(o, &ctx.flavor.to_string(), ctx, &server, at, refine).await)
                 }
+                Job::ClosedLoop => Done::ClosedLoop(closed_loop(o, &server, ctx.gen_cpus).await),
             };
-            let ctx = StepCtx {
-                server: &server,
-                canary: canary.as_ref(),
-                gen_cpus: &self.generator,
-                server_cpus: &server_set,
-            };
-            for rate in knee::geometric(s.start_rate, s.growth, s.max_rate) {
-                match run_rate(o, &mut r, &ctx, rate, false).await {
-                    Some((v, cpu)) if !v.stops(cpu) => {}
-                    _ => break,
-                }
-            }
-            if r.failure.is_none() {
-                // Bisect between the knee and the first rate that failed.
-                for _ in 0..s.refine_steps {
-                    let k = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
-                    if k.limit != knee::Limit::Server {
-                        break;
-                    }
-                    let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
-                        break;
-                    };
-                    if run_rate(o, &mut r, &ctx, mid, true).await.is_none() {
-                        break;
-                    }
-                }
-            }
-            // After the rate steps, so they run as before on a server nobody has pushed yet.
-            match closed_loop(o, &server, &self.generator).await {
-                Ok(c) => {
-                    if o.verbose {
-                        eprintln!(
-                            "asyncbench: {} GET {} closed loop on {} connections: {:.0}/s, p99 {:.0} µs{}",
-                            r.runtime,
-                            o.route.path(),
-                            s.connections,
-                            c.achieved_rps,
-                            c.latency.p99_us,
-                            if c.generator_bound { " (generator-bound)" } else { "" }
-                        );
-                    }
-                    r.closed_loop = Some(c);
-                }
-                Err(e) => r.closed_loop_error = Some(e),
-            }
             drop(server);
-        });
-        r.rates = rate_verdicts(&r.steps);
-        r.knee = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
-        r
+            Ok::<_, String>(done)
+        })?;
+        Ok((rt.workers(), done))
     }
 }
 
@@ -521,17 +550,11 @@ impl RuntimeVisitor for SweepOne<'_> {
 /// generator's highest CPU share among them, or `None` (and `r.failure`) when
 /// a step could not run. A host-disturbed step (the canary's rule alone) is run again, at most
 /// [`knee::HOST_RETRIES`] times per repeat; it stays in `r.steps` and does not vote.
-async fn run_rate(
-    o: &SweepOpts,
-    r: &mut RuntimeSweep,
-    ctx: &StepCtx<'_>,
-    rate: u64,
-    refine: bool,
-) -> Option<(Verdict, f64)> {
+fn run_rate(r: &mut RuntimeSweep, ctx: &StepCtx<'_>, rate: u64, refine: bool) -> Option<(Verdict, f64)> {
     let (mut verdicts, mut cpu) = (Vec::new(), 0.0f64);
-    for repeat in 0..o.settings.repeats.max(1) {
+    for repeat in 0..ctx.opts.settings.repeats.max(1) {
         for attempt in 0..=knee::HOST_RETRIES {
-            let (v, c) = run_step(o, r, ctx, (rate, repeat, attempt), refine).await?;
+            let (v, c) = run_step(r, ctx, (rate, repeat, attempt), refine)?;
             verdicts.push(v);
             if v != Verdict::HostDisturbed {
                 cpu = cpu.max(c);
@@ -542,16 +565,24 @@ async fn run_rate(
     Some((knee::decide(&verdicts), cpu))
 }
 
-/// Runs one step into `r`; its verdict and the generator's CPU share, or
-/// `None` (and `r.failure`) when the step could not run.
-async fn run_step(
-    o: &SweepOpts,
+/// Runs one step into `r` on a fresh runtime instance and server; its verdict and the
+/// generator's CPU share, or `None` (and `r.failure`) when the step could not run.
+fn run_step(
     r: &mut RuntimeSweep,
     ctx: &StepCtx<'_>,
     (rate, repeat, attempt): (u64, u32, u32),
     refine: bool,
 ) -> Option<(Verdict, f64)> {
-    match step(o, &r.runtime, ctx, (rate, repeat, attempt), refine).await {
+    let o = ctx.opts;
+    let ran = match ctx.fresh(Job::Step((rate, repeat, attempt), refine)) {
+        Ok((workers, Done::Step(ran))) => {
+            r.workers = workers;
+            ran
+        }
+        Ok((_, Done::ClosedLoop(_))) => unreachable!("a step job ends as one"),
+        Err(e) => Err(e),
+    };
+    match ran {
         Ok((st, cpus)) => {
             if o.verbose {
                 eprintln!(
@@ -628,10 +659,11 @@ async fn step(
     o: &SweepOpts,
     runtime: &str,
     ctx: &StepCtx<'_>,
+    server: &RuntimeServer,
     (rate, repeat, attempt): (u64, u32, u32),
     refine: bool,
 ) -> Result<(Step, Option<String>), String> {
-    let (server, gen_cpus, server_cpus) = (ctx.server, ctx.gen_cpus, ctx.server_cpus);
+    let (gen_cpus, server_cpus) = (ctx.gen_cpus, ctx.server_cpus);
     let s = &o.settings;
     let mut load = LoadThread::start(LoadSpec {
         server: server.addr(),

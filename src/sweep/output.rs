@@ -14,7 +14,8 @@ use crate::results::atomic::write_atomic;
 use crate::results::hgrm::write_hgrm;
 use crate::results::hlog::{Interval, write_hlog};
 
-/// `sweep.json`'s schema. 4 added the host canary (and reads the knee's interval from the rates
+/// `sweep.json`'s schema. 5 runs every step (each repeat of each rate, and the closed loop) on a
+/// fresh runtime instance and server, so repeats sample instances; the fields are 4's. 4 added the host canary (and reads the knee's interval from the rates
 /// every repeat passed or failed, not from single repeats' knees): `steps[].host_canary` (how late threads that
 /// only sleep woke over the step), `steps[].host_disturbed` and the verdict `host_disturbed`
 /// (the canary saw a stall of at least the SLO; such a step is run again and does not vote), and
@@ -25,7 +26,7 @@ use crate::results::hlog::{Interval, write_hlog};
 /// the range of their p99s) and `knee.interval_lo`/`knee.interval_hi` (the knee's interval,
 /// spanning the single repeats' knees). 1 had one step per rate and the interval
 /// `[knee.rate, knee.first_fail)`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// `sweep.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]

@@ -148,9 +148,14 @@ pub fn closed_loop_text(rep: &SweepReport) -> String {
         ));
     }
     let mut t = format!(
-        "Closed-loop max: the same server, after the rate steps, with each of the {} connections sending its \
+        "Closed-loop max: the same server{}, after the rate steps, with each of the {} connections sending its \
          next request as its reply arrives (the same generator and CPUs, one step's length after a warm-up): \
          the most it serves with that many connections.",
+        if rep.schema_version >= 5 {
+            " (on a fresh runtime instance, as every step)"
+        } else {
+            ""
+        },
         rep.settings.connections
     );
     if !within.is_empty() {
@@ -437,7 +442,7 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
             text(format!(
                 "the highest offered rate whose p99 (from the intended send time) stays under the SLO, below the \
                  first rate that did not (over the SLO, saturated: achieved < 99% of offered, p99 past {} µs or \
-                 errors; or generator-bound). Each rate ran {} time(s) back to back, each with a fresh generator \
+                 errors; or generator-bound). Each rate ran {} time(s) back to back, each {}with a fresh generator \
                  and its own warm-up; a rate's verdict is the kind most of its repeats gave (pass, a server \
                  failure, or generator-bound; a tie goes to the failure, then to generator-bound; host-disturbed \
                  repeats do not vote). The interval runs from the highest rate at or below the knee that every counted repeat \
@@ -445,7 +450,12 @@ pub fn document(rep: &SweepReport, charts: &[SweepChart]) -> Document {
                  at [last pass, first failure), repeats that disagree near the knee widen it (a lone failure far \
                  below does not), and two sweeps of one commit agree when their intervals overlap.",
                 s.p99_bound.as_micros(),
-                s.repeats.max(1)
+                s.repeats.max(1),
+                if rep.schema_version >= 5 {
+                    "on a fresh runtime instance and server, "
+                } else {
+                    ""
+                }
             )),
         ]),
         Block::Para(vec![text(format!(
