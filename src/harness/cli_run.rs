@@ -299,6 +299,22 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
 /// Why the filters select no case: the first filter that matches nothing among the chosen
 /// scenarios, with a "did you mean" and what exists; else the combination that is empty.
 fn nothing_selected(chosen: &[&dyn ScenarioDef], opts: &RunOpts) -> String {
+    // Cases the filters name that only the full tier runs: say so rather than call them absent.
+    let tiered = chosen.iter().find_map(|s| {
+        s.left_out().into_iter().find(|(c, _)| {
+            (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
+                && (opts.only_variants.is_empty() || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
+        })
+        .map(|(c, why)| (s.header().name.clone(), c, why))
+    });
+    if let Some((scenario, c, why)) = tiered {
+        return format!(
+            "{scenario}/{}/{} is in the full tier, which this run leaves out: set {}=full to run it ({why})",
+            c.variant,
+            c.flavor,
+            crate::scenario::Tier::ENV
+        );
+    }
     let names: Vec<&str> = chosen.iter().map(|s| s.header().name.as_str()).collect();
     let cases: Vec<CaseSpec> = chosen.iter().flat_map(|s| s.cases()).collect();
     let (mut variants, mut runtimes): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());

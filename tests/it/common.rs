@@ -45,8 +45,17 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Runs the `asyncbench` binary; returns (exit code, stdout, stderr).
 pub fn cli(args: &[&std::ffi::OsStr]) -> Result<(i32, String, String), Box<dyn std::error::Error>> {
+    cli_env(&[], args)
+}
+
+/// [`cli`] with environment variables set for the command.
+pub fn cli_env(
+    env: &[(&str, &str)],
+    args: &[&std::ffi::OsStr],
+) -> Result<(i32, String, String), Box<dyn std::error::Error>> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_asyncbench"))
         .args(args)
+        .envs(env.iter().copied())
         .output()?;
     Ok((
         out.status.code().unwrap_or(-1),

@@ -62,7 +62,8 @@ fn runs_without_cost_compare_as_before() -> TestResult {
 fn task_metrics_rows_on_every_runtime() -> TestResult {
     use std::ffi::OsStr;
     let root = tempfile::tempdir()?;
-    let (code, out, err) = crate::common::cli(&[
+    // The multi-thread rows of primitives are in the full tier.
+    let (code, out, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", "full")], &[
         OsStr::new("run"),
         OsStr::new("--scenario"),
         OsStr::new("primitives"),

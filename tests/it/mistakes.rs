@@ -33,3 +33,18 @@ fn typos_get_did_you_mean_and_empty_filters_name_themselves() {
     let e = usage_error(&["run", "--rate", "100", "--scenario", "timeout"]);
     assert!(e.contains("--rate runs an HTTP load against --path"), "{e}");
 }
+
+/// A case only the full tier runs is named as such (with the variable that runs it), and a bad
+/// tier is refused with the allowed values; both before any server starts.
+#[test]
+fn a_full_tier_case_and_a_bad_tier_say_what_to_set() {
+    let e = usage_error(&["run", "--scenario", "pipeline", "--runtime", "tokio-mt"]);
+    assert!(
+        e.contains("pipeline/") && e.contains("/tokio-mt is in the full tier") && e.contains("ASYNCBENCH_TIER=full"),
+        "{e}"
+    );
+    let args: Vec<&std::ffi::OsStr> = ["run", "--scenario", "timeout"].iter().map(std::ffi::OsStr::new).collect();
+    let (code, _, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", "everything")], &args).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ASYNCBENCH_TIER=\"everything\": allowed `default` or `full`"), "{err}");
+}

@@ -202,3 +202,46 @@ fn cli_run_rejects_unknown_runtime_and_missing_dir() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/scenarios"));
     assert!(!Path::new("/nonexistent").exists());
 }
+
+/// The default tier leaves a file's `full_tier` cases out of a real run: no row of them, the
+/// summary names them with the file's reason, and the report says how to run them;
+/// `ASYNCBENCH_TIER=full` runs them.
+#[test]
+fn the_default_tier_leaves_full_tier_cases_out_and_says_so() -> crate::common::TestResult {
+    use std::ffi::OsStr;
+    let run = |tier: &str| -> Result<(asyncbench::results::Summary, String), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let args: Vec<&OsStr> = ["run", "--scenario", "structured", "--variant", "all_succeed", "--rounds", "1", "--batches", "2", "--results"]
+            .iter()
+            .map(OsStr::new)
+            .chain([root.path().as_os_str()])
+            .collect();
+        let (code, out, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", tier)], &args)?;
+        assert_eq!(code, 0, "{out}{err}");
+        let dir = std::fs::read_dir(root.path())?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.join("summary.json").exists())
+            .ok_or("no run directory")?;
+        let s = asyncbench::results::Summary::read(&dir.join("summary.json"))?;
+        Ok((s, std::fs::read_to_string(dir.join("REPORT.md"))?))
+    };
+    let (s, md) = run("default")?;
+    let runtimes: std::collections::BTreeSet<&str> = s.results.iter().map(|r| r.runtime.as_str()).collect();
+    assert_eq!(runtimes, ["smol-ct", "tokio-ct"].into(), "{runtimes:?}");
+    let left: Vec<String> = s.scenarios["structured"]
+        .left_out
+        .iter()
+        .map(|c| format!("{}/{}", c.variant, c.runtime))
+        .collect();
+    assert!(
+        left.contains(&"all_succeed/tokio-mt".to_string()) && left.contains(&"one_fails/async-std".to_string()),
+        "{left:?}"
+    );
+    assert!(s.scenarios["structured"].left_out.iter().all(|c| c.reason.starts_with("multi-thread runtimes")));
+    assert!(md.contains("Full tier only") && md.contains("ASYNCBENCH_TIER=full"), "{md}");
+    let (s, _) = run("full")?;
+    assert!(s.results.iter().any(|r| r.runtime == "tokio-mt"));
+    assert!(s.scenarios["structured"].left_out.is_empty());
+    Ok(())
+}

@@ -32,8 +32,14 @@ pub fn context_line(s: &Summary) -> String {
         (Some(c), _) => format!("commit {} (clean)", &c[..c.len().min(7)]),
         (None, _) => "no git commit".to_string(),
     };
+    let left_out: usize = s.scenarios.values().map(|i| i.left_out.len()).sum();
+    let tier = if left_out > 0 {
+        format!("; default tier ({left_out} cases only in the full tier, `ASYNCBENCH_TIER=full`)")
+    } else {
+        String::new()
+    };
     format!(
-        "{} ({}), {} cores, load {} at start; {rustc}, profile {}; {}; mode {}; {minutes}; {commit}.",
+        "{} ({}), {} cores, load {} at start; {rustc}, profile {}; {}; mode {}{tier}; {minutes}; {commit}.",
         e.cpu_model,
         e.host,
         e.logical_cores,
