@@ -301,11 +301,14 @@ fn warn_if_behind(session: &Session, case: &CaseSpec, rec: &crate::scenario::Cas
 fn nothing_selected(chosen: &[&dyn ScenarioDef], opts: &RunOpts) -> String {
     // Cases the filters name that only the full tier runs: say so rather than call them absent.
     let tiered = chosen.iter().find_map(|s| {
-        s.left_out().into_iter().find(|(c, _)| {
-            (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
-                && (opts.only_variants.is_empty() || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
-        })
-        .map(|(c, why)| (s.header().name.clone(), c, why))
+        s.left_out()
+            .into_iter()
+            .find(|(c, _)| {
+                (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
+                    && (opts.only_variants.is_empty()
+                        || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
+            })
+            .map(|(c, why)| (s.header().name.clone(), c, why))
     });
     if let Some((scenario, c, why)) = tiered {
         return format!(

@@ -263,7 +263,10 @@ impl Header {
         if self.tier == Tier::Full {
             return None;
         }
-        self.full_tier.iter().find(|t| t.covers(variant, flavor)).map(|t| t.reason.as_str())
+        self.full_tier
+            .iter()
+            .find(|t| t.covers(variant, flavor))
+            .map(|t| t.reason.as_str())
     }
 }
 
@@ -394,7 +397,11 @@ fn check_full_tier(
                 return Err(src.error(
                     Some(v.span()),
                     Some("full_tier.variant"),
-                    format!("`{}` is not a variant of this file: allowed {}", v.get_ref(), names.join(", ")),
+                    format!(
+                        "`{}` is not a variant of this file: allowed {}",
+                        v.get_ref(),
+                        names.join(", ")
+                    ),
                 ));
             }
             Some(v) => Some(v.get_ref().clone()),
@@ -579,18 +586,33 @@ mod tests {
         assert_eq!(Tier::parse("full"), Ok(Tier::Full));
         assert_eq!(Tier::parse("default"), Ok(Tier::Default));
         let e = Tier::parse("everything").expect_err("not a tier");
-        assert!(e.contains("ASYNCBENCH_TIER") && e.contains("`default` or `full`"), "{e}");
+        assert!(
+            e.contains("ASYNCBENCH_TIER") && e.contains("`default` or `full`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_bad_full_tier_entry_names_its_line_and_what_is_allowed() {
         let cases = [
-            ("full_tier = [{ runtime = \"glommio\", reason = \"r\" }]\n", "unknown runtime `glommio`"),
-            ("full_tier = [{ variant = \"zz\", reason = \"r\" }]\n", "`zz` is not a variant of this file: allowed a"),
-            ("full_tier = [{ reason = \"r\" }]\n", "name a `runtime`, a `variant` or both"),
+            (
+                "full_tier = [{ runtime = \"glommio\", reason = \"r\" }]\n",
+                "unknown runtime `glommio`",
+            ),
+            (
+                "full_tier = [{ variant = \"zz\", reason = \"r\" }]\n",
+                "`zz` is not a variant of this file: allowed a",
+            ),
+            (
+                "full_tier = [{ reason = \"r\" }]\n",
+                "name a `runtime`, a `variant` or both",
+            ),
             ("full_tier = [{ runtime = \"tokio-ct\", reason = \"\" }]\n", "say why"),
             ("full_tier = [{ runtime = \"tokio-ct\" }]\n", "missing field `reason`"),
-            ("full_tier = [{ runtimes = [], reason = \"r\" }]\n", "at least one runtime"),
+            (
+                "full_tier = [{ runtimes = [], reason = \"r\" }]\n",
+                "at least one runtime",
+            ),
             (
                 "full_tier = [{ runtime = \"tokio-ct\", runtimes = [\"smol-ct\"], reason = \"r\" }]\n",
                 "not both",

@@ -409,7 +409,12 @@ pub fn sweep_all(opts: &SweepOpts) -> Vec<RuntimeSweep> {
 /// repeats, spans instances too. On one instance for the whole sweep, two sweeps on the same
 /// machine disagreed beyond their intervals (smol-ct: every repeat at 64,000/s passed in one
 /// and failed in the other, the canary quiet).
-fn sweep_one(opts: &SweepOpts, flavor: AsyncFlavor, generator: Option<CpuSet>, canary_cpus: Option<&CpuSet>) -> RuntimeSweep {
+fn sweep_one(
+    opts: &SweepOpts,
+    flavor: AsyncFlavor,
+    generator: Option<CpuSet>,
+    canary_cpus: Option<&CpuSet>,
+) -> RuntimeSweep {
     let s = &opts.settings;
     let mut r = RuntimeSweep {
         runtime: flavor.to_string(),
@@ -501,7 +506,7 @@ enum Job {
 
 /// What a [`Job`] came to.
 enum Done {
-    Step(Result<(Step, Option<String>), String>),
+    Step(Box<Result<(Step, Option<String>), String>>),
     ClosedLoop(Result<ClosedLoop, String>),
 }
 
@@ -534,9 +539,9 @@ impl RuntimeVisitor for Fresh<'_, '_> {
                 .await
                 .map_err(|e| format!("server: {e}"))?;
             let done = match self.job {
-                Job::Step(at, refine) => {
-                    Done::Step(step(o, &ctx.flavor.to_string(), ctx, &server, at, refine).await)
-                }
+                Job::Step(at, refine) => Done::Step(Box::new(
+                    step(o, &ctx.flavor.to_string(), ctx, &server, at, refine).await,
+                )),
                 Job::ClosedLoop => Done::ClosedLoop(closed_loop(o, &server, ctx.gen_cpus).await),
             };
             drop(server);
@@ -577,7 +582,7 @@ fn run_step(
     let ran = match ctx.fresh(Job::Step((rate, repeat, attempt), refine)) {
         Ok((workers, Done::Step(ran))) => {
             r.workers = workers;
-            ran
+            *ran
         }
         Ok((_, Done::ClosedLoop(_))) => unreachable!("a step job ends as one"),
         Err(e) => Err(e),

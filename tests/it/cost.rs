@@ -63,20 +63,23 @@ fn task_metrics_rows_on_every_runtime() -> TestResult {
     use std::ffi::OsStr;
     let root = tempfile::tempdir()?;
     // The multi-thread rows of primitives are in the full tier.
-    let (code, out, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", "full")], &[
-        OsStr::new("run"),
-        OsStr::new("--scenario"),
-        OsStr::new("primitives"),
-        OsStr::new("--variant"),
-        OsStr::new("spawn_join"),
-        OsStr::new("--batches"),
-        OsStr::new("2"),
-        OsStr::new("--rounds"),
-        OsStr::new("1"),
-        OsStr::new("--task-metrics"),
-        OsStr::new("--results"),
-        root.path().as_os_str(),
-    ])?;
+    let (code, out, err) = crate::common::cli_env(
+        &[("ASYNCBENCH_TIER", "full")],
+        &[
+            OsStr::new("run"),
+            OsStr::new("--scenario"),
+            OsStr::new("primitives"),
+            OsStr::new("--variant"),
+            OsStr::new("spawn_join"),
+            OsStr::new("--batches"),
+            OsStr::new("2"),
+            OsStr::new("--rounds"),
+            OsStr::new("1"),
+            OsStr::new("--task-metrics"),
+            OsStr::new("--results"),
+            root.path().as_os_str(),
+        ],
+    )?;
     assert_eq!(code, 0, "{out}{err}");
     let summary = fs::read_dir(root.path())?
         .flatten()

@@ -43,8 +43,14 @@ fn a_full_tier_case_and_a_bad_tier_say_what_to_set() {
         e.contains("pipeline/") && e.contains("/tokio-mt is in the full tier") && e.contains("ASYNCBENCH_TIER=full"),
         "{e}"
     );
-    let args: Vec<&std::ffi::OsStr> = ["run", "--scenario", "timeout"].iter().map(std::ffi::OsStr::new).collect();
+    let args: Vec<&std::ffi::OsStr> = ["run", "--scenario", "timeout"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
     let (code, _, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", "everything")], &args).unwrap();
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("ASYNCBENCH_TIER=\"everything\": allowed `default` or `full`"), "{err}");
+    assert!(
+        err.contains("ASYNCBENCH_TIER=\"everything\": allowed `default` or `full`"),
+        "{err}"
+    );
 }

@@ -211,11 +211,22 @@ fn the_default_tier_leaves_full_tier_cases_out_and_says_so() -> crate::common::T
     use std::ffi::OsStr;
     let run = |tier: &str| -> Result<(asyncbench::results::Summary, String), Box<dyn std::error::Error>> {
         let root = tempfile::tempdir()?;
-        let args: Vec<&OsStr> = ["run", "--scenario", "structured", "--variant", "all_succeed", "--rounds", "1", "--batches", "2", "--results"]
-            .iter()
-            .map(OsStr::new)
-            .chain([root.path().as_os_str()])
-            .collect();
+        let args: Vec<&OsStr> = [
+            "run",
+            "--scenario",
+            "structured",
+            "--variant",
+            "all_succeed",
+            "--rounds",
+            "1",
+            "--batches",
+            "2",
+            "--results",
+        ]
+        .iter()
+        .map(OsStr::new)
+        .chain([root.path().as_os_str()])
+        .collect();
         let (code, out, err) = crate::common::cli_env(&[("ASYNCBENCH_TIER", tier)], &args)?;
         assert_eq!(code, 0, "{out}{err}");
         let dir = std::fs::read_dir(root.path())?
@@ -238,8 +249,16 @@ fn the_default_tier_leaves_full_tier_cases_out_and_says_so() -> crate::common::T
         left.contains(&"all_succeed/tokio-mt".to_string()) && left.contains(&"one_fails/async-std".to_string()),
         "{left:?}"
     );
-    assert!(s.scenarios["structured"].left_out.iter().all(|c| c.reason.starts_with("multi-thread runtimes")));
-    assert!(md.contains("Full tier only") && md.contains("ASYNCBENCH_TIER=full"), "{md}");
+    assert!(
+        s.scenarios["structured"]
+            .left_out
+            .iter()
+            .all(|c| c.reason.starts_with("multi-thread runtimes"))
+    );
+    assert!(
+        md.contains("Full tier only") && md.contains("ASYNCBENCH_TIER=full"),
+        "{md}"
+    );
     let (s, _) = run("full")?;
     assert!(s.results.iter().any(|r| r.runtime == "tokio-mt"));
     assert!(s.scenarios["structured"].left_out.is_empty());
