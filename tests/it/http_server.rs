@@ -183,7 +183,7 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
     let rep: asyncbench::sweep::output::SweepReport =
         serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(rep.route, "/");
-    assert_eq!((rep.schema_version, rep.settings.repeats), (4, 2));
+    assert_eq!((rep.schema_version, rep.settings.repeats), (5, 2));
     let r = &rep.runtimes[0];
     assert_eq!(r.runtime, "smol-ct");
     // Each rate twice, back to back; each rate's verdict decided over its two repeats.
