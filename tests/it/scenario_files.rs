@@ -236,7 +236,8 @@ fn the_default_tier_leaves_full_tier_cases_out_and_says_so() -> crate::common::T
             .ok_or("no run directory")?;
         let s = asyncbench::results::Summary::read(&dir.join("summary.json"))?;
         // The run line (REPORT.md) names the tier; the scenario's page lists the cases.
-        let md = std::fs::read_to_string(dir.join("REPORT.md"))? + &std::fs::read_to_string(dir.join("scenarios/structured.md"))?;
+        let md = std::fs::read_to_string(dir.join("REPORT.md"))?
+            + &std::fs::read_to_string(dir.join("scenarios/structured.md"))?;
         Ok((s, md))
     };
     let (s, md) = run("default")?;
