@@ -241,7 +241,7 @@ fn a_sweep_under_a_planted_host_stall_calls_its_steps_host_disturbed_and_runs_th
             tmp.path(),
         )
     };
-    assert_eq!(rep.schema_version, 4);
+    assert_eq!(rep.schema_version, 5);
     let r = &rep.runtimes[0];
     // Every attempt was disturbed: the repeat ran 1 + HOST_RETRIES times, none of them voted.
     assert_eq!(r.steps.len() as u32, 1 + knee::HOST_RETRIES, "{:?}", r.steps);
