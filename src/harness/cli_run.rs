@@ -73,17 +73,19 @@ pub fn load_selection(opts: &RunOpts) -> Result<Vec<Box<dyn ScenarioDef>>, Failu
         .filter(|s| opts.only_scenarios.is_empty() || opts.only_scenarios.contains(&s.header().name))
         .map(|s| s.as_ref())
         .collect();
-    let any = chosen.iter().any(|s| {
-        s.cases().into_iter().any(|c| {
-            (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
-                && (opts.only_variants.is_empty()
-                    || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
-        })
-    });
+    let any = chosen.iter().any(|s| s.cases().iter().any(|c| opts.selects(c)));
     if !any {
         return Err(Failure::usage(anyhow::anyhow!(nothing_selected(&chosen, opts))));
     }
     Ok(all)
+}
+
+impl RunOpts {
+    /// Whether the `--runtime` and `--variant` filters (a prefix) take case `c`.
+    fn selects(&self, c: &CaseSpec) -> bool {
+        (self.only_runtimes.is_empty() || self.only_runtimes.contains(&c.flavor))
+            && (self.only_variants.is_empty() || self.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
+    }
 }
 
 /// Runs the selected cases; returns the run directory.
@@ -93,15 +95,7 @@ pub fn run(opts: RunOpts) -> Result<PathBuf, Failure> {
         .iter()
         .filter(|s| opts.only_scenarios.is_empty() || opts.only_scenarios.contains(&s.header().name))
         .collect();
-    let selected = |s: &dyn ScenarioDef| {
-        s.cases()
-            .into_iter()
-            .filter(|c| opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
-            .filter(|c| {
-                opts.only_variants.is_empty() || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str()))
-            })
-            .collect::<Vec<_>>()
-    };
+    let selected = |s: &dyn ScenarioDef| s.cases().into_iter().filter(|c| opts.selects(c)).collect::<Vec<_>>();
     let rounds_of = |s: &dyn ScenarioDef| opts.rounds.unwrap_or(s.header().rounds).max(1);
     let total: u64 = chosen
         .iter()
@@ -303,11 +297,7 @@ fn nothing_selected(chosen: &[&dyn ScenarioDef], opts: &RunOpts) -> String {
     let tiered = chosen.iter().find_map(|s| {
         s.left_out()
             .into_iter()
-            .find(|(c, _)| {
-                (opts.only_runtimes.is_empty() || opts.only_runtimes.contains(&c.flavor))
-                    && (opts.only_variants.is_empty()
-                        || opts.only_variants.iter().any(|v| c.variant.starts_with(v.as_str())))
-            })
+            .find(|(c, _)| opts.selects(c))
             .map(|(c, why)| (s.header().name.clone(), c, why))
     });
     if let Some((scenario, c, why)) = tiered {

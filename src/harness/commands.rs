@@ -38,14 +38,11 @@ pub fn list(scenarios: &Path) -> Result<(), Failure> {
                 left_out.len(),
                 scenario::Tier::ENV
             );
-            let mut why: Vec<(&str, Vec<String>)> = Vec::new();
-            for (c, reason) in &left_out {
-                let label = format!("{}/{}", c.variant, c.flavor);
-                match why.iter_mut().find(|(r, _)| r == reason) {
-                    Some((_, cases)) => cases.push(label),
-                    None => why.push((reason, vec![label])),
-                }
-            }
+            let why = scenario::file::group_by_reason(
+                left_out
+                    .iter()
+                    .map(|(c, reason)| (format!("{}/{}", c.variant, c.flavor), reason.as_str())),
+            );
             for (reason, cases) in why {
                 println!("    {}: {reason}", cases.join(", "));
             }

@@ -188,6 +188,19 @@ impl Tier {
     }
 }
 
+/// Left-out cases (`label`, `reason`) grouped by reason, in first-seen order: how `asyncbench
+/// list`, the report and the docs print a file's `full_tier`.
+pub fn group_by_reason<'a>(cases: impl IntoIterator<Item = (String, &'a str)>) -> Vec<(&'a str, Vec<String>)> {
+    let mut out: Vec<(&str, Vec<String>)> = Vec::new();
+    for (label, reason) in cases {
+        match out.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, labels)) => labels.push(label),
+            None => out.push((reason, vec![label])),
+        }
+    }
+    out
+}
+
 /// A part of a scenario only the full tier runs (checked: a runtime the scenario applies to,
 /// a variant of the file).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -316,14 +316,12 @@ fn the_full_tier_table_is_what_the_scenario_files_leave_out() -> TestResult {
     let defs = asyncbench::scenario::load_dir(&asyncbench::scenario::default_dir())?;
     let mut table = String::from("| scenario | cases only in the full tier | why |\n| --- | --- | --- |\n");
     for d in &defs {
-        let mut by_reason: Vec<(String, Vec<String>)> = Vec::new();
-        for (c, reason) in d.left_out() {
-            let label = format!("{}/{}", c.variant, c.flavor);
-            match by_reason.iter_mut().find(|(r, _)| *r == reason) {
-                Some((_, cases)) => cases.push(label),
-                None => by_reason.push((reason, vec![label])),
-            }
-        }
+        let left_out = d.left_out();
+        let by_reason = asyncbench::scenario::file::group_by_reason(
+            left_out
+                .iter()
+                .map(|(c, reason)| (format!("{}/{}", c.variant, c.flavor), reason.as_str())),
+        );
         for (reason, cases) in by_reason {
             table.push_str(&format!("| {} | {} | {reason} |\n", d.header().name, cases.join(", ")));
         }

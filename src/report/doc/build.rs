@@ -353,15 +353,11 @@ fn scenario_section(b: &mut Builder<'_>, scenario: &str) {
         if !info.description.is_empty() {
             b.para(vec![strong("Parameters: "), code(&info.description)]);
         }
-        // Grouped by reason, in the file's order.
-        let mut why: Vec<(&str, Vec<String>)> = Vec::new();
-        for c in &info.left_out {
-            let label = format!("{}/{}", c.variant, c.runtime);
-            match why.iter_mut().find(|(r, _)| *r == c.reason) {
-                Some((_, cases)) => cases.push(label),
-                None => why.push((c.reason.as_str(), vec![label])),
-            }
-        }
+        let why = crate::scenario::file::group_by_reason(
+            info.left_out
+                .iter()
+                .map(|c| (format!("{}/{}", c.variant, c.runtime), c.reason.as_str())),
+        );
         for (reason, cases) in why {
             b.para(vec![
                 strong("Full tier only (not in this run; `ASYNCBENCH_TIER=full` runs them): "),
