@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Every round starts from the same allocator rules (see `measure::heap`).
+    asyncbench::measure::heap::hold();
     let cli = asyncbench::cli::Cli::parse();
     match asyncbench::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -116,6 +116,7 @@ where
 
 /// The body of `benches/suite.rs`.
 pub fn bench_main() -> Result<(), Failure> {
+    crate::measure::heap::hold();
     crate::report::fonts::register();
     interrupt::install();
     let args: Vec<String> = std::env::args().collect();

@@ -19,6 +19,7 @@ pub mod cost;
 pub mod cpu;
 mod floor;
 pub mod foreign;
+pub mod heap;
 pub mod host_probe;
 pub mod host_rule;
 mod outcome;

@@ -70,6 +70,10 @@ pub struct EnvInfo {
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<crate::measure::placement::PlacementInfo>,
+    /// The C allocator's thresholds as the process held them (`measure::heap`); absent where
+    /// they were left at the C library's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<String>,
     /// The run was made against an external server (`run --server`): where it was and what it
     /// said about itself. Absent when the server ran in-process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +154,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .unwrap_or_default(),
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
         placement: None,
+        heap: crate::measure::heap::setting(),
         remote_server: None,
         python: Default::default(),
     }

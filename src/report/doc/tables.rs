@@ -48,6 +48,12 @@ pub fn environment(s: &Summary) -> Table {
             e.load_avg_1m
                 .map_or(NONE.to_string(), |l| format!("{l:.2} (1-minute average)")),
         ),
+        (
+            "allocator",
+            e.heap
+                .clone()
+                .unwrap_or_else(|| "the C library's defaults (thresholds not held)".to_string()),
+        ),
         ("toolchain", format!("{}, profile {}", e.rustc, e.profile)),
         ("asyncbench", format!("{} at {commit}", e.asyncbench_version)),
         (

@@ -100,6 +100,7 @@ fn env() -> EnvInfo {
         crates: BTreeMap::from([("tokio".to_string(), "1.47.1".to_string())]),
         load_avg_1m: Some(0.1),
         placement: None,
+        heap: None,
         remote_server: None,
         python: Default::default(),
     }
