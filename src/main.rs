@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // Every round starts from the same allocator rules (see `measure::heap`).
-    asyncbench::measure::heap::hold();
+    if let Err(e) = asyncbench::measure::heap::hold_unless_env_says_otherwise() {
+        eprintln!("Error: {e}");
+        return ExitCode::from(2);
+    }
     let cli = asyncbench::cli::Cli::parse();
     match asyncbench::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

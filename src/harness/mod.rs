@@ -116,7 +116,7 @@ where
 
 /// The body of `benches/suite.rs`.
 pub fn bench_main() -> Result<(), Failure> {
-    crate::measure::heap::hold();
+    crate::measure::heap::hold_unless_env_says_otherwise().map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
     crate::report::fonts::register();
     interrupt::install();
     let args: Vec<String> = std::env::args().collect();

@@ -18,6 +18,8 @@
 //! free, held instead of drifting into it. `task_memory` still trims explicitly
 //! (`malloc_trim(0)`) before each batch, so its resident-memory figure is unchanged.
 //!
+//! `ASYNCBENCH_HEAP=libc` leaves the C library's defaults in place, to measure under them.
+//!
 //! Hand-written on libc's `mallopt`: no crate wraps it. Other C libraries (musl) are left
 //! alone and say so.
 
@@ -29,6 +31,23 @@ pub const MMAP_THRESHOLD: usize = 32 << 20;
 pub const TRIM_THRESHOLD: usize = 64 << 20;
 
 static HELD: OnceLock<Option<String>> = OnceLock::new();
+
+/// The variable that chooses: `held` (the default) or `libc`.
+pub const ENV: &str = "ASYNCBENCH_HEAP";
+
+/// Holds the heap unless [`ENV`] says `libc`; a value that is neither is an error naming the
+/// allowed ones.
+pub fn hold_unless_env_says_otherwise() -> Result<(), String> {
+    match std::env::var(ENV).as_deref() {
+        Err(std::env::VarError::NotPresent) | Ok("" | "held") => {
+            hold();
+            Ok(())
+        }
+        Ok("libc") => Ok(()),
+        Ok(other) => Err(format!("{ENV}={other}: allowed `held` (the default) or `libc`")),
+        Err(std::env::VarError::NotUnicode(v)) => Err(format!("{ENV}={v:?}: allowed `held` (the default) or `libc`")),
+    }
+}
 
 /// Fixes the allocator's thresholds for the rest of the process (once; later calls return the
 /// first call's answer). Returns what was set, as `env.json` records it, or `None` where the

@@ -54,3 +54,19 @@ fn a_full_tier_case_and_a_bad_tier_say_what_to_set() {
         "{err}"
     );
 }
+
+/// A bad ASYNCBENCH_HEAP stops every command before it measures, naming the allowed values;
+/// `libc` is accepted.
+#[test]
+fn a_bad_heap_setting_names_the_allowed_ones() {
+    let list = [std::ffi::OsStr::new("list")];
+    let (code, _, err) = crate::common::cli_env(&[("ASYNCBENCH_HEAP", "jemalloc")], &list).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ASYNCBENCH_HEAP=jemalloc: allowed `held` (the default) or `libc`"),
+        "{err}"
+    );
+    let (code, out, err) = crate::common::cli_env(&[("ASYNCBENCH_HEAP", "libc")], &list).unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("timeout"), "{out}");
+}
