@@ -13,8 +13,12 @@ use crate::results::{CaseFailure, CaseResult, Summary};
 pub const MIN_BATCHES: u64 = 5;
 /// A 95% CI half-width above this share of the mean (in %) is "wide".
 pub const WIDE_CI_PCT: f64 = 10.0;
-/// A 1-minute load average above this share of the cores means the run competed for CPU.
+/// A 1-minute load average above this share of the cores means the run competed for CPU (read
+/// only for runs that did not measure the other work directly).
 pub const LOAD_PER_CORE: f64 = 0.5;
+/// Other processes busy on more than this percent of the machine's CPU time at the start
+/// (`env.other_busy_pct`) means the run competed for CPU.
+pub const OTHER_BUSY_PCT: f64 = 10.0;
 /// With fewer cores, the in-process test server and a multi-thread runtime compete for them.
 pub const SHARED_CORES_BELOW: usize = 4;
 
@@ -26,8 +30,11 @@ pub enum Warning {
     DebugBuild { profile: String },
     /// Uncommitted changes: the git commit does not describe the code measured.
     DirtyTree,
-    /// The machine was busy when the run started.
+    /// The machine was busy when the run started, by the load average (runs without
+    /// `other_busy_pct`).
     MachineLoad { load: f64, cores: usize },
+    /// Other processes kept this share of the machine's CPU busy when the run started.
+    MachineBusy { pct: f64, cores: usize },
     /// The test server and the runtimes under test share few cores.
     SharedCores { cores: usize },
     /// A case could not run at all.
@@ -84,6 +91,11 @@ impl fmt::Display for Warning {
                 f,
                 "The machine was busy when the run started (1-minute load {load:.2} on {cores} cores): other \
                  processes competed for CPU and inflate tails. Re-run on a quiet machine."
+            ),
+            Warning::MachineBusy { pct, cores } => write!(
+                f,
+                "The machine was busy when the run started: other processes used {pct:.0}% of its {cores} \
+                 cores' CPU time: they competed for CPU and inflate tails. Re-run on a quiet machine."
             ),
             Warning::SharedCores { cores } => write!(
                 f,
@@ -176,12 +188,7 @@ pub fn run_warnings(s: &Summary) -> Vec<Warning> {
         out.push(Warning::DirtyTree);
     }
     let cores = s.env.logical_cores;
-    if let Some(load) = s.env.load_avg_1m
-        && cores > 0
-        && load > LOAD_PER_CORE * cores as f64
-    {
-        out.push(Warning::MachineLoad { load, cores });
-    }
+    out.extend(machine_busy(&s.env));
     // About multi-thread runtimes sharing cores with the server: only where one ran.
     if cores > 0 && cores < SHARED_CORES_BELOW && s.results.iter().any(|r| multi_threaded(&r.runtime)) {
         out.push(Warning::SharedCores { cores });
@@ -192,6 +199,19 @@ pub fn run_warnings(s: &Summary) -> Vec<Warning> {
         out.push(Warning::NoPlacement { note: p.note.clone() });
     }
     out
+}
+
+/// Whether other work competed with the run: the other processes' measured CPU share where the
+/// run recorded it, else (older runs) the 1-minute load average.
+fn machine_busy(env: &crate::results::EnvInfo) -> Option<Warning> {
+    let cores = env.logical_cores;
+    match (env.other_busy_pct, env.load_avg_1m) {
+        (Some(pct), _) => (pct > OTHER_BUSY_PCT).then_some(Warning::MachineBusy { pct, cores }),
+        (None, Some(load)) if cores > 0 && load > LOAD_PER_CORE * cores as f64 => {
+            Some(Warning::MachineLoad { load, cores })
+        }
+        (None, _) => None,
+    }
 }
 
 /// "scenario / variant / runtime", as warnings name a case.
@@ -269,6 +289,32 @@ mod tests {
             wall_ns: WallStats::from_samples(batches),
             ..CaseResult::default()
         }
+    }
+
+    /// A load average inflated by an earlier run's threads (238 on an idle 2-core machine)
+    /// is not a busy machine when the run measured the other work; a spinning neighbour is.
+    /// Runs without the measurement fall back to the load average.
+    #[test]
+    fn a_busy_machine_is_the_measured_other_work_not_the_load_average() {
+        let env = |pct: Option<f64>, load: f64| crate::results::EnvInfo {
+            logical_cores: 2,
+            other_busy_pct: pct,
+            load_avg_1m: Some(load),
+            ..Default::default()
+        };
+        assert_eq!(machine_busy(&env(Some(1.5), 238.0)), None);
+        let w = machine_busy(&env(Some(48.0), 0.2)).unwrap();
+        assert_eq!(w, Warning::MachineBusy { pct: 48.0, cores: 2 });
+        assert!(
+            w.to_string()
+                .contains("other processes used 48% of its 2 cores' CPU time"),
+            "{w}"
+        );
+        assert!(matches!(
+            machine_busy(&env(None, 3.0)),
+            Some(Warning::MachineLoad { .. })
+        ));
+        assert_eq!(machine_busy(&env(None, 0.4)), None);
     }
 
     #[test]

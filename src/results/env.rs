@@ -67,6 +67,12 @@ pub struct EnvInfo {
     /// The one-minute load average when the run started (`/proc/loadavg`): other work on the
     /// machine; absent where it cannot be read.
     pub load_avg_1m: Option<f64>,
+    /// Percent of the machine's CPU time (all cores) that other processes kept busy while the
+    /// environment was probed (at least 0.2 s at the start of the run; `measure::steal::OtherWork`):
+    /// what is running now, which the load average, slow to forget, cannot tell. Absent where
+    /// `/proc` cannot be read, and in runs made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_busy_pct: Option<f64>,
     /// Where the server and the side under test ran (CPU sets), and whether that was applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<crate::measure::placement::PlacementInfo>,
@@ -114,6 +120,8 @@ pub struct RemoteServer {
 
 /// Probes the environment. `crate_dir` is where `Cargo.lock` and the git work tree are.
 pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
+    // Opened first, closed last: the probes below run in this window (their CPU is ours).
+    let other_work = crate::measure::steal::OtherWork::start();
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let logical_cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -127,6 +135,9 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
     .map(|s| !s.is_empty())
     // A dirty flag without a commit would describe nothing.
     .filter(|_| git_commit.is_some());
+    let rustc = run(Command::new("rustc").arg("--version"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| UNKNOWN.to_string());
     EnvInfo {
         host: gethostname::gethostname().to_string_lossy().into_owned(),
         os: std::env::consts::OS.to_string(),
@@ -142,9 +153,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .ok()
             .and_then(|s| mem_total_bytes(&s))
             .unwrap_or(0),
-        rustc: run(Command::new("rustc").arg("--version"))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| UNKNOWN.to_string()),
+        rustc,
         profile: profile.to_string(),
         git_commit,
         git_dirty,
@@ -153,6 +162,7 @@ pub fn collect(profile: &str, crate_dir: &Path) -> EnvInfo {
             .map(|s| locked_versions(&s, TRACKED_CRATES))
             .unwrap_or_default(),
         load_avg_1m: fs::read_to_string("/proc/loadavg").ok().and_then(|s| load_avg_1m(&s)),
+        other_busy_pct: other_work.and_then(|w| w.busy_pct()),
         placement: None,
         heap: crate::measure::heap::setting(),
         remote_server: None,

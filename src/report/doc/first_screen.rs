@@ -38,12 +38,16 @@ pub fn context_line(s: &Summary) -> String {
     } else {
         String::new()
     };
+    let load = e.load_avg_1m.map_or(format::NONE.to_string(), |l| format!("{l:.2}"));
+    let busy = match e.other_busy_pct {
+        Some(p) => format!("other processes busy {p:.0}% and load {load} at start"),
+        None => format!("load {load} at start"),
+    };
     format!(
-        "{} ({}), {} cores, load {} at start; {rustc}, profile {}; {}; mode {}{tier}; {minutes}; {commit}.",
+        "{} ({}), {} cores, {busy}; {rustc}, profile {}; {}; mode {}{tier}; {minutes}; {commit}.",
         e.cpu_model,
         e.host,
         e.logical_cores,
-        e.load_avg_1m.map_or(format::NONE.to_string(), |l| format!("{l:.2}")),
         e.profile,
         versions.join(", "),
         s.run.mode,

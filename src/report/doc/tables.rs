@@ -44,6 +44,12 @@ pub fn environment(s: &Summary) -> Table {
         ),
         ("system", format!("{} {} {}", e.os, e.arch, e.kernel)),
         (
+            "other work at start",
+            e.other_busy_pct.map_or(NONE.to_string(), |p| {
+                format!("{p:.0}% of the machine's CPU time used by other processes")
+            }),
+        ),
+        (
             "load at start",
             e.load_avg_1m
                 .map_or(NONE.to_string(), |l| format!("{l:.2} (1-minute average)")),

@@ -99,6 +99,7 @@ fn env() -> EnvInfo {
         asyncbench_version: "0.1.0".into(),
         crates: BTreeMap::from([("tokio".to_string(), "1.47.1".to_string())]),
         load_avg_1m: Some(0.1),
+        other_busy_pct: Some(1.0),
         placement: None,
         heap: None,
         remote_server: None,
