@@ -679,6 +679,14 @@ async fn step(
         timeout: s.timeout,
         cpus: gen_cpus.clone(),
     })?;
+    // The stopwatch's one-off calibration at this thread count
+    // ([`crate::measure::cost::segment_overhead_ns`]: tens of milliseconds on this thread, which
+    // serves the requests of a current-thread runtime) is done now, with the generator's threads
+    // up, so that it falls in the warm-up window. Left to the stopwatch made at the measured
+    // windows' start, it stalled the server there: every sweep's first step of each runtime read
+    // a 30-44 ms response in its first measured window with the canary quiet, a p99 over the SLO
+    // at 1,000/s in half of them.
+    crate::measure::cost::segment_overhead_ns();
     // The first window is warm-up (connections opening, the server's
     // runtime waking to a new rate): run, not recorded.
     load.window().await?;
