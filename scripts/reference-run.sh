@@ -20,18 +20,9 @@ cargo bench --bench suite --no-run
 max_busy="${REFERENCE_MAX_BUSY:-5}"
 wait_secs="${REFERENCE_WAIT_SECS:-900}"
 waited=0
-# Percent of all CPUs' time busy (user nice system irq softirq of /proc/stat's cpu line) over 5 s.
-busy() {
-    local a b
-    a=$(head -1 /proc/stat)
-    sleep 5
-    b=$(head -1 /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN {
-        split(a, x); split(b, y); busy = 0; total = 0
-        for (i = 2; i <= 9; i++) { d = y[i] - x[i]; total += d; if (i != 5 && i != 6 && i != 9) busy += d }
-        printf "%.1f", (total > 0 ? 100 * busy / total : 0) }'
-}
-while now=$(busy); awk -v b="$now" -v m="$max_busy" 'BEGIN { exit !(b > m) }'; do
+# shellcheck source=scripts/quiet.sh
+. scripts/quiet.sh
+while now=$(machine_busy_pct); awk -v b="$now" -v m="$max_busy" 'BEGIN { exit !(b > m) }'; do
     waited=$((waited + 5))
     if [ "$waited" -ge "$wait_secs" ]; then
         echo "reference-run: the machine is still ${now}% busy after ${waited}s (wanted <= ${max_busy}%); running anyway, env.json records it" >&2

@@ -92,16 +92,18 @@ impl Noise {
             .as_ref()
             .map(|p| format!(" {}", p.summary()))
             .unwrap_or_default();
+        let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
+        // Both ends: the median row's MDE alone read as the suite's, and one row in ten
+        // resolves only several times that.
         format!(
             "A/A on this machine ({} then {}): {}. The cases' own values: {}. On this machine this harness \
-             resolves differences of about {} in a case's value.{plant}",
+             resolves differences of about {} in the median case's value; one case in ten needs {} or more.{plant}",
             self.run_a,
             self.run_b,
             self.all.describe(),
             self.primary.describe(),
-            self.primary
-                .median_mde_pct
-                .map_or("—".to_string(), |x| format!("{x:.1}%")),
+            pct(self.primary.median_mde_pct),
+            pct(self.primary.p90_mde_pct),
         )
     }
     /// Writes `noise.json` into `dir` (the B run: its report then shows it).
@@ -166,5 +168,40 @@ impl PlantOutcome {
             frac(self.unaffected_flagged, self.unaffected_rows),
             frac(self.unaffected_gated_flagged, self.unaffected_gated_rows),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(median_mde: f64, p90_mde: f64) -> NoiseFigures {
+        NoiseFigures {
+            rows: 10,
+            flagged: 0,
+            significant: 0,
+            median_abs_change_pct: Some(1.0),
+            p90_abs_change_pct: Some(3.0),
+            median_mde_pct: Some(median_mde),
+            p90_mde_pct: Some(p90_mde),
+        }
+    }
+
+    /// The verdict names both ends of the MDE: the median row's alone read as the suite's.
+    #[test]
+    fn the_verdict_names_the_median_and_the_p90_row() {
+        let n = Noise {
+            run_a: "A".into(),
+            run_b: "B".into(),
+            all: figures(4.0, 30.0),
+            primary: figures(4.2, 31.6),
+            per_row: Vec::new(),
+            plant: None,
+        };
+        let s = n.summary();
+        assert!(
+            s.contains("about 4.2% in the median case's value; one case in ten needs 31.6% or more"),
+            "{s}"
+        );
     }
 }
