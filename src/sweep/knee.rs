@@ -318,6 +318,18 @@ pub fn refine(lo: u64, hi: u64) -> Option<u64> {
     (mid > lo && mid < hi).then_some(mid)
 }
 
+/// The rate to try next to tighten knee `k`: between it and the first rate that failed, or the
+/// first the generator could not drive. A knee the generator stopped is a lower bound, and the
+/// rates below the generator's limit tighten it: the first pass doubles, so tokio-ct's knee
+/// read "≥ 64,000" beside a closed loop of 130,000 with nothing tried in between. `None` when
+/// the knee is not bounded above, or its bounds are within 5%.
+pub fn next_refinement(k: &Knee) -> Option<u64> {
+    match k.limit {
+        Limit::Server | Limit::Generator => k.first_fail.and_then(|hi| refine(k.rate, hi)),
+        Limit::NotReached | Limit::BelowRange => None,
+    }
+}
+
 /// The geometric rates of the first pass: `start`, ×`growth`, … up to `max`.
 pub fn geometric(start: u64, growth: f64, max: u64) -> Vec<u64> {
     let mut out = vec![start.max(1)];
@@ -407,6 +419,37 @@ mod tests {
         let gk = knee(&g, SLO, BOUND);
         assert_eq!(gk.interval(), (4000, None));
         assert!(gk.agrees_with(&a));
+    }
+
+    /// A knee the generator stopped is refined below the generator's limit, as one the server
+    /// stopped is below the server's; a sweep that never failed has nothing to refine.
+    #[test]
+    fn a_generator_bound_knee_is_refined_below_the_generators_limit() {
+        let rates = geometric(1000, 2.0, 128_000);
+        let mut pts = stick(&rates, 1_000_000);
+        pts.last_mut().unwrap().generator_bound = true;
+        let k = knee(&pts, SLO, BOUND);
+        assert_eq!(
+            (k.rate, k.limit, k.first_fail),
+            (64_000, Limit::Generator, Some(128_000))
+        );
+        assert_eq!(next_refinement(&k), Some(90_510));
+        // 90 510 passes: the knee rises and the next try is above it.
+        let mut passed = pts.clone();
+        passed.extend(stick(&[90_510], 1_000_000));
+        let k = knee(&passed, SLO, BOUND);
+        assert_eq!((k.rate, k.limit), (90_510, Limit::Generator));
+        assert_eq!(next_refinement(&k), Some(107_635));
+        // 90 510 is generator-bound too: the next try is below it.
+        let mut bound = pts.clone();
+        let mut g = stick(&[90_510], 1_000_000);
+        g[0].generator_bound = true;
+        bound.extend(g);
+        assert_eq!(next_refinement(&knee(&bound, SLO, BOUND)), Some(76_109));
+        // Every rate passed: nothing bounds the knee above.
+        let open = knee(&stick(&rates, 1_000_000), SLO, BOUND);
+        assert_eq!(open.limit, Limit::NotReached);
+        assert_eq!(next_refinement(&open), None);
     }
 
     /// `repeats` sweeps of one server, repeat k planted with capacity `caps[k]`.

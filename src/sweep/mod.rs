@@ -446,13 +446,11 @@ fn sweep_one(
         }
     }
     if r.failure.is_none() {
-        // Bisect between the knee and the first rate that failed.
+        // Bisect between the knee and the first rate that failed, or the first the generator
+        // could not drive ([`knee::next_refinement`]).
         for _ in 0..s.refine_steps {
             let k = knee::knee_over_repeats(&points(&r.steps), s.slo_p99, s.p99_bound);
-            if k.limit != knee::Limit::Server {
-                break;
-            }
-            let Some(mid) = k.first_fail.and_then(|hi| knee::refine(k.rate, hi)) else {
+            let Some(mid) = knee::next_refinement(&k) else {
                 break;
             };
             if run_rate(&mut r, &ctx, mid, true).is_none() {
