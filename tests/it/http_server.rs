@@ -186,11 +186,36 @@ fn a_short_sweep_writes_steps_histograms_charts_and_the_knee_table() {
     assert_eq!((rep.schema_version, rep.settings.repeats), (5, 2));
     let r = &rep.runtimes[0];
     assert_eq!(r.runtime, "smol-ct");
-    // Each rate twice, back to back; each rate's verdict decided over its two repeats.
-    let offered: Vec<(u64, u32)> = r.steps.iter().map(|s| (s.offered_rps, s.repeat)).collect();
+    // Each rate twice, back to back; each rate's verdict decided over its two repeats. A repeat
+    // the host canary saw disturbed is run again at once (at most HOST_RETRIES times): on a
+    // loaded machine (this test beside others on 2 cores) that happens, and is not a failure.
+    let mut offered: Vec<(u64, u32)> = r.steps.iter().map(|s| (s.offered_rps, s.repeat)).collect();
+    offered.dedup();
     assert_eq!(offered, [(200, 0), (200, 1), (400, 0), (400, 1)]);
+    for w in r.steps.windows(2) {
+        if w[1].attempt > 0 {
+            assert!(
+                w[0].host_disturbed && (w[0].offered_rps, w[0].repeat) == (w[1].offered_rps, w[1].repeat),
+                "a step is run again only after a host-disturbed try of the same repeat: {:?}",
+                (
+                    w[0].offered_rps,
+                    w[0].repeat,
+                    w[0].attempt,
+                    w[0].host_disturbed,
+                    w[1].attempt
+                )
+            );
+        }
+    }
+    assert!(
+        r.steps
+            .iter()
+            .all(|s| s.attempt <= asyncbench::sweep::knee::HOST_RETRIES)
+    );
+    // A rate lists every try's verdict, the host-disturbed ones too.
+    let tries = |rate: u64| r.steps.iter().filter(|s| s.offered_rps == rate).count();
     let rates: Vec<(u64, usize)> = r.rates.iter().map(|v| (v.offered_rps, v.repeats.len())).collect();
-    assert_eq!(rates, [(200, 2), (400, 2)]);
+    assert_eq!(rates, [(200, tries(200)), (400, tries(400))]);
     for v in &r.rates {
         assert!(v.p99_us_range[0] <= v.p99_us && v.p99_us <= v.p99_us_range[1], "{v:?}");
     }
