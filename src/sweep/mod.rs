@@ -681,9 +681,9 @@ async fn step(
     // ([`crate::measure::cost::segment_overhead_ns`]: tens of milliseconds on this thread, which
     // serves the requests of a current-thread runtime) is done now, with the generator's threads
     // up, so that it falls in the warm-up window. Left to the stopwatch made at the measured
-    // windows' start, it stalled the server there: every sweep's first step of each runtime read
-    // a 30-44 ms response in its first measured window with the canary quiet, a p99 over the SLO
-    // at 1,000/s in half of them.
+    // windows' start, it stalled the server there: in eight two-runtime sweeps all 16 first steps
+    // (each runtime's 1,000/s, repeat 0) read a 30-44 ms response in their first measured window
+    // with the canary quiet, a p99 over the SLO in 5 of them.
     crate::measure::cost::segment_overhead_ns();
     // The first window is warm-up (connections opening, the server's
     // runtime waking to a new rate): run, not recorded.
