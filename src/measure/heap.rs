@@ -38,14 +38,15 @@ pub const ENV: &str = "ASYNCBENCH_HEAP";
 /// Holds the heap unless [`ENV`] says `libc`; a value that is neither is an error naming the
 /// allowed ones.
 pub fn hold_unless_env_says_otherwise() -> Result<(), String> {
+    let bad = |v: &str| format!("{ENV}={v}: allowed `held` (the default) or `libc`");
     match std::env::var(ENV).as_deref() {
         Err(std::env::VarError::NotPresent) | Ok("" | "held") => {
             hold();
             Ok(())
         }
         Ok("libc") => Ok(()),
-        Ok(other) => Err(format!("{ENV}={other}: allowed `held` (the default) or `libc`")),
-        Err(std::env::VarError::NotUnicode(v)) => Err(format!("{ENV}={v:?}: allowed `held` (the default) or `libc`")),
+        Ok(other) => Err(bad(other)),
+        Err(std::env::VarError::NotUnicode(v)) => Err(bad(&format!("{v:?}"))),
     }
 }
 

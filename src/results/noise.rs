@@ -66,9 +66,13 @@ pub struct NoiseFigures {
     pub p90_mde_pct: Option<f64>,
 }
 
+/// A percentage as the A/A sentences print it, `—` for none.
+fn pct(v: Option<f64>) -> String {
+    v.map_or("—".to_string(), |x| format!("{x:.1}%"))
+}
+
 impl NoiseFigures {
     fn describe(&self) -> String {
-        let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
         format!(
             "{} of {} rows flagged by compare ({:.1}%), {} significant below the gate; run-to-run change median \
              {}, p90 {}; minimum detectable effect median {}, p90 {}",
@@ -92,7 +96,6 @@ impl Noise {
             .as_ref()
             .map(|p| format!(" {}", p.summary()))
             .unwrap_or_default();
-        let pct = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.1}%"));
         // Both ends: the median row's MDE alone read as the suite's, and one row in ten
         // resolves only several times that.
         format!(
